@@ -1,0 +1,168 @@
+"""The catalog: every location, system and flow of a restaurant group, as declared in ``expediter.toml``.
+
+The types here are the whole schema; msgspec decodes the TOML into them and its errors carry the path
+(``$.flows[3].owner``). Cross-references and semantics (unknown systems, bad cron, time zones,
+secrets) are checked in :mod:`expediter.catalog.check`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+
+from expediter.model.location import Location
+
+
+class SystemKind(StrEnum):
+    POS = "pos"
+    KDS = "kds"
+    BACK_OFFICE = "back_office"
+    INVENTORY = "inventory"
+    ACCOUNTING = "accounting"
+    PAYROLL = "payroll"
+    VENDOR = "vendor"
+    ONLINE_ORDERING = "online_ordering"
+    PRINTER = "printer"
+
+
+class Level(StrEnum):
+    MANUAL = "manual"
+    FILE = "file"
+    REALTIME = "realtime"
+
+
+class Trigger(StrEnum):
+    EVENT = "event"
+    """Each message that arrives from the source system."""
+    SCHEDULE = "schedule"
+    """A cron schedule in each location's time zone."""
+    FILE_ARRIVAL = "file_arrival"
+    """A file appearing on a transport (SFTP folder, watched folder)."""
+    MANUAL = "manual"
+    """A person, from the CLI or the dashboard."""
+
+
+class CatchUp(StrEnum):
+    """What a scheduled flow does about runs missed while the hub was down."""
+
+    RUN_MISSED = "run_missed"
+    SKIP_MISSED = "skip_missed"
+
+
+class System(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An external (or built-in) system, used through a connector."""
+
+    id: str
+    kind: SystemKind
+    connector: str
+    owner: str
+    contact: str = ""
+    locations: list[str] = []
+    """Location ids this system serves; empty means every location."""
+    settings: dict[str, Any] = {}
+    """Connector settings; values that are secrets are references (``env:NAME`` or ``file:PATH``)."""
+    description: str = ""
+
+
+class Flow(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, rename={"from_": "from"}):
+    """A documented connection from one system to another."""
+
+    id: str
+    from_: str
+    to: str
+    data: str
+    """What moves: ``orders``, ``tickets``, ``ticket_status``, ``sales_summary``, ``journal``, ..."""
+    level: Level
+    trigger: Trigger
+    owner: str
+    description: str = ""
+    impact: str = ""
+    """What breaks for the restaurant when this flow stops, in plain words."""
+    schedule: str | None = None
+    """Cron expression, evaluated in each location's time zone (``trigger = "schedule"``)."""
+    transport: str = "http"
+    """``http``, ``sse``, ``sftp``, ``ftp``, ``ftps``, ``folder``, ``email``, ``tcp9100``, ``upload``."""
+    format: str = "json"
+    expected_by: str | None = None
+    """Local ``HH:MM`` by which a scheduled run must have succeeded, else a lateness alert."""
+    freshness_minutes: int | None = None
+    """For event flows: alert when nothing moved for this long during opening hours."""
+    alert_route: str = "default"
+    retry_limit: int = 8
+    catch_up: CatchUp = CatchUp.RUN_MISSED
+    enabled: bool = True
+    settings: dict[str, Any] = {}
+
+
+class ApiToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A bearer token for the HTTP API, stored as ``sha256:<hex>`` of the token, never the token."""
+
+    name: str
+    sha256: str
+    systems: list[str] = []
+    """Systems this token may post as; empty means any."""
+
+
+class AlertChannel(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    kind: str
+    """``log``, ``email``, ``webhook``."""
+    target: str = ""
+    settings: dict[str, Any] = {}
+
+
+class AlertRoute(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    channels: list[str]
+
+
+class Mappings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Lookup tables the restaurant logic needs; keys are the POS's names, values account codes etc."""
+
+    category_accounts: dict[str, str] = {}
+    discount_accounts: dict[str, str] = {}
+    tender_accounts: dict[str, str] = {}
+    accounts: dict[str, str] = {}
+    """Fixed accounts: ``sales_tax``, ``tips_payable``, ``service_charges``, ``gift_cards``,
+    ``cash_over_short``, ``comps``, ``refunds``."""
+    plu_recipes: dict[str, str] = {}
+    job_earning_codes: dict[str, str] = {}
+    stations: dict[str, list[str]] = {}
+    """Category → kitchen stations, for items whose menu entry names none."""
+
+
+class Hub(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    database: str = "expediter.db"
+    """A SQLite file path, or a ``postgresql://`` URL (the password as a secret reference)."""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""
+    """How systems outside reach the hub (used to verify webhook signatures that sign the URL)."""
+    data_dir: str = "data"
+
+
+class Catalog(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    hub: Hub = msgspec.field(default_factory=Hub)
+    locations: list[Location] = []
+    systems: list[System] = []
+    flows: list[Flow] = []
+    api_tokens: list[ApiToken] = []
+    alert_channels: list[AlertChannel] = []
+    alert_routes: list[AlertRoute] = []
+    mappings: Mappings = msgspec.field(default_factory=Mappings)
+
+    def system(self, system_id: str) -> System | None:
+        return next((s for s in self.systems if s.id == system_id), None)
+
+    def flow(self, flow_id: str) -> Flow | None:
+        return next((f for f in self.flows if f.id == flow_id), None)
+
+    def location(self, location_id: str) -> Location | None:
+        return next((loc for loc in self.locations if loc.id == location_id), None)
+
+    def flows_from(self, system_id: str, data: str | None = None) -> list[Flow]:
+        return [
+            f for f in self.flows if f.from_ == system_id and f.enabled and (data is None or f.data == data)
+        ]

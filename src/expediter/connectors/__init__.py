@@ -1,0 +1,1 @@
+"""Connectors: one package per product, each a declaration the engine plugs in."""

@@ -1,0 +1,139 @@
+"""What a connector is: a declaration the engine plugs in; the engine does the loops.
+
+A connector knows one product (Square, a CSV layout, an SFTP server, an ESC/POS printer). It maps
+between that product and the canonical model and knows its transport. It never retries, schedules,
+de-duplicates or writes the ledger: the engine does that once for every connector.
+
+A connector package has fixed files: ``connector.py`` (the :class:`Connector` and its registration),
+``config.py`` (its settings Struct; secrets are references), ``client.py`` (talking to the product),
+``mapping.py`` (product ⇄ canonical), and ``formats.py`` where it reads or writes files.
+
+Bundled connectors register through the ``expediter.connectors`` entry point, exactly as a third
+party's would; :mod:`expediter.connectors.registry` loads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import msgspec
+
+if TYPE_CHECKING:
+    from expediter.catalog.schema import Catalog, System
+
+
+class Capability(StrEnum):
+    WEBHOOK = "webhook"
+    """Receives the product's own webhooks at ``POST /api/v1/webhooks/{system}``."""
+    PROCESS = "process"
+    """Turns a raw stored message into canonical messages (e.g. fetch the order a webhook names)."""
+    POLL = "poll"
+    """Fetches on a schedule what webhooks may have missed."""
+    SINK = "sink"
+    """Delivers messages to the product (REST out, a screen, a printer)."""
+    TRANSPORT = "transport"
+    """Moves files (SFTP, FTP, a folder)."""
+    EXPORT = "export"
+    """Writes files from canonical data (CSV layouts, journals, payroll files)."""
+
+
+class IncomingMessage(msgspec.Struct, kw_only=True):
+    """One unit about to enter the hub; the inbox stores it raw before anything else."""
+
+    source_system: str
+    kind: str
+    """What it is, in the flows' ``data`` vocabulary: ``orders``, ``punches``, ``square.event``, ..."""
+    idempotency_key: str
+    """Vendor event id, or ``source:external id:version``: the same key twice is one message."""
+    payload: bytes
+    content_type: str = "application/json"
+    location_id: str | None = None
+
+
+class Outbound(msgspec.Struct, kw_only=True):
+    """One delivery handed to a sink. ``delivery_key`` is stable across retries: sinks pass it on
+    (as an idempotency key, a ticket id, a file name) so that a retry never acts twice."""
+
+    delivery_id: int
+    delivery_key: str
+    message_id: int
+    flow_id: str
+    destination: str
+    location_id: str | None
+    kind: str
+    payload: bytes
+    content_type: str
+    attempt: int
+
+
+class Receipt(msgspec.Struct, kw_only=True):
+    """What a sink reports back for the ledger."""
+
+    records: int = 1
+    bytes: int = 0
+    remote_ref: str = ""
+    """Where it went: a URL, a remote path, a printer address."""
+    checksum: str = ""
+
+
+@runtime_checkable
+class Sink(Protocol):
+    async def deliver(self, item: Outbound) -> Receipt:
+        """Deliver or raise ``TransientError`` / ``TerminalError`` (see :mod:`expediter.errors`)."""
+        ...
+
+
+@runtime_checkable
+class WebhookReceiver(Protocol):
+    def verify(self, headers: Mapping[str, str], body: bytes, url: str) -> None:
+        """Raise ``SignatureInvalid`` when the request was not signed by the product."""
+        ...
+
+    def messages(self, headers: Mapping[str, str], body: bytes) -> list[IncomingMessage]:
+        """The raw messages to store (usually one); ``RejectedInput`` for a malformed payload."""
+        ...
+
+
+@runtime_checkable
+class Processor(Protocol):
+    async def process(self, item: Outbound) -> list[IncomingMessage]:
+        """Derive canonical messages from a stored raw one; raise delivery errors to retry."""
+        ...
+
+
+class SignatureInvalid(Exception):
+    """A webhook's signature did not verify; ``hint`` explains a likely cause (e.g. the URL)."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass
+class ConnectorContext:
+    """What the engine hands a connector when it builds one for a system."""
+
+    catalog: Catalog
+    system: System
+    services: dict[str, Any] = field(default_factory=dict)
+    """Shared engine services by name (e.g. ``kitchen`` for the built-in KDS); connectors look up
+    what they need and fail clearly when it is missing."""
+
+
+@dataclass(frozen=True)
+class Connector:
+    """A connector's declaration. Factories take a :class:`ConnectorContext`; ``None`` = not offered."""
+
+    name: str
+    title: str
+    capabilities: frozenset[Capability]
+    settings_type: type[msgspec.Struct] | None = None
+    secret_settings: frozenset[str] = frozenset()
+    make_sink: Any = None
+    make_webhook: Any = None
+    make_processor: Any = None
+    make_transport: Any = None
+    description: str = ""

@@ -1,0 +1,1 @@
+"""The canonical model: the one shape every connector maps to and from."""

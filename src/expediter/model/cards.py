@@ -1,0 +1,67 @@
+"""Card numbers never enter the hub: any run of 13-19 digits passing Luhn is refused.
+
+The check runs on the raw payload before anything is stored or logged, and the error names only
+where the number was, never the number.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from expediter.errors import RejectedInput
+
+# Digits, optionally grouped by single spaces or dashes, as card numbers are written.
+_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+def luhn_valid(digits: str) -> bool:
+    checksum = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        checksum += value
+    return checksum % 10 == 0
+
+
+def contains_card_number(text: str) -> bool:
+    for match in _CANDIDATE.finditer(text):
+        digits = re.sub(r"[ -]", "", match.group())
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            return True
+    return False
+
+
+def find_card_number(value: Any, path: str = "$") -> str | None:
+    """The JSON path of the first string or number that looks like a full card number."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = find_card_number(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = find_card_number(item, f"{path}[{index}]")
+            if found:
+                return found
+    elif isinstance(value, (str, int)) and not isinstance(value, bool):
+        if contains_card_number(str(value)):
+            return path
+    return None
+
+
+def refuse_card_numbers(payload: Any) -> None:
+    """Raise :class:`RejectedInput` when ``payload`` (decoded JSON) carries a full card number."""
+    path = find_card_number(payload)
+    if path is not None:
+        raise RejectedInput(
+            "the payload contains what looks like a full card number; it was not stored",
+            where=path,
+            fix="send only the last four digits (e.g. in payments[].last4), never the full number",
+        )
+
+
+def raw_contains_card_number(raw: bytes) -> bool:
+    """Fast pre-check on raw bytes (a payload with no such digit run skips the JSON walk)."""
+    return contains_card_number(raw.decode("utf-8", errors="replace"))

@@ -1,0 +1,281 @@
+"""Orders: the check as the kitchen, the back office and the bookkeeper need it.
+
+Void, comp, discount and refund are distinct things here, because they are distinct in the books:
+
+- a **void** removes a line that was never served (``Line.voided``): no revenue, no usage cost;
+- a **comp** gives away a line that was served (``Line.comp``): revenue and an equal contra-revenue;
+- a **discount** lowers the price (``Line.discounts`` or ``Order.discounts``): contra-revenue by reason;
+- a **refund** returns money after payment (``Order.refunds``).
+
+Every amount is :class:`Money`; every quantity is a :class:`~decimal.Decimal`; every timestamp is
+timezone-aware. ``business_date`` is set by the hub from the location's clock, never by the sender.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+import msgspec
+
+from expediter.model.money import Money, total, zero
+from expediter.model.time import AwareDatetime
+
+
+class OrderState(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELED = "canceled"
+
+
+class DiningOption(StrEnum):
+    DINE_IN = "dine_in"
+    TAKEOUT = "takeout"
+    DELIVERY = "delivery"
+    PICKUP = "pickup"
+    DRIVE_THRU = "drive_thru"
+
+
+class OrderSource(StrEnum):
+    POS = "pos"
+    ONLINE = "online"
+    MARKETPLACE = "marketplace"
+    KIOSK = "kiosk"
+    PHONE = "phone"
+    API = "api"
+
+
+class LineKind(StrEnum):
+    ITEM = "item"
+    GIFT_CARD = "gift_card"
+    """A gift card sold: a liability, not revenue."""
+
+
+class ModifierAction(StrEnum):
+    ADD = "add"
+    REMOVE = "remove"
+    """"No onions": the ingredient is taken out of the recipe."""
+    NOTE = "note"
+
+
+class TaxKind(StrEnum):
+    ADDITIVE = "additive"
+    INCLUSIVE = "inclusive"
+
+
+class TenderType(StrEnum):
+    CARD = "card"
+    CASH = "cash"
+    GIFT_CARD = "gift_card"
+    MARKETPLACE = "marketplace"
+    HOUSE_ACCOUNT = "house_account"
+    OTHER = "other"
+
+
+class Modifier(msgspec.Struct, kw_only=True):
+    """A modifier on a line or on another modifier (``modifiers`` nests: a side's own choices)."""
+
+    name: str
+    modifier_id: str | None = None
+    plu: str | None = None
+    action: ModifierAction = ModifierAction.ADD
+    quantity: Decimal = Decimal(1)
+    unit_price: Money = Money(0)
+    station: str | None = None
+    """Route this modifier to another station than its line (e.g. a side of fries to fry)."""
+    modifiers: list[Modifier] = []
+
+
+class Discount(msgspec.Struct, kw_only=True):
+    name: str
+    amount: Money
+    reason: str = ""
+    discount_id: str | None = None
+
+
+class Comp(msgspec.Struct, kw_only=True):
+    """The whole line given away after it was made (manager's meal, a remake, a guest recovery)."""
+
+    reason: str
+    amount: Money
+    approved_by: str | None = None
+
+
+class Line(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    quantity: Decimal
+    unit_price: Money
+    item_id: str | None = None
+    plu: str | None = None
+    category: str = "uncategorized"
+    kind: LineKind = LineKind.ITEM
+    modifiers: list[Modifier] = []
+    stations: list[str] = []
+    """Kitchen stations from the menu; empty means the router decides by category."""
+    course: int | None = None
+    seat: int | None = None
+    notes: str = ""
+    discounts: list[Discount] = []
+    comp: Comp | None = None
+    voided: bool = False
+    void_reason: str = ""
+
+
+class Tax(msgspec.Struct, kw_only=True):
+    name: str
+    amount: Money
+    kind: TaxKind = TaxKind.ADDITIVE
+    rate: Decimal | None = None
+    marketplace_facilitator: bool = False
+    """Collected and remitted by the marketplace itself: not the restaurant's tax payable."""
+
+
+class ServiceCharge(msgspec.Struct, kw_only=True):
+    """A charge on the check; auto-gratuity is one, and it is wages, not a tip."""
+
+    name: str
+    amount: Money
+    auto_gratuity: bool = False
+    taxable: bool = False
+
+
+class Payment(msgspec.Struct, kw_only=True):
+    """A tender. Only the last four digits of a card are ever kept."""
+
+    id: str
+    tender: TenderType
+    amount: Money
+    """What the tender paid towards the check, tip excluded."""
+    tip: Money = Money(0)
+    card_brand: str | None = None
+    last4: str | None = None
+    marketplace: str | None = None
+    created_at: AwareDatetime | None = None
+
+
+class Refund(msgspec.Struct, kw_only=True):
+    id: str
+    amount: Money
+    reason: str = ""
+    payment_id: str | None = None
+    line_ids: list[str] = []
+    created_at: AwareDatetime | None = None
+
+
+class Order(msgspec.Struct, kw_only=True):
+    """One check. ``id`` is the hub's stable id; ``external_id`` the POS's own."""
+
+    id: str
+    location_id: str
+    opened_at: AwareDatetime
+    lines: list[Line]
+    version: int = 1
+    external_id: str | None = None
+    source: OrderSource = OrderSource.POS
+    source_system: str | None = None
+    state: OrderState = OrderState.OPEN
+    dining_option: DiningOption = DiningOption.DINE_IN
+    revenue_center: str = "main"
+    table: str | None = None
+    guest_count: int = 1
+    employee_id: str | None = None
+    closed_at: AwareDatetime | None = None
+    business_date: date | None = None
+    currency: str = "USD"
+    discounts: list[Discount] = []
+    taxes: list[Tax] = []
+    service_charges: list[ServiceCharge] = []
+    payments: list[Payment] = []
+    refunds: list[Refund] = []
+    notes: str = ""
+
+
+class Totals(msgspec.Struct, kw_only=True):
+    """What a check adds up to, in the order the back office reads it.
+
+    ``net_sales = gross_sales - discounts - comps``; ``total = net_sales + additive tax +
+    service_charges``; ``tips`` are on top of ``total``; voided lines count in ``voids`` only.
+    """
+
+    gross_sales: Money
+    discounts: Money
+    comps: Money
+    net_sales: Money
+    tax: Money
+    service_charges: Money
+    total: Money
+    tips: Money
+    paid: Money
+    refunded: Money
+    voids: Money
+    gift_cards_sold: Money
+
+
+def modifier_total(modifier: Modifier, currency: str = "USD") -> Money:
+    """One unit of a modifier, its own nested modifiers included."""
+    nested = total((modifier_total(m, currency) for m in modifier.modifiers), currency)
+    return (modifier.unit_price + nested).times(modifier.quantity)
+
+
+def line_gross(line: Line, currency: str = "USD") -> Money:
+    """Price of the line before discounts and comps: (unit price + modifiers) × quantity."""
+    per_unit = line.unit_price + total(
+        (modifier_total(m, currency) for m in line.modifiers), currency
+    )
+    return per_unit.times(line.quantity)
+
+
+def order_totals(order: Order) -> Totals:
+    """Add the check up. Pure: the same order always gives the same totals."""
+    cur = order.currency
+    sold = [line for line in order.lines if not line.voided and line.kind is LineKind.ITEM]
+    gross = total((line_gross(line, cur) for line in sold), cur)
+    line_discounts = total((d.amount for line in sold for d in line.discounts), cur)
+    discounts = line_discounts + total((d.amount for d in order.discounts), cur)
+    comps = total((line.comp.amount for line in sold if line.comp is not None), cur)
+    net = gross - discounts - comps
+    additive_tax = total((t.amount for t in order.taxes if t.kind is TaxKind.ADDITIVE), cur)
+    all_tax = total((t.amount for t in order.taxes), cur)
+    charges = total((s.amount for s in order.service_charges), cur)
+    gift_cards = total(
+        (
+            line_gross(line, cur)
+            for line in order.lines
+            if not line.voided and line.kind is LineKind.GIFT_CARD
+        ),
+        cur,
+    )
+    return Totals(
+        gross_sales=gross,
+        discounts=discounts,
+        comps=comps,
+        net_sales=net,
+        tax=all_tax,
+        service_charges=charges,
+        total=net + additive_tax + charges + gift_cards,
+        tips=total((p.tip for p in order.payments), cur),
+        paid=total((p.amount for p in order.payments), cur),
+        refunded=total((r.amount for r in order.refunds), cur),
+        voids=total((line_gross(line, cur) for line in order.lines if line.voided), cur),
+        gift_cards_sold=gift_cards,
+    )
+
+
+def empty_totals(currency: str = "USD") -> Totals:
+    z = zero(currency)
+    return Totals(
+        gross_sales=z,
+        discounts=z,
+        comps=z,
+        net_sales=z,
+        tax=z,
+        service_charges=z,
+        total=z,
+        tips=z,
+        paid=z,
+        refunded=z,
+        voids=z,
+        gift_cards_sold=z,
+    )
