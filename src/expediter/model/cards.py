@@ -45,10 +45,13 @@ def find_card_number(value: Any, path: str = "$") -> str | None:
             found = find_card_number(item, f"{path}[{index}]")
             if found:
                 return found
-    elif isinstance(value, (str, int)) and not isinstance(value, bool):
-        if contains_card_number(str(value)):
-            return path
+    elif _is_scalar_text(value) and contains_card_number(str(value)):
+        return path
     return None
+
+
+def _is_scalar_text(value: Any) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
 def refuse_card_numbers(payload: Any) -> None:

@@ -221,9 +221,7 @@ def modifier_total(modifier: Modifier, currency: str = "USD") -> Money:
 
 def line_gross(line: Line, currency: str = "USD") -> Money:
     """Price of the line before discounts and comps: (unit price + modifiers) × quantity."""
-    per_unit = line.unit_price + total(
-        (modifier_total(m, currency) for m in line.modifiers), currency
-    )
+    per_unit = line.unit_price + total((modifier_total(m, currency) for m in line.modifiers), currency)
     return per_unit.times(line.quantity)
 
 

@@ -25,9 +25,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"unknown time zone {name!r}; use an IANA name such as 'America/New_York'"
-        ) from exc
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'America/New_York'") from exc
 
 
 def business_date_at(ts: datetime, timezone: str, day_start: time = DEFAULT_DAY_START) -> date:

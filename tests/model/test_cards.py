@@ -1,0 +1,40 @@
+"""Full card numbers are refused wherever they hide; the error names the place, never the number."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from expediter.errors import RejectedInput
+from expediter.model.cards import contains_card_number, luhn_valid, refuse_card_numbers
+
+VISA_TEST = "4111111111111111"
+
+
+def test_luhn_known_answers() -> None:
+    assert luhn_valid(VISA_TEST)
+    assert luhn_valid("378282246310005")  # AmEx test number, 15 digits
+    assert not luhn_valid("4111111111111112")
+
+
+def test_grouped_digits_are_found() -> None:
+    assert contains_card_number("card 4111 1111 1111 1111 thanks")
+    assert contains_card_number("4111-1111-1111-1111")
+
+
+def test_short_runs_and_last_four_pass() -> None:
+    assert not contains_card_number("1111")
+    assert not contains_card_number("order 20261127-0042 table 12")
+
+
+def test_refusal_names_the_path_not_the_number() -> None:
+    payload = {"lines": [{"name": "Burger", "notes": f"pay with {VISA_TEST}"}]}
+    with pytest.raises(RejectedInput) as caught:
+        refuse_card_numbers(payload)
+    assert caught.value.where == "$.lines[0].notes"
+    assert VISA_TEST not in str(caught.value)
+    assert "last four" in caught.value.fix
+
+
+@given(st.text(alphabet="0123456789", min_size=13, max_size=19))
+def test_any_luhn_valid_run_is_found(digits: str) -> None:
+    assert contains_card_number(f"x {digits} y") == luhn_valid(digits)

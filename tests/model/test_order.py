@@ -1,0 +1,102 @@
+"""Check totals: voids, comps, discounts, taxes and nested modifiers add up in minor units."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import msgspec
+import pytest
+
+from expediter.model.money import CurrencyMismatch, Money
+from expediter.model.order import (
+    Comp,
+    Discount,
+    Line,
+    LineKind,
+    Modifier,
+    Order,
+    Payment,
+    ServiceCharge,
+    Tax,
+    TaxKind,
+    TenderType,
+    order_totals,
+)
+
+NOW = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+
+
+def _order() -> Order:
+    side = Modifier(
+        name="Fries",
+        unit_price=Money(150),
+        modifiers=[Modifier(name="Truffle salt", unit_price=Money(50))],
+    )
+    return Order(
+        id="o1",
+        location_id="l1",
+        opened_at=NOW,
+        lines=[
+            Line(id="1", name="Burger", quantity=Decimal(2), unit_price=Money(1200), modifiers=[side]),
+            Line(
+                id="2",
+                name="Salad",
+                quantity=Decimal(1),
+                unit_price=Money(900),
+                discounts=[Discount(name="Happy hour", amount=Money(100), reason="happy hour")],
+            ),
+            Line(
+                id="3",
+                name="Pie",
+                quantity=Decimal(1),
+                unit_price=Money(700),
+                comp=Comp(reason="remake", amount=Money(700)),
+            ),
+            Line(id="4", name="Wine", quantity=Decimal(1), unit_price=Money(1100), voided=True),
+            Line(
+                id="5", name="Gift card", quantity=Decimal(1), unit_price=Money(2500), kind=LineKind.GIFT_CARD
+            ),
+        ],
+        taxes=[
+            Tax(name="Sales tax", amount=Money(300), kind=TaxKind.ADDITIVE),
+            Tax(name="VAT incl.", amount=Money(40), kind=TaxKind.INCLUSIVE),
+        ],
+        service_charges=[ServiceCharge(name="Auto-gratuity", amount=Money(500), auto_gratuity=True)],
+        payments=[Payment(id="p", tender=TenderType.CARD, amount=Money(7100), tip=Money(200), last4="1111")],
+    )
+
+
+def test_totals_add_up() -> None:
+    t = order_totals(_order())
+    # Burgers: (1200 + 150 + 50) × 2 = 2800; salad 900; pie 700 → gross 4400.
+    assert t.gross_sales == Money(4400)
+    assert t.discounts == Money(100)
+    assert t.comps == Money(700)
+    assert t.net_sales == Money(3600)
+    assert t.tax == Money(340)
+    assert t.voids == Money(1100)
+    assert t.gift_cards_sold == Money(2500)
+    # Inclusive tax is inside the prices already, so only the additive 300 is added.
+    assert t.total == Money(3600 + 300 + 500 + 2500)
+    assert t.tips == Money(200)
+
+
+def test_order_round_trips_through_json() -> None:
+    order = _order()
+    assert msgspec.json.decode(msgspec.json.encode(order), type=Order) == order
+
+
+def test_wrong_type_deep_in_a_modifier_names_the_path() -> None:
+    raw = msgspec.to_builtins(_order())
+    raw["lines"][0]["modifiers"][0]["modifiers"][0]["quantity"] = [1]
+    with pytest.raises(msgspec.ValidationError, match=r"\$\.lines\[0\]\.modifiers\[0\]\.modifiers\[0\]"):
+        msgspec.convert(raw, Order)
+
+
+def test_mixing_currencies_is_an_error() -> None:
+    with pytest.raises(CurrencyMismatch):
+        Money(100, "USD") + Money(100, "EUR")
+
+
+def test_rounding_is_half_even() -> None:
+    assert Money(5).times(Decimal("0.5")) == Money(2)
+    assert Money(15).times(Decimal("0.5")) == Money(8)
