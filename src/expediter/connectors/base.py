@@ -14,8 +14,9 @@ party's would; :mod:`expediter.connectors.registry` loads them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -23,6 +24,9 @@ import msgspec
 
 if TYPE_CHECKING:
     from expediter.catalog.schema import Catalog, System
+    from expediter.model.labor import TimePunch
+    from expediter.model.location import Location
+    from expediter.model.order import Order
 
 
 class Capability(StrEnum):
@@ -97,6 +101,41 @@ class WebhookReceiver(Protocol):
         ...
 
 
+class OutputFile(msgspec.Struct, kw_only=True):
+    """A file an exporter produced, before a transport moves it."""
+
+    name: str
+    data: bytes
+    records: int
+    content_type: str = "text/csv"
+
+
+@dataclass
+class ExportRequest:
+    """What a scheduled or manual export works on: one location, a range of business dates.
+
+    ``orders`` and ``punches`` are called to stream the data, so a 1,000-location night never holds
+    more than one location in memory.
+    """
+
+    catalog: Catalog
+    location: Location
+    start_date: date
+    end_date: date
+    orders: Callable[[], Iterable[Order]]
+    punches: Callable[[], Iterable[TimePunch]]
+    system: System | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Exporter(Protocol):
+    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
+        """Files for flow data kind ``data`` (``sales_summary``, ``journal``, ``payroll``, ...);
+        ``RejectedInput`` / ``TerminalError`` when it cannot be produced as it is."""
+        ...
+
+
 @runtime_checkable
 class Processor(Protocol):
     async def process(self, item: Outbound) -> list[IncomingMessage]:
@@ -136,4 +175,5 @@ class Connector:
     make_webhook: Any = None
     make_processor: Any = None
     make_transport: Any = None
+    make_exporter: Any = None
     description: str = ""

@@ -1,7 +1,9 @@
-"""Card numbers never enter the hub: any run of 13-19 digits passing Luhn is refused.
+"""Card numbers never enter the hub: a run of 13-19 digits that passes Luhn is refused.
 
 The check runs on the raw payload before anything is stored or logged, and the error names only
-where the number was, never the number.
+where the number was, never the number. To keep order ids, dates and barcodes from tripping it, a
+candidate is digits written as cards are written (contiguous, or in groups of four, or AmEx's
+4-6-5) that start with a card network's prefix (2, 3, 4, 5 or 6), as DLP scanners do.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from typing import Any
 
 from expediter.errors import RejectedInput
 
-# Digits, optionally grouped by single spaces or dashes, as card numbers are written.
-_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# Contiguous digits, 4-4-4-4(-1..3) groups, or AmEx 4-6-5, separated by one space or dash.
+_CANDIDATE = re.compile(
+    r"(?<![\d-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{5})(?![\d-])"
+)
+_NETWORK_PREFIXES = ("2", "3", "4", "5", "6")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -28,7 +33,7 @@ def luhn_valid(digits: str) -> bool:
 def contains_card_number(text: str) -> bool:
     for match in _CANDIDATE.finditer(text):
         digits = re.sub(r"[ -]", "", match.group())
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+        if 13 <= len(digits) <= 19 and digits.startswith(_NETWORK_PREFIXES) and luhn_valid(digits):
             return True
     return False
 
