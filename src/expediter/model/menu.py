@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from expediter.model.money import Money
-from expediter.model.order import ModifierAction
+from expediter.model.order import LineKind, ModifierAction
 
 
 class MenuModifier(msgspec.Struct, kw_only=True):
@@ -16,6 +16,8 @@ class MenuModifier(msgspec.Struct, kw_only=True):
     action: ModifierAction = ModifierAction.ADD
     station: str | None = None
     """Sends the modifier to another station (a side of fries from a grill item goes to fry)."""
+    modifier_groups: list[str] = []
+    """Nested choices (a side salad's dressing)."""
 
 
 class ModifierGroup(msgspec.Struct, kw_only=True):
@@ -35,6 +37,7 @@ class MenuItem(msgspec.Struct, kw_only=True):
     stations: list[str] = []
     modifier_groups: list[str] = []
     course: int | None = None
+    kind: LineKind = LineKind.ITEM
     available: bool = True
     """False while the item is 86'd."""
 

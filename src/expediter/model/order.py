@@ -107,6 +107,8 @@ class Line(msgspec.Struct, kw_only=True):
     name: str
     quantity: Decimal
     unit_price: Money
+    variation: str = ""
+    """The size or variation the POS sells separately (Square's variation name), e.g. "Large"."""
     item_id: str | None = None
     plu: str | None = None
     category: str = "uncategorized"
@@ -128,6 +130,7 @@ class Tax(msgspec.Struct, kw_only=True):
     amount: Money
     kind: TaxKind = TaxKind.ADDITIVE
     rate: Decimal | None = None
+    """A fraction: 8.875 % is ``Decimal("0.08875")``."""
     marketplace_facilitator: bool = False
     """Collected and remitted by the marketplace itself: not the restaurant's tax payable."""
 
@@ -181,6 +184,10 @@ class Order(msgspec.Struct, kw_only=True):
     table: str | None = None
     guest_count: int = 1
     employee_id: str | None = None
+    customer_name: str = ""
+    """First name or label for the pass (online and takeout orders), never payment details."""
+    promised_at: AwareDatetime | None = None
+    """When the guest or courier expects the order (pickup time)."""
     closed_at: AwareDatetime | None = None
     business_date: date | None = None
     currency: str = "USD"

@@ -1,0 +1,1 @@
+"""Online ordering (a generic marketplace or web shop) connector."""

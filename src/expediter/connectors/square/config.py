@@ -1,0 +1,83 @@
+"""Square settings, as written under ``[[systems]] settings`` in ``expediter.toml``.
+
+Secrets (``signature_key``, ``access_token``) are references (``env:NAME`` or ``file:PATH``), never the
+secret itself; :func:`resolve_secret` reads them when a connector is built, so a missing secret is a
+``ConfigError`` at start-up rather than a failed delivery at lunch.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TypeVar
+
+import msgspec
+
+from expediter.errors import ConfigError
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+BASE_URLS = {
+    "production": "https://connect.squareup.com",
+    "sandbox": "https://connect.squareupsandbox.com",
+}
+"""Named Square environments; any other value of ``base_url`` is used as is (e.g. the local stand-in)."""
+
+DEFAULT_SQUARE_VERSION = "2024-01-18"
+
+
+class SquareSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    signature_key: str = ""
+    """Secret reference to the webhook subscription's signature key."""
+    notification_url: str = ""
+    """The URL exactly as registered in Square's webhook subscription (Square signs it). Empty: the
+    hub's ``public_url`` + ``/api/v1/webhooks/<system id>``."""
+    access_token: str = ""
+    """Secret reference to the OAuth or personal access token used to fetch orders."""
+    base_url: str = "production"
+    """``production``, ``sandbox`` or a URL (the local stand-in in tests and the demo)."""
+    square_version: str = DEFAULT_SQUARE_VERSION
+    """Sent as the ``Square-Version`` header, pinning the API shape the mapping was written for."""
+    locations: dict[str, str] = {}
+    """Square location id → hub location id. Polling covers exactly these Square locations."""
+    timeout_seconds: float = 10.0
+
+    def api_base(self) -> str:
+        return BASE_URLS.get(self.base_url, self.base_url).rstrip("/")
+
+
+SECRET_SETTINGS = frozenset({"signature_key", "access_token"})
+
+
+def resolve_secret(reference: str, *, setting: str = "secret") -> str:
+    """Read a secret reference: ``env:NAME`` (an environment variable) or ``file:PATH`` (one line).
+
+    The value is never logged; errors name the reference, which is not secret.
+    """
+    kind, _, where = reference.partition(":")
+    if kind == "env" and where:
+        value = os.environ.get(where)
+        if value is None:
+            raise ConfigError(f"{setting}: environment variable {where} is not set (from {reference!r})")
+        return value
+    if kind == "file" and where:
+        try:
+            return Path(where).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{setting}: cannot read secret file {where}: {exc.strerror}") from exc
+    raise ConfigError(
+        f"{setting} must be a secret reference such as 'env:SQUARE_SIGNATURE_KEY' or "
+        "'file:/etc/expediter/square.key', never the secret itself"
+    )
+
+
+def decode_settings(raw: dict[str, object], settings_type: type[T], system_id: str) -> T:
+    """The system's settings as ``settings_type``; a ``ConfigError`` naming the bad key otherwise."""
+    try:
+        return msgspec.convert(raw, settings_type)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"systems[{system_id}].settings: {exc}") from exc
+
+
+def square_settings(raw: dict[str, object], system_id: str) -> SquareSettings:
+    return decode_settings(raw, SquareSettings, system_id)
