@@ -1,0 +1,40 @@
+"""The ``folder`` connector: a local watched folder as a file transport."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from expediter.connectors.base import Capability, Connector, ConnectorContext
+from expediter.connectors.folder.client import FolderTransport
+from expediter.connectors.folder.config import FolderSettings
+from expediter.connectors.transport import where
+from expediter.errors import ConfigError
+
+
+def make_transport(ctx: ConnectorContext, flow_id: str | None = None) -> FolderTransport:
+    """Build the transport for ``ctx.system``; relative folders are under the hub's ``data_dir``."""
+    try:
+        settings = msgspec.convert(ctx.system.settings, FolderSettings)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"system {ctx.system.id}: folder settings: {exc}") from None
+    base = Path(ctx.catalog.hub.data_dir)
+    inbox = base / settings.inbox_dir
+    return FolderTransport(
+        inbox=inbox,
+        upload=base / settings.upload_dir if settings.upload_dir else inbox,
+        done=base / settings.done_dir if settings.done_dir else inbox / "done",
+        failed=base / settings.failed_dir if settings.failed_dir else inbox / "failed",
+        label=where(ctx.system.id, flow_id),
+    )
+
+
+CONNECTOR = Connector(
+    name="folder",
+    title="Watched folder",
+    capabilities=frozenset({Capability.TRANSPORT}),
+    settings_type=FolderSettings,
+    make_transport=make_transport,
+    description="Reads files dropped into a local folder and writes files there, rename-safe.",
+)

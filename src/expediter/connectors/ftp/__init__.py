@@ -1,0 +1,1 @@
+"""The ftp file transport."""

@@ -1,0 +1,31 @@
+"""The ``ftp`` connector: files to and from an FTP server, or FTPS (explicit TLS) with ``tls = true``."""
+
+from __future__ import annotations
+
+import msgspec
+
+from expediter.connectors.base import Capability, Connector, ConnectorContext
+from expediter.connectors.ftp.client import FtpTransport
+from expediter.connectors.ftp.config import SECRET_SETTINGS, FtpSettings
+from expediter.connectors.transport import where
+from expediter.errors import ConfigError
+
+
+def make_transport(ctx: ConnectorContext, flow_id: str | None = None) -> FtpTransport:
+    """The transport for ``ctx.system``; ``flow_id`` (if given) is named in error messages."""
+    try:
+        settings = msgspec.convert(ctx.system.settings, FtpSettings)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"system {ctx.system.id}: ftp settings: {exc}") from None
+    return FtpTransport(settings, label=where(ctx.system.id, flow_id))
+
+
+CONNECTOR = Connector(
+    name="ftp",
+    title="FTP / FTPS server",
+    capabilities=frozenset({Capability.TRANSPORT}),
+    settings_type=FtpSettings,
+    secret_settings=SECRET_SETTINGS,
+    make_transport=make_transport,
+    description="Uploads and picks up files over FTP, or FTPS with explicit TLS (tls = true).",
+)

@@ -1,0 +1,1 @@
+"""The sftp file transport."""

@@ -1,0 +1,34 @@
+"""The ``sftp`` connector: files to and from an SFTP server with a pinned host key."""
+
+from __future__ import annotations
+
+import msgspec
+
+from expediter.connectors.base import Capability, Connector, ConnectorContext
+from expediter.connectors.sftp.client import SftpTransport
+from expediter.connectors.sftp.config import SECRET_SETTINGS, SftpSettings
+from expediter.connectors.transport import where
+from expediter.errors import ConfigError
+
+
+def make_transport(ctx: ConnectorContext, flow_id: str | None = None) -> SftpTransport:
+    """The transport for ``ctx.system``; ``flow_id`` (if given) is named in error messages."""
+    try:
+        settings = msgspec.convert(ctx.system.settings, SftpSettings)
+    except msgspec.ValidationError as exc:
+        hint = ""
+        if "host_key" in str(exc):
+            hint = "; host_key pins the server: copy its key line from `ssh-keyscan -t ed25519 HOST`"
+        raise ConfigError(f"system {ctx.system.id}: sftp settings: {exc}{hint}") from None
+    return SftpTransport(settings, label=where(ctx.system.id, flow_id))
+
+
+CONNECTOR = Connector(
+    name="sftp",
+    title="SFTP server",
+    capabilities=frozenset({Capability.TRANSPORT}),
+    settings_type=SftpSettings,
+    secret_settings=SECRET_SETTINGS,
+    make_transport=make_transport,
+    description="Uploads and picks up files over SFTP (pinned host key; password or private key).",
+)

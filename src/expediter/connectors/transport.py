@@ -1,0 +1,417 @@
+"""Moving files safely, the same way over SFTP, FTP/FTPS and a local folder.
+
+Every file transport keeps the rules Apache Camel's file components made familiar:
+
+- **write to a temporary name, then rename**: a reader never sees half a file under its final name,
+  and an existing file is replaced in one step;
+- **read only stable files**: a file whose size still changes between two looks is still being
+  written (:func:`fetch_stable`);
+- **move what was read** to a *done* folder, or to a *failed* folder when it could not be used;
+- **the same file twice is processed once**: files are recognised by their sha256 checksum through a
+  :class:`SeenStore` (the engine passes its own; :class:`MemorySeenStore` and :class:`SqliteSeenStore`
+  are provided).
+
+Errors follow :mod:`expediter.errors`: a server that cannot be reached is a ``TransientError``; bad
+credentials, an unknown or changed host key or a missing folder are a ``TerminalError`` whose message
+says what failed, on which server, for which system, and how to fix it. Messages never hold a secret.
+
+Connectors stay declarations: this module never schedules, retries or writes the ledger. Transfers
+are reported through a ``record`` callable the engine wires to the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import msgspec
+
+from expediter.connectors.base import Receipt
+from expediter.errors import ConfigError, RejectedInput, TerminalError, TransientError
+
+TEMP_PREFIX = ".expediter-"
+TEMP_SUFFIX = ".part"
+
+
+class RemoteFile(msgspec.Struct, frozen=True, kw_only=True):
+    """One file in a transport's inbox folder, as listed (not yet read)."""
+
+    name: str
+    size: int
+    mtime: datetime
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """What every file transport offers; names are plain file names, folders come from settings."""
+
+    endpoint: str
+    """Where it goes, for messages and the ledger: ``sftp://host:22/inbox`` (never a password)."""
+
+    async def upload(self, name: str, data: bytes) -> Receipt:
+        """Write ``data`` as ``name`` in the upload folder: temporary name first, then rename."""
+        ...
+
+    async def list_files(self, pattern: str = "*") -> list[RemoteFile]:
+        """Files in the inbox folder matching a shell ``pattern``; temporary files are left out."""
+        ...
+
+    async def download(self, name: str) -> bytes:
+        """The whole content of ``name`` in the inbox folder."""
+        ...
+
+    async def move_to_done(self, name: str) -> str:
+        """Move ``name`` from the inbox to the done folder; returns its new path."""
+        ...
+
+    async def move_to_failed(self, name: str) -> str:
+        """Move ``name`` from the inbox to the failed folder; returns its new path."""
+        ...
+
+    async def close(self) -> None:
+        """Release any open connection (safe to call twice)."""
+        ...
+
+
+# --- names and checksums ------------------------------------------------------------------------
+
+
+def temp_name(name: str) -> str:
+    """A unique hidden name beside ``name`` for writing before the rename."""
+    return f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}-{name}{TEMP_SUFFIX}"
+
+
+def is_temp_name(name: str) -> bool:
+    """True for names written by :func:`temp_name` (never listed as incoming files)."""
+    return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
+
+
+def matches(name: str, pattern: str) -> bool:
+    """Whether ``name`` is an incoming file for ``pattern`` (temporary files never are)."""
+    return not is_temp_name(name) and fnmatch.fnmatchcase(name, pattern)
+
+
+def check_file_name(name: str) -> str:
+    """Refuse names that would leave the configured folder (``../x``, ``a/b``) or are empty."""
+    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:
+        raise RejectedInput(
+            f"file name {name!r} is not a plain file name",
+            fix="use a name without folders, e.g. 'sales-2026-03-08.csv'",
+        )
+    return name
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def receipt_for(name: str, data: bytes, remote_ref: str) -> Receipt:
+    return Receipt(records=1, bytes=len(data), remote_ref=remote_ref, checksum=f"sha256:{sha256_hex(data)}")
+
+
+def unique_done_name(name: str, existing: set[str]) -> str:
+    """``name`` unless already in the target folder; then ``name.<UTC stamp>`` so history is kept."""
+    if name not in existing:
+        return name
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{name}.{stamp}"
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def resolve_secret(ref: str, *, setting: str = "secret") -> str:
+    """The value behind a secret reference: ``env:NAME`` or ``file:PATH`` (first line, stripped).
+
+    Inline secrets are refused so that a password never sits in ``expediter.toml``. Errors name the
+    reference, never a value.
+    """
+    kind, sep, target = ref.partition(":")
+    if not sep or not target:
+        raise ConfigError(
+            f"{setting} must be a secret reference such as 'env:FTP_PASSWORD' or 'file:/run/secrets/x'"
+        )
+    if kind == "env":
+        value = os.environ.get(target)
+        if value is None:
+            raise ConfigError(f"{setting}: environment variable {target} is not set")
+        return value
+    if kind == "file":
+        try:
+            return Path(target).expanduser().read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{setting}: cannot read secret file {target}: {exc.strerror}") from None
+    # The kind is not echoed: a password pasted inline ("p4ss:word") must not reach a log.
+    raise ConfigError(f"{setting}: not a secret reference; use 'env:NAME' or 'file:PATH'")
+
+
+def secret_path(ref: str, *, setting: str) -> Path:
+    """A file path from ``file:PATH`` (used for private keys, which are read by their library)."""
+    kind, _, target = ref.partition(":")
+    if kind != "file" or not target:
+        raise ConfigError(f"{setting} must be 'file:PATH' to a key file")
+    return Path(target).expanduser()
+
+
+# --- the already-seen store ---------------------------------------------------------------------
+
+
+@runtime_checkable
+class SeenStore(Protocol):
+    """Remembers the checksums of incoming files already processed, per scope (flow or system)."""
+
+    async def seen(self, scope: str, checksum: str) -> bool: ...
+
+    async def remember(self, scope: str, checksum: str, name: str) -> None: ...
+
+
+class MemorySeenStore:
+    """Checksums in a set: for tests and one-shot runs."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], str] = {}
+
+    async def seen(self, scope: str, checksum: str) -> bool:
+        return (scope, checksum) in self.entries
+
+    async def remember(self, scope: str, checksum: str, name: str) -> None:
+        self.entries.setdefault((scope, checksum), name)
+
+
+class SqliteSeenStore:
+    """Checksums in a SQLite file, so a restart does not process yesterday's files again."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        with self._db:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS seen_files (scope TEXT NOT NULL, checksum TEXT NOT NULL, "
+                "name TEXT NOT NULL, seen_at TEXT NOT NULL, PRIMARY KEY (scope, checksum))"
+            )
+
+    def _seen(self, scope: str, checksum: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM seen_files WHERE scope = ? AND checksum = ?", (scope, checksum)
+            ).fetchone()
+        return row is not None
+
+    def _remember(self, scope: str, checksum: str, name: str) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO seen_files VALUES (?, ?, ?, ?)",
+                (scope, checksum, name, datetime.now(UTC).isoformat()),
+            )
+
+    async def seen(self, scope: str, checksum: str) -> bool:
+        return await asyncio.to_thread(self._seen, scope, checksum)
+
+    async def remember(self, scope: str, checksum: str, name: str) -> None:
+        await asyncio.to_thread(self._remember, scope, checksum, name)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+# --- receiving files ----------------------------------------------------------------------------
+
+
+class FileOutcome(StrEnum):
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    """Same checksum as a file already processed: moved to done, not handled again."""
+    FAILED = "failed"
+    """The handler refused it (``RejectedInput`` / ``TerminalError``): moved to the failed folder."""
+    RETRY = "retry"
+    """The handler hit a ``TransientError``: left in the inbox for the next poll."""
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class TransferRecord(msgspec.Struct, kw_only=True):
+    """One file moved, for the engine to write to the ledger."""
+
+    scope: str
+    direction: Direction
+    endpoint: str
+    name: str
+    bytes: int
+    checksum: str
+    outcome: FileOutcome
+    started_at: datetime
+    duration_ms: float
+    error: str = ""
+
+
+RecordTransfer = Callable[[TransferRecord], Awaitable[None]]
+HandleFile = Callable[["FetchedFile"], Awaitable[None]]
+Wait = Callable[[float], Awaitable[None]]
+
+
+class FetchedFile(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    data: bytes
+    checksum: str
+    """``sha256:<hex>`` of ``data``."""
+    mtime: datetime
+
+
+async def stable_files(
+    transport: Transport, pattern: str = "*", *, interval: float = 2.0, wait: Wait = asyncio.sleep
+) -> list[RemoteFile]:
+    """Files whose size and modification time did not change across two looks ``interval`` apart.
+
+    A file still being written by the other side is left for a later poll. ``wait`` is injectable so
+    tests (and an accelerated demo clock) decide what happens between the two looks.
+    """
+    first = {f.name: f for f in await transport.list_files(pattern)}
+    if not first:
+        return []
+    await wait(interval)
+    second = await transport.list_files(pattern)
+    return [f for f in second if f.name in first and _same_look(first[f.name], f)]
+
+
+def _same_look(a: RemoteFile, b: RemoteFile) -> bool:
+    return a.size == b.size and a.mtime == b.mtime
+
+
+async def fetch_stable(
+    transport: Transport,
+    pattern: str = "*",
+    *,
+    interval: float = 2.0,
+    wait: Wait = asyncio.sleep,
+) -> list[FetchedFile]:
+    """Download every stable file matching ``pattern`` (see :func:`stable_files`), oldest first."""
+    files = sorted(
+        await stable_files(transport, pattern, interval=interval, wait=wait), key=lambda f: (f.mtime, f.name)
+    )
+    fetched = []
+    for remote in files:
+        data = await transport.download(remote.name)
+        fetched.append(
+            FetchedFile(
+                name=remote.name, data=data, checksum=f"sha256:{sha256_hex(data)}", mtime=remote.mtime
+            )
+        )
+    return fetched
+
+
+async def receive_files(
+    transport: Transport,
+    handle: HandleFile,
+    *,
+    scope: str,
+    seen: SeenStore,
+    pattern: str = "*",
+    interval: float = 2.0,
+    wait: Wait = asyncio.sleep,
+    record: RecordTransfer | None = None,
+) -> dict[str, FileOutcome]:
+    """Fetch stable files, hand each new one to ``handle`` once, then move it to done or failed.
+
+    ``handle`` raising ``RejectedInput`` or ``TerminalError`` sends the file to the failed folder;
+    ``TransientError`` (from the handler or the transport) is recorded as ``retry``, leaves the file
+    in place for the next poll and propagates. A file handled but not yet moved (the server went
+    down in between) is recognised by its checksum at the next poll and only moved.
+    ``scope`` (a flow or system id) keeps the checksums of unrelated flows apart.
+    """
+    outcomes: dict[str, FileOutcome] = {}
+    for item in await fetch_stable(transport, pattern, interval=interval, wait=wait):
+        started, clock = datetime.now(UTC), time.perf_counter()
+        retry: TransientError | None = None
+        try:
+            outcome, error = await _receive_one(transport, handle, item, scope=scope, seen=seen)
+        except TransientError as exc:
+            outcome, error, retry = FileOutcome.RETRY, str(exc), exc
+        outcomes[item.name] = outcome
+        if record is not None:
+            await record(
+                TransferRecord(
+                    scope=scope,
+                    direction=Direction.IN,
+                    endpoint=transport.endpoint,
+                    name=item.name,
+                    bytes=len(item.data),
+                    checksum=item.checksum,
+                    outcome=outcome,
+                    started_at=started,
+                    duration_ms=(time.perf_counter() - clock) * 1000,
+                    error=error,
+                )
+            )
+        if retry is not None:
+            raise retry
+    return outcomes
+
+
+async def _receive_one(
+    transport: Transport, handle: HandleFile, item: FetchedFile, *, scope: str, seen: SeenStore
+) -> tuple[FileOutcome, str]:
+    if await seen.seen(scope, item.checksum):
+        await transport.move_to_done(item.name)
+        return FileOutcome.DUPLICATE, ""
+    try:
+        await handle(item)
+    except (RejectedInput, TerminalError) as exc:
+        await transport.move_to_failed(item.name)
+        return FileOutcome.FAILED, str(exc)
+    await seen.remember(scope, item.checksum, item.name)
+    await transport.move_to_done(item.name)
+    return FileOutcome.PROCESSED, ""
+
+
+async def send_file(
+    transport: Transport,
+    name: str,
+    data: bytes,
+    *,
+    scope: str,
+    record: RecordTransfer | None = None,
+) -> Receipt:
+    """Upload one file and report the transfer; errors propagate after being recorded."""
+    started, clock = datetime.now(UTC), time.perf_counter()
+    error = ""
+    try:
+        return await transport.upload(name, data)
+    except Exception as exc:
+        error = str(exc) or type(exc).__name__
+        raise
+    finally:
+        if record is not None:
+            await record(
+                TransferRecord(
+                    scope=scope,
+                    direction=Direction.OUT,
+                    endpoint=transport.endpoint,
+                    name=name,
+                    bytes=len(data),
+                    checksum=f"sha256:{sha256_hex(data)}",
+                    outcome=FileOutcome.FAILED if error else FileOutcome.PROCESSED,
+                    started_at=started,
+                    duration_ms=(time.perf_counter() - clock) * 1000,
+                    error=error,
+                )
+            )
+
+
+def where(system_id: str, flow_id: str | None = None) -> str:
+    """``flow X / system Y`` for error messages, so the manager knows which catalog entry to fix."""
+    return f"flow {flow_id} / system {system_id}" if flow_id else f"system {system_id}"

@@ -1,0 +1,341 @@
+"""Real file servers on loopback for tests: SFTP (asyncssh's own server) and FTP / FTPS (pyftpdlib).
+
+Each server serves a temporary folder, listens on a free port of 127.0.0.1 (bind port 0), runs in a
+background thread of this test process and is stopped by its fixture. ``stop()`` and ``start()``
+can be called in a test to simulate a server that goes down and comes back on the same port.
+
+Use the pytest fixtures (``sftp_server``, ``ftp_server``, ``ftps_server``) by importing them into
+the ``conftest.py`` of a test folder (importing them into a test module trips ruff's F811)::
+
+    from tests.servers import ftp_server, sftp_server  # noqa: F401  (pytest fixtures)
+
+or the context managers (``running_sftp_server(root)``, ``running_ftp_server(root, tls=...)``) from
+a demo or benchmark. Every server records what clients did in ``events`` (``("write", path)``,
+``("rename", old, new, target_existed)``) so tests can check that a file was written under a
+temporary name and renamed, never written in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import pytest
+
+LOOPBACK = "127.0.0.1"
+
+
+# --- SFTP --------------------------------------------------------------------------------------
+
+
+class _AuditedSftp(asyncssh.SFTPServer):
+    """asyncssh's SFTP server rooted in a folder, recording writes and renames."""
+
+    events: list[tuple[Any, ...]]
+    root: Path
+
+    def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
+        if pflags & asyncssh.FXF_WRITE:
+            self.events.append(("write", self._relative(path)))
+        return super().open(path, pflags, attrs)
+
+    def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
+        self._record_rename(oldpath, newpath)
+        super().posix_rename(oldpath, newpath)
+
+    def rename(self, oldpath: bytes, newpath: bytes) -> None:
+        self._record_rename(oldpath, newpath)
+        super().rename(oldpath, newpath)
+
+    def _record_rename(self, oldpath: bytes, newpath: bytes) -> None:
+        target = Path(self.map_path(newpath).decode())
+        self.events.append(("rename", self._relative(oldpath), self._relative(newpath), target.exists()))
+
+    def _relative(self, path: bytes) -> str:
+        return str(Path(self.map_path(path).decode()).relative_to(self.root))
+
+
+class SftpServer:
+    """An SFTP server rooted in ``root``; ``username`` logs in with ``password`` or ``client_key``."""
+
+    def __init__(self, root: Path, *, username: str = "expediter", port: int = 0) -> None:
+        self.root = root
+        self.host = LOOPBACK
+        self.port = port
+        self.username = username
+        self.password = secrets.token_urlsafe(16)
+        self.host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.host_key_line = self.host_key.export_public_key().decode().strip()
+        self.client_key = asyncssh.generate_private_key("ssh-ed25519")
+        """A key the server accepts for ``username``; :meth:`write_client_key` saves it for a test."""
+        self.events: list[tuple[Any, ...]] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="sftp-server", daemon=True)
+        self._thread.start()
+        self._acceptor: asyncssh.SSHAcceptor | None = None
+        self._connections: set[asyncssh.SSHServerConnection] = set()
+
+    def settings(self, **overrides: Any) -> dict[str, Any]:
+        """Settings for an ``sftp`` system pointing here; the password is passed as ``env:NAME``
+        by the caller (see ``password_env``)."""
+        values: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "username": self.username,
+            "host_key": self.host_key_line,
+            "password": "env:EXPEDITER_TEST_SFTP_PASSWORD",
+        }
+        return values | overrides
+
+    def write_client_key(self, folder: Path) -> Path:
+        """Save the accepted client private key (OpenSSH format) for ``private_key = "file:..."``."""
+        path = folder / "sftp_client_key"
+        self.client_key.write_private_key(path)
+        path.chmod(0o600)
+        return path
+
+    def start(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(timeout=30)
+
+    def stop(self) -> None:
+        """Stop listening and drop every open connection (a server going down)."""
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=30)
+
+    def shutdown(self) -> None:
+        self.stop()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.close()
+
+    async def _listen(self) -> None:
+        server = self
+
+        class Auth(asyncssh.SSHServer):
+            def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+                server._connections.add(conn)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                server._connections.difference_update(c for c in list(server._connections) if c.is_closed())
+
+            def begin_auth(self, username: str) -> bool:
+                return True
+
+            def password_auth_supported(self) -> bool:
+                return True
+
+            def validate_password(self, username: str, password: str) -> bool:
+                return username == server.username and secrets.compare_digest(password, server.password)
+
+            def public_key_auth_supported(self) -> bool:
+                return True
+
+            def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+                accepted = server.client_key.export_public_key()
+                return username == server.username and key.export_public_key() == accepted
+
+        def sftp_factory(chan: asyncssh.SSHServerChannel) -> asyncssh.SFTPServer:
+            sftp = _AuditedSftp(chan, chroot=str(server.root).encode())
+            sftp.events, sftp.root = server.events, server.root.resolve()
+            return sftp
+
+        self._acceptor = await asyncssh.listen(
+            self.host,
+            self.port,
+            server_host_keys=[self.host_key],
+            server_factory=Auth,
+            sftp_factory=sftp_factory,
+            allow_scp=False,
+            config=None,
+        )
+        self.port = self._acceptor.sockets[0].getsockname()[1]
+
+    async def _close(self) -> None:
+        if self._acceptor is not None:
+            self._acceptor.close()
+            await self._acceptor.wait_closed()
+            self._acceptor = None
+        for conn in list(self._connections):
+            conn.close()
+            await conn.wait_closed()
+        self._connections.clear()
+
+
+@contextmanager
+def running_sftp_server(root: Path, **options: Any) -> Iterator[SftpServer]:
+    server = SftpServer(root, **options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def sftp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SftpServer]:
+    """A running SFTP server rooted in ``tmp_path / "sftp"``; its password is in the environment
+    variable ``EXPEDITER_TEST_SFTP_PASSWORD`` that ``server.settings()`` refers to."""
+    root = tmp_path / "sftp"
+    root.mkdir()
+    with running_sftp_server(root) as server:
+        monkeypatch.setenv("EXPEDITER_TEST_SFTP_PASSWORD", server.password)
+        yield server
+
+
+# --- FTP and FTPS ------------------------------------------------------------------------------
+
+
+def self_signed_certificate(folder: Path, host: str = LOOPBACK) -> tuple[Path, Path]:
+    """A fresh self-signed certificate for ``host`` (and ``localhost``): (cert PEM, key PEM)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = dt.datetime.now(dt.UTC)
+    alt = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(alt, critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "ftps-cert.pem", folder / "ftps-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+class FtpServer:
+    """A pyftpdlib server for ``username`` rooted in ``root``; with ``tls`` it requires explicit TLS
+    (AUTH TLS) on the control and data channels, with a self-signed certificate in ``cert_file``."""
+
+    def __init__(self, root: Path, *, tls: bool = False, username: str = "expediter", port: int = 0) -> None:
+        self.root = root
+        self.host = LOOPBACK
+        self.port = port
+        self.username = username
+        self.password = secrets.token_urlsafe(16)
+        self.tls = tls
+        self.cert_file: Path | None = None
+        self.key_file: Path | None = None
+        if tls:
+            self.cert_file, self.key_file = self_signed_certificate(root.parent)
+        self.events: list[tuple[Any, ...]] = []
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def settings(self, **overrides: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "username": self.username,
+            "password": "env:EXPEDITER_TEST_FTP_PASSWORD",
+            "tls": self.tls,
+        }
+        if self.cert_file is not None:
+            values["ca_file"] = str(self.cert_file)
+        return values | overrides
+
+    def start(self) -> None:
+        from pyftpdlib.servers import FTPServer
+
+        self._server = FTPServer((self.host, self.port), self._handler_class())
+        self.port = self._server.socket.getsockname()[1]
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._serve, args=(self._server,), name="ftp-server", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening and close every session (a server going down)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._thread = self._server = None
+
+    def _serve(self, server: Any) -> None:
+        # Drive pyftpdlib's IO loop in short non-blocking turns so stop() can end it from outside.
+        while not self._stopping.is_set():
+            server.ioloop.loop(timeout=0.05, blocking=False)
+        server.close_all()
+
+    def _handler_class(self) -> type:
+        from pyftpdlib.authorizers import DummyAuthorizer
+        from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+
+        authorizer = DummyAuthorizer()
+        authorizer.add_user(self.username, self.password, str(self.root), perm="elradfmwMT")
+        base: type = TLS_FTPHandler if self.tls else FTPHandler
+        events, root = self.events, self.root.resolve()
+
+        class Audited(base):
+            def ftp_STOR(self, file: str, mode: str = "w") -> Any:
+                events.append(("write", str(Path(file).relative_to(root))))
+                return super().ftp_STOR(file, mode)
+
+            def ftp_RNTO(self, path: str) -> Any:
+                old = str(Path(self._rnfr).relative_to(root)) if self._rnfr else ""
+                events.append(("rename", old, str(Path(path).relative_to(root)), Path(path).exists()))
+                return super().ftp_RNTO(path)
+
+        Audited.authorizer = authorizer
+        Audited.auth_failed_timeout = 0  # pyftpdlib's 3 s delay after a bad password only slows tests
+        Audited.banner = "expediter test FTP server"
+        if self.tls:
+            Audited.certfile = str(self.cert_file)
+            Audited.keyfile = str(self.key_file)
+            Audited.tls_control_required = True
+            Audited.tls_data_required = True
+        return Audited
+
+
+@contextmanager
+def running_ftp_server(root: Path, *, tls: bool = False, **options: Any) -> Iterator[FtpServer]:
+    server = FtpServer(root, tls=tls, **options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _ftp_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, tls: bool) -> Iterator[FtpServer]:
+    root = tmp_path / ("ftps" if tls else "ftp")
+    root.mkdir()
+    with running_ftp_server(root, tls=tls) as server:
+        monkeypatch.setenv("EXPEDITER_TEST_FTP_PASSWORD", server.password)
+        yield server
+
+
+@pytest.fixture
+def ftp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FtpServer]:
+    """A running plain FTP server; password in ``EXPEDITER_TEST_FTP_PASSWORD``."""
+    yield from _ftp_fixture(tmp_path, monkeypatch, tls=False)
+
+
+@pytest.fixture
+def ftps_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FtpServer]:
+    """A running FTPS server (explicit TLS required); trust ``server.cert_file``."""
+    yield from _ftp_fixture(tmp_path, monkeypatch, tls=True)
