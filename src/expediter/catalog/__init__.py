@@ -1,0 +1,1 @@
+"""The catalog: declared locations, systems and flows; loaded, checked, documented and drawn."""

@@ -1,0 +1,279 @@
+"""Semantic checks of a loaded catalog: what msgspec's types cannot see.
+
+Unknown systems in a flow, missing owners, duplicate ids, bad cron expressions and time zones, secrets
+that do not resolve, connectors that are not installed, a level that does not fit its trigger or
+transport, alert routes naming unknown channels. Every problem says where and how to fix it; nothing
+here prints a secret's value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from croniter import croniter
+
+from expediter.catalog.check_settings import check_alerting, check_hub, check_secrets, check_systems
+from expediter.catalog.problems import Problem, Severity
+from expediter.catalog.schema import Catalog, Flow, Level, Trigger
+from expediter.catalog.secrets import TOKEN_FORM, hash_token
+from expediter.model.time import parse_day_start, zone
+
+LEVEL_TRIGGERS: dict[Level, frozenset[Trigger]] = {
+    Level.REALTIME: frozenset({Trigger.EVENT}),
+    Level.FILE: frozenset({Trigger.SCHEDULE, Trigger.FILE_ARRIVAL}),
+    Level.MANUAL: frozenset({Trigger.MANUAL}),
+}
+LEVEL_TRANSPORTS: dict[Level, frozenset[str]] = {
+    Level.REALTIME: frozenset({"http", "sse", "websocket", "tcp9100"}),
+    Level.FILE: frozenset({"sftp", "ftp", "ftps", "folder", "email", "http"}),
+    Level.MANUAL: frozenset({"upload", "download", "folder", "http"}),
+}
+TRANSPORTS = frozenset().union(*LEVEL_TRANSPORTS.values())
+_HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class _Make(Protocol):
+    """Builds one problem of the flow being checked."""
+
+    def __call__(self, key: str, message: str, fix: str, severity: Severity = Severity.ERROR) -> Problem: ...
+
+
+def check_catalog(
+    catalog: Catalog, base_dir: Path | None = None, file: str = "expediter.toml"
+) -> list[Problem]:
+    """Every semantic problem in ``catalog``; ``base_dir`` resolves ``file:`` secrets."""
+    problems: list[Problem] = []
+    problems += check_duplicates(catalog, file)
+    problems += check_locations(catalog, file)
+    problems += check_systems(catalog, file)
+    problems += check_flows(catalog, file)
+    problems += check_alerting(catalog, file)
+    problems += check_tokens(catalog, file)
+    problems += check_hub(catalog, file)
+    problems += check_secrets(catalog, file, base_dir)
+    return problems
+
+
+def check_duplicates(catalog: Catalog, file: str) -> list[Problem]:
+    sections: list[tuple[str, str, Iterable[str]]] = [
+        ("locations", "id", (x.id for x in catalog.locations)),
+        ("systems", "id", (x.id for x in catalog.systems)),
+        ("flows", "id", (x.id for x in catalog.flows)),
+        ("alert_channels", "id", (x.id for x in catalog.alert_channels)),
+        ("alert_routes", "id", (x.id for x in catalog.alert_routes)),
+        ("api_tokens", "name", (x.name for x in catalog.api_tokens)),
+    ]
+    return [problem for section, key, ids in sections for problem in _duplicates(file, section, key, ids)]
+
+
+def _duplicates(file: str, section: str, key: str, ids: Iterable[str]) -> Iterator[Problem]:
+    seen: dict[str, int] = {}
+    for index, ident in enumerate(ids):
+        if ident in seen:
+            yield Problem(
+                file=file,
+                where=f"$.{section}[{index}].{key}",
+                subject=f"{section.rstrip('s').replace('_', ' ')} {ident}",
+                message=f"{key} {ident!r} is used twice (first at $.{section}[{seen[ident]}])",
+                fix=f"give each entry of [[{section}]] its own {key}",
+            )
+        else:
+            seen[ident] = index
+
+
+def check_locations(catalog: Catalog, file: str) -> list[Problem]:
+    problems = []
+    for index, location in enumerate(catalog.locations):
+        subject = f"location {location.id}"
+        try:
+            zone(location.timezone)
+        except ValueError:
+            problems.append(
+                Problem(
+                    file=file,
+                    where=f"$.locations[{index}].timezone",
+                    subject=subject,
+                    message=f"unknown time zone {location.timezone!r}",
+                    fix="use an IANA time zone name such as 'America/New_York' or 'Europe/Paris'",
+                )
+            )
+        try:
+            parse_day_start(location.day_start)
+        except ValueError:
+            problems.append(
+                Problem(
+                    file=file,
+                    where=f"$.locations[{index}].day_start",
+                    subject=subject,
+                    message=f"day_start {location.day_start!r} is not a local time HH:MM",
+                    fix='write the moment one business day becomes the next, e.g. day_start = "04:00"',
+                )
+            )
+    return problems
+
+
+def check_flows(catalog: Catalog, file: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, flow in enumerate(catalog.flows):
+        problems += flow_problems(catalog, flow, f"$.flows[{index}]", file)
+    return problems
+
+
+def flow_problems(catalog: Catalog, flow: Flow, at: str, file: str) -> list[Problem]:
+    """The problems of one flow; ``at`` is its path (``$.flows[3]``)."""
+
+    def problem(key: str, message: str, fix: str, severity: Severity = Severity.ERROR) -> Problem:
+        return Problem(
+            file=file,
+            where=f"{at}.{key}",
+            subject=f"flow {flow.id}",
+            message=message,
+            fix=fix,
+            severity=severity,
+        )
+
+    found: list[Problem] = []
+    if not flow.owner.strip():
+        found.append(
+            problem("owner", "the flow has no owner", 'name who fixes it when it breaks: owner = "..."')
+        )
+    found += _flow_ends(catalog, flow, problem)
+    found += _flow_level(flow, problem)
+    found += _flow_schedule(flow, problem)
+    found += _flow_numbers(flow, problem)
+    return found
+
+
+def _flow_ends(catalog: Catalog, flow: Flow, problem: _Make) -> list[Problem]:
+    found = []
+    known = ", ".join(s.id for s in catalog.systems) or "(none declared)"
+    for key, system_id in (("from", flow.from_), ("to", flow.to)):
+        if catalog.system(system_id) is None:
+            found.append(
+                problem(
+                    key,
+                    f"unknown system {system_id!r} in `{key}`",
+                    f"use the id of a [[systems]] entry ({known}), or declare {system_id!r}",
+                )
+            )
+    if flow.from_ == flow.to:
+        found.append(problem("to", "the flow goes from a system to itself", "set `to` to another system"))
+    return found
+
+
+def _flow_level(flow: Flow, problem: _Make) -> list[Problem]:
+    found = []
+    triggers = LEVEL_TRIGGERS[flow.level]
+    if flow.trigger not in triggers:
+        allowed = " or ".join(sorted(triggers))
+        found.append(
+            problem(
+                "trigger",
+                f"a {flow.level} flow cannot have trigger '{flow.trigger}'",
+                f"use trigger = {allowed}, or change the level"
+                + (' (a scheduled poll is level = "file")' if flow.trigger == Trigger.SCHEDULE else ""),
+            )
+        )
+    if flow.transport not in TRANSPORTS:
+        found.append(
+            problem(
+                "transport",
+                f"unknown transport {flow.transport!r}",
+                f"use one of: {', '.join(sorted(TRANSPORTS))}",
+            )
+        )
+    elif flow.transport not in LEVEL_TRANSPORTS[flow.level]:
+        found.append(
+            problem(
+                "transport",
+                f"a {flow.level} flow cannot move over {flow.transport!r}",
+                f"use one of: {', '.join(sorted(LEVEL_TRANSPORTS[flow.level]))}, or change the level",
+            )
+        )
+    return found
+
+
+def _flow_schedule(flow: Flow, problem: _Make) -> list[Problem]:
+    found = []
+    if flow.trigger == Trigger.SCHEDULE:
+        if not flow.schedule:
+            found.append(
+                problem(
+                    "schedule",
+                    "a scheduled flow has no schedule",
+                    'add a cron expression in the location\'s time zone, e.g. schedule = "30 4 * * *"',
+                )
+            )
+        elif not croniter.is_valid(flow.schedule):
+            found.append(
+                problem(
+                    "schedule",
+                    f"{flow.schedule!r} is not a valid cron expression",
+                    'write five fields: minute hour day-of-month month day-of-week, e.g. "30 4 * * *"',
+                )
+            )
+    elif flow.schedule:
+        found.append(
+            problem(
+                "schedule",
+                f"a schedule is set but the trigger is '{flow.trigger}', so it is never used",
+                'remove `schedule`, or set trigger = "schedule"',
+            )
+        )
+    if flow.expected_by is not None and not _HH_MM.match(flow.expected_by):
+        found.append(
+            problem(
+                "expected_by",
+                f"expected_by {flow.expected_by!r} is not a local time HH:MM",
+                'write the local time by which the run must have succeeded, e.g. expected_by = "06:00"',
+            )
+        )
+    return found
+
+
+def _flow_numbers(flow: Flow, problem: _Make) -> list[Problem]:
+    found = []
+    if flow.retry_limit < 0:
+        found.append(problem("retry_limit", "retry_limit is negative", "use 0 (never retry) or more"))
+    if flow.freshness_minutes is not None and flow.freshness_minutes <= 0:
+        found.append(
+            problem(
+                "freshness_minutes",
+                "freshness_minutes must be positive",
+                "give the minutes without data after which to alert, e.g. 30, or remove the key",
+            )
+        )
+    return found
+
+
+def check_tokens(catalog: Catalog, file: str) -> list[Problem]:
+    problems = []
+    for index, token in enumerate(catalog.api_tokens):
+        subject = f"api token {token.name}"
+        if not TOKEN_FORM.match(token.sha256):
+            problems.append(
+                Problem(
+                    file=file,
+                    where=f"$.api_tokens[{index}].sha256",
+                    subject=subject,
+                    message="the token is not stored as sha256:<64 lowercase hex digits>",
+                    fix="store the token's hash, never the token: python -c \"import hashlib;"
+                    " print('sha256:' + hashlib.sha256(b'YOUR-TOKEN').hexdigest())\""
+                    f" (gives e.g. {hash_token('example')[:16]}...)",
+                )
+            )
+        for system_id in token.systems:
+            if catalog.system(system_id) is None:
+                problems.append(
+                    Problem(
+                        file=file,
+                        where=f"$.api_tokens[{index}].systems",
+                        subject=subject,
+                        message=f"unknown system {system_id!r}",
+                        fix="list ids of [[systems]] entries this token may post as",
+                    )
+                )
+    return problems

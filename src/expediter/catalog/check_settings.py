@@ -1,0 +1,298 @@
+"""Checks of systems (connectors, settings), alerting (channels, routes) and secrets.
+
+Split from :mod:`expediter.catalog.check` to keep each module one concern: these checks look at what
+the catalog points to outside itself (installed code, environment variables, files).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from expediter.catalog.installed import Unavailable, installed_connectors
+from expediter.catalog.problems import Problem, Severity
+from expediter.catalog.schema import Catalog, System
+from expediter.catalog.secrets import SecretUnavailable, is_reference, looks_secret, resolve_secret
+from expediter.connectors.base import Connector
+
+CHANNEL_KINDS = frozenset({"log", "email", "webhook"})
+DEFAULT_ROUTE = "default"
+_PG_PASSWORD = re.compile(r"^postgres(?:ql)?://[^/@:]+:(?P<password>[^@]+)@")
+
+
+def check_systems(catalog: Catalog, file: str) -> list[Problem]:
+    problems: list[Problem] = []
+    locations = {loc.id for loc in catalog.locations}
+    for index, system in enumerate(catalog.systems):
+        at = f"$.systems[{index}]"
+        problems += _system_basics(system, at, file, locations)
+        problems += _system_connector(system, at, file)
+    return problems
+
+
+def _system_basics(system: System, at: str, file: str, locations: set[str]) -> list[Problem]:
+    found = []
+    subject = f"system {system.id}"
+    if not system.owner.strip():
+        found.append(
+            Problem(
+                file=file,
+                where=f"{at}.owner",
+                subject=subject,
+                message="the system has no owner",
+                fix='name who looks after it (a person or team): owner = "..."',
+            )
+        )
+    for location_id in system.locations:
+        if location_id not in locations:
+            found.append(
+                Problem(
+                    file=file,
+                    where=f"{at}.locations",
+                    subject=subject,
+                    message=f"unknown location {location_id!r}",
+                    fix="use ids of [[locations]] entries, or leave `locations` out to mean every location",
+                )
+            )
+    return found
+
+
+def _system_connector(system: System, at: str, file: str) -> list[Problem]:
+    subject = f"system {system.id}"
+    found = installed_connectors().get(system.connector)
+    if found is None:
+        names = ", ".join(sorted(installed_connectors())) or "(none)"
+        return [
+            Problem(
+                file=file,
+                where=f"{at}.connector",
+                subject=subject,
+                message=f"connector {system.connector!r} is not installed",
+                fix=f"use one of the installed connectors ({names}) or install the package that provides it",
+            )
+        ]
+    if isinstance(found, Unavailable):
+        return [_unavailable(found, f"{at}.connector", subject, file)]
+    return _settings_shape(found, system, at, file)
+
+
+def _unavailable(found: Unavailable, where: str, subject: str, file: str) -> Problem:
+    if found.missing_module:
+        return Problem(
+            file=file,
+            where=where,
+            subject=subject,
+            message=f"connector {found.name!r} is declared but not built in this install ({found.reason})",
+            fix="install a release that includes it, or choose another connector",
+            severity=Severity.WARNING,
+        )
+    return Problem(
+        file=file,
+        where=where,
+        subject=subject,
+        message=f"connector {found.name!r} failed to load: {found.reason}",
+        fix="reinstall expediter (or the connector's package); report the error if it persists",
+    )
+
+
+def _settings_shape(connector: Connector, system: System, at: str, file: str) -> list[Problem]:
+    if connector.settings_type is None:
+        return []
+    try:
+        msgspec.convert(system.settings, connector.settings_type)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        inner = re.search(r" - at `\$(?P<path>[^`]*)`$", text)
+        return [
+            Problem(
+                file=file,
+                where=f"{at}.settings" + (inner["path"] if inner else ""),
+                subject=f"system {system.id}",
+                message=f"settings for connector {connector.name!r}: {re.sub(r' - at `[^`]*`$', '', text)}",
+                fix=f"see docs/connectors/{connector.name}.md for this connector's settings",
+            )
+        ]
+    return []
+
+
+def check_alerting(catalog: Catalog, file: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, channel in enumerate(catalog.alert_channels):
+        problems += _channel_problems(channel.id, channel.kind, channel.target, channel.settings, index, file)
+    channels = {c.id for c in catalog.alert_channels}
+    for index, route in enumerate(catalog.alert_routes):
+        for name in route.channels:
+            if name not in channels:
+                problems.append(
+                    Problem(
+                        file=file,
+                        where=f"$.alert_routes[{index}].channels",
+                        subject=f"alert route {route.id}",
+                        message=f"unknown alert channel {name!r}",
+                        fix=f"declare [[alert_channels]] id = {name!r}, or use one of: "
+                        + (", ".join(sorted(channels)) or "(none declared)"),
+                    )
+                )
+    routes = {r.id for r in catalog.alert_routes}
+    for index, flow in enumerate(catalog.flows):
+        if flow.alert_route not in routes and flow.alert_route != DEFAULT_ROUTE:
+            problems.append(
+                Problem(
+                    file=file,
+                    where=f"$.flows[{index}].alert_route",
+                    subject=f"flow {flow.id}",
+                    message=f"unknown alert route {flow.alert_route!r}",
+                    fix='declare it under [[alert_routes]], or leave `alert_route` out to use "default"',
+                )
+            )
+    return problems
+
+
+def _channel_problems(
+    ident: str, kind: str, target: str, settings: Mapping[str, Any], index: int, file: str
+) -> list[Problem]:
+    at = f"$.alert_channels[{index}]"
+
+    def problem(key: str, message: str, fix: str) -> Problem:
+        return Problem(
+            file=file, where=f"{at}.{key}", subject=f"alert channel {ident}", message=message, fix=fix
+        )
+
+    if kind not in CHANNEL_KINDS:
+        return [problem("kind", f"unknown channel kind {kind!r}", 'use kind = "log", "email" or "webhook"')]
+    found = []
+    if kind == "email":
+        if "@" not in target:
+            found.append(
+                problem("target", "an e-mail channel needs a recipient", 'target = "manager@example.com"')
+            )
+        if not settings.get("host"):
+            found.append(
+                problem(
+                    "settings.host",
+                    "an e-mail channel needs an SMTP host",
+                    'settings.host = "smtp.example.com"',
+                )
+            )
+        found += _email_settings_shape(settings, problem)
+    if kind == "webhook" and not target.startswith(("http://", "https://")):
+        found.append(
+            problem("target", "a webhook channel needs a URL", 'target = "https://hooks.example.com/..."')
+        )
+    return found
+
+
+def _email_settings_shape(settings: Mapping[str, Any], problem: Any) -> list[Problem]:
+    from expediter.monitor.channels import EmailSettings  # the channel owns its settings type
+
+    if not settings.get("host"):
+        return []  # reported above, with its own fix
+    try:
+        msgspec.convert(settings, EmailSettings)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        inner = re.search(r" - at `\$(?P<path>[^`]*)`$", text)
+        key = "settings" + (inner["path"] if inner else "")
+        message = re.sub(r" - at `[^`]*`$", "", text)
+        return [problem(key, f"e-mail settings: {message}", "see docs/monitoring.md for the e-mail settings")]
+    return []
+
+
+def check_hub(catalog: Catalog, file: str) -> list[Problem]:
+    found = []
+    if not 0 < catalog.hub.port < 65536:
+        found.append(
+            Problem(
+                file=file,
+                where="$.hub.port",
+                message=f"port {catalog.hub.port} is out of range",
+                fix="use 1-65535, e.g. 8080",
+            )
+        )
+    password = _PG_PASSWORD.match(catalog.hub.database)
+    if password and not is_reference(password["password"]):
+        found.append(
+            Problem(
+                file=file,
+                where="$.hub.database",
+                message="the database URL has its password written inline",
+                fix="drop the password from the URL and set it in the PGPASSWORD environment variable",
+            )
+        )
+    return found
+
+
+def check_secrets(catalog: Catalog, file: str, base_dir: Path | None) -> list[Problem]:
+    """Each secret-looking setting must be a reference, and each reference must resolve."""
+    places: list[tuple[str, str, Mapping[str, Any], frozenset[str]]] = []
+    for index, system in enumerate(catalog.systems):
+        places.append(
+            (f"$.systems[{index}].settings", f"system {system.id}", system.settings, _secret_keys(system))
+        )
+    for index, flow in enumerate(catalog.flows):
+        places.append((f"$.flows[{index}].settings", f"flow {flow.id}", flow.settings, frozenset()))
+    for index, channel in enumerate(catalog.alert_channels):
+        places.append(
+            (
+                f"$.alert_channels[{index}].settings",
+                f"alert channel {channel.id}",
+                channel.settings,
+                frozenset(),
+            )
+        )
+    problems = []
+    for at, subject, settings, declared in places:
+        for where, key, value in _walk(at, settings):
+            problem = _secret_problem(where, key, value, subject, declared, file, base_dir)
+            if problem is not None:
+                problems.append(problem)
+    return problems
+
+
+def _secret_keys(system: System) -> frozenset[str]:
+    found = installed_connectors().get(system.connector)
+    return found.secret_settings if isinstance(found, Connector) else frozenset()
+
+
+def _walk(at: str, settings: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    for key, value in settings.items():
+        if isinstance(value, Mapping):
+            yield from _walk(f"{at}.{key}", value)
+        else:
+            yield f"{at}.{key}", key, value
+
+
+def _secret_problem(
+    where: str,
+    key: str,
+    value: Any,
+    subject: str,
+    declared: frozenset[str],
+    file: str,
+    base_dir: Path | None,
+) -> Problem | None:
+    if is_reference(value):
+        try:
+            resolve_secret(value, base_dir)
+        except SecretUnavailable as exc:
+            return Problem(
+                file=file,
+                where=where,
+                subject=subject,
+                message=f"secret `{key}` does not resolve: {exc}",
+                fix="set that environment variable (or create that file) before running the hub",
+            )
+        return None
+    if (key in declared or looks_secret(key)) and isinstance(value, str) and value:
+        return Problem(
+            file=file,
+            where=where,
+            subject=subject,
+            message=f"`{key}` is a secret written inline in the catalog",
+            fix=f'move it out: {key} = "env:SOME_NAME" (an environment variable) or "file:secrets/{key}"',
+        )
+    return None

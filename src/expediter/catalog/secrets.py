@@ -1,0 +1,100 @@
+"""Secrets are referenced from the catalog, never written in it: ``env:NAME`` or ``file:PATH``.
+
+A catalog is shared, committed and pasted into tickets; a password in it leaks. So every setting that
+holds a secret names where the secret lives, and the hub reads it at start. API tokens are stored only
+as ``sha256:<hex>`` of the token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from pathlib import Path
+
+from expediter.catalog.schema import ApiToken, Catalog
+from expediter.errors import ConfigError
+
+ENV_PREFIX = "env:"
+FILE_PREFIX = "file:"
+TOKEN_FORM = re.compile(r"^sha256:[0-9a-f]{64}$")
+_SECRET_KEY_ENDINGS = (
+    "password",
+    "passphrase",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "access_key",
+    "private_key",
+    "signature_key",
+    "signing_key",
+)
+
+
+class SecretUnavailable(ConfigError):
+    """A secret reference that does not resolve; the message names the variable or file, never a value."""
+
+
+def is_reference(value: object) -> bool:
+    return isinstance(value, str) and value.startswith((ENV_PREFIX, FILE_PREFIX))
+
+
+def looks_secret(key: str) -> bool:
+    """Whether a setting's name says it holds a secret (``password``, ``webhook_secret``, ``api_key``)."""
+    lowered = key.lower()
+    return lowered.endswith(_SECRET_KEY_ENDINGS)
+
+
+def resolve_secret(ref: str, base_dir: Path | None = None) -> str:
+    """The secret that ``ref`` points at. ``file:`` paths are relative to the catalog's folder.
+
+    A file's trailing newline is dropped (editors add one).
+    """
+    if ref.startswith(ENV_PREFIX):
+        return _from_env(ref.removeprefix(ENV_PREFIX))
+    if ref.startswith(FILE_PREFIX):
+        return _from_file(ref.removeprefix(FILE_PREFIX), base_dir)
+    raise SecretUnavailable(
+        "a secret must be a reference: write `env:NAME` (an environment variable) or `file:PATH`"
+    )
+
+
+def _from_env(name: str) -> str:
+    if not name:
+        raise SecretUnavailable("`env:` needs a variable name, e.g. `env:SQUARE_TOKEN`")
+    value = os.environ.get(name)
+    if not value:
+        raise SecretUnavailable(f"environment variable {name} is not set (or is empty)")
+    return value
+
+
+def _from_file(name: str, base_dir: Path | None) -> str:
+    if not name:
+        raise SecretUnavailable("`file:` needs a path, e.g. `file:secrets/square_token`")
+    path = Path(name).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    try:
+        value = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise SecretUnavailable(f"secret file {path} cannot be read ({exc.strerror or exc})") from exc
+    if not value:
+        raise SecretUnavailable(f"secret file {path} is empty")
+    return value
+
+
+def hash_token(token: str) -> str:
+    """What goes in ``[[api_tokens]] sha256 = ...`` for ``token``."""
+    return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def verify_token(token: str, catalog: Catalog) -> ApiToken | None:
+    """The API token entry matching ``token``; every entry is compared in constant time."""
+    digest = hash_token(token)
+    found: ApiToken | None = None
+    for entry in catalog.api_tokens:
+        if hmac.compare_digest(digest.encode(), entry.sha256.lower().encode()):
+            found = entry
+    return found

@@ -1,0 +1,1 @@
+"""Watching the flows: health, alert rules and channels, metrics."""

@@ -1,0 +1,171 @@
+"""Alert rules as data, and alerts with firing → resolved states, one per (rule, flow, location).
+
+A rule says what to watch; the engine and the health evaluation call :meth:`AlertBook.fire` and
+:meth:`AlertBook.resolve`. The book de-duplicates: a failure that repeats every minute is one firing
+alert (its ``count`` grows), and its channels hear about it once when it fires and once when it
+resolves.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+
+import msgspec
+
+
+class AlertKind(StrEnum):
+    FAILURE = "failure"
+    DEAD_LETTER = "dead_letter"
+    LATENESS = "lateness"
+    VOLUME_ANOMALY = "volume_anomaly"
+    RECONCILIATION_MISMATCH = "reconciliation_mismatch"
+    SCHEMA_DRIFT = "schema_drift"
+    SIGNATURE_FAILURE = "signature_failure"
+
+
+class AlertState(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class Severity(StrEnum):
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class AlertRule(msgspec.Struct, frozen=True, kw_only=True):
+    """What to watch. ``flow_id`` ``None`` applies the rule to every flow."""
+
+    id: str
+    kind: AlertKind
+    severity: Severity = Severity.CRITICAL
+    flow_id: str | None = None
+    threshold: float = 0.0
+    """Kind-specific: failures before firing, or the allowed fraction off the usual volume."""
+    description: str = ""
+
+
+DEFAULT_RULES: tuple[AlertRule, ...] = (
+    AlertRule(id="failure", kind=AlertKind.FAILURE, description="A transfer failed."),
+    AlertRule(id="dead_letter", kind=AlertKind.DEAD_LETTER, description="A delivery exhausted its retries."),
+    AlertRule(id="lateness", kind=AlertKind.LATENESS, description="A scheduled run missed its deadline."),
+    AlertRule(
+        id="volume_anomaly",
+        kind=AlertKind.VOLUME_ANOMALY,
+        severity=Severity.WARNING,
+        threshold=0.5,
+        description="Today's records differ from the usual by more than half.",
+    ),
+    AlertRule(
+        id="reconciliation_mismatch",
+        kind=AlertKind.RECONCILIATION_MISMATCH,
+        description="Two systems disagree on the same business day's totals.",
+    ),
+    AlertRule(
+        id="schema_drift",
+        kind=AlertKind.SCHEMA_DRIFT,
+        severity=Severity.WARNING,
+        description="A source sent fields or shapes it never sent before.",
+    ),
+    AlertRule(
+        id="signature_failure",
+        kind=AlertKind.SIGNATURE_FAILURE,
+        description="A webhook arrived with a signature that did not verify.",
+    ),
+)
+
+
+def rule_for(
+    kind: AlertKind, rules: Sequence[AlertRule] = DEFAULT_RULES, flow_id: str | None = None
+) -> AlertRule:
+    """The most specific rule of ``kind`` (one naming ``flow_id`` beats one for every flow)."""
+    matching = [r for r in rules if r.kind == kind and r.flow_id in (None, flow_id)]
+    if not matching:
+        raise LookupError(f"no alert rule of kind {kind}")
+    return max(matching, key=lambda r: r.flow_id is not None)
+
+
+class Alert(msgspec.Struct, kw_only=True):
+    rule_id: str
+    kind: AlertKind
+    severity: Severity
+    flow_id: str | None
+    location_id: str | None
+    message: str
+    state: AlertState
+    started_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None = None
+    count: int = 1
+    """How many times the condition was seen while firing."""
+
+    @property
+    def key(self) -> tuple[str, str | None, str | None]:
+        return (self.rule_id, self.flow_id, self.location_id)
+
+
+class AlertBook:
+    """The open alerts, de-duplicated by (rule, flow, location), in memory."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, str | None, str | None], Alert] = {}
+
+    def fire(
+        self,
+        rule: AlertRule,
+        message: str,
+        now: datetime,
+        flow_id: str | None = None,
+        location_id: str | None = None,
+    ) -> Alert | None:
+        """Record the condition; returns the alert only when it newly fires (so channels hear it once)."""
+        key = (rule.id, flow_id, location_id)
+        current = self._open.get(key)
+        if current is not None:
+            current.count += 1
+            current.last_seen_at = now
+            current.message = message
+            return None
+        alert = Alert(
+            rule_id=rule.id,
+            kind=rule.kind,
+            severity=rule.severity,
+            flow_id=flow_id,
+            location_id=location_id,
+            message=message,
+            state=AlertState.FIRING,
+            started_at=now,
+            last_seen_at=now,
+        )
+        self._open[key] = alert
+        return alert
+
+    def resolve(
+        self, rule: AlertRule, now: datetime, flow_id: str | None = None, location_id: str | None = None
+    ) -> Alert | None:
+        """Close the alert if it was firing; returns it (resolved) so channels can say so."""
+        alert = self._open.pop((rule.id, flow_id, location_id), None)
+        if alert is None:
+            return None
+        alert.state = AlertState.RESOLVED
+        alert.resolved_at = now
+        return alert
+
+    def firing(self) -> list[Alert]:
+        return sorted(self._open.values(), key=lambda a: a.started_at)
+
+
+def is_volume_anomaly(history: Sequence[int], current: int, tolerance: float) -> bool:
+    """Whether ``current`` is off the median of ``history`` by more than ``tolerance`` (a fraction).
+
+    Needs a week of history: a new flow has no "usual" yet.
+    """
+    if len(history) < 7:
+        return False
+    usual = statistics.median(history)
+    if usual == 0:
+        return current > 0
+    return abs(current - usual) / usual > tolerance

@@ -1,0 +1,88 @@
+"""A flow's health from what the ledger says about it: healthy, late, failing, idle or never ran.
+
+The dashboard, ``expediter flows`` and the diagram all colour a flow by this one function, so the three
+always agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+
+import msgspec
+from croniter import croniter
+
+from expediter.catalog.schema import Flow, Trigger
+from expediter.model.time import zone
+
+FAILED_OUTCOMES = frozenset({"failed", "dead", "retrying"})
+"""Transfer outcomes (``TransferOutcome`` values) that mean the flow is not moving data now."""
+DEFAULT_GRACE = timedelta(hours=1)
+"""How long after its scheduled time a run without ``expected_by`` may take before it is late."""
+
+
+class Health(StrEnum):
+    HEALTHY = "healthy"
+    LATE = "late"
+    """A scheduled run has not succeeded by its deadline."""
+    FAILING = "failing"
+    """The last transfer failed (and is retrying, dead or waiting for a person)."""
+    IDLE = "idle"
+    """An event flow moved nothing for longer than its ``freshness_minutes``."""
+    NEVER_RAN = "never_ran"
+
+
+class FlowStatus(msgspec.Struct, kw_only=True):
+    """What the ledger knows about one flow; the engine's ledger is adapted to this shape."""
+
+    last_transfer_at: datetime | None = None
+    last_outcome: str | None = None
+    last_success_at: datetime | None = None
+    failures_24h: int = 0
+
+
+def flow_health(flow: Flow, status: FlowStatus | None, now: datetime, timezone: str = "UTC") -> Health:
+    """The health of ``flow`` at ``now``; ``timezone`` is the clock its schedule runs on."""
+    if status is None or status.last_transfer_at is None:
+        if flow.trigger == Trigger.SCHEDULE and _missed_run(flow, None, now, timezone):
+            return Health.LATE
+        return Health.NEVER_RAN
+    if status.last_outcome in FAILED_OUTCOMES:
+        return Health.FAILING
+    if flow.trigger == Trigger.SCHEDULE and _missed_run(flow, status.last_success_at, now, timezone):
+        return Health.LATE
+    if flow.freshness_minutes and now - status.last_transfer_at > timedelta(minutes=flow.freshness_minutes):
+        return Health.IDLE
+    return Health.HEALTHY
+
+
+def _missed_run(flow: Flow, last_success: datetime | None, now: datetime, timezone: str) -> bool:
+    """Whether the latest run that is past its deadline has not succeeded.
+
+    A flow that never ran is only late once a deadline passed after ``now - 1 day`` (so a flow added
+    today is not late for yesterday).
+    """
+    if not flow.schedule or not croniter.is_valid(flow.schedule):
+        return False
+    local_now = now.astimezone(zone(timezone))
+    runs = croniter(flow.schedule, local_now)
+    for _ in range(2):
+        run: datetime = runs.get_prev(datetime)
+        if deadline_for(flow, run) <= local_now:
+            if last_success is None:
+                return local_now - run < timedelta(days=1)
+            return last_success < run
+    return False
+
+
+def deadline_for(flow: Flow, run: datetime) -> datetime:
+    """When the run scheduled at ``run`` must have succeeded: ``expected_by`` that day, or after grace."""
+    if not flow.expected_by:
+        return run + DEFAULT_GRACE
+    try:
+        hours, minutes = (int(part) for part in flow.expected_by.split(":"))
+        by = time(hours, minutes)
+    except ValueError:
+        return run + DEFAULT_GRACE
+    deadline = datetime.combine(run.date(), by, tzinfo=run.tzinfo)
+    return deadline if deadline > run else deadline + timedelta(days=1)

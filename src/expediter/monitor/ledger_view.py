@@ -1,0 +1,67 @@
+"""The one place that turns the engine's ledger into :class:`FlowStatus` per flow.
+
+The dashboard, ``expediter flows`` and the health alerts read flow status only through
+:func:`statuses_from_ledger`; if the ledger's API changes, this is the only code to adapt.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from expediter.monitor.health import FAILED_OUTCOMES, FlowStatus
+
+
+class LedgerLike(Protocol):
+    """What is needed of :class:`expediter.ledger.Ledger`."""
+
+    async def summary(self) -> dict[str, Any]: ...
+
+    async def transfers(self, *, since: datetime | None = None, limit: int = 100) -> list[Any]: ...
+
+
+async def statuses_from_ledger(ledger: LedgerLike, now: datetime) -> dict[str, FlowStatus]:
+    """Per flow id: last transfer, last outcome, last success and failures in the last 24 hours."""
+    summaries = await ledger.summary()
+    recent = await ledger.transfers(since=now - timedelta(hours=24), limit=100_000)
+    failures: dict[str, int] = {}
+    for transfer in recent:
+        if str(transfer.outcome) in FAILED_OUTCOMES:
+            failures[transfer.flow_id] = failures.get(transfer.flow_id, 0) + 1
+    return {
+        flow_id: FlowStatus(
+            last_transfer_at=summary.last_transfer_at,
+            last_outcome=str(summary.last_outcome) if summary.last_outcome else None,
+            last_success_at=summary.last_success_at,
+            failures_24h=failures.get(flow_id, 0),
+        )
+        for flow_id, summary in summaries.items()
+    }
+
+
+def database_path(database: str, base_dir: Path) -> Path | None:
+    """The SQLite file the catalog names (relative to the catalog's folder), or ``None`` for a URL."""
+    if "://" in database and not database.startswith("sqlite:///"):
+        return None
+    path = Path(database.removeprefix("sqlite:///"))
+    return path if path.is_absolute() else base_dir / path
+
+
+async def read_statuses(database: str, base_dir: Path, now: datetime) -> dict[str, FlowStatus] | None:
+    """Statuses from the hub's database when it exists; ``None`` when there is none yet.
+
+    Opening the ledger read-only is all this does; it never creates a database.
+    """
+    path = database_path(database, base_dir)
+    if path is None or not path.exists():
+        return None
+    from expediter.engine.storage import open_storage
+    from expediter.ledger import Ledger
+
+    storage = open_storage(path)
+    await storage.start()
+    try:
+        return await statuses_from_ledger(Ledger(storage), now)
+    finally:
+        await storage.stop()

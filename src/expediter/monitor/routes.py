@@ -1,0 +1,123 @@
+"""From an alert to the people who must hear it: the flow's ``alert_route`` names channels.
+
+A flow without a declared route uses the route ``default``; a catalog without one logs. One channel
+failing (the mail server is down) never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import structlog
+
+from expediter.catalog.schema import Catalog
+from expediter.errors import DeliveryError
+from expediter.monitor.alerts import DEFAULT_RULES, Alert, AlertBook, AlertKind, AlertRule, rule_for
+from expediter.monitor.channels import Channel, LogChannel, build_channel
+from expediter.monitor.health import FlowStatus, Health, flow_health
+from expediter.monitor.metrics import METRICS, Metrics
+
+log = structlog.get_logger("expediter.alerts")
+DEFAULT_ROUTE = "default"
+
+
+class AlertRouter:
+    def __init__(self, catalog: Catalog, channels: Mapping[str, Channel]) -> None:
+        self.catalog = catalog
+        self.channels = dict(channels)
+        self.routes = {route.id: route.channels for route in catalog.alert_routes}
+
+    @classmethod
+    def from_catalog(
+        cls, catalog: Catalog, base_dir: Path | None = None, client: httpx.AsyncClient | None = None
+    ) -> AlertRouter:
+        channels = {c.id: build_channel(c, base_dir, client) for c in catalog.alert_channels}
+        return cls(catalog, channels)
+
+    def channels_for(self, alert: Alert) -> list[Channel]:
+        flow = self.catalog.flow(alert.flow_id) if alert.flow_id else None
+        route = flow.alert_route if flow else DEFAULT_ROUTE
+        names = self.routes.get(route) or self.routes.get(DEFAULT_ROUTE)
+        if not names:
+            return [LogChannel()]
+        return [self.channels[name] for name in names if name in self.channels]
+
+    async def dispatch(self, alert: Alert) -> dict[str, str | None]:
+        """Send ``alert`` to each channel of its route; returns channel id → error text (``None`` = sent)."""
+        flow = self.catalog.flow(alert.flow_id) if alert.flow_id else None
+        results: dict[str, str | None] = {}
+        for channel in self.channels_for(alert):
+            try:
+                await channel.send(alert, flow)
+                results[channel.id] = None
+            except DeliveryError as exc:
+                results[channel.id] = str(exc)
+                log.error("alert_channel_failed", channel=channel.id, rule=alert.rule_id, error=str(exc))
+        return results
+
+
+class Alerting:
+    """The book and the router together: what the engine calls when a condition is seen or clears."""
+
+    def __init__(
+        self, router: AlertRouter, rules: Sequence[AlertRule] = DEFAULT_RULES, metrics: Metrics | None = None
+    ) -> None:
+        self.router = router
+        self.rules = tuple(rules)
+        self.book = AlertBook()
+        self.metrics = metrics or METRICS
+
+    async def fire(
+        self,
+        kind: AlertKind,
+        message: str,
+        now: datetime,
+        flow_id: str | None = None,
+        location_id: str | None = None,
+    ) -> Alert | None:
+        alert = self.book.fire(rule_for(kind, self.rules, flow_id), message, now, flow_id, location_id)
+        self.metrics.alerts_firing.set(len(self.book.firing()))
+        if alert is not None:
+            await self.router.dispatch(alert)
+        return alert
+
+    async def resolve(
+        self, kind: AlertKind, now: datetime, flow_id: str | None = None, location_id: str | None = None
+    ) -> Alert | None:
+        alert = self.book.resolve(rule_for(kind, self.rules, flow_id), now, flow_id, location_id)
+        self.metrics.alerts_firing.set(len(self.book.firing()))
+        if alert is not None:
+            await self.router.dispatch(alert)
+        return alert
+
+    async def evaluate_health(self, statuses: Mapping[str, FlowStatus], now: datetime) -> None:
+        """Fire or resolve failure and lateness alerts from each enabled flow's health."""
+        catalog = self.router.catalog
+        for flow in catalog.flows:
+            if not flow.enabled:
+                continue
+            timezone = catalog.locations[0].timezone if catalog.locations else "UTC"
+            health = flow_health(flow, statuses.get(flow.id), now, timezone)
+            await self._apply(
+                AlertKind.FAILURE, health == Health.FAILING, flow.id, now, _failing_text(flow.id)
+            )
+            await self._apply(AlertKind.LATENESS, health == Health.LATE, flow.id, now, _late_text(flow.id))
+
+    async def _apply(
+        self, kind: AlertKind, condition: bool, flow_id: str, now: datetime, message: str
+    ) -> None:
+        if condition:
+            await self.fire(kind, message, now, flow_id)
+        else:
+            await self.resolve(kind, now, flow_id)
+
+
+def _failing_text(flow_id: str) -> str:
+    return f"Flow {flow_id} is failing: its last transfer did not succeed."
+
+
+def _late_text(flow_id: str) -> str:
+    return f"Flow {flow_id} is late: its scheduled run has not succeeded by its deadline."

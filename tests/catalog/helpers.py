@@ -1,0 +1,84 @@
+"""A small valid catalog as TOML text; tests derive broken ones from it by replacing one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+VALID = """
+[hub]
+database = "hub.db"
+
+[[locations]]
+id = "main"
+name = "Main"
+timezone = "America/New_York"
+day_start = "04:00"
+
+[[systems]]
+id = "pos"
+kind = "pos"
+connector = "folder"
+owner = "Dana"
+[systems.settings]
+inbox_dir = "pos-in"
+
+[[systems]]
+id = "back_office"
+kind = "back_office"
+connector = "sftp"
+owner = "Lee"
+[systems.settings]
+host = "sftp.example.com"
+username = "bistro"
+host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample"
+password = "env:TEST_BO_PASSWORD"
+
+[[flows]]
+id = "sales"
+from = "pos"
+to = "back_office"
+data = "sales_summary"
+level = "file"
+trigger = "schedule"
+schedule = "30 4 * * *"
+expected_by = "06:00"
+transport = "folder"
+owner = "Lee"
+
+[[flows]]
+id = "orders"
+from = "pos"
+to = "back_office"
+data = "orders"
+level = "realtime"
+trigger = "event"
+transport = "http"
+owner = "Dana"
+
+[[alert_channels]]
+id = "log"
+kind = "log"
+
+[[alert_routes]]
+id = "default"
+channels = ["log"]
+
+[[api_tokens]]
+name = "pos"
+sha256 = "sha256:2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
+systems = ["pos"]
+"""
+
+SECRET_ENV = {"TEST_BO_PASSWORD": "hunter2-not-printed"}
+
+
+def write_catalog(folder: Path, text: str = VALID, name: str = "expediter.toml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def replaced(old: str, new: str, text: str = VALID) -> str:
+    """``text`` with exactly one ``old`` replaced (fails loudly if the test's anchor is gone)."""
+    assert text.count(old) >= 1, old
+    return text.replace(old, new, 1)

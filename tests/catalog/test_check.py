@@ -1,0 +1,247 @@
+"""Each kind of catalog mistake: its message, where it is, the fix, and exit code 1 from ``check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from expediter.catalog.check import check_catalog
+from expediter.catalog.load import load_catalog
+from expediter.catalog.problems import Problem, Severity, errors
+from expediter.cli import app
+from tests.catalog.helpers import SECRET_ENV, VALID, replaced, write_catalog
+
+ORDERS_FLOW = 'id = "orders"'
+
+MISTAKES = [
+    pytest.param(
+        (
+            'from = "pos"\nto = "back_office"\ndata = "orders"',
+            'from = "poss"\nto = "back_office"\ndata = "orders"',
+        ),
+        "$.flows[1].from",
+        "unknown system 'poss'",
+        id="unknown-system",
+    ),
+    pytest.param(
+        ('transport = "http"\nowner = "Dana"', 'transport = "http"\nowner = ""'),
+        "$.flows[1].owner",
+        "the flow has no owner",
+        id="flow-without-owner",
+    ),
+    pytest.param(
+        ('connector = "sftp"\nowner = "Lee"', 'connector = "sftp"\nowner = " "'),
+        "$.systems[1].owner",
+        "the system has no owner",
+        id="system-without-owner",
+    ),
+    pytest.param(
+        (ORDERS_FLOW, 'id = "sales"'), "$.flows[1].id", "'sales' is used twice", id="duplicate-flow"
+    ),
+    pytest.param(
+        ('schedule = "30 4 * * *"', 'schedule = "30 25 * * *"'),
+        "$.flows[0].schedule",
+        "not a valid cron expression",
+        id="bad-cron",
+    ),
+    pytest.param(
+        ('schedule = "30 4 * * *"\n', ""),
+        "$.flows[0].schedule",
+        "a scheduled flow has no schedule",
+        id="schedule-missing",
+    ),
+    pytest.param(
+        ('timezone = "America/New_York"', 'timezone = "America/Gotham"'),
+        "$.locations[0].timezone",
+        "unknown time zone 'America/Gotham'",
+        id="unknown-timezone",
+    ),
+    pytest.param(
+        ('day_start = "04:00"', 'day_start = "4 am"'),
+        "$.locations[0].day_start",
+        "is not a local time HH:MM",
+        id="bad-day-start",
+    ),
+    pytest.param(
+        ('password = "env:TEST_BO_PASSWORD"', 'password = "env:TEST_UNSET_PASSWORD"'),
+        "$.systems[1].settings.password",
+        "TEST_UNSET_PASSWORD is not set",
+        id="secret-unresolved",
+    ),
+    pytest.param(
+        ('password = "env:TEST_BO_PASSWORD"', 'password = "file:secrets/bo"'),
+        "$.systems[1].settings.password",
+        "secrets/bo cannot be read",
+        id="secret-file-missing",
+    ),
+    pytest.param(
+        ('password = "env:TEST_BO_PASSWORD"', 'password = "letmein-literal"'),
+        "$.systems[1].settings.password",
+        "`password` is a secret written inline",
+        id="secret-inline",
+    ),
+    pytest.param(
+        ('connector = "sftp"\nowner = "Lee"', 'connector = "teleport"\nowner = "Lee"'),
+        "$.systems[1].connector",
+        "connector 'teleport' is not installed",
+        id="connector-not-installed",
+    ),
+    pytest.param(
+        ('level = "realtime"\ntrigger = "event"', 'level = "realtime"\ntrigger = "schedule"'),
+        "$.flows[1].trigger",
+        "a realtime flow cannot have trigger 'schedule'",
+        id="level-trigger",
+    ),
+    pytest.param(
+        ('trigger = "event"\ntransport = "http"', 'trigger = "event"\ntransport = "sftp"'),
+        "$.flows[1].transport",
+        "a realtime flow cannot move over 'sftp'",
+        id="level-transport",
+    ),
+    pytest.param(
+        ('transport = "folder"', 'transport = "pigeon"'),
+        "$.flows[0].transport",
+        "unknown transport 'pigeon'",
+        id="unknown-transport",
+    ),
+    pytest.param(
+        ('channels = ["log"]', 'channels = ["log", "pager"]'),
+        "$.alert_routes[0].channels",
+        "unknown alert channel 'pager'",
+        id="route-unknown-channel",
+    ),
+    pytest.param(
+        ('transport = "folder"', 'transport = "folder"\nalert_route = "night"'),
+        "$.flows[0].alert_route",
+        "unknown alert route 'night'",
+        id="flow-unknown-route",
+    ),
+    pytest.param(
+        ('sha256 = "sha256:2bb8', 'sha256 = "2bb8'),
+        "$.api_tokens[0].sha256",
+        "not stored as sha256:<64 lowercase hex digits>",
+        id="token-form",
+    ),
+    pytest.param(
+        ('expected_by = "06:00"', 'expected_by = "6am"'),
+        "$.flows[0].expected_by",
+        "is not a local time HH:MM",
+        id="expected-by",
+    ),
+    pytest.param(
+        ('inbox_dir = "pos-in"', 'inbox_dr = "pos-in"'),
+        "$.systems[0].settings",
+        "settings for connector 'folder'",
+        id="connector-settings",
+    ),
+    pytest.param(
+        ('kind = "log"', 'kind = "pager"'),
+        "$.alert_channels[0].kind",
+        "unknown channel kind 'pager'",
+        id="channel-kind",
+    ),
+]
+
+
+@pytest.fixture
+def secrets_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in SECRET_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TEST_UNSET_PASSWORD", raising=False)
+
+
+@pytest.mark.usefixtures("secrets_set")
+def test_the_valid_catalog_has_no_errors(tmp_path: Path) -> None:
+    path = write_catalog(tmp_path)
+    assert errors(check_catalog(load_catalog(path), tmp_path, str(path))) == []
+
+
+@pytest.mark.usefixtures("secrets_set")
+@pytest.mark.parametrize(("change", "where", "message"), MISTAKES)
+def test_each_mistake_is_reported(tmp_path: Path, change: tuple[str, str], where: str, message: str) -> None:
+    path = write_catalog(tmp_path, replaced(*change))
+    problems = errors(check_catalog(load_catalog(path), tmp_path, str(path)))
+    matching = [p for p in problems if p.where.startswith(where) and message in p.message]
+    assert matching, problems
+    problem = matching[0]
+    assert problem.file == str(path)
+    assert problem.fix
+    assert problem.subject.split(" ")[0] in {"flow", "system", "location", "alert", "api"}
+
+
+@pytest.mark.usefixtures("secrets_set")
+@pytest.mark.parametrize(("change", "where", "message"), MISTAKES)
+def test_check_command_exits_1_with_the_message(
+    tmp_path: Path, change: tuple[str, str], where: str, message: str
+) -> None:
+    path = write_catalog(tmp_path, replaced(*change))
+    result = CliRunner().invoke(app, ["check", str(path)], terminal_width=200)
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert where in result.output
+    assert "fix:" in result.output
+
+
+@pytest.mark.usefixtures("secrets_set")
+def test_secret_values_are_never_printed(tmp_path: Path) -> None:
+    text = replaced('inbox_dir = "pos-in"', 'inbox_dir = "pos-in"\napi_key = "letmein-literal"')
+    path = write_catalog(tmp_path, text)
+    result = CliRunner().invoke(app, ["check", str(path)], terminal_width=200)
+    assert result.exit_code == 1
+    assert "api_key" in result.output
+    assert "letmein-literal" not in result.output
+    assert SECRET_ENV["TEST_BO_PASSWORD"] not in result.output
+
+
+def test_load_errors_exit_1_too(tmp_path: Path) -> None:
+    path = write_catalog(tmp_path, VALID.replace('owner = "Dana"', ""))
+    result = CliRunner().invoke(app, ["check", str(path)], terminal_width=200)
+    assert result.exit_code == 1
+    assert "$.flows[1].owner" in result.output
+
+
+@pytest.mark.usefixtures("secrets_set")
+def test_a_clean_catalog_prints_one_summary_line(tmp_path: Path) -> None:
+    path = write_catalog(tmp_path)
+    result = CliRunner().invoke(app, ["check", str(path)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("1 location(s), 2 system(s), 2 flow(s): no errors")
+
+
+def test_a_broken_connector_module_breaks_only_its_systems(tmp_path: Path) -> None:
+    from expediter.catalog.check_settings import _unavailable
+    from expediter.catalog.installed import Unavailable
+
+    broken = _unavailable(
+        Unavailable(name="x", reason="SyntaxError: bad", missing_module=False),
+        "$.systems[0].connector",
+        "system a",
+        "f",
+    )
+    absent = _unavailable(
+        Unavailable(name="x", reason="ModuleNotFoundError", missing_module=True),
+        "$.systems[0].connector",
+        "system a",
+        "f",
+    )
+    assert broken.severity == Severity.ERROR and "failed to load: SyntaxError: bad" in broken.message
+    assert absent.severity == Severity.WARNING
+
+
+def test_every_problem_renders_with_file_place_and_fix() -> None:
+    problem = Problem(file="a.toml", where="$.flows[0].owner", subject="flow x", message="m", fix="f")
+    assert str(problem) == "a.toml: $.flows[0].owner (flow x): m — fix: f"
+
+
+@pytest.mark.usefixtures("secrets_set")
+def test_email_channel_settings_are_checked(tmp_path: Path) -> None:
+    channel = (
+        '[[alert_channels]]\nid = "mail"\nkind = "email"\ntarget = "a@example.com"\n'
+        '[alert_channels.settings]\nhost = "smtp.example.com"\nprot = 25\n'
+    )
+    path = write_catalog(tmp_path, VALID + channel)
+    problems = errors(check_catalog(load_catalog(path), tmp_path, str(path)))
+    assert [p.where for p in problems] == ["$.alert_channels[1].settings"]
+    assert "unknown field `prot`" in problems[0].message
