@@ -1,0 +1,1 @@
+"""ADP Workforce Now: the paydata import file (EPI) of a pay period."""

@@ -1,0 +1,1 @@
+"""Generic CSV back-office export: versioned layouts, a spreadsheet-safe writer and a reader."""

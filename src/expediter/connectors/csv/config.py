@@ -1,0 +1,26 @@
+"""Settings of the generic CSV back-office export (``[systems.settings]`` of a csv system)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from expediter.connectors.csv.formats import LineEnding
+from expediter.operations.labor.overtime import Weekday
+
+
+class CsvSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """No secrets here: the transport (SFTP, folder) holds the credentials."""
+
+    line_ending: LineEnding = LineEnding.CRLF
+    """``crlf`` (RFC 4180, what Excel and most importers expect) or ``lf``."""
+    bom: bool = False
+    """Start the file with a UTF-8 byte-order mark (helps Excel on Windows detect UTF-8)."""
+    layouts: list[str] = msgspec.field(default_factory=lambda: ["sales_summary", "product_mix", "labor"])
+    """Which files the nightly export writes."""
+    layout_version: int = 1
+    overtime_rules: Literal["federal", "california"] = "federal"
+    """``federal`` or ``california``: how the labor file splits regular and overtime hours."""
+    workweek_start: Weekday = Weekday.SUNDAY
+    """The first day of the employer's fixed workweek (``sunday`` ... ``saturday``)."""

@@ -1,0 +1,98 @@
+"""The ``csv`` connector: the nightly back-office files (sales summary, product mix, labor).
+
+The engine's scheduler calls :func:`export_sales_day` and :func:`export_labor_day` per location and
+business date, then hands each :class:`~.formats.ExportFile` to the flow's transport. Both take
+iterables, so a chain's night streams one location at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+import msgspec
+
+from expediter.connectors.base import Capability, Connector, ConnectorContext
+from expediter.connectors.csv.config import CsvSettings
+from expediter.connectors.csv.formats import ExportFile, layout, write_csv
+from expediter.connectors.csv.mapping import labor_rows, mix_rows, summary_rows
+from expediter.errors import ConfigError
+from expediter.model.labor import Employee, TimePunch
+from expediter.model.location import Location
+from expediter.model.order import Order
+from expediter.operations.labor.overtime import rules_named
+from expediter.operations.labor.pay import labor_for_day
+from expediter.operations.sales.close import close_day
+
+
+def settings_for(ctx: ConnectorContext) -> CsvSettings:
+    """The system's CSV settings, or a :class:`ConfigError` naming the system."""
+    try:
+        return msgspec.convert(ctx.system.settings, CsvSettings)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"system {ctx.system.id}: csv settings: {exc}") from None
+
+
+def export_sales_day(
+    location: Location, business_date: date, orders: Iterable[Order], settings: CsvSettings | None = None
+) -> list[ExportFile]:
+    """The sales summary and product mix files of one location-day, from one pass over the orders."""
+    settings = settings or CsvSettings()
+    day = close_day(location, business_date, orders)
+    files = []
+    if "sales_summary" in settings.layouts:
+        summary_layout = layout("sales_summary", settings.layout_version)
+        files.append(
+            write_csv(
+                summary_layout,
+                summary_rows(day.summary()),
+                name=summary_layout.file_name(location.id, business_date),
+                line_ending=settings.line_ending,
+                bom=settings.bom,
+            )
+        )
+    if "product_mix" in settings.layouts:
+        mix_layout = layout("product_mix", settings.layout_version)
+        files.append(
+            write_csv(
+                mix_layout,
+                mix_rows(location.id, business_date, location.currency, day.product_mix()),
+                name=mix_layout.file_name(location.id, business_date),
+                line_ending=settings.line_ending,
+                bom=settings.bom,
+            )
+        )
+    return files
+
+
+def export_labor_day(
+    location: Location,
+    business_date: date,
+    punches: Iterable[TimePunch],
+    settings: CsvSettings | None = None,
+    employees: Mapping[str, Employee] | None = None,
+) -> ExportFile:
+    """The labor file of one location-day. Pass the workweek's punches so far for weekly overtime."""
+    settings = settings or CsvSettings()
+    rules = rules_named(settings.overtime_rules, settings.workweek_start)
+    result = labor_for_day(location, business_date, punches, rules)
+    labor_layout = layout("labor", settings.layout_version)
+    return write_csv(
+        labor_layout,
+        labor_rows(result.lines, employees),
+        name=labor_layout.file_name(location.id, business_date),
+        line_ending=settings.line_ending,
+        bom=settings.bom,
+    )
+
+
+CONNECTOR = Connector(
+    name="csv",
+    title="CSV back-office export",
+    capabilities=frozenset({Capability.EXPORT}),
+    settings_type=CsvSettings,
+    description=(
+        "Nightly sales summary, product mix and labor files in versioned CSV layouts "
+        "(docs/layouts/), safe to open in a spreadsheet."
+    ),
+)

@@ -1,0 +1,1 @@
+"""Paychex Flex: the Standard Payroll Import (SPI) file of a pay period."""

@@ -1,0 +1,157 @@
+"""Tips: card tips from payments, declared cash tips from punches, and tip pools.
+
+Three kinds of money reach staff from the guests, and payroll treats them differently:
+
+- **card tips** (``Payment.tip``): the guest's voluntary tip; belongs to the server of the check, or
+  to a tip pool when the location pools;
+- **declared cash tips** (``TimePunch.declared_cash_tips``): already in the employee's pocket,
+  reported so payroll can withhold tax on them;
+- **service charges**, auto-gratuity included: the restaurant's revenue, paid out as *wages*,
+  never as tips (IRS Rev. Rul. 2012-18); :func:`service_charge_wages` keeps them apart.
+
+A tip pool is shared by hours worked or by points (job → points, weighted by hours). Shares are
+rounded with the largest-remainder method, so they always add up to the pool exactly: no cent lost,
+no cent made. Managers and supervisors never share a pool (FLSA §203(m)(2)(B)): they are left out
+whatever the pool's configuration says.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+import msgspec
+
+from expediter.errors import RejectedInput
+from expediter.model.labor import Job, TimePunch
+from expediter.model.money import Money
+from expediter.model.order import Order, OrderState, TenderType
+from expediter.operations.sales.allocation import largest_remainder
+
+UNASSIGNED = ""
+"""Employee id used for tips and charges on checks with no employee."""
+
+
+def card_tips_by_employee(orders: Iterable[Order]) -> dict[str, Money]:
+    """Card tips per check owner (``Order.employee_id``); canceled checks carry none."""
+    tips: dict[str, Money] = {}
+    for order in orders:
+        if order.state is OrderState.CANCELED:
+            continue
+        for payment in order.payments:
+            if payment.tender is TenderType.CARD and payment.tip.amount:
+                key = order.employee_id or UNASSIGNED
+                tips[key] = tips.get(key, Money(0, payment.tip.currency)) + payment.tip
+    return tips
+
+
+def declared_cash_tips_by_employee(punches: Iterable[TimePunch]) -> dict[str, Money]:
+    tips: dict[str, Money] = {}
+    for punch in punches:
+        if punch.declared_cash_tips.amount:
+            previous = tips.get(punch.employee_id, Money(0, punch.declared_cash_tips.currency))
+            tips[punch.employee_id] = previous + punch.declared_cash_tips
+    return tips
+
+
+def service_charge_wages(orders: Iterable[Order], *, auto_gratuity_only: bool = True) -> dict[str, Money]:
+    """Service charges paid to the check's employee as wages (by default only auto-gratuity, since
+    other service charges, e.g. a delivery fee, usually stay with the house)."""
+    wages: dict[str, Money] = {}
+    for order in orders:
+        if order.state is OrderState.CANCELED:
+            continue
+        for charge in order.service_charges:
+            if charge.auto_gratuity or not auto_gratuity_only:
+                key = order.employee_id or UNASSIGNED
+                wages[key] = wages.get(key, Money(0, charge.amount.currency)) + charge.amount
+    return wages
+
+
+class PoolBasis(StrEnum):
+    HOURS = "hours"
+    POINTS = "points"
+    """Each member's weight is the job's points × hours worked."""
+
+
+class PoolMember(msgspec.Struct, frozen=True, kw_only=True):
+    employee_id: str
+    job_code: str
+    worked_seconds: int
+    manager: bool = False
+
+
+class TipPool(msgspec.Struct, frozen=True, kw_only=True):
+    """How a location pools: by hours or points, and which jobs take part (empty: every member
+    passed in, managers always excepted)."""
+
+    basis: PoolBasis = PoolBasis.HOURS
+    job_points: dict[str, Decimal] = {}
+    jobs: list[str] = []
+
+
+class PoolShare(msgspec.Struct, frozen=True, kw_only=True):
+    employee_id: str
+    amount: Money
+
+
+def _weight(member: PoolMember, pool: TipPool) -> Fraction:
+    hours = Fraction(member.worked_seconds, 3600)
+    if pool.basis is PoolBasis.HOURS:
+        return hours
+    points = pool.job_points.get(member.job_code)
+    if points is None:
+        raise RejectedInput(
+            f"job {member.job_code!r} is in the tip pool but has no points",
+            where="tip_pool.job_points",
+            fix=f"give {member.job_code!r} points, or leave it out of the pool's jobs",
+        )
+    return Fraction(points) * hours
+
+
+def eligible_members(members: Iterable[PoolMember], pool: TipPool) -> list[PoolMember]:
+    """Members who may share: never a manager; only the pool's jobs when it names them."""
+    return [
+        m
+        for m in members
+        if not m.manager and m.worked_seconds > 0 and (not pool.jobs or m.job_code in pool.jobs)
+    ]
+
+
+def distribute_pool(amount: Money, members: Iterable[PoolMember], pool: TipPool) -> list[PoolShare]:
+    """Share ``amount`` among the eligible members; one share per employee, summing to ``amount``."""
+    if amount.amount < 0:
+        raise RejectedInput("a tip pool cannot be negative", where="tip_pool.amount")
+    weights: dict[str, Fraction] = defaultdict(Fraction)
+    for member in eligible_members(members, pool):
+        weights[member.employee_id] += _weight(member, pool)
+    employees = sorted(e for e, w in weights.items() if w > 0)
+    if not employees:
+        if amount.amount == 0:
+            return []
+        raise RejectedInput(
+            "the tip pool has money but nobody eligible worked",
+            where="tip_pool",
+            fix="check the pool's jobs and the day's punches; managers never share a pool",
+        )
+    parts = largest_remainder(amount.amount, [weights[e] for e in employees])
+    return [
+        PoolShare(employee_id=e, amount=Money(p, amount.currency))
+        for e, p in zip(employees, parts, strict=True)
+    ]
+
+
+def pool_members(seconds: Mapping[tuple[str, str], int], jobs: Mapping[str, Job]) -> list[PoolMember]:
+    """Members from worked seconds per (employee, job), flagged as managers from the job list."""
+    return [
+        PoolMember(
+            employee_id=employee_id,
+            job_code=job_code,
+            worked_seconds=worked,
+            manager=bool(jobs.get(job_code) and jobs[job_code].manager),
+        )
+        for (employee_id, job_code), worked in sorted(seconds.items())
+    ]

@@ -1,0 +1,337 @@
+"""One pass over a day's orders builds both the sales summary and the product mix.
+
+Orders arrive as an iterable (a 1,000-location night streams location by location); nothing but
+running sums per key is kept, so memory follows the menu and the reasons, not the number of checks.
+Amounts are summed as plain integers of minor units and turned into :class:`Money` at the end.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal
+
+from expediter.errors import RejectedInput
+from expediter.model.location import Location
+from expediter.model.money import Money
+from expediter.model.order import (
+    Line,
+    LineKind,
+    Modifier,
+    Order,
+    OrderState,
+    TaxKind,
+    TenderType,
+    line_gross,
+    order_totals,
+)
+from expediter.operations.sales.allocation import largest_remainder
+from expediter.operations.sales.summary import ProductMixRow, SalesSummary
+
+CHECK_DISCOUNT = "(check discount)"
+"""Category and item of a check-level discount on a check without any item line to carry it."""
+
+
+def _integral(quantity: Decimal) -> bool:
+    return quantity == quantity.to_integral_value()
+
+
+def _modifier_minor(modifier: Modifier) -> int | None:
+    """One unit of a modifier in minor units, or ``None`` when a fractional quantity needs rounding."""
+    if not _integral(modifier.quantity):
+        return None
+    nested = 0
+    for child in modifier.modifiers:
+        value = _modifier_minor(child)
+        if value is None:
+            return None
+        nested += value
+    return (modifier.unit_price.amount + nested) * int(modifier.quantity)
+
+
+def line_gross_minor(line: Line, currency: str) -> int:
+    """``line_gross`` in minor units, in integers when every quantity is whole (the common case;
+    exact, so equal to ``line_gross``), else through ``line_gross`` and its half-even rounding."""
+    if _integral(line.quantity):
+        per_unit = line.unit_price.amount
+        for modifier in line.modifiers:
+            value = _modifier_minor(modifier)
+            if value is None:
+                return line_gross(line, currency).amount
+            per_unit += value
+        return per_unit * int(line.quantity)
+    return line_gross(line, currency).amount
+
+
+def _reason(reason: str, name: str) -> str:
+    return reason or name or "unspecified"
+
+
+class _Item:
+    __slots__ = (
+        "category",
+        "comps",
+        "discounts",
+        "gross",
+        "name",
+        "plu",
+        "quantity",
+        "void_amount",
+        "void_qty",
+    )
+
+    def __init__(self, line: Line) -> None:
+        self.name, self.plu, self.category = line.name, line.plu or "", line.category
+        self.quantity = self.void_qty = Decimal(0)
+        self.gross = self.discounts = self.comps = self.void_amount = 0
+
+
+class SalesDay:
+    """Running sums of one location's business date. ``add`` each order, then read the results."""
+
+    def __init__(self, location: Location, business_date: date) -> None:
+        self.location = location
+        self.business_date = business_date
+        self.currency = location.currency
+        self.counts: dict[str, int] = defaultdict(int)
+        self.sums: dict[str, int] = defaultdict(int)
+        self.by: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.items: dict[str, _Item] = {}
+
+    def belongs(self, order: Order) -> bool:
+        """Is the order on this location's business date (computed when the sender left it out)?"""
+        if order.location_id != self.location.id:
+            return False
+        business_date = order.business_date or self.location.business_date_for(order.opened_at)
+        return business_date == self.business_date
+
+    def add(self, order: Order) -> None:
+        if order.currency != self.currency:
+            raise RejectedInput(
+                f"order {order.id} is in {order.currency}, location {self.location.id} in {self.currency}",
+                where=f"order {order.id}.currency",
+            )
+        if order.state is OrderState.CANCELED:
+            self.counts["canceled"] += 1
+            self.sums["canceled"] += order_totals(order).total.amount
+            return
+        self.counts["checks"] += 1
+        self.counts["guests"] += order.guest_count
+        net = self._add_lines(order)
+        self.by["dining_option"][str(order.dining_option)] += net
+        self._add_taxes_and_charges(order)
+        self._add_payments(order)
+        self.counts["refunds"] += len(order.refunds)
+        self.sums["refunds"] += sum(r.amount.amount for r in order.refunds)
+
+    def _add_lines(self, order: Order) -> int:
+        """Add the check's lines; returns its net sales."""
+        sold: list[tuple[Line, int]] = []
+        for line in order.lines:
+            gross = line_gross_minor(line, self.currency)
+            if line.voided:
+                self._add_void(line, gross)
+            elif line.kind is LineKind.GIFT_CARD:
+                self.counts["gift_cards"] += 1
+                self.sums["gift_cards"] += gross
+            else:
+                sold.append((line, self._add_sold(line, gross)))
+        check_discount = sum(d.amount.amount for d in order.discounts)
+        for discount in order.discounts:
+            self.by["discount_reason"][_reason(discount.reason, discount.name)] += discount.amount.amount
+        self.sums["discounts"] += check_discount
+        self._allocate(check_discount, sold)
+        return sum(net for _, net in sold) - check_discount
+
+    def _item(self, line: Line) -> _Item:
+        key = line.item_id or line.plu or line.name
+        item = self.items.get(key)
+        if item is None:
+            item = self.items[key] = _Item(line)
+        return item
+
+    def _add_void(self, line: Line, gross: int) -> None:
+        self.counts["voids"] += 1
+        self.sums["voids"] += gross
+        if line.kind is LineKind.ITEM:
+            item = self._item(line)
+            item.void_qty += line.quantity
+            item.void_amount += gross
+
+    def _add_sold(self, line: Line, gross: int) -> int:
+        """Add a sold item line; returns its net before check-level discounts."""
+        discounts = sum(d.amount.amount for d in line.discounts)
+        for discount in line.discounts:
+            self.by["discount_reason"][_reason(discount.reason, discount.name)] += discount.amount.amount
+        comp = line.comp.amount.amount if line.comp is not None else 0
+        if line.comp is not None:
+            self.by["comp_reason"][_reason(line.comp.reason, "")] += comp
+        self.sums["gross"] += gross
+        self.sums["discounts"] += discounts
+        self.sums["comps"] += comp
+        item = self._item(line)
+        item.quantity += line.quantity
+        item.gross += gross
+        item.discounts += discounts
+        item.comps += comp
+        net = gross - discounts - comp
+        self.by["category"][line.category] += net
+        return net
+
+    def _allocate(self, amount: int, sold: list[tuple[Line, int]]) -> None:
+        """Spread a check-level discount over its lines in proportion to their positive net (else
+        equally); a check with no item line at all books it on a pseudo item, so the product mix
+        still adds up to net sales."""
+        if not amount:
+            return
+        if not sold:
+            sold = [(self._check_discount_line(), 0)]
+        weights = [max(net, 0) for _, net in sold]
+        if sum(weights) <= 0:
+            weights = [1] * len(sold)
+        for (line, _), share in zip(sold, largest_remainder(amount, weights), strict=True):
+            self.by["category"][line.category] -= share
+            self._item(line).discounts += share
+
+    def _check_discount_line(self) -> Line:
+        return Line(
+            id=CHECK_DISCOUNT,
+            item_id=CHECK_DISCOUNT,
+            name=CHECK_DISCOUNT,
+            category=CHECK_DISCOUNT,
+            quantity=Decimal(0),
+            unit_price=Money(0, self.currency),
+        )
+
+    def _add_taxes_and_charges(self, order: Order) -> None:
+        for tax in order.taxes:
+            kind = "tax_marketplace" if tax.marketplace_facilitator else "tax_restaurant"
+            self.sums[kind] += tax.amount.amount
+            if tax.kind is TaxKind.INCLUSIVE:
+                self.sums["tax_inclusive"] += tax.amount.amount
+        for charge in order.service_charges:
+            self.sums["auto_gratuity" if charge.auto_gratuity else "service_charges"] += charge.amount.amount
+
+    def _add_payments(self, order: Order) -> None:
+        for payment in order.payments:
+            amount = payment.amount.amount
+            self.sums["paid"] += amount
+            self.by["tender"][str(payment.tender)] += amount
+            if payment.tender is TenderType.CARD:
+                self.by["card_brand"][payment.card_brand or "unknown"] += amount
+                self.sums["card_tips"] += payment.tip.amount
+            else:
+                self.sums["other_tips"] += payment.tip.amount
+            if payment.tender is TenderType.MARKETPLACE:
+                self.by["marketplace"][payment.marketplace or "unknown"] += amount
+
+    def _money(self, amount: int) -> Money:
+        return Money(amount, self.currency)
+
+    def _money_map(self, name: str) -> dict[str, Money]:
+        return {key: self._money(value) for key, value in sorted(self.by[name].items())}
+
+    def summary(self) -> SalesSummary:
+        s, m = self.sums, self._money
+        net = s["gross"] - s["discounts"] - s["comps"]
+        total = (
+            net
+            + s["tax_restaurant"]
+            + s["tax_marketplace"]
+            - s["tax_inclusive"]
+            + s["service_charges"]
+            + s["auto_gratuity"]
+            + s["gift_cards"]
+        )
+        return SalesSummary(
+            location_id=self.location.id,
+            business_date=self.business_date,
+            currency=self.currency,
+            checks=self.counts["checks"],
+            guests=self.counts["guests"],
+            gross_sales=m(s["gross"]),
+            discounts=m(s["discounts"]),
+            comps=m(s["comps"]),
+            net_sales=m(net),
+            net_sales_by_category=self._money_map("category"),
+            net_sales_by_dining_option=self._money_map("dining_option"),
+            discounts_by_reason=self._money_map("discount_reason"),
+            comps_by_reason=self._money_map("comp_reason"),
+            tax_restaurant=m(s["tax_restaurant"]),
+            tax_marketplace_facilitator=m(s["tax_marketplace"]),
+            tax_inclusive=m(s["tax_inclusive"]),
+            service_charges=m(s["service_charges"]),
+            auto_gratuity=m(s["auto_gratuity"]),
+            gift_cards_sold=m(s["gift_cards"]),
+            gift_cards_sold_count=self.counts["gift_cards"],
+            total=m(total),
+            card_tips=m(s["card_tips"]),
+            other_tips=m(s["other_tips"]),
+            paid=m(s["paid"]),
+            tenders_by_type=self._money_map("tender"),
+            tenders_by_card_brand=self._money_map("card_brand"),
+            tenders_by_marketplace=self._money_map("marketplace"),
+            void_count=self.counts["voids"],
+            void_amount=m(s["voids"]),
+            refund_count=self.counts["refunds"],
+            refund_amount=m(s["refunds"]),
+            canceled_checks=self.counts["canceled"],
+            canceled_amount=m(s["canceled"]),
+        )
+
+    def product_mix(self) -> list[ProductMixRow]:
+        m = self._money
+        rows = [
+            ProductMixRow(
+                item_id=key,
+                item_name=i.name,
+                plu=i.plu,
+                category=i.category,
+                quantity=i.quantity,
+                gross=m(i.gross),
+                discounts=m(i.discounts),
+                comps=m(i.comps),
+                net=m(i.gross - i.discounts - i.comps),
+                voided_quantity=i.void_qty,
+                voided_amount=m(i.void_amount),
+            )
+            for key, i in self.items.items()
+        ]
+        rows.sort(key=lambda r: (r.category, r.item_name, r.item_id))
+        return rows
+
+
+def latest_versions(orders: Iterable[Order]) -> Iterator[Order]:
+    """Collapse back-to-back versions of one check to the latest (as the simulator and a replay
+    emit them); storage hands over only latest versions otherwise."""
+    pending: Order | None = None
+    for order in orders:
+        if pending is not None and order.id == pending.id:
+            if order.version >= pending.version:
+                pending = order
+            continue
+        if pending is not None:
+            yield pending
+        pending = order
+    if pending is not None:
+        yield pending
+
+
+def close_day(location: Location, business_date: date, orders: Iterable[Order]) -> SalesDay:
+    """Feed every order of the location's business date (others are skipped) in one pass."""
+    day = SalesDay(location, business_date)
+    for order in latest_versions(orders):
+        if day.belongs(order):
+            day.add(order)
+    return day
+
+
+def summarize_day(location: Location, business_date: date, orders: Iterable[Order]) -> SalesSummary:
+    """The daily sales summary; pure: the same orders always give the same summary."""
+    return close_day(location, business_date, orders).summary()
+
+
+def product_mix(location: Location, business_date: date, orders: Iterable[Order]) -> list[ProductMixRow]:
+    """Item-level sales of the day, sorted by category and name."""
+    return close_day(location, business_date, orders).product_mix()
