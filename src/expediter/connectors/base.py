@@ -24,7 +24,7 @@ import msgspec
 
 if TYPE_CHECKING:
     from expediter.catalog.schema import Catalog, System
-    from expediter.model.labor import TimePunch
+    from expediter.model.labor import Employee, TimePunch
     from expediter.model.location import Location
     from expediter.model.order import Order
 
@@ -124,6 +124,8 @@ class ExportRequest:
     end_date: date
     orders: Callable[[], Iterable[Order]]
     punches: Callable[[], Iterable[TimePunch]]
+    """The punches of the period and of the six days before it (weekly overtime needs the week)."""
+    employees: Callable[[], Iterable[Employee]] = lambda: ()
     system: System | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -149,6 +151,15 @@ class SignatureInvalid(Exception):
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
         self.hint = hint
+
+
+TRANSPORT_SETTINGS = "transport"
+
+
+def own_settings(system: System) -> dict[str, Any]:
+    """A system's settings for its own connector: everything but the ``transport`` table, which
+    belongs to the transport (SFTP, folder) that moves the connector's files."""
+    return {key: value for key, value in system.settings.items() if key != TRANSPORT_SETTINGS}
 
 
 @dataclass

@@ -12,11 +12,18 @@ from datetime import date
 
 import msgspec
 
-from expediter.connectors.base import Capability, Connector, ConnectorContext
+from expediter.connectors.base import (
+    Capability,
+    Connector,
+    ConnectorContext,
+    ExportRequest,
+    OutputFile,
+    own_settings,
+)
 from expediter.connectors.csv.config import CsvSettings
 from expediter.connectors.csv.formats import ExportFile, layout, write_csv
 from expediter.connectors.csv.mapping import labor_rows, mix_rows, summary_rows
-from expediter.errors import ConfigError
+from expediter.errors import ConfigError, TerminalError
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order
@@ -28,7 +35,7 @@ from expediter.operations.sales.close import close_day
 def settings_for(ctx: ConnectorContext) -> CsvSettings:
     """The system's CSV settings, or a :class:`ConfigError` naming the system."""
     try:
-        return msgspec.convert(ctx.system.settings, CsvSettings)
+        return msgspec.convert(own_settings(ctx.system), CsvSettings)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"system {ctx.system.id}: csv settings: {exc}") from None
 
@@ -86,11 +93,37 @@ def export_labor_day(
     )
 
 
+class CsvExporter:
+    """The csv connector's files for a flow's data kind, one business date at a time."""
+
+    DATA = ("sales_summary", "product_mix", "labor")
+
+    def __init__(self, settings: CsvSettings) -> None:
+        self.settings = settings
+
+    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
+        if data not in self.DATA:
+            raise TerminalError(f"the csv connector writes {', '.join(self.DATA)}, not {data!r}")
+        day = request.start_date
+        if data == "labor":
+            employees = {e.id: e for e in request.employees()}
+            files = [export_labor_day(request.location, day, request.punches(), self.settings, employees)]
+        else:
+            only = msgspec.structs.replace(self.settings, layouts=[data])
+            files = export_sales_day(request.location, day, request.orders(), only)
+        return [OutputFile(name=f.name, data=f.content, records=f.records) for f in files]
+
+
+def make_exporter(ctx: ConnectorContext) -> CsvExporter:
+    return CsvExporter(settings_for(ctx))
+
+
 CONNECTOR = Connector(
     name="csv",
     title="CSV back-office export",
     capabilities=frozenset({Capability.EXPORT}),
     settings_type=CsvSettings,
+    make_exporter=make_exporter,
     description=(
         "Nightly sales summary, product mix and labor files in versioned CSV layouts "
         "(docs/layouts/), safe to open in a spreadsheet."

@@ -1,0 +1,266 @@
+"""File flows, run: export one location's business dates, move the files, record every transfer.
+
+The scheduler (or ``expediter run``, or the dashboard) asks for a run of a flow at a location for a
+business date or a range. The destination system's connector produces the files (its exporter); the
+flow's transport moves them (written under a temporary name, then renamed, so a re-run replaces the
+earlier file atomically); the ledger keeps one transfer per file and run, re-runs included.
+
+A destination system's transport settings are ``settings.transport`` (falling back to the system's
+own settings), so one system can name its format settings and its SFTP account side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+
+import msgspec
+import structlog
+
+from expediter.catalog.schema import Flow, Level, System
+from expediter.connectors.base import (
+    TRANSPORT_SETTINGS,
+    ConnectorContext,
+    Exporter,
+    ExportRequest,
+    OutputFile,
+)
+from expediter.connectors.transport import TransferRecord, Transport, send_file
+from expediter.engine.hub import Hub
+from expediter.engine.storage.base import Tx
+from expediter.errors import ConfigError, ExpediterError, TerminalError
+from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
+from expediter.model.labor import Employee, TimePunch
+from expediter.model.location import Location
+from expediter.model.order import Order
+
+log = structlog.get_logger(__name__)
+
+WEEK_BEFORE = timedelta(days=6)
+"""Punches are read from six days before a run, so weekly overtime sees the whole workweek."""
+TRANSPORT_CONNECTORS = {"sftp": "sftp", "ftp": "ftp", "ftps": "ftp", "folder": "folder"}
+
+
+class RunResult(msgspec.Struct, kw_only=True):
+    flow_id: str
+    location_id: str
+    start_date: date
+    end_date: date
+    outcome: TransferOutcome
+    files: list[str] = []
+    records: int = 0
+    bytes: int = 0
+    error: str = ""
+
+
+async def orders_between(hub: Hub, location_id: str, start: date, end: date) -> list[Order]:
+    """The latest accepted version of every order of ``location_id`` in [start, end]."""
+    payloads = await _latest_payloads(hub, "orders", location_id, start, end)
+    decoder = msgspec.json.Decoder(Order)
+    return [decoder.decode(p) for p in payloads]
+
+
+async def punches_between(hub: Hub, location_id: str, start: date, end: date) -> list[TimePunch]:
+    payloads = await _latest_payloads(hub, "punches", location_id, start, end)
+    decoder = msgspec.json.Decoder(TimePunch)
+    return [decoder.decode(p) for p in payloads]
+
+
+async def employees_at(hub: Hub, location_id: str) -> list[Employee]:
+    """The latest record of every employee posted for ``location_id`` (kind ``employees``)."""
+    payloads = await _latest_payloads(hub, "employees", location_id)
+    decoder = msgspec.json.Decoder(Employee)
+    return [decoder.decode(p) for p in payloads]
+
+
+async def _latest_payloads(
+    hub: Hub, kind: str, location_id: str, start: date | None = None, end: date | None = None
+) -> list[bytes]:
+    sql = "SELECT ref, payload FROM messages WHERE kind = ? AND location_id = ?"
+    params: list[object] = [kind, location_id]
+    if start is not None and end is not None:
+        sql += " AND business_date >= ? AND business_date <= ?"
+        params += [start.isoformat(), end.isoformat()]
+    sql += " ORDER BY ref, id"
+
+    def query(tx: Tx) -> list[bytes]:
+        rows = tx.all(sql, params)
+        latest: dict[str, bytes] = {}
+        for row in rows:
+            latest[row["ref"]] = bytes(row["payload"])
+        return list(latest.values())
+
+    return await hub.storage.read(query)
+
+
+class FileJobs:
+    """Runs file flows for the scheduler, the CLI and the dashboard."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def run(
+        self, flow_id: str, location_id: str, start_date: date, end_date: date | None = None
+    ) -> RunResult:
+        """Export and send one run; every outcome (failures too) is in the ledger."""
+        end_date = end_date or start_date
+        flow, location, destination = self._resolve(flow_id, location_id)
+        started = datetime.now(UTC)
+        sending = False
+        try:
+            files = await self._export(flow, location, destination, start_date, end_date)
+            sending = True
+            sent = await self._send(flow, location, destination, files, start_date)
+        except ExpediterError as exc:
+            if not sending:  # a failed upload is in the ledger already, with its file name
+                await self._record_failure(flow, location, start_date, started, exc)
+            log.warning("file flow failed", flow=flow.id, location=location.id, error=str(exc))
+            return RunResult(
+                flow_id=flow.id,
+                location_id=location.id,
+                start_date=start_date,
+                end_date=end_date,
+                outcome=TransferOutcome.FAILED,
+                error=str(exc),
+            )
+        return RunResult(
+            flow_id=flow.id,
+            location_id=location.id,
+            start_date=start_date,
+            end_date=end_date,
+            outcome=TransferOutcome.SUCCEEDED,
+            files=[f.name for f in sent],
+            records=sum(f.records for f in sent),
+            bytes=sum(len(f.data) for f in sent),
+        )
+
+    def _resolve(self, flow_id: str, location_id: str) -> tuple[Flow, Location, System]:
+        catalog = self.hub.catalog
+        flow = catalog.flow(flow_id)
+        if flow is None:
+            raise ConfigError(f"no flow {flow_id!r} in the catalog; `expediter flows` lists them")
+        location = catalog.location(location_id)
+        if location is None:
+            raise ConfigError(f"no location {location_id!r} in the catalog")
+        destination = catalog.system(flow.to)
+        if destination is None:
+            raise ConfigError(f"flow {flow.id}: destination system {flow.to!r} is not in the catalog")
+        return flow, location, destination
+
+    async def _export(
+        self, flow: Flow, location: Location, destination: System, start: date, end: date
+    ) -> list[OutputFile]:
+        exporter = self._exporter(destination)
+        orders = await orders_between(self.hub, location.id, start, end)
+        punches = await punches_between(self.hub, location.id, start - WEEK_BEFORE, end)
+        employees = await employees_at(self.hub, location.id)
+        request = ExportRequest(
+            catalog=self.hub.catalog,
+            location=location,
+            start_date=start,
+            end_date=end,
+            orders=lambda: orders,
+            punches=lambda: punches,
+            employees=lambda: employees,
+            system=destination,
+            extra={"flow": flow},
+        )
+        return await asyncio.to_thread(exporter.export, flow.data, request)
+
+    def _exporter(self, destination: System) -> Exporter:
+        connector = self.hub.connector(destination.connector)
+        if connector is None or connector.make_exporter is None:
+            raise TerminalError(
+                f"system {destination.id}: connector {destination.connector!r} writes no files;"
+                " choose a connector with the export capability"
+            )
+        exporter: Exporter = connector.make_exporter(self._context(destination))
+        return exporter
+
+    def _context(self, system: System) -> ConnectorContext:
+        return ConnectorContext(catalog=self.hub.catalog, system=system, services=self.hub.services)
+
+    def transport_for(self, flow: Flow, destination: System) -> Transport:
+        """The flow's transport, configured from the destination's ``settings.transport``."""
+        name = TRANSPORT_CONNECTORS.get(flow.transport)
+        if name is None:
+            raise ConfigError(
+                f"flow {flow.id}: transport {flow.transport!r} does not move files;"
+                f" use one of {', '.join(sorted(TRANSPORT_CONNECTORS))}"
+            )
+        connector = self.hub.connector(name)
+        if connector is None or connector.make_transport is None:
+            raise TerminalError(f"flow {flow.id}: the {name} transport is not installed")
+        settings = dict(destination.settings.get(TRANSPORT_SETTINGS, destination.settings))
+        if flow.transport == "ftps":
+            settings.setdefault("tls", True)
+        system = msgspec.structs.replace(destination, settings=settings)
+        transport: Transport = connector.make_transport(self._context(system), flow_id=flow.id)
+        return transport
+
+    async def _send(
+        self, flow: Flow, location: Location, destination: System, files: Iterable[OutputFile], day: date
+    ) -> list[OutputFile]:
+        transport = self.transport_for(flow, destination)
+        sent: list[OutputFile] = []
+        try:
+            for output in files:
+                await send_file(
+                    transport,
+                    output.name,
+                    output.data,
+                    scope=flow.id,
+                    record=self._recorder(flow, location, day, output),
+                )
+                sent.append(output)
+        finally:
+            await transport.close()
+        return sent
+
+    def _recorder(
+        self, flow: Flow, location: Location, day: date, output: OutputFile
+    ) -> Callable[[TransferRecord], Awaitable[None]]:
+        async def record(file: TransferRecord) -> None:
+            failed = bool(file.error)
+            await self.hub.ledger.record(
+                Transfer(
+                    flow_id=flow.id,
+                    direction=Direction.OUT,
+                    level=Level.FILE,
+                    transport=flow.transport,
+                    endpoint=file.endpoint,
+                    file_name=file.name,
+                    remote_ref=file.name,
+                    started_at=file.started_at,
+                    finished_at=datetime.now(UTC),
+                    outcome=TransferOutcome.FAILED if failed else TransferOutcome.SUCCEEDED,
+                    records=0 if failed else output.records,
+                    bytes=file.bytes,
+                    checksum=file.checksum,
+                    error=file.error,
+                    location_id=location.id,
+                    business_date=day,
+                )
+            )
+
+        return record
+
+    async def _record_failure(
+        self, flow: Flow, location: Location, day: date, started: datetime, exc: Exception
+    ) -> None:
+        """A run that failed before any file moved still leaves its transfer in the ledger."""
+        await self.hub.ledger.record(
+            Transfer(
+                flow_id=flow.id,
+                direction=Direction.OUT,
+                level=Level.FILE,
+                transport=flow.transport,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                outcome=TransferOutcome.FAILED,
+                error=str(exc),
+                location_id=location.id,
+                business_date=day,
+            )
+        )

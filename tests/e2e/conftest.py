@@ -1,0 +1,1 @@
+from tests.servers import sftp_server  # noqa: F401  (pytest fixture)

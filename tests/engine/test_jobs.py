@@ -1,0 +1,143 @@
+"""File flows run end to end: stored orders → an exporter → a folder transport → the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import msgspec
+
+from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
+from expediter.catalog.schema import Hub as HubSettings
+from expediter.connectors.base import (
+    Capability,
+    Connector,
+    ExportRequest,
+    IncomingMessage,
+    OutputFile,
+)
+from expediter.engine.hub import Hub
+from expediter.engine.jobs import FileJobs, RunResult, orders_between
+from expediter.errors import RejectedInput
+from expediter.ledger.transfers import Transfer, TransferOutcome
+from expediter.model.location import Location
+from expediter.model.order import order_totals
+from expediter.sim.day import simulate_day
+
+DAY = date(2026, 11, 26)
+LOCATION = Location(id="L001", name="Bistro", timezone="America/New_York")
+
+
+class CountingExporter:
+    """Writes one CSV row per order with its total; refuses on request."""
+
+    def __init__(self, refuse: bool) -> None:
+        self.refuse = refuse
+
+    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
+        if self.refuse:
+            raise RejectedInput("category 'Merch' has no revenue account", fix="map it in [mappings]")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        orders = list(request.orders())
+        for order in orders:
+            writer.writerow([order.id, order_totals(order).total.amount])
+        name = f"{data}_{request.location.id}_{request.start_date:%Y%m%d}.csv"
+        return [OutputFile(name=name, data=out.getvalue().encode(), records=len(orders))]
+
+
+def _connector() -> Connector:
+    return Connector(
+        name="counting",
+        title="test exporter",
+        capabilities=frozenset({Capability.EXPORT}),
+        make_exporter=lambda ctx: CountingExporter(refuse=ctx.system.settings.get("refuse", False)),
+    )
+
+
+def _catalog(tmp_path: Path, refuse: bool = False) -> Catalog:
+    return Catalog(
+        hub=HubSettings(database=str(tmp_path / "hub.db"), data_dir=str(tmp_path)),
+        locations=[LOCATION],
+        systems=[
+            System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="GM"),
+            System(
+                id="office",
+                kind=SystemKind.BACK_OFFICE,
+                connector="counting",
+                owner="Controller",
+                settings={"refuse": refuse, "transport": {"inbox_dir": str(tmp_path / "drop")}},
+            ),
+        ],
+        flows=[
+            Flow(
+                id="nightly",
+                from_="pos",
+                to="office",
+                data="sales_summary",
+                level=Level.FILE,
+                trigger=Trigger.SCHEDULE,
+                schedule="30 4 * * *",
+                transport="folder",
+                owner="Controller",
+            )
+        ],
+    )
+
+
+async def _store_day(hub: Hub) -> int:
+    day = simulate_day(LOCATION, DAY, seed=7, scale=0.05)
+    for order in day.orders:
+        await hub.inbox.accept(
+            IncomingMessage(
+                source_system="pos",
+                kind="orders",
+                idempotency_key=f"pos:{order.id}:{order.version}",
+                payload=msgspec.json.encode(order),
+                location_id=LOCATION.id,
+            ),
+            ref=order.id,
+            business_date=order.business_date,
+        )
+    return len({o.id for o in day.orders})
+
+
+def test_a_run_delivers_the_file_and_records_it(tmp_path: Path) -> None:
+    async def scenario() -> tuple[int, int, RunResult, RunResult, list[Transfer]]:
+        async with Hub(_catalog(tmp_path), connectors={"counting": _connector()}, deliver=False) as hub:
+            stored = await _store_day(hub)
+            found = len(await orders_between(hub, LOCATION.id, DAY, DAY))
+            result = await FileJobs(hub).run("nightly", LOCATION.id, DAY)
+            rerun = await FileJobs(hub).run("nightly", LOCATION.id, DAY)
+            return stored, found, result, rerun, await hub.ledger.transfers(flow_id="nightly")
+
+    stored, found, result, rerun, transfers = asyncio.run(scenario())
+    assert found == stored > 0
+
+    assert result.outcome is TransferOutcome.SUCCEEDED and result.records == stored
+    written = tmp_path / "drop" / "sales_summary_L001_20261126.csv"
+    assert len(written.read_text().splitlines()) == stored
+    # The re-run replaced the file in place; the ledger keeps both transfers.
+    assert rerun.outcome is TransferOutcome.SUCCEEDED
+    assert [t.outcome for t in transfers] == [TransferOutcome.SUCCEEDED] * 2
+    assert all(t.business_date == DAY and t.records == stored for t in transfers)
+    assert transfers[0].checksum.startswith("sha256:")
+
+
+def test_a_refused_export_is_a_failed_transfer_and_writes_nothing(tmp_path: Path) -> None:
+    async def scenario() -> tuple[RunResult, list[Transfer]]:
+        catalog = _catalog(tmp_path, refuse=True)
+        async with Hub(catalog, connectors={"counting": _connector()}, deliver=False) as hub:
+            await _store_day(hub)
+            result = await FileJobs(hub).run("nightly", LOCATION.id, DAY)
+            return result, await hub.ledger.transfers(flow_id="nightly")
+
+    result, transfers = asyncio.run(scenario())
+
+    assert result.outcome is TransferOutcome.FAILED
+    assert "Merch" in result.error
+    assert [t.outcome for t in transfers] == [TransferOutcome.FAILED]
+    assert not (tmp_path / "drop").exists() or not any((tmp_path / "drop").iterdir())
