@@ -125,8 +125,8 @@ class Mappings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     discount_accounts: dict[str, str] = {}
     tender_accounts: dict[str, str] = {}
     accounts: dict[str, str] = {}
-    """Fixed accounts: ``sales_tax``, ``tips_payable``, ``service_charges``, ``gift_cards``,
-    ``cash_over_short``, ``comps``, ``refunds``."""
+    """Fixed accounts: ``sales_tax``, ``tips_payable``, ``service_charges``, ``auto_gratuity``
+    (optional), ``gift_cards``, ``cash_over_short``, ``comps``, ``refunds``, ``unpaid_checks``."""
     plu_recipes: dict[str, str] = {}
     job_earning_codes: dict[str, str] = {}
     stations: dict[str, list[str]] = {}

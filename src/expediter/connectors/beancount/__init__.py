@@ -1,0 +1,1 @@
+"""Beancount: the daily journal as plain-text double-entry transactions."""

@@ -1,0 +1,80 @@
+"""Beancount text: ``open`` directives, then one transaction per journal entry.
+
+Beancount account names are ``Root:Component`` where the root is one of the five account types and
+each component starts with a capital letter or digit and holds letters, digits and dashes. A mapped
+name such as ``4000 Food Sales`` becomes ``Income:4000-Food-Sales``; the root comes from what the
+account is to the journal (its role) unless the settings name one. Debits are positive postings and
+credits negative, so a balanced entry is a transaction beancount accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from expediter.connectors.beancount.config import BeancountSettings
+from expediter.connectors.quickbooks.mapping import decimal_text
+from expediter.operations.accounting.journal import AccountRole, JournalEntry
+
+ROOTS = ("Assets", "Liabilities", "Equity", "Income", "Expenses")
+ROLE_ROOTS: dict[AccountRole, str] = {
+    AccountRole.REVENUE: "Income",
+    AccountRole.CONTRA_REVENUE: "Income",
+    AccountRole.LIABILITY: "Liabilities",
+    AccountRole.CLEARING: "Assets",
+    AccountRole.RECEIVABLE: "Assets",
+    AccountRole.OVER_SHORT: "Expenses",
+}
+
+
+def _component(text: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "X"
+    return cleaned[0].upper() + cleaned[1:] if cleaned[0].isalpha() else cleaned
+
+
+def beancount_account(account: str, root: str) -> str:
+    """A valid beancount account name for ``account``; an already rooted name keeps its tree."""
+    parts = [p for p in account.split(":") if p.strip()]
+    if parts and parts[0] in ROOTS:
+        root, parts = parts[0], parts[1:]
+    return ":".join([root, *(_component(p) for p in parts or ["Unnamed"])])
+
+
+def _string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _accounts(entries: list[JournalEntry], settings: BeancountSettings) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for entry in entries:
+        for line in entry.lines:
+            if line.account not in names:
+                root = settings.account_roots.get(line.account, ROLE_ROOTS[line.role])
+                names[line.account] = beancount_account(line.account, root)
+    return names
+
+
+def _transaction(entry: JournalEntry, names: dict[str, str], payee: str) -> list[str]:
+    rows = [
+        f"{entry.business_date.isoformat()} * {_string(payee)} {_string(entry.memo)}",
+        f"  document: {_string(entry.document_number)}",
+        f"  location: {_string(entry.location_id)}",
+    ]
+    for line in entry.lines:
+        amount = decimal_text(line.debit.amount - line.credit.amount)
+        rows.append(f"  {names[line.account]}  {amount} {entry.currency}")
+        memo = f"{line.memo} [{line.dimension}]" if line.dimension else line.memo
+        rows.append(f"    memo: {_string(memo)}")
+    return rows
+
+
+def beancount_journal(entries: Iterable[JournalEntry], settings: BeancountSettings | None = None) -> str:
+    """A complete beancount file: the accounts it uses, opened, then the transactions."""
+    options = settings or BeancountSettings()
+    chosen = list(entries)
+    names = _accounts(chosen, options)
+    rows = [f"{options.open_date.isoformat()} open {name}" for name in sorted(set(names.values()))]
+    for entry in chosen:
+        rows.append("")
+        rows.extend(_transaction(entry, names, options.payee))
+    return "\n".join(rows) + "\n"

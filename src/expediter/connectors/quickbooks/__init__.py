@@ -1,0 +1,1 @@
+"""QuickBooks: Online (JournalEntry over its REST API) and Desktop (IIF files)."""

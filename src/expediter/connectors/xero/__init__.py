@@ -1,0 +1,1 @@
+"""Xero: the daily journal as a manual-journal import CSV."""

@@ -1,0 +1,60 @@
+"""Xero's manual journal import CSV.
+
+Columns as Xero's template names them (``*`` marks a mandatory column): Narration, Date, Description,
+AccountCode, TaxRate, Amount (positive = debit, negative = credit), then tracking. Rows with the same
+narration and date form one journal, so the narration carries our document number. Dates are
+``dd/mm/yyyy`` as Xero asks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+
+from expediter.connectors.quickbooks.mapping import decimal_text
+from expediter.connectors.xero.config import XeroSettings
+from expediter.operations.accounting.journal import JournalEntry
+
+HEADER = [
+    "*Narration",
+    "*Date",
+    "Description",
+    "*AccountCode",
+    "*TaxRate",
+    "*Amount",
+    "TrackingName1",
+    "TrackingOption1",
+]
+
+
+def account_code(account: str, codes: Mapping[str, str]) -> str:
+    """Xero wants the code, not the name: ``"4000 Food Sales"`` → ``4000`` unless mapped explicitly."""
+    if account in codes:
+        return codes[account]
+    first = account.split(" ", 1)[0]
+    return first if first.isalnum() else account
+
+
+def xero_manual_journal_csv(entries: Iterable[JournalEntry], settings: XeroSettings | None = None) -> str:
+    options = settings or XeroSettings()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for entry in entries:
+        narration = f"Daily sales {entry.document_number}"
+        for line in entry.lines:
+            tracked = bool(line.dimension)
+            writer.writerow(
+                [
+                    narration,
+                    f"{entry.business_date:%d/%m/%Y}",
+                    line.memo,
+                    account_code(line.account, options.account_codes),
+                    options.tax_rate,
+                    decimal_text(line.debit.amount - line.credit.amount),
+                    options.tracking_name if tracked else "",
+                    line.dimension,
+                ]
+            )
+    return out.getvalue()

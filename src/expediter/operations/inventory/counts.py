@@ -1,0 +1,92 @@
+"""On-hand counts imported from a manual CSV (``ingredient, unit, quantity``).
+
+A count sheet is typed by a tired manager at midnight, so every problem names the row and column
+and says how to fix it; nothing of a bad sheet is used (a half-read count gives a false variance).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal, InvalidOperation
+
+import msgspec
+
+from expediter.errors import RejectedInput
+from expediter.operations.inventory.recipes import RecipeBook
+from expediter.operations.inventory.units import Unit, convert, parse_unit
+
+COLUMNS = ("ingredient", "unit", "quantity")
+
+
+class CountLine(msgspec.Struct, frozen=True, kw_only=True):
+    ingredient: str
+    quantity: Decimal
+    unit: Unit
+    row: int
+
+
+def _header(reader: csv.DictReader[str]) -> None:
+    found = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [c for c in COLUMNS if c not in found]
+    if missing:
+        raise RejectedInput(
+            f"count sheet has no {', '.join(missing)} column",
+            where="row 1 (header)",
+            fix="the first row must be: ingredient,unit,quantity",
+        )
+    reader.fieldnames = found
+
+
+def _quantity(text: str, row: int) -> Decimal:
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0:
+        raise RejectedInput(
+            f"quantity {text!r} is not a number of zero or more",
+            where=f"row {row}, column quantity",
+            fix="write a plain number such as 12 or 3.5",
+        )
+    return value
+
+
+def read_counts(text: str, book: RecipeBook | None = None) -> list[CountLine]:
+    """Parse a count sheet; with ``book``, also refuse unknown ingredients and unconvertible units."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    _header(reader)
+    lines = []
+    for row, record in enumerate(reader, start=2):
+        name = (record.get("ingredient") or "").strip()
+        if not name:
+            raise RejectedInput("ingredient is empty", where=f"row {row}, column ingredient", fix="name it")
+        unit = parse_unit(record.get("unit") or "", f"row {row}, column unit")
+        line = CountLine(
+            ingredient=name, quantity=_quantity(record.get("quantity") or "", row), unit=unit, row=row
+        )
+        if book is not None:
+            in_book_units(line, book)
+        lines.append(line)
+    return lines
+
+
+def in_book_units(line: CountLine, book: RecipeBook) -> Decimal:
+    """The counted quantity in the ingredient's own unit."""
+    ingredient = book.ingredients.get(line.ingredient)
+    if ingredient is None:
+        raise RejectedInput(
+            f"unknown ingredient {line.ingredient!r}",
+            where=f"row {line.row}, column ingredient",
+            fix="use an ingredient id from the recipe file",
+        )
+    where = f"row {line.row}, column unit"
+    return convert(line.quantity, line.unit, ingredient.unit, ingredient.case_size, where)
+
+
+def on_hand(lines: list[CountLine], book: RecipeBook) -> dict[str, Decimal]:
+    """Counts summed per ingredient (a walk-in and a line fridge may both list it)."""
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        totals[line.ingredient] = totals.get(line.ingredient, Decimal(0)) + in_book_units(line, book)
+    return totals
