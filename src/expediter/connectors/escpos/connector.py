@@ -1,0 +1,133 @@
+"""The ``escpos`` connector: one kitchen printer per system, fed the station's part of each order.
+
+Each printer is its own system, so the engine gives it its own delivery lane: a dead printer retries
+(``TransientError``) without holding up another printer or a screen. Orders older than
+``max_age_minutes`` are skipped with a zero-record receipt; in ``when_screen_offline`` mode a ticket
+prints only while no screen of the station is connected (the count comes from the kitchen service).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+
+from expediter.connectors.base import Capability, Connector, ConnectorContext, Outbound, Receipt
+from expediter.connectors.escpos.client import send
+from expediter.connectors.escpos.config import PrinterSettings, PrintMode
+from expediter.connectors.escpos.formats import render
+from expediter.connectors.escpos.mapping import changes_since, print_ticket, station_items
+from expediter.connectors.kds.mapping import order_from
+from expediter.errors import ConfigError
+from expediter.model.order import Order
+from expediter.operations.kitchen.routing import RoutingRules, TicketItem
+from expediter.operations.kitchen.service import Kitchen
+from expediter.operations.kitchen.store import Printed
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EscposSink:
+    def __init__(
+        self,
+        printer_id: str,
+        settings: PrinterSettings,
+        rules: RoutingRules,
+        kitchen: Kitchen | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.printer_id = printer_id
+        self.settings = settings
+        self.rules = rules
+        self.kitchen = kitchen
+        self.clock = clock
+
+    @property
+    def address(self) -> str:
+        return f"tcp://{self.settings.host}:{self.settings.port}"
+
+    async def deliver(self, item: Outbound) -> Receipt:
+        order = order_from(item)
+        reason = self.skip_reason(order)
+        if reason:
+            return Receipt(records=0, remote_ref=f"{self.address} skipped: {reason}")
+        items = station_items(order, self.settings.station, self.rules)
+        previous = await self._printed(order.id)
+        if previous is not None and order.version <= previous.version:
+            return Receipt(
+                records=0, remote_ref=f"{self.address} skipped: v{previous.version} already printed"
+            )
+        if previous is None:
+            to_print, memory = items, items
+        else:
+            to_print, memory = changes_since(previous.items, items, order.version)
+        if not to_print:
+            return Receipt(
+                records=0, remote_ref=f"{self.address} skipped: nothing for {self.settings.station}"
+            )
+        ticket = print_ticket(order, self.settings.station, to_print, first=previous is None)
+        data = render(ticket, self.settings.width)
+        await send(self.settings.host, self.settings.port, data, self.settings.timeout_seconds)
+        await self._remember(order, memory)
+        return Receipt(
+            records=1,
+            bytes=len(data),
+            remote_ref=f"{self.address} ticket {ticket.ticket_id}",
+            checksum="sha256:" + hashlib.sha256(data).hexdigest(),
+        )
+
+    def skip_reason(self, order: Order) -> str:
+        """Why this order is not printed now ('' when it is)."""
+        limit = timedelta(minutes=self.settings.max_age_minutes)
+        if self.clock() - order.opened_at > limit:
+            return f"older than {self.settings.max_age_minutes} minutes"
+        offline_only = self.settings.mode is PrintMode.WHEN_SCREEN_OFFLINE
+        if offline_only and self.kitchen is not None and self.kitchen.screens_online(self.settings.station):
+            return f"{self.settings.station} screen online"
+        return ""
+
+    async def _printed(self, order_id: str) -> Printed | None:
+        if self.kitchen is None:
+            return None
+        return await self.kitchen.store.printed(self.printer_id, order_id)
+
+    async def _remember(self, order: Order, items: list[TicketItem]) -> None:
+        if self.kitchen is not None:
+            printed = Printed(printer=self.printer_id, order_id=order.id, version=order.version, items=items)
+            await self.kitchen.store.record_printed(printed)
+
+
+def make_sink(ctx: ConnectorContext) -> EscposSink:
+    try:
+        settings = msgspec.convert(ctx.system.settings, PrinterSettings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"system {ctx.system.id!r}: printer settings {exc}") from exc
+    kitchen = ctx.services.get("kitchen")
+    if not isinstance(kitchen, Kitchen):
+        if settings.mode is PrintMode.WHEN_SCREEN_OFFLINE:
+            raise ConfigError(
+                f"system {ctx.system.id!r}: mode 'when_screen_offline' needs the kitchen service; "
+                "enable the kds system or use mode = 'always'"
+            )
+        kitchen = None
+    rules = (
+        kitchen.rules
+        if kitchen is not None
+        else RoutingRules(category_stations=ctx.catalog.mappings.stations)
+    )
+    return EscposSink(ctx.system.id, settings, rules, kitchen)
+
+
+CONNECTOR = Connector(
+    name="escpos",
+    title="ESC/POS kitchen printer (raw TCP 9100)",
+    capabilities=frozenset({Capability.SINK}),
+    settings_type=PrinterSettings,
+    make_sink=make_sink,
+    description="Prints a station's part of each order on a network kitchen printer; add-ons and voids "
+    "print as change slips; stale orders are skipped; can print only while the station's screen is offline.",
+)

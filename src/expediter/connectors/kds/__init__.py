@@ -1,0 +1,1 @@
+"""The built-in kitchen display system: orders become tickets on the hub's own screens."""

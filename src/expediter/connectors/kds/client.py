@@ -1,0 +1,37 @@
+"""The KDS sink: hands each order to the :class:`~expediter.operations.kitchen.Kitchen` service.
+
+The kitchen turns redeliveries and older versions into no-ops (stable ticket ids, version check), so
+the engine's at-least-once delivery shows each ticket once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from expediter.connectors.base import Outbound, Receipt
+from expediter.connectors.kds.mapping import order_from
+from expediter.errors import TransientError
+from expediter.operations.kitchen.service import Kitchen
+
+
+class KdsSink:
+    def __init__(self, kitchen: Kitchen) -> None:
+        self.kitchen = kitchen
+
+    async def deliver(self, item: Outbound) -> Receipt:
+        order = order_from(item)
+        try:
+            changed = await self.kitchen.receive(order)
+        except sqlite3.OperationalError as exc:
+            raise TransientError(f"kitchen store busy: {exc}") from exc
+        if not changed:
+            return Receipt(
+                records=0,
+                bytes=len(item.payload),
+                remote_ref=f"kds:{order.id} v{order.version} already shown",
+            )
+        return Receipt(
+            records=len(changed),
+            bytes=len(item.payload),
+            remote_ref="kds:" + ",".join(t.id for t in changed),
+        )

@@ -1,0 +1,497 @@
+"""The ``Kitchen`` service: orders in, tickets on screens, status and 86 back out.
+
+The lead wires one instance into the hub (``hub.services["kitchen"]`` and
+``hub.services["availability"]``) and starts / stops it with the hub. Every change is written to the
+:class:`~expediter.operations.kitchen.store.KitchenStore` (tickets plus a numbered event per station)
+*before* subscribed screens hear about it, so a screen that reconnects catches up from the log.
+
+When a whole order becomes ready (every station ticket bumped) the kitchen emits one
+``ticket_status`` message (idempotency key ``kds:<order_id>:ready:<n>``); an 86 emits an
+``availability`` message. Both go through the ``emit`` callable (the hub's ``inbox.accept``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import structlog
+
+from expediter.catalog.schema import Catalog
+from expediter.connectors.base import IncomingMessage
+from expediter.errors import RejectedInput, TransientError
+from expediter.model.order import Order
+from expediter.operations.kitchen import tickets as tk
+from expediter.operations.kitchen.courses import CourseMode, courses_of, next_held_course
+from expediter.operations.kitchen.routing import EXPO, RoutingRules, TicketItem, route_order
+from expediter.operations.kitchen.store import (
+    Availability,
+    Changes,
+    EventKind,
+    GroupCommitter,
+    KitchenEvent,
+    KitchenStore,
+    OrderRecord,
+)
+from expediter.operations.kitchen.tickets import StationTiming, Ticket, TicketState
+
+log = structlog.get_logger(__name__)
+
+Emit = Callable[[IncomingMessage], Awaitable[Any]]
+
+
+class KitchenSettings(msgspec.Struct, kw_only=True, frozen=True):
+    """The kds system's ``settings`` in the catalog."""
+
+    default_station: str = "kitchen"
+    course_mode: CourseMode = CourseMode.HOLD
+    timing: StationTiming = StationTiming()
+    """Default timer thresholds."""
+    stations: dict[str, StationTiming] = {}
+    """Per-station timer thresholds, e.g. ``bar = {yellow_seconds = 120, red_seconds = 240}``."""
+    keep_hours: int = 36
+    """Bumped tickets, orders and events older than this are dropped at start (a screen further
+    behind gets a fresh snapshot)."""
+
+
+class TicketStatus(msgspec.Struct, kw_only=True):
+    """The ``ticket_status`` payload: the whole order is ready at the pass."""
+
+    order_id: str
+    location_id: str
+    status: str
+    n: int
+    ticket_id: str
+    stations: list[str]
+    at: datetime
+
+
+class AvailabilityChange(msgspec.Struct, kw_only=True):
+    """The ``availability`` payload (an 86 or its end)."""
+
+    location_id: str
+    key: str
+    available: bool
+    at: datetime
+
+
+class Subscription:
+    """One connected screen: numbered events arrive on ``queue``; ``None`` means "reconnect"."""
+
+    def __init__(self, station: str, maxsize: int = 10_000) -> None:
+        self.station = station
+        self.queue: asyncio.Queue[KitchenEvent | None] = asyncio.Queue(maxsize=maxsize)
+
+    def push(self, event: KitchenEvent) -> bool:
+        """False when the screen fell too far behind: it is cut off and catches up on reconnect."""
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.close()
+            return False
+        return True
+
+    def close(self) -> None:
+        """End the stream; the screen reconnects with its last sequence number and catches up."""
+        while self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Kitchen:
+    """Routing, tickets, screens' live feed, course firing, status back and 86, in one service."""
+
+    def __init__(
+        self,
+        store: KitchenStore,
+        *,
+        system_id: str = "kds",
+        emit: Emit | None = None,
+        settings: KitchenSettings | None = None,
+        category_stations: dict[str, list[str]] | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.store = store
+        self.system_id = system_id
+        self.emit = emit
+        self.settings = settings or KitchenSettings()
+        self.rules = RoutingRules(
+            category_stations=dict(category_stations or {}),
+            default_station=self.settings.default_station,
+        )
+        self.clock = clock
+        self._committer = GroupCommitter(store, self._publish_all)
+        self._shown: dict[str, dict[str, Ticket]] = {}
+        """Per station, the tickets as the screens were last told (what a snapshot shows)."""
+        self._tickets: dict[str, Ticket] = {}
+        self._by_order: dict[str, list[str]] = {}
+        self._by_station: dict[str, dict[str, Ticket]] = {}
+        self._orders: dict[str, OrderRecord] = {}
+        self._available: dict[tuple[str, str], bool] = {}
+        self._subscribers: dict[str, set[Subscription]] = {}
+        self._published: dict[str, int] = {}
+
+    @classmethod
+    def from_catalog(
+        cls, catalog: Catalog, store: KitchenStore, *, emit: Emit | None = None, system_id: str | None = None
+    ) -> Kitchen:
+        """The kitchen for the catalog's kds system (its settings) and category → station mapping."""
+        system = next(
+            (s for s in catalog.systems if s.id == system_id or (system_id is None and s.connector == "kds")),
+            None,
+        )
+        raw = system.settings if system is not None else {}
+        settings = msgspec.convert(raw, KitchenSettings, strict=False)
+        return cls(
+            store,
+            system_id=system.id if system is not None else (system_id or "kds"),
+            emit=emit,
+            settings=settings,
+            category_stations=catalog.mappings.stations,
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.start()
+        await self.store.prune(self.clock() - timedelta(hours=self.settings.keep_hours))
+        await self._load()
+
+    async def _load(self) -> None:
+        """Memory from the store: at start, and after a failed write."""
+        self._tickets, self._by_order, self._by_station, self._shown = {}, {}, {}, {}
+        for ticket in await self.store.tickets():
+            self._remember(ticket)
+            if tk.is_open(ticket):
+                self._shown.setdefault(ticket.station, {})[ticket.id] = ticket
+        self._orders = {record.order_id: record for record in await self.store.orders()}
+        self._available = {(a.location_id, a.key): a.available for a in await self.store.availability()}
+        self._published = await self.store.last_seqs()
+
+    async def stop(self) -> None:
+        for station in list(self._subscribers):
+            self.disconnect(station)
+        await self._committer.flush()
+        await self.store.stop()
+
+    # -- orders in ------------------------------------------------------------------------------
+
+    async def receive(self, order: Order) -> list[Ticket]:
+        """Turn an order (or a newer version of it) into ticket changes; older versions change nothing."""
+        record = self._orders.get(order.id)
+        if record is not None and order.version <= record.version:
+            return []
+        fired = self._fired_courses(order, record)
+        routed = route_order(order, self.rules, fired)
+        changed = self._apply_routed(order, routed, record is not None)
+        record = OrderRecord(
+            order_id=order.id,
+            location_id=order.location_id,
+            version=order.version,
+            fired_courses=sorted(fired),
+            payload=msgspec.json.encode(order),
+        )
+        statuses = await self._save(changed, [record])
+        await self._emit_statuses(statuses)
+        return changed
+
+    def _fired_courses(self, order: Order, record: OrderRecord | None) -> set[int]:
+        fired = set(record.fired_courses) if record is not None else set()
+        if self.settings.course_mode is CourseMode.IMMEDIATE:
+            fired |= courses_of(order)
+        return fired
+
+    def _apply_routed(self, order: Order, routed: dict[str, list[TicketItem]], seen: bool) -> list[Ticket]:
+        """Tickets that change for this order version (stations it left get their items struck)."""
+        now = self.clock()
+        for ticket_id in self._by_order.get(order.id, []):
+            station = self._tickets[ticket_id].station
+            routed.setdefault(station, [])
+        changed: list[Ticket] = []
+        for station, items in routed.items():
+            existing = self._tickets.get(tk.ticket_id_for(order.id, station))
+            if existing is None:
+                marked = [msgspec.structs.replace(i, added=seen, added_version=order.version) for i in items]
+                changed.append(tk.new_ticket(order, station, marked, now))
+            else:
+                updated = tk.apply_version(existing, order, items, now)
+                if updated is not None and updated != existing:
+                    changed.append(updated)
+        return changed
+
+    # -- courses --------------------------------------------------------------------------------
+
+    async def fire_course(self, order_id: str, course: int) -> list[Ticket]:
+        """Send a held course to the line; firing it again changes nothing."""
+        changed, record = self._fire(order_id, course)
+        statuses = await self._save(changed, [record] if record is not None else [])
+        await self._emit_statuses(statuses)
+        return changed
+
+    def _fire(self, order_id: str, course: int) -> tuple[list[Ticket], OrderRecord | None]:
+        record = self._orders.get(order_id)
+        if record is None:
+            raise RejectedInput(f"unknown order {order_id!r}", fix="send the order to the kitchen first")
+        if course in record.fired_courses:
+            return [], None
+        order = msgspec.json.decode(record.payload, type=Order)
+        fired = {*record.fired_courses, course}
+        now = self.clock()
+        changed: list[Ticket] = []
+        for station, items in route_order(order, self.rules, fired).items():
+            existing = self._tickets.get(tk.ticket_id_for(order_id, station))
+            if existing is not None:
+                updated = tk.refire(existing, items, now)
+                if updated is not None:
+                    changed.append(updated)
+        return changed, msgspec.structs.replace(record, fired_courses=sorted(fired))
+
+    # -- the line's actions ---------------------------------------------------------------------
+
+    async def start_ticket(self, station: str, ticket_id: str) -> Ticket:
+        return await self._act(station, ticket_id, tk.start)
+
+    async def bump(self, station: str, ticket_id: str) -> Ticket:
+        ticket = await self._act(station, ticket_id, tk.bump)
+        if self.settings.course_mode is CourseMode.ON_BUMP:
+            await self._fire_next_if_ready(ticket.order_id)
+        return ticket
+
+    async def recall(self, station: str, ticket_id: str) -> Ticket:
+        return await self._act(station, ticket_id, tk.recall)
+
+    async def recall_last(self, station: str) -> Ticket:
+        """Recall the station's most recently bumped ticket (the bump bar's ``r``)."""
+        bumped = [t for t in self._station(station) if t.state is TicketState.BUMPED]
+        if not bumped:
+            raise RejectedInput(f"nothing bumped at {station!r} to recall")
+        last = max(bumped, key=lambda t: t.bumped_at or t.updated_at)
+        return await self.recall(station, last.id)
+
+    async def _act(
+        self, station: str, ticket_id: str, action: Callable[[Ticket, datetime], Ticket]
+    ) -> Ticket:
+        ticket = self.ticket(ticket_id)
+        if ticket is None or ticket.station != station:
+            raise RejectedInput(f"no ticket {ticket_id!r} at station {station!r}")
+        updated = action(ticket, self.clock())
+        if updated == ticket:
+            return ticket
+        statuses = await self._save([updated], [])
+        await self._emit_statuses(statuses)
+        return self._tickets[ticket_id]
+
+    async def _fire_next_if_ready(self, order_id: str) -> None:
+        expo = self._tickets.get(tk.ticket_id_for(order_id, EXPO))
+        record = self._orders.get(order_id)
+        if expo is None or record is None or expo.state is not TicketState.READY:
+            return
+        order = msgspec.json.decode(record.payload, type=Order)
+        course = next_held_course(order, set(record.fired_courses))
+        if course is not None:
+            await self.fire_course(order_id, course)
+
+    # -- saving and telling ---------------------------------------------------------------------
+
+    async def _save(self, changed: list[Ticket], records: list[OrderRecord]) -> list[TicketStatus]:
+        """Decide at once (settle expo, update memory, queue the write: no await before that, so
+        actions never interleave), then wait until it is on disk. Screens hear about it only then,
+        from the group committer, in order. Many actions share one transaction (group commit)."""
+        changed, statuses = self._settle_expo(changed)
+        now = self.clock()
+        events = [KitchenEvent(station=t.station, kind=EventKind.TICKET, ticket=t, at=now) for t in changed]
+        for ticket in changed:
+            self._remember(ticket)
+        for record in records:
+            self._orders[record.order_id] = record
+        await self._durable(self._committer.submit(Changes(orders=records, tickets=changed, events=events)))
+        return statuses
+
+    async def _durable(self, committed: asyncio.Future[list[KitchenEvent]]) -> None:
+        """Wait for the write; when the disk refused it, go back to what the disk holds."""
+        try:
+            await committed
+        except Exception as exc:
+            log.exception("kitchen.commit_failed")
+            await self._load()
+            raise TransientError(f"the kitchen could not save: {exc}") from exc
+
+    def _settle_expo(self, changed: list[Ticket]) -> tuple[list[Ticket], list[TicketStatus]]:
+        """Changed tickets plus expo tickets whose readiness moved; a status for each newly ready one."""
+        pending = {t.id: t for t in changed}
+        statuses: list[TicketStatus] = []
+        for order_id in dict.fromkeys(t.order_id for t in changed):
+            expo_id = tk.ticket_id_for(order_id, EXPO)
+            expo = pending.get(expo_id) or self._tickets.get(expo_id)
+            if expo is None:
+                continue
+            stations = [
+                pending.get(tid) or self._tickets[tid]
+                for tid in self._ticket_ids(order_id, pending)
+                if tid != expo_id
+            ]
+            settled = tk.settle_expo(expo, stations, self.clock())
+            if settled.ready_count > expo.ready_count:
+                statuses.append(self._status(settled, stations))
+            if settled != expo or expo_id in pending:
+                pending[expo_id] = settled
+        return list(pending.values()), statuses
+
+    def _ticket_ids(self, order_id: str, pending: dict[str, Ticket]) -> list[str]:
+        known = list(self._by_order.get(order_id, []))
+        return known + [tid for tid, t in pending.items() if t.order_id == order_id and tid not in known]
+
+    def _status(self, expo: Ticket, stations: list[Ticket]) -> TicketStatus:
+        return TicketStatus(
+            order_id=expo.order_id,
+            location_id=expo.location_id,
+            status="ready",
+            n=expo.ready_count,
+            ticket_id=expo.id,
+            stations=sorted(t.station for t in stations if tk.has_work(t)),
+            at=self.clock(),
+        )
+
+    async def _emit_statuses(self, statuses: list[TicketStatus]) -> None:
+        for status in statuses:
+            await self._send(
+                IncomingMessage(
+                    source_system=self.system_id,
+                    kind="ticket_status",
+                    idempotency_key=f"kds:{status.order_id}:ready:{status.n}",
+                    payload=msgspec.json.encode(status),
+                    location_id=status.location_id,
+                )
+            )
+
+    async def _send(self, message: IncomingMessage) -> None:
+        if self.emit is None:
+            return
+        try:
+            await self.emit(message)
+        except Exception:
+            log.exception("kitchen.emit_failed", kind=message.kind, key=message.idempotency_key)
+
+    def _remember(self, ticket: Ticket) -> None:
+        ids = self._by_order.setdefault(ticket.order_id, [])
+        if ticket.id not in ids:
+            ids.append(ticket.id)
+        self._tickets[ticket.id] = ticket
+        self._by_station.setdefault(ticket.station, {})[ticket.id] = ticket
+
+    # -- 86 -------------------------------------------------------------------------------------
+
+    async def set_availability(self, location_id: str, key: str, available: bool) -> bool:
+        """86 an item (``available=False``) or bring it back; False when nothing changed."""
+        if self.is_available(location_id, key) == available:
+            return False
+        entry = Availability(location_id=location_id, key=key, available=available, updated_at=self.clock())
+        self._available[(location_id, key)] = available
+        await self._durable(self._committer.submit(Changes(availability=[entry])))
+        change = AvailabilityChange(
+            location_id=location_id, key=key, available=available, at=entry.updated_at
+        )
+        await self._send(
+            IncomingMessage(
+                source_system=self.system_id,
+                kind="availability",
+                idempotency_key=f"kds:86:{location_id}:{key}:{int(available)}:{entry.updated_at.isoformat()}",
+                payload=msgspec.json.encode(change),
+                location_id=location_id,
+            )
+        )
+        return True
+
+    def is_available(self, location_id: str, key: str) -> bool:
+        """What online ordering asks before offering an item (PLU or item id)."""
+        return self._available.get((location_id, key), True)
+
+    def unavailable(self, location_id: str | None = None) -> list[tuple[str, str]]:
+        """The 86 list: (location, key) of every item currently off."""
+        return sorted(k for k, ok in self._available.items() if not ok and location_id in (None, k[0]))
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def knows_order(self, order_id: str) -> bool:
+        return order_id in self._orders
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        return self._tickets.get(ticket_id)
+
+    def tickets_for(self, station: str, *, include_bumped: bool = False) -> list[Ticket]:
+        """The station's tickets with fired work, oldest first (ties in arrival order)."""
+        found = [t for t in self._station(station) if tk.has_work(t) and (include_bumped or tk.is_open(t))]
+        return sorted(found, key=lambda t: t.fired_at)
+
+    def all_day(self, station: str) -> dict[str, Decimal]:
+        return tk.all_day_counts(self._station(station))
+
+    def _station(self, station: str) -> list[Ticket]:
+        return list(self._by_station.get(station, {}).values())
+
+    def timing(self, station: str) -> StationTiming:
+        return self.settings.stations.get(station, self.settings.timing)
+
+    def stations(self) -> list[str]:
+        """Stations that have tickets or are configured, expo last."""
+        known = {t.station for t in self._tickets.values()} | set(self.settings.stations)
+        known |= {s for stations in self.rules.category_stations.values() for s in stations}
+        known.discard(EXPO)
+        return [*sorted(known), EXPO]
+
+    # -- live feed ------------------------------------------------------------------------------
+
+    def subscribe(self, station: str) -> Subscription:
+        subscription = Subscription(station)
+        self._subscribers.setdefault(station, set()).add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscribers.get(subscription.station, set()).discard(subscription)
+
+    def screens_online(self, station: str) -> int:
+        """How many screens are listening to ``station`` right now (printers fall back on zero)."""
+        return len(self._subscribers.get(station, ()))
+
+    def disconnect(self, station: str) -> int:
+        """End every live stream of ``station`` (screens reconnect and catch up); returns how many."""
+        subscribers = self._subscribers.pop(station, set())
+        for subscription in subscribers:
+            subscription.close()
+        return len(subscribers)
+
+    def snapshot(self, station: str) -> tuple[list[Ticket], int]:
+        """The station's open tickets as its screens were told, and the sequence number that
+        reflects (taken together, so a stream that subscribed first continues with exactly the
+        events after it)."""
+        shown = [t for t in self._shown.get(station, {}).values() if tk.is_open(t)]
+        return sorted(shown, key=lambda t: t.fired_at), self._published.get(station, 0)
+
+    def _publish_all(self, events: list[KitchenEvent]) -> None:
+        for event in events:
+            self._publish(event)
+
+    def _publish(self, event: KitchenEvent) -> None:
+        self._published[event.station] = event.seq
+        shown = self._shown.setdefault(event.station, {})
+        if tk.is_open(event.ticket):
+            shown[event.ticket.id] = event.ticket
+        else:
+            shown.pop(event.ticket.id, None)
+        for subscription in list(self._subscribers.get(event.station, ())):
+            if not subscription.push(event):
+                self.unsubscribe(subscription)
+
+    async def events_after(self, station: str, seq: int, limit: int = 1000) -> list[KitchenEvent]:
+        return await self.store.events_after(station, seq, limit)
+
+    async def last_seq(self, station: str) -> int:
+        return await self.store.last_seq(station)

@@ -1,0 +1,252 @@
+"""Tickets: one per (order, station), with a stable id, a small state machine, diffs and timers.
+
+Why a stable id (derived from the order id and the station): a retried or redelivered order lands on
+the ticket it already made, so a screen never shows it twice and a printer's reprint is recognisable.
+
+Why diffs: a cook who already fired a burger must not get the whole order again when a drink is
+added. A newer order ``version`` adds the new items to the *same* ticket (marked as added) and
+strikes the voided ones through (still bumpable); an older or equal version changes nothing.
+
+States (:class:`TicketState`)::
+
+    new ──start──► in_progress ──bump──► bumped ──recall──► in_progress
+      └───────────────bump──────────────────┘
+    expo only:  (all station tickets bumped) ──► ready ──bump──► bumped
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import msgspec
+
+from expediter.errors import RejectedInput
+from expediter.model.order import Order
+from expediter.model.time import AwareDatetime
+from expediter.operations.kitchen.routing import EXPO, TicketItem
+
+
+class TicketState(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    READY = "ready"
+    BUMPED = "bumped"
+
+
+class TimerColour(StrEnum):
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+class StationTiming(msgspec.Struct, kw_only=True, frozen=True):
+    """How old a ticket may get before its timer turns yellow, then red (seconds)."""
+
+    yellow_seconds: int = 300
+    red_seconds: int = 600
+
+
+class Ticket(msgspec.Struct, kw_only=True):
+    id: str
+    order_id: str
+    station: str
+    location_id: str
+    order_number: str
+    dining_option: str
+    table: str | None = None
+    guest: str = ""
+    """Who it is for, as the pass calls it out: the table, or the source and notes of a to-go order."""
+    version: int
+    state: TicketState = TicketState.NEW
+    items: list[TicketItem] = []
+    created_at: AwareDatetime
+    fired_at: AwareDatetime
+    """When the ticket (or its latest add-on) reached the line: the timer starts here."""
+    updated_at: AwareDatetime
+    bumped_at: AwareDatetime | None = None
+    ready_count: int = 0
+    """Expo only: how many times the whole order became ready (the status idempotency counter)."""
+
+
+def ticket_id_for(order_id: str, station: str) -> str:
+    """Stable ticket id: the same order at the same station is always the same ticket."""
+    digest = hashlib.sha256(f"{order_id}\x1f{station}".encode()).hexdigest()[:10]
+    return f"{station}-{digest}"
+
+
+def order_number(order: Order) -> str:
+    """What the pass calls out: the POS's own number when there is one, else the tail of our id."""
+    return order.external_id or order.id[-6:]
+
+
+def guest_label(order: Order) -> str:
+    if order.table:
+        return f"Table {order.table}"
+    return order.source.value if not order.notes else f"{order.source.value}: {order.notes}"
+
+
+def new_ticket(order: Order, station: str, items: list[TicketItem], now: datetime) -> Ticket:
+    """The first ticket for ``order`` at ``station``."""
+    return Ticket(
+        id=ticket_id_for(order.id, station),
+        order_id=order.id,
+        station=station,
+        location_id=order.location_id,
+        order_number=order_number(order),
+        dining_option=order.dining_option.value,
+        table=order.table,
+        guest=guest_label(order),
+        version=order.version,
+        items=items,
+        created_at=now,
+        fired_at=now,
+        updated_at=now,
+    )
+
+
+def has_work(ticket: Ticket) -> bool:
+    """A ticket shows on its screen when something on it has been fired."""
+    return any(item.fired for item in ticket.items)
+
+
+def is_open(ticket: Ticket) -> bool:
+    return ticket.state is not TicketState.BUMPED and has_work(ticket)
+
+
+def merge_items(old: list[TicketItem], new: list[TicketItem], version: int) -> tuple[list[TicketItem], bool]:
+    """``old`` updated to ``new`` as a difference; also whether the line must look at it again.
+
+    Unchanged items stay as they are; a changed item is struck and re-added; a dropped or voided item
+    is struck; a new item is appended as an add-on; a held item that was fired becomes visible.
+    """
+    live = {item.key: item for item in old if not item.voided}
+    incoming = {item.key: item for item in new}
+    merged: list[TicketItem] = []
+    attention = False
+    for item in old:
+        if item.voided or item.key not in live:
+            merged.append(item)
+            continue
+        fresh = incoming.get(item.key)
+        if fresh is None or fresh.voided:
+            merged.append(msgspec.structs.replace(item, voided=True))
+            attention = attention or item.fired
+        elif fresh.signature() != item.signature():
+            merged.append(msgspec.structs.replace(item, voided=True))
+            merged.append(msgspec.structs.replace(fresh, added=True, added_version=version))
+            attention = attention or item.fired or fresh.fired
+        else:
+            merged.append(msgspec.structs.replace(item, fired=item.fired or fresh.fired))
+            attention = attention or (fresh.fired and not item.fired)
+    for key, fresh in incoming.items():
+        if key not in live and not fresh.voided:
+            merged.append(msgspec.structs.replace(fresh, added=bool(old), added_version=version))
+            attention = attention or fresh.fired
+    return merged, attention
+
+
+def apply_version(ticket: Ticket, order: Order, items: list[TicketItem], now: datetime) -> Ticket | None:
+    """The ticket after a newer order version; ``None`` when the version is not newer or the
+    station's part of the order did not change (the screen hears nothing)."""
+    if order.version <= ticket.version:
+        return None
+    merged, attention = merge_items(ticket.items, items, order.version)
+    if merged == ticket.items:
+        return None
+    return reopened(ticket, merged, order.version, attention, now)
+
+
+def refire(ticket: Ticket, items: list[TicketItem], now: datetime) -> Ticket | None:
+    """The ticket after a course was fired (same version), or ``None`` when nothing changed."""
+    merged, attention = merge_items(ticket.items, items, ticket.version)
+    if not attention:
+        return None
+    return reopened(ticket, merged, ticket.version, attention, now)
+
+
+def reopened(ticket: Ticket, items: list[TicketItem], version: int, attention: bool, now: datetime) -> Ticket:
+    """A changed ticket: back on the screen (timer restarted) if it had been bumped."""
+    state = ticket.state
+    fired_at = ticket.fired_at
+    if attention and state in (TicketState.BUMPED, TicketState.READY):
+        state = TicketState.NEW
+        fired_at = now
+    if attention and not has_work(ticket):
+        fired_at = now
+    return msgspec.structs.replace(
+        ticket, items=items, version=version, state=state, fired_at=fired_at, updated_at=now
+    )
+
+
+def start(ticket: Ticket, now: datetime) -> Ticket:
+    """A cook started it (``new`` → ``in_progress``); starting twice is harmless."""
+    if ticket.state is TicketState.BUMPED:
+        raise RejectedInput(f"ticket {ticket.id} is bumped", fix="recall it first")
+    if ticket.state is TicketState.IN_PROGRESS:
+        return ticket
+    return msgspec.structs.replace(ticket, state=TicketState.IN_PROGRESS, updated_at=now)
+
+
+def bump(ticket: Ticket, now: datetime) -> Ticket:
+    """Done at this station (or, on expo, handed out)."""
+    if ticket.state is TicketState.BUMPED:
+        return ticket
+    return msgspec.structs.replace(ticket, state=TicketState.BUMPED, bumped_at=now, updated_at=now)
+
+
+def recall(ticket: Ticket, now: datetime) -> Ticket:
+    """Bring a bumped ticket back to the screen."""
+    if ticket.state is not TicketState.BUMPED:
+        raise RejectedInput(f"ticket {ticket.id} is not bumped", fix="only a bumped ticket is recalled")
+    return msgspec.structs.replace(ticket, state=TicketState.IN_PROGRESS, bumped_at=None, updated_at=now)
+
+
+def expo_state(expo: Ticket, station_tickets: Iterable[Ticket]) -> TicketState:
+    """What the expo ticket should show given its station tickets (a bumped expo ticket stays)."""
+    if expo.state is TicketState.BUMPED:
+        return expo.state
+    working = [t for t in station_tickets if has_work(t)]
+    if working and all(t.state is TicketState.BUMPED for t in working):
+        return TicketState.READY
+    if expo.state is TicketState.READY:
+        return TicketState.IN_PROGRESS
+    return expo.state
+
+
+def settle_expo(expo: Ticket, station_tickets: Iterable[Ticket], now: datetime) -> Ticket:
+    """``expo`` with its derived state; becoming ready counts one more ``ready_count``."""
+    state = expo_state(expo, station_tickets)
+    if state is expo.state:
+        return expo
+    ready_count = expo.ready_count + (1 if state is TicketState.READY else 0)
+    return msgspec.structs.replace(expo, state=state, ready_count=ready_count, updated_at=now)
+
+
+def all_day_counts(tickets: Iterable[Ticket]) -> dict[str, Decimal]:
+    """Item name → open quantity over the open tickets: what the station still has to make."""
+    counts: dict[str, Decimal] = {}
+    for ticket in tickets:
+        if not is_open(ticket):
+            continue
+        for item in ticket.items:
+            if item.fired and not item.voided:
+                counts[item.name] = counts.get(item.name, Decimal(0)) + item.quantity
+    return dict(sorted(counts.items()))
+
+
+def timer_colour(ticket: Ticket, timing: StationTiming, now: datetime) -> TimerColour:
+    """Green, yellow or red by how long the ticket has been on the line."""
+    age = (now - ticket.fired_at).total_seconds()
+    if age >= timing.red_seconds:
+        return TimerColour.RED
+    if age >= timing.yellow_seconds:
+        return TimerColour.YELLOW
+    return TimerColour.GREEN
+
+
+def is_expo(ticket: Ticket) -> bool:
+    return ticket.station == EXPO

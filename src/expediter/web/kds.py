@@ -1,0 +1,302 @@
+"""KDS screens and their API: ``/kds/{station}`` (the screen), a live feed over server-sent events,
+and JSON calls to fetch, start, bump and recall tickets, fire courses and 86 items.
+
+The live feed (``GET /kds/{station}/events``) never loses or repeats an event across reconnects: the
+stream subscribes *before* it reads the log, replays every event numbered above the screen's
+``Last-Event-ID`` (or ``?after=``) from the kitchen's store, then continues live, skipping anything
+already sent. A screen with no position, or one whose position is gone from the log, first gets a
+``snapshot`` of the open tickets. Every asset is served by the hub (kitchens lose the internet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from expediter.errors import RejectedInput
+from expediter.operations.kitchen import EXPO, Kitchen, Subscription, Ticket
+
+WEB = Path(__file__).parent
+STATION = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+HEARTBEAT_SECONDS = 15.0
+RETRY_MS = 1000
+_encode = msgspec.json.Encoder().encode
+_templates = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape())
+
+
+class KdsError(Exception):
+    def __init__(self, status: int, error: str, fix: str = "") -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.fix = fix
+
+
+class FireRequest(msgspec.Struct, kw_only=True):
+    order_id: str
+    course: int
+
+
+class AvailabilityRequest(msgspec.Struct, kw_only=True):
+    location_id: str
+    key: str
+    """PLU or item id."""
+    available: bool
+
+
+class TicketList(msgspec.Struct, kw_only=True):
+    station: str
+    seq: int
+    tickets: list[Ticket]
+    all_day: dict[str, str]
+    yellow_seconds: int
+    red_seconds: int
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    return Response(_encode(value), status_code=status, media_type="application/json")
+
+
+def sse(event: str, data: bytes, seq: int | None = None) -> bytes:
+    """One server-sent event; ``id`` lets the browser resume with ``Last-Event-ID``."""
+    head = f"id: {seq}\n" if seq is not None else ""
+    return f"{head}event: {event}\n".encode() + b"data: " + data + b"\n\n"
+
+
+def resume_position(request: Request) -> int | None:
+    """Where the screen left off: ``Last-Event-ID`` (the browser's reconnect) wins over ``?after=``."""
+    raw = request.headers.get("last-event-id") or request.query_params.get("after")
+    if raw is None or raw == "":
+        return None
+    try:
+        return max(int(raw), 0)
+    except ValueError as exc:
+        raise KdsError(400, f"bad event position {raw!r}", "send the id of the last event received") from exc
+
+
+class KdsWeb:
+    """The KDS endpoints over one kitchen (looked up per request, so it may be wired after routes)."""
+
+    def __init__(self, kitchen: Callable[[], Kitchen | None], locations: Callable[[], list[str]]) -> None:
+        self._kitchen = kitchen
+        self._locations = locations
+
+    def kitchen(self) -> Kitchen:
+        found = self._kitchen()
+        if found is None:
+            raise KdsError(503, "the kitchen service is not running", "enable the kds system in the catalog")
+        return found
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    async def index(self, request: Request) -> Response:
+        page = _templates.get_template("kds_index.html").render(stations=self.kitchen().stations())
+        return HTMLResponse(page)
+
+    async def screen(self, request: Request) -> Response:
+        station = station_of(request)
+        timing = self.kitchen().timing(station)
+        page = _templates.get_template("kds.html").render(
+            station=station,
+            expo=station == EXPO,
+            yellow=timing.yellow_seconds,
+            red=timing.red_seconds,
+            locations=self._locations(),
+        )
+        return HTMLResponse(page)
+
+    # -- live feed ------------------------------------------------------------------------------
+
+    async def events(self, request: Request) -> Response:
+        station = station_of(request)
+        kitchen = self.kitchen()
+        after = resume_position(request)
+        return StreamingResponse(
+            self._stream(kitchen, station, after),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    async def _stream(self, kitchen: Kitchen, station: str, after: int | None) -> AsyncIterator[bytes]:
+        sub = kitchen.subscribe(station)  # before reading the log: nothing falls in between
+        try:
+            yield f"retry: {RETRY_MS}\n\n".encode()
+            sent = -1
+            async for chunk, seq in self._catch_up(kitchen, station, after):
+                sent = max(sent, seq)
+                if chunk:
+                    yield chunk
+            yield sse("caught_up", _encode({"seq": sent}))
+            async for chunk in self._live(sub, sent):
+                yield chunk
+        finally:
+            kitchen.unsubscribe(sub)
+
+    async def _catch_up(
+        self, kitchen: Kitchen, station: str, after: int | None
+    ) -> AsyncIterator[tuple[bytes, int]]:
+        """The snapshot, or the events the screen missed, oldest first."""
+        if after is not None and await self._log_covers(kitchen, station, after):
+            position = after
+            while True:
+                batch = await kitchen.events_after(station, position)
+                for event in batch:
+                    yield sse("ticket", _encode(event), event.seq), event.seq
+                    position = event.seq
+                if len(batch) < 1000:
+                    break
+            yield b"", position
+            return
+        tickets, seq = kitchen.snapshot(station)
+        yield sse("snapshot", _encode({"seq": seq, "tickets": tickets}), seq), seq
+
+    async def _log_covers(self, kitchen: Kitchen, station: str, after: int) -> bool:
+        """False when the screen is ahead of the log (a new database) or behind what is kept."""
+        last = await kitchen.last_seq(station)
+        first = await kitchen.store.first_seq(station)
+        return after <= last and (after >= first - 1 or first == 0)
+
+    async def _live(self, sub: Subscription, sent: int) -> AsyncIterator[bytes]:
+        while True:
+            try:
+                event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield b": ping\n\n"
+                continue
+            if event is None:
+                return
+            if event.seq > sent:
+                sent = event.seq
+                yield sse("ticket", _encode(event), event.seq)
+
+    # -- JSON API -------------------------------------------------------------------------------
+
+    async def list_tickets(self, request: Request) -> Response:
+        station = station_of(request)
+        kitchen = self.kitchen()
+        include_bumped = request.query_params.get("include_bumped") in ("1", "true")
+        timing = kitchen.timing(station)
+        _open, seq = kitchen.snapshot(station)
+        body = TicketList(
+            station=station,
+            seq=seq,
+            tickets=kitchen.tickets_for(station, include_bumped=include_bumped),
+            all_day={name: f"{qty.normalize():f}" for name, qty in kitchen.all_day(station).items()},
+            yellow_seconds=timing.yellow_seconds,
+            red_seconds=timing.red_seconds,
+        )
+        return json_response(body)
+
+    async def act(self, request: Request) -> Response:
+        station = station_of(request)
+        ticket_id = request.path_params["ticket_id"]
+        kitchen = self.kitchen()
+        ticket = kitchen.ticket(ticket_id)
+        if ticket is None or ticket.station != station:
+            raise KdsError(404, f"no ticket {ticket_id!r} at station {station!r}")
+        action = {
+            "bump": kitchen.bump,
+            "recall": kitchen.recall,
+            "start": kitchen.start_ticket,
+        }[request.url.path.rsplit("/", 1)[-1]]
+        return json_response(await action(station, ticket_id))
+
+    async def recall_last(self, request: Request) -> Response:
+        return json_response(await self.kitchen().recall_last(station_of(request)))
+
+    async def fire(self, request: Request) -> Response:
+        body = decode_body(await request.body(), FireRequest)
+        kitchen = self.kitchen()
+        if not kitchen.knows_order(body.order_id):
+            raise KdsError(404, f"unknown order {body.order_id!r}", "send the order to the kitchen first")
+        changed = await kitchen.fire_course(body.order_id, body.course)
+        return json_response({"order_id": body.order_id, "course": body.course, "tickets": changed})
+
+    async def set_availability(self, request: Request) -> Response:
+        body = decode_body(await request.body(), AvailabilityRequest)
+        changed = await self.kitchen().set_availability(body.location_id, body.key, body.available)
+        return json_response({**msgspec.to_builtins(body), "changed": changed})
+
+    async def availability(self, request: Request) -> Response:
+        location = request.query_params.get("location_id")
+        off = self.kitchen().unavailable(location)
+        return json_response({"unavailable": [{"location_id": loc, "key": key} for loc, key in off]})
+
+    async def asset(self, request: Request) -> Response:
+        name = request.url.path.rsplit("/", 1)[-1]
+        media = {"kds.js": "text/javascript", "kds.css": "text/css"}[name]
+        return FileResponse(WEB / "static" / name, media_type=media)
+
+
+def station_of(request: Request) -> str:
+    station = str(request.path_params["station"])
+    if not STATION.match(station):
+        raise KdsError(404, f"no station {station!r}", "station names are letters, digits, - and _")
+    return station
+
+
+def decode_body(body: bytes, kind: type[Any]) -> Any:
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise KdsError(422, f"bad request body: {exc}") from exc
+
+
+def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    """Turn the kitchen's refusals into JSON errors: ``{"error": ..., "fix": ...}``."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            response: Response = await handler(request)
+            return response
+        except KdsError as exc:
+            return json_response({"error": exc.error, "fix": exc.fix}, exc.status)
+        except RejectedInput as exc:
+            return json_response({"error": exc.message, "fix": exc.fix}, 409)
+
+    return endpoint
+
+
+def kds_routes(kds: KdsWeb) -> list[BaseRoute]:
+    """The KDS routes over ``kds`` (tests build a Starlette app from these directly)."""
+    actions = [
+        Route(f"/api/v1/kds/{{station}}/tickets/{{ticket_id}}/{action}", guarded(kds.act), methods=["POST"])
+        for action in ("bump", "recall", "start")
+    ]
+    return [
+        Route("/static/kds.js", guarded(kds.asset), methods=["GET"]),
+        Route("/static/kds.css", guarded(kds.asset), methods=["GET"]),
+        Route("/kds", guarded(kds.index), methods=["GET"]),
+        Route("/kds/{station}", guarded(kds.screen), methods=["GET"]),
+        Route("/kds/{station}/events", guarded(kds.events), methods=["GET"]),
+        Route("/api/v1/kds/fire", guarded(kds.fire), methods=["POST"]),
+        Route("/api/v1/kds/availability", guarded(kds.set_availability), methods=["POST"]),
+        Route("/api/v1/kds/availability", guarded(kds.availability), methods=["GET"]),
+        Route("/api/v1/kds/{station}/tickets", guarded(kds.list_tickets), methods=["GET"]),
+        Route("/api/v1/kds/{station}/recall", guarded(kds.recall_last), methods=["POST"]),
+        *actions,
+    ]
+
+
+def kitchen_routes(kitchen: Kitchen, locations: list[str] | None = None) -> list[BaseRoute]:
+    """Routes over a kitchen object directly (tests, the benchmark)."""
+    return kds_routes(KdsWeb(lambda: kitchen, lambda: list(locations or [])))
+
+
+def routes(hub: Any) -> list[BaseRoute]:
+    """Collected by ``expediter.web.app.create_app``: the kitchen is ``hub.services["kitchen"]``."""
+    return kds_routes(
+        KdsWeb(
+            lambda: hub.services.get("kitchen"),
+            lambda: [loc.id for loc in hub.catalog.locations],
+        )
+    )

@@ -1,0 +1,99 @@
+"""Orders and a started kitchen for the kitchen tests (real SQLite file under ``tmp_path``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from expediter.connectors.base import IncomingMessage
+from expediter.model.money import Money
+from expediter.model.order import Line, Modifier, ModifierAction, Order
+from expediter.operations.kitchen import Kitchen, KitchenSettings, KitchenStore
+
+T = TypeVar("T")
+OPENED = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+CATEGORIES = {"burgers": ["grill"], "salads": ["cold"], "drinks": ["bar"], "sides": ["fry"]}
+
+
+def line(line_id: str, name: str, category: str = "burgers", qty: int = 1, **kw: Any) -> Line:
+    return Line(id=line_id, name=name, quantity=Decimal(qty), unit_price=Money(1000), category=category, **kw)
+
+
+def mod(name: str, action: ModifierAction = ModifierAction.ADD, **kw: Any) -> Modifier:
+    return Modifier(name=name, action=action, **kw)
+
+
+def order(order_id: str = "o-1", lines: list[Line] | None = None, version: int = 1, **kw: Any) -> Order:
+    return Order(
+        id=order_id,
+        location_id="loc-1",
+        opened_at=OPENED,
+        lines=lines if lines is not None else [burger()],
+        version=version,
+        external_id=kw.pop("external_id", "101"),
+        table=kw.pop("table", "12"),
+        **kw,
+    )
+
+
+def burger(line_id: str = "l-1") -> Line:
+    return line(
+        line_id,
+        "Classic Burger",
+        modifiers=[mod("onions", ModifierAction.REMOVE), mod("Fries", station="fry", modifier_id="fries")],
+    )
+
+
+class Clock:
+    """A hand-moved clock so timers and ages are exact."""
+
+    def __init__(self, now: datetime = OPENED) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class Emitted:
+    """Collects what the kitchen emits (the hub's ``inbox.accept`` in production)."""
+
+    def __init__(self) -> None:
+        self.messages: list[IncomingMessage] = []
+
+    async def __call__(self, message: IncomingMessage) -> None:
+        self.messages.append(message)
+
+    def kinds(self, kind: str) -> list[IncomingMessage]:
+        return [m for m in self.messages if m.kind == kind]
+
+
+def make_kitchen(
+    path: Path, emitted: Emitted | None = None, clock: Clock | None = None, **settings: Any
+) -> Kitchen:
+    return Kitchen(
+        KitchenStore(path / "kitchen.db"),
+        emit=emitted,
+        settings=KitchenSettings(**settings),
+        category_stations=CATEGORIES,
+        clock=clock or Clock(),
+    )
+
+
+def with_kitchen(kitchen: Kitchen, scenario: Callable[[Kitchen], Awaitable[T]]) -> T:
+    """Start ``kitchen``, run ``scenario`` against it, stop it (all in one event loop)."""
+
+    async def main() -> T:
+        await kitchen.start()
+        try:
+            return await scenario(kitchen)
+        finally:
+            await kitchen.stop()
+
+    return asyncio.run(main())

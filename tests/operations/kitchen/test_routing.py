@@ -1,0 +1,59 @@
+from decimal import Decimal
+
+from expediter.model.order import LineKind, ModifierAction
+from expediter.operations.kitchen.routing import EXPO, RoutingRules, route_order
+from tests.operations.kitchen.helpers import CATEGORIES, burger, line, mod, order
+
+RULES = RoutingRules(category_stations=CATEGORIES, default_station="kitchen")
+
+
+def test_menu_stations_win_over_category() -> None:
+    routed = route_order(order(lines=[line("l-1", "Steak", "burgers", stations=["grill", "saute"])]), RULES)
+    assert sorted(routed) == ["expo", "grill", "saute"]
+    assert [i.name for i in routed["saute"]] == ["Steak"]
+
+
+def test_category_mapping_then_default_station() -> None:
+    routed = route_order(order(lines=[line("l-1", "Caesar", "salads"), line("l-2", "Mystery", "odd")]), RULES)
+    assert [i.name for i in routed["cold"]] == ["Caesar"]
+    assert [i.name for i in routed["kitchen"]] == ["Mystery"]
+
+
+def test_modifier_station_override_makes_a_component_on_that_station() -> None:
+    routed = route_order(
+        order(lines=[line("l-1", "Burger", qty=2, modifiers=[mod("Fries", station="fry")])]), RULES
+    )
+    fry = routed["fry"]
+    assert [(i.name, i.component_of, i.quantity) for i in fry] == [("Fries", "Burger", Decimal(2))]
+    grill_mods = routed["grill"][0].modifiers
+    assert [(m.name, m.station) for m in grill_mods] == [("Fries", "fry")]
+
+
+def test_removal_on_another_station_is_not_cooked_there() -> None:
+    routed = route_order(
+        order(lines=[line("l-1", "Burger", modifiers=[mod("Fries", ModifierAction.REMOVE, station="fry")])]),
+        RULES,
+    )
+    assert "fry" not in routed
+
+
+def test_expo_sees_the_whole_order_with_nested_modifiers() -> None:
+    salad = line("l-2", "Side Salad", "salads", modifiers=[mod("Dressing", modifiers=[mod("Ranch")])])
+    routed = route_order(order(lines=[burger(), salad, line("l-3", "Gift", kind=LineKind.GIFT_CARD)]), RULES)
+    assert [i.name for i in routed[EXPO]] == ["Classic Burger", "Side Salad"]
+    dressing = routed["cold"][0].modifiers
+    assert [(m.name, m.depth) for m in dressing] == [("Dressing", 1), ("Ranch", 2)]
+
+
+def test_later_course_is_held_until_fired() -> None:
+    lines = [
+        line("l-1", "Soup", "salads", course=1),
+        line("l-2", "Steak", course=2),
+        line("l-3", "Cola", "drinks"),
+    ]
+    held = route_order(order(lines=lines), RULES)
+    assert [i.fired for i in held["grill"]] == [False]
+    assert [i.fired for i in held["cold"]] == [True]
+    assert [i.fired for i in held["bar"]] == [True]
+    fired = route_order(order(lines=lines), RULES, {2})
+    assert [i.fired for i in fired["grill"]] == [True]
