@@ -1,19 +1,10 @@
-"""Marketplace-style online-order payloads for the demo's online-ordering system.
+"""Marketplace-style online orders for the demo's online-ordering system.
 
-The payloads are plain dicts (JSON-ready), the shape the ``online`` connector's ``OnlineOrder``
-reads::
-
-    {"external_id": "DD-1A2B3C4D", "location_id": "L001", "marketplace": "DoorDash",
-     "items": [{"plu": "1101", "name": "Classic Burger", "quantity": 1, "unit_price": 1600,
-                "modifiers": [{"name": "Medium Rare", "price": 0}, ...]}],
-     "customer_name": "Dana K.", "fulfillment": "delivery",
-     "pickup_at": "2026-11-27T12:41:00-05:00", "tax_collected_by_marketplace": true,
-     "tax": 142, "tip": 300, "total": 2042, "currency": "USD"}
-
-Money is integer minor units. ``total = items + tax + tip``. A nested modifier (a side salad's
-dressing) is flattened after its parent, its name prefixed by the parent's (``Side Salad: Ranch``).
-Orders placed on the restaurant's own site have ``marketplace: "Website"`` and the restaurant
-collects the tax.
+The payloads are the ``online`` connector's documented :class:`OnlineOrder` (see
+``docs/connectors/online.md``), as JSON-ready dicts. Money is integer minor units;
+``totals.total = subtotal + tax + tip``. A nested modifier (a side salad's dressing) is flattened
+after its parent, its name prefixed by the parent's (``Side Salad: Ranch``). Orders placed on the
+restaurant's own site carry no marketplace and the restaurant collects the tax.
 """
 
 from __future__ import annotations
@@ -24,6 +15,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
+from expediter.connectors.online.mapping import (
+    Fulfilment,
+    OnlineItem,
+    OnlineModifier,
+    OnlineOrder,
+    OnlineTotals,
+)
 from expediter.model.location import Location
 from expediter.model.order import Line, Modifier
 from expediter.model.time import zone
@@ -52,23 +52,24 @@ _FIRST = [
 ]
 
 
-def _flat_modifiers(modifiers: list[Modifier], prefix: str = "") -> list[dict[str, Any]]:
-    flat: list[dict[str, Any]] = []
+def _flat_modifiers(modifiers: list[Modifier], prefix: str = "") -> list[OnlineModifier]:
+    flat: list[OnlineModifier] = []
     for modifier in modifiers:
         name = f"{prefix}{modifier.name}"
-        flat.append({"name": name, "price": modifier.unit_price.amount})
+        flat.append(OnlineModifier(name=name, plu=modifier.plu, price=modifier.unit_price.amount))
         flat.extend(_flat_modifiers(modifier.modifiers, f"{name}: "))
     return flat
 
 
-def _item(line: Line) -> dict[str, Any]:
-    return {
-        "plu": line.plu,
-        "name": line.name,
-        "quantity": int(line.quantity),
-        "unit_price": line.unit_price.amount,
-        "modifiers": _flat_modifiers(line.modifiers),
-    }
+def _item(line: Line) -> OnlineItem:
+    return OnlineItem(
+        plu=line.plu,
+        item_id=line.item_id,
+        name=line.name,
+        qty=line.quantity,
+        price=line.unit_price.amount,
+        modifiers=_flat_modifiers(line.modifiers),
+    )
 
 
 def online_order_payload(
@@ -90,20 +91,23 @@ def online_order_payload(
     tip = rounded(subtotal, Decimal(rng.choice((0, 0, 10, 15, 18, 20))) / 100)
     delivery = channel != WEBSITE and rng.random() < 0.7
     ready = placed_at + timedelta(minutes=rng.randint(15, 40))
-    return {
-        "external_id": external_id,
-        "location_id": location.id,
-        "marketplace": channel,
-        "items": [_item(line) for line in writer.lines],
-        "customer_name": f"{rng.choice(_FIRST)} {chr(ord('A') + rng.randrange(26))}.",
-        "fulfillment": "delivery" if delivery else "pickup",
-        "pickup_at": ready.astimezone(zone(location.timezone)).replace(microsecond=0).isoformat(),
-        "tax_collected_by_marketplace": channel != WEBSITE,
-        "tax": tax,
-        "tip": tip,
-        "total": subtotal + tax + tip,
-        "currency": location.currency,
-    }
+    local = zone(location.timezone)
+    order = OnlineOrder(
+        external_id=external_id,
+        location_id=location.id,
+        placed_at=placed_at.astimezone(local).replace(microsecond=0),
+        marketplace=None if channel == WEBSITE else channel,
+        items=[_item(line) for line in writer.lines],
+        totals=OnlineTotals(subtotal=subtotal, tax=tax, total=subtotal + tax + tip),
+        customer_first_name=rng.choice(_FIRST),
+        fulfilment=Fulfilment.DELIVERY if delivery else Fulfilment.PICKUP,
+        pickup_at=ready.astimezone(local).replace(microsecond=0),
+        tax_collected_by_marketplace=channel != WEBSITE,
+        tip=tip,
+        currency=location.currency,
+    )
+    payload: dict[str, Any] = msgspec.to_builtins(order)
+    return payload
 
 
 def iter_online_payloads(

@@ -1,0 +1,237 @@
+"""The running hub: the engine plus the built-in services, started and stopped together.
+
+``expediter serve`` and ``expediter demo`` both run a :class:`Runtime`. It wires what the parts need
+from each other and nothing else:
+
+- the **kitchen** (when a system uses the ``kds`` connector): tickets, screens, 86; it emits ticket
+  status and availability back through the inbox, and answers the online-ordering connector;
+- **order versions** for connectors that must not let an older version overwrite a newer one;
+- the **scheduler** for file flows (``FileJobs`` runs each planned run), catching up from the ledger;
+- **alerting**: a watch loop that evaluates every flow's health (failing, late) and dead letters and
+  routes alerts to the catalog's channels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from expediter.catalog.schema import Catalog
+from expediter.connectors.base import IncomingMessage
+from expediter.engine.hub import Hub
+from expediter.engine.jobs import FileJobs, RunResult
+from expediter.engine.schedule_time import PlannedRun, scheduled_pairs
+from expediter.engine.scheduler import Scheduler
+from expediter.engine.storage.base import Tx
+from expediter.ledger.transfers import TransferOutcome
+from expediter.monitor.alerts import AlertKind
+from expediter.monitor.ledger_view import statuses_from_ledger
+from expediter.monitor.routes import Alerting, AlertRouter
+
+log = structlog.get_logger(__name__)
+
+WATCH_SECONDS = 30.0
+
+
+class OrderVersions:
+    """The newest version the hub holds of an order, by the source system's own id.
+
+    Canonical orders derived from a product's events carry the idempotency key
+    ``<source>:<external id>:<version>`` (see :class:`~expediter.connectors.base.IncomingMessage`);
+    a key range on the unique index finds every version of one order without a scan.
+    """
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def latest_version(self, source_system: str, external_id: str) -> int | None:
+        prefix = f"{source_system}:{external_id}:"
+        upper = prefix[:-1] + chr(ord(":") + 1)
+
+        def query(tx: Tx) -> list[str]:
+            rows = tx.all(
+                "SELECT idempotency_key FROM messages"
+                " WHERE idempotency_key >= ? AND idempotency_key < ? AND kind = ?",
+                (prefix, upper, "orders"),
+            )
+            return [row["idempotency_key"] for row in rows]
+
+        versions = [
+            int(v) for key in await self.hub.storage.read(query) if (v := key[len(prefix) :]).isdigit()
+        ]
+        return max(versions, default=None)
+
+
+def data_dir_of(catalog: Catalog) -> Path:
+    """``hub.data_dir``; a relative one sits beside the database file."""
+    folder = Path(catalog.hub.data_dir)
+    if folder.is_absolute() or "://" in catalog.hub.database:
+        return folder
+    return Path(catalog.hub.database).resolve().parent / folder
+
+
+class Runtime:
+    def __init__(
+        self, catalog: Catalog, hub: Hub | None = None, *, schedule: bool = True, watch: bool = True
+    ) -> None:
+        self.catalog = catalog
+        self.hub = hub or Hub(catalog)
+        self.jobs = FileJobs(self.hub)
+        self.alerting = Alerting(AlertRouter.from_catalog(catalog, data_dir_of(catalog)))
+        self.hub.alerting = self.alerting  # type: ignore[attr-defined]  # read by the dashboard
+        self.kitchen: Any = None
+        self._schedule = schedule
+        self._watch = watch
+        self._scheduler: Scheduler | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        data_dir = data_dir_of(self.catalog)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        await self._start_kitchen(data_dir)
+        self.hub.services["order_versions"] = OrderVersions(self.hub)
+        self.hub.services["runtime"] = self
+        await self.hub.start()
+        if self._schedule:
+            await self._start_scheduler()
+        if self._watch:
+            self._tasks.append(asyncio.create_task(self._watch_loop(), name="alert-watch"))
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.stop()
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.hub.stop()
+        if self.kitchen is not None:
+            await self.kitchen.stop()
+
+    async def __aenter__(self) -> Runtime:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- kitchen ------------------------------------------------------------------------------------
+
+    async def _start_kitchen(self, data_dir: Path) -> None:
+        if not any(system.connector == "kds" for system in self.catalog.systems):
+            return
+        from expediter.operations.kitchen import Kitchen, KitchenStore
+
+        self.kitchen = Kitchen.from_catalog(
+            self.catalog, KitchenStore(data_dir / "kitchen.db"), emit=self._emit
+        )
+        self.hub.services["kitchen"] = self.hub.services["availability"] = self.kitchen
+        await self.kitchen.start()
+
+    async def _emit(self, message: IncomingMessage) -> None:
+        await self.hub.inbox.accept(message)
+
+    # -- scheduled file flows ----------------------------------------------------------------------
+
+    async def _start_scheduler(self) -> None:
+        pairs = scheduled_pairs(self.catalog)
+        if not pairs:
+            return
+        self._scheduler = Scheduler(
+            pairs, self._run_planned, last_runs=await self._last_runs(), on_skipped=self._skipped
+        )
+        self._tasks.append(asyncio.create_task(self._scheduler.run(), name="scheduler"))
+
+    async def _run_planned(self, planned: PlannedRun) -> None:
+        result = await self.run_flow(planned.flow_id, planned.location_id, planned.business_date)
+        log.info(
+            "scheduled run",
+            flow=planned.flow_id,
+            location=planned.location_id,
+            business_date=str(planned.business_date),
+            catch_up=planned.catch_up,
+            outcome=str(result.outcome),
+        )
+
+    async def run_flow(
+        self, flow_id: str, location_id: str, start: date, end: date | None = None
+    ) -> RunResult:
+        """Run a file flow now and alert at once when it fails."""
+        result = await self.jobs.run(flow_id, location_id, start, end)
+        now = datetime.now(UTC)
+        if result.outcome is TransferOutcome.FAILED:
+            await self.alerting.fire(
+                AlertKind.FAILURE, f"{flow_id} for {start}: {result.error}", now, flow_id, location_id
+            )
+        else:
+            await self.alerting.resolve(AlertKind.FAILURE, now, flow_id, location_id)
+        return result
+
+    async def _skipped(self, planned: PlannedRun) -> None:
+        """A missed run the flow's policy skips: in the ledger, so the gap is visible."""
+        from expediter.catalog.schema import Level
+        from expediter.ledger.transfers import Direction, Transfer
+
+        now = datetime.now(UTC)
+        flow = self.catalog.flow(planned.flow_id)
+        await self.hub.ledger.record(
+            Transfer(
+                flow_id=planned.flow_id,
+                direction=Direction.OUT,
+                level=Level.FILE,
+                transport=flow.transport if flow else "",
+                started_at=now,
+                finished_at=now,
+                outcome=TransferOutcome.SKIPPED,
+                error="missed while the hub was down; skipped by the flow's catch_up policy",
+                location_id=planned.location_id,
+                business_date=planned.business_date,
+            )
+        )
+
+    async def _last_runs(self) -> dict[tuple[str, str], datetime]:
+        """Per (flow, location): when the last run that left a transfer started."""
+
+        def query(tx: Tx) -> dict[tuple[str, str], datetime]:
+            rows = tx.all(
+                "SELECT flow_id, location_id, MAX(started_at) AS at FROM transfers"
+                " WHERE level = ? AND location_id IS NOT NULL GROUP BY flow_id, location_id",
+                ("file",),
+            )
+            return {
+                (row["flow_id"], row["location_id"]): datetime.fromisoformat(row["at"].replace("Z", "+00:00"))
+                for row in rows
+            }
+
+        return await self.hub.storage.read(query)
+
+    # -- alerts --------------------------------------------------------------------------------------
+
+    async def _watch_loop(self) -> None:
+        while True:
+            try:
+                await self.watch_once()
+            except Exception:  # the watch must outlive one bad evaluation
+                log.exception("alert watch failed")
+            await asyncio.sleep(WATCH_SECONDS)
+
+    async def watch_once(self, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        await self.alerting.evaluate_health(await statuses_from_ledger(self.hub.ledger, now), now)
+        dead = await self.hub.deliveries.dead_letters()
+        by_flow: dict[str, int] = {}
+        for record in dead:
+            by_flow[record.flow_id] = by_flow.get(record.flow_id, 0) + 1
+        for flow in self.catalog.flows:
+            count = by_flow.get(flow.id, 0)
+            if count:
+                message = f"{count} deliveries of {flow.id} are dead letters; replay them once fixed"
+                await self.alerting.fire(AlertKind.DEAD_LETTER, message, now, flow.id)
+            else:
+                await self.alerting.resolve(AlertKind.DEAD_LETTER, now, flow.id)
