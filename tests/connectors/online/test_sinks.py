@@ -83,6 +83,16 @@ def test_ticket_ready_is_posted_signed_with_the_delivery_key(receiver: tuple[Rec
     assert receipt.remote_ref == f"{url}/hooks/status" and receipt.records == 1
 
 
+def test_ready_notice_for_another_systems_order_is_not_posted(receiver: tuple[Receiver, str]) -> None:
+    online, url = receiver
+    dine_in = {**READY, "order_id": "pos-T12", "external_id": "T12", "source_system": "pos"}
+    receipt = deliver(url, "ticket_status", dine_in)
+    assert online.received == []
+    assert receipt.records == 0 and "not an order of" in receipt.remote_ref
+    ours = deliver(url, "ticket_status", {**READY, "source_system": "online"}, key="delivery-12")
+    assert ours.records == 1 and [key for _, key, _ in online.received] == ["delivery-12"]
+
+
 def test_86_is_posted_to_the_availability_url(receiver: tuple[Receiver, str]) -> None:
     online, url = receiver
     deliver(url, "availability", EIGHTY_SIX, key="delivery-10")

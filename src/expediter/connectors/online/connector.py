@@ -155,9 +155,12 @@ class OnlineSink:
         if not url:
             raise TerminalError(f"systems[{self.system_id}].settings.{setting} is not set")
         try:
-            msgspec.json.decode(item.payload, type=shape)
+            decoded = msgspec.json.decode(item.payload, type=shape)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise TerminalError(f"{item.kind} message does not decode: {exc}") from exc
+        if isinstance(decoded, TicketStatus) and decoded.source_system not in (None, self.system_id):
+            # Ready notices go to the system the order came from; a dine-in check is not ours.
+            return Receipt(records=0, remote_ref=f"not an order of {self.system_id}")
         await self.client.post(url, item.payload, idempotency_key=item.delivery_key)
         return Receipt(records=1, bytes=len(item.payload), remote_ref=url)
 

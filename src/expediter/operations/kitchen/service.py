@@ -68,6 +68,10 @@ class TicketStatus(msgspec.Struct, kw_only=True):
     ticket_id: str
     stations: list[str]
     at: datetime
+    source_system: str | None = None
+    """The system the order came from; status sinks act only on their own system's orders."""
+    external_id: str | None = None
+    """The order's id in that system (what the POS or marketplace knows it by)."""
 
 
 class AvailabilityChange(msgspec.Struct, kw_only=True):
@@ -75,8 +79,11 @@ class AvailabilityChange(msgspec.Struct, kw_only=True):
 
     location_id: str
     key: str
+    """The PLU or item id the item was 86'd by."""
     available: bool
     at: datetime
+    plu: str | None = None
+    """``key`` again, under the name the online-ordering payload uses."""
 
 
 class Subscription:
@@ -350,6 +357,7 @@ class Kitchen:
         return known + [tid for tid, t in pending.items() if t.order_id == order_id and tid not in known]
 
     def _status(self, expo: Ticket, stations: list[Ticket]) -> TicketStatus:
+        source_system, external_id = self._origin(expo.order_id)
         return TicketStatus(
             order_id=expo.order_id,
             location_id=expo.location_id,
@@ -358,7 +366,17 @@ class Kitchen:
             ticket_id=expo.id,
             stations=sorted(t.station for t in stations if tk.has_work(t)),
             at=self.clock(),
+            source_system=source_system,
+            external_id=external_id,
         )
+
+    def _origin(self, order_id: str) -> tuple[str | None, str | None]:
+        """Which system the order came from, and its id there (from the last version received)."""
+        record = self._orders.get(order_id)
+        if record is None:
+            return None, None
+        order = msgspec.json.decode(record.payload, type=Order)
+        return order.source_system, order.external_id
 
     async def _emit_statuses(self, statuses: list[TicketStatus]) -> None:
         for status in statuses:
@@ -397,7 +415,7 @@ class Kitchen:
         self._available[(location_id, key)] = available
         await self._durable(self._committer.submit(Changes(availability=[entry])))
         change = AvailabilityChange(
-            location_id=location_id, key=key, available=available, at=entry.updated_at
+            location_id=location_id, key=key, available=available, at=entry.updated_at, plu=key
         )
         await self._send(
             IncomingMessage(
