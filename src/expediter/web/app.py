@@ -1,0 +1,112 @@
+"""The one Starlette app: every web module adds its routes; the hub starts and stops with it.
+
+Web modules are listed in :data:`WEB_MODULES`; each exposes ``routes(hub) -> list[BaseRoute]``.
+A module not (yet) present is skipped, so the API runs on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from expediter.catalog.schema import Catalog
+from expediter.engine.hub import Hub
+
+CONFIG_ENV = "EXPEDITER_CONFIG"
+"""The catalog file a server process loads in :func:`app_from_env` (uvicorn ``--factory``)."""
+WEB_MODULES = (
+    "expediter.web.api",
+    "expediter.web.labor_api",
+    "expediter.web.dashboard",
+    "expediter.web.kds",
+)
+
+
+def collect_routes(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> list[BaseRoute]:
+    found: list[BaseRoute] = []
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # that part of the web app is not installed
+            raise
+        found.extend(module.routes(hub))
+    return found
+
+
+class HubApp(Starlette):
+    """Starlette, plus a few raw ASGI endpoints answered before routing (the ingest hot path)."""
+
+    fast: dict[tuple[str, str], ASGIApp]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            handler = self.fast.get((scope["method"], scope["path"]))
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def collect_fast_routes(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> dict[tuple[str, str], ASGIApp]:
+    found: dict[tuple[str, str], ASGIApp] = {}
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        if hasattr(module, "fast_routes"):
+            found.update(module.fast_routes(hub))
+    return found
+
+
+def create_app(hub: Hub, *, manage_hub: bool = True) -> Starlette:
+    """The hub's web app. With ``manage_hub`` the app's lifespan starts and stops the hub."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_hub:
+            await hub.start()
+        try:
+            yield
+        finally:
+            if manage_hub:
+                await hub.stop()
+
+    app = HubApp(routes=collect_routes(hub), lifespan=lifespan)
+    app.fast = collect_fast_routes(hub)
+    app.state.hub = hub
+    return app
+
+
+def read_catalog(path: str | Path) -> Catalog:
+    """A catalog from TOML (the catalog loader) or from JSON (the same schema, for generated ones)."""
+    file = Path(path)
+    if file.suffix == ".json":
+        catalog = msgspec.json.decode(file.read_bytes(), type=Catalog)
+    else:
+        from expediter.catalog.load import load_catalog
+
+        catalog = load_catalog(file)
+    database = catalog.hub.database
+    if "://" not in database and database != ":memory:" and not Path(database).is_absolute():
+        catalog.hub.database = str(file.resolve().parent / database)  # beside the catalog, not the cwd
+    return catalog
+
+
+def app_from_env() -> Starlette:
+    """For ``uvicorn --factory expediter.web.app:app_from_env`` (several worker processes): each
+    process builds its own hub on the catalog named by ``EXPEDITER_CONFIG``; only one of them runs
+    the delivery worker (see :meth:`Hub.start`)."""
+    return create_app(Hub(read_catalog(os.environ[CONFIG_ENV])))
