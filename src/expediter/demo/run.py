@@ -182,6 +182,7 @@ async def run_demo(options: DemoOptions) -> int:
     )
     state.printer, state.pos, state.base_url = printer, pos, f"http://127.0.0.1:{hub_port}"
     runtime = Runtime(catalog)
+    runtime.hub.services["virtual_printer"] = printer  # the dashboard shows what it printed
     await runtime.start()
     hub_server, _ = await serve_in_background(create_app(runtime.hub, manage_hub=False), hub_port)
     try:
