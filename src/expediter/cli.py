@@ -14,7 +14,7 @@ import typer
 
 from expediter import __version__
 
-COMMAND_MODULES = ("catalog", "serve", "run", "ledger", "simulate", "demo", "kds")
+COMMAND_MODULES = ("catalog", "serve", "run", "manual", "ledger", "journal", "simulate", "demo", "kds")
 """Modules of :mod:`expediter.commands`, in the order their commands are listed."""
 
 app = typer.Typer(
@@ -144,3 +144,7 @@ register_commands(app)
 def main() -> None:
     """The console script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""`expediter demo` as a user runs it: a real process, its URLs answer, the nightly files land."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.service]
+
+URL = re.compile(r"^\s*(?P<name>[A-Za-z][\w ()-]*?)\s{2,}(?P<url>http://127\.0\.0\.1:\d+\S*)\s*$")
+
+
+def _read_urls(process: subprocess.Popen[str], deadline: float) -> dict[str, str]:
+    """The banner's name → URL lines, read until the nightly close has been printed."""
+    urls: dict[str, str] = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        match = URL.match(line)
+        if match:
+            urls[match["name"].strip()] = match["url"]
+        if line.startswith("Nightly close") or time.monotonic() > deadline:
+            break
+    return urls
+
+
+def test_demo_prints_its_urls_serves_them_and_closes_the_night(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    command = [sys.executable, "-m", "expediter.cli", "demo", "--dir", str(folder), "--port", "0"]
+    command += ["--exit-after", "12", "--pos-down", "5"]
+    env = os.environ | {"COLUMNS": "200", "NO_COLOR": "1"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        urls = _read_urls(process, time.monotonic() + 120)
+        assert {"Dashboard", "Flow diagram", "KDS grill", "KDS expo", "Health"} <= set(urls), urls
+        with httpx.Client(timeout=10) as client:
+            for name in ("Dashboard", "Flow diagram", "KDS grill", "KDS expo", "Health", "Metrics"):
+                assert client.get(urls[name]).status_code == 200, name
+        rest, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, rest
+    assert "6/6 nightly files delivered" in rest, rest
+    back_office = sorted(p.name for p in (folder / "sftp").glob("*.csv"))
+    assert [name.split("_v1_")[0] for name in back_office] == ["labor", "product_mix", "sales_summary"]
+    assert list((folder / "out" / "accounting").glob("*.beancount"))
+    assert (folder / "out" / "payroll" / "PRBISEPI.csv").exists()
