@@ -131,7 +131,9 @@ def test_a_closed_screen_no_longer_counts_as_online(live: LiveKitchen) -> None:
     """Printers in ``when_screen_offline`` mode rely on this count."""
     client, request = stream(live, "fry")
     with client, request as response:
-        Feed(response.iter_lines()).until_caught_up()
+        # Keep the feed referenced: a dropped line iterator closes the stream, and the screen with it.
+        feed = Feed(response.iter_lines())
+        feed.until_caught_up()
         assert live.kitchen.screens_online("fry") == 1
     deadline = time.monotonic() + 10
     while live.kitchen.screens_online("fry") and time.monotonic() < deadline:
