@@ -24,3 +24,6 @@ class CsvSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """``federal`` or ``california``: how the labor file splits regular and overtime hours."""
     workweek_start: Weekday = Weekday.SUNDAY
     """The first day of the employer's fixed workweek (``sunday`` ... ``saturday``)."""
+    recipes: str = ""
+    """The recipe book (TOML, see ``docs/inventory.md``) for the ``inventory_usage`` and
+    ``purchase_order`` files: a path relative to the catalog's folder, or absolute."""

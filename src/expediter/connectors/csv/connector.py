@@ -1,8 +1,10 @@
-"""The ``csv`` connector: the nightly back-office files (sales summary, product mix, labor).
+"""The ``csv`` connector: the nightly back-office files (sales summary, product mix, labor), and the
+chef's inventory files (theoretical usage, missing recipes, variance, purchase order).
 
 The engine's scheduler calls :func:`export_sales_day` and :func:`export_labor_day` per location and
 business date, then hands each :class:`~.formats.ExportFile` to the flow's transport. Both take
-iterables, so a chain's night streams one location at a time.
+iterables, so a chain's night streams one location at a time. The inventory files come from
+:mod:`expediter.operations.inventory.export` with the recipe book the ``recipes`` setting names.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ from expediter.errors import ConfigError, TerminalError
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order
+from expediter.operations.inventory.export import (
+    PURCHASE_ORDER_DATA,
+    USAGE_DATA,
+    FileOptions,
+    export_inventory,
+)
 from expediter.operations.labor.overtime import rules_named
 from expediter.operations.labor.pay import labor_for_day
 from expediter.operations.sales.close import close_day
@@ -96,7 +104,7 @@ def export_labor_day(
 class CsvExporter:
     """The csv connector's files for a flow's data kind, one business date at a time."""
 
-    DATA = ("sales_summary", "product_mix", "labor")
+    DATA = ("sales_summary", "product_mix", "labor", USAGE_DATA, PURCHASE_ORDER_DATA)
 
     def __init__(self, settings: CsvSettings) -> None:
         self.settings = settings
@@ -105,7 +113,10 @@ class CsvExporter:
         if data not in self.DATA:
             raise TerminalError(f"the csv connector writes {', '.join(self.DATA)}, not {data!r}")
         day = request.start_date
-        if data == "labor":
+        if data in (USAGE_DATA, PURCHASE_ORDER_DATA):
+            options = FileOptions(line_ending=self.settings.line_ending, bom=self.settings.bom)
+            files = export_inventory(data, request, self.settings.recipes, options)
+        elif data == "labor":
             employees = {e.id: e for e in request.employees()}
             files = [export_labor_day(request.location, day, request.punches(), self.settings, employees)]
         else:
@@ -126,6 +137,7 @@ CONNECTOR = Connector(
     make_exporter=make_exporter,
     description=(
         "Nightly sales summary, product mix and labor files in versioned CSV layouts "
-        "(docs/layouts/), safe to open in a spreadsheet."
+        "(docs/layouts/), safe to open in a spreadsheet; inventory usage, variance and purchase "
+        "orders from a recipe book."
     ),
 )

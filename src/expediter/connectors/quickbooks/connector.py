@@ -1,13 +1,44 @@
-"""The QuickBooks connector: posts the daily journal to QBO, or writes IIF for Desktop."""
+"""The QuickBooks connector: posts the daily journal to QBO, or writes files for import.
+
+As a sink it posts ``journal`` messages to QuickBooks Online. As an exporter (a file flow with
+``data = "journal"``) it writes one file per location and business date: an IIF file for QuickBooks
+Desktop by default (``journal_<location>_<YYYYMMDD>.iif``), or, when the flow's ``format`` is
+``qbo_json``, the QBO ``JournalEntry`` request body as JSON (``.json``). A day with an unmapped
+account is held (see :mod:`expediter.operations.accounting.export`) and the run fails saying what to
+map.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import msgspec
 
-from expediter.connectors.base import Capability, Connector, ConnectorContext, Outbound, Receipt
+from expediter.catalog.schema import Flow
+from expediter.connectors.base import (
+    Capability,
+    Connector,
+    ConnectorContext,
+    ExportRequest,
+    Outbound,
+    OutputFile,
+    Receipt,
+    own_settings,
+)
 from expediter.connectors.quickbooks.client import QuickBooksClient
 from expediter.connectors.quickbooks.config import SECRET_SETTINGS, QuickBooksSettings
+from expediter.connectors.quickbooks.formats import iif_journal
+from expediter.connectors.quickbooks.mapping import qbo_journal_entry
+from expediter.errors import ConfigError, TerminalError
+from expediter.operations.accounting.export import JOURNAL_DATA, journal_file_name, journals_for_request
 from expediter.operations.accounting.journal import JournalEntry
+
+
+class FileFormat(StrEnum):
+    """The flow's ``format`` for a QuickBooks journal file; anything else means IIF."""
+
+    IIF = "iif"
+    QBO_JSON = "qbo_json"
 
 
 class QuickBooksSink:
@@ -24,9 +55,54 @@ class QuickBooksSink:
         )
 
 
+def settings_for(context: ConnectorContext) -> QuickBooksSettings:
+    try:
+        return msgspec.convert(own_settings(context.system), QuickBooksSettings)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"system {context.system.id}: quickbooks settings: {exc}") from None
+
+
 def make_sink(context: ConnectorContext) -> QuickBooksSink:
-    settings = msgspec.convert(context.system.settings, QuickBooksSettings)
-    return QuickBooksSink(QuickBooksClient(settings))
+    return QuickBooksSink(QuickBooksClient(settings_for(context)))
+
+
+def file_format(request: ExportRequest) -> FileFormat:
+    flow = request.extra.get("flow")
+    chosen = flow.format if isinstance(flow, Flow) else ""
+    return FileFormat.QBO_JSON if chosen == FileFormat.QBO_JSON else FileFormat.IIF
+
+
+class QuickBooksExporter:
+    """``journal`` → an IIF file (Desktop) or a QBO JournalEntry JSON file per business date."""
+
+    def __init__(self, settings: QuickBooksSettings) -> None:
+        self.settings = settings
+
+    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
+        if data != JOURNAL_DATA:
+            raise TerminalError(f"the quickbooks connector writes the journal, not {data!r}")
+        chosen = file_format(request)
+        return [self._file(entry, chosen) for entry in journals_for_request(request)]
+
+    def _file(self, entry: JournalEntry, chosen: FileFormat) -> OutputFile:
+        if chosen is FileFormat.QBO_JSON:
+            body = msgspec.json.format(
+                msgspec.json.encode(qbo_journal_entry(entry, self.settings.account_ids))
+            )
+            suffix, content_type = "json", "application/json"
+        else:
+            body = iif_journal([entry]).encode("utf-8")
+            suffix, content_type = "iif", "text/plain; charset=utf-8"
+        return OutputFile(
+            name=journal_file_name(entry.location_id, entry.business_date, suffix),
+            data=body,
+            records=len(entry.lines),
+            content_type=content_type,
+        )
+
+
+def make_exporter(context: ConnectorContext) -> QuickBooksExporter:
+    return QuickBooksExporter(settings_for(context))
 
 
 CONNECTOR = Connector(
@@ -36,5 +112,6 @@ CONNECTOR = Connector(
     settings_type=QuickBooksSettings,
     secret_settings=SECRET_SETTINGS,
     make_sink=make_sink,
+    make_exporter=make_exporter,
     description="Daily sales journal entries: QuickBooks Online JournalEntry API, or IIF files for Desktop.",
 )

@@ -1,0 +1,163 @@
+"""The journal of an export request, shared by the file exporters (beancount, xero, quickbooks).
+
+A scheduled or manual journal run builds one entry per business date of the request from the
+stored orders and the catalog's ``[mappings]``. A day with an unmapped category, tender or fixed
+account is **held** in the journal queue (``<hub.data_dir>/journal-queue.db``) and the run fails
+with :class:`~expediter.operations.accounting.mapping.UnmappedAccounts`, whose message names the
+TOML to add: nothing is written for that night, and the failed transfer in the ledger says why.
+
+A later run that builds the day (the mapping was added, and the scheduler, ``expediter run`` or
+``expediter journal release`` ran it again) marks the held entry released: from then on the
+delivery of the file is the ledger's business, like any other file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import structlog
+
+from expediter.catalog.schema import Catalog
+from expediter.connectors.base import ExportRequest
+from expediter.model.location import Location
+from expediter.model.order import Order
+from expediter.operations.accounting.close import CloseStatus, close_journal
+from expediter.operations.accounting.journal import JournalEntry, document_number
+from expediter.operations.accounting.mapping import UnmappedAccounts
+from expediter.operations.accounting.queue import HoldState, JournalQueue, SqliteJournalQueue
+
+log = structlog.get_logger(__name__)
+
+QUEUE_FILE = "journal-queue.db"
+JOURNAL_DATA = "journal"
+
+
+def catalog_folder(catalog: Catalog) -> Path:
+    """The folder relative settings are read from: the hub database's folder (``read_catalog``
+    puts a relative ``hub.database`` beside the catalog file), else the working folder."""
+    database = catalog.hub.database
+    if "://" in database or database == ":memory:":
+        return Path.cwd()
+    return Path(database).resolve().parent
+
+
+def hub_data_dir(catalog: Catalog) -> Path:
+    """``hub.data_dir``: as given when absolute, else under :func:`catalog_folder`."""
+    folder = Path(catalog.hub.data_dir)
+    return folder if folder.is_absolute() else catalog_folder(catalog) / folder
+
+
+def journal_queue_path(catalog: Catalog) -> Path:
+    return hub_data_dir(catalog) / QUEUE_FILE
+
+
+@contextmanager
+def open_journal_queue(catalog: Catalog) -> Iterator[SqliteJournalQueue]:
+    """The catalog's journal queue, created on first use, closed afterwards."""
+    path = journal_queue_path(catalog)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    queue = SqliteJournalQueue(path)
+    try:
+        yield queue
+    finally:
+        queue.close()
+
+
+def journal_file_name(location_id: str, business_date: date, suffix: str) -> str:
+    """``journal_<location>_<YYYYMMDD>.<suffix>``: stable, so a re-run replaces the night's file."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in location_id)
+    return f"journal_{safe}_{business_date:%Y%m%d}.{suffix}"
+
+
+def business_dates(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def _alert(kind: str, message: str) -> None:
+    """The failed transfer raises the ledger's alert; this leaves the reason in the log too."""
+    log.warning("journal held", kind=kind, reason=message.splitlines()[0])
+
+
+def journal_for_day(
+    orders: Iterable[Order], catalog: Catalog, location_id: str, business_date: date, queue: JournalQueue
+) -> JournalEntry:
+    """The day's balanced entry, or hold it and raise :class:`UnmappedAccounts`."""
+    posted: list[JournalEntry] = []
+    outcome = close_journal(
+        orders,
+        catalog.mappings,
+        location_id=location_id,
+        business_date=business_date,
+        queue=queue,
+        alert=_alert,
+        post=posted.append,
+    )
+    if outcome.status is CloseStatus.HELD:
+        held = outcome.held
+        missing = held.missing if held is not None else []
+        raise UnmappedAccounts(missing, document_number=outcome.document_number)
+    entry = posted[0]
+    _release_if_held(queue, entry)
+    return entry
+
+
+def _release_if_held(queue: JournalQueue, entry: JournalEntry) -> None:
+    """A day held earlier that now builds is no longer waiting for a mapping."""
+    held = queue.get(entry.document_number)
+    if held is not None and held.state is not HoldState.RELEASED:
+        queue.resolve(entry.document_number, entry)
+        queue.release(entry.document_number)
+        log.info("held journal released", document=entry.document_number)
+
+
+def orders_by_day(orders: Iterable[Order], location: Location) -> dict[date, list[Order]]:
+    """Orders grouped by business date (the hub's, else from the location's clock)."""
+    by_day: dict[date, list[Order]] = {}
+    for order in orders:
+        day = order.business_date or location.business_date_for(order.opened_at)
+        by_day.setdefault(day, []).append(order)
+    return by_day
+
+
+def journals_for_request(request: ExportRequest) -> list[JournalEntry]:
+    """One entry per business date of the request; every unmapped day is held, then the first
+    one's :class:`UnmappedAccounts` is raised (so nothing of the run is written)."""
+    location = request.location
+    by_day = orders_by_day(request.orders(), location)
+    entries: list[JournalEntry] = []
+    errors: list[UnmappedAccounts] = []
+    with open_journal_queue(request.catalog) as queue:
+        for day in business_dates(request.start_date, request.end_date):
+            try:
+                entries.append(journal_for_day(by_day.get(day, []), request.catalog, location.id, day, queue))
+            except UnmappedAccounts as error:
+                errors.append(error)
+    if errors:
+        raise errors[0]
+    return [_with_currency(entry, location.currency) for entry in entries]
+
+
+def _with_currency(entry: JournalEntry, currency: str) -> JournalEntry:
+    """An empty day has no order to take the currency from: use the location's."""
+    if not entry.lines and entry.currency != currency:
+        entry.currency = currency
+    return entry
+
+
+__all__ = [
+    "JOURNAL_DATA",
+    "QUEUE_FILE",
+    "business_dates",
+    "catalog_folder",
+    "document_number",
+    "hub_data_dir",
+    "journal_file_name",
+    "journal_for_day",
+    "journal_queue_path",
+    "journals_for_request",
+    "open_journal_queue",
+    "orders_by_day",
+]

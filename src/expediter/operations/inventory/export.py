@@ -1,0 +1,402 @@
+"""The chef's nightly files: theoretical usage, items sold without a recipe, variance, reorders.
+
+The csv connector calls :func:`usage_files` (flow data ``inventory_usage``) and
+:func:`purchase_order_files` (``purchase_order``) per location and business date:
+
+- ``inventory_usage_v1_<location>_<date>.csv``: what the day's sales should have used, by
+  ingredient, costed at the recipe book's unit costs;
+- ``missing_recipes_v1_<location>_<date>.csv``: items sold without a recipe, and add/remove
+  modifiers no recipe explains — **reported, not guessed** (always written, so an empty file says
+  that everything sold was costed);
+- ``inventory_variance_v1_<location>_<date>.csv``: when on-hand counts were imported for that date
+  and for an earlier one (``expediter import``), actual usage (opening + received − closing) against
+  theoretical, with the cost of the difference. Deliveries received are not linked yet (taken as 0);
+- ``purchase_order_v1_<location>_<date>.csv``: what to order back up to par from that date's count.
+
+Counts are the ``inventory_counts`` messages of the hub's inbox (the raw count sheet, ``ref`` =
+``location:date``). An exporter runs in a worker thread without the hub, so it reads them from the
+catalog's database itself, unless the caller passes them in ``ExportRequest.extra["inventory_counts"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from expediter.catalog.schema import Catalog
+from expediter.connectors.base import ExportRequest
+from expediter.connectors.csv.formats import Column, ColumnType, ExportFile, Layout, LineEnding, write_csv
+from expediter.errors import ConfigError, RejectedInput, TerminalError
+from expediter.model.money import Money
+from expediter.model.order import Order
+from expediter.operations.accounting.export import business_dates, catalog_folder, orders_by_day
+from expediter.operations.inventory.counts import on_hand, read_counts
+from expediter.operations.inventory.recipes import RecipeBook, load_recipe_book
+from expediter.operations.inventory.reorder import PurchaseOrder, suggest_purchase_orders
+from expediter.operations.inventory.usage import TheoreticalUsage, theoretical_usage
+from expediter.operations.inventory.variance import VarianceReport, actual_usage, variance_report
+
+if TYPE_CHECKING:
+    from expediter.engine.storage.base import Storage
+
+COUNTS_KIND = "inventory_counts"
+COUNTS_EXTRA = "inventory_counts"
+"""``ExportRequest.extra`` key: ``(location_id, business_date) -> CountsOnFile`` instead of the database."""
+USAGE_DATA = "inventory_usage"
+PURCHASE_ORDER_DATA = "purchase_order"
+QUANTITY_PLACES = Decimal("0.0001")
+
+
+class CountsOnFile(msgspec.Struct, kw_only=True):
+    """The count sheets that matter for one day: that day's (closing) and the latest before it."""
+
+    closing: str | None = None
+    closing_date: date | None = None
+    opening: str | None = None
+    opening_date: date | None = None
+
+
+CountsLookup = Callable[[str, date], CountsOnFile]
+
+
+def _col(name: str, type_: ColumnType, unit: str = "", description: str = "") -> Column:
+    return Column(name=name, type=type_, unit=unit, description=description)
+
+
+T, M, D, DT = ColumnType.TEXT, ColumnType.MONEY, ColumnType.DECIMAL, ColumnType.DATE
+_DAY = (_col("location_id", T), _col("business_date", DT), _col("currency", T, "ISO 4217"))
+
+INVENTORY_USAGE_V1 = Layout(
+    name="inventory_usage",
+    version=1,
+    columns=(
+        *_DAY,
+        _col("ingredient", T, description="ingredient id in the recipe book"),
+        _col("ingredient_name", T),
+        _col("unit", T, description="the ingredient's counting unit"),
+        _col("theoretical_quantity", D, "unit", "what the day's sales should have used"),
+        _col("unit_cost", D, "currency per unit"),
+        _col("cost", M, "currency"),
+    ),
+)
+MISSING_RECIPES_V1 = Layout(
+    name="missing_recipes",
+    version=1,
+    columns=(
+        *_DAY[:2],
+        _col("kind", T, description="item (sold without a recipe) or modifier (no recipe explains it)"),
+        _col("key", T, description="the item's PLU, else its item id, else its name; a modifier's name"),
+        _col("name", T),
+        _col("category", T),
+        _col("quantity", D, "units sold"),
+    ),
+)
+INVENTORY_VARIANCE_V1 = Layout(
+    name="inventory_variance",
+    version=1,
+    columns=(
+        *_DAY,
+        _col("ingredient", T),
+        _col("unit", T),
+        _col("status", T, description="counted, or not_counted (sales used it, nobody counted it)"),
+        _col("opening_date", DT, description="the date of the opening count"),
+        _col("theoretical", D, "unit"),
+        _col("actual", D, "unit", "opening + received - closing"),
+        _col("variance", D, "unit", "actual - theoretical; positive = product gone without a sale"),
+        _col("unit_cost", D, "currency per unit"),
+        _col("variance_cost", M, "currency"),
+    ),
+)
+PURCHASE_ORDER_V1 = Layout(
+    name="purchase_order",
+    version=1,
+    columns=(
+        *_DAY,
+        _col("po_number", T),
+        _col("vendor", T),
+        _col("ingredient", T),
+        _col("vendor_item", T),
+        _col("description", T),
+        _col("cases", D, "cases"),
+        _col("case_size", D),
+        _col("case_unit", T),
+        _col("on_hand", D, "unit"),
+        _col("par", D, "unit"),
+        _col("unit", T),
+        _col("case_cost", M, "currency"),
+        _col("line_total", M, "currency"),
+    ),
+)
+
+
+class FileOptions(msgspec.Struct, frozen=True, kw_only=True):
+    line_ending: LineEnding = LineEnding.CRLF
+    bom: bool = False
+
+
+def recipe_book_path(catalog: Catalog, setting: str) -> Path:
+    """The ``recipes`` setting as a path: absolute, or relative to the catalog's folder."""
+    if not setting:
+        raise ConfigError(
+            'no recipe book: set `recipes = "recipes.toml"` in the csv system\'s settings'
+            " (a path relative to the catalog's folder, or absolute); see docs/inventory.md"
+        )
+    path = Path(setting)
+    return path if path.is_absolute() else catalog_folder(catalog) / path
+
+
+def load_book(catalog: Catalog, setting: str) -> RecipeBook:
+    """The recipe book the ``recipes`` setting names, with ``[mappings.plu_recipes]`` added."""
+    path = recipe_book_path(catalog, setting)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"recipe book {path}: {exc.strerror}; check the csv system's `recipes` setting"
+        ) from exc
+    try:
+        return load_recipe_book(text, catalog.mappings.plu_recipes)
+    except RejectedInput as exc:
+        raise ConfigError(f"recipe book {path}: {exc}") from exc
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(QUANTITY_PLACES, rounding=ROUND_HALF_EVEN).normalize()
+
+
+def _cost(quantity: Decimal, unit_cost: Decimal) -> int:
+    return int((quantity * unit_cost * 100).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def _write(
+    layout: Layout, rows: Iterable[Sequence[Any]], location_id: str, day: date, opts: FileOptions
+) -> ExportFile:
+    name = layout.file_name(location_id, day)
+    return write_csv(layout, rows, name=name, line_ending=opts.line_ending, bom=opts.bom)
+
+
+def usage_rows(usage: TheoreticalUsage, book: RecipeBook, currency: str) -> list[list[Any]]:
+    rows = []
+    for ingredient_id, quantity in usage.usage.items():
+        ingredient = book.ingredients[ingredient_id]
+        rows.append(
+            [
+                usage.location_id,
+                usage.business_date,
+                currency,
+                ingredient_id,
+                ingredient.name or ingredient_id,
+                ingredient.unit.value,
+                _q(quantity),
+                ingredient.unit_cost,
+                _cost(quantity, ingredient.unit_cost),
+            ]
+        )
+    return rows
+
+
+def missing_rows(usage: TheoreticalUsage) -> list[list[Any]]:
+    day = (usage.location_id, usage.business_date)
+    rows: list[list[Any]] = [
+        [*day, "item", m.key, m.name, m.category, m.quantity] for m in usage.missing_recipes
+    ]
+    rows += [
+        [*day, "modifier", m.name, m.name, m.action.value, m.quantity] for m in usage.unmatched_modifiers
+    ]
+    return rows
+
+
+def variance_rows(
+    report: VarianceReport, book: RecipeBook, usage: TheoreticalUsage, currency: str, opening_date: date
+) -> list[list[Any]]:
+    day = (usage.location_id, usage.business_date, currency)
+    rows: list[list[Any]] = [
+        [
+            *day,
+            line.ingredient,
+            line.unit.value,
+            "counted",
+            opening_date,
+            _q(line.theoretical),
+            _q(line.actual),
+            _q(line.variance),
+            line.unit_cost,
+            line.variance_cost,
+        ]
+        for line in report.lines
+    ]
+    for ingredient_id in report.not_counted:
+        ingredient = book.ingredients[ingredient_id]
+        theoretical = usage.usage[ingredient_id]
+        unknown = [None, None, ingredient.unit_cost, None]  # actual, variance, unit cost, cost
+        rows.append(
+            [
+                *day,
+                ingredient_id,
+                ingredient.unit.value,
+                "not_counted",
+                opening_date,
+                _q(theoretical),
+                *unknown,
+            ]
+        )
+    return rows
+
+
+def _variance(
+    usage: TheoreticalUsage, book: RecipeBook, counts: CountsOnFile, currency: str
+) -> tuple[VarianceReport, date] | None:
+    if counts.closing is None or counts.opening is None or counts.opening_date is None:
+        return None
+    closing = on_hand(read_counts(counts.closing, book), book)
+    opening = on_hand(read_counts(counts.opening, book), book)
+    actual = actual_usage(opening, {}, {k: v for k, v in closing.items() if k in opening})
+    return variance_report(usage.usage, actual, book, currency), counts.opening_date
+
+
+def usage_files(
+    location_id: str,
+    day: date,
+    orders: Iterable[Order],
+    book: RecipeBook,
+    counts: CountsOnFile,
+    *,
+    currency: str = "USD",
+    options: FileOptions | None = None,
+) -> list[ExportFile]:
+    """Usage and missing recipes for one location-day; the variance too when counts allow it."""
+    opts = options or FileOptions()
+    usage = theoretical_usage(orders, book, location_id=location_id, business_date=day)
+    files = [
+        _write(INVENTORY_USAGE_V1, usage_rows(usage, book, currency), location_id, day, opts),
+        _write(MISSING_RECIPES_V1, missing_rows(usage), location_id, day, opts),
+    ]
+    variance = _variance(usage, book, counts, currency)
+    if variance is not None:
+        report, opening_date = variance
+        rows = variance_rows(report, book, usage, currency, opening_date)
+        files.append(_write(INVENTORY_VARIANCE_V1, rows, location_id, day, opts))
+    return files
+
+
+def purchase_order_rows(orders: list[PurchaseOrder], currency: str) -> list[list[Any]]:
+    rows = []
+    for po in orders:
+        for line in po.lines:
+            line_total = Money(line.case_cost.amount * line.cases, line.case_cost.currency)
+            rows.append(
+                [
+                    *(po.location_id, po.business_date, currency, po.po_number, po.vendor),
+                    *(line.ingredient, line.vendor_item, line.description, Decimal(line.cases)),
+                    *(line.case_size, line.case_unit.value, _q(line.on_hand), line.par, line.unit.value),
+                    *(line.case_cost, line_total),
+                ]
+            )
+    return rows
+
+
+def purchase_order_files(
+    location_id: str,
+    day: date,
+    book: RecipeBook,
+    counts: CountsOnFile,
+    *,
+    currency: str = "USD",
+    options: FileOptions | None = None,
+) -> list[ExportFile]:
+    """What to order back to par from the day's count (one file, every vendor's lines)."""
+    if counts.closing is None:
+        raise TerminalError(
+            f"no on-hand count for {location_id} {day}: import the count sheet first"
+            f" (`expediter import FLOW counts.csv --location {location_id} --date {day}`)"
+        )
+    stock = on_hand(read_counts(counts.closing, book), book)
+    orders = suggest_purchase_orders(stock, book, location_id=location_id, business_date=day)
+    return [
+        _write(
+            PURCHASE_ORDER_V1,
+            purchase_order_rows(orders, currency),
+            location_id,
+            day,
+            options or FileOptions(),
+        )
+    ]
+
+
+def export_inventory(
+    data: str, request: ExportRequest, recipes_setting: str, options: FileOptions
+) -> list[ExportFile]:
+    """The files of ``inventory_usage`` or ``purchase_order`` for every date of the request."""
+    book = load_book(request.catalog, recipes_setting)
+    lookup = counts_lookup(request)
+    location = request.location
+    by_day = orders_by_day(request.orders(), location) if data == USAGE_DATA else {}
+    files: list[ExportFile] = []
+    for day in business_dates(request.start_date, request.end_date):
+        counts = lookup(location.id, day)
+        if data == USAGE_DATA:
+            orders = by_day.get(day, [])
+            files += usage_files(
+                location.id, day, orders, book, counts, currency=location.currency, options=options
+            )
+        else:
+            files += purchase_order_files(
+                location.id, day, book, counts, currency=location.currency, options=options
+            )
+    return files
+
+
+def counts_lookup(request: ExportRequest) -> CountsLookup:
+    given = request.extra.get(COUNTS_EXTRA)
+    if callable(given):
+        return given
+    database = request.catalog.hub.database
+    return lambda location_id, day: asyncio.run(read_stored_counts(database, location_id, day))
+
+
+def counts_from_rows(rows: Iterable[tuple[str, bytes]], day: date) -> CountsOnFile:
+    """The newest sheet of ``day`` and the newest of the latest earlier date (rows newest first)."""
+    found = CountsOnFile()
+    for business_date, payload in rows:
+        when = date.fromisoformat(business_date)
+        text = bytes(payload).decode("utf-8-sig")
+        if when == day and found.closing is None:
+            found.closing, found.closing_date = text, when
+        elif when < day and found.opening is None:
+            found.opening, found.opening_date = text, when
+    return found
+
+
+COUNTS_SQL = (
+    "SELECT business_date, payload FROM messages WHERE kind = ? AND location_id = ?"
+    " AND business_date <= ? ORDER BY business_date DESC, id DESC LIMIT 200"
+)
+
+
+async def counts_in_storage(storage: Storage, location_id: str, day: date) -> CountsOnFile:
+    """The count sheets of ``day`` and before it, from the hub's inbox."""
+    rows = await storage.read(
+        lambda tx: [
+            (r["business_date"], r["payload"])
+            for r in tx.all(COUNTS_SQL, [COUNTS_KIND, location_id, day.isoformat()])
+        ]
+    )
+    return counts_from_rows(rows, day)
+
+
+async def read_stored_counts(database: str, location_id: str, day: date) -> CountsOnFile:
+    """:func:`counts_in_storage`, opening the catalog's database on its own (exporter threads)."""
+    from expediter.engine.storage import open_storage
+
+    storage = open_storage(database)
+    await storage.start()
+    try:
+        return await counts_in_storage(storage, location_id, day)
+    finally:
+        await storage.stop()
