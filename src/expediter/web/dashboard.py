@@ -1,37 +1,62 @@
 """The dashboard: every flow's health at a glance, the flow diagram, and Prometheus metrics.
 
 ``/`` answers the systems manager's questions (is every connection healthy, when did data last move,
-who owns a broken flow, what does it break); ``/diagram`` draws the flows; ``/metrics`` exposes the
-counters the engine increments. Everything the page needs from the engine is read in
-:func:`read_hub_state`, the one adapter to wire when the engine changes.
+who owns a broken flow, what does it break) and puts what needs a hand first: rejected webhook
+signatures, open alerts, dead letters with a Replay button, the night's journal, the last transfers.
+``/transfers`` filters the ledger; ``/printer`` shows what the (virtual) kitchen printer printed;
+``/diagram`` draws the flows; ``/metrics`` exposes the counters the engine increments.
+
+Flow health is read in :func:`read_hub_state`, the other panels in
+:func:`expediter.web.dashboard_data.read_panels`: the two adapters to wire when the engine changes.
+
+``POST /dashboard/replay`` is the page's only write. It is refused (403) unless the browser says the
+form came from this very host (``Origin``, else ``Referer``, naming the request's ``Host``), so
+another site cannot make a visitor's browser replay dead letters. A reverse proxy in front of the hub
+must pass the original ``Host`` header through.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import msgspec
 import structlog
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from expediter.catalog.diagram import mermaid
 from expediter.catalog.schema import Catalog, Flow
 from expediter.catalog.svg import render_svg
+from expediter.ledger import TransferOutcome
 from expediter.monitor.alerts import Alert
 from expediter.monitor.health import FlowStatus, Health, flow_health
 from expediter.monitor.ledger_view import statuses_from_ledger
 from expediter.monitor.metrics import METRICS, Metrics
+from expediter.web.dashboard_data import (
+    TRANSFERS_PAGE_LIMIT,
+    JournalCache,
+    duration_text,
+    outcome_from,
+    printed_tickets,
+    read_panels,
+    recent_transfers,
+    shorten,
+    size_text,
+    virtual_printer,
+)
 
 WEB = Path(__file__).parent
 REFRESH_SECONDS = 15
 ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
 log = structlog.get_logger("expediter.dashboard")
 _templates = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape())
+_templates.globals.update(shorten=shorten, duration=duration_text, size=size_text, Outcome=TransferOutcome)
 
 
 class HubState(msgspec.Struct, kw_only=True):
@@ -92,9 +117,41 @@ def ago(ts: datetime | None, now: datetime) -> str:
     return "just now"
 
 
+def same_origin(request: Request) -> bool:
+    """Whether the browser says this request comes from a page of this host.
+
+    Browsers send ``Origin`` on every cross-site POST and cannot be made to forge it; ``Referer`` is
+    the fallback for older ones. Neither, or ``Origin: null`` (a sandboxed frame), is refused.
+    """
+    claimed = request.headers.get("origin") or request.headers.get("referer") or ""
+    host = request.headers.get("host", "")
+    if not claimed or claimed == "null" or not host:
+        return False
+    return urlsplit(claimed).netloc.lower() == host.lower()
+
+
+def posted_field(body: bytes, name: str) -> str:
+    """One field of an ``application/x-www-form-urlencoded`` body (Starlette's own form parser
+    needs python-multipart, which the hub does not depend on)."""
+    values = parse_qs(body.decode("utf-8", "replace")).get(name, [""])
+    return values[0]
+
+
+def replay_message(count: int, flow_id: str) -> str:
+    noun = "delivery" if count == 1 else "deliveries"
+    return f"{count} {noun} of {flow_id} back to pending"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Dashboard:
-    def __init__(self, hub: Any) -> None:
+    def __init__(self, hub: Any, clock: Callable[[], datetime] = utc_now) -> None:
+        """``clock`` decides which business date is "last night" (tests pin it)."""
         self.hub = hub
+        self.clock = clock
+        self.journals = JournalCache()
 
     @property
     def catalog(self) -> Catalog:
@@ -107,24 +164,86 @@ class Dashboard:
         return metrics
 
     async def index(self, request: Request) -> Response:
-        now = datetime.now(UTC)
+        now = self.clock()
         state = await read_hub_state(self.hub, now)
+        panels = await read_panels(self.hub, self.journals, now)
+        if panels.dead_letters:  # the tile and the list count the same (larger) read
+            state.dead_letters = sum(group.count for group in panels.dead_letters)
         rows = flow_rows(self.catalog, state, now)
         counts = {h: sum(r.health == h for r in rows) for h in Health}
         html = _templates.get_template("dashboard.html").render(
             rows=rows,
             counts=counts,
             state=state,
+            panels=panels,
+            flash=self._flash(request),
             now=now,
             ago=lambda ts: ago(ts, now),
             refresh=REFRESH_SECONDS,
+            refresh_url="/",
             Health=Health,
             page="flows",
         )
         return HTMLResponse(html)
 
+    def _flash(self, request: Request) -> str:
+        """The message after a replay, carried in the redirect's query (no session needed)."""
+        flow_id = request.query_params.get("flow", "")
+        replayed = request.query_params.get("replayed", "")
+        if not replayed.isdigit() or self.catalog.flow(flow_id) is None:
+            return ""
+        return replay_message(int(replayed), flow_id)
+
+    async def transfers(self, request: Request) -> Response:
+        now = self.clock()
+        flow_id = request.query_params.get("flow") or None
+        outcome = outcome_from(request.query_params.get("outcome"))
+        transfers = await recent_transfers(
+            self.hub, flow_id=flow_id, outcome=outcome, limit=TRANSFERS_PAGE_LIMIT
+        )
+        html = _templates.get_template("dashboard_transfers.html").render(
+            transfers=transfers,
+            flows=[f.id for f in self.catalog.flows],
+            chosen_flow=flow_id or "",
+            chosen_outcome=str(outcome or ""),
+            limit=TRANSFERS_PAGE_LIMIT,
+            ledger_available=getattr(self.hub, "ledger", None) is not None,
+            now=now,
+            ago=lambda ts: ago(ts, now),
+            page="transfers",
+        )
+        return HTMLResponse(html)
+
+    async def printer(self, request: Request) -> Response:
+        printer = virtual_printer(self.hub)
+        if printer is None:
+            return PlainTextResponse("no virtual printer runs in this hub", status_code=404)
+        now = self.clock()
+        html = _templates.get_template("dashboard_printer.html").render(
+            tickets=printed_tickets(printer),
+            total=len(printer.tickets),
+            address=f"{printer.host}:{printer.port}",
+            ago=lambda ts: ago(ts, now),
+            refresh=REFRESH_SECONDS,
+            page="printer",
+        )
+        return HTMLResponse(html)
+
+    async def replay(self, request: Request) -> Response:
+        """The Replay button: every dead letter of one flow back to pending, then back to ``/``."""
+        if not same_origin(request):
+            log.warning("replay_refused_cross_origin", origin=request.headers.get("origin", ""))
+            return PlainTextResponse("refused: this form must be posted from the dashboard", 403)
+        flow_id = posted_field(await request.body(), "flow")
+        if self.catalog.flow(flow_id) is None:
+            return PlainTextResponse(f"unknown flow {flow_id!r}", status_code=400)
+        count: int = await self.hub.deliveries.replay_flow(flow_id)
+        log.info("dead_letters_replayed", flow=flow_id, count=count)
+        query = urlencode({"replayed": count, "flow": flow_id})
+        return RedirectResponse(f"/?{query}#dead-letter-list", status_code=303)
+
     async def diagram(self, request: Request) -> Response:
-        now = datetime.now(UTC)
+        now = self.clock()
         state = await read_hub_state(self.hub, now)
         health = {r.flow.id: r.health for r in flow_rows(self.catalog, state, now)}
         html = _templates.get_template("dashboard_diagram.html").render(
@@ -136,7 +255,7 @@ class Dashboard:
         return HTMLResponse(html)
 
     async def diagram_svg(self, request: Request) -> Response:
-        now = datetime.now(UTC)
+        now = self.clock()
         state = await read_hub_state(self.hub, now)
         health = {r.flow.id: r.health for r in flow_rows(self.catalog, state, now)}
         return Response(render_svg(self.catalog, health), media_type="image/svg+xml")
@@ -145,6 +264,18 @@ class Dashboard:
         body, content_type = self.metrics.exposition()
         return Response(body, media_type=content_type)
 
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.index, methods=["GET"]),
+            Route("/transfers", self.transfers, methods=["GET"]),
+            Route("/printer", self.printer, methods=["GET"]),
+            Route("/dashboard/replay", self.replay, methods=["POST"]),
+            Route("/diagram", self.diagram, methods=["GET"]),
+            Route("/diagram.svg", self.diagram_svg, methods=["GET"]),
+            Route("/metrics", self.metrics_page, methods=["GET"]),
+            Route("/static/dashboard/{name}", self.asset, methods=["GET"]),
+        ]
+
     async def asset(self, request: Request) -> Response:
         name = request.path_params["name"]
         if name not in ASSETS:
@@ -152,12 +283,5 @@ class Dashboard:
         return FileResponse(WEB / "static" / name, media_type=ASSETS[name])
 
 
-def routes(hub: Any) -> list[BaseRoute]:
-    dashboard = Dashboard(hub)
-    return [
-        Route("/", dashboard.index, methods=["GET"]),
-        Route("/diagram", dashboard.diagram, methods=["GET"]),
-        Route("/diagram.svg", dashboard.diagram_svg, methods=["GET"]),
-        Route("/metrics", dashboard.metrics_page, methods=["GET"]),
-        Route("/static/dashboard/{name}", dashboard.asset, methods=["GET"]),
-    ]
+def routes(hub: Any, clock: Callable[[], datetime] = utc_now) -> list[BaseRoute]:
+    return Dashboard(hub, clock).routes()

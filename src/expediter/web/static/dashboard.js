@@ -15,4 +15,10 @@
       }
     });
   });
+  // Replay asks once before sending dead letters back (the form works without this too).
+  document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      if (!window.confirm(button.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
 })();

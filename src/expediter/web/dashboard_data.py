@@ -1,0 +1,334 @@
+"""What the dashboard's panels read from the hub besides flow health: transfers, dead letters, the
+night's journal, the kitchen and its printer, webhook signature failures.
+
+Each reader is duck-typed on the hub (``getattr`` with a default) so a partly wired hub still
+renders; the page shows what it can and says what is missing. Nothing here writes, except the
+journal cache, which only remembers what it computed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+import structlog
+
+from expediter.engine.hub import SignatureFailure
+from expediter.engine.jobs import orders_between
+from expediter.engine.schedule_time import closes_business_date
+from expediter.engine.storage.base import Tx
+from expediter.errors import ExpediterError
+from expediter.ledger import Transfer, TransferOutcome
+from expediter.model.location import Location
+from expediter.model.money import Money
+from expediter.operations.accounting.journal import JournalEntry, JournalLine, build_journal
+from expediter.operations.accounting.mapping import UnmappedAccounts
+from expediter.sim.printer import PrintedTicket, VirtualPrinter
+
+RECENT_TRANSFERS = 50
+TRANSFERS_PAGE_LIMIT = 500
+PRINTED_SHOWN = 10
+ERROR_SHOWN = 90
+DEAD_LETTERS_READ = 5000
+"""Dead letters read per page view; past this the counts read ``5000+``."""
+PRINTER_SERVICE = "virtual_printer"
+KITCHEN_SERVICE = "kitchen"
+log = structlog.get_logger("expediter.dashboard")
+
+
+# -- transfers -------------------------------------------------------------------------------------
+
+
+async def recent_transfers(
+    hub: Any,
+    *,
+    flow_id: str | None = None,
+    outcome: TransferOutcome | None = None,
+    limit: int = RECENT_TRANSFERS,
+) -> list[Transfer]:
+    """Newest first; empty when the hub has no ledger."""
+    ledger = getattr(hub, "ledger", None)
+    if ledger is None:
+        return []
+    transfers: list[Transfer] = await ledger.transfers(flow_id=flow_id, outcome=outcome, limit=limit)
+    return transfers
+
+
+def outcome_from(text: str | None) -> TransferOutcome | None:
+    """A query-string outcome; anything that is not one (``""``, a typo) means no filter."""
+    try:
+        return TransferOutcome(text) if text else None
+    except ValueError:
+        return None
+
+
+def shorten(text: str, width: int = ERROR_SHOWN) -> str:
+    """The first line, cut to ``width``: a table cell stays one line, the full text is the title."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    if len(first) <= width and first == text.strip():
+        return first
+    return first[: width - 1].rstrip() + "…"
+
+
+def duration_text(span: timedelta) -> str:
+    """``340 ms``, ``4.2 s``, ``3 min 5 s``: the unit a person reads at a glance."""
+    seconds = span.total_seconds()
+    if seconds < 1:
+        return f"{int(seconds * 1000)} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+def size_text(count: int) -> str:
+    for size, unit in ((1 << 20, "MB"), (1 << 10, "kB")):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count} B"
+
+
+# -- dead letters ----------------------------------------------------------------------------------
+
+
+class DeadLetterGroup(msgspec.Struct, kw_only=True):
+    """One flow's dead letters, with who to call and what it breaks."""
+
+    flow_id: str
+    count: int
+    last_error: str
+    last_at: datetime
+    destination: str = ""
+    owner: str = ""
+    impact: str = ""
+
+
+async def dead_letter_groups(hub: Any) -> tuple[list[DeadLetterGroup], bool]:
+    """Per flow, most dead first; and whether the read was capped at :data:`DEAD_LETTERS_READ`."""
+    deliveries = getattr(hub, "deliveries", None)
+    if deliveries is None or not hasattr(deliveries, "dead_letters"):
+        return [], False
+    dead = await deliveries.dead_letters(limit=DEAD_LETTERS_READ)
+    groups: dict[str, DeadLetterGroup] = {}
+    for record in dead:
+        group = groups.get(record.flow_id)
+        if group is None:
+            group = groups[record.flow_id] = _new_group(hub, record)
+        group.count += 1
+        if record.updated_at >= group.last_at:
+            group.last_at, group.last_error = record.updated_at, record.last_error
+    ordered = sorted(groups.values(), key=lambda g: (-g.count, g.flow_id))
+    return ordered, len(dead) >= DEAD_LETTERS_READ
+
+
+def _new_group(hub: Any, record: Any) -> DeadLetterGroup:
+    flow = hub.catalog.flow(record.flow_id)
+    return DeadLetterGroup(
+        flow_id=record.flow_id,
+        count=0,
+        last_error=record.last_error,
+        last_at=record.updated_at,
+        destination=record.destination,
+        owner=flow.owner if flow else "",
+        impact=flow.impact if flow else "",
+    )
+
+
+# -- last night's journal --------------------------------------------------------------------------
+
+
+class JournalState(StrEnum):
+    BALANCED = "balanced"
+    HELD = "held"
+    """A sales category, tender or discount has no account: nothing can be posted until it does."""
+    EMPTY = "empty"
+    FAILED = "failed"
+    """The entry could not be built (or did not balance): a bug or bad data, never postable."""
+
+
+class JournalPanel(msgspec.Struct, kw_only=True):
+    location_id: str
+    location_name: str
+    business_date: date
+    stored_orders: int
+    state: JournalState
+    document_number: str = ""
+    debits: Money | None = None
+    credits: Money | None = None
+    lines: list[JournalLine] = []
+    missing: list[str] = []
+    fix: str = ""
+    error: str = ""
+
+
+_COUNT_ORDERS = (
+    "SELECT COUNT(*) FROM messages WHERE kind = 'orders' AND location_id = ? AND business_date = ?"
+)
+
+
+async def stored_order_count(hub: Any, location_id: str, business_date: date) -> int:
+    """Every stored version counts: a re-sent check changes the count, so the cache key changes."""
+
+    def query(tx: Tx) -> int:
+        row = tx.one(_COUNT_ORDERS, (location_id, business_date.isoformat()))
+        return int(row[0]) if row else 0
+
+    count: int = await hub.storage.read(query)
+    return count
+
+
+class JournalCache:
+    """The last panel per location, kept while (business date, stored orders) stay the same.
+
+    Building a day's journal decodes every order; a wall screen refreshing every 15 s must not
+    redo that while nothing changed. One entry per location keeps the cache bounded.
+    """
+
+    def __init__(self) -> None:
+        self._panels: dict[str, tuple[tuple[date, int], JournalPanel]] = {}
+        self.builds = 0
+        """How many journals were actually built (a test reads it to see the cache work)."""
+
+    async def panel(self, hub: Any, location: Location, now: datetime) -> JournalPanel:
+        business_date = closes_business_date(location, now)
+        count = await stored_order_count(hub, location.id, business_date)
+        cached = self._panels.get(location.id)
+        if cached is not None and cached[0] == (business_date, count):
+            return cached[1]
+        panel = await self._build(hub, location, business_date, count)
+        self._panels[location.id] = ((business_date, count), panel)
+        return panel
+
+    async def _build(self, hub: Any, location: Location, business_date: date, count: int) -> JournalPanel:
+        base = JournalPanel(
+            location_id=location.id,
+            location_name=location.name,
+            business_date=business_date,
+            stored_orders=count,
+            state=JournalState.EMPTY,
+        )
+        if count == 0:
+            return base
+        self.builds += 1
+        orders = await orders_between(hub, location.id, business_date, business_date)
+        try:
+            entry = await asyncio.to_thread(
+                build_journal,
+                orders,
+                hub.catalog.mappings,
+                location_id=location.id,
+                business_date=business_date,
+                currency=location.currency,
+            )
+        except UnmappedAccounts as exc:
+            return _held(base, exc)
+        except ExpediterError as exc:
+            base.state, base.error = JournalState.FAILED, str(exc)
+            return base
+        return _posted(base, entry)
+
+
+def _held(panel: JournalPanel, exc: UnmappedAccounts) -> JournalPanel:
+    panel.state = JournalState.HELD
+    panel.document_number = exc.document_number
+    panel.missing = [f"{m.table.value}: {m.key}" for m in exc.missing]
+    panel.fix = exc.fix()
+    return panel
+
+
+def _posted(panel: JournalPanel, entry: JournalEntry) -> JournalPanel:
+    panel.debits, panel.credits = entry.total_debits(), entry.total_credits()
+    panel.lines = entry.lines
+    panel.document_number = entry.document_number
+    panel.state = JournalState.BALANCED
+    if panel.debits != panel.credits:  # build_journal refuses this; the badge checks anyway
+        panel.state = JournalState.FAILED
+        panel.error = f"debits {panel.debits.format()} ≠ credits {panel.credits.format()}"
+    return panel
+
+
+async def journal_panels(hub: Any, cache: JournalCache, now: datetime) -> list[JournalPanel]:
+    """One panel per catalog location; none when the hub has no storage to read orders from."""
+    if getattr(hub, "storage", None) is None:
+        return []
+    return [await _panel_or_failure(hub, cache, location, now) for location in hub.catalog.locations]
+
+
+async def _panel_or_failure(hub: Any, cache: JournalCache, location: Location, now: datetime) -> JournalPanel:
+    """A journal that cannot be built is one failed panel, never a dashboard that does not load."""
+    try:
+        return await cache.panel(hub, location, now)
+    except Exception as exc:
+        log.exception("journal_panel_failed", location=location.id)
+        return JournalPanel(
+            location_id=location.id,
+            location_name=location.name,
+            business_date=closes_business_date(location, now),
+            stored_orders=0,
+            state=JournalState.FAILED,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+
+
+# -- kitchen, printer, signatures ------------------------------------------------------------------
+
+
+class StationLoad(msgspec.Struct, kw_only=True):
+    station: str
+    open_tickets: int
+
+
+def kitchen_status(hub: Any) -> list[StationLoad] | None:
+    """Open tickets per station, or ``None`` when the hub runs no kitchen."""
+    kitchen = getattr(hub, "services", {}).get(KITCHEN_SERVICE)
+    if kitchen is None:
+        return None
+    return [StationLoad(station=s, open_tickets=len(kitchen.tickets_for(s))) for s in kitchen.stations()]
+
+
+def virtual_printer(hub: Any) -> VirtualPrinter | None:
+    printer = getattr(hub, "services", {}).get(PRINTER_SERVICE)
+    return printer if isinstance(printer, VirtualPrinter) else None
+
+
+def printed_tickets(printer: VirtualPrinter, count: int = PRINTED_SHOWN) -> list[PrintedTicket]:
+    """The last ``count`` tickets, newest first."""
+    return list(reversed(printer.tickets[-count:]))
+
+
+def latest_signature_failures(hub: Any) -> list[SignatureFailure]:
+    """The newest failure per system, newest first: one line per webhook sender that is rejected."""
+    kept: dict[str, Iterable[SignatureFailure]] = getattr(hub, "signature_failures", {}) or {}
+    latest = [failures[-1] for failures in map(list, kept.values()) if failures]
+    return sorted(latest, key=lambda f: f.at, reverse=True)
+
+
+# -- everything the index page shows besides flow health ------------------------------------------
+
+
+class Panels(msgspec.Struct, kw_only=True):
+    transfers: list[Transfer] = []
+    dead_letters: list[DeadLetterGroup] = []
+    dead_letters_capped: bool = False
+    journals: list[JournalPanel] = []
+    kitchen: list[StationLoad] | None = None
+    has_printer: bool = False
+    signature_failures: list[SignatureFailure] = []
+
+
+async def read_panels(hub: Any, journals: JournalCache, now: datetime) -> Panels:
+    """The index page's panels; the second adapter beside ``dashboard.read_hub_state``."""
+    groups, capped = await dead_letter_groups(hub)
+    return Panels(
+        transfers=await recent_transfers(hub),
+        dead_letters=groups,
+        dead_letters_capped=capped,
+        journals=await journal_panels(hub, journals, now),
+        kitchen=kitchen_status(hub),
+        has_printer=virtual_printer(hub) is not None,
+        signature_failures=latest_signature_failures(hub),
+    )
