@@ -1,0 +1,244 @@
+"""Ingest benchmark: durably acknowledged orders/s against a bare endpoint on the same server.
+
+Starts the hub (uvicorn, httptools, uvloop; SQLite on disk in WAL with ``synchronous=FULL``) on
+loopback, drives it with ``wrk`` (50 connections, a Lua script posting a unique ~1 KB canonical
+order per request, one wrk thread) and prints requests/s and p50/p99 latency for:
+
+- ``bare``: ``POST /api/v1/_bench/bare``: the same token check, card scan, decode, validation and
+  business date as the real endpoint, nothing stored;
+- ``durable``: ``POST /api/v1/orders``: each 202 is sent only after the order's transaction is
+  fsynced (group commit).
+
+After the durable run the stored rows are counted, so an acknowledgement that was not stored would
+show. Usage: ``.venv/bin/python bench/ingest.py [--workers 2] [--duration 10]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from expediter.catalog.schema import ApiToken, Catalog, Hub, System, SystemKind
+from expediter.catalog.secrets import hash_token
+from expediter.model.location import Location
+from expediter.model.order import Order
+
+TOKEN = "bench-token"
+LUA = Path(__file__).with_name("ingest_orders.lua")
+
+
+def template() -> bytes:
+    """A realistic ~1 KB check as a POS would send it (defaults left out): three lines, nested
+    modifiers, tax, a card payment with a tip. Checked against the canonical model first."""
+    money = lambda amount: {"amount": amount, "currency": "USD"}  # noqa: E731
+    order = {
+        "id": "__ID__",
+        "location_id": "L1",
+        "opened_at": "2026-05-01T18:30:00-04:00",
+        "source_system": "pos",
+        "table": "12",
+        "guest_count": 3,
+        "employee_id": "emp-7",
+        "lines": [
+            {
+                "id": "1",
+                "name": "Double Smash Burger",
+                "quantity": "2",
+                "unit_price": money(1450),
+                "category": "burgers",
+                "stations": ["grill"],
+                "modifiers": [
+                    {
+                        "name": "Side",
+                        "modifiers": [
+                            {"name": "Sweet potato fries", "unit_price": money(150), "station": "fry"}
+                        ],
+                    },
+                    {"name": "No onions", "action": "remove"},
+                ],
+            },
+            {
+                "id": "2",
+                "name": "Caesar Salad",
+                "quantity": "1",
+                "unit_price": money(1100),
+                "category": "salads",
+                "stations": ["cold"],
+                "modifiers": [{"name": "Add chicken", "unit_price": money(500)}],
+            },
+            {
+                "id": "3",
+                "name": "Lemonade",
+                "quantity": "3",
+                "unit_price": money(450),
+                "category": "drinks",
+                "stations": ["bar"],
+            },
+        ],
+        "taxes": [{"name": "Sales tax", "amount": money(494), "rate": "0.08875"}],
+        "payments": [
+            {
+                "id": "p1",
+                "tender": "card",
+                "amount": money(6064),
+                "tip": money(1100),
+                "card_brand": "visa",
+                "last4": "4242",
+            }
+        ],
+    }
+    body = msgspec.json.encode(order)
+    msgspec.json.decode(body, type=Order)  # the benchmark posts valid canonical orders only
+    return body
+
+
+def write_catalog(folder: Path) -> Path:
+    catalog = Catalog(
+        hub=Hub(database=str(folder / "bench.db")),
+        locations=[Location(id="L1", name="Bench", timezone="America/New_York")],
+        systems=[System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="bench")],
+        api_tokens=[ApiToken(name="bench", sha256=hash_token(TOKEN), systems=["pos"])],
+    )
+    path = folder / "catalog.json"
+    path.write_bytes(msgspec.json.encode(catalog))
+    return path
+
+
+def free_port() -> int:
+    """A loopback port free now (uvicorn's ``--fd`` treats the socket as a UNIX one, without
+    TCP_NODELAY, so the server binds the port itself)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(config: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "expediter.web.app:app_from_env",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--http",
+        "httptools",
+        "--loop",
+        "uvloop",
+        "--no-access-log",
+        *os.environ.get("BENCH_UVICORN_FLAGS", "--no-proxy-headers --no-server-header").split(),
+        "--log-level",
+        "warning",
+        "--backlog",
+        "2048",
+    ]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    env = {**os.environ, "EXPEDITER_CONFIG": str(config), "EXPEDITER_BENCH_BARE": "1"}
+    process = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                time.sleep(0.5 * workers)  # let every worker finish starting
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("the hub did not start")
+
+
+def run_wrk(base: str, path: str, body_file: Path, args: argparse.Namespace) -> dict[str, float]:
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--latency",
+        "-s",
+        str(LUA),
+        base,
+        "--",
+        path,
+        TOKEN,
+        str(body_file),
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in output.splitlines() if x.startswith("WRK_RESULT "))
+    result: dict[str, float] = json.loads(line.removeprefix("WRK_RESULT "))
+    result["rate"] = (result["requests"] - result["non2xx"]) / (result["duration_us"] / 1e6)
+    return result
+
+
+def report(name: str, result: dict[str, float]) -> None:
+    errors = int(result["non2xx"] + result["connect"] + result["read"] + result["write"] + result["timeout"])
+    print(
+        f"{name:8} {result['rate']:>9,.0f} orders/s   p50 {result['p50_us'] / 1000:6.2f} ms   "
+        f"p99 {result['p99_us'] / 1000:6.2f} ms   max {result['max_us'] / 1000:7.2f} ms   errors {errors}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="wrk threads (one drives 50 connections and leaves a core)"
+    )
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    with tempfile.TemporaryDirectory(prefix="expediter-bench-", dir=os.environ.get("BENCH_DIR")) as tmp:
+        folder = Path(tmp)
+        body = folder / "order.json"
+        body.write_bytes(template())
+        process, base = start_server(write_catalog(folder), args.workers)
+        try:
+            run_wrk(base, "/api/v1/_bench/bare", body, argparse.Namespace(**{**vars(args), "duration": 2}))
+            bare = run_wrk(base, "/api/v1/_bench/bare", body, args)
+            durable = run_wrk(base, "/api/v1/orders", body, args)
+            storage = httpx.get(f"{base}/api/v1/_bench/storage", timeout=10).json()
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+        with sqlite3.connect(folder / "bench.db") as conn:
+            stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+            sync = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    acknowledged = int(durable["requests"] - durable["non2xx"])
+    print(
+        f"expediter ingest: {len(template())} B orders, {args.connections} connections, {args.duration} s, "
+        f"{args.workers} worker(s), {os.cpu_count()} cores, SQLite {sync} synchronous=FULL"
+    )
+    report("bare", bare)
+    report("durable", durable)
+    print(
+        f"storage  {storage['writes_per_commit']} writes per commit, commit (fsync) mean "
+        f"{storage['mean_commit_ms']} ms, slowest {storage['slowest_commit_ms']} ms, statements "
+        f"{storage['loop_statement_us_per_write']} µs per write on the event loop"
+    )
+    print(
+        f"ratio    {durable['rate'] / bare['rate']:.2f} of bare;  stored {stored:,} rows for "
+        f"{acknowledged:,} acknowledged (wrk may count a few unanswered at the end as errors)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The generic POS connector: any POS that speaks the canonical order JSON.
+
+As a source, the POS posts to the hub's ``POST /api/v1/orders`` (no code needed here). As a
+destination (e.g. online orders injected into the POS), the sink POSTs each canonical order to
+``settings.url`` with ``Idempotency-Key: <delivery_key>``, so a retry never creates a second check.
+"""
+
+from __future__ import annotations
+
+import httpx
+import msgspec
+
+from expediter.catalog.secrets import is_reference, resolve_secret
+from expediter.connectors.base import Capability, Connector, ConnectorContext, Outbound, Receipt
+from expediter.connectors.generic_pos.client import PosClient
+from expediter.connectors.generic_pos.config import GenericPosSettings
+from expediter.connectors.generic_pos.mapping import order_to_pos
+from expediter.errors import ConfigError, TerminalError
+from expediter.ledger.transfers import checksum_of
+
+HTTP_TRANSPORT_SERVICE = "http_transport"
+"""An ``httpx`` transport in ``hub.services`` under this name replaces the network (tests)."""
+
+
+class PosSink:
+    def __init__(self, client: PosClient) -> None:
+        self.client = client
+
+    async def deliver(self, item: Outbound) -> Receipt:
+        body = order_to_pos(item.payload)
+        response = await self.client.post_order(body, idempotency_key=item.delivery_key)
+        return Receipt(
+            records=1,
+            bytes=len(body),
+            remote_ref=response.headers.get("location", self.client.url),
+            checksum=checksum_of(body),
+        )
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+def settings_of(context: ConnectorContext) -> GenericPosSettings:
+    try:
+        return msgspec.convert(context.system.settings, GenericPosSettings)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"system {context.system.id!r}: settings {exc}") from None
+
+
+def make_sink(context: ConnectorContext) -> PosSink:
+    settings = settings_of(context)
+    if not settings.url:
+        raise TerminalError(f"system {context.system.id!r} has no settings.url to send orders to")
+    token = resolve_secret(settings.token) if is_reference(settings.token) else ""
+    transport: httpx.AsyncBaseTransport | None = context.services.get(HTTP_TRANSPORT_SERVICE)
+    client = PosClient(settings.url, token=token, timeout=settings.timeout_seconds, transport=transport)
+    return PosSink(client)
+
+
+CONNECTOR = Connector(
+    name="generic_pos",
+    title="Generic POS (canonical order JSON)",
+    capabilities=frozenset({Capability.SINK}),
+    settings_type=GenericPosSettings,
+    secret_settings=frozenset({"token"}),
+    make_sink=make_sink,
+    description="Orders in through POST /api/v1/orders; out by POST to the POS with an Idempotency-Key.",
+)

@@ -1,0 +1,465 @@
+"""Deliveries: hand each stored message to its destinations, in order per lane, until it lands.
+
+A lane is one (destination, location): deliveries in a lane go strictly one after another in the
+order they were stored, and lanes run independently, so one dead printer never holds up another
+station. ``TransientError`` → retry after exponential backoff with jitter, up to the flow's
+``retry_limit`` retries, then dead letter; ``TerminalError`` → dead letter now. Each attempt's
+outcome and its ledger transfer are committed together.
+
+Delivery is at-least-once: a crash between a sink's success and the commit of that success means
+the attempt runs again after restart, with the same ``delivery_key``, which sinks pass on so the
+effect happens once. States::
+
+    pending ──► delivered
+       │  ▲
+       ▼  │ (backoff elapsed)
+    retrying ──► dead ──(replay)──► pending
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import msgspec
+import structlog
+
+from expediter.catalog.schema import Flow
+from expediter.connectors.base import Outbound, Receipt
+from expediter.engine.router import is_process_destination
+from expediter.engine.storage.base import Row, Tx, from_iso, to_iso, utcnow
+from expediter.errors import TerminalError, TransientError
+from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of, insert_transfer
+
+if TYPE_CHECKING:
+    from expediter.engine.hub import Hub
+
+log = structlog.get_logger(__name__)
+
+LANE_BATCH = 64
+"""Deliveries read per lane query; a lane re-reads after each batch (and after every retry)."""
+DEFAULT_PROCESS_RETRY_LIMIT = 8
+DEFAULT_ATTEMPT_TIMEOUT = 60.0
+"""Seconds one hand-over may take before it counts as a transient failure: a sink that hangs must
+not hold its lane forever."""
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    RETRYING = "retrying"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+_OUTCOME = {
+    DeliveryState.DELIVERED: TransferOutcome.SUCCEEDED,
+    DeliveryState.RETRYING: TransferOutcome.RETRYING,
+    DeliveryState.DEAD: TransferOutcome.DEAD,
+}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with "equal jitter": half the step fixed, half random."""
+
+    base: float = 1.0
+    cap: float = 300.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        step = min(self.cap, self.base * 2 ** (attempt - 1))
+        chosen = step / 2 + random.uniform(0, step / 2)
+        if retry_after is not None:
+            chosen = max(chosen, min(retry_after, self.cap))
+        return chosen
+
+
+class DueDelivery(msgspec.Struct, kw_only=True):
+    """A delivery with what the sink needs of its message."""
+
+    id: int
+    delivery_key: str
+    message_id: int
+    flow_id: str
+    destination: str
+    location_id: str | None
+    lane: str
+    attempts: int
+    next_attempt_at: datetime
+    kind: str
+    content_type: str
+    payload: bytes
+    business_date: date | None
+
+
+class DeliveryRecord(msgspec.Struct, kw_only=True):
+    """A delivery as listed for people (dead letters, the dashboard)."""
+
+    id: int
+    delivery_key: str
+    message_id: int
+    flow_id: str
+    destination: str
+    location_id: str | None
+    state: DeliveryState
+    attempts: int
+    last_error: str
+    updated_at: datetime
+
+
+_DUE_SQL = (
+    "SELECT d.id, d.delivery_key, d.message_id, d.flow_id, d.destination, d.location_id, d.lane,"
+    " d.attempts, d.next_attempt_at, m.kind, m.content_type, m.payload, m.business_date"
+    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
+    " WHERE d.lane = ? AND d.state IN ('pending', 'retrying') ORDER BY d.id LIMIT ?"
+)
+_RECORD_COLUMNS = (
+    "id, delivery_key, message_id, flow_id, destination, location_id, state, attempts, last_error, updated_at"
+)
+
+
+def _due_from_row(row: Row) -> DueDelivery:
+    return DueDelivery(
+        id=row["id"],
+        delivery_key=row["delivery_key"],
+        message_id=row["message_id"],
+        flow_id=row["flow_id"],
+        destination=row["destination"],
+        location_id=row["location_id"],
+        lane=row["lane"],
+        attempts=row["attempts"],
+        next_attempt_at=from_iso(row["next_attempt_at"]),
+        kind=row["kind"],
+        content_type=row["content_type"],
+        payload=bytes(row["payload"]),
+        business_date=date.fromisoformat(row["business_date"]) if row["business_date"] else None,
+    )
+
+
+def _record_from_row(row: Row) -> DeliveryRecord:
+    return DeliveryRecord(
+        id=row["id"],
+        delivery_key=row["delivery_key"],
+        message_id=row["message_id"],
+        flow_id=row["flow_id"],
+        destination=row["destination"],
+        location_id=row["location_id"],
+        state=DeliveryState(row["state"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        updated_at=from_iso(row["updated_at"]),
+    )
+
+
+class Deliveries:
+    """The delivery worker plus the dead-letter operations (list, replay)."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        policy: RetryPolicy | None = None,
+        poll_interval: float = 1.0,
+        attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
+    ) -> None:
+        self.hub = hub
+        self.attempt_timeout = attempt_timeout
+        self.storage = hub.storage
+        self.policy = policy or RetryPolicy()
+        self.poll_interval = poll_interval
+        self._lanes: dict[str, asyncio.Task[None]] = {}
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self._main: asyncio.Task[None] | None = None
+        self._saves: set[asyncio.Task[None]] = set()
+        self.running = False
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume every open delivery (in-flight ones included) and start watching for new work."""
+        if self._main is None:
+            self.running = True
+            self._main = asyncio.create_task(self._poll_loop(), name="deliveries")
+
+    async def stop(self) -> None:
+        self.running = False
+        tasks = [t for t in (self._main, *self._lanes.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*self._saves, return_exceptions=True)  # outcomes already known: keep them
+        self._main = None
+        self._lanes.clear()
+
+    def notify(self, lanes: Iterable[str]) -> None:
+        """New deliveries were committed in these lanes: start them now, without waiting for a poll."""
+        if not self.running:
+            return
+        for lane in lanes:
+            self._dirty.add(lane)
+            if lane not in self._lanes:
+                self._lanes[lane] = asyncio.create_task(self._run_lane(lane), name=f"lane {lane}")
+
+    async def _poll_loop(self) -> None:
+        """Catches what no notification announced: work found at startup, due retries, replays
+        made by another process (the CLI) and deliveries stored by other hub processes."""
+        while True:
+            lanes = await self.storage.read(_open_lanes)
+            self.notify(lanes)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    # -- one lane ---------------------------------------------------------------------------------
+
+    async def _run_lane(self, lane: str) -> None:
+        try:
+            while self.running:
+                self._dirty.discard(lane)
+                batch = await self.storage.read(
+                    lambda tx: [_due_from_row(r) for r in tx.all(_DUE_SQL, (lane, LANE_BATCH))]
+                )
+                if not batch:
+                    if lane in self._dirty:
+                        continue
+                    return
+                await self._work_through(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("lane_failed", lane=lane)
+        finally:
+            if self._lanes.get(lane) is asyncio.current_task():
+                del self._lanes[lane]
+
+    async def _work_through(self, batch: list[DueDelivery]) -> None:
+        """Deliver in order; stop at the first one that must wait (the lane re-reads after it).
+
+        Outcomes are saved without waiting for each commit: the next delivery goes out as soon as
+        the previous one succeeded, and the batch's saves share group commits. They are all on
+        disk before the lane reads again (so it never sees a finished delivery as pending); a
+        crash before that only means a resend under the same delivery key.
+        """
+        saves: list[asyncio.Task[None]] = []
+        try:
+            for delivery in batch:
+                wait = (delivery.next_attempt_at - utcnow()).total_seconds()
+                if wait > 0:
+                    await _all_saved(saves)
+                    await asyncio.sleep(wait)
+                    return
+                state, save = await self._try(delivery)
+                saves.append(save)
+                if state is DeliveryState.RETRYING:
+                    return
+        finally:
+            await _all_saved(saves)
+
+    async def attempt(self, delivery: DueDelivery) -> DeliveryState:
+        """One attempt: hand over, then commit the new state and its ledger transfer together."""
+        state, save = await self._try(delivery)
+        await save
+        return state
+
+    async def _try(self, delivery: DueDelivery) -> tuple[DeliveryState, asyncio.Task[None]]:
+        """Hand over once; return the outcome and the task saving it (state + transfer)."""
+        attempt = delivery.attempts + 1
+        flow = self.hub.catalog.flow(delivery.flow_id)
+        started = utcnow()
+        receipt: Receipt | None = None
+        error, delay = "", 0.0
+        try:
+            receipt = await self._hand_over_in_time(delivery, flow, attempt)
+            state = DeliveryState.DELIVERED
+        except TerminalError as exc:
+            state, error = DeliveryState.DEAD, str(exc) or type(exc).__name__
+        except Exception as exc:
+            if not isinstance(exc, TransientError):
+                log.exception("sink_crashed", delivery_id=delivery.id, flow_id=delivery.flow_id)
+            error = str(exc) or type(exc).__name__
+            retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+            state, delay = self._after_transient(flow, attempt, retry_after)
+        if state is not DeliveryState.DELIVERED:
+            log.warning(
+                "delivery_failed",
+                delivery_id=delivery.id,
+                flow_id=delivery.flow_id,
+                attempt=attempt,
+                state=str(state),
+                error=error,
+            )
+        transfer = self._transfer(delivery, flow, started, state, receipt, error)
+        save = asyncio.ensure_future(self._save(delivery, attempt, state, delay, error, transfer))
+        self._saves.add(save)
+        save.add_done_callback(self._saves.discard)
+        return state, save
+
+    def _after_transient(
+        self, flow: Flow | None, attempt: int, retry_after: float | None
+    ) -> tuple[DeliveryState, float]:
+        limit = flow.retry_limit if flow is not None else DEFAULT_PROCESS_RETRY_LIMIT
+        if attempt > limit:
+            return DeliveryState.DEAD, 0.0
+        return DeliveryState.RETRYING, self.policy.delay(attempt, retry_after)
+
+    async def _hand_over_in_time(self, delivery: DueDelivery, flow: Flow | None, attempt: int) -> Receipt:
+        try:
+            return await asyncio.wait_for(self._hand_over(delivery, flow, attempt), self.attempt_timeout)
+        except TimeoutError:
+            raise TransientError(f"no answer within {self.attempt_timeout:g} s") from None
+
+    async def _hand_over(self, delivery: DueDelivery, flow: Flow | None, attempt: int) -> Receipt:
+        outbound = Outbound(
+            delivery_id=delivery.id,
+            delivery_key=delivery.delivery_key,
+            message_id=delivery.message_id,
+            flow_id=delivery.flow_id,
+            destination=delivery.destination,
+            location_id=delivery.location_id,
+            kind=delivery.kind,
+            payload=delivery.payload,
+            content_type=delivery.content_type,
+            attempt=attempt,
+        )
+        if is_process_destination(delivery.destination):
+            processor = self.hub.processor_for(delivery.destination.split("#", 1)[0])
+            produced = await processor.process(outbound)
+            for message in produced:
+                await self.hub.inbox.accept(message, processed=True)
+            return Receipt(records=len(produced), bytes=len(delivery.payload))
+        if flow is None:
+            raise TerminalError(f"flow {delivery.flow_id!r} is no longer in the catalog")
+        return await self.hub.sink_for(delivery.destination).deliver(outbound)
+
+    def _transfer(
+        self,
+        delivery: DueDelivery,
+        flow: Flow | None,
+        started: datetime,
+        state: DeliveryState,
+        receipt: Receipt | None,
+        error: str,
+    ) -> Transfer:
+        processing = is_process_destination(delivery.destination)
+        return Transfer(
+            flow_id=delivery.flow_id,
+            direction=Direction.IN if processing else Direction.OUT,
+            level=str(flow.level) if flow else "realtime",
+            transport=flow.transport if flow else "internal",
+            endpoint=delivery.destination,
+            remote_ref=receipt.remote_ref if receipt else "",
+            started_at=started,
+            finished_at=utcnow(),
+            records=receipt.records if receipt else 0,
+            bytes=(receipt.bytes or len(delivery.payload)) if receipt else len(delivery.payload),
+            checksum=(receipt.checksum if receipt and receipt.checksum else checksum_of(delivery.payload)),
+            outcome=_OUTCOME[state],
+            error=error,
+            location_id=delivery.location_id,
+            business_date=delivery.business_date,
+            delivery_id=delivery.id,
+            message_id=delivery.message_id,
+        )
+
+    async def _save(
+        self,
+        delivery: DueDelivery,
+        attempt: int,
+        state: DeliveryState,
+        delay: float,
+        error: str,
+        transfer: Transfer,
+    ) -> None:
+        now = utcnow()
+        due = to_iso(now + timedelta(seconds=delay))
+
+        def save(tx: Tx) -> None:
+            tx.execute(
+                "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
+                " updated_at = ? WHERE id = ?",
+                (str(state), attempt, due, error[:2000], to_iso(now), delivery.id),
+            )
+            insert_transfer(tx, transfer)
+
+        await self.storage.write(save)
+
+    # -- dead letters and inspection --------------------------------------------------------------
+
+    async def dead_letters(self, flow_id: str | None = None, limit: int = 1000) -> list[DeliveryRecord]:
+        return await self.records(DeliveryState.DEAD, flow_id=flow_id, limit=limit)
+
+    async def records(
+        self, state: DeliveryState | None = None, *, flow_id: str | None = None, limit: int = 1000
+    ) -> list[DeliveryRecord]:
+        clauses, params = [], []
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(str(state))
+        if flow_id is not None:
+            clauses.append("flow_id = ?")
+            params.append(flow_id)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        sql = f"SELECT {_RECORD_COLUMNS} FROM deliveries{where} ORDER BY id LIMIT ?"
+        return await self.storage.read(
+            lambda tx: [_record_from_row(r) for r in tx.all(sql, [*params, limit])]
+        )
+
+    async def get(self, delivery_id: int) -> DeliveryRecord | None:
+        sql = f"SELECT {_RECORD_COLUMNS} FROM deliveries WHERE id = ?"
+
+        def query(tx: Tx) -> DeliveryRecord | None:
+            row = tx.one(sql, (delivery_id,))
+            return _record_from_row(row) if row else None
+
+        return await self.storage.read(query)
+
+    async def counts(self) -> dict[DeliveryState, int]:
+        rows = await self.storage.read(
+            lambda tx: tx.all("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
+        )
+        return {DeliveryState(r[0]): int(r[1]) for r in rows}
+
+    async def replay(self, delivery_ids: Iterable[int]) -> int:
+        """Send dead letters back to pending, attempts reset; returns how many moved."""
+        ids = list(delivery_ids)
+        return await self._replay("id = ?", [(i,) for i in ids])
+
+    async def replay_flow(self, flow_id: str) -> int:
+        """Every dead letter of ``flow_id`` back to pending."""
+        return await self._replay("flow_id = ?", [(flow_id,)])
+
+    async def _replay(self, condition: str, param_sets: list[tuple[object, ...]]) -> int:
+        now = to_iso(utcnow())
+        sql = (
+            "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, last_error = '',"
+            f" updated_at = ? WHERE state = 'dead' AND {condition} RETURNING lane"
+        )
+
+        def replay(tx: Tx) -> list[str]:
+            return [row[0] for params in param_sets for row in tx.all(sql, (now, now, *params))]
+
+        lanes = await self.storage.write(replay)
+        self.notify(set(lanes))
+        return len(lanes)
+
+
+async def _all_saved(saves: list[asyncio.Task[None]]) -> None:
+    """Wait for the saves; unlike ``gather``, a cancelled lane does not cancel them."""
+    if saves:
+        await asyncio.wait(saves)
+        for save in saves:
+            save.result()
+        saves.clear()
+
+
+def _open_lanes(tx: Tx) -> list[str]:
+    return [
+        row[0]
+        for row in tx.all("SELECT DISTINCT lane FROM deliveries WHERE state IN ('pending', 'retrying')")
+    ]

@@ -1,0 +1,137 @@
+"""The inbox: every message is stored raw, durably and once, before anyone acknowledges it.
+
+``accept`` returns only after the message (and its deliveries, see :mod:`expediter.engine.router`)
+are committed to disk. The idempotency key is unique: a second message with the same key is a
+duplicate and stores nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+
+import msgspec
+
+from expediter.connectors.base import IncomingMessage
+from expediter.engine.router import Router, insert_deliveries
+from expediter.engine.storage.base import Row, Storage, Tx, from_iso, to_iso, utcnow
+
+
+class Accepted(msgspec.Struct, frozen=True):
+    message_id: int
+    duplicate: bool
+
+
+class StoredMessage(msgspec.Struct, kw_only=True):
+    id: int
+    idempotency_key: str
+    source_system: str
+    kind: str
+    ref: str | None
+    location_id: str | None
+    business_date: date | None
+    received_at: datetime
+    content_type: str
+    payload: bytes
+
+
+_INSERT = (
+    "INSERT INTO messages (idempotency_key, source_system, kind, ref, location_id, business_date,"
+    " received_at, content_type, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+)
+_COLUMNS = (
+    "id, idempotency_key, source_system, kind, ref, location_id, business_date, received_at,"
+    " content_type, payload"
+)
+
+
+def _message_from_row(row: Row) -> StoredMessage:
+    return StoredMessage(
+        id=row["id"],
+        idempotency_key=row["idempotency_key"],
+        source_system=row["source_system"],
+        kind=row["kind"],
+        ref=row["ref"],
+        location_id=row["location_id"],
+        business_date=date.fromisoformat(row["business_date"]) if row["business_date"] else None,
+        received_at=from_iso(row["received_at"]),
+        content_type=row["content_type"],
+        payload=bytes(row["payload"]),
+    )
+
+
+class Inbox:
+    def __init__(
+        self, storage: Storage, router: Router, on_new_work: Callable[[Iterable[str]], None]
+    ) -> None:
+        self.storage = storage
+        self.router = router
+        self._on_new_work = on_new_work
+
+    async def accept(
+        self,
+        message: IncomingMessage,
+        *,
+        ref: str | None = None,
+        business_date: date | None = None,
+        processed: bool = False,
+    ) -> Accepted:
+        """Store ``message`` and its deliveries; resolve once on disk. ``ref`` is the subject's own
+        id (an order id) so it can be found again; ``business_date`` as the hub computed it;
+        ``processed`` for a processor's output (it is not processed again)."""
+        routes = self.router.routes(message, process=not processed)
+        now = to_iso(utcnow())
+        params = (
+            message.idempotency_key,
+            message.source_system,
+            message.kind,
+            ref,
+            message.location_id,
+            business_date.isoformat() if business_date else None,
+            now,
+            message.content_type,
+            message.payload,
+        )
+
+        def store(tx: Tx) -> tuple[Accepted, list[str]]:
+            message_id = tx.insert(_INSERT, params)
+            if message_id is None:
+                existing = tx.one(
+                    "SELECT id FROM messages WHERE idempotency_key = ?", (message.idempotency_key,)
+                )
+                assert existing is not None
+                return Accepted(int(existing[0]), True), []
+            lanes = insert_deliveries(tx, message_id, message.location_id, routes, now)
+            return Accepted(message_id, False), lanes
+
+        accepted, lanes = await self.storage.write(store)
+        if lanes:
+            self._on_new_work(lanes)
+        return accepted
+
+    async def get(self, message_id: int) -> StoredMessage | None:
+        def query(tx: Tx) -> StoredMessage | None:
+            row = tx.one(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+            return _message_from_row(row) if row else None
+
+        return await self.storage.read(query)
+
+    async def latest_by_ref(self, kind: str, ref: str) -> StoredMessage | None:
+        """The newest accepted message about ``ref`` (e.g. the last version of an order)."""
+
+        def query(tx: Tx) -> StoredMessage | None:
+            row = tx.one(
+                f"SELECT {_COLUMNS} FROM messages WHERE kind = ? AND ref = ? ORDER BY id DESC LIMIT 1",
+                (kind, ref),
+            )
+            return _message_from_row(row) if row else None
+
+        return await self.storage.read(query)
+
+    async def count(self) -> int:
+        def query(tx: Tx) -> int:
+            row = tx.one("SELECT COUNT(*) FROM messages")
+            return int(row[0]) if row else 0
+
+        return await self.storage.read(query)

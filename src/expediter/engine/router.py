@@ -1,0 +1,117 @@
+"""The router: which destinations a message goes to, decided from the catalog alone.
+
+A message from system S of kind K goes to every enabled flow ``S → D`` whose ``data`` is K (when D
+declares locations, only if it serves the message's location), plus ``S#process`` when S's
+connector has a processor (e.g. fetch the full order a webhook only names). The deliveries are
+inserted in the same transaction as the message, so a stored message always has its deliveries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from expediter.catalog.schema import Catalog
+from expediter.connectors.base import Connector, IncomingMessage
+from expediter.engine.storage.base import Tx
+
+PROCESS_SUFFIX = "#process"
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Route:
+    flow_id: str
+    destination: str
+
+
+def process_destination(system_id: str) -> str:
+    return f"{system_id}{PROCESS_SUFFIX}"
+
+
+def is_process_destination(destination: str) -> bool:
+    return destination.endswith(PROCESS_SUFFIX)
+
+
+def lane_of(destination: str, location_id: str | None) -> str:
+    """Deliveries in one lane go strictly in order; lanes are independent."""
+    return f"{destination}|{location_id or ''}"
+
+
+def delivery_key(flow_id: str, message_id: int) -> str:
+    """Stable across retries and restarts: sinks pass it on so a retry never acts twice."""
+    return f"{flow_id}:{message_id}"
+
+
+class Router:
+    def __init__(self, catalog: Catalog, connector_for: Callable[[str], Connector | None]) -> None:
+        self.catalog = catalog
+        self._connector_for = connector_for
+        self._cache: dict[tuple[str, str, str | None, bool], tuple[Route, ...]] = {}
+
+    def routes(self, message: IncomingMessage, *, process: bool = True) -> tuple[Route, ...]:
+        """Where ``message`` goes. ``process=False`` for a processor's own output, which is
+        canonical already (processing it again would loop)."""
+        key = (message.source_system, message.kind, message.location_id, process)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._compute(message, process)
+        return found
+
+    def _compute(self, message: IncomingMessage, process: bool) -> tuple[Route, ...]:
+        routes = []
+        for flow in self.catalog.flows_from(message.source_system, message.kind):
+            destination = self.catalog.system(flow.to)
+            if destination is None:
+                continue
+            if destination.locations and message.location_id not in (None, *destination.locations):
+                continue
+            routes.append(Route(flow.id, flow.to))
+        if not process:
+            return tuple(routes)
+        if self._has_processor(message.source_system):
+            target = process_destination(message.source_system)
+            routes.append(Route(target, target))
+        return tuple(routes)
+
+    def _has_processor(self, system_id: str) -> bool:
+        source = self.catalog.system(system_id)
+        try:
+            connector = self._connector_for(source.connector) if source else None
+        except ImportError:
+            log.exception("connector_unavailable", system=system_id)
+            return False
+        return connector is not None and connector.make_processor is not None
+
+
+_INSERT_DELIVERY = (
+    "INSERT INTO deliveries (delivery_key, message_id, flow_id, destination, location_id, lane, state,"
+    " attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+)
+
+
+def insert_deliveries(
+    tx: Tx, message_id: int, location_id: str | None, routes: tuple[Route, ...], now: str
+) -> list[str]:
+    """Create one pending delivery per route; return the lanes that got work."""
+    lanes = []
+    for route in routes:
+        lane = lane_of(route.destination, location_id)
+        tx.execute(
+            _INSERT_DELIVERY,
+            (
+                delivery_key(route.flow_id, message_id),
+                message_id,
+                route.flow_id,
+                route.destination,
+                location_id,
+                lane,
+                now,
+                now,
+                now,
+            ),
+        )
+        lanes.append(lane)
+    return lanes

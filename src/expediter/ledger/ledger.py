@@ -1,0 +1,135 @@
+"""The ledger: record transfers, find them again, and summarize each flow's recent history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from expediter.engine.storage.base import Row, Storage, Tx, from_iso, to_iso
+from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, insert_transfer
+
+_COLUMNS = (
+    "id, flow_id, direction, level, transport, endpoint, remote_ref, file_name, started_at,"
+    " finished_at, records, bytes, checksum, outcome, error, location_id, business_date,"
+    " delivery_id, message_id"
+)
+
+
+class FlowSummary(msgspec.Struct, kw_only=True):
+    """What the dashboard shows per flow: when data last moved, when it last worked, how often."""
+
+    flow_id: str
+    last_transfer_at: datetime | None
+    last_success_at: datetime | None
+    last_outcome: TransferOutcome | None
+    counts: dict[str, int]
+    """Transfers by outcome."""
+
+
+def transfer_from_row(row: Row) -> Transfer:
+    return Transfer(
+        id=row["id"],
+        flow_id=row["flow_id"],
+        direction=Direction(row["direction"]),
+        level=row["level"],
+        transport=row["transport"],
+        endpoint=row["endpoint"],
+        remote_ref=row["remote_ref"],
+        file_name=row["file_name"],
+        started_at=from_iso(row["started_at"]),
+        finished_at=from_iso(row["finished_at"]),
+        records=row["records"],
+        bytes=row["bytes"],
+        checksum=row["checksum"],
+        outcome=TransferOutcome(row["outcome"]),
+        error=row["error"],
+        location_id=row["location_id"],
+        business_date=date.fromisoformat(row["business_date"]) if row["business_date"] else None,
+        delivery_id=row["delivery_id"],
+        message_id=row["message_id"],
+    )
+
+
+class Ledger:
+    """The public way to write and read transfers: ``await hub.ledger.record(Transfer(...))``."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    async def record(self, transfer: Transfer) -> int:
+        """Durably record one transfer; returns its id once committed."""
+        return await self.storage.write(lambda tx: insert_transfer(tx, transfer))
+
+    async def transfers(
+        self,
+        *,
+        flow_id: str | None = None,
+        outcome: TransferOutcome | None = None,
+        since: datetime | None = None,
+        location_id: str | None = None,
+        delivery_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Transfer]:
+        """Newest first, filtered by whichever arguments are given."""
+        where, params = _filters(flow_id, outcome, since, location_id, delivery_id)
+        sql = f"SELECT {_COLUMNS} FROM transfers{where} ORDER BY started_at DESC, id DESC LIMIT ?"
+
+        def query(tx: Tx) -> list[Transfer]:
+            return [transfer_from_row(row) for row in tx.all(sql, [*params, limit])]
+
+        return await self.storage.read(query)
+
+    async def summary(self) -> dict[str, FlowSummary]:
+        """Per flow: last transfer, last success, last outcome and counts by outcome."""
+        return await self.storage.read(_summarize)
+
+
+def _filters(
+    flow_id: str | None,
+    outcome: TransferOutcome | None,
+    since: datetime | None,
+    location_id: str | None,
+    delivery_id: int | None,
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("flow_id = ?", flow_id),
+        ("outcome = ?", str(outcome) if outcome else None),
+        ("started_at >= ?", to_iso(since) if since else None),
+        ("location_id = ?", location_id),
+        ("delivery_id = ?", delivery_id),
+    ):
+        if value is not None:
+            clauses.append(column)
+            params.append(value)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _summarize(tx: Tx) -> dict[str, FlowSummary]:
+    summaries: dict[str, FlowSummary] = {}
+    rows = tx.all(
+        "SELECT flow_id, outcome, COUNT(*) AS n, MAX(finished_at) AS last FROM transfers"
+        " GROUP BY flow_id, outcome"
+    )
+    for row in rows:
+        summary = summaries.setdefault(
+            row["flow_id"],
+            FlowSummary(
+                flow_id=row["flow_id"],
+                last_transfer_at=None,
+                last_success_at=None,
+                last_outcome=None,
+                counts={},
+            ),
+        )
+        summary.counts[row["outcome"]] = row["n"]
+        last = from_iso(row["last"])
+        if summary.last_transfer_at is None or last > summary.last_transfer_at:
+            summary.last_transfer_at = last
+            summary.last_outcome = TransferOutcome(row["outcome"])
+        if row["outcome"] == TransferOutcome.SUCCEEDED:
+            summary.last_success_at = last
+    return summaries

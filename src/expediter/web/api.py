@@ -1,0 +1,432 @@
+"""The HTTP ingest API: canonical orders, products' webhooks, health, and the OpenAPI document.
+
+Every accepted request is answered only after the message is durably stored (202), a repeat of an
+idempotency key gets 200 and stores nothing, and every refusal says what was wrong, where, and how
+to fix it: ``{"error": ..., "where": ..., "fix": ...}``. Payloads are never logged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
+from typing import Any
+
+import msgspec
+import structlog
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
+
+from expediter.catalog.schema import ApiToken
+from expediter.catalog.secrets import hash_token
+from expediter.connectors.base import IncomingMessage, SignatureInvalid
+from expediter.engine.hub import Hub
+from expediter.errors import ConfigError, RejectedInput, TerminalError
+from expediter.model.cards import raw_contains_card_number, refuse_card_numbers
+from expediter.model.order import Order
+
+log = structlog.get_logger("expediter.api")
+
+BENCH_ENV = "EXPEDITER_BENCH_BARE"
+"""Set to ``1`` to add ``POST /api/v1/_bench/bare`` (decodes and validates, stores nothing)."""
+
+_encode = msgspec.json.Encoder().encode
+_decode_order = msgspec.json.Decoder(Order).decode
+_AT_PATH = re.compile(r" - at `(?P<path>\$[^`]*)`$")
+
+
+class ErrorBody(msgspec.Struct, kw_only=True):
+    error: str
+    where: str = ""
+    fix: str = ""
+
+
+class OrderAccepted(msgspec.Struct, kw_only=True):
+    message_id: int
+    order_id: str
+    duplicate: bool
+    business_date: date | None
+    idempotency_key: str
+
+
+class WebhookAccepted(msgspec.Struct, kw_only=True):
+    message_ids: list[int]
+    duplicate: bool
+
+
+class Health(msgspec.Struct, kw_only=True):
+    status: str
+    version: str
+
+
+class ApiError(Exception):
+    """A refusal; becomes an :class:`ErrorBody` response."""
+
+    def __init__(self, status: int, error: str, *, where: str = "", fix: str = "") -> None:
+        super().__init__(error)
+        self.status = status
+        self.body = ErrorBody(error=error, where=where, fix=fix)
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    return Response(_encode(value), status_code=status, media_type="application/json")
+
+
+def error_response(exc: ApiError) -> Response:
+    return json_response(exc.body, exc.status)
+
+
+def rejected(exc: RejectedInput, status: int = 422) -> ApiError:
+    return ApiError(status, exc.message, where=exc.where, fix=exc.fix)
+
+
+# -- pieces of the order endpoint -----------------------------------------------------------------
+
+
+class Tokens:
+    """Bearer tokens checked against the catalog's sha256 hashes (the token itself is never kept)."""
+
+    def __init__(self, entries: list[ApiToken]) -> None:
+        self._by_hash = {entry.sha256.lower(): entry for entry in entries}
+
+    def authenticate(self, headers: Mapping[str, str]) -> ApiToken:
+        header = headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(
+                401,
+                "missing bearer token",
+                where="headers.Authorization",
+                fix="send `Authorization: Bearer <token>` with a token listed in the catalog's api_tokens",
+            )
+        entry = self._by_hash.get(hash_token(token.strip()))
+        if entry is None:
+            raise ApiError(
+                403,
+                "this token is not allowed",
+                where="headers.Authorization",
+                fix="use a token whose sha256 is listed in the catalog's api_tokens",
+            )
+        return entry
+
+
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= i <= 0x39 else 0x78 for i in range(256))
+_THIRTEEN_DIGITS = b"0" * 13
+
+
+def might_hold_card_number(raw: bytes) -> bool:
+    """A cheap superset of :func:`raw_contains_card_number` (about 2 µs for 2 KB, against 80):
+    13 digits in a row once spaces and dashes are dropped. Only then is the exact scan run."""
+    return _THIRTEEN_DIGITS in raw.translate(_DIGITS_AS_ZERO, b" -")
+
+
+def holds_card_number(raw: bytes) -> bool:
+    return might_hold_card_number(raw) and raw_contains_card_number(raw)
+
+
+def decode_order(body: bytes) -> Order:
+    """The canonical order; card numbers refused before anything else looks at the payload."""
+    if holds_card_number(body):
+        try:
+            refuse_card_numbers(msgspec.json.decode(body))
+        except msgspec.DecodeError as exc:
+            raise _bad_json(exc) from None
+        except RejectedInput as exc:
+            raise rejected(exc) from None
+    try:
+        return _decode_order(body)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        match = _AT_PATH.search(text)
+        raise ApiError(
+            422,
+            _AT_PATH.sub("", text),
+            where=match.group("path") if match else "$",
+            fix="send a canonical order as described by the Order schema in /openapi.json",
+        ) from None
+    except msgspec.DecodeError as exc:
+        raise _bad_json(exc) from None
+
+
+def _bad_json(exc: msgspec.DecodeError) -> ApiError:
+    return ApiError(400, f"the body is not valid JSON: {exc}", where="body", fix="send a JSON object")
+
+
+def source_of(order: Order, token: ApiToken, hub: Hub) -> str:
+    """Which system sent the order: the order says so, or the token may post as one system only."""
+    source = order.source_system or (token.systems[0] if len(token.systems) == 1 else None)
+    if source is None:
+        raise ApiError(
+            422,
+            "the order does not say which system sent it",
+            where="$.source_system",
+            fix="set source_system to the id of a system in the catalog (e.g. your POS)",
+        )
+    if hub.catalog.system(source) is None:
+        raise ApiError(
+            422,
+            f"unknown system {source!r}",
+            where="$.source_system",
+            fix="use the id of a system declared in the catalog",
+        )
+    if token.systems and source not in token.systems:
+        raise ApiError(
+            403,
+            f"this token may not post as {source!r}",
+            where="$.source_system",
+            fix=f"use a token allowed for {source!r}, or one of {token.systems}",
+        )
+    return source
+
+
+def stamped(order: Order, source: str, hub: Hub) -> Order:
+    """The order as stored: ``business_date`` from the location's own clock, ``source_system`` set."""
+    location = hub.catalog.location(order.location_id)
+    if location is None:
+        raise ApiError(
+            422,
+            f"unknown location {order.location_id!r}",
+            where="$.location_id",
+            fix="use the id of a location declared in the catalog",
+        )
+    business_date = location.business_date_for(order.opened_at)
+    return msgspec.structs.replace(order, business_date=business_date, source_system=source)
+
+
+# -- endpoints ------------------------------------------------------------------------------------
+
+
+class OrdersApi:
+    """``POST /api/v1/orders`` and ``GET /api/v1/orders/{id}``.
+
+    The POST is the hot path, so it is written once against plain headers and bytes
+    (:meth:`ingest`) and served both as a Starlette endpoint and as a raw ASGI app
+    (:meth:`asgi`) that :func:`expediter.web.app.create_app` dispatches to before Starlette's
+    routing and request objects (measured: about 40 µs a request, a third of the bare rate).
+    """
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.tokens = Tokens(hub.catalog.api_tokens)
+
+    async def ingest(self, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        """Validate, store durably, answer: (status, JSON body)."""
+        try:
+            token = self.tokens.authenticate(headers)
+            order = decode_order(body)
+            source = source_of(order, token, self.hub)
+            order = stamped(order, source, self.hub)
+        except ApiError as exc:
+            return exc.status, _encode(exc.body)
+        key = headers.get("idempotency-key") or f"{source}:{order.id}:{order.version}"
+        message = IncomingMessage(
+            source_system=source,
+            kind="orders",
+            idempotency_key=key,
+            payload=_encode(order),
+            location_id=order.location_id,
+        )
+        accepted = await self.hub.inbox.accept(message, ref=order.id, business_date=order.business_date)
+        answer = OrderAccepted(
+            message_id=accepted.message_id,
+            order_id=order.id,
+            duplicate=accepted.duplicate,
+            business_date=order.business_date,
+            idempotency_key=key,
+        )
+        return (200 if accepted.duplicate else 202), _encode(answer)
+
+    async def validate_only(self, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        """Benchmark baseline: the same parsing and checks as :meth:`ingest`, nothing stored."""
+        try:
+            token = self.tokens.authenticate(headers)
+            order = decode_order(body)
+            order = stamped(order, source_of(order, token, self.hub), self.hub)
+        except ApiError as exc:
+            return exc.status, _encode(exc.body)
+        _encode(order)
+        answer = OrderAccepted(
+            message_id=0,
+            order_id=order.id,
+            duplicate=False,
+            business_date=order.business_date,
+            idempotency_key="",
+        )
+        return 202, _encode(answer)
+
+    async def post(self, request: Request) -> Response:
+        status, body = await self.ingest(request.headers, await request.body())
+        return Response(body, status_code=status, media_type="application/json")
+
+    async def bare(self, request: Request) -> Response:
+        status, body = await self.validate_only(request.headers, await request.body())
+        return Response(body, status_code=status, media_type="application/json")
+
+    async def get(self, request: Request) -> Response:
+        try:
+            self.tokens.authenticate(request.headers)
+        except ApiError as exc:
+            return error_response(exc)
+        order_id = request.path_params["order_id"]
+        stored = await self.hub.inbox.latest_by_ref("orders", order_id)
+        if stored is None:
+            return error_response(
+                ApiError(
+                    404,
+                    f"no order {order_id!r} was accepted",
+                    where="path",
+                    fix="check the order id (the hub's id, not the POS's)",
+                )
+            )
+        return Response(stored.payload, media_type=stored.content_type)
+
+
+Handler = Callable[[Mapping[str, str], bytes], Awaitable[tuple[int, bytes]]]
+
+
+def raw_asgi(handler: Handler) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """A plain ASGI app around a (headers, body) → (status, body) handler."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        chunks = []
+        more = True
+        while more:
+            event = await receive()
+            if event["type"] == "http.disconnect":
+                return
+            chunks.append(event.get("body", b""))
+            more = event.get("more_body", False)
+        try:
+            status, body = await handler(headers, b"".join(chunks))
+        except Exception:
+            log.exception("request_failed", path=scope["path"])
+            status, body = 500, _encode(ErrorBody(error="internal error; see the hub's log"))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def fast_routes(hub: Hub) -> dict[tuple[str, str], Callable[[Scope, Receive, Send], Awaitable[None]]]:
+    """(method, path) → raw ASGI app, served ahead of the Starlette router (see :class:`OrdersApi`)."""
+    orders = _orders_api(hub)
+    found = {("POST", "/api/v1/orders"): raw_asgi(orders.ingest)}
+    if os.environ.get(BENCH_ENV) == "1":
+        found[("POST", "/api/v1/_bench/bare")] = raw_asgi(orders.validate_only)
+    return found
+
+
+def _orders_api(hub: Hub) -> OrdersApi:
+    """One per hub, shared by the Starlette route and the fast path."""
+    api = _ORDERS_APIS.get(hub)
+    if api is None:
+        api = _ORDERS_APIS[hub] = OrdersApi(hub)
+    return api
+
+
+_ORDERS_APIS: weakref.WeakKeyDictionary[Hub, OrdersApi] = weakref.WeakKeyDictionary()
+
+
+class WebhooksApi:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def post(self, request: Request) -> Response:
+        system_id = request.path_params["system"]
+        try:
+            messages = self._verified_messages(system_id, request, await request.body())
+        except ApiError as exc:
+            return error_response(exc)
+        results = [await self.hub.inbox.accept(m) for m in messages]
+        duplicate = bool(results) and all(r.duplicate for r in results)
+        body = WebhookAccepted(message_ids=[r.message_id for r in results], duplicate=duplicate)
+        return json_response(body, 200 if duplicate else 202)
+
+    def _verified_messages(self, system_id: str, request: Request, body: bytes) -> list[IncomingMessage]:
+        if self.hub.catalog.system(system_id) is None:
+            raise ApiError(
+                404,
+                f"unknown system {system_id!r}",
+                where="path",
+                fix="post to /api/v1/webhooks/<system id from the catalog>",
+            )
+        try:
+            receiver = self.hub.webhook_for(system_id)
+        except TerminalError as exc:
+            raise ApiError(404, f"system {system_id!r} receives no webhooks: {exc}", where="path") from None
+        headers = request.headers  # case-insensitive: connectors may ask for any spelling
+        try:
+            receiver.verify(headers, body, self._signed_url(request))
+        except SignatureInvalid as exc:
+            self.hub.note_signature_failure(system_id, str(exc), exc.hint)
+            log.warning("webhook_signature_invalid", system=system_id, error=str(exc), hint=exc.hint)
+            raise ApiError(401, f"signature invalid: {exc}", where="headers", fix=exc.hint) from None
+        except ConfigError as exc:
+            log.error("webhook_misconfigured", system=system_id, error=str(exc))
+            raise ApiError(
+                503,
+                f"system {system_id!r} is not configured to verify webhooks",
+                where="catalog",
+                fix=str(exc),
+            ) from None
+        try:
+            messages: list[IncomingMessage] = receiver.messages(headers, body)
+            for message in messages:
+                if holds_card_number(message.payload):
+                    refuse_card_numbers(msgspec.json.decode(message.payload))
+        except RejectedInput as exc:
+            raise rejected(exc) from None
+        except msgspec.DecodeError as exc:
+            raise _bad_json(exc) from None
+        return messages
+
+    def _signed_url(self, request: Request) -> str:
+        """The URL the product signed: the hub's public URL when set (proxies rewrite hosts)."""
+        public = self.hub.catalog.hub.public_url.rstrip("/")
+        if not public:
+            return str(request.url)
+        query = f"?{request.url.query}" if request.url.query else ""
+        return f"{public}{request.url.path}{query}"
+
+
+def routes(hub: Hub) -> list[BaseRoute]:
+    from expediter import __version__
+    from expediter.web.openapi import openapi_document
+
+    orders, webhooks = _orders_api(hub), WebhooksApi(hub)
+    document = _encode(openapi_document())
+    health = _encode(Health(status="ok", version=__version__))
+
+    async def openapi(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
+    async def healthz(request: Request) -> Response:
+        return Response(health, media_type="application/json")
+
+    found: list[BaseRoute] = [
+        Route("/api/v1/orders", orders.post, methods=["POST"]),
+        Route("/api/v1/orders/{order_id}", orders.get, methods=["GET"]),
+        Route("/api/v1/webhooks/{system}", webhooks.post, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ]
+    if os.environ.get(BENCH_ENV) == "1":
+        found.append(Route("/api/v1/_bench/bare", orders.bare, methods=["POST"]))
+
+        async def storage_stats(request: Request) -> Response:
+            stats = getattr(hub.storage, "stats", None)
+            return json_response(stats.summary() if stats is not None else {})
+
+        found.append(Route("/api/v1/_bench/storage", storage_stats, methods=["GET"]))
+    return found

@@ -1,0 +1,239 @@
+"""Crash test: a real hub process (uvicorn, SQLite on disk) is killed with SIGKILL mid-stream.
+
+Every order that got a 2xx before the kill must be stored exactly once after the restart, and every
+delivery to the downstream receiver must take effect exactly once (the receiver de-duplicates by the
+``Idempotency-Key`` the sink sends, i.e. the delivery key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+
+from expediter.catalog.schema import ApiToken, Catalog, Flow, Hub, Level, System, SystemKind, Trigger
+from expediter.catalog.secrets import hash_token
+from expediter.model.location import Location
+from expediter.model.money import Money
+from expediter.model.order import Line, Modifier, Order
+
+pytestmark = [pytest.mark.slow, pytest.mark.service]
+TOKEN = "crash-test-token"
+ACKS_BEFORE_KILL = 400
+CONCURRENCY = 16
+
+
+class Receiver:
+    """The downstream system: records each Idempotency-Key it was sent (effects = distinct keys)."""
+
+    def __init__(self) -> None:
+        self.keys: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.gate = threading.Event()
+        """Closed: the receiver takes requests but does not answer (deliveries pile up)."""
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                with outer.lock:
+                    outer.keys[self.headers["Idempotency-Key"]] += 1
+                outer.gate.wait()
+                with contextlib.suppress(OSError):  # the hub may have died meanwhile
+                    self.send_response(201)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/orders"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    server.thread.start()
+    yield server
+    server.gate.set()
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def write_catalog(folder: Path, receiver_url: str) -> Path:
+    catalog = Catalog(
+        hub=Hub(database=str(folder / "hub.db")),
+        locations=[Location(id="L1", name="Downtown", timezone="America/Chicago")],
+        systems=[
+            System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops"),
+            System(
+                id="pos2",
+                kind=SystemKind.POS,
+                connector="generic_pos",
+                owner="ops",
+                settings={"url": receiver_url, "timeout_seconds": 5.0},
+            ),
+        ],
+        flows=[
+            Flow(
+                id="mirror",
+                from_="pos",
+                to="pos2",
+                data="orders",
+                level=Level.REALTIME,
+                trigger=Trigger.EVENT,
+                owner="ops",
+            )
+        ],
+        api_tokens=[ApiToken(name="pos", sha256=hash_token(TOKEN), systems=["pos"])],
+    )
+    path = folder / "catalog.json"
+    path.write_bytes(msgspec.json.encode(catalog))
+    return path
+
+
+def start_server(config: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn on a free loopback port (``--fd`` would make uvicorn treat the socket as UNIX)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "expediter.web.app:app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env={**os.environ, "EXPEDITER_CONFIG": str(config)},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("the hub did not start")
+        time.sleep(0.05)
+
+
+def order(n: int) -> bytes:
+    return msgspec.json.encode(
+        Order(
+            id=f"crash-{n}",
+            location_id="L1",
+            opened_at=datetime(2026, 5, 1, 17, 0, tzinfo=UTC),
+            lines=[
+                Line(
+                    id="1",
+                    name="Tacos",
+                    quantity=Decimal(3),
+                    unit_price=Money(399),
+                    modifiers=[Modifier(name="Salsa verde")],
+                )
+            ],
+        )
+    )
+
+
+async def stream_until_killed(base: str, process: subprocess.Popen[bytes]) -> set[str]:
+    """Post orders from several connections; SIGKILL the hub once enough were acknowledged."""
+    acknowledged: set[str] = set()
+    counter = iter(range(10**6))
+    killed = asyncio.Event()
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            while not killed.is_set():
+                n = next(counter)
+                try:
+                    response = await http.post(
+                        "/api/v1/orders", content=order(n), headers={"Authorization": f"Bearer {TOKEN}"}
+                    )
+                except httpx.TransportError:
+                    return
+                if response.status_code in (200, 202):
+                    acknowledged.add(f"crash-{n}")
+                if len(acknowledged) >= ACKS_BEFORE_KILL and not killed.is_set():
+                    os.kill(process.pid, signal.SIGKILL)
+                    killed.set()
+
+    await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
+    return acknowledged
+
+
+def wait_all_delivered(db: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        with sqlite3.connect(db) as conn:
+            open_count = conn.execute(
+                "SELECT COUNT(*) FROM deliveries WHERE state != 'delivered'"
+            ).fetchone()[0]
+        if open_count == 0:
+            return
+        assert time.monotonic() < deadline, f"{open_count} deliveries never completed"
+        time.sleep(0.05)
+
+
+def test_kill_9_mid_stream_loses_nothing_and_repeats_no_effect(tmp_path: Path, receiver: Receiver) -> None:
+    config = write_catalog(tmp_path, receiver.url)
+    process, base = start_server(config)
+    try:
+        acknowledged = asyncio.run(stream_until_killed(base, process))
+        assert process.wait(timeout=10) == -signal.SIGKILL
+        reached_before_kill = set(receiver.keys)
+        receiver.gate.set()
+        process, base = start_server(config)
+        db = tmp_path / "hub.db"
+        wait_all_delivered(db)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+    with sqlite3.connect(db) as conn:
+        stored = Counter(ref for (ref,) in conn.execute("SELECT ref FROM messages"))
+        keys = {key for (key,) in conn.execute("SELECT delivery_key FROM deliveries")}
+    assert len(acknowledged) >= ACKS_BEFORE_KILL
+    assert all(stored[order_id] == 1 for order_id in acknowledged), (
+        "an acknowledged order was lost or doubled"
+    )
+    assert max(stored.values()) == 1
+    assert set(receiver.keys) == keys  # every delivery reached the receiver, under its stable key
+    assert len(keys) == len(stored)
+    # the kill left deliveries pending and one in flight (received, never answered): all resumed
+    assert len(reached_before_kill) == 1
+    [in_flight] = reached_before_kill
+    assert receiver.keys[in_flight] == 2 and all(n == 1 for k, n in receiver.keys.items() if k != in_flight)

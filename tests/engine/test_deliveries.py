@@ -1,0 +1,222 @@
+"""Deliveries: in order per lane, lanes independent, retries with backoff, dead letters, replay,
+and resumption after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import msgspec
+
+from expediter.connectors.base import Outbound
+from expediter.engine.deliveries import DeliveryState, RetryPolicy
+from expediter.engine.hub import Hub
+from expediter.errors import TerminalError, TransientError
+from expediter.ledger import TransferOutcome
+from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
+
+FAST = RetryPolicy(base=0.001, cap=0.005)
+
+
+def make_hub(db: Path, board: Board, *, retry_limit: int = 8) -> Hub:
+    hub = Hub(sample_catalog(str(db), retry_limit=retry_limit), db, connectors=TEST_CONNECTORS, retry=FAST)
+    hub.services["board"] = board
+    return hub
+
+
+def numbers(items: list[Outbound]) -> list[int]:
+    return [msgspec.json.decode(o.payload)["n"] for o in items]
+
+
+async def always_transient(item: Outbound) -> None:
+    raise TransientError("printer offline")
+
+
+def test_lanes_keep_order_and_a_failing_destination_blocks_no_other(tmp_path: Path) -> None:
+    board = Board(behaviour={"printer": always_transient})
+
+    async def scenario() -> None:
+        async with make_hub(tmp_path / "hub.db", board, retry_limit=1000) as hub:
+            for n in range(30):
+                await hub.inbox.accept(order_message(n, "L1" if n % 2 else "L2"))
+            await eventually(lambda: len(board.delivered_to("kds")) == 30)
+            kds = board.delivered_to("kds")
+            assert numbers([o for o in kds if o.location_id == "L1"]) == list(range(1, 30, 2))
+            assert numbers([o for o in kds if o.location_id == "L2"]) == list(range(0, 30, 2))
+            assert numbers(board.delivered_to("bo")) == list(range(1, 30, 2))
+            assert board.delivered_to("printer") == []
+            # the printer lane retries its first ticket only: strict order, nothing skipped ahead
+            tried = {(o.location_id, numbers([o])[0]) for o in board.attempts if o.destination == "printer"}
+            assert tried <= {("L1", 1), ("L2", 0)}
+
+    asyncio.run(scenario())
+
+
+def test_transient_failures_back_off_then_succeed_and_each_attempt_is_a_transfer(tmp_path: Path) -> None:
+    failures = {"left": 2}
+
+    async def flaky(item: Outbound) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise TransientError("503 from the back office")
+
+    board = Board(behaviour={"bo": flaky})
+
+    async def scenario() -> None:
+        async with make_hub(tmp_path / "hub.db", board) as hub:
+            accepted = await hub.inbox.accept(order_message(1, "L1"))
+            await eventually(lambda: len(board.delivered_to("bo")) == 1)
+            await eventually(_state_is(hub, "pos-bo", DeliveryState.DELIVERED))
+            [record] = await hub.deliveries.records(flow_id="pos-bo")
+            assert record.attempts == 3
+            transfers = await hub.ledger.transfers(flow_id="pos-bo")
+            assert [t.outcome for t in reversed(transfers)] == [
+                TransferOutcome.RETRYING,
+                TransferOutcome.RETRYING,
+                TransferOutcome.SUCCEEDED,
+            ]
+            assert all(t.message_id == accepted.message_id for t in transfers)
+            assert transfers[0].checksum.startswith("sha256:") and transfers[0].records == 1
+            assert "503" in transfers[-1].error
+            # the same delivery key on every attempt: the sink can make the effect happen once
+            assert {o.delivery_key for o in board.attempts if o.destination == "bo"} == {record.delivery_key}
+
+    asyncio.run(scenario())
+
+
+def test_retry_limit_then_dead_letter_then_replay(tmp_path: Path) -> None:
+    board = Board(behaviour={"printer": always_transient})
+
+    async def scenario() -> None:
+        async with make_hub(tmp_path / "hub.db", board, retry_limit=2) as hub:
+            await hub.inbox.accept(order_message(1, "L1"))
+            await hub.inbox.accept(order_message(2, "L1"))
+            await eventually(_count_dead(hub, "pos-printer", 2))
+            dead = await hub.deliveries.dead_letters(flow_id="pos-printer")
+            assert [d.attempts for d in dead] == [3, 3]  # the first try and two retries
+            assert all("printer offline" in d.last_error for d in dead)
+            outcomes = [t.outcome for t in await hub.ledger.transfers(flow_id="pos-printer")]
+            assert outcomes.count(TransferOutcome.DEAD) == 2
+            assert outcomes.count(TransferOutcome.RETRYING) == 4
+
+            del board.behaviour["printer"]  # the printer is back
+            assert await hub.deliveries.replay([dead[0].id]) == 1
+            await eventually(lambda: len(board.delivered_to("printer")) == 1)
+            assert await hub.deliveries.replay_flow("pos-printer") == 1
+            await eventually(lambda: len(board.delivered_to("printer")) == 2)
+            assert numbers(board.delivered_to("printer")) == [1, 2]
+            assert await hub.deliveries.dead_letters() == []
+            assert await hub.deliveries.replay([dead[0].id]) == 0  # not dead any more
+
+    asyncio.run(scenario())
+
+
+def test_terminal_error_is_dead_at_once_and_does_not_block_the_lane(tmp_path: Path) -> None:
+    async def reject_first(item: Outbound) -> None:
+        if numbers([item]) == [1]:
+            raise TerminalError("HTTP 400: unknown menu item")
+
+    board = Board(behaviour={"kds": reject_first})
+
+    async def scenario() -> None:
+        async with make_hub(tmp_path / "hub.db", board) as hub:
+            for n in (1, 2, 3):
+                await hub.inbox.accept(order_message(n, "L2"))
+            await eventually(lambda: len(board.delivered_to("kds")) == 2)
+            assert numbers(board.delivered_to("kds")) == [2, 3]
+            [dead] = await hub.deliveries.dead_letters()
+            assert dead.attempts == 1 and "unknown menu item" in dead.last_error
+
+    asyncio.run(scenario())
+
+
+def test_a_restart_resumes_in_flight_deliveries_with_the_same_key(tmp_path: Path) -> None:
+    db = tmp_path / "hub.db"
+
+    async def scenario() -> None:
+        in_flight = asyncio.Event()
+
+        async def hang(item: Outbound) -> None:
+            in_flight.set()
+            await asyncio.Event().wait()  # the hub stops while the sink is busy
+
+        first_board = Board(behaviour={"kds": hang})
+        async with make_hub(db, first_board) as hub:
+            await hub.inbox.accept(order_message(5, "L2"))
+            await in_flight.wait()
+        [stuck] = [o for o in first_board.attempts if o.destination == "kds"]
+
+        second_board = Board()
+        async with make_hub(db, second_board) as hub:
+            await eventually(lambda: len(second_board.delivered_to("kds")) == 1)
+            await eventually(_state_is(hub, "pos-kds", DeliveryState.DELIVERED))
+        [resumed] = second_board.delivered_to("kds")
+        assert resumed.delivery_key == stuck.delivery_key
+        # the printer's delivery finished either before or after the restart, never both
+        assert numbers(first_board.delivered_to("printer") + second_board.delivered_to("printer")) == [5]
+
+    asyncio.run(scenario())
+
+
+def test_unknown_destination_connector_is_a_dead_letter(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        db = tmp_path / "hub.db"
+        catalog = sample_catalog(str(db))
+        catalog.systems[2].connector = "not_installed"
+        hub = Hub(catalog, db, connectors=TEST_CONNECTORS, retry=FAST)
+        hub.services["board"] = Board()
+        async with hub:
+            await hub.inbox.accept(order_message(1, "L2"))
+            await eventually(_count_dead(hub, "pos-kds", 1))
+            [dead] = await hub.deliveries.dead_letters()
+            assert "not_installed" in dead.last_error
+
+    asyncio.run(scenario())
+
+
+def _state_is(hub: Hub, flow_id: str, state: DeliveryState):  # type: ignore[no-untyped-def]
+    async def check() -> bool:
+        records = await hub.deliveries.records(flow_id=flow_id)
+        return bool(records) and all(r.state is state for r in records)
+
+    return check
+
+
+def _count_dead(hub: Hub, flow_id: str, count: int):  # type: ignore[no-untyped-def]
+    async def check() -> bool:
+        return len(await hub.deliveries.dead_letters(flow_id=flow_id)) == count
+
+    return check
+
+
+def test_a_hanging_sink_times_out_as_a_transient_failure(tmp_path: Path) -> None:
+    async def hang(item: Outbound) -> None:
+        await asyncio.Event().wait()
+
+    async def scenario() -> None:
+        db = tmp_path / "hub.db"
+        hub = Hub(
+            sample_catalog(str(db), retry_limit=1),
+            db,
+            connectors=TEST_CONNECTORS,
+            retry=FAST,
+            attempt_timeout=0.05,
+        )
+        hub.services["board"] = Board(behaviour={"printer": hang})
+        async with hub:
+            await hub.inbox.accept(order_message(1, "L2"))
+            await eventually(_count_dead(hub, "pos-printer", 1))
+            [dead] = await hub.deliveries.dead_letters()
+            assert dead.attempts == 2 and "no answer within 0.05 s" in dead.last_error
+
+    asyncio.run(scenario())
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap_and_honours_retry_after() -> None:
+    policy = RetryPolicy(base=1.0, cap=30.0)
+    for attempt, step in [(1, 1.0), (2, 2.0), (3, 4.0), (6, 30.0), (20, 30.0)]:
+        delays = [policy.delay(attempt) for _ in range(200)]
+        assert all(step / 2 <= d <= step for d in delays)
+        assert len(set(delays)) > 1  # jittered: retries of many deliveries do not stampede
+    assert policy.delay(1, retry_after=12.0) == 12.0
+    assert policy.delay(1, retry_after=600.0) == 30.0  # never beyond the cap

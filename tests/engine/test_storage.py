@@ -1,0 +1,124 @@
+"""SQLite storage: durable settings, named migrations once, group commit, a bad write isolated."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from expediter.engine.migrations import MIGRATIONS
+from expediter.engine.storage import open_storage
+from expediter.engine.storage.base import Tx
+from expediter.engine.storage.sqlite import SqliteStorage
+from expediter.errors import ConfigError
+
+
+def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        for _ in range(2):
+            storage = SqliteStorage(tmp_path / "hub.db")
+            await storage.start()
+            await storage.stop()
+
+    asyncio.run(scenario())
+    conn = sqlite3.connect(tmp_path / "hub.db")
+    names = [row[0] for row in conn.execute("SELECT name FROM migrations ORDER BY name")]
+    assert names == [name for name, _ in MIGRATIONS]
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def insert(n: int) -> Callable[[Tx], int]:
+    def work(tx: Tx) -> int:
+        if n == 13:
+            raise ValueError("unlucky")
+        tx.execute(
+            "INSERT INTO messages (idempotency_key, source_system, kind, received_at, content_type,"
+            " payload) VALUES (?, 'pos', 'orders', 'now', 'application/json', ?)",
+            (f"k{n}", b"{}"),
+        )
+        return n
+
+    return work
+
+
+def test_writes_waiting_together_share_one_commit(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        storage = SqliteStorage(tmp_path / "hub.db")
+        await storage.start()
+        before = storage.batches
+        results = await asyncio.gather(*(storage.write(insert(n)) for n in range(14, 114)))
+        assert results == list(range(14, 114))
+        assert storage.batches - before == 1  # all queued before the first flush: one fsync
+        await storage.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_failing_write_does_not_poison_its_batch(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        storage = SqliteStorage(tmp_path / "hub.db")
+        await storage.start()
+        results = await asyncio.gather(*(storage.write(insert(n)) for n in range(20)), return_exceptions=True)
+        assert isinstance(results[13], ValueError)
+        assert [r for i, r in enumerate(results) if i != 13] == [n for n in range(20) if n != 13]
+        count = await storage.read(lambda tx: tx.one("SELECT COUNT(*) FROM messages")[0])
+        assert count == 19
+        await storage.stop()
+
+    asyncio.run(scenario())
+
+
+def test_writes_wait_for_another_process_holding_the_write_lock(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        storage = SqliteStorage(tmp_path / "hub.db")
+        await storage.start()
+        other = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # e.g. the CLI replaying dead letters
+        write = asyncio.ensure_future(storage.write(insert(1)))
+        done, _ = await asyncio.wait([write], timeout=0.2)
+        assert not done  # not lost, not failed: waiting
+        other.execute("COMMIT")
+        assert await write == 1
+        other.close()
+        await storage.stop()
+
+    asyncio.run(scenario())
+
+
+def test_stop_commits_what_was_accepted(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        storage = SqliteStorage(tmp_path / "hub.db")
+        await storage.start()
+        writes = [asyncio.ensure_future(storage.write(insert(n))) for n in range(30, 40)]
+        await storage.stop()
+        assert [w.result() for w in writes] == list(range(30, 40))
+
+    asyncio.run(scenario())
+    conn = sqlite3.connect(tmp_path / "hub.db")
+    assert conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 10
+
+
+def test_postgres_url_is_refused_clearly() -> None:
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        open_storage("postgresql://hub@db/expediter")
+
+
+def test_two_storages_on_one_file_take_turns(tmp_path: Path) -> None:
+    """As two hub processes would: each holds the writers' lock in turn; nothing lost."""
+
+    async def scenario() -> None:
+        first, second = SqliteStorage(tmp_path / "hub.db"), SqliteStorage(tmp_path / "hub.db")
+        await first.start()
+        await second.start()
+        writes = [(first if n % 2 else second).write(insert(n)) for n in range(14, 214)]
+        assert sorted(await asyncio.gather(*writes)) == list(range(14, 214))
+        count = await first.read(lambda tx: tx.one("SELECT COUNT(*) FROM messages")[0])
+        assert count == 200
+        assert first.batches >= 1 and second.batches >= 1
+        await first.stop()
+        await second.stop()
+
+    asyncio.run(scenario())

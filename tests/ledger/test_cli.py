@@ -1,0 +1,98 @@
+"""The ledger and recovery commands against a real hub database."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import msgspec
+import typer
+from typer.testing import CliRunner
+
+from expediter.commands.ledger import register
+from expediter.connectors.base import Outbound
+from expediter.engine.deliveries import DeliveryState, RetryPolicy
+from expediter.engine.hub import Hub
+from expediter.errors import TerminalError
+from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
+
+
+async def refuse(item: Outbound) -> None:
+    raise TerminalError("HTTP 400: printer rejects this ticket")
+
+
+def prepare(tmp_path: Path) -> Path:
+    """A database with two dead letters for `pos-printer`; the catalog written beside it."""
+    db = tmp_path / "hub.db"
+    catalog = sample_catalog(str(db))
+    config = tmp_path / "catalog.json"
+    config.write_bytes(msgspec.json.encode(catalog))
+
+    async def fill() -> None:
+        hub = Hub(catalog, db, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
+        hub.services["board"] = Board(behaviour={"printer": refuse})
+        async with hub:
+            await hub.inbox.accept(order_message(1, "L2"))
+            await hub.inbox.accept(order_message(2, "L2"))
+
+            async def two_dead() -> bool:
+                return len(await hub.deliveries.dead_letters()) == 2
+
+            await eventually(two_dead)
+            await eventually(lambda: len(hub.services["board"].delivered_to("kds")) == 2)
+
+    asyncio.run(fill())
+    return config
+
+
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def states(config: Path) -> dict[int, DeliveryState]:
+    async def read() -> dict[int, DeliveryState]:
+        async with Hub(sample_catalog(""), config.parent / "hub.db", deliver=False) as hub:
+            return {r.id: r.state for r in await hub.deliveries.records(flow_id="pos-printer")}
+
+    return asyncio.run(read())
+
+
+def test_transfers_dead_letters_and_replay(tmp_path: Path) -> None:
+    config = prepare(tmp_path)
+    runner = CliRunner(env={"COLUMNS": "200"})  # a wide table: nothing elided
+
+    listed = runner.invoke(cli(), ["transfers", "--flow", "pos-printer", "-c", str(config)])
+    assert listed.exit_code == 0, listed.output
+    assert "2 transfers" in listed.output and "dead" in listed.output
+    failed = runner.invoke(cli(), ["transfers", "--outcome", "succeeded", "--since", "1h", "-c", str(config)])
+    assert "2 transfers" in failed.output and "pos-kds" in failed.output
+
+    dead = runner.invoke(cli(), ["dead-letters", "-c", str(config)])
+    assert dead.exit_code == 0 and "2 dead letters" in dead.output and "printer rejects" in dead.output
+
+    first, second = sorted(states(config))
+    one = runner.invoke(cli(), ["replay", str(first), "-c", str(config)])
+    assert one.exit_code == 0 and "1 dead letter(s) back to pending" in one.output
+    assert states(config) == {first: DeliveryState.PENDING, second: DeliveryState.DEAD}
+
+    again = runner.invoke(cli(), ["replay", str(first), "-c", str(config)])
+    assert again.exit_code == 1  # not a dead letter any more
+
+    rest = runner.invoke(cli(), ["replay", "--flow", "pos-printer", "--all", "-c", str(config)])
+    assert rest.exit_code == 0 and "1 dead letter(s)" in rest.output
+    assert set(states(config).values()) == {DeliveryState.PENDING}
+
+    usage = runner.invoke(cli(), ["replay", "-c", str(config)])
+    assert usage.exit_code != 0
+
+
+def test_catalog_database_is_found_beside_the_catalog(tmp_path: Path) -> None:
+    from expediter.web.app import read_catalog
+
+    config = tmp_path / "site" / "catalog.json"
+    config.parent.mkdir()
+    catalog = sample_catalog("hub.db")
+    config.write_bytes(msgspec.json.encode(catalog))
+    assert read_catalog(config).hub.database == str(config.parent.resolve() / "hub.db")

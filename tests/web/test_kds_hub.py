@@ -1,0 +1,98 @@
+"""The kitchen wired into the real hub: POST /api/v1/orders → inbox → kds sink → ticket on a screen's
+feed; a bump at the pass → ``ticket_status`` back into the hub's inbox."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from expediter.catalog.schema import ApiToken, Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
+from expediter.catalog.schema import Hub as HubSettings
+from expediter.catalog.secrets import hash_token
+from expediter.connectors.base import IncomingMessage
+from expediter.engine.hub import Hub
+from expediter.model.location import Location
+from expediter.operations.kitchen import Kitchen, KitchenStore, ticket_id_for
+from expediter.web.app import create_app
+from tests.operations.kitchen.helpers import order
+
+TOKEN = "kds-hub-test-token"
+
+
+def catalog(tmp_path: Path) -> Catalog:
+    return Catalog(
+        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        locations=[Location(id="loc-1", name="Downtown", timezone="America/New_York")],
+        systems=[
+            System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops"),
+            System(
+                id="kds",
+                kind=SystemKind.KDS,
+                connector="kds",
+                owner="chef",
+                settings={"stations": {"grill": {"yellow_seconds": 90, "red_seconds": 180}}},
+            ),
+        ],
+        flows=[
+            Flow(
+                id="pos-kds",
+                from_="pos",
+                to="kds",
+                data="orders",
+                level=Level.REALTIME,
+                trigger=Trigger.EVENT,
+                owner="chef",
+            )
+        ],
+        api_tokens=[ApiToken(name="pos", sha256=hash_token(TOKEN), systems=["pos"])],
+        mappings=Mappings(stations={"burgers": ["grill"], "sides": ["fry"]}),
+    )
+
+
+def test_order_posted_to_the_hub_reaches_the_screen_and_ready_goes_back(tmp_path: Path) -> None:
+    emitted: list[tuple[IncomingMessage, bool]] = []
+
+    async def main() -> None:
+        cat = catalog(tmp_path)
+        hub = Hub(cat, poll_interval=0.05)
+
+        async def emit(message: IncomingMessage) -> None:
+            accepted = await hub.inbox.accept(message)
+            emitted.append((message, accepted.duplicate))
+
+        kitchen = Kitchen.from_catalog(cat, KitchenStore(tmp_path / "kitchen.db"), emit=emit)
+        hub.services["kitchen"] = kitchen
+        hub.services["availability"] = kitchen
+        app = create_app(hub, manage_hub=False)
+        await kitchen.start()
+        await hub.start()
+        screen = kitchen.subscribe("grill")
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://hub") as client:
+                body = msgspec.json.encode(msgspec.structs.replace(order("o-1"), source_system="pos"))
+                headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+                posted = await client.post("/api/v1/orders", content=body, headers=headers)
+                assert posted.status_code == 202, posted.text
+                event = await asyncio.wait_for(screen.queue.get(), 10)
+                assert event is not None and event.ticket.order_id == "o-1"
+                assert kitchen.timing("grill").yellow_seconds == 90
+                for station in ("grill", "fry"):
+                    tid = ticket_id_for("o-1", station)
+                    bumped = await client.post(f"/api/v1/kds/{station}/tickets/{tid}/bump")
+                    assert bumped.status_code == 200
+        finally:
+            kitchen.unsubscribe(screen)
+            await hub.stop()
+            await kitchen.stop()
+
+    asyncio.run(main())
+    [(status, duplicate)] = emitted
+    assert (status.kind, status.source_system, status.idempotency_key) == (
+        "ticket_status",
+        "kds",
+        "kds:o-1:ready:1",
+    )
+    assert duplicate is False
