@@ -91,15 +91,19 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
+        that delivers (see :meth:`Hub.claim_deliveries`), so several workers never double them."""
         data_dir = data_dir_of(self.catalog)
         data_dir.mkdir(parents=True, exist_ok=True)
-        await self._start_kitchen(data_dir)
         self.hub.services["order_versions"] = OrderVersions(self.hub)
         self.hub.services["runtime"] = self
+        delivering = self.hub.claim_deliveries()
+        if delivering:
+            await self._start_kitchen(data_dir)
         await self.hub.start()
-        if self._schedule:
+        if delivering and self._schedule:
             await self._start_scheduler()
-        if self._watch:
+        if delivering and self._watch:
             self._tasks.append(asyncio.create_task(self._watch_loop(), name="alert-watch"))
 
     async def stop(self) -> None:

@@ -1,7 +1,8 @@
 """Which connectors are installed, loaded one by one so that one broken module breaks only its systems.
 
-:func:`expediter.connectors.registry.connectors` loads every entry point at once and fails on the first
-bad one; ``expediter check`` must still report on every unrelated flow, so it looks here instead.
+:func:`expediter.connectors.registry.connector` raises for a connector that fails to load; ``expediter
+check`` turns that into a problem of the systems using it (and says whether the connector's module is
+missing from this install or broken), so it loads through here instead.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def serve(
     """Run the hub: the HTTP API, the delivery worker and every web module, on one port."""
     import uvicorn
 
-    from expediter.engine.hub import Hub
+    from expediter.runtime import Runtime
     from expediter.web.app import CONFIG_ENV, create_app, read_catalog
 
     configure_logging(log_level)
@@ -60,7 +60,8 @@ def serve(
     }
     typer.echo(f"expediter: serving {config} on http://{options['host']}:{options['port']}/", err=True)
     if workers == 1:
-        uvicorn.run(create_app(Hub(catalog)), **options)  # type: ignore[arg-type]
+        runtime = Runtime(catalog)
+        uvicorn.run(create_app(runtime.hub, runtime=runtime), **options)  # type: ignore[arg-type]
     else:
         os.environ[CONFIG_ENV] = str(config.resolve())
         uvicorn.run("expediter.web.app:app_from_env", factory=True, workers=workers, **options)  # type: ignore[arg-type]

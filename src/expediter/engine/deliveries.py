@@ -32,6 +32,7 @@ import structlog
 
 from expediter.catalog.schema import Flow
 from expediter.connectors.base import Outbound, Receipt
+from expediter.engine.canonical import canonical_facts
 from expediter.engine.router import is_process_destination
 from expediter.engine.storage.base import Row, Tx, from_iso, to_iso, utcnow
 from expediter.errors import TerminalError, TransientError
@@ -331,7 +332,8 @@ class Deliveries:
             processor = self.hub.processor_for(delivery.destination.split("#", 1)[0])
             produced = await processor.process(outbound)
             for message in produced:
-                await self.hub.inbox.accept(message, processed=True)
+                ref, day = canonical_facts(message, self.hub.catalog)
+                await self.hub.inbox.accept(message, ref=ref, business_date=day, processed=True)
             return Receipt(records=len(produced), bytes=len(delivery.payload))
         if flow is None:
             raise TerminalError(f"flow {delivery.flow_id!r} is no longer in the catalog")

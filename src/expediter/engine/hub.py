@@ -12,8 +12,6 @@ import fcntl
 from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,16 +31,6 @@ from expediter.ledger.ledger import Ledger
 
 SIGNATURE_FAILURES_KEPT = 20
 log = structlog.get_logger(__name__)
-
-
-@cache
-def installed_connector(name: str) -> Connector | None:
-    """Load only the entry point named ``name``, so one broken connector cannot hide the others."""
-    for entry in entry_points(group=registry.ENTRY_POINT_GROUP, name=name):
-        loaded = entry.load()
-        if isinstance(loaded, Connector):
-            return loaded
-    return None
 
 
 class SignatureFailure(msgspec.Struct, kw_only=True):
@@ -94,7 +82,7 @@ class Hub:
         if self.started:
             return
         await self.storage.start()
-        if self._deliver and self._claim_deliveries():
+        if self.claim_deliveries():
             await self.deliveries.start()
         self.started = True
 
@@ -123,10 +111,16 @@ class Hub:
                 except Exception:
                     log.exception("connector_close_failed", part=type(part).__name__)
 
-    def _claim_deliveries(self) -> bool:
-        """One delivery worker per database: with several hub processes on one SQLite file (uvicorn
-        workers), the first to lock ``<database>.deliveries.lock`` delivers; the others only ingest
-        and their deliveries are found by the worker's poll."""
+    def claim_deliveries(self) -> bool:
+        """Whether this process delivers. One delivery worker per database: with several hub
+        processes on one SQLite file (uvicorn workers), the first to lock
+        ``<database>.deliveries.lock`` delivers; the others only ingest and their deliveries are
+        found by the worker's poll. Idempotent; services that must run once (the kitchen, the
+        scheduler) start only where this is true."""
+        if not self._deliver:
+            return False
+        if self._delivery_lock is not None:
+            return True
         path = getattr(self.storage, "path", None)
         if not isinstance(path, str) or path == ":memory:":
             return True
@@ -150,7 +144,7 @@ class Hub:
 
     def connector(self, name: str) -> Connector | None:
         """The connector ``name``: an override given to the hub, else the installed one."""
-        return self._connectors.get(name) or installed_connector(name)
+        return self._connectors.get(name) or registry.connector(name)
 
     def context(self, system_id: str) -> ConnectorContext:
         system = self.catalog.system(system_id)

@@ -1,6 +1,6 @@
 """The router: which destinations a message goes to, decided from the catalog alone.
 
-A message from system S of kind K goes to every enabled flow ``S → D`` whose ``data`` is K (when D
+A message from system S of kind K goes to every enabled real-time flow ``S → D`` whose ``data`` is K (when D
 declares locations, only if it serves the message's location), plus ``S#process`` when S's
 connector has a processor (e.g. fetch the full order a webhook only names). The deliveries are
 inserted in the same transaction as the message, so a stored message always has its deliveries.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from expediter.catalog.schema import Catalog
+from expediter.catalog.schema import Catalog, Level
 from expediter.connectors.base import Connector, IncomingMessage
 from expediter.engine.storage.base import Tx
 
@@ -63,6 +63,8 @@ class Router:
     def _compute(self, message: IncomingMessage, process: bool) -> tuple[Route, ...]:
         routes = []
         for flow in self.catalog.flows_from(message.source_system, message.kind):
+            if flow.level is not Level.REALTIME:
+                continue  # file and manual flows move data on a schedule or by hand, not per message
             destination = self.catalog.system(flow.to)
             if destination is None:
                 continue

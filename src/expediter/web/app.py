@@ -11,6 +11,7 @@ import importlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Protocol
 
 import msgspec
 from starlette.applications import Starlette
@@ -71,18 +72,26 @@ def collect_fast_routes(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> dic
     return found
 
 
-def create_app(hub: Hub, *, manage_hub: bool = True) -> Starlette:
-    """The hub's web app. With ``manage_hub`` the app's lifespan starts and stops the hub."""
+class Startable(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def create_app(hub: Hub, *, manage_hub: bool = True, runtime: Startable | None = None) -> Starlette:
+    """The hub's web app. Its lifespan starts and stops ``runtime`` (the hub with its services, see
+    :class:`expediter.runtime.Runtime`), else the bare hub when ``manage_hub``."""
+    managed: Startable | None = runtime if runtime is not None else (hub if manage_hub else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if manage_hub:
-            await hub.start()
+        if managed is not None:
+            await managed.start()
         try:
             yield
         finally:
-            if manage_hub:
-                await hub.stop()
+            if managed is not None:
+                await managed.stop()
 
     app = HubApp(routes=collect_routes(hub), lifespan=lifespan)
     app.fast = collect_fast_routes(hub)
@@ -107,6 +116,9 @@ def read_catalog(path: str | Path) -> Catalog:
 
 def app_from_env() -> Starlette:
     """For ``uvicorn --factory expediter.web.app:app_from_env`` (several worker processes): each
-    process builds its own hub on the catalog named by ``EXPEDITER_CONFIG``; only one of them runs
-    the delivery worker (see :meth:`Hub.start`)."""
-    return create_app(Hub(read_catalog(os.environ[CONFIG_ENV])))
+    process builds its own runtime on the catalog named by ``EXPEDITER_CONFIG``; only one of them
+    runs deliveries, the kitchen and the scheduler (see :meth:`Hub.claim_deliveries`)."""
+    from expediter.runtime import Runtime
+
+    runtime = Runtime(read_catalog(os.environ[CONFIG_ENV]))
+    return create_app(runtime.hub, runtime=runtime)

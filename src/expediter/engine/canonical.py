@@ -1,0 +1,45 @@
+"""What the engine reads from a canonical message it did not parse itself.
+
+Orders and punches that a connector derives (a Square order fetched after its webhook, an online
+order mapped from a marketplace payload) are stored with the same ``ref`` and ``business_date`` as
+those posted to the canonical API, so nightly exports, the journal and payroll find them all the same
+way. The business date always comes from the location's own clock.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import msgspec
+
+from expediter.catalog.schema import Catalog
+from expediter.connectors.base import IncomingMessage
+from expediter.model.labor import TimePunch
+from expediter.model.order import Order
+
+_orders = msgspec.json.Decoder(Order)
+_punches = msgspec.json.Decoder(TimePunch)
+
+
+def canonical_facts(message: IncomingMessage, catalog: Catalog) -> tuple[str | None, date | None]:
+    """(ref, business date) of an ``orders`` or ``punches`` message; (None, None) for other kinds or
+    for a payload that is not canonical (the delivery of it will say so)."""
+    try:
+        if message.kind == "orders":
+            order = _orders.decode(message.payload)
+            return order.id, order.business_date or _business_date(
+                catalog, order.location_id, order.opened_at
+            )
+        if message.kind == "punches":
+            punch = _punches.decode(message.payload)
+            return punch.id, _business_date(catalog, punch.location_id, punch.clock_in)
+    except msgspec.DecodeError:
+        return None, None
+    return None, None
+
+
+def _business_date(catalog: Catalog, location_id: str, at: datetime) -> date | None:
+    location = catalog.location(location_id)
+    if location is None:
+        return None
+    return location.business_date_for(at)
