@@ -339,6 +339,7 @@ def cook_time(ticket_id: str, options: DemoOptions) -> float:
 
 
 async def serve_in_background(app: Any, port: int) -> tuple[uvicorn.Server, int]:
+    """Serve ``app`` on loopback in this event loop; returns the server and its port."""
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     # Ctrl-C stops the whole demo, not one of its servers.
@@ -349,7 +350,8 @@ async def serve_in_background(app: Any, port: int) -> tuple[uvicorn.Server, int]
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
-    return server, port
+    bound = server.servers[0].sockets[0].getsockname()[1]  # the real one when ``port`` was 0
+    return server, int(bound)
 
 
 async def stop_server(server: uvicorn.Server) -> None:
