@@ -131,6 +131,9 @@ class Mappings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     job_earning_codes: dict[str, str] = {}
     stations: dict[str, list[str]] = {}
     """Category → kitchen stations, for items whose menu entry names none."""
+    plu_stations: dict[str, list[str]] = {}
+    """PLU → kitchen stations: routes items from systems that send no category (online orders);
+    checked after the line's own stations and before ``stations``."""
 
 
 class Hub(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -45,6 +45,7 @@ from expediter.model.location import Location
 from expediter.model.order import Order, OrderState
 from expediter.runtime import Runtime
 from expediter.sim.day import simulate_day
+from expediter.sim.menu import restaurant_menu
 from expediter.sim.online import iter_online_payloads
 from expediter.sim.pos_standin import PosStandIn
 from expediter.sim.post import post_orders
@@ -118,8 +119,19 @@ def prepare_workdir(folder: Path) -> None:
 def write_catalog(folder: Path, values: dict[str, Any]) -> Path:
     template = resources.files("expediter.demo").joinpath("catalog.toml").read_text()
     path = folder / "expediter.toml"
-    path.write_text(string.Template(template).substitute(values))
+    path.write_text(string.Template(template).substitute(values) + plu_stations_table())
     return path
+
+
+def plu_stations_table() -> str:
+    """``[mappings.plu_stations]`` from the simulated menu: online orders name PLUs, not stations."""
+    lines = ["", "# Online orders carry PLUs only: this routes them to the right kitchen screens.", ""]
+    lines.append("[mappings.plu_stations]")
+    for item in restaurant_menu().items:
+        if item.plu and item.stations:
+            stations = ", ".join(f'"{station}"' for station in item.stations)
+            lines.append(f'"{item.plu}" = [{stations}]')
+    return "\n".join(lines) + "\n"
 
 
 def recipes_path(folder: Path) -> str:

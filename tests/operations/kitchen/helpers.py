@@ -31,7 +31,7 @@ def order(order_id: str = "o-1", lines: list[Line] | None = None, version: int =
     return Order(
         id=order_id,
         location_id="loc-1",
-        opened_at=OPENED,
+        opened_at=kw.pop("opened_at", OPENED),
         lines=lines if lines is not None else [burger()],
         version=version,
         external_id=kw.pop("external_id", "101"),

@@ -57,3 +57,19 @@ def test_later_course_is_held_until_fired() -> None:
     assert [i.fired for i in held["bar"]] == [True]
     fired = route_order(order(lines=lines), RULES, {2})
     assert [i.fired for i in fired["grill"]] == [True]
+
+
+def test_a_line_without_stations_or_category_routes_by_its_plu() -> None:
+    from decimal import Decimal
+
+    from expediter.model.money import Money
+    from expediter.model.order import Line
+    from expediter.operations.kitchen.routing import RoutingRules, stations_for_line
+
+    rules = RoutingRules(category_stations={"Burgers": ["grill"]}, plu_stations={"1004": ["fry"]})
+    online = Line(id="1", name="Fried Calamari", quantity=Decimal(1), unit_price=Money(1450), plu="1004")
+    unknown = Line(id="2", name="Mystery", quantity=Decimal(1), unit_price=Money(100), plu="9999")
+    burger = Line(id="3", name="Burger", quantity=Decimal(1), unit_price=Money(100), category="Burgers")
+    assert stations_for_line(online, rules) == ["fry"]
+    assert stations_for_line(unknown, rules) == ["kitchen"]
+    assert stations_for_line(burger, rules) == ["grill"]

@@ -171,9 +171,22 @@ def test_old_bumped_tickets_are_pruned_at_start_but_open_ones_stay(tmp_path: Pat
         assert kitchen.ticket(ticket_id_for("o-1", "grill")) is None
         assert [t.order_id for t in kitchen.tickets_for("grill")] == ["o-2"]
         assert [e.seq for e in await kitchen.events_after("grill", 0)] == [3]  # numbering continues
-        await kitchen.receive(order("o-3", [line("l-1", "Burger")]))
+        await kitchen.receive(order("o-3", [line("l-1", "Burger")], opened_at=clock()))
         assert await kitchen.last_seq("grill") == 4
 
     with_kitchen(make_kitchen(tmp_path, clock=clock), day_one)
     clock.advance(48 * 3600)
     with_kitchen(make_kitchen(tmp_path, clock=clock), two_days_later)
+
+
+def test_an_order_older_than_the_age_limit_never_reaches_the_screens(tmp_path: Path) -> None:
+    clock = Clock()
+    clock.advance(13 * 3600)  # the hub loads yesterday's checks half a day after they were rung
+
+    async def scenario(kitchen: Kitchen) -> None:
+        assert await kitchen.receive(order("o-old")) == []
+        assert kitchen.tickets_for("expo") == []
+        clock.advance(-13 * 3600)
+        assert await kitchen.receive(order("o-new")) != []
+
+    with_kitchen(make_kitchen(tmp_path, clock=clock), scenario)

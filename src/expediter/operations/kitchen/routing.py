@@ -27,6 +27,8 @@ class RoutingRules(msgspec.Struct, kw_only=True, frozen=True):
 
     category_stations: dict[str, list[str]] = {}
     """Category → stations (``catalog.mappings.stations``)."""
+    plu_stations: dict[str, list[str]] = {}
+    """PLU → stations (``catalog.mappings.plu_stations``), for senders that give no category."""
     default_station: str = "kitchen"
 
 
@@ -71,10 +73,11 @@ class TicketItem(msgspec.Struct, kw_only=True):
 
 
 def stations_for_line(line: Line, rules: RoutingRules) -> list[str]:
-    """The stations that cook ``line``: the menu's, else the category's, else the default."""
+    """The stations that cook ``line``: the menu's, else the PLU's, else the category's, else the
+    default."""
     if line.stations:
         return list(dict.fromkeys(line.stations))
-    mapped = rules.category_stations.get(line.category)
+    mapped = (line.plu and rules.plu_stations.get(line.plu)) or rules.category_stations.get(line.category)
     if mapped:
         return list(dict.fromkeys(mapped))
     return [rules.default_station]

@@ -53,6 +53,9 @@ class KitchenSettings(msgspec.Struct, kw_only=True, frozen=True):
     """Default timer thresholds."""
     stations: dict[str, StationTiming] = {}
     """Per-station timer thresholds, e.g. ``bar = {yellow_seconds = 120, red_seconds = 240}``."""
+    max_age_minutes: int = 720
+    """Orders opened longer ago than this never reach the screens (a day's history loaded into the
+    hub, or a backlog after an outage, must not bury the line in stale tickets)."""
     keep_hours: int = 36
     """Bumped tickets, orders and events older than this are dropped at start (a screen further
     behind gets a fresh snapshot)."""
@@ -124,6 +127,7 @@ class Kitchen:
         emit: Emit | None = None,
         settings: KitchenSettings | None = None,
         category_stations: dict[str, list[str]] | None = None,
+        plu_stations: dict[str, list[str]] | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.store = store
@@ -132,6 +136,7 @@ class Kitchen:
         self.settings = settings or KitchenSettings()
         self.rules = RoutingRules(
             category_stations=dict(category_stations or {}),
+            plu_stations=dict(plu_stations or {}),
             default_station=self.settings.default_station,
         )
         self.clock = clock
@@ -163,6 +168,7 @@ class Kitchen:
             emit=emit,
             settings=settings,
             category_stations=catalog.mappings.stations,
+            plu_stations=catalog.mappings.plu_stations,
         )
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -195,6 +201,9 @@ class Kitchen:
         """Turn an order (or a newer version of it) into ticket changes; older versions change nothing."""
         record = self._orders.get(order.id)
         if record is not None and order.version <= record.version:
+            return []
+        if self.clock() - order.opened_at > timedelta(minutes=self.settings.max_age_minutes):
+            log.info("kitchen.order_too_old", order_id=order.id, opened_at=order.opened_at.isoformat())
             return []
         fired = self._fired_courses(order, record)
         routed = route_order(order, self.rules, fired)
@@ -462,6 +471,7 @@ class Kitchen:
         """Stations that have tickets or are configured, expo last."""
         known = {t.station for t in self._tickets.values()} | set(self.settings.stations)
         known |= {s for stations in self.rules.category_stations.values() for s in stations}
+        known |= {s for stations in self.rules.plu_stations.values() for s in stations}
         known.discard(EXPO)
         return [*sorted(known), EXPO]
 
