@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,13 @@ import structlog
 
 from expediter.catalog.schema import Catalog
 from expediter.connectors.base import IncomingMessage
+from expediter.engine.canonical import canonical_facts
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs, RunResult
 from expediter.engine.schedule_time import PlannedRun, scheduled_pairs
 from expediter.engine.scheduler import Scheduler
 from expediter.engine.storage.base import Tx
+from expediter.errors import ExpediterError
 from expediter.ledger.transfers import TransferOutcome
 from expediter.monitor.alerts import AlertKind
 from expediter.monitor.ledger_view import statuses_from_ledger
@@ -105,6 +107,8 @@ class Runtime:
             await self._start_scheduler()
         if delivering and self._watch:
             self._tasks.append(asyncio.create_task(self._watch_loop(), name="alert-watch"))
+        if delivering and self._schedule:
+            self._start_pollers()
 
     async def stop(self) -> None:
         if self._scheduler is not None:
@@ -214,6 +218,70 @@ class Runtime:
             }
 
         return await self.hub.storage.read(query)
+
+    # -- polling fallback ----------------------------------------------------------------------------
+
+    def _start_pollers(self) -> None:
+        for system in self.catalog.systems:
+            minutes = system.settings.get("poll_minutes", 0)
+            connector = self.hub.connector(system.connector)
+            if connector is not None and connector.poll is not None and minutes:
+                self._tasks.append(
+                    asyncio.create_task(
+                        self._poll_loop(system.id, float(minutes) * 60), name=f"poll-{system.id}"
+                    )
+                )
+
+    async def _poll_loop(self, system_id: str, every: float) -> None:
+        while True:
+            try:
+                await self.poll_once(system_id, window=timedelta(seconds=every * 2))
+            except Exception:  # one bad poll must not end the fallback; the ledger has the failure
+                log.exception("poll failed", system=system_id)
+            await asyncio.sleep(every)
+
+    async def poll_once(self, system_id: str, *, window: timedelta, now: datetime | None = None) -> int:
+        """Ask ``system_id`` what changed in the last ``window`` and store what the inbox lacks;
+        returns how many messages were new. Duplicates of webhook deliveries store nothing."""
+        now = now or datetime.now(UTC)
+        system = self.catalog.system(system_id)
+        connector = self.hub.connector(system.connector) if system else None
+        if system is None or connector is None or connector.poll is None:
+            raise ValueError(f"system {system_id!r} has no polling fallback")
+        started, new = datetime.now(UTC), 0
+        outcome, error = TransferOutcome.SUCCEEDED, ""
+        try:
+            for message in await connector.poll(self.hub.context(system_id), now - window, now):
+                ref, day = canonical_facts(message, self.catalog)
+                accepted = await self.hub.inbox.accept(message, ref=ref, business_date=day, processed=True)
+                new += not accepted.duplicate
+        except ExpediterError as exc:
+            outcome, error = TransferOutcome.FAILED, str(exc)
+            raise
+        finally:
+            await self._record_poll(system_id, started, new, outcome, error)
+        return new
+
+    async def _record_poll(
+        self, system_id: str, started: datetime, new: int, outcome: TransferOutcome, error: str
+    ) -> None:
+        from expediter.catalog.schema import Level
+        from expediter.ledger.transfers import Direction, Transfer
+
+        await self.hub.ledger.record(
+            Transfer(
+                flow_id=f"{system_id}#poll",
+                direction=Direction.IN,
+                level=Level.REALTIME,
+                transport="http",
+                endpoint="polling fallback",
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                outcome=outcome,
+                records=new,
+                error=error,
+            )
+        )
 
     # -- alerts --------------------------------------------------------------------------------------
 

@@ -187,4 +187,7 @@ class Connector:
     make_processor: Any = None
     make_transport: Any = None
     make_exporter: Any = None
+    poll: Any = None
+    """``async poll(ctx, window_start, window_end) -> list[IncomingMessage]``: what changed in the
+    window, with the same idempotency keys as the webhook path (the polling fallback)."""
     description: str = ""

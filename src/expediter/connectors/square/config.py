@@ -41,6 +41,9 @@ class SquareSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     locations: dict[str, str] = {}
     """Square location id → hub location id. Polling covers exactly these Square locations."""
     timeout_seconds: float = 10.0
+    poll_minutes: int = 0
+    """Every this many minutes, search the orders updated since the last poll (plus a margin) and
+    store what the webhooks missed; 0 turns the polling fallback off."""
 
     def api_base(self) -> str:
         return BASE_URLS.get(self.base_url, self.base_url).rstrip("/")

@@ -318,6 +318,7 @@ CONNECTOR = Connector(
     make_sink=make_sink,
     make_webhook=make_webhook,
     make_processor=make_processor,
+    poll=poll,
     description=(
         "Square webhooks (orders, payments, refunds, timecards) verified and stored, full orders fetched "
         "with RetrieveOrder and mapped to canonical orders; SearchOrders polling fallback; ticket ready "
