@@ -47,18 +47,26 @@ def looks_secret(key: str) -> bool:
     return lowered.endswith(_SECRET_KEY_ENDINGS)
 
 
-def resolve_secret(ref: str, base_dir: Path | None = None) -> str:
+def resolve_secret(ref: str, base_dir: Path | None = None, *, setting: str = "") -> str:
     """The secret that ``ref`` points at. ``file:`` paths are relative to the catalog's folder.
 
-    A file's trailing newline is dropped (editors add one).
+    A file's trailing newline is dropped (editors add one). ``setting`` names where the reference
+    was written (``systems[pos].settings.token``) in the error; no error ever shows a value, and a
+    value pasted inline is not echoed either (it may be the password itself).
     """
-    if ref.startswith(ENV_PREFIX):
-        return _from_env(ref.removeprefix(ENV_PREFIX))
-    if ref.startswith(FILE_PREFIX):
-        return _from_file(ref.removeprefix(FILE_PREFIX), base_dir)
-    raise SecretUnavailable(
-        "a secret must be a reference: write `env:NAME` (an environment variable) or `file:PATH`"
-    )
+    try:
+        if ref.startswith(ENV_PREFIX):
+            return _from_env(ref.removeprefix(ENV_PREFIX))
+        if ref.startswith(FILE_PREFIX):
+            return _from_file(ref.removeprefix(FILE_PREFIX), base_dir)
+        raise SecretUnavailable(
+            "must be a secret reference: a secret must be a reference, `env:NAME` (an environment"
+            " variable) or `file:PATH`, never the secret itself"
+        )
+    except SecretUnavailable as exc:
+        if setting:
+            raise SecretUnavailable(f"{setting}: {exc}") from None
+        raise
 
 
 def _from_env(name: str) -> str:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import hashlib
-import os
 import sqlite3
 import threading
 import time
@@ -129,31 +128,6 @@ def unique_done_name(name: str, existing: set[str]) -> str:
 
 
 # --- secrets ------------------------------------------------------------------------------------
-
-
-def resolve_secret(ref: str, *, setting: str = "secret") -> str:
-    """The value behind a secret reference: ``env:NAME`` or ``file:PATH`` (first line, stripped).
-
-    Inline secrets are refused so that a password never sits in ``expediter.toml``. Errors name the
-    reference, never a value.
-    """
-    kind, sep, target = ref.partition(":")
-    if not sep or not target:
-        raise ConfigError(
-            f"{setting} must be a secret reference such as 'env:FTP_PASSWORD' or 'file:/run/secrets/x'"
-        )
-    if kind == "env":
-        value = os.environ.get(target)
-        if value is None:
-            raise ConfigError(f"{setting}: environment variable {target} is not set")
-        return value
-    if kind == "file":
-        try:
-            return Path(target).expanduser().read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"{setting}: cannot read secret file {target}: {exc.strerror}") from None
-    # The kind is not echoed: a password pasted inline ("p4ss:word") must not reach a log.
-    raise ConfigError(f"{setting}: not a secret reference; use 'env:NAME' or 'file:PATH'")
 
 
 def secret_path(ref: str, *, setting: str) -> Path:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import pytest
 
 from expediter.catalog.schema import Catalog, Hub, System, SystemKind
+from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.base import ConnectorContext
 from expediter.connectors.folder.client import FolderTransport
 from expediter.connectors.folder.connector import CONNECTOR
@@ -21,7 +22,6 @@ from expediter.connectors.transport import (
     TransferRecord,
     fetch_stable,
     receive_files,
-    resolve_secret,
 )
 from expediter.errors import ConfigError, RejectedInput, TerminalError, TransientError
 

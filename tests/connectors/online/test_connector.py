@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.base import Capability, Connector
 from expediter.connectors.online.config import OnlineSettings
 from expediter.connectors.online.connector import make_processor, make_webhook
-from expediter.connectors.square.config import SquareSettings, resolve_secret
+from expediter.connectors.square.config import SquareSettings
 from expediter.errors import ConfigError
 from tests.connectors.online.support import online_context
 
@@ -51,7 +52,7 @@ def test_secret_from_a_file(tmp_path: Path) -> None:
     secret_file = tmp_path / "key"
     secret_file.write_text("from-a-file\n", encoding="utf-8")
     assert resolve_secret(f"file:{secret_file}") == "from-a-file"
-    with pytest.raises(ConfigError, match="cannot read secret file"):
+    with pytest.raises(ConfigError, match=r"key\.missing cannot be read"):
         resolve_secret(f"file:{secret_file}.missing")
 
 

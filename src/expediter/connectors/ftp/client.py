@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.base import Receipt
 from expediter.connectors.ftp.config import FtpSettings
 from expediter.connectors.transport import (
@@ -25,7 +26,6 @@ from expediter.connectors.transport import (
     check_file_name,
     matches,
     receipt_for,
-    resolve_secret,
     temp_name,
     unique_done_name,
 )

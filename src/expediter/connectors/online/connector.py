@@ -22,6 +22,7 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
+from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.base import (
     Capability,
     Connector,
@@ -41,7 +42,6 @@ from expediter.connectors.online.mapping import (
     order_from_online,
 )
 from expediter.connectors.online.signature import verify_online_signature
-from expediter.connectors.square.config import resolve_secret
 from expediter.errors import RejectedInput, TerminalError
 from expediter.model.cards import refuse_card_numbers
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import httpx
 import msgspec
 
-from expediter.connectors.quickbooks.config import QuickBooksSettings, resolve_secret
+from expediter.catalog.secrets import resolve_secret
+from expediter.connectors.quickbooks.config import QuickBooksSettings
 from expediter.connectors.quickbooks.mapping import qbo_doc_number, qbo_journal_entry
 from expediter.errors import TransientError, error_for_status
 from expediter.operations.accounting.journal import JournalEntry

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import msgspec
-
-from expediter.errors import ConfigError
 
 
 class QuickBooksSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -22,21 +17,3 @@ class QuickBooksSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
 
 
 SECRET_SETTINGS = frozenset({"access_token"})
-
-
-def resolve_secret(reference: str) -> str:
-    """Read a secret from where the reference points; inline secrets are refused."""
-    kind, _, name = reference.partition(":")
-    if kind == "env" and name:
-        value = os.environ.get(name)
-        if not value:
-            raise ConfigError(f"secret {reference}: environment variable {name} is not set")
-        return value
-    if kind == "file" and name:
-        try:
-            return Path(name).read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"secret {reference}: cannot read {name}: {exc.strerror}") from exc
-    raise ConfigError(
-        "a secret must be a reference such as 'env:QBO_ACCESS_TOKEN' or 'file:/run/secrets/qbo'"
-    )

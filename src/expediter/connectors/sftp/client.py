@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import asyncssh
 
+from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.base import Receipt
 from expediter.connectors.sftp.config import SftpSettings
 from expediter.connectors.transport import (
@@ -24,7 +25,6 @@ from expediter.connectors.transport import (
     check_file_name,
     matches,
     receipt_for,
-    resolve_secret,
     secret_path,
     temp_name,
     unique_done_name,

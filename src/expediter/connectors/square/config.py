@@ -7,8 +7,6 @@ secret itself; :func:`resolve_secret` reads them when a connector is built, so a
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import TypeVar
 
 import msgspec
@@ -50,28 +48,6 @@ class SquareSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 SECRET_SETTINGS = frozenset({"signature_key", "access_token"})
-
-
-def resolve_secret(reference: str, *, setting: str = "secret") -> str:
-    """Read a secret reference: ``env:NAME`` (an environment variable) or ``file:PATH`` (one line).
-
-    The value is never logged; errors name the reference, which is not secret.
-    """
-    kind, _, where = reference.partition(":")
-    if kind == "env" and where:
-        value = os.environ.get(where)
-        if value is None:
-            raise ConfigError(f"{setting}: environment variable {where} is not set (from {reference!r})")
-        return value
-    if kind == "file" and where:
-        try:
-            return Path(where).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"{setting}: cannot read secret file {where}: {exc.strerror}") from exc
-    raise ConfigError(
-        f"{setting} must be a secret reference such as 'env:SQUARE_SIGNATURE_KEY' or "
-        "'file:/etc/expediter/square.key', never the secret itself"
-    )
 
 
 def decode_settings(raw: dict[str, object], settings_type: type[T], system_id: str) -> T:

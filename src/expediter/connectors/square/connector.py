@@ -21,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import msgspec
 import structlog
 
+from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.base import (
     Capability,
     Connector,
@@ -33,7 +34,6 @@ from expediter.connectors.square.client import SquareClient
 from expediter.connectors.square.config import (
     SECRET_SETTINGS,
     SquareSettings,
-    resolve_secret,
     square_settings,
 )
 from expediter.connectors.square.mapping import order_from_square, punch_from_timecard, reconcile
