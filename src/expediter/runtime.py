@@ -21,6 +21,8 @@ from typing import Any
 
 import structlog
 
+from expediter.catalog.paths import catalog_folder
+from expediter.catalog.paths import data_dir as catalog_data_dir
 from expediter.catalog.schema import Catalog
 from expediter.connectors.base import IncomingMessage
 from expediter.engine.canonical import canonical_facts
@@ -69,14 +71,6 @@ class OrderVersions:
         return max(versions, default=None)
 
 
-def data_dir_of(catalog: Catalog) -> Path:
-    """``hub.data_dir``; a relative one sits beside the database file."""
-    folder = Path(catalog.hub.data_dir)
-    if folder.is_absolute() or "://" in catalog.hub.database:
-        return folder
-    return Path(catalog.hub.database).resolve().parent / folder
-
-
 class Runtime:
     def __init__(
         self, catalog: Catalog, hub: Hub | None = None, *, schedule: bool = True, watch: bool = True
@@ -84,7 +78,7 @@ class Runtime:
         self.catalog = catalog
         self.hub = hub or Hub(catalog)
         self.jobs = FileJobs(self.hub)
-        self.alerting = Alerting(AlertRouter.from_catalog(catalog, data_dir_of(catalog)))
+        self.alerting = Alerting(AlertRouter.from_catalog(catalog, catalog_folder(catalog)))
         self.hub.alerting = self.alerting  # type: ignore[attr-defined]  # read by the dashboard
         self.kitchen: Any = None
         self._schedule = schedule
@@ -95,7 +89,7 @@ class Runtime:
     async def start(self) -> None:
         """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
         that delivers (see :meth:`Hub.claim_deliveries`), so several workers never double them."""
-        data_dir = data_dir_of(self.catalog)
+        data_dir = catalog_data_dir(self.catalog)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.hub.services["order_versions"] = OrderVersions(self.hub)
         self.hub.services["runtime"] = self

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from expediter.catalog.paths import data_dir as hub_data_dir
 from expediter.catalog.schema import Catalog
 from expediter.engine.hub import Hub
 from expediter.ledger.transfers import Transfer
-from expediter.operations.accounting.export import hub_data_dir, journal_queue_path
+from expediter.operations.accounting.export import journal_queue_path
 from tests.commands.helpers import DAY, catalog, invoke, store_day, write_catalog
 
 

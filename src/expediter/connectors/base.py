@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -160,6 +160,22 @@ def own_settings(system: System) -> dict[str, Any]:
     """A system's settings for its own connector: everything but the ``transport`` table, which
     belongs to the transport (SFTP, folder) that moves the connector's files."""
     return {key: value for key, value in system.settings.items() if key != TRANSPORT_SETTINGS}
+
+
+SettingsT = TypeVar("SettingsT", bound=msgspec.Struct)
+
+
+def connector_settings(
+    ctx: ConnectorContext, settings_type: type[SettingsT], *, strict: bool = True
+) -> SettingsT:
+    """``ctx.system``'s own settings as ``settings_type``; a ``ConfigError`` naming the system and the
+    bad key (``systems[pos].settings: Expected `int`, got `str` - at `$.port```) otherwise."""
+    from expediter.errors import ConfigError
+
+    try:
+        return msgspec.convert(own_settings(ctx.system), settings_type, strict=strict)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"systems[{ctx.system.id}].settings: {exc}") from None
 
 
 @dataclass

@@ -7,56 +7,40 @@ held (see :mod:`expediter.operations.accounting.export`) and the run fails sayin
 
 from __future__ import annotations
 
-import msgspec
-
 from expediter.connectors.base import (
     Capability,
     Connector,
     ConnectorContext,
     ExportRequest,
     OutputFile,
-    own_settings,
+    connector_settings,
 )
 from expediter.connectors.beancount.config import BeancountSettings
 from expediter.connectors.beancount.formats import beancount_journal
-from expediter.errors import ConfigError, TerminalError
-from expediter.operations.accounting.export import JOURNAL_DATA, journal_file_name, journals_for_request
+from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
+from expediter.operations.accounting.journal import JournalEntry
 
 CONTENT_TYPE = "text/plain; charset=utf-8"
 
 
 def settings_for(ctx: ConnectorContext) -> BeancountSettings:
-    try:
-        return msgspec.convert(own_settings(ctx.system), BeancountSettings, strict=False)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"system {ctx.system.id}: beancount settings: {exc}") from None
+    return connector_settings(ctx, BeancountSettings, strict=False)
 
 
-class BeancountExporter:
-    """``journal`` → one ``.beancount`` file per business date."""
+def render(settings: BeancountSettings) -> RenderJournal:
+    def file(entry: JournalEntry, request: ExportRequest) -> OutputFile:
+        return OutputFile(
+            name=journal_file_name(entry.location_id, entry.business_date, "beancount"),
+            data=beancount_journal([entry], settings).encode("utf-8"),
+            records=len(entry.lines),
+            content_type=CONTENT_TYPE,
+        )
 
-    def __init__(self, settings: BeancountSettings) -> None:
-        self.settings = settings
-
-    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
-        if data != JOURNAL_DATA:
-            raise TerminalError(f"the beancount connector writes the journal, not {data!r}")
-        files = []
-        for entry in journals_for_request(request):
-            text = beancount_journal([entry], self.settings)
-            files.append(
-                OutputFile(
-                    name=journal_file_name(entry.location_id, entry.business_date, "beancount"),
-                    data=text.encode("utf-8"),
-                    records=len(entry.lines),
-                    content_type=CONTENT_TYPE,
-                )
-            )
-        return files
+    return file
 
 
-def make_exporter(ctx: ConnectorContext) -> BeancountExporter:
-    return BeancountExporter(settings_for(ctx))
+def make_exporter(ctx: ConnectorContext) -> JournalFileExporter:
+    return JournalFileExporter("beancount", render(settings_for(ctx)))
 
 
 CONNECTOR = Connector(

@@ -20,12 +20,12 @@ from expediter.connectors.base import (
     ConnectorContext,
     ExportRequest,
     OutputFile,
-    own_settings,
+    connector_settings,
 )
 from expediter.connectors.csv.config import CsvSettings
 from expediter.connectors.csv.formats import ExportFile, layout, write_csv
 from expediter.connectors.csv.mapping import labor_rows, mix_rows, summary_rows
-from expediter.errors import ConfigError, TerminalError
+from expediter.errors import TerminalError
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order
@@ -41,11 +41,7 @@ from expediter.operations.sales.close import close_day
 
 
 def settings_for(ctx: ConnectorContext) -> CsvSettings:
-    """The system's CSV settings, or a :class:`ConfigError` naming the system."""
-    try:
-        return msgspec.convert(own_settings(ctx.system), CsvSettings)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"system {ctx.system.id}: csv settings: {exc}") from None
+    return connector_settings(ctx, CsvSettings)
 
 
 def export_sales_day(

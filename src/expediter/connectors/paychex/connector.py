@@ -6,48 +6,26 @@ The lead's payroll flow builds a :class:`~expediter.operations.labor.payroll.Pay
 
 from __future__ import annotations
 
-import msgspec
-
 from expediter.connectors.base import (
     Capability,
     Connector,
     ConnectorContext,
-    ExportRequest,
-    OutputFile,
-    own_settings,
+    connector_settings,
 )
 from expediter.connectors.paychex.config import PaychexSettings
 from expediter.connectors.paychex.formats import payroll_import_file
-from expediter.errors import ConfigError, TerminalError
-from expediter.operations.labor.period import payroll_period
+from expediter.operations.labor.period import PayrollFileExporter
 
 __all__ = ["CONNECTOR", "payroll_import_file", "settings_for"]
 
 
 def settings_for(ctx: ConnectorContext) -> PaychexSettings:
-    try:
-        return msgspec.convert(own_settings(ctx.system), PaychexSettings)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"system {ctx.system.id}: paychex settings: {exc}") from None
+    return connector_settings(ctx, PaychexSettings)
 
 
-class PayrollExporter:
-    """The pay period's file; ``data`` must be ``payroll``."""
-
-    def __init__(self, settings: PaychexSettings, job_earning_codes: dict[str, str]) -> None:
-        self.settings = settings
-        self.job_earning_codes = job_earning_codes
-
-    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
-        if data != "payroll":
-            raise TerminalError(f"the paychex connector writes payroll files, not {data!r}")
-        period = payroll_period(request)
-        written = payroll_import_file(period, self.settings, self.job_earning_codes)
-        return [OutputFile(name=written.name, data=written.content, records=written.records)]
-
-
-def make_exporter(ctx: ConnectorContext) -> PayrollExporter:
-    return PayrollExporter(settings_for(ctx), dict(ctx.catalog.mappings.job_earning_codes))
+def make_exporter(ctx: ConnectorContext) -> PayrollFileExporter:
+    settings, codes = settings_for(ctx), dict(ctx.catalog.mappings.job_earning_codes)
+    return PayrollFileExporter("paychex", lambda period: payroll_import_file(period, settings, codes))
 
 
 CONNECTOR = Connector(

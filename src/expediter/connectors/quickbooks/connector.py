@@ -23,14 +23,13 @@ from expediter.connectors.base import (
     Outbound,
     OutputFile,
     Receipt,
-    own_settings,
+    connector_settings,
 )
 from expediter.connectors.quickbooks.client import QuickBooksClient
 from expediter.connectors.quickbooks.config import SECRET_SETTINGS, QuickBooksSettings
 from expediter.connectors.quickbooks.formats import iif_journal
 from expediter.connectors.quickbooks.mapping import qbo_journal_entry
-from expediter.errors import ConfigError, TerminalError
-from expediter.operations.accounting.export import JOURNAL_DATA, journal_file_name, journals_for_request
+from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
 from expediter.operations.accounting.journal import JournalEntry
 
 
@@ -56,10 +55,7 @@ class QuickBooksSink:
 
 
 def settings_for(context: ConnectorContext) -> QuickBooksSettings:
-    try:
-        return msgspec.convert(own_settings(context.system), QuickBooksSettings)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"system {context.system.id}: quickbooks settings: {exc}") from None
+    return connector_settings(context, QuickBooksSettings)
 
 
 def make_sink(context: ConnectorContext) -> QuickBooksSink:
@@ -72,23 +68,10 @@ def file_format(request: ExportRequest) -> FileFormat:
     return FileFormat.QBO_JSON if chosen == FileFormat.QBO_JSON else FileFormat.IIF
 
 
-class QuickBooksExporter:
-    """``journal`` → an IIF file (Desktop) or a QBO JournalEntry JSON file per business date."""
-
-    def __init__(self, settings: QuickBooksSettings) -> None:
-        self.settings = settings
-
-    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
-        if data != JOURNAL_DATA:
-            raise TerminalError(f"the quickbooks connector writes the journal, not {data!r}")
-        chosen = file_format(request)
-        return [self._file(entry, chosen) for entry in journals_for_request(request)]
-
-    def _file(self, entry: JournalEntry, chosen: FileFormat) -> OutputFile:
-        if chosen is FileFormat.QBO_JSON:
-            body = msgspec.json.format(
-                msgspec.json.encode(qbo_journal_entry(entry, self.settings.account_ids))
-            )
+def render(settings: QuickBooksSettings) -> RenderJournal:
+    def file(entry: JournalEntry, request: ExportRequest) -> OutputFile:
+        if file_format(request) is FileFormat.QBO_JSON:
+            body = msgspec.json.format(msgspec.json.encode(qbo_journal_entry(entry, settings.account_ids)))
             suffix, content_type = "json", "application/json"
         else:
             body = iif_journal([entry]).encode("utf-8")
@@ -100,9 +83,11 @@ class QuickBooksExporter:
             content_type=content_type,
         )
 
+    return file
 
-def make_exporter(context: ConnectorContext) -> QuickBooksExporter:
-    return QuickBooksExporter(settings_for(context))
+
+def make_exporter(context: ConnectorContext) -> JournalFileExporter:
+    return JournalFileExporter("quickbooks", render(settings_for(context)))
 
 
 CONNECTOR = Connector(

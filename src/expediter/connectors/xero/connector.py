@@ -7,50 +7,37 @@ journal import layout. A day with an unmapped account is held (see
 
 from __future__ import annotations
 
-import msgspec
-
 from expediter.connectors.base import (
     Capability,
     Connector,
     ConnectorContext,
     ExportRequest,
     OutputFile,
-    own_settings,
+    connector_settings,
 )
 from expediter.connectors.xero.config import XeroSettings
 from expediter.connectors.xero.formats import xero_manual_journal_csv
-from expediter.errors import ConfigError, TerminalError
-from expediter.operations.accounting.export import JOURNAL_DATA, journal_file_name, journals_for_request
+from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
+from expediter.operations.accounting.journal import JournalEntry
 
 
 def settings_for(ctx: ConnectorContext) -> XeroSettings:
-    try:
-        return msgspec.convert(own_settings(ctx.system), XeroSettings)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"system {ctx.system.id}: xero settings: {exc}") from None
+    return connector_settings(ctx, XeroSettings)
 
 
-class XeroExporter:
-    """``journal`` → one manual-journal import CSV per business date."""
+def render(settings: XeroSettings) -> RenderJournal:
+    def file(entry: JournalEntry, request: ExportRequest) -> OutputFile:
+        return OutputFile(
+            name=journal_file_name(entry.location_id, entry.business_date, "csv"),
+            data=xero_manual_journal_csv([entry], settings).encode("utf-8"),
+            records=len(entry.lines),
+        )
 
-    def __init__(self, settings: XeroSettings) -> None:
-        self.settings = settings
-
-    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
-        if data != JOURNAL_DATA:
-            raise TerminalError(f"the xero connector writes the journal, not {data!r}")
-        return [
-            OutputFile(
-                name=journal_file_name(entry.location_id, entry.business_date, "csv"),
-                data=xero_manual_journal_csv([entry], self.settings).encode("utf-8"),
-                records=len(entry.lines),
-            )
-            for entry in journals_for_request(request)
-        ]
+    return file
 
 
-def make_exporter(ctx: ConnectorContext) -> XeroExporter:
-    return XeroExporter(settings_for(ctx))
+def make_exporter(ctx: ConnectorContext) -> JournalFileExporter:
+    return JournalFileExporter("xero", render(settings_for(ctx)))
 
 
 CONNECTOR = Connector(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import os
 import queue
 import sqlite3
 import threading
@@ -154,9 +155,10 @@ class WriteStats:
         self.commit_seconds += seconds
         self.slowest_commit_seconds = max(self.slowest_commit_seconds, seconds)
 
-    def summary(self) -> dict[str, float]:
+    def summary(self) -> dict[str, float | int]:
         commits = max(self.commits, 1)
         return {
+            "pid": os.getpid(),  # several worker processes: tells their figures apart
             "writes": self.writes,
             "commits": self.commits,
             "writes_per_commit": round(self.writes / commits, 1),
@@ -262,16 +264,19 @@ class SqliteStorage:
         self._flush_handle = None
         if self._committing or not self._pending:
             return
-        batch = self._pending[:MAX_BATCH]
-        del self._pending[:MAX_BATCH]
         self._committing = True
         if self._writers_lock.try_acquire():
-            self._prepare(loop, batch)
+            self._prepare(loop)
         else:  # another hub process is writing: wait for it off the loop
-            self._tasks.put(lambda: self._acquire_then_prepare(loop, batch))
+            self._tasks.put(lambda: self._acquire_then_prepare(loop))
 
-    def _prepare(self, loop: asyncio.AbstractEventLoop, batch: list[_Job]) -> None:
-        """With the writers' lock held: statements here, the commit on the writer thread."""
+    def _prepare(self, loop: asyncio.AbstractEventLoop) -> None:
+        """With the writers' lock held: statements here, the commit on the writer thread.
+
+        The batch is taken only now, so every write that arrived while another process held the
+        lock joins it: two processes then alternate large batches instead of tiny ones."""
+        batch = self._pending[:MAX_BATCH]
+        del self._pending[:MAX_BATCH]
         started = time.perf_counter()
         results = self._run_statements(batch)
         self.stats.statement_seconds += time.perf_counter() - started
@@ -309,10 +314,10 @@ class SqliteStorage:
                 return
             task()
 
-    def _acquire_then_prepare(self, loop: asyncio.AbstractEventLoop, batch: list[_Job]) -> None:
+    def _acquire_then_prepare(self, loop: asyncio.AbstractEventLoop) -> None:
         self._writers_lock.acquire()
         try:
-            loop.call_soon_threadsafe(self._prepare, loop, batch)
+            loop.call_soon_threadsafe(self._prepare, loop)
         except RuntimeError:  # that loop is closed: nobody waits any more
             self._writers_lock.release()
 

@@ -13,15 +13,17 @@ delivery of the file is the ledger's business, like any other file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
 import structlog
 
+from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog
-from expediter.connectors.base import ExportRequest
+from expediter.connectors.base import ExportRequest, OutputFile
+from expediter.errors import TerminalError
 from expediter.model.location import Location
 from expediter.model.order import Order
 from expediter.operations.accounting.close import CloseStatus, close_journal
@@ -35,23 +37,8 @@ QUEUE_FILE = "journal-queue.db"
 JOURNAL_DATA = "journal"
 
 
-def catalog_folder(catalog: Catalog) -> Path:
-    """The folder relative settings are read from: the hub database's folder (``read_catalog``
-    puts a relative ``hub.database`` beside the catalog file), else the working folder."""
-    database = catalog.hub.database
-    if "://" in database or database == ":memory:":
-        return Path.cwd()
-    return Path(database).resolve().parent
-
-
-def hub_data_dir(catalog: Catalog) -> Path:
-    """``hub.data_dir``: as given when absolute, else under :func:`catalog_folder`."""
-    folder = Path(catalog.hub.data_dir)
-    return folder if folder.is_absolute() else catalog_folder(catalog) / folder
-
-
 def journal_queue_path(catalog: Catalog) -> Path:
-    return hub_data_dir(catalog) / QUEUE_FILE
+    return data_dir(catalog) / QUEUE_FILE
 
 
 @contextmanager
@@ -147,13 +134,32 @@ def _with_currency(entry: JournalEntry, currency: str) -> JournalEntry:
     return entry
 
 
+RenderJournal = Callable[[JournalEntry, ExportRequest], OutputFile]
+
+
+class JournalFileExporter:
+    """``journal`` → one file per business date, written by the connector's ``render``.
+
+    Building the entry (and holding it when an account is unmapped) is the same for every accounting
+    product; only the file differs.
+    """
+
+    def __init__(self, connector: str, render: RenderJournal) -> None:
+        self.connector = connector
+        self.render = render
+
+    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
+        if data != JOURNAL_DATA:
+            raise TerminalError(f"the {self.connector} connector writes the journal, not {data!r}")
+        return [self.render(entry, request) for entry in journals_for_request(request)]
+
+
 __all__ = [
     "JOURNAL_DATA",
     "QUEUE_FILE",
+    "JournalFileExporter",
     "business_dates",
-    "catalog_folder",
     "document_number",
-    "hub_data_dir",
     "journal_file_name",
     "journal_for_day",
     "journal_queue_path",

@@ -29,13 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from expediter.catalog.paths import catalog_folder
 from expediter.catalog.schema import Catalog
 from expediter.connectors.base import ExportRequest
 from expediter.connectors.csv.formats import Column, ColumnType, ExportFile, Layout, LineEnding, write_csv
 from expediter.errors import ConfigError, RejectedInput, TerminalError
 from expediter.model.money import Money
 from expediter.model.order import Order
-from expediter.operations.accounting.export import business_dates, catalog_folder, orders_by_day
+from expediter.operations.accounting.export import business_dates, orders_by_day
 from expediter.operations.inventory.counts import on_hand, read_counts
 from expediter.operations.inventory.recipes import RecipeBook, load_recipe_book
 from expediter.operations.inventory.reorder import PurchaseOrder, suggest_purchase_orders

@@ -8,10 +8,12 @@ period, so no cent is lost. Service charges (auto-gratuity) are wages, not tips.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from expediter.connectors.base import ExportRequest
+from expediter.connectors.base import ExportRequest, OutputFile
+from expediter.connectors.csv.formats import ExportFile
+from expediter.errors import TerminalError
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.money import Money
 from expediter.operations.labor.hours import worked_shifts
@@ -80,3 +82,20 @@ def pool_unowned_tips(
     members = pool_members(seconds_by_employee(in_period), jobs)
     pool = TipPool(basis=PoolBasis.HOURS, jobs=sorted(code for code, job in jobs.items() if job.tipped))
     return distribute_pool(amount, members, pool)
+
+
+WritePayroll = Callable[[PayrollPeriod], ExportFile]
+
+
+class PayrollFileExporter:
+    """``payroll`` → the pay period's file, written by the provider's ``write`` (ADP, Paychex)."""
+
+    def __init__(self, connector: str, write: WritePayroll) -> None:
+        self.connector = connector
+        self.write = write
+
+    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
+        if data != "payroll":
+            raise TerminalError(f"the {self.connector} connector writes payroll files, not {data!r}")
+        written = self.write(payroll_period(request))
+        return [OutputFile(name=written.name, data=written.content, records=written.records)]
