@@ -23,7 +23,6 @@ from expediter.catalog.schema import Catalog, Flow, Level, Mappings, System, Sys
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.cli import app
 from expediter.commands.journal import held_entries, release_journal
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs, RunResult
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
@@ -32,6 +31,7 @@ from expediter.operations.accounting import HoldState
 from expediter.operations.accounting.export import journal_queue_path
 from expediter.sim.day import DaySimulation, simulate_day
 from expediter.sim.staff import staff_roster
+from tests.e2e.support import store_day
 from tests.servers import SftpServer
 
 DAY = date(2026, 11, 26)
@@ -133,35 +133,6 @@ def _write(path: Path, catalog: Catalog) -> Path:
     return path
 
 
-async def _store(hub: Hub, day: DaySimulation) -> None:
-    def message(kind: str, ref: str, payload: bytes) -> IncomingMessage:
-        return IncomingMessage(
-            source_system="pos",
-            kind=kind,
-            idempotency_key=f"pos:{kind}:{ref}",
-            payload=payload,
-            location_id="L001",
-        )
-
-    for order in day.orders:
-        encoded = msgspec.json.encode(order)
-        await hub.inbox.accept(
-            message("orders", f"{order.id}:{order.version}", encoded),
-            ref=order.id,
-            business_date=order.business_date,
-        )
-    for punch in day.punches:
-        await hub.inbox.accept(
-            message("punches", punch.id, msgspec.json.encode(punch)),
-            ref=punch.id,
-            business_date=LOCATION.business_date_for(punch.clock_in),
-        )
-    for employee in staff_roster(LOCATION):
-        await hub.inbox.accept(
-            message("employees", employee.id, msgspec.json.encode(employee)), ref=employee.id
-        )
-
-
 @pytest.fixture(scope="module")
 def simulated() -> DaySimulation:
     return simulate_day(LOCATION, DAY, seed=11, scale=0.2)
@@ -174,7 +145,7 @@ def stored(tmp_path: Path, sftp_server: SftpServer, simulated: DaySimulation) ->
 
     async def fill() -> None:
         async with Hub(catalog, deliver=False) as hub:
-            await _store(hub, simulated)
+            await store_day(hub, LOCATION, simulated, staff_roster(LOCATION))
 
     asyncio.run(fill())
     yield catalog

@@ -10,21 +10,18 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import msgspec
-
 from expediter.catalog.schema import Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import IncomingMessage
 from expediter.connectors.csv.formats import layout, read_csv
 from expediter.connectors.csv.mapping import summaries_from_rows
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs, RunResult
 from expediter.ledger.transfers import Transfer, TransferOutcome
-from expediter.model.labor import Employee
 from expediter.model.location import Location
 from expediter.operations.sales.close import summarize_day
-from expediter.sim.day import DaySimulation, simulate_day
+from expediter.sim.day import simulate_day
 from expediter.sim.staff import staff_roster
+from tests.e2e.support import store_day
 from tests.servers import SftpServer
 
 DAY = date(2026, 11, 26)
@@ -76,42 +73,13 @@ def _catalog(tmp_path: Path, sftp: SftpServer) -> Catalog:
     )
 
 
-async def _store(hub: Hub, day: DaySimulation, employees: list[Employee]) -> None:
-    def message(kind: str, ref: str, payload: bytes) -> IncomingMessage:
-        return IncomingMessage(
-            source_system="pos",
-            kind=kind,
-            idempotency_key=f"pos:{kind}:{ref}",
-            payload=payload,
-            location_id=LOCATION.id,
-        )
-
-    for order in day.orders:
-        encoded = msgspec.json.encode(order)
-        await hub.inbox.accept(
-            message("orders", f"{order.id}:{order.version}", encoded),
-            ref=order.id,
-            business_date=order.business_date,
-        )
-    for punch in day.punches:
-        await hub.inbox.accept(
-            message("punches", punch.id, msgspec.json.encode(punch)),
-            ref=punch.id,
-            business_date=LOCATION.business_date_for(punch.clock_in),
-        )
-    for employee in employees:
-        await hub.inbox.accept(
-            message("employees", employee.id, msgspec.json.encode(employee)), ref=employee.id
-        )
-
-
 def test_nightly_files_reach_the_back_office_and_reconcile(tmp_path: Path, sftp_server: SftpServer) -> None:
     day = simulate_day(LOCATION, DAY, seed=11, scale=0.2)
     roster = staff_roster(LOCATION)
 
     async def scenario() -> tuple[list[RunResult], list[Transfer]]:
         async with Hub(_catalog(tmp_path, sftp_server), deliver=False) as hub:
-            await _store(hub, day, roster)
+            await store_day(hub, LOCATION, day, roster)
             jobs = FileJobs(hub)
             results = [await jobs.run(flow, LOCATION.id, DAY) for flow in ("sales", "mix", "labor")]
             results.append(await jobs.run("pay", LOCATION.id, DAY, DAY))
