@@ -85,6 +85,7 @@ class Runtime:
         self._watch = watch
         self._scheduler: Scheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._late_recorded: set[tuple[str, datetime]] = set()
 
     async def start(self) -> None:
         """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
@@ -277,6 +278,32 @@ class Runtime:
             )
         )
 
+    async def _record_lateness(self, now: datetime) -> None:
+        """A lateness alert leaves one ``late`` transfer in the ledger, so the gap stays on record
+        after the alert resolves."""
+        from expediter.catalog.schema import Level
+        from expediter.ledger.transfers import Direction, Transfer
+
+        for alert in self.alerting.book.firing():
+            key = (alert.flow_id or "", alert.started_at)
+            if alert.kind is not AlertKind.LATENESS or key in self._late_recorded:
+                continue
+            self._late_recorded.add(key)
+            flow = self.catalog.flow(alert.flow_id or "")
+            await self.hub.ledger.record(
+                Transfer(
+                    flow_id=alert.flow_id or "",
+                    direction=Direction.OUT,
+                    level=Level.FILE,
+                    transport=flow.transport if flow else "",
+                    started_at=now,
+                    finished_at=now,
+                    outcome=TransferOutcome.LATE,
+                    error=alert.message,
+                    location_id=alert.location_id,
+                )
+            )
+
     # -- alerts --------------------------------------------------------------------------------------
 
     async def _watch_loop(self) -> None:
@@ -290,6 +317,7 @@ class Runtime:
     async def watch_once(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
         await self.alerting.evaluate_health(await statuses_from_ledger(self.hub.ledger, now), now)
+        await self._record_lateness(now)
         dead = await self.hub.deliveries.dead_letters()
         by_flow: dict[str, int] = {}
         for record in dead:

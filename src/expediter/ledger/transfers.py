@@ -27,6 +27,8 @@ class TransferOutcome(StrEnum):
     """Failed for the last time; parked as a dead letter."""
     SKIPPED = "skipped"
     DUPLICATE = "duplicate"
+    LATE = "late"
+    """A scheduled flow had not succeeded by its ``expected_by`` time (recorded once per alert)."""
 
 
 class Direction(StrEnum):

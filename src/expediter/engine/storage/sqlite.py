@@ -39,6 +39,7 @@ import structlog
 
 from expediter.engine.migrations import MIGRATIONS, split_statements
 from expediter.engine.storage.base import SQLITE, Dialect, Row, to_iso, utcnow
+from expediter.engine.storage.checkpoint import Checkpointer
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -183,6 +184,7 @@ class SqliteStorage:
         self._committing = False
         self._flush_handle: asyncio.Handle | None = None
         self._writers_lock = WritersLock(None)
+        self._checkpointer: Checkpointer | None = None
         self._read_pool: ThreadPoolExecutor | None = None
         self._read_local = threading.local()
         self._read_conns: list[sqlite3.Connection] = []
@@ -202,7 +204,11 @@ class SqliteStorage:
             log.info("migrations_applied", names=applied, database=self.path)
         conn.execute("PRAGMA busy_timeout=0")  # the loop must never wait for a lock: see _flush
         self._conn = conn
-        self._writers_lock = WritersLock(None if self.path == ":memory:" else f"{self.path}.write.lock")
+        if self.path != ":memory:":
+            lock_path = f"{self.path}.write.lock"
+            self._writers_lock = WritersLock(lock_path)
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # not inside a commit: see checkpoint.py
+            self._checkpointer = Checkpointer(connect(self.path), WritersLock(lock_path))
         self._read_pool = ThreadPoolExecutor(self._readers, thread_name_prefix="sqlite-read")
         self._writer = threading.Thread(target=self._write_loop, name="sqlite-writer", daemon=True)
         self._writer.start()
@@ -214,6 +220,9 @@ class SqliteStorage:
         self._tasks.put(None)
         await asyncio.to_thread(self._writer.join)
         self._writer = None
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -335,7 +344,7 @@ class SqliteStorage:
         except Exception as exc:
             self._rollback()
             return [(future, None, exc) for _, future in batch]
-        self.batches += 1
+        self._note_committed(len(batch))
         return [(future, result, None) for (_, future), result in zip(batch, results, strict=True)]
 
     def _commit_batch(self, batch: list[_Job]) -> list[_Outcome]:
@@ -346,7 +355,7 @@ class SqliteStorage:
             self._begin_waiting()
             results: list[_Outcome] = [(future, work(tx), None) for work, future in batch]
             self._conn.execute("COMMIT")
-            self.batches += 1
+            self._note_committed(len(batch))
             return results
         except Exception:
             self._rollback()
@@ -359,11 +368,16 @@ class SqliteStorage:
             self._begin_waiting()
             result = work(_Tx(self._conn))
             self._conn.execute("COMMIT")
-            self.batches += 1
+            self._note_committed(1)
             return future, result, None
         except Exception as exc:
             self._rollback()
             return future, None, exc
+
+    def _note_committed(self, writes: int) -> None:
+        self.batches += 1
+        if self._checkpointer is not None:
+            self._checkpointer.note_writes(writes)
 
     def _begin_waiting(self) -> None:
         """``BEGIN IMMEDIATE``, waiting up to 30 s for another process's write to finish."""
