@@ -56,3 +56,26 @@ def test_a_flow_that_missed_its_deadline_is_alerted_and_recorded_once(tmp_path: 
         assert "late" in late[0].error
 
     asyncio.run(scenario())
+
+
+def test_order_versions_finds_the_newest_version_of_one_order_only(tmp_path: Path) -> None:
+    from expediter.connectors.base import IncomingMessage
+    from expediter.runtime import OrderVersions
+
+    def message(key: str, kind: str = "orders") -> IncomingMessage:
+        return IncomingMessage(source_system="sq", kind=kind, idempotency_key=key, payload=b"{}")
+
+    async def scenario() -> tuple[int | None, int | None, int | None]:
+        async with Runtime(_catalog(tmp_path), schedule=False, watch=False) as runtime:
+            for key in ("sq:A:1", "sq:A:3", "sq:A:2", "sq:AB:9", "sq:B:7"):
+                await runtime.hub.inbox.accept(message(key), processed=True)
+            await runtime.hub.inbox.accept(message("sq:C:5", kind="square.event"), processed=True)
+            versions = OrderVersions(runtime.hub)
+            return (
+                await versions.latest_version("sq", "A"),
+                await versions.latest_version("sq", "C"),
+                await versions.latest_version("other", "A"),
+            )
+
+    # "AB" shares A's prefix but is another order; only canonical orders count.
+    assert asyncio.run(scenario()) == (3, None, None)
