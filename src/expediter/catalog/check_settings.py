@@ -17,7 +17,7 @@ from expediter.catalog.installed import Unavailable, installed_connectors
 from expediter.catalog.problems import Problem, Severity
 from expediter.catalog.schema import Catalog, System
 from expediter.catalog.secrets import SecretUnavailable, is_reference, looks_secret, resolve_secret
-from expediter.connectors.base import Connector
+from expediter.connectors.base import TRANSPORT_SETTINGS, Connector, own_settings
 
 CHANNEL_KINDS = frozenset({"log", "email", "webhook"})
 DEFAULT_ROUTE = "default"
@@ -100,17 +100,38 @@ def _unavailable(found: Unavailable, where: str, subject: str, file: str) -> Pro
 
 
 def _settings_shape(connector: Connector, system: System, at: str, file: str) -> list[Problem]:
+    """The connector's own settings, and the ``transport`` table against the transport it names."""
+    problems = _shape(connector, own_settings(system), system, f"{at}.settings", file)
+    transport = system.settings.get(TRANSPORT_SETTINGS)
+    if isinstance(transport, Mapping):
+        problems += _transport_shape(transport, system, f"{at}.settings.{TRANSPORT_SETTINGS}", file)
+    return problems
+
+
+def _transport_shape(transport: Mapping[str, Any], system: System, at: str, file: str) -> list[Problem]:
+    """A transport table fits the transport whose settings it looks like: SFTP/FTP (a host) or a
+    folder (an inbox_dir); which one a flow uses is its own ``transport``."""
+    name = "folder" if "host" not in transport else ("sftp" if "host_key" in transport else "ftp")
+    found = installed_connectors().get(name)
+    if not isinstance(found, Connector):
+        return []
+    return _shape(found, dict(transport), system, at, file)
+
+
+def _shape(
+    connector: Connector, settings: Mapping[str, Any], system: System, at: str, file: str
+) -> list[Problem]:
     if connector.settings_type is None:
         return []
     try:
-        msgspec.convert(system.settings, connector.settings_type)
+        msgspec.convert(settings, connector.settings_type)
     except msgspec.ValidationError as exc:
         text = str(exc)
         inner = re.search(r" - at `\$(?P<path>[^`]*)`$", text)
         return [
             Problem(
                 file=file,
-                where=f"{at}.settings" + (inner["path"] if inner else ""),
+                where=at + (inner["path"] if inner else ""),
                 subject=f"system {system.id}",
                 message=f"settings for connector {connector.name!r}: {re.sub(r' - at `[^`]*`$', '', text)}",
                 fix=f"see docs/connectors/{connector.name}.md for this connector's settings",
