@@ -23,10 +23,11 @@ import structlog
 
 from expediter.catalog.paths import catalog_folder
 from expediter.catalog.paths import data_dir as catalog_data_dir
-from expediter.catalog.schema import Catalog
+from expediter.catalog.schema import Catalog, Flow
 from expediter.connectors.base import IncomingMessage
 from expediter.engine.canonical import canonical_facts
 from expediter.engine.hub import Hub
+from expediter.engine.inbound import FileArrivals
 from expediter.engine.jobs import FileJobs, RunResult
 from expediter.engine.schedule_time import PlannedRun, scheduled_pairs
 from expediter.engine.scheduler import Scheduler
@@ -86,6 +87,7 @@ class Runtime:
         self._scheduler: Scheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._late_recorded: set[tuple[str, datetime]] = set()
+        self.arrivals: FileArrivals | None = None
 
     async def start(self) -> None:
         """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
@@ -104,6 +106,7 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self._watch_loop(), name="alert-watch"))
         if delivering and self._schedule:
             self._start_pollers()
+            self._start_file_arrivals()
 
     async def stop(self) -> None:
         if self._scheduler is not None:
@@ -213,6 +216,16 @@ class Runtime:
             }
 
         return await self.hub.storage.read(query)
+
+    # -- files that arrive ---------------------------------------------------------------------------
+
+    def _start_file_arrivals(self) -> None:
+        self.arrivals = FileArrivals(self.hub, on_error=self._file_error)
+        for watcher in self.arrivals.build():
+            self._tasks.append(asyncio.create_task(watcher.run(), name=f"watch-{watcher.transport.endpoint}"))
+
+    async def _file_error(self, flow: Flow, exc: ExpediterError) -> None:
+        await self.alerting.fire(AlertKind.FAILURE, f"{flow.id}: {exc}", datetime.now(UTC), flow.id)
 
     # -- polling fallback ----------------------------------------------------------------------------
 

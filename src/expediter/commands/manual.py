@@ -33,7 +33,7 @@ from expediter.errors import ConfigError, ExpediterError, RejectedInput, Termina
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of
 from expediter.model.location import Location
 from expediter.operations.accounting.export import business_dates
-from expediter.operations.inventory.counts import CountLine, read_counts
+from expediter.operations.inventory.counts import CountLine, parse_count_sheet
 from expediter.operations.inventory.export import (
     COUNTS_EXTRA,
     COUNTS_KIND,
@@ -90,18 +90,7 @@ def recipe_book_for(catalog: Catalog, flow: Flow) -> RecipeBook | None:
 
 def parse_counts(catalog: Catalog, flow: Flow, data: bytes) -> list[CountLine]:
     """Every line of a count sheet, or ``RejectedInput`` naming the first bad row and column."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RejectedInput(
-            f"the file is not UTF-8 text (byte {exc.start})", where="the file", fix="save it as CSV UTF-8"
-        ) from exc
-    lines = read_counts(text, recipe_book_for(catalog, flow))
-    if not lines:
-        raise RejectedInput(
-            "the count sheet has no rows", where="row 2", fix="one row per ingredient counted"
-        )
-    return lines
+    return parse_count_sheet(data, recipe_book_for(catalog, flow))
 
 
 def import_flow(catalog: Catalog, flow_id: str) -> Flow:

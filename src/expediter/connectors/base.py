@@ -139,6 +139,14 @@ class Exporter(Protocol):
 
 
 @runtime_checkable
+class Importer(Protocol):
+    def read(self, data: str, payload: bytes) -> int:
+        """Check an incoming file of flow data kind ``data``; how many records it holds.
+        ``RejectedInput`` (naming row and column) sends the file to the failed folder."""
+        ...
+
+
+@runtime_checkable
 class Processor(Protocol):
     async def process(self, item: Outbound) -> list[IncomingMessage]:
         """Derive canonical messages from a stored raw one; raise delivery errors to retry."""
@@ -203,6 +211,7 @@ class Connector:
     make_processor: Any = None
     make_transport: Any = None
     make_exporter: Any = None
+    make_importer: Any = None
     poll: Any = None
     """``async poll(ctx, window_start, window_end) -> list[IncomingMessage]``: what changed in the
     window, with the same idempotency keys as the webhook path (the polling fallback)."""

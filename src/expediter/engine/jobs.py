@@ -94,6 +94,15 @@ async def _latest_payloads(
     return await hub.storage.read(query)
 
 
+def transport_system(flow: Flow, system: System) -> System:
+    """``system`` as its transport sees it: the settings are its ``transport`` table (or, without
+    one, its own settings), with TLS switched on for ``ftps``."""
+    settings = dict(system.settings.get(TRANSPORT_SETTINGS, system.settings))
+    if flow.transport == "ftps":
+        settings.setdefault("tls", True)
+    return msgspec.structs.replace(system, settings=settings)
+
+
 class FileJobs:
     """Runs file flows for the scheduler, the CLI and the dashboard."""
 
@@ -192,10 +201,7 @@ class FileJobs:
         connector = self.hub.connector(name)
         if connector is None or connector.make_transport is None:
             raise TerminalError(f"flow {flow.id}: the {name} transport is not installed")
-        settings = dict(destination.settings.get(TRANSPORT_SETTINGS, destination.settings))
-        if flow.transport == "ftps":
-            settings.setdefault("tls", True)
-        system = msgspec.structs.replace(destination, settings=settings)
+        system = transport_system(flow, destination)
         transport: Transport = connector.make_transport(self._context(system), flow_id=flow.id)
         return transport
 

@@ -29,11 +29,13 @@ from expediter.errors import TerminalError
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order
+from expediter.operations.inventory.counts import parse_count_sheet
 from expediter.operations.inventory.export import (
     PURCHASE_ORDER_DATA,
     USAGE_DATA,
     FileOptions,
     export_inventory,
+    load_book,
 )
 from expediter.operations.labor.overtime import rules_named
 from expediter.operations.labor.pay import labor_for_day
@@ -125,12 +127,31 @@ def make_exporter(ctx: ConnectorContext) -> CsvExporter:
     return CsvExporter(settings_for(ctx))
 
 
+class CsvImporter:
+    """Files the csv connector reads: on-hand count sheets (``inventory_counts``)."""
+
+    def __init__(self, ctx: ConnectorContext, settings: CsvSettings) -> None:
+        self.ctx = ctx
+        self.settings = settings
+
+    def read(self, data: str, payload: bytes) -> int:
+        if data != "inventory_counts":
+            raise TerminalError(f"the csv connector reads inventory_counts files, not {data!r}")
+        book = load_book(self.ctx.catalog, self.settings.recipes) if self.settings.recipes else None
+        return len(parse_count_sheet(payload, book))
+
+
+def make_importer(ctx: ConnectorContext) -> CsvImporter:
+    return CsvImporter(ctx, settings_for(ctx))
+
+
 CONNECTOR = Connector(
     name="csv",
     title="CSV back-office export",
     capabilities=frozenset({Capability.EXPORT}),
     settings_type=CsvSettings,
     make_exporter=make_exporter,
+    make_importer=make_importer,
     description=(
         "Nightly sales summary, product mix and labor files in versioned CSV layouts "
         "(docs/layouts/), safe to open in a spreadsheet; inventory usage, variance and purchase "

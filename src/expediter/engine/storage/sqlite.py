@@ -198,7 +198,9 @@ class SqliteStorage:
             return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        import os as _o, sys as _s
+        import os as _o
+        import sys as _s
+
         if _o.environ.get("XSWITCH"):
             _s.setswitchinterval(float(_o.environ["XSWITCH"]))
         conn = connect(self.path)

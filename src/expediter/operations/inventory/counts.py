@@ -90,3 +90,19 @@ def on_hand(lines: list[CountLine], book: RecipeBook) -> dict[str, Decimal]:
     for line in lines:
         totals[line.ingredient] = totals.get(line.ingredient, Decimal(0)) + in_book_units(line, book)
     return totals
+
+
+def parse_count_sheet(data: bytes, book: RecipeBook | None = None) -> list[CountLine]:
+    """Every line of a count sheet file, or ``RejectedInput`` naming the first bad row and column."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RejectedInput(
+            f"the file is not UTF-8 text (byte {exc.start})", where="the file", fix="save it as CSV UTF-8"
+        ) from exc
+    lines = read_counts(text, book)
+    if not lines:
+        raise RejectedInput(
+            "the count sheet has no rows", where="row 2", fix="one row per ingredient counted"
+        )
+    return lines

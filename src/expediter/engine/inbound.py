@@ -1,0 +1,162 @@
+"""Files that arrive: flows with ``trigger = "file_arrival"`` watch a transport and store each file.
+
+For every enabled file-arrival flow, a :class:`~expediter.engine.schedule_watch.FileWatcher` polls
+the *source* system's transport (its ``settings.transport``: an SFTP inbox, an FTP folder, a watched
+local folder). Each new, size-stable file is checked by the destination connector's importer when it
+has one (a count sheet with a bad row goes to the failed folder, and the error says the row and
+column), then stored raw in the inbox (kind = the flow's ``data``) and moved to the done folder. The
+same file twice (same SHA-256) is processed once; every file is a transfer in the ledger.
+
+The file's location and business date come from its name when it carries them
+(``counts_L001_20261126.csv``), else the catalog's only location and the business date the file
+arrived on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+
+import structlog
+
+from expediter.catalog.paths import data_dir
+from expediter.catalog.schema import Flow, Level, Trigger
+from expediter.connectors.base import ConnectorContext, IncomingMessage
+from expediter.connectors.transport import FetchedFile, FileOutcome, SqliteSeenStore, TransferRecord
+from expediter.engine.hub import Hub
+from expediter.engine.jobs import TRANSPORT_CONNECTORS, transport_system
+from expediter.engine.schedule_watch import FileWatcher
+from expediter.errors import ConfigError, ExpediterError, RejectedInput
+from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
+from expediter.model.location import Location
+
+log = structlog.get_logger(__name__)
+
+_NAMED = re.compile(r"(?:^|_)(?P<location>[A-Za-z0-9-]+)_(?P<day>\d{8})(?:[._]|$)")
+OnError = Callable[[Flow, ExpediterError], Awaitable[None]]
+
+
+def arrival_flows(hub: Hub) -> list[Flow]:
+    return [f for f in hub.catalog.flows if f.enabled and f.trigger is Trigger.FILE_ARRIVAL]
+
+
+def place_of(name: str, hub: Hub, arrived: datetime) -> tuple[Location, date]:
+    """Where and for which business date a file counts (see the module docstring)."""
+    match = _NAMED.search(name)
+    if match:
+        location = hub.catalog.location(match["location"])
+        if location is not None:
+            return location, datetime.strptime(match["day"], "%Y%m%d").date()
+    if len(hub.catalog.locations) != 1:
+        raise RejectedInput(
+            f"{name}: which location is this file for?",
+            where="the file name",
+            fix="name it <what>_<location id>_<YYYYMMDD>.<ext>, e.g. counts_L001_20261126.csv",
+        )
+    location = hub.catalog.locations[0]
+    return location, location.business_date_for(arrived)
+
+
+class FileArrivals:
+    """Builds and runs one watcher per file-arrival flow."""
+
+    def __init__(self, hub: Hub, *, every: float = 30.0, on_error: OnError | None = None) -> None:
+        self.hub = hub
+        self.every = every
+        self.on_error = on_error
+        self.watchers: list[FileWatcher] = []
+
+    def build(self) -> list[FileWatcher]:
+        folder = data_dir(self.hub.catalog)
+        folder.mkdir(parents=True, exist_ok=True)
+        seen = SqliteSeenStore(folder / "seen-files.db")
+        self.watchers = []
+        for flow in arrival_flows(self.hub):
+            try:
+                self.watchers.append(self._watcher(flow, seen))
+            except ExpediterError as exc:  # one misconfigured flow must not stop the others
+                log.error("file arrivals not watched", flow=flow.id, error=str(exc))
+        return self.watchers
+
+    def _watcher(self, flow: Flow, seen: SqliteSeenStore) -> FileWatcher:
+        source = self.hub.catalog.system(flow.from_)
+        name = TRANSPORT_CONNECTORS.get(flow.transport)
+        connector = self.hub.connector(name) if name else None
+        if source is None or connector is None or connector.make_transport is None:
+            raise ConfigError(f"flow {flow.id}: no file transport {flow.transport!r} from {flow.from_!r}")
+        system = transport_system(flow, source)
+        context = ConnectorContext(catalog=self.hub.catalog, system=system, services=self.hub.services)
+        transport = connector.make_transport(context, flow_id=flow.id)
+
+        async def on_error(exc: ExpediterError) -> None:
+            if self.on_error is not None:
+                await self.on_error(flow, exc)
+
+        return FileWatcher(
+            transport,
+            self.handler(flow),
+            scope=flow.id,
+            seen=seen,
+            every=self.every,
+            stable_seconds=float(system.settings.get("stable_seconds", 2.0)),
+            record=self._recorder(flow),
+            on_error=on_error,
+        )
+
+    def handler(self, flow: Flow) -> Callable[[FetchedFile], Awaitable[None]]:
+        async def handle(file: FetchedFile) -> None:
+            location, day = place_of(file.name, self.hub, datetime.now(UTC))
+            self._check(flow, file)
+            message = IncomingMessage(
+                source_system=flow.from_,
+                kind=flow.data,
+                idempotency_key=f"{flow.id}:{file.checksum}",
+                payload=file.data,
+                content_type="application/octet-stream",
+                location_id=location.id,
+            )
+            await self.hub.inbox.accept(
+                message, ref=f"{location.id}:{day.isoformat()}", business_date=day, processed=True
+            )
+
+        return handle
+
+    def _check(self, flow: Flow, file: FetchedFile) -> None:
+        """The destination connector's importer checks the file, when it has one."""
+        destination = self.hub.catalog.system(flow.to)
+        connector = self.hub.connector(destination.connector) if destination else None
+        if destination is None or connector is None or connector.make_importer is None:
+            return
+        context = ConnectorContext(catalog=self.hub.catalog, system=destination, services=self.hub.services)
+        try:
+            connector.make_importer(context).read(flow.data, file.data)
+        except RejectedInput as exc:
+            raise RejectedInput(f"{file.name}: {exc.message}", where=exc.where, fix=exc.fix) from None
+
+    def _recorder(self, flow: Flow) -> Callable[[TransferRecord], Awaitable[None]]:
+        async def record(file: TransferRecord) -> None:
+            outcome = {
+                FileOutcome.PROCESSED: TransferOutcome.SUCCEEDED,
+                FileOutcome.DUPLICATE: TransferOutcome.DUPLICATE,
+                FileOutcome.RETRY: TransferOutcome.RETRYING,
+            }.get(file.outcome, TransferOutcome.FAILED)
+            await self.hub.ledger.record(
+                Transfer(
+                    flow_id=flow.id,
+                    direction=Direction.IN,
+                    level=Level.FILE,
+                    transport=flow.transport,
+                    endpoint=file.endpoint,
+                    file_name=file.name,
+                    remote_ref=file.name,
+                    started_at=file.started_at,
+                    finished_at=datetime.now(UTC),
+                    outcome=outcome,
+                    bytes=file.bytes,
+                    checksum=file.checksum,
+                    error=file.error,
+                )
+            )
+
+        return record

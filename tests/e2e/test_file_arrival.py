@@ -1,0 +1,81 @@
+"""Files that arrive in a watched folder: checked, stored once, moved to done or failed, recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
+from expediter.catalog.schema import Hub as HubSettings
+from expediter.engine.hub import Hub
+from expediter.engine.inbound import FileArrivals
+from expediter.ledger.transfers import Transfer, TransferOutcome
+from expediter.model.location import Location
+
+LOCATION = Location(id="L001", name="Bistro", timezone="America/New_York")
+GOOD = b"ingredient,unit,quantity\nbeef_patty,each,120\nbun,each,130\n"
+NO_QUANTITY = b"ingredient,unit\nbeef_patty,each\n"
+
+
+def _catalog(tmp_path: Path) -> Catalog:
+    drop = {"inbox_dir": str(tmp_path / "drop"), "stable_seconds": 0.05}
+    return Catalog(
+        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        locations=[LOCATION],
+        systems=[
+            System(
+                id="count_app",
+                kind=SystemKind.INVENTORY,
+                connector="csv",
+                owner="Chef",
+                settings={"transport": drop},
+            ),
+            System(id="inventory", kind=SystemKind.INVENTORY, connector="csv", owner="Chef"),
+        ],
+        flows=[
+            Flow(
+                id="counts-in",
+                from_="count_app",
+                to="inventory",
+                data="inventory_counts",
+                level=Level.FILE,
+                trigger=Trigger.FILE_ARRIVAL,
+                transport="folder",
+                owner="Chef",
+            )
+        ],
+    )
+
+
+def test_good_bad_and_repeated_count_sheets(tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "counts_L001_20261126.csv").write_bytes(GOOD)
+    (drop / "counts_L001_20261127.csv").write_bytes(NO_QUANTITY)
+    (drop / "again_L001_20261126.csv").write_bytes(GOOD)  # the same sheet sent twice
+
+    async def scenario() -> tuple[list[Transfer], int, bytes | None]:
+        async with Hub(_catalog(tmp_path), deliver=False) as hub:
+            [watcher] = FileArrivals(hub).build()
+            await watcher.poll_once()
+            await watcher.transport.close()
+            stored = await hub.inbox.latest_by_ref("inventory_counts", "L001:2026-11-26")
+            return (
+                await hub.ledger.transfers(flow_id="counts-in"),
+                await hub.inbox.count(),
+                (stored.payload if stored else None),
+            )
+
+    transfers, count, stored = asyncio.run(scenario())
+    assert count == 1 and stored == GOOD
+    by_file = {t.file_name: t for t in transfers}
+    twins = {by_file[name].outcome for name in ("counts_L001_20261126.csv", "again_L001_20261126.csv")}
+    assert twins == {TransferOutcome.SUCCEEDED, TransferOutcome.DUPLICATE}  # whichever came first
+    refused = by_file["counts_L001_20261127.csv"]
+    assert refused.outcome is TransferOutcome.FAILED and "quantity" in refused.error
+    assert sorted(p.name for p in (drop / "done").iterdir()) == [
+        "again_L001_20261126.csv",
+        "counts_L001_20261126.csv",
+    ]
+    assert [p.name for p in (drop / "failed").iterdir()] == ["counts_L001_20261127.csv"]
+    assert not list(drop.glob("*.csv"))
