@@ -142,8 +142,15 @@ register_commands(app)
 
 
 def main() -> None:
-    """The console script entry point."""
-    app()
+    """The console script entry point. An error the user can fix (a catalog problem, a secret not
+    set, a server that refuses) is one clear line on stderr and exit code 1, never a traceback."""
+    from expediter.errors import ExpediterError
+
+    try:
+        app()
+    except ExpediterError as exc:
+        typer.echo(f"expediter: {exc}", err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -29,7 +29,12 @@ from expediter.engine.canonical import canonical_facts
 from expediter.engine.hub import Hub
 from expediter.engine.inbound import FileArrivals
 from expediter.engine.jobs import FileJobs, RunResult
-from expediter.engine.schedule_time import PlannedRun, scheduled_pairs
+from expediter.engine.schedule_time import (
+    PlannedRun,
+    business_day_end,
+    next_occurrence,
+    scheduled_pairs,
+)
 from expediter.engine.scheduler import Scheduler
 from expediter.engine.storage.base import Tx
 from expediter.errors import ExpediterError
@@ -41,6 +46,7 @@ from expediter.monitor.routes import Alerting, AlertRouter
 log = structlog.get_logger(__name__)
 
 WATCH_SECONDS = 30.0
+SECOND = timedelta(seconds=1)
 
 
 class OrderVersions:
@@ -116,9 +122,9 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        await self.hub.stop()
-        if self.kitchen is not None:
+        if self.kitchen is not None:  # before the hub: its last status messages still go in
             await self.kitchen.stop()
+        await self.hub.stop()
 
     async def __aenter__(self) -> Runtime:
         await self.start()
@@ -202,20 +208,28 @@ class Runtime:
         )
 
     async def _last_runs(self) -> dict[tuple[str, str], datetime]:
-        """Per (flow, location): when the last run that left a transfer started."""
+        """Per (flow, location): the scheduled time of the run that closed the latest business date
+        that went out successfully. Failed, skipped and late records do not count (their nights are
+        caught up), and a manual re-run of an old night does not move the point back."""
 
-        def query(tx: Tx) -> dict[tuple[str, str], datetime]:
-            rows = tx.all(
-                "SELECT flow_id, location_id, MAX(started_at) AS at FROM transfers"
-                " WHERE level = ? AND location_id IS NOT NULL GROUP BY flow_id, location_id",
-                ("file",),
+        def query(tx: Tx) -> list[Any]:
+            return tx.all(
+                "SELECT flow_id, location_id, MAX(business_date) AS day FROM transfers"
+                " WHERE level = ? AND direction = ? AND outcome = ? AND location_id IS NOT NULL"
+                " AND business_date IS NOT NULL GROUP BY flow_id, location_id",
+                ("file", "out", "succeeded"),
             )
-            return {
-                (row["flow_id"], row["location_id"]): datetime.fromisoformat(row["at"].replace("Z", "+00:00"))
-                for row in rows
-            }
 
-        return await self.hub.storage.read(query)
+        found: dict[tuple[str, str], datetime] = {}
+        for row in await self.hub.storage.read(query):
+            flow, location = self.catalog.flow(row["flow_id"]), self.catalog.location(row["location_id"])
+            if flow is None or location is None or not flow.schedule:
+                continue
+            day_end = business_day_end(location, date.fromisoformat(row["day"]))
+            found[(flow.id, location.id)] = next_occurrence(
+                flow.schedule, location.timezone, day_end - SECOND
+            )
+        return found
 
     # -- files that arrive ---------------------------------------------------------------------------
 
@@ -331,14 +345,12 @@ class Runtime:
         now = now or datetime.now(UTC)
         await self.alerting.evaluate_health(await statuses_from_ledger(self.hub.ledger, now), now)
         await self._record_lateness(now)
-        dead = await self.hub.deliveries.dead_letters()
-        by_flow: dict[str, int] = {}
-        for record in dead:
-            by_flow[record.flow_id] = by_flow.get(record.flow_id, 0) + 1
-        for flow in self.catalog.flows:
-            count = by_flow.get(flow.id, 0)
+        by_flow = await self.hub.deliveries.dead_by_flow()
+        watched = {flow.id for flow in self.catalog.flows} | set(by_flow)  # ``<system>#process`` too
+        for flow_id in sorted(watched):
+            count = by_flow.get(flow_id, 0)
             if count:
-                message = f"{count} deliveries of {flow.id} are dead letters; replay them once fixed"
-                await self.alerting.fire(AlertKind.DEAD_LETTER, message, now, flow.id)
+                message = f"{count} deliveries of {flow_id} are dead letters; replay them once fixed"
+                await self.alerting.fire(AlertKind.DEAD_LETTER, message, now, flow_id)
             else:
-                await self.alerting.resolve(AlertKind.DEAD_LETTER, now, flow.id)
+                await self.alerting.resolve(AlertKind.DEAD_LETTER, now, flow_id)

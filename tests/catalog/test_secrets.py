@@ -66,3 +66,23 @@ def test_token_hash_and_verify() -> None:
 )
 def test_secret_looking_keys(key: str, secret: bool) -> None:
     assert looks_secret(key) is secret
+
+
+def test_file_references_are_read_beside_the_catalog_whatever_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from expediter.web.app import read_catalog
+
+    site = tmp_path / "site"
+    (site / "secrets").mkdir(parents=True)
+    (site / "secrets" / "pos_token").write_text("from-beside-the-catalog\n")
+    (site / "expediter.toml").write_text(
+        '[[systems]]\nid = "pos"\nkind = "pos"\nconnector = "generic_pos"\nowner = "GM"\n'
+        'settings = { url = "http://pos.test/orders", token = "file:secrets/pos_token", '
+        'nested = { key = "file:secrets/pos_token" }, absolute = "file:/etc/hostname" }\n'
+    )
+    monkeypatch.chdir(tmp_path)  # started from somewhere else
+    settings = read_catalog(site / "expediter.toml").systems[0].settings
+    assert resolve_secret(settings["token"]) == "from-beside-the-catalog"
+    assert resolve_secret(settings["nested"]["key"]) == "from-beside-the-catalog"
+    assert settings["absolute"] == "file:/etc/hostname"

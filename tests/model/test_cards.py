@@ -51,3 +51,10 @@ def test_refusal_names_the_path_not_the_number() -> None:
 def test_any_luhn_valid_run_with_a_network_prefix_is_found(first: str, rest: str) -> None:
     digits = first + rest
     assert contains_card_number(f"x {digits} y") == luhn_valid(digits)
+
+
+def test_a_card_number_as_an_object_key_is_refused_without_echoing_it() -> None:
+    with pytest.raises(RejectedInput) as caught:
+        refuse_card_numbers({"notes": {"ok": "x", VISA_TEST: "x"}})
+    assert caught.value.where == "$.notes.<a key>"
+    assert VISA_TEST not in str(caught.value)

@@ -100,3 +100,26 @@ def test_mixing_currencies_is_an_error() -> None:
 def test_rounding_is_half_even() -> None:
     assert Money(5).times(Decimal("0.5")) == Money(2)
     assert Money(15).times(Decimal("0.5")) == Money(8)
+
+
+def test_a_zero_amount_takes_the_other_currency() -> None:
+    # Model defaults (Payment.tip, Modifier.unit_price) are Money(0) in USD; a EUR order must total.
+    assert Money(0) + Money(500, "EUR") == Money(500, "EUR")
+    assert Money(500, "EUR") + Money(0) == Money(500, "EUR")
+    assert Money(500, "EUR") - Money(0) == Money(500, "EUR")
+    assert Money(0) - Money(500, "EUR") == Money(-500, "EUR")
+    assert Money(0, "EUR") + Money(0) == Money(0, "EUR")
+
+
+def test_a_euro_order_without_a_tip_totals_in_euros() -> None:
+    order = Order(
+        id="eur",
+        location_id="L",
+        opened_at=datetime(2026, 3, 2, 18, tzinfo=UTC),
+        currency="EUR",
+        lines=[Line(id="1", name="x", quantity=Decimal(1), unit_price=Money(1000, "EUR"))],
+        payments=[Payment(id="p", tender=TenderType.CARD, amount=Money(1000, "EUR"))],
+    )
+    totals = order_totals(order)
+    assert totals.total == Money(1000, "EUR")
+    assert totals.paid == Money(1000, "EUR")

@@ -229,6 +229,19 @@ def test_back_to_back_versions_count_once() -> None:
     assert (s.checks, s.gross_sales) == (1, usd(1000))
 
 
+def test_versions_of_a_check_count_once_wherever_they_arrive() -> None:
+    def version(order_id: str, number: int, price: int) -> Order:
+        return Order(
+            id=order_id, location_id="L1", opened_at=OPENED, business_date=DAY, version=number,
+            lines=[line("l", "Soda", 1, price, "beverage")],
+        )
+
+    s = summarize_day(LOC, DAY, [version("A", 1, 1000), version("B", 1, 500), version("A", 2, 1200)])
+    assert (s.checks, s.gross_sales) == (2, usd(1700))
+    s = summarize_day(LOC, DAY, [version("A", 2, 1200), version("A", 1, 1000)])
+    assert (s.checks, s.gross_sales) == (1, usd(1200))
+
+
 def test_an_order_in_another_currency_is_rejected() -> None:
     order = Order(
         id="X",

@@ -147,11 +147,16 @@ def test_idempotency_key_header_is_honoured(catalog: Catalog) -> None:
         one = await client.post(
             "/api/v1/orders", content=msgspec.json.encode(sample_order("a")), headers=headers
         )
-        two = await client.post(
+        retry = await client.post(
+            "/api/v1/orders", content=msgspec.json.encode(sample_order("a")), headers=headers
+        )
+        other = await client.post(
             "/api/v1/orders", content=msgspec.json.encode(sample_order("b")), headers=headers
         )
-        assert (one.status_code, two.status_code) == (202, 200)
+        assert (one.status_code, retry.status_code) == (202, 200)
         assert one.json()["idempotency_key"] == "pos-event-77"
+        # The same key for another order is the sender's mistake: refused, not silently dropped.
+        assert other.status_code == 409 and other.json()["where"] == "headers.Idempotency-Key"
         assert await hub.inbox.count() == 1
 
     run(catalog, scenario)
@@ -306,3 +311,30 @@ def test_app_collects_only_the_web_modules_that_exist(catalog: Catalog) -> None:
     hub = Hub(catalog, connectors=CONNECTORS)
     paths = {getattr(r, "path", "") for r in collect_routes(hub, ("expediter.web.api", "expediter.web.nope"))}
     assert {"/api/v1/orders", "/healthz", "/openapi.json"} <= paths
+
+
+def test_keys_are_per_system_and_a_late_older_version_never_wins(catalog: Catalog) -> None:
+    async def scenario(hub: Hub, client: httpx.AsyncClient, board: Board) -> None:
+        shop = {"Authorization": "Bearer token-for-the-shop", "Idempotency-Key": "k-1"}
+        mine = {**AUTH, "Idempotency-Key": "k-1"}
+        from_shop = await client.post(
+            "/api/v1/orders",
+            content=msgspec.json.encode(sample_order("s-1", source_system="shop")),
+            headers=shop,
+        )
+        from_pos = await client.post(
+            "/api/v1/orders", content=msgspec.json.encode(sample_order("p-1")), headers=mine
+        )
+        assert (from_shop.status_code, from_pos.status_code) == (202, 202)
+
+        for version in (1, 3, 2):  # version 2 is a late retry
+            body = msgspec.json.encode(sample_order("o-5", version=version))
+            assert (await client.post("/api/v1/orders", content=body, headers=AUTH)).status_code == 202
+        got = await client.get("/api/v1/orders/o-5", headers=AUTH)
+        assert got.status_code == 200 and got.json()["version"] == 3
+        hidden = await client.get(
+            "/api/v1/orders/p-1", headers={"Authorization": "Bearer token-for-the-shop"}
+        )
+        assert hidden.status_code == 404  # the shop's token does not read the POS's orders
+
+    run(catalog, scenario)

@@ -12,6 +12,7 @@ import hmac
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from expediter.catalog.schema import ApiToken, Catalog
 from expediter.errors import ConfigError
@@ -106,3 +107,17 @@ def verify_token(token: str, catalog: Catalog) -> ApiToken | None:
         if hmac.compare_digest(digest.encode(), entry.sha256.lower().encode()):
             found = entry
     return found
+
+
+def anchor_file_references(value: Any, folder: Path) -> Any:
+    """``value`` (settings, possibly nested) with every relative ``file:`` reference made absolute
+    against ``folder`` (the catalog's), so a secret file is the same whichever folder the hub is
+    started from: the one ``expediter check`` looked at."""
+    if isinstance(value, dict):
+        return {key: anchor_file_references(item, folder) for key, item in value.items()}
+    if isinstance(value, list):
+        return [anchor_file_references(item, folder) for item in value]
+    if isinstance(value, str) and value.startswith(FILE_PREFIX):
+        path = Path(value.removeprefix(FILE_PREFIX)).expanduser()
+        return value if path.is_absolute() else f"{FILE_PREFIX}{folder / path}"
+    return value

@@ -393,6 +393,18 @@ class Deliveries:
 
     # -- dead letters and inspection --------------------------------------------------------------
 
+    async def dead_by_flow(self) -> dict[str, int]:
+        """How many dead letters each flow has (``<system>#process`` included), counted in SQL."""
+
+        def query(tx: Tx) -> dict[str, int]:
+            rows = tx.all(
+                "SELECT flow_id, COUNT(*) AS n FROM deliveries WHERE state = ? GROUP BY flow_id",
+                (DeliveryState.DEAD,),
+            )
+            return {row["flow_id"]: int(row["n"]) for row in rows}
+
+        return await self.storage.read(query)
+
     async def dead_letters(self, flow_id: str | None = None, limit: int = 1000) -> list[DeliveryRecord]:
         return await self.records(DeliveryState.DEAD, flow_id=flow_id, limit=limit)
 

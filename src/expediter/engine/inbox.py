@@ -117,6 +117,17 @@ class Inbox:
 
         return await self.storage.read(query)
 
+    async def all_by_ref(self, kind: str, ref: str) -> list[StoredMessage]:
+        """Every accepted message about ``ref`` (each version of an order), oldest first."""
+
+        def query(tx: Tx) -> list[StoredMessage]:
+            rows = tx.all(
+                f"SELECT {_COLUMNS} FROM messages WHERE kind = ? AND ref = ? ORDER BY id", (kind, ref)
+            )
+            return [_message_from_row(row) for row in rows]
+
+        return await self.storage.read(query)
+
     async def latest_by_ref(self, kind: str, ref: str) -> StoredMessage | None:
         """The newest accepted message about ``ref`` (e.g. the last version of an order)."""
 

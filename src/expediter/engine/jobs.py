@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 import msgspec
 import structlog
@@ -55,41 +56,49 @@ class RunResult(msgspec.Struct, kw_only=True):
 
 
 async def orders_between(hub: Hub, location_id: str, start: date, end: date) -> list[Order]:
-    """The latest accepted version of every order of ``location_id`` in [start, end]."""
-    payloads = await _latest_payloads(hub, "orders", location_id, start, end)
-    decoder = msgspec.json.Decoder(Order)
-    return [decoder.decode(p) for p in payloads]
+    """The newest version of every order of ``location_id`` in [start, end]; a late retry of an
+    older version never replaces a newer one."""
+    return await _newest(hub, "orders", Order, location_id, start, end)
 
 
 async def punches_between(hub: Hub, location_id: str, start: date, end: date) -> list[TimePunch]:
-    payloads = await _latest_payloads(hub, "punches", location_id, start, end)
-    decoder = msgspec.json.Decoder(TimePunch)
-    return [decoder.decode(p) for p in payloads]
+    return await _newest(hub, "punches", TimePunch, location_id, start, end)
 
 
 async def employees_at(hub: Hub, location_id: str) -> list[Employee]:
     """The latest record of every employee posted for ``location_id`` (kind ``employees``)."""
-    payloads = await _latest_payloads(hub, "employees", location_id)
-    decoder = msgspec.json.Decoder(Employee)
-    return [decoder.decode(p) for p in payloads]
+    return await _newest(hub, "employees", Employee, location_id)
 
 
-async def _latest_payloads(
-    hub: Hub, kind: str, location_id: str, start: date | None = None, end: date | None = None
-) -> list[bytes]:
+Versioned = TypeVar("Versioned", Order, TimePunch, Employee)
+
+
+async def _newest(
+    hub: Hub,
+    kind: str,
+    type_: type[Versioned],
+    location_id: str,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[Versioned]:
+    """One record per ``ref``: the highest ``version`` (the latest stored when versions tie).
+    Decoded on the storage's read thread, not the event loop."""
     sql = "SELECT ref, payload FROM messages WHERE kind = ? AND location_id = ?"
     params: list[object] = [kind, location_id]
     if start is not None and end is not None:
         sql += " AND business_date >= ? AND business_date <= ?"
         params += [start.isoformat(), end.isoformat()]
     sql += " ORDER BY ref, id"
+    decoder = msgspec.json.Decoder(type_)
 
-    def query(tx: Tx) -> list[bytes]:
-        rows = tx.all(sql, params)
-        latest: dict[str, bytes] = {}
-        for row in rows:
-            latest[row["ref"]] = bytes(row["payload"])
-        return list(latest.values())
+    def query(tx: Tx) -> list[Versioned]:
+        newest: dict[str, Versioned] = {}
+        for row in tx.all(sql, params):
+            record = decoder.decode(bytes(row["payload"]))
+            known = newest.get(row["ref"])
+            if known is None or getattr(record, "version", 0) >= getattr(known, "version", 0):
+                newest[row["ref"]] = record
+        return list(newest.values())
 
     return await hub.storage.read(query)
 

@@ -39,9 +39,15 @@ def contains_card_number(text: str) -> bool:
 
 
 def find_card_number(value: Any, path: str = "$") -> str | None:
-    """The JSON path of the first string or number that looks like a full card number."""
+    """The JSON path of the first string or number that looks like a full card number.
+
+    Object keys are checked too (``{"notes": {"4111...": "x"}}``); such a hit is reported as
+    ``$.notes.<a key>`` so the path never carries the number itself.
+    """
     if isinstance(value, dict):
         for key, item in value.items():
+            if _is_scalar_text(key) and contains_card_number(str(key)):
+                return f"{path}.<a key>"
             found = find_card_number(item, f"{path}.{key}")
             if found:
                 return found

@@ -18,17 +18,24 @@ class Money(msgspec.Struct, frozen=True):
     amount: int
     currency: str = "USD"
 
-    def _same(self, other: Money) -> None:
-        if self.currency != other.currency:
-            raise CurrencyMismatch(f"cannot combine {self.currency} and {other.currency}")
+    def _currency_with(self, other: Money) -> str:
+        """The currency of ``self`` combined with ``other``.
+
+        A zero amount is currency-neutral: model defaults such as ``Payment.tip`` are ``Money(0)``
+        (USD), and a EUR order without a tip must still total. Two non-zero amounts in different
+        currencies are an error.
+        """
+        if self.currency == other.currency or other.amount == 0:
+            return self.currency
+        if self.amount == 0:
+            return other.currency
+        raise CurrencyMismatch(f"cannot combine {self.currency} and {other.currency}")
 
     def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money(self.amount + other.amount, self._currency_with(other))
 
     def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money(self.amount - other.amount, self._currency_with(other))
 
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)

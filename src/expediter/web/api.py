@@ -25,6 +25,7 @@ from expediter.catalog.schema import ApiToken
 from expediter.catalog.secrets import hash_token
 from expediter.connectors.base import IncomingMessage, SignatureInvalid
 from expediter.engine.hub import Hub
+from expediter.engine.inbox import StoredMessage
 from expediter.errors import ConfigError, RejectedInput, TerminalError
 from expediter.model.cards import raw_contains_card_number, refuse_card_numbers
 from expediter.model.order import Order
@@ -222,7 +223,9 @@ class OrdersApi:
             order = stamped(order, source, self.hub)
         except ApiError as exc:
             return exc.status, _encode(exc.body)
-        key = headers.get("idempotency-key") or f"{source}:{order.id}:{order.version}"
+        given = headers.get("idempotency-key")
+        # A sender's own key is scoped to its system: another system cannot shadow it.
+        key = f"{source}:key:{given}" if given else f"{source}:{order.id}:{order.version}"
         message = IncomingMessage(
             source_system=source,
             kind="orders",
@@ -231,14 +234,26 @@ class OrdersApi:
             location_id=order.location_id,
         )
         accepted = await self.hub.inbox.accept(message, ref=order.id, business_date=order.business_date)
+        if accepted.duplicate and given and not await self._same_subject(accepted.message_id, order.id):
+            conflict = ApiError(
+                409,
+                "this Idempotency-Key was already used for another order",
+                where="headers.Idempotency-Key",
+                fix="send a new key for each new order (the order id and version make a good key)",
+            )
+            return conflict.status, _encode(conflict.body)
         answer = OrderAccepted(
             message_id=accepted.message_id,
             order_id=order.id,
             duplicate=accepted.duplicate,
             business_date=order.business_date,
-            idempotency_key=key,
+            idempotency_key=given or key,
         )
         return (200 if accepted.duplicate else 202), _encode(answer)
+
+    async def _same_subject(self, message_id: int, order_id: str) -> bool:
+        stored = await self.hub.inbox.get(message_id)
+        return stored is not None and stored.ref == order_id
 
     async def validate_only(self, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
         """Benchmark baseline: the same parsing and checks as :meth:`ingest`, nothing stored."""
@@ -268,11 +283,11 @@ class OrdersApi:
 
     async def get(self, request: Request) -> Response:
         try:
-            self.tokens.authenticate(request.headers)
+            token = self.tokens.authenticate(request.headers)
         except ApiError as exc:
             return error_response(exc)
         order_id = request.path_params["order_id"]
-        stored = await self.hub.inbox.latest_by_ref("orders", order_id)
+        stored = await self._newest(order_id, token.systems)
         if stored is None:
             return error_response(
                 ApiError(
@@ -283,6 +298,26 @@ class OrdersApi:
                 )
             )
         return Response(stored.payload, media_type=stored.content_type)
+
+    async def _newest(self, order_id: str, systems: list[str]) -> StoredMessage | None:
+        """The highest version stored of ``order_id``, among the systems the token may read."""
+        found = [
+            m
+            for m in await self.hub.inbox.all_by_ref("orders", order_id)
+            if not systems or m.source_system in systems
+        ]
+        return max(found, key=lambda m: (_version_of(m.payload), m.id), default=None)
+
+
+class _Versioned(msgspec.Struct):
+    version: int = 1
+
+
+def _version_of(payload: bytes) -> int:
+    try:
+        return msgspec.json.decode(payload, type=_Versioned).version
+    except msgspec.DecodeError:
+        return 0
 
 
 Handler = Callable[[Mapping[str, str], bytes], Awaitable[tuple[int, bytes]]]

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from expediter.catalog.schema import Catalog
+from expediter.catalog.secrets import anchor_file_references
 from expediter.engine.hub import Hub
 
 CONFIG_ENV = "EXPEDITER_CONFIG"
@@ -108,9 +109,14 @@ def read_catalog(path: str | Path) -> Catalog:
         from expediter.catalog.load import load_catalog
 
         catalog = load_catalog(file)
+    folder = file.resolve().parent
     database = catalog.hub.database
     if "://" not in database and database != ":memory:" and not Path(database).is_absolute():
-        catalog.hub.database = str(file.resolve().parent / database)  # beside the catalog, not the cwd
+        catalog.hub.database = str(folder / database)  # beside the catalog, not the cwd
+    for system in catalog.systems:
+        system.settings = anchor_file_references(system.settings, folder)
+    for channel in catalog.alert_channels:
+        channel.settings = anchor_file_references(channel.settings, folder)
     return catalog
 
 

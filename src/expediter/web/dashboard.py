@@ -158,6 +158,14 @@ class Dashboard:
         catalog: Catalog = self.hub.catalog
         return catalog
 
+    def _known(self, flow_id: str) -> bool:
+        """A catalog flow, or a source's processing step (``<system>#process``), which has dead
+        letters of its own when the product's API is down."""
+        system, _, step = flow_id.partition("#")
+        if step:
+            return step == "process" and self.catalog.system(system) is not None
+        return self.catalog.flow(flow_id) is not None
+
     @property
     def metrics(self) -> Metrics:
         metrics: Metrics = getattr(self.hub, "metrics", None) or METRICS
@@ -190,7 +198,7 @@ class Dashboard:
         """The message after a replay, carried in the redirect's query (no session needed)."""
         flow_id = request.query_params.get("flow", "")
         replayed = request.query_params.get("replayed", "")
-        if not replayed.isdigit() or self.catalog.flow(flow_id) is None:
+        if not replayed.isdigit() or not self._known(flow_id):
             return ""
         return replay_message(int(replayed), flow_id)
 
@@ -235,7 +243,7 @@ class Dashboard:
             log.warning("replay_refused_cross_origin", origin=request.headers.get("origin", ""))
             return PlainTextResponse("refused: this form must be posted from the dashboard", 403)
         flow_id = posted_field(await request.body(), "flow")
-        if self.catalog.flow(flow_id) is None:
+        if not self._known(flow_id):
             return PlainTextResponse(f"unknown flow {flow_id!r}", status_code=400)
         count: int = await self.hub.deliveries.replay_flow(flow_id)
         log.info("dead_letters_replayed", flow=flow_id, count=count)

@@ -174,9 +174,12 @@ class KdsWeb:
                 continue
             if event is None:
                 return
-            if event.seq > sent:
-                sent = event.seq
-                yield sse("ticket", _encode(event), event.seq)
+            if event.seq <= sent:
+                continue  # already sent while catching up
+            if event.seq != sent + 1:
+                return  # a gap: end the stream, the screen reconnects from ``sent`` and catches up
+            sent = event.seq
+            yield sse("ticket", _encode(event), event.seq)
 
     # -- JSON API -------------------------------------------------------------------------------
 

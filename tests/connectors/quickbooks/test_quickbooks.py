@@ -157,3 +157,27 @@ def test_iif_for_the_worked_day() -> None:
     assert rows[3 + len(EXPECTED_LINES)] == "ENDTRNS"
     assert sum(round(float(r.split("\t")[5]) * 100) for r in body) == 0
     assert "\t4000 Food Sales\t-75.00\t" in text
+
+
+def test_iif_file_is_windows_1252_and_unencodable_characters_become_question_marks() -> None:
+    from datetime import date
+
+    from expediter.connectors.base import ExportRequest
+    from expediter.connectors.quickbooks.connector import render
+    from expediter.model.location import Location
+
+    entry = _entry()
+    first = msgspec.structs.replace(entry.lines[0], memo="Café ☕")
+    entry = msgspec.structs.replace(entry, lines=[first, *entry.lines[1:]])
+    request = ExportRequest(
+        catalog=None,  # type: ignore[arg-type]  # render reads only the flow from the request
+        location=Location(id=LOCATION, name=LOCATION, timezone="UTC"),
+        start_date=date(2026, 11, 27),
+        end_date=date(2026, 11, 27),
+        orders=lambda: (),
+        punches=lambda: (),
+    )
+    out = render(QuickBooksSettings())(entry, request)
+    assert out.name.endswith(".iif") and "windows-1252" in out.content_type
+    assert b"Caf\xe9 ?" in out.data  # é is one cp1252 byte; the emoji is replaced, not a crash
+    assert out.data.decode("cp1252").startswith("!TRNS")

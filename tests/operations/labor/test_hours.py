@@ -59,3 +59,20 @@ def test_a_punch_at_an_unknown_location_is_rejected() -> None:
 def test_hours_round_half_even_to_hundredths() -> None:
     assert str(hours_from_seconds(7 * 3600 + 18)) == "7.00"  # 7.005 h → 7.00 (half-even)
     assert str(hours_from_seconds(7 * 3600 + 54)) == "7.02"  # 7.015 h → 7.02
+
+
+def test_overlapping_and_duplicated_unpaid_breaks_are_taken_off_once() -> None:
+    from datetime import timedelta
+
+    from expediter.model.labor import Break
+    from expediter.operations.labor.hours import worked_seconds
+
+    base = punch("2026-03-02 10:00", 8)
+    start = base.clock_in + timedelta(hours=4)
+    first = Break(start=start, end=start + timedelta(minutes=30))
+    overlapping = Break(start=start + timedelta(minutes=15), end=start + timedelta(minutes=45))
+    assert worked_seconds(msgspec.structs.replace(base, breaks=[first, overlapping])) == int(7.25 * 3600)
+    assert worked_seconds(msgspec.structs.replace(base, breaks=[first, first])) == int(7.5 * 3600)
+    # A break running past clock-out counts only up to clock-out.
+    late = Break(start=base.clock_in + timedelta(hours=7, minutes=30), end=base.clock_in + timedelta(hours=9))
+    assert worked_seconds(msgspec.structs.replace(base, breaks=[late, first])) == int(7 * 3600)

@@ -19,6 +19,7 @@ from expediter.operations.labor.tips import (
     PoolMember,
     TipPool,
     card_tips_by_employee,
+    charged_tips_by_employee,
     declared_cash_tips_by_employee,
     distribute_pool,
     pool_members,
@@ -81,6 +82,18 @@ def test_auto_gratuity_is_wages_not_tips() -> None:
     assert service_charge_wages(orders) == {"ann": Money(900)}
     assert service_charge_wages(orders, auto_gratuity_only=False) == {"ann": Money(1200)}
     assert card_tips_by_employee(orders) == {}
+
+
+def test_tips_on_every_non_cash_tender_reach_payroll() -> None:
+    # The journal credits Tips Payable for a gift-card or marketplace tip; payroll must pay it out.
+    def paid_by(tender: TenderType, tip: int) -> Payment:
+        return Payment(id=tender.value, tender=tender, amount=Money(1000), tip=Money(tip))
+
+    orders = [
+        order("1", "ann", paid_by(TenderType.GIFT_CARD, 200), paid_by(TenderType.CASH, 99)),
+        order("2", "bob", paid_by(TenderType.MARKETPLACE, 150), card(100)),
+    ]
+    assert charged_tips_by_employee(orders) == {"ann": Money(200), "bob": Money(250)}
 
 
 def member(employee: str, job: str, hours: float, manager: bool = False) -> PoolMember:

@@ -1,16 +1,18 @@
 """The ``escpos`` connector: one kitchen printer per system, fed the station's part of each order.
 
 Each printer is its own system, so the engine gives it its own delivery lane: a dead printer retries
-(``TransientError``) without holding up another printer or a screen. Orders older than
-``max_age_minutes`` are skipped with a zero-record receipt; in ``when_screen_offline`` mode a ticket
-prints only while no screen of the station is connected (the count comes from the kitchen service).
+(``TransientError``) without holding up another printer or a screen. An order it never printed with
+nothing newer than ``max_age_minutes`` is skipped with a zero-record receipt; in
+``when_screen_offline`` mode a ticket prints only while no screen of the station is connected (the
+count comes from the kitchen service). Slips show the location's local time.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -23,6 +25,7 @@ from expediter.connectors.kds.mapping import order_from
 from expediter.errors import ConfigError
 from expediter.model.order import Order
 from expediter.operations.kitchen.routing import RoutingRules, TicketItem
+from expediter.operations.kitchen.freshness import is_stale
 from expediter.operations.kitchen.service import Kitchen
 from expediter.operations.kitchen.store import Printed
 
@@ -39,8 +42,11 @@ class EscposSink:
         rules: RoutingRules,
         kitchen: Kitchen | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        timezones: dict[str, str] | None = None,
     ) -> None:
         self.printer_id = printer_id
+        self.timezones = dict(timezones or {})
+        """Location id → IANA time zone (from the catalog): slips show the kitchen's local time."""
         self.settings = settings
         self.rules = rules
         self.kitchen = kitchen
@@ -52,11 +58,11 @@ class EscposSink:
 
     async def deliver(self, item: Outbound) -> Receipt:
         order = order_from(item)
-        reason = self.skip_reason(order)
+        previous = await self._printed(order.id)
+        reason = self.skip_reason(order, previous)
         if reason:
             return Receipt(records=0, remote_ref=f"{self.address} skipped: {reason}")
         items = station_items(order, self.settings.station, self.rules)
-        previous = await self._printed(order.id)
         if previous is not None and order.version <= previous.version:
             return Receipt(
                 records=0, remote_ref=f"{self.address} skipped: v{previous.version} already printed"
@@ -69,7 +75,9 @@ class EscposSink:
             return Receipt(
                 records=0, remote_ref=f"{self.address} skipped: nothing for {self.settings.station}"
             )
-        ticket = print_ticket(order, self.settings.station, to_print, first=previous is None)
+        ticket = print_ticket(
+            order, self.settings.station, to_print, first=previous is None, zone=self._zone(order)
+        )
         data = render(ticket, self.settings.width)
         await send(self.settings.host, self.settings.port, data, self.settings.timeout_seconds)
         await self._remember(order, memory)
@@ -80,15 +88,26 @@ class EscposSink:
             checksum="sha256:" + hashlib.sha256(data).hexdigest(),
         )
 
-    def skip_reason(self, order: Order) -> str:
-        """Why this order is not printed now ('' when it is)."""
+    def skip_reason(self, order: Order, previous: Printed | None = None) -> str:
+        """Why this order is not printed now ('' when it is).
+
+        The age limit keeps a printer back from a night off from dumping tickets nobody waits for,
+        so it applies to orders this printer never printed, aged from the newest thing that happened
+        on the order (:func:`~expediter.operations.kitchen.freshness.is_stale`). A newer version of
+        an order it did print (a dessert added 45 minutes into a table) is a change to a slip already
+        on the rail: it always prints."""
         limit = timedelta(minutes=self.settings.max_age_minutes)
-        if self.clock() - order.opened_at > limit:
+        if previous is None and is_stale(order, self.clock(), limit):
             return f"older than {self.settings.max_age_minutes} minutes"
         offline_only = self.settings.mode is PrintMode.WHEN_SCREEN_OFFLINE
         if offline_only and self.kitchen is not None and self.kitchen.screens_online(self.settings.station):
             return f"{self.settings.station} screen online"
         return ""
+
+    def _zone(self, order: Order) -> tzinfo | None:
+        """The location's time zone (the clock on the kitchen wall), or None when unknown."""
+        name = self.timezones.get(order.location_id)
+        return ZoneInfo(name) if name else None
 
     async def _printed(self, order_id: str) -> Printed | None:
         if self.kitchen is None:
@@ -119,7 +138,8 @@ def make_sink(ctx: ConnectorContext) -> EscposSink:
         if kitchen is not None
         else RoutingRules(category_stations=ctx.catalog.mappings.stations)
     )
-    return EscposSink(ctx.system.id, settings, rules, kitchen)
+    timezones = {location.id: location.timezone for location in ctx.catalog.locations}
+    return EscposSink(ctx.system.id, settings, rules, kitchen, timezones=timezones)
 
 
 CONNECTOR = Connector(

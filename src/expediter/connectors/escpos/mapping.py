@@ -8,7 +8,7 @@ or a void slip, never a full reprint.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import msgspec
 
@@ -39,17 +39,23 @@ def station_items(order: Order, station: str, rules: RoutingRules) -> list[Ticke
 def changes_since(
     old: list[TicketItem], new: list[TicketItem], version: int
 ) -> tuple[list[TicketItem], list[TicketItem]]:
-    """(items to print, the printer's new memory): added items and newly voided ones only."""
+    """(items to print, the printer's new memory): exactly what this version voided and added.
+
+    An item is known by its key and the version that added it. What was live before and is struck
+    now was voided by this version; what is live now and was not live before was added by it (a
+    changed item is both: struck and re-added). Positions mean nothing: a changed item takes two
+    rows in the memory, so everything after it moves."""
     merged, _ = merge_items(old, new, version)
-    changed = [
-        item
-        for index, item in enumerate(merged)
-        if index >= len(old) or (item.voided and not old[index].voided)
-    ]
-    return changed, merged
+    live_before = {(item.key, item.added_version) for item in old if not item.voided}
+    voided = [item for item in merged if item.voided and (item.key, item.added_version) in live_before]
+    added = [item for item in merged if not item.voided and (item.key, item.added_version) not in live_before]
+    return voided + added, merged
 
 
-def print_ticket(order: Order, station: str, items: list[TicketItem], first: bool) -> PrintTicket:
+def print_ticket(
+    order: Order, station: str, items: list[TicketItem], first: bool, zone: tzinfo | None = None
+) -> PrintTicket:
+    """The slip for ``items``; times in ``zone`` (the location's, what the kitchen's clock shows)."""
     return PrintTicket(
         ticket_id=ticket_id_for(order.id, station),
         station=station,
@@ -58,6 +64,6 @@ def print_ticket(order: Order, station: str, items: list[TicketItem], first: boo
         heading="NEW" if first else f"UPDATE v{order.version}",
         dining_option=order.dining_option.value,
         guest=guest_label(order),
-        opened_at=order.opened_at,
+        opened_at=order.opened_at.astimezone(zone) if zone is not None else order.opened_at,
         items=items,
     )

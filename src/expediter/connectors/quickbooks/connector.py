@@ -74,8 +74,10 @@ def render(settings: QuickBooksSettings) -> RenderJournal:
             body = msgspec.json.format(msgspec.json.encode(qbo_journal_entry(entry, settings.account_ids)))
             suffix, content_type = "json", "application/json"
         else:
-            body = iif_journal([entry]).encode("utf-8")
-            suffix, content_type = "iif", "text/plain; charset=utf-8"
+            # QuickBooks Desktop reads IIF as Windows-1252, not UTF-8; a character outside it
+            # (an emoji in a memo) becomes "?" rather than failing the whole day's file.
+            body = iif_journal([entry]).encode("cp1252", errors="replace")
+            suffix, content_type = "iif", "text/plain; charset=windows-1252"
         return OutputFile(
             name=journal_file_name(entry.location_id, entry.business_date, suffix),
             data=body,

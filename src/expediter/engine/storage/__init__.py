@@ -18,4 +18,9 @@ def open_storage(url_or_path: str | Path) -> Storage:
         raise ConfigError(
             "the PostgreSQL backend is not available yet; set hub.database to a SQLite file path"
         )
+    if text in (":memory:", "sqlite:///:memory:"):
+        raise ConfigError(
+            "hub.database cannot be ':memory:': the hub reads and writes through several connections;"
+            " use a file path such as 'expediter.db'"
+        )
     return SqliteStorage(text.removeprefix("sqlite:///"))

@@ -24,9 +24,10 @@ import structlog
 from expediter.catalog.schema import Catalog
 from expediter.connectors.base import IncomingMessage
 from expediter.errors import RejectedInput, TransientError
-from expediter.model.order import Order
+from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen import tickets as tk
 from expediter.operations.kitchen.courses import CourseMode, courses_of, next_held_course
+from expediter.operations.kitchen.freshness import is_stale, last_activity
 from expediter.operations.kitchen.routing import EXPO, RoutingRules, TicketItem, route_order
 from expediter.operations.kitchen.store import (
     Availability,
@@ -106,8 +107,11 @@ class Subscription:
         return True
 
     def close(self) -> None:
-        """End the stream; the screen reconnects with its last sequence number and catches up."""
-        while self.queue.full():
+        """End the stream; the screen reconnects with its last sequence number and catches up.
+
+        Everything still queued is dropped, never just the oldest: a stream that skipped one event
+        and went on would move the screen's Last-Event-ID past a gap it could never fill."""
+        while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(None)
 
@@ -202,9 +206,14 @@ class Kitchen:
         record = self._orders.get(order.id)
         if record is not None and order.version <= record.version:
             return []
-        if self.clock() - order.opened_at > timedelta(minutes=self.settings.max_age_minutes):
-            log.info("kitchen.order_too_old", order_id=order.id, opened_at=order.opened_at.isoformat())
+        if is_stale(order, self.clock(), timedelta(minutes=self.settings.max_age_minutes)):
+            log.info("kitchen.order_too_old", order_id=order.id, last=last_activity(order).isoformat())
             return []
+        if order.state is OrderState.CANCELED:
+            if record is None:
+                log.info("kitchen.canceled_unseen", order_id=order.id, version=order.version)
+                return []
+            order = tk.struck_through(order)
         fired = self._fired_courses(order, record)
         routed = route_order(order, self.rules, fired)
         changed = self._apply_routed(order, routed, record is not None)
@@ -306,9 +315,10 @@ class Kitchen:
         return self._tickets[ticket_id]
 
     async def _fire_next_if_ready(self, order_id: str) -> None:
-        expo = self._tickets.get(tk.ticket_id_for(order_id, EXPO))
         record = self._orders.get(order_id)
-        if expo is None or record is None or expo.state is not TicketState.READY:
+        tickets = [self._tickets[t] for t in self._by_order.get(order_id, [])]
+        stations = [t for t in tickets if t.station != EXPO]
+        if record is None or not tk.fired_work_done(stations):
             return
         order = msgspec.json.decode(record.payload, type=Order)
         course = next_held_course(order, set(record.fired_courses))

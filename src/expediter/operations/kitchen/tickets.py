@@ -108,6 +108,12 @@ def new_ticket(order: Order, station: str, items: list[TicketItem], now: datetim
     )
 
 
+def struck_through(order: Order) -> Order:
+    """A canceled order as the kitchen reads it: every line voided (struck, still bumpable)."""
+    lines = [msgspec.structs.replace(line, voided=True) for line in order.lines]
+    return msgspec.structs.replace(order, lines=lines)
+
+
 def has_work(ticket: Ticket) -> bool:
     """A ticket shows on its screen when something on it has been fired."""
     return any(item.fired for item in ticket.items)
@@ -205,12 +211,29 @@ def recall(ticket: Ticket, now: datetime) -> Ticket:
     return msgspec.structs.replace(ticket, state=TicketState.IN_PROGRESS, bumped_at=None, updated_at=now)
 
 
+def fired_work_done(station_tickets: Iterable[Ticket]) -> bool:
+    """Every station ticket with fired work is bumped (held courses aside)."""
+    working = [t for t in station_tickets if has_work(t)]
+    return bool(working) and all(t.state is TicketState.BUMPED for t in working)
+
+
+def is_order_ready(station_tickets: Iterable[Ticket]) -> bool:
+    """The whole order is at the pass: no course is still held, something was cooked (a canceled
+    order, every line struck, is never "ready"), and every fired station ticket is bumped.
+
+    Why held items count: bumping the starter while the mains wait must not tell the guest to come
+    and collect."""
+    tickets = list(station_tickets)
+    items = [item for ticket in tickets for item in ticket.items if not item.voided]
+    held = any(not item.fired for item in items)
+    return not held and any(item.fired for item in items) and fired_work_done(tickets)
+
+
 def expo_state(expo: Ticket, station_tickets: Iterable[Ticket]) -> TicketState:
     """What the expo ticket should show given its station tickets (a bumped expo ticket stays)."""
     if expo.state is TicketState.BUMPED:
         return expo.state
-    working = [t for t in station_tickets if has_work(t)]
-    if working and all(t.state is TicketState.BUMPED for t in working):
+    if is_order_ready(station_tickets):
         return TicketState.READY
     if expo.state is TicketState.READY:
         return TicketState.IN_PROGRESS

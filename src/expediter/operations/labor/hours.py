@@ -69,19 +69,33 @@ def elapsed_seconds(start: datetime, end: datetime) -> int:
     return round((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds())
 
 
-def _overlap_seconds(start: datetime, end: datetime, lo: datetime, hi: datetime) -> int:
-    """Seconds of [start, end) that fall inside [lo, hi)."""
-    start, end, lo, hi = (t.astimezone(UTC) for t in (start, end, lo, hi))
-    return max(0, elapsed_seconds(max(start, lo), min(end, hi)))
-
-
 def unpaid_break_seconds(punch: TimePunch, clock_out: datetime) -> int:
-    """Unpaid break time inside the shift; a break never closed ends at clock-out."""
-    return sum(
-        _overlap_seconds(b.start, b.end or clock_out, punch.clock_in, clock_out)
-        for b in punch.breaks
-        if not b.paid
-    )
+    """Unpaid break time inside the shift; a break never closed ends at clock-out.
+
+    Breaks are clipped to the shift and merged first: a time clock that sends the same break
+    twice, or two overlapping breaks, must not take the overlap off the pay twice.
+    """
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(_clipped_unpaid_breaks(punch, clock_out)):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return sum(elapsed_seconds(start, end) for start, end in merged)
+
+
+def _clipped_unpaid_breaks(punch: TimePunch, clock_out: datetime) -> list[tuple[datetime, datetime]]:
+    """Unpaid breaks as UTC intervals inside [clock_in, clock_out); empty ones dropped."""
+    lo, hi = punch.clock_in.astimezone(UTC), clock_out.astimezone(UTC)
+    intervals = []
+    for b in punch.breaks:
+        if b.paid:
+            continue
+        start = max(b.start.astimezone(UTC), lo)
+        end = min((b.end or clock_out).astimezone(UTC), hi)
+        if end > start:
+            intervals.append((start, end))
+    return intervals
 
 
 def worked_seconds(punch: TimePunch) -> int:

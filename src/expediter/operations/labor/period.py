@@ -25,7 +25,7 @@ from expediter.operations.labor.tips import (
     PoolBasis,
     PoolShare,
     TipPool,
-    card_tips_by_employee,
+    charged_tips_by_employee,
     distribute_pool,
     pool_members,
     service_charge_wages,
@@ -45,7 +45,7 @@ def payroll_period(request: ExportRequest) -> PayrollPeriod:
     orders = list(request.orders())
     punches = list(request.punches())
     employees = {employee.id: employee for employee in request.employees()}
-    tips = card_tips_by_employee(orders)
+    tips = charged_tips_by_employee(orders)
     unowned = tips.pop(UNASSIGNED, None)
     if unowned is not None:
         shares = pool_unowned_tips(unowned, request, punches, employees.values(), rules)

@@ -2,8 +2,9 @@
 
 Three kinds of money reach staff from the guests, and payroll treats them differently:
 
-- **card tips** (``Payment.tip``): the guest's voluntary tip; belongs to the server of the check, or
-  to a tip pool when the location pools;
+- **charged tips** (``Payment.tip`` on any tender but cash: card, gift card, house account,
+  marketplace): the guest's voluntary tip; belongs to the server of the check, or to a tip pool
+  when the location pools; payroll files still call them card tips;
 - **declared cash tips** (``TimePunch.declared_cash_tips``): already in the employee's pocket,
   reported so payroll can withhold tax on them;
 - **service charges**, auto-gratuity included: the restaurant's revenue, paid out as *wages*,
@@ -35,17 +36,27 @@ UNASSIGNED = ""
 """Employee id used for tips and charges on checks with no employee."""
 
 
-def card_tips_by_employee(orders: Iterable[Order]) -> dict[str, Money]:
-    """Card tips per check owner (``Order.employee_id``); canceled checks carry none."""
+def charged_tips_by_employee(orders: Iterable[Order]) -> dict[str, Money]:
+    """Tips charged on any non-cash tender, per check owner (``Order.employee_id``).
+
+    Card, gift card, house account, a marketplace that passes a tip through: the journal credits
+    every one of them to Tips Payable, so payroll must pay every one of them out. Cash is left out
+    because the cash tips an employee keeps reach payroll as declared cash tips on the punches.
+    Canceled checks carry none.
+    """
     tips: dict[str, Money] = {}
     for order in orders:
         if order.state is OrderState.CANCELED:
             continue
         for payment in order.payments:
-            if payment.tender is TenderType.CARD and payment.tip.amount:
+            if payment.tender is not TenderType.CASH and payment.tip.amount:
                 key = order.employee_id or UNASSIGNED
                 tips[key] = tips.get(key, Money(0, payment.tip.currency)) + payment.tip
     return tips
+
+
+card_tips_by_employee = charged_tips_by_employee
+"""The former name, from when only card tenders were counted; kept for existing callers."""
 
 
 def declared_cash_tips_by_employee(punches: Iterable[TimePunch]) -> dict[str, Money]:

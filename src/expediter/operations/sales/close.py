@@ -8,7 +8,7 @@ Amounts are summed as plain integers of minor units and turned into :class:`Mone
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -26,6 +26,7 @@ from expediter.model.order import (
     line_gross,
     order_totals,
 )
+from expediter.operations.accounting.journal import latest_versions
 from expediter.operations.sales.allocation import largest_remainder
 from expediter.operations.sales.summary import ProductMixRow, SalesSummary
 
@@ -302,24 +303,12 @@ class SalesDay:
         return rows
 
 
-def latest_versions(orders: Iterable[Order]) -> Iterator[Order]:
-    """Collapse back-to-back versions of one check to the latest (as the simulator and a replay
-    emit them); storage hands over only latest versions otherwise."""
-    pending: Order | None = None
-    for order in orders:
-        if pending is not None and order.id == pending.id:
-            if order.version >= pending.version:
-                pending = order
-            continue
-        if pending is not None:
-            yield pending
-        pending = order
-    if pending is not None:
-        yield pending
-
-
 def close_day(location: Location, business_date: date, orders: Iterable[Order]) -> SalesDay:
-    """Feed every order of the location's business date (others are skipped) in one pass."""
+    """Feed every order of the location's business date (others are skipped).
+
+    Versions of a check are collapsed to the highest wherever they appear in ``orders`` (the
+    journal's :func:`latest_versions`), so ``[A v1, B, A v2]`` is two checks, as the journal counts.
+    """
     day = SalesDay(location, business_date)
     for order in latest_versions(orders):
         if day.belongs(order):
