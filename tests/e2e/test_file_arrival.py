@@ -53,6 +53,8 @@ def test_good_bad_and_repeated_count_sheets(tmp_path: Path) -> None:
     (drop / "counts_L001_20261126.csv").write_bytes(GOOD)
     (drop / "counts_L001_20261127.csv").write_bytes(NO_QUANTITY)
     (drop / "again_L001_20261126.csv").write_bytes(GOOD)  # the same sheet sent twice
+    (drop / "counts_L001_20261399.csv").write_bytes(GOOD + b"lettuce,lb,3\n")  # no such date
+    (drop / "odd\\name.csv").write_bytes(GOOD)  # a name the hub will not touch: skipped, not fatal
 
     async def scenario() -> tuple[list[Transfer], int, bytes | None]:
         async with Hub(_catalog(tmp_path), deliver=False) as hub:
@@ -77,5 +79,9 @@ def test_good_bad_and_repeated_count_sheets(tmp_path: Path) -> None:
         "again_L001_20261126.csv",
         "counts_L001_20261126.csv",
     ]
-    assert [p.name for p in (drop / "failed").iterdir()] == ["counts_L001_20261127.csv"]
-    assert not list(drop.glob("*.csv"))
+    assert "is not a date" in by_file["counts_L001_20261399.csv"].error
+    assert sorted(p.name for p in (drop / "failed").iterdir()) == [
+        "counts_L001_20261127.csv",
+        "counts_L001_20261399.csv",
+    ]
+    assert [p.name for p in drop.glob("*.csv")] == ["odd\\name.csv"]

@@ -59,6 +59,12 @@ def serve(
         "loop": "uvloop",
     }
     typer.echo(f"expediter: serving {config} on http://{options['host']}:{options['port']}/", err=True)
+    if workers > 1 and any(system.connector == "kds" for system in catalog.systems):
+        raise typer.BadParameter(
+            "the kitchen screens live in one process (their live feed and bump calls must reach the"
+            " same kitchen); run with --workers 1, or serve the screens from a catalog without them",
+            param_hint="--workers",
+        )
     if workers == 1:
         runtime = Runtime(catalog)
         uvicorn.run(create_app(runtime.hub, runtime=runtime), **options)  # type: ignore[arg-type]

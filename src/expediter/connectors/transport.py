@@ -35,9 +35,12 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import msgspec
+import structlog
 
 from expediter.connectors.base import Receipt
 from expediter.errors import ConfigError, RejectedInput, TerminalError, TransientError
+
+log = structlog.get_logger(__name__)
 
 TEMP_PREFIX = ".expediter-"
 TEMP_SUFFIX = ".part"
@@ -279,7 +282,11 @@ async def fetch_stable(
     )
     fetched = []
     for remote in files:
-        data = await transport.download(remote.name)
+        try:
+            data = await transport.download(remote.name)
+        except RejectedInput as exc:  # a name we will not touch (../x): skip it, keep the rest
+            log.warning("file skipped", name=repr(remote.name), endpoint=transport.endpoint, error=str(exc))
+            continue
         fetched.append(
             FetchedFile(
                 name=remote.name, data=data, checksum=f"sha256:{sha256_hex(data)}", mtime=remote.mtime

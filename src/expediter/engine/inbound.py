@@ -47,7 +47,14 @@ def place_of(name: str, hub: Hub, arrived: datetime) -> tuple[Location, date]:
     if match:
         location = hub.catalog.location(match["location"])
         if location is not None:
-            return location, datetime.strptime(match["day"], "%Y%m%d").date()
+            try:
+                return location, datetime.strptime(match["day"], "%Y%m%d").date()
+            except ValueError:
+                raise RejectedInput(
+                    f"{name}: {match['day']} is not a date",
+                    where="the file name",
+                    fix="write the business date as YYYYMMDD, e.g. counts_L001_20261126.csv",
+                ) from None
     if len(hub.catalog.locations) != 1:
         raise RejectedInput(
             f"{name}: which location is this file for?",

@@ -26,7 +26,7 @@ from expediter.connectors.transport import (
     Wait,
     receive_files,
 )
-from expediter.errors import ConfigError, DeliveryError, ExpediterError, TransientError
+from expediter.errors import ConfigError, DeliveryError, ExpediterError, TerminalError, TransientError
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +95,11 @@ class FileWatcher:
             )
             if self._on_error is not None:
                 await self._on_error(exc)
+            return {}
+        except Exception as exc:  # a bug in one poll must not end the watch: report, poll again
+            log.exception("file poll crashed", scope=self._scope, endpoint=self.transport.endpoint)
+            if self._on_error is not None:
+                await self._on_error(TerminalError(f"file poll crashed: {type(exc).__name__}: {exc}"))
             return {}
 
     async def _sleep_unless_stopped(self, seconds: float) -> None:
