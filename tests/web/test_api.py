@@ -338,3 +338,14 @@ def test_keys_are_per_system_and_a_late_older_version_never_wins(catalog: Catalo
         assert hidden.status_code == 404  # the shop's token does not read the POS's orders
 
     run(catalog, scenario)
+
+
+def test_a_body_over_one_mebibyte_is_refused_before_it_is_read(catalog: Catalog) -> None:
+    async def scenario(hub: Hub, client: httpx.AsyncClient, board: Board) -> None:
+        huge = b'{"id": "' + b"x" * 1_100_000 + b'"}'
+        for path in ("/api/v1/orders", "/api/v1/webhooks/shop", "/api/v1/punches"):
+            response = await client.post(path, content=huge, headers=AUTH)
+            assert response.status_code == 413 and "1 MiB" in response.json()["error"], path
+        assert await hub.inbox.count() == 0
+
+    run(catalog, scenario)

@@ -81,6 +81,20 @@ class Ledger:
 
         return await self.storage.read(query)
 
+    async def failures_since(self, since: datetime) -> dict[str, int]:
+        """Per flow, how many transfers failed (failed, retrying, dead) since ``since``: counted in
+        SQL, so the dashboard never loads a day of transfers to count them."""
+
+        def query(tx: Tx) -> dict[str, int]:
+            rows = tx.all(
+                "SELECT flow_id, COUNT(*) AS n FROM transfers WHERE started_at >= ?"
+                " AND outcome IN (?, ?, ?) GROUP BY flow_id",
+                (to_iso(since), TransferOutcome.FAILED, TransferOutcome.RETRYING, TransferOutcome.DEAD),
+            )
+            return {row["flow_id"]: int(row["n"]) for row in rows}
+
+        return await self.storage.read(query)
+
     async def summary(self) -> dict[str, FlowSummary]:
         """Per flow: last transfer, last success, last outcome and counts by outcome."""
         return await self.storage.read(_summarize)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from expediter.monitor.health import FAILED_OUTCOMES, FlowStatus
+from expediter.monitor.health import FlowStatus
 
 
 class LedgerLike(Protocol):
@@ -18,17 +18,13 @@ class LedgerLike(Protocol):
 
     async def summary(self) -> dict[str, Any]: ...
 
-    async def transfers(self, *, since: datetime | None = None, limit: int = 100) -> list[Any]: ...
+    async def failures_since(self, since: datetime) -> dict[str, int]: ...
 
 
 async def statuses_from_ledger(ledger: LedgerLike, now: datetime) -> dict[str, FlowStatus]:
     """Per flow id: last transfer, last outcome, last success and failures in the last 24 hours."""
     summaries = await ledger.summary()
-    recent = await ledger.transfers(since=now - timedelta(hours=24), limit=100_000)
-    failures: dict[str, int] = {}
-    for transfer in recent:
-        if str(transfer.outcome) in FAILED_OUTCOMES:
-            failures[transfer.flow_id] = failures.get(transfer.flow_id, 0) + 1
+    failures = await ledger.failures_since(now - timedelta(hours=24))
     return {
         flow_id: FlowStatus(
             last_transfer_at=summary.last_transfer_at,

@@ -45,6 +45,32 @@ def collect_routes(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> list[Bas
     return found
 
 
+MAX_BODY_BYTES = 1_048_576
+"""No request the hub answers needs more than 1 MiB (a large order is about 10 KB)."""
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
+
+
+async def _too_large(send: Send) -> None:
+    body = (
+        b'{"error":"the request body is larger than 1 MiB","where":"body",'
+        b'"fix":"send one order, punch or event per request"}'
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class HubApp(Starlette):
     """Starlette, plus a few raw ASGI endpoints answered before routing (the ingest hot path)."""
 
@@ -52,6 +78,9 @@ class HubApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if _declared_length(scope) > MAX_BODY_BYTES:
+                await _too_large(send)
+                return
             handler = self.fast.get((scope["method"], scope["path"]))
             if handler is not None:
                 await handler(scope, receive, send)
