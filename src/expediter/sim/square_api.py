@@ -95,6 +95,8 @@ class SquareStandIn:
         if refused:
             return refused
         body = await request.json()
+        if len(body.get("location_ids", [])) > 10:  # as Square refuses it
+            return _error(400, "INVALID_VALUE", "Cannot provide more than 10 location_ids.")
         matching = self._matching(body)
         start = int(body.get("cursor") or 0)
         limit = min(int(body.get("limit") or self.page_size), self.page_size)

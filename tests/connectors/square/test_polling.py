@@ -109,3 +109,14 @@ def test_stand_in_seeded_from_the_fixtures_is_polled_whole() -> None:
     start = datetime(2019, 1, 1, tzinfo=UTC)
     messages = asyncio.run(poll(ctx, start, start + timedelta(days=3650)))
     assert sorted(m.idempotency_key.split(":")[1] for m in messages) == sorted(stand_in.orders)
+
+
+def test_poll_searches_a_large_group_ten_locations_at_a_time() -> None:
+    stand_in = SquareStandIn(access_token=ACCESS_TOKEN)
+    many = {f"LOC{n:02d}": f"hub-{n:02d}" for n in range(23)}
+    for square_id in many:
+        stand_in.put_order(order_at(f"ORDER-{square_id}", NOON, location=square_id))
+    ctx = square_context({"http_transport": stand_in.transport()}, locations=many)
+    messages = asyncio.run(poll(ctx, NOON, NOON + timedelta(minutes=10)))
+    assert sorted(m.idempotency_key for m in messages) == sorted(f"square:ORDER-{s}:1" for s in many)
+    assert stand_in.requests.count(("POST", "/v2/orders/search")) == 3

@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 import msgspec
 
-from expediter.catalog.secrets import is_reference, resolve_secret
+from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.base import Capability, Connector, ConnectorContext, Outbound, Receipt
 from expediter.connectors.generic_pos.client import PosClient
 from expediter.connectors.generic_pos.config import GenericPosSettings
@@ -74,7 +74,12 @@ def make_sink(context: ConnectorContext) -> PosSink:
     settings = settings_of(context)
     if not settings.url and not settings.status_url:
         raise TerminalError(f"system {context.system.id!r} has no settings.url to send orders to")
-    token = resolve_secret(settings.token) if is_reference(settings.token) else ""
+    # A token written inline is refused (ConfigError), never silently dropped: secrets are references.
+    token = (
+        resolve_secret(settings.token, setting=f"systems[{context.system.id}].settings.token")
+        if settings.token
+        else ""
+    )
     transport: httpx.AsyncBaseTransport | None = context.services.get(HTTP_TRANSPORT_SERVICE)
     client = PosClient(settings.url, token=token, timeout=settings.timeout_seconds, transport=transport)
     return PosSink(client, context.system.id, settings.status_url)

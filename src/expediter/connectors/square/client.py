@@ -19,6 +19,8 @@ from expediter.errors import TerminalError, TransientError, error_for_status
 
 T = TypeVar("T")
 
+SEARCH_MAX_LOCATIONS = 10
+"""Square's limit on ``location_ids`` in one SearchOrders call."""
 SEARCH_PAGE_LIMIT = 500
 """Square's maximum page size for SearchOrders."""
 
@@ -55,16 +57,21 @@ class SquareClient:
     async def search_orders(
         self, location_ids: list[str], start: datetime, end: datetime, *, limit: int = SEARCH_PAGE_LIMIT
     ) -> AsyncIterator[SqOrder]:
-        """Every order at ``location_ids`` updated in [start, end), oldest first, across pages."""
-        cursor: str | None = None
-        while True:
-            query = _search_query(location_ids, start, end, limit, cursor)
-            page = _decode(await self._request("POST", "/v2/orders/search", query), SqSearchOrdersResponse)
-            for order in page.orders:
-                yield order
-            cursor = page.cursor
-            if not cursor:
-                return
+        """Every order at ``location_ids`` updated in [start, end), across pages; SearchOrders takes
+        at most ten locations a call, so a larger group is searched ten locations at a time."""
+        for first in range(0, len(location_ids), SEARCH_MAX_LOCATIONS):
+            chunk = location_ids[first : first + SEARCH_MAX_LOCATIONS]
+            cursor: str | None = None
+            while True:
+                query = _search_query(chunk, start, end, limit, cursor)
+                page = _decode(
+                    await self._request("POST", "/v2/orders/search", query), SqSearchOrdersResponse
+                )
+                for order in page.orders:
+                    yield order
+                cursor = page.cursor
+                if not cursor:
+                    break
 
     async def update_order(self, order_id: str, order: dict[str, Any], idempotency_key: str) -> SqOrder:
         """UpdateOrder (sparse: only the fields in ``order``; ``version`` must be the current one)."""
