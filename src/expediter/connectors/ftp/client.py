@@ -185,7 +185,11 @@ class FtpTransport:
 
     def _login(self, password: str, context: ssl.SSLContext | None) -> ftplib.FTP:
         timeout = self.settings.timeout
-        ftp = ftplib.FTP_TLS(context=context, timeout=timeout) if context else ftplib.FTP(timeout=timeout)
+        ftp = (
+            _SessionReusingFtpTls(context=context, timeout=timeout)
+            if context
+            else ftplib.FTP(timeout=timeout)
+        )
         try:
             ftp.connect(self.settings.host, self.settings.port)
             ftp.login(self.settings.username, password)  # FTP_TLS sends AUTH TLS first
@@ -227,6 +231,21 @@ class FtpTransport:
         return TransientError(
             f"{self.label}: cannot reach FTP server {self.server}: {exc or type(exc).__name__}"
         )
+
+
+class _SessionReusingFtpTls(ftplib.FTP_TLS):
+    """FTPS whose data connections resume the control connection's TLS session.
+
+    vsftpd (``require_ssl_reuse=YES``, its default) and other hardened servers refuse a data
+    connection that starts a new TLS session, answering ``522``; stdlib ftplib starts a new one.
+    """
+
+    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int | None]:
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:  # type: ignore[attr-defined]
+            session = self.sock.session if isinstance(self.sock, ssl.SSLSocket) else None
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=session)
+        return conn, size
 
 
 class _DataChannelSocket(ssl.SSLSocket):
