@@ -108,3 +108,36 @@ def test_lost_connection_shows_a_banner_and_catches_up_once_in_order(
     expect(grill.locator("#banner")).to_contain_text("caught up")
     numbers = grill.locator(".ticket .order")
     expect(numbers).to_have_text(["#101", "#102", "#103", "#104"])
+
+
+KEYS_POSTED = """() => {
+  const posted = [];
+  const real = window.fetch;
+  window.fetch = (url, options) => {
+    if (options && options.method === "POST") posted.push(String(url));
+    return real(url, options);
+  };
+  const key = (init) =>
+    document.body.dispatchEvent(new KeyboardEvent("keydown", { bubbles: true, cancelable: true, ...init }));
+  key({ key: "r", ctrlKey: true });
+  key({ key: "r", metaKey: true });
+  key({ key: "Enter", altKey: true });
+  key({ key: "Enter", repeat: true });
+  const ignored = posted.length;
+  key({ key: "Enter" });
+  window.fetch = real;
+  return [ignored, posted];
+}"""
+
+
+def test_browser_shortcuts_and_a_held_key_are_not_bump_bar_keys(browser: Browser, live: LiveKitchen) -> None:
+    grill = open_screen(browser, live, "grill")
+    live.call(live.kitchen.receive(burger_order("o-1", "101")))
+    card = grill.locator(".ticket", has_text="#101")
+    expect(card).to_have_count(1)
+    grill.keyboard.press("1")
+    expect(card).to_have_class("ticket state-new timer-green selected")
+
+    ignored, posted = grill.evaluate(KEYS_POSTED)
+    assert ignored == 0
+    assert len(posted) == 1 and posted[0].endswith("/bump")

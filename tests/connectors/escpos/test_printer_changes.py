@@ -10,14 +10,22 @@ from expediter.catalog.schema import Catalog, Mappings, System, SystemKind
 from expediter.connectors.base import ConnectorContext
 from expediter.connectors.escpos.connector import make_sink
 from expediter.model.location import Location
-from expediter.model.order import Payment, TenderType
 from expediter.model.money import Money
+from expediter.model.order import OrderState, Payment, TenderType
 from expediter.operations.kitchen import Kitchen
 from expediter.operations.kitchen.freshness import is_stale
 from expediter.sim.printer import VirtualPrinter
 from tests.connectors.escpos.test_printer_sink import sink_for
 from tests.connectors.kds.test_sink import outbound
-from tests.operations.kitchen.helpers import CATEGORIES, OPENED, Clock, line, make_kitchen, order, with_kitchen
+from tests.operations.kitchen.helpers import (
+    CATEGORIES,
+    OPENED,
+    Clock,
+    line,
+    make_kitchen,
+    order,
+    with_kitchen,
+)
 
 
 def item_rows(text: str) -> list[str]:
@@ -114,5 +122,21 @@ def test_slip_shows_the_opening_time_in_the_location_time_zone() -> None:
             await sink.deliver(outbound(order()))
             return (await printer.wait_for(1))[0].text
 
-    assert OPENED == datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+    assert datetime(2026, 11, 27, 18, 0, tzinfo=UTC) == OPENED
     assert "Opened 13:00" in asyncio.run(scenario()).splitlines()
+
+
+def test_canceled_order_prints_every_line_as_void(tmp_path: Path) -> None:
+    async def scenario(kitchen: Kitchen) -> list[str]:
+        async with VirtualPrinter() as printer:
+            sink = sink_for(printer.port, kitchen=kitchen)
+            lines = [line("l-1", "Burger"), line("l-2", "Fries")]
+            unseen = await sink.deliver(outbound(order("o-2", lines=lines, state=OrderState.CANCELED)))
+            assert unseen.records == 0
+            await sink.deliver(outbound(order(lines=lines)))
+            canceled = await sink.deliver(outbound(order(lines=lines, version=2, state=OrderState.CANCELED)))
+            assert canceled.records == 1, canceled.remote_ref
+            return [t.text for t in await printer.wait_for(2)]
+
+    _, second = with_kitchen(make_kitchen(tmp_path), scenario)
+    assert item_rows(second) == ["VOID 1 x Burger", "VOID 1 x Fries"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from expediter.model.order import OrderState
 from expediter.operations.kitchen import CourseMode, Kitchen, TicketState, ticket_id_for
-from expediter.operations.kitchen.service import Subscription
+from expediter.operations.kitchen.feed import Subscription
 from expediter.operations.kitchen.store import EventKind, KitchenEvent
 from expediter.operations.kitchen.tickets import new_ticket
 from tests.operations.kitchen.helpers import (
@@ -102,10 +102,10 @@ def event(seq: int) -> KitchenEvent:
 
 
 def test_overflowing_screen_is_cut_off_with_no_later_event_left_behind() -> None:
-    async def scenario() -> list[object]:
+    async def scenario() -> list[KitchenEvent | None]:
         sub = Subscription("grill", maxsize=3)
         assert [sub.push(event(n)) for n in (1, 2, 3, 4)] == [True, True, True, False]
-        drained = []
+        drained: list[KitchenEvent | None] = []
         while not sub.queue.empty():
             drained.append(sub.queue.get_nowait())
         return drained

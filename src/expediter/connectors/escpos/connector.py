@@ -23,11 +23,12 @@ from expediter.connectors.escpos.formats import render
 from expediter.connectors.escpos.mapping import changes_since, print_ticket, station_items
 from expediter.connectors.kds.mapping import order_from
 from expediter.errors import ConfigError
-from expediter.model.order import Order
-from expediter.operations.kitchen.routing import RoutingRules, TicketItem
+from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen.freshness import is_stale
+from expediter.operations.kitchen.routing import RoutingRules, TicketItem
 from expediter.operations.kitchen.service import Kitchen
 from expediter.operations.kitchen.store import Printed
+from expediter.operations.kitchen.tickets import struck_through
 
 
 def _utcnow() -> datetime:
@@ -62,6 +63,10 @@ class EscposSink:
         reason = self.skip_reason(order, previous)
         if reason:
             return Receipt(records=0, remote_ref=f"{self.address} skipped: {reason}")
+        if order.state is OrderState.CANCELED:
+            if previous is None:
+                return Receipt(records=0, remote_ref=f"{self.address} skipped: canceled before it printed")
+            order = struck_through(order)  # every line prints as VOID
         items = station_items(order, self.settings.station, self.rules)
         if previous is not None and order.version <= previous.version:
             return Receipt(

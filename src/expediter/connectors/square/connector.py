@@ -144,6 +144,10 @@ class SquareOrders:
     async def messages_for(self, sq: SqOrder) -> list[IncomingMessage]:
         if not sq.id:
             raise TerminalError("Square returned an order without an id")
+        if sq.state == "DRAFT":
+            # A draft is a cart nobody placed yet: it must not reach the kitchen or the books.
+            log.debug("square.draft_skipped", order_id=sq.id, version=sq.version)
+            return []
         if await self._not_newer(sq.id, sq.version):
             return []
         location = self.hub_location(sq.location_id)

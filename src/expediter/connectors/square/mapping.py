@@ -54,7 +54,7 @@ from expediter.model.order import (
 
 _STATES = {
     "OPEN": OrderState.OPEN,
-    "DRAFT": OrderState.OPEN,
+    "DRAFT": OrderState.OPEN,  # never emitted: SquareOrders.messages_for skips drafts
     "COMPLETED": OrderState.COMPLETED,
     "CANCELED": OrderState.CANCELED,
 }

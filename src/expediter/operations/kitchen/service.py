@@ -27,6 +27,7 @@ from expediter.errors import RejectedInput, TransientError
 from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen import tickets as tk
 from expediter.operations.kitchen.courses import CourseMode, courses_of, next_held_course
+from expediter.operations.kitchen.feed import Subscription
 from expediter.operations.kitchen.freshness import is_stale, last_activity
 from expediter.operations.kitchen.routing import EXPO, RoutingRules, TicketItem, route_order
 from expediter.operations.kitchen.store import (
@@ -88,32 +89,6 @@ class AvailabilityChange(msgspec.Struct, kw_only=True):
     at: datetime
     plu: str | None = None
     """``key`` again, under the name the online-ordering payload uses."""
-
-
-class Subscription:
-    """One connected screen: numbered events arrive on ``queue``; ``None`` means "reconnect"."""
-
-    def __init__(self, station: str, maxsize: int = 10_000) -> None:
-        self.station = station
-        self.queue: asyncio.Queue[KitchenEvent | None] = asyncio.Queue(maxsize=maxsize)
-
-    def push(self, event: KitchenEvent) -> bool:
-        """False when the screen fell too far behind: it is cut off and catches up on reconnect."""
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.close()
-            return False
-        return True
-
-    def close(self) -> None:
-        """End the stream; the screen reconnects with its last sequence number and catches up.
-
-        Everything still queued is dropped, never just the oldest: a stream that skipped one event
-        and went on would move the screen's Last-Event-ID past a gap it could never fill."""
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)
 
 
 def _utcnow() -> datetime:

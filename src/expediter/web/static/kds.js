@@ -259,6 +259,9 @@
 
   document.addEventListener("keydown", (e) => {
     if (e.target.closest && e.target.closest("input, select, textarea")) return;
+    // Browser shortcuts (Ctrl+R reloads) are not bump-bar keys, and a held key must not bump
+    // ticket after ticket.
+    if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
     if (/^[1-9]$/.test(e.key)) {
       const t = ordered()[Number(e.key) - 1];
       if (t) select(t.id);
