@@ -15,6 +15,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -254,10 +255,23 @@ def decode_body(body: bytes, kind: type[Any]) -> Any:
         raise KdsError(422, f"bad request body: {exc}") from exc
 
 
+def cross_site(request: Request) -> bool:
+    """A browser posting from a page of another site (it always sends ``Origin`` then). Screens,
+    bump bars and scripts on the kitchen LAN post from this host or send no origin at all."""
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if claimed is None:
+        return False
+    return claimed == "null" or urlsplit(claimed).netloc.lower() != request.headers.get("host", "").lower()
+
+
 def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
     """Turn the kitchen's refusals into JSON errors: ``{"error": ..., "fix": ...}``."""
 
     async def endpoint(request: Request) -> Response:
+        if request.method == "POST" and cross_site(request):
+            return json_response(
+                {"error": "a page of another site may not act on the kitchen screens", "fix": ""}, 403
+            )
         try:
             response: Response = await handler(request)
             return response
