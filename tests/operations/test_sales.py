@@ -232,7 +232,11 @@ def test_back_to_back_versions_count_once() -> None:
 def test_versions_of_a_check_count_once_wherever_they_arrive() -> None:
     def version(order_id: str, number: int, price: int) -> Order:
         return Order(
-            id=order_id, location_id="L1", opened_at=OPENED, business_date=DAY, version=number,
+            id=order_id,
+            location_id="L1",
+            opened_at=OPENED,
+            business_date=DAY,
+            version=number,
             lines=[line("l", "Soda", 1, price, "beverage")],
         )
 

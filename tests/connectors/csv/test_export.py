@@ -133,3 +133,37 @@ def test_settings_are_validated_when_the_catalog_is_read() -> None:
     assert settings.workweek_start == "monday"
     with pytest.raises(msgspec.ValidationError, match="overtime_rules"):
         msgspec.convert({"overtime_rules": "texas"}, CsvSettings)
+
+
+def test_a_date_range_export_writes_one_file_per_business_date() -> None:
+    from datetime import timedelta
+
+    from expediter.connectors.base import ExportRequest
+    from expediter.connectors.csv.connector import CsvExporter
+
+    days = [DAY + timedelta(days=n) for n in range(3)]
+    sims = [simulate_day(LOCATION, day, seed=n, scale=0.1) for n, day in enumerate(days)]
+    orders = [o for sim in sims for o in sim.orders]
+    punches = [p for sim in sims for p in sim.punches]
+    request = ExportRequest(
+        catalog=None,  # type: ignore[arg-type]  # sales and labor files read nothing from the catalog
+        location=LOCATION,
+        start_date=days[0],
+        end_date=days[-1],
+        orders=lambda: iter(orders),
+        punches=lambda: iter(punches),
+    )
+    exporter = CsvExporter(CsvSettings())
+    stamps = [f"{day:%Y%m%d}" for day in days]
+    for kind in ("sales_summary", "product_mix"):
+        files = exporter.export(kind, request)
+        assert [f.name for f in files] == [f"{kind}_v1_{LOCATION.id}_{s}.csv" for s in stamps]
+    summaries = [
+        summaries_from_rows(read_csv(SALES_SUMMARY_V1, f.data))[0]
+        for f in exporter.export("sales_summary", request)
+    ]
+    assert summaries == [summarize_day(LOCATION, day, orders) for day in days]
+    assert all(s.checks > 0 for s in summaries)
+    labor = exporter.export("labor", request)
+    assert [f.name for f in labor] == [f"labor_v1_{LOCATION.id}_{s}.csv" for s in stamps]
+    assert all(f.records > 0 for f in labor)

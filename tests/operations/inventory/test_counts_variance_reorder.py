@@ -74,6 +74,9 @@ def test_purchase_order_for_exactly_whole_cases() -> None:
         ("ingredient,unit,quantity\n,lb,2\n", "row 2, column ingredient", "empty"),
         ("ingredient,unit,quantity\nunobtainium,lb,2\n", "row 2, column ingredient", "unknown ingredient"),
         ("ingredient,unit,quantity\nonion,ml,2\n", "row 2, column unit", "cannot convert"),
+        ('ingredient,unit,quantity\nonion,lb,"2,5"\n', "row 2, column quantity", "thousands separator"),
+        ('ingredient,unit,quantity\nonion,lb,"1,25"\n', "row 2, column quantity", "thousands separator"),
+        ('ingredient,unit,quantity\nonion,lb,"1,2500"\n', "row 2, column quantity", "thousands separator"),
     ],
 )
 def test_bad_count_sheets_name_row_and_column(text: str, where: str, message: str) -> None:
@@ -82,3 +85,17 @@ def test_bad_count_sheets_name_row_and_column(text: str, where: str, message: st
         read_counts(text, book)
     assert caught.value.where == where
     assert caught.value.fix
+
+
+def test_a_comma_grouping_thousands_is_read() -> None:
+    lines = read_counts('ingredient,unit,quantity\nonion,lb,"1,250"\nbun,each,"12,000.5"\n')
+    assert [line.quantity for line in lines] == [Decimal(1250), Decimal("12000.5")]
+
+
+def test_ingredient_counted_in_cases_is_ordered_in_cases() -> None:
+    book = load_recipe_book(
+        '[ingredients.buns]\nunit = "case"\ncase_size = "96 each"\npar = 4\nunit_cost = 30\nvendor = "V"\n'
+    )
+    [order] = suggest_purchase_orders({"buns": Decimal(1)}, book, location_id=LOCATION, business_date=DAY)
+    [line] = order.lines
+    assert (line.cases, line.case_cost, order.total) == (3, Money(3000), Money(9000))

@@ -108,3 +108,46 @@ def test_recipes_from_csv() -> None:
 def test_bad_recipe_files_are_refused(extra: str, message: str) -> None:
     with pytest.raises(RejectedInput, match=message):
         load_recipe_book(RECIPES_TOML + "\n" + extra + "\n")
+
+
+@pytest.mark.parametrize(
+    ("extra", "where"),
+    [
+        (
+            '[recipes.bad]\nbatch_quantity = 0\nbatch_unit = "l"\n'
+            'components = [{ ingredient = "onion", quantity = 1, unit = "lb" }]',
+            "recipes.bad.batch_quantity",
+        ),
+        (
+            '[recipes.bad]\nbatch_quantity = -2\nbatch_unit = "l"\n'
+            'components = [{ ingredient = "onion", quantity = 1, unit = "lb" }]',
+            "recipes.bad.batch_quantity",
+        ),
+        (
+            '[recipes.bad]\ncomponents = [{ ingredient = "onion", quantity = -5, unit = "lb" }]',
+            "recipes.bad.components[0].quantity",
+        ),
+        ('[ingredients.flour]\nunit = "lb"\ncase_size = "0 lb"', "ingredients.flour.case_size"),
+        ('[ingredients.flour]\nunit = "lb"\ncase_size = "-50 lb"', "ingredients.flour.case_size"),
+        # A case of 10 lb cannot be turned into a count of "each": purchase orders would break.
+        ('[ingredients.flour]\nunit = "each"\ncase_size = "10 lb"', "ingredients.flour.case_size"),
+    ],
+)
+def test_impossible_quantities_are_refused_at_load_naming_the_key(extra: str, where: str) -> None:
+    with pytest.raises(RejectedInput) as caught:
+        load_recipe_book(RECIPES_TOML + "\n" + extra + "\n")
+    assert caught.value.where == where and caught.value.fix
+
+
+def test_removal_modifiers_match_plurals() -> None:
+    book = load_recipe_book(
+        '[ingredients.tomato]\nunit = "each"\n'
+        '[ingredients.spud]\nunit = "each"\nname = "Potatoes"\n'
+        '[ingredients.glass_noodles]\nunit = "g"\n'
+    )
+    assert book.ingredient_named("No tomatoes") == "tomato"
+    assert book.ingredient_named("no tomato") == "tomato"
+    assert book.ingredient_named("No Potato") == "spud"
+    assert book.ingredient_named("hold the potatoes") == "spud"
+    assert book.ingredient_named("no glass noodles") == "glass_noodles"
+    assert book.ingredient_named("no cheese") is None

@@ -29,6 +29,7 @@ from expediter.errors import TerminalError
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order
+from expediter.operations.accounting.export import business_dates, orders_by_day
 from expediter.operations.inventory.counts import parse_count_sheet
 from expediter.operations.inventory.export import (
     PURCHASE_ORDER_DATA,
@@ -100,7 +101,8 @@ def export_labor_day(
 
 
 class CsvExporter:
-    """The csv connector's files for a flow's data kind, one business date at a time."""
+    """The csv connector's files for a flow's data kind: one file per business date of the request
+    (a re-run of a week writes the week, not its first day)."""
 
     DATA = ("sales_summary", "product_mix", "labor", USAGE_DATA, PURCHASE_ORDER_DATA)
 
@@ -110,17 +112,32 @@ class CsvExporter:
     def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
         if data not in self.DATA:
             raise TerminalError(f"the csv connector writes {', '.join(self.DATA)}, not {data!r}")
-        day = request.start_date
         if data in (USAGE_DATA, PURCHASE_ORDER_DATA):
             options = FileOptions(line_ending=self.settings.line_ending, bom=self.settings.bom)
             files = export_inventory(data, request, self.settings.recipes, options)
         elif data == "labor":
-            employees = {e.id: e for e in request.employees()}
-            files = [export_labor_day(request.location, day, request.punches(), self.settings, employees)]
+            files = self._labor_files(request)
         else:
-            only = msgspec.structs.replace(self.settings, layouts=[data])
-            files = export_sales_day(request.location, day, request.orders(), only)
+            files = self._sales_files(data, request)
         return [OutputFile(name=f.name, data=f.content, records=f.records) for f in files]
+
+    def _labor_files(self, request: ExportRequest) -> list[ExportFile]:
+        employees = {e.id: e for e in request.employees()}
+        # Every day gets all the punches: the days before it in the workweek count toward its
+        # weekly overtime, and labor_for_day keeps only its own rows.
+        punches = list(request.punches())
+        return [
+            export_labor_day(request.location, day, punches, self.settings, employees)
+            for day in business_dates(request.start_date, request.end_date)
+        ]
+
+    def _sales_files(self, data: str, request: ExportRequest) -> list[ExportFile]:
+        only = msgspec.structs.replace(self.settings, layouts=[data])
+        by_day = orders_by_day(request.orders(), request.location)
+        files: list[ExportFile] = []
+        for day in business_dates(request.start_date, request.end_date):
+            files += export_sales_day(request.location, day, by_day.get(day, []), only)
+        return files
 
 
 def make_exporter(ctx: ConnectorContext) -> CsvExporter:

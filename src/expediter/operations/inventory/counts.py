@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal, InvalidOperation
 
 import msgspec
@@ -38,9 +39,21 @@ def _header(reader: csv.DictReader[str]) -> None:
     reader.fieldnames = found
 
 
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+
+
 def _quantity(text: str, row: int) -> Decimal:
+    """A count of zero or more. A comma is read only as a thousands separator ("1,250"); "2,5" is
+    refused rather than read as 25, since a decimal comma is the likelier meaning."""
+    cell = text.strip()
+    if "," in cell and not _THOUSANDS.fullmatch(cell):
+        raise RejectedInput(
+            f"quantity {text!r} has a comma that is not a thousands separator",
+            where=f"row {row}, column quantity",
+            fix="write decimals with a point, e.g. 2.5 (a comma may only group thousands: 1,250)",
+        )
     try:
-        value = Decimal(text.strip().replace(",", ""))
+        value = Decimal(cell.replace(",", ""))
     except InvalidOperation:
         value = Decimal("NaN")
     if not value.is_finite() or value < 0:

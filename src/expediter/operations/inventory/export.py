@@ -10,7 +10,10 @@ The csv connector calls :func:`usage_files` (flow data ``inventory_usage``) and
   that everything sold was costed);
 - ``inventory_variance_v1_<location>_<date>.csv``: when on-hand counts were imported for that date
   and for an earlier one (``expediter import``), actual usage (opening + received − closing) against
-  theoretical, with the cost of the difference. Deliveries received are not linked yet (taken as 0);
+  theoretical, with the cost of the difference. Deliveries received are not linked yet (taken as 0).
+  Actual usage spans every day since the opening count, so theoretical usage does too: the sales of
+  every business date from the day after the opening count through the date. Dates before the
+  request's range are read from the catalog's database (or ``extra["inventory_orders"]``);
 - ``purchase_order_v1_<location>_<date>.csv``: what to order back up to par from that date's count.
 
 Counts are the ``inventory_counts`` messages of the hub's inbox (the raw count sheet, ``ref`` =
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +67,10 @@ class CountsOnFile(msgspec.Struct, kw_only=True):
 
 
 CountsLookup = Callable[[str, date], CountsOnFile]
+ORDERS_EXTRA = "inventory_orders"
+"""``ExportRequest.extra`` key: ``(location_id, first, last) -> orders`` of those business dates, for
+the days between an opening count and the request's start, instead of the database."""
+OrdersLookup = Callable[[str, date, date], Iterable[Order]]
 
 
 def _col(name: str, type_: ColumnType, unit: str = "", description: str = "") -> Column:
@@ -107,7 +114,7 @@ INVENTORY_VARIANCE_V1 = Layout(
         _col("unit", T),
         _col("status", T, description="counted, or not_counted (sales used it, nobody counted it)"),
         _col("opening_date", DT, description="the date of the opening count"),
-        _col("theoretical", D, "unit"),
+        _col("theoretical", D, "unit", "what sales from the day after opening_date to this date used"),
         _col("actual", D, "unit", "opening + received - closing"),
         _col("variance", D, "unit", "actual - theoretical; positive = product gone without a sale"),
         _col("unit_cost", D, "currency per unit"),
@@ -251,14 +258,24 @@ def variance_rows(
 
 
 def _variance(
-    usage: TheoreticalUsage, book: RecipeBook, counts: CountsOnFile, currency: str
-) -> tuple[VarianceReport, date] | None:
+    location_id: str,
+    day: date,
+    book: RecipeBook,
+    counts: CountsOnFile,
+    since_opening: Iterable[Order] | None,
+    currency: str,
+) -> tuple[VarianceReport, TheoreticalUsage, date] | None:
+    """Actual against theoretical over the same days: every business date after the opening count
+    through ``day``. ``None`` (no variance file) without both counts or without those days' orders."""
     if counts.closing is None or counts.opening is None or counts.opening_date is None:
         return None
+    if since_opening is None:
+        return None
+    usage = theoretical_usage(since_opening, book, location_id=location_id, business_date=day)
     closing = on_hand(read_counts(counts.closing, book), book)
     opening = on_hand(read_counts(counts.opening, book), book)
     actual = actual_usage(opening, {}, {k: v for k, v in closing.items() if k in opening})
-    return variance_report(usage.usage, actual, book, currency), counts.opening_date
+    return variance_report(usage.usage, actual, book, currency), usage, counts.opening_date
 
 
 def usage_files(
@@ -270,18 +287,28 @@ def usage_files(
     *,
     currency: str = "USD",
     options: FileOptions | None = None,
+    since_opening: Iterable[Order] | None = None,
 ) -> list[ExportFile]:
-    """Usage and missing recipes for one location-day; the variance too when counts allow it."""
+    """Usage and missing recipes for one location-day; the variance too when counts allow it.
+
+    ``since_opening``: the orders of every business date from the day after the opening count
+    through ``day``. When the opening count is the day before, ``orders`` are those; otherwise,
+    without ``since_opening`` the variance is left out rather than set several days of actual use
+    against one day of sales.
+    """
     opts = options or FileOptions()
+    orders = list(orders)
     usage = theoretical_usage(orders, book, location_id=location_id, business_date=day)
     files = [
         _write(INVENTORY_USAGE_V1, usage_rows(usage, book, currency), location_id, day, opts),
         _write(MISSING_RECIPES_V1, missing_rows(usage), location_id, day, opts),
     ]
-    variance = _variance(usage, book, counts, currency)
+    if since_opening is None and counts.opening_date == day - timedelta(days=1):
+        since_opening = orders
+    variance = _variance(location_id, day, book, counts, since_opening, currency)
     if variance is not None:
-        report, opening_date = variance
-        rows = variance_rows(report, book, usage, currency, opening_date)
+        report, window_usage, opening_date = variance
+        rows = variance_rows(report, book, window_usage, currency, opening_date)
         files.append(_write(INVENTORY_VARIANCE_V1, rows, location_id, day, opts))
     return files
 
@@ -338,19 +365,63 @@ def export_inventory(
     lookup = counts_lookup(request)
     location = request.location
     by_day = orders_by_day(request.orders(), location) if data == USAGE_DATA else {}
+    earlier = _EarlierOrders(request)
     files: list[ExportFile] = []
     for day in business_dates(request.start_date, request.end_date):
         counts = lookup(location.id, day)
         if data == USAGE_DATA:
-            orders = by_day.get(day, [])
+            since_opening = None
+            if counts.opening_date is not None and counts.closing is not None:
+                since_opening = _orders_since(counts.opening_date, day, request.start_date, by_day, earlier)
             files += usage_files(
-                location.id, day, orders, book, counts, currency=location.currency, options=options
+                location.id,
+                day,
+                by_day.get(day, []),
+                book,
+                counts,
+                currency=location.currency,
+                options=options,
+                since_opening=since_opening,
             )
         else:
             files += purchase_order_files(
                 location.id, day, book, counts, currency=location.currency, options=options
             )
     return files
+
+
+def _orders_since(
+    opening_date: date, day: date, start: date, by_day: dict[date, list[Order]], earlier: _EarlierOrders
+) -> list[Order]:
+    """Orders of every business date after ``opening_date`` through ``day``; the dates before the
+    request's ``start`` come from ``earlier``."""
+    first = opening_date + timedelta(days=1)
+    orders = earlier.between(first, start - timedelta(days=1)) if first < start else []
+    for when in business_dates(max(first, start), day):
+        orders = orders + by_day.get(when, [])
+    return orders
+
+
+class _EarlierOrders:
+    """Orders of dates before the request's range, read once per first date (a week of counts)."""
+
+    def __init__(self, request: ExportRequest) -> None:
+        self.request = request
+        self.read: dict[date, list[Order]] = {}
+
+    def between(self, first: date, last: date) -> list[Order]:
+        if first not in self.read:
+            self.read[first] = list(self._lookup()(self.request.location.id, first, last))
+        return self.read[first]
+
+    def _lookup(self) -> OrdersLookup:
+        given = self.request.extra.get(ORDERS_EXTRA)
+        if callable(given):
+            return given
+        database = self.request.catalog.hub.database
+        return lambda location_id, first, last: asyncio.run(
+            read_stored_orders(database, location_id, first, last)
+        )
 
 
 def counts_lookup(request: ExportRequest) -> CountsLookup:
@@ -389,6 +460,31 @@ async def counts_in_storage(storage: Storage, location_id: str, day: date) -> Co
         ]
     )
     return counts_from_rows(rows, day)
+
+
+ORDERS_SQL = (
+    "SELECT payload FROM messages WHERE kind = 'orders' AND location_id = ?"
+    " AND business_date >= ? AND business_date <= ? ORDER BY id"
+)
+
+
+async def read_stored_orders(database: str, location_id: str, first: date, last: date) -> list[Order]:
+    """The stored orders of business dates ``first`` to ``last``, every version (usage keeps the
+    latest), opening the catalog's database on its own as :func:`read_stored_counts` does."""
+    from expediter.engine.storage import open_storage
+
+    decoder = msgspec.json.Decoder(Order)
+    storage = open_storage(database)
+    await storage.start()
+    try:
+        return await storage.read(
+            lambda tx: [
+                decoder.decode(bytes(r["payload"]))
+                for r in tx.all(ORDERS_SQL, [location_id, first.isoformat(), last.isoformat()])
+            ]
+        )
+    finally:
+        await storage.stop()
 
 
 async def read_stored_counts(database: str, location_id: str, day: date) -> CountsOnFile:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -99,8 +99,7 @@ class RecipeBook:
                 if key:
                     self.by_key.setdefault(key, recipe.id)
         self.by_key.update(plu_recipes or {})
-        self._names = {self._plain(i.name or i.id): i.id for i in self.ingredients.values()}
-        self._names.update({self._plain(i.id): i.id for i in self.ingredients.values()})
+        self._names = self._name_index(self.ingredients.values())
         self._validate()
         self.per_unit = cache(self._per_unit)
 
@@ -110,8 +109,31 @@ class RecipeBook:
 
     @staticmethod
     def _plain(name: str) -> str:
-        text = name.strip().lower().replace("_", " ")
-        return text[:-1] if text.endswith("s") else text
+        return name.strip().lower().replace("_", " ")
+
+    @classmethod
+    def _forms(cls, name: str) -> list[str]:
+        """The name as written, then without a plural "-es" ("tomatoes"), then without "-s"."""
+        text = cls._plain(name)
+        forms = [text]
+        if text.endswith("es"):
+            forms.append(text[:-2])
+        if text.endswith("s"):
+            forms.append(text[:-1])
+        return forms
+
+    @classmethod
+    def _name_index(cls, ingredients: Iterable[Ingredient]) -> dict[str, str]:
+        """Every form of every ingredient's id and name → id; exact spellings win over stems."""
+        listed = list(ingredients)
+        index: dict[str, str] = {}
+        for depth in range(3):
+            for ingredient in listed:
+                for name in (ingredient.id, ingredient.name or ingredient.id):
+                    forms = cls._forms(name)
+                    if depth < len(forms):
+                        index.setdefault(forms[depth], ingredient.id)
+        return index
 
     def _validate(self) -> None:
         for key, recipe_id in self.by_key.items():
@@ -119,7 +141,15 @@ class RecipeBook:
                 raise RejectedInput(
                     f"PLU {key!r} points at unknown recipe {recipe_id!r}", where="plu_recipes"
                 )
+        for ingredient in self.ingredients.values():
+            self._check_case_size(ingredient)
         for recipe in self.recipes.values():
+            if recipe.batch_quantity <= 0:
+                raise RejectedInput(
+                    f"recipe {recipe.id!r} makes a batch of {recipe.batch_quantity}",
+                    where=f"recipes.{recipe.id}.batch_quantity",
+                    fix="give what one batch makes, above zero (e.g. 2 with batch_unit = 'l')",
+                )
             for index, component in enumerate(recipe.components):
                 self._check_component(component, f"recipes.{recipe.id}.components[{index}]")
             self._check_cycle(recipe.id, ())
@@ -132,7 +162,30 @@ class RecipeBook:
                         f"unknown ingredient {removed!r}", where=f"modifiers.{modifier.key}.removes"
                     )
 
+    @staticmethod
+    def _check_case_size(ingredient: Ingredient) -> None:
+        """A case holds more than nothing, in a unit that converts to the ingredient's own unit
+        (purchase orders turn the par into cases through it)."""
+        case = ingredient.case_size
+        if case is None:
+            return
+        where = f"ingredients.{ingredient.id}.case_size"
+        if case.quantity <= 0:
+            raise RejectedInput(
+                f"ingredient {ingredient.id!r} has a case size of {case.quantity}",
+                where=where,
+                fix="give what one case holds, above zero (e.g. '25 lb')",
+            )
+        if ingredient.unit is not Unit.CASE:
+            convert(ONE, case.unit, ingredient.unit, what=where)
+
     def _check_component(self, component: Component, where: str) -> None:
+        if component.quantity < 0:
+            raise RejectedInput(
+                f"component quantity {component.quantity} is negative",
+                where=f"{where}.quantity",
+                fix="give the quantity used, zero or more",
+            )
         if (component.ingredient is None) == (component.recipe is None):
             raise RejectedInput(
                 "a component names an ingredient or a recipe", where=where, fix="give exactly one"
@@ -176,7 +229,7 @@ class RecipeBook:
             if text.startswith(prefix):
                 text = text[len(prefix) :]
                 break
-        return self._names.get(self._plain(text))
+        return next((self._names[form] for form in self._forms(text) if form in self._names), None)
 
     def components_usage(
         self, components: list[Component], times: Decimal = ONE, skip: frozenset[str] = frozenset()

@@ -42,7 +42,9 @@ class PurchaseOrder(msgspec.Struct, kw_only=True):
 
 def _cases(ingredient: Ingredient, need: Decimal) -> tuple[int, Decimal]:
     """Whole cases covering ``need`` (in the ingredient's unit), and one case in that unit."""
-    if ingredient.case_size is None:
+    if ingredient.case_size is None or ingredient.unit is Unit.CASE:
+        # Counted in cases already: the need is a number of cases (the case size only says what
+        # one holds).
         per_case = Decimal(1)
     else:
         per_case = convert(ingredient.case_size.quantity, ingredient.case_size.unit, ingredient.unit)
