@@ -10,7 +10,9 @@ order per request, one wrk thread) and prints requests/s and p50/p99 latency for
   fsynced (group commit).
 
 After the durable run the stored rows are counted, so an acknowledgement that was not stored would
-show. Usage: ``.venv/bin/python bench/ingest.py [--workers 2] [--duration 10]``.
+show, and each worker's group-commit figures are printed (one ``storage`` line per worker: with
+several workers, uneven batch sizes mean the 50 connections were shared out unevenly).
+Usage: ``.venv/bin/python bench/ingest.py [--workers 2] [--duration 10]``.
 """
 
 from __future__ import annotations
@@ -185,6 +187,18 @@ def run_wrk(base: str, path: str, body_file: Path, args: argparse.Namespace) -> 
     return result
 
 
+def worker_stats(base: str, workers: int) -> list[dict[str, float]]:
+    """Each worker's group-commit figures: a new connection per request reaches a random worker,
+    so ask until every worker has answered (or give up after a while)."""
+    found: dict[int, dict[str, float]] = {}
+    for _ in range(50 * workers):
+        stats = httpx.get(f"{base}/api/v1/_bench/storage", timeout=10).json()
+        found[int(stats.get("pid", 0))] = stats
+        if len(found) >= workers:
+            break
+    return sorted(found.values(), key=lambda stats: -stats["writes"])
+
+
 def report(name: str, result: dict[str, float]) -> None:
     errors = int(result["non2xx"] + result["connect"] + result["read"] + result["write"] + result["timeout"])
     print(
@@ -215,7 +229,7 @@ def main() -> None:
             run_wrk(base, "/api/v1/_bench/bare", body, argparse.Namespace(**{**vars(args), "duration": 2}))
             bare = run_wrk(base, "/api/v1/_bench/bare", body, args)
             durable = run_wrk(base, "/api/v1/orders", body, args)
-            storage = httpx.get(f"{base}/api/v1/_bench/storage", timeout=10).json()
+            storage = worker_stats(base, args.workers)
         finally:
             process.terminate()
             process.wait(timeout=60)
@@ -229,11 +243,14 @@ def main() -> None:
     )
     report("bare", bare)
     report("durable", durable)
-    print(
-        f"storage  {storage['writes_per_commit']} writes per commit, commit (fsync) mean "
-        f"{storage['mean_commit_ms']} ms, slowest {storage['slowest_commit_ms']} ms, statements "
-        f"{storage['loop_statement_us_per_write']} µs per write on the event loop"
-    )
+    for stats in storage:
+        print(
+            f"storage  pid {stats.get('pid', '?')}: {stats['writes']:,} writes, "
+            f"{stats['writes_per_commit']} per commit, commit (fsync) mean {stats['mean_commit_ms']} ms, "
+            "slowest "
+            f"{stats['slowest_commit_ms']} ms, statements {stats['loop_statement_us_per_write']} µs "
+            "per write on the event loop"
+        )
     print(
         f"ratio    {durable['rate'] / bare['rate']:.2f} of bare;  stored {stored:,} rows for "
         f"{acknowledged:,} acknowledged (wrk may count a few unanswered at the end as errors)"
