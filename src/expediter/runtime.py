@@ -23,7 +23,7 @@ import structlog
 
 from expediter.catalog.paths import catalog_folder
 from expediter.catalog.paths import data_dir as catalog_data_dir
-from expediter.catalog.schema import Catalog, Flow
+from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.connectors.base import IncomingMessage
 from expediter.engine.canonical import canonical_facts
 from expediter.engine.hub import Hub
@@ -38,7 +38,7 @@ from expediter.engine.schedule_time import (
 from expediter.engine.scheduler import Scheduler
 from expediter.engine.storage.base import Tx
 from expediter.errors import ExpediterError
-from expediter.ledger.transfers import TransferOutcome
+from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.monitor.alerts import AlertKind
 from expediter.monitor.ledger_view import statuses_from_ledger
 from expediter.monitor.routes import Alerting, AlertRouter
@@ -187,9 +187,6 @@ class Runtime:
 
     async def _skipped(self, planned: PlannedRun) -> None:
         """A missed run the flow's policy skips: in the ledger, so the gap is visible."""
-        from expediter.catalog.schema import Level
-        from expediter.ledger.transfers import Direction, Transfer
-
         now = datetime.now(UTC)
         flow = self.catalog.flow(planned.flow_id)
         await self.hub.ledger.record(
@@ -287,9 +284,6 @@ class Runtime:
     async def _record_poll(
         self, system_id: str, started: datetime, new: int, outcome: TransferOutcome, error: str
     ) -> None:
-        from expediter.catalog.schema import Level
-        from expediter.ledger.transfers import Direction, Transfer
-
         await self.hub.ledger.record(
             Transfer(
                 flow_id=f"{system_id}#poll",
@@ -308,9 +302,6 @@ class Runtime:
     async def _record_lateness(self, now: datetime) -> None:
         """A lateness alert leaves one ``late`` transfer in the ledger, so the gap stays on record
         after the alert resolves."""
-        from expediter.catalog.schema import Level
-        from expediter.ledger.transfers import Direction, Transfer
-
         for alert in self.alerting.book.firing():
             key = (alert.flow_id or "", alert.started_at)
             if alert.kind is not AlertKind.LATENESS or key in self._late_recorded:
