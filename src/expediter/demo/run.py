@@ -24,7 +24,6 @@ import secrets
 import shutil
 import socket
 import string
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
@@ -294,16 +293,12 @@ def restamped(order: Order, now: datetime) -> Order:
     )
 
 
-def paced(interval: float) -> Iterator[float]:
-    while True:
-        yield interval
-
-
 async def live_service(state: DemoState, client: httpx.AsyncClient, today: date) -> None:
     """Today's checks, one every few seconds, as the POS rings them in."""
     orders = simulate_day(state.location, today, seed=state.options.seed + 1).orders
     headers = {"Authorization": f"Bearer {state.token}"}
-    for order, pause in zip(orders, paced(60 / state.options.checks_per_minute), strict=False):
+    pause = 60 / state.options.checks_per_minute
+    for order in orders:
         live = restamped(order, datetime.now(UTC))
         await post_json(client, "/api/v1/orders", live, headers, f"live:{live.id}:{live.version}")
         state.live_checks += 1
@@ -313,7 +308,8 @@ async def live_service(state: DemoState, client: httpx.AsyncClient, today: date)
 async def online_orders(state: DemoState, client: httpx.AsyncClient, today: date) -> None:
     """Signed marketplace orders, placed now, for pickup in twenty minutes."""
     payloads = iter_online_payloads(state.location, today, seed=state.options.seed, count=500)
-    for (_, payload), pause in zip(payloads, paced(60 / state.options.online_per_minute), strict=False):
+    pause = 60 / state.options.online_per_minute
+    for _, payload in payloads:
         now = datetime.now(UTC).replace(microsecond=0)
         payload |= {"placed_at": now.isoformat(), "pickup_at": (now + timedelta(minutes=20)).isoformat()}
         body = msgspec.json.encode(payload)
