@@ -21,7 +21,7 @@ from rich.table import Table
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.commands.ledger import DEFAULT_CONFIG, ConfigOption, with_hub
 from expediter.engine.hub import Hub
-from expediter.engine.jobs import FileJobs, RunResult, orders_between
+from expediter.engine.jobs import FileJobs, RunResult, orders_between, refunded_orders_between
 from expediter.ledger.transfers import TransferOutcome
 from expediter.operations.accounting import HeldEntry, HoldState, MissingMapping, resolve_held
 from expediter.operations.accounting.export import JOURNAL_DATA, open_journal_queue
@@ -83,8 +83,11 @@ async def release_journal(hub: Hub, location_id: str, business_date: date) -> Re
             return ReleaseOutcome(
                 document_number=number, released=False, error=f"journal {number} is {state}"
             )
+        location = hub.catalog.location(location_id)
         orders = await orders_between(hub, location_id, business_date, business_date)
-        rebuilt = resolve_held(queue, held, orders, hub.catalog.mappings, alert=_no_alert)
+        if location is not None:
+            orders += await refunded_orders_between(hub, location, business_date, business_date)
+        rebuilt = resolve_held(queue, held, orders, hub.catalog.mappings, alert=_no_alert, location=location)
     if rebuilt.state is HoldState.HELD:
         fix = "\n\n".join(m.toml() for m in rebuilt.missing)
         return ReleaseOutcome(document_number=number, released=False, missing=rebuilt.missing, fix=fix)

@@ -28,7 +28,7 @@ from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.commands.ledger import DEFAULT_CONFIG, ConfigOption, with_hub
 from expediter.connectors.base import ConnectorContext, Exporter, ExportRequest, IncomingMessage, OutputFile
 from expediter.engine.hub import Hub
-from expediter.engine.jobs import WEEK_BEFORE, employees_at, orders_between, punches_between
+from expediter.engine.jobs import export_request
 from expediter.errors import ConfigError, ExpediterError, RejectedInput, TerminalError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of
 from expediter.model.location import Location
@@ -260,26 +260,13 @@ def _exporter(hub: Hub, flow: Flow) -> Exporter:
 
 
 async def _request(hub: Hub, flow: Flow, location: Location, start: date, end: date) -> ExportRequest:
-    orders = await orders_between(hub, location.id, start, end)
-    punches = await punches_between(hub, location.id, start - WEEK_BEFORE, end)
-    employees = await employees_at(hub, location.id)
-    extra: dict[str, object] = {"flow": flow}
+    extra: dict[str, object] = {}
     if flow.data in (USAGE_DATA, PURCHASE_ORDER_DATA):
         counts = {
             day: await counts_in_storage(hub.storage, location.id, day) for day in business_dates(start, end)
         }
         extra[COUNTS_EXTRA] = lambda _location, day: counts.get(day, CountsOnFile())
-    return ExportRequest(
-        catalog=hub.catalog,
-        location=location,
-        start_date=start,
-        end_date=end,
-        orders=lambda: orders,
-        punches=lambda: punches,
-        employees=lambda: employees,
-        system=hub.catalog.system(flow.to),
-        extra=extra,
-    )
+    return await export_request(hub, flow, location, start, end, extra)
 
 
 def write_file(folder: Path, output: OutputFile) -> Path:

@@ -128,6 +128,9 @@ class ExportRequest:
     employees: Callable[[], Iterable[Employee]] = lambda: ()
     system: System | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    refunds: Callable[[], Iterable[Order]] = lambda: ()
+    """Orders sold before ``start_date`` whose refunds fall in the request's dates: a refund is
+    booked on its own business date, so the close of that date needs them (refunds only)."""
 
 
 @runtime_checkable

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 import structlog
@@ -34,12 +34,16 @@ from expediter.errors import ConfigError, ExpediterError, TerminalError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
-from expediter.model.order import Order
+from expediter.model.order import Order, Refund
+from expediter.operations.accounting.dating import refund_dates
 
 log = structlog.get_logger(__name__)
 
 WEEK_BEFORE = timedelta(days=6)
 """Punches are read from six days before a run, so weekly overtime sees the whole workweek."""
+REFUND_LOOKBACK = timedelta(days=35)
+"""How far before a run refunds of earlier sales are looked for: a refund more than 35 days after
+its sale is not booked by the nightly close (card networks and most POS refuse those anyway)."""
 TRANSPORT_CONNECTORS = {"sftp": "sftp", "ftp": "ftp", "ftps": "ftp", "folder": "folder"}
 
 
@@ -59,6 +63,46 @@ async def orders_between(hub: Hub, location_id: str, start: date, end: date) -> 
     """The newest version of every order of ``location_id`` in [start, end]; a late retry of an
     older version never replaces a newer one."""
     return await _newest(hub, "orders", Order, location_id, start, end)
+
+
+class _RefundsOnly(msgspec.Struct):
+    """The part of a stored order needed to tell whether it was refunded: decoded first, so the
+    whole order is decoded only for the few that were."""
+
+    version: int = 1
+    refunds: list[Refund] = []
+
+
+async def refunded_orders_between(
+    hub: Hub, location: Location, start: date, end: date, lookback: timedelta = REFUND_LOOKBACK
+) -> list[Order]:
+    """The newest version of every order of ``location`` sold in the ``lookback`` days before
+    ``start`` that carries a refund booked in [start, end] (a refund's business date is its own,
+    :mod:`expediter.operations.accounting.dating`). Bounded by ``lookback``: older sales are not read."""
+    sql = (
+        "SELECT ref, payload FROM messages WHERE kind = 'orders' AND location_id = ?"
+        " AND business_date >= ? AND business_date < ? ORDER BY ref, id"
+    )
+    params = [location.id, (start - lookback).isoformat(), start.isoformat()]
+    light = msgspec.json.Decoder(_RefundsOnly)
+    full = msgspec.json.Decoder(Order)
+
+    def query(tx: Tx) -> list[Order]:
+        newest: dict[str, tuple[int, bytes | None]] = {}
+        for row in tx.all(sql, params):
+            payload = bytes(row["payload"])
+            record = light.decode(payload)
+            known = newest.get(row["ref"])
+            if known is None or record.version >= known[0]:
+                newest[row["ref"]] = (record.version, payload if record.refunds else None)
+        orders = [full.decode(payload) for _, payload in newest.values() if payload is not None]
+        return [order for order in orders if _refunded_in(order, location, start, end)]
+
+    return await hub.storage.read(query)
+
+
+def _refunded_in(order: Order, location: Location, start: date, end: date) -> bool:
+    return any(start <= day <= end for day in refund_dates(order, location))
 
 
 async def punches_between(hub: Hub, location_id: str, start: date, end: date) -> list[TimePunch]:
@@ -110,6 +154,31 @@ def transport_system(flow: Flow, system: System) -> System:
     if flow.transport == "ftps":
         settings.setdefault("tls", True)
     return msgspec.structs.replace(system, settings=settings)
+
+
+async def export_request(
+    hub: Hub, flow: Flow, location: Location, start: date, end: date, extra: dict[str, Any] | None = None
+) -> ExportRequest:
+    """What an exporter works on for ``flow`` at ``location`` over [start, end], read from the hub:
+    the orders, the earlier orders refunded in the range, the punches (from a week before, for
+    weekly overtime) and the roster. Scheduled runs, ``expediter run`` and ``expediter export``
+    all build it here."""
+    orders = await orders_between(hub, location.id, start, end)
+    refunded = await refunded_orders_between(hub, location, start, end)
+    punches = await punches_between(hub, location.id, start - WEEK_BEFORE, end)
+    employees = await employees_at(hub, location.id)
+    return ExportRequest(
+        catalog=hub.catalog,
+        location=location,
+        start_date=start,
+        end_date=end,
+        orders=lambda: orders,
+        punches=lambda: punches,
+        employees=lambda: employees,
+        system=hub.catalog.system(flow.to),
+        extra={"flow": flow, **(extra or {})},
+        refunds=lambda: refunded,
+    )
 
 
 class FileJobs:
@@ -170,20 +239,7 @@ class FileJobs:
         self, flow: Flow, location: Location, destination: System, start: date, end: date
     ) -> list[OutputFile]:
         exporter = self._exporter(destination)
-        orders = await orders_between(self.hub, location.id, start, end)
-        punches = await punches_between(self.hub, location.id, start - WEEK_BEFORE, end)
-        employees = await employees_at(self.hub, location.id)
-        request = ExportRequest(
-            catalog=self.hub.catalog,
-            location=location,
-            start_date=start,
-            end_date=end,
-            orders=lambda: orders,
-            punches=lambda: punches,
-            employees=lambda: employees,
-            system=destination,
-            extra={"flow": flow},
-        )
+        request = await export_request(self.hub, flow, location, start, end)
         return await asyncio.to_thread(exporter.export, flow.data, request)
 
     def _exporter(self, destination: System) -> Exporter:

@@ -18,7 +18,7 @@ import msgspec
 import structlog
 
 from expediter.engine.hub import SignatureFailure
-from expediter.engine.jobs import orders_between
+from expediter.engine.jobs import orders_between, refunded_orders_between
 from expediter.engine.schedule_time import closes_business_date
 from expediter.engine.storage.base import Tx
 from expediter.errors import ExpediterError
@@ -215,6 +215,7 @@ class JournalCache:
             return base
         self.builds += 1
         orders = await orders_between(hub, location.id, business_date, business_date)
+        orders += await refunded_orders_between(hub, location, business_date, business_date)
         try:
             entry = await asyncio.to_thread(
                 build_journal,
@@ -223,6 +224,7 @@ class JournalCache:
                 location_id=location.id,
                 business_date=business_date,
                 currency=location.currency,
+                location=location,
             )
         except UnmappedAccounts as exc:
             return _held(base, exc)

@@ -29,7 +29,7 @@ from expediter.errors import TerminalError
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order
-from expediter.operations.accounting.export import business_dates, orders_by_day
+from expediter.operations.accounting.export import business_dates, closing_orders_by_day
 from expediter.operations.inventory.counts import parse_count_sheet
 from expediter.operations.inventory.export import (
     PURCHASE_ORDER_DATA,
@@ -133,7 +133,7 @@ class CsvExporter:
 
     def _sales_files(self, data: str, request: ExportRequest) -> list[ExportFile]:
         only = msgspec.structs.replace(self.settings, layouts=[data])
-        by_day = orders_by_day(request.orders(), request.location)
+        by_day = closing_orders_by_day(request)  # refunds land on the day they happened
         files: list[ExportFile] = []
         for day in business_dates(request.start_date, request.end_date):
             files += export_sales_day(request.location, day, by_day.get(day, []), only)

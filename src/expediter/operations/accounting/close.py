@@ -6,6 +6,10 @@ alert (``alert(kind, message)``). An entry with an unmapped key is never posted:
 :class:`~expediter.operations.accounting.queue.JournalQueue` with the TOML to add, and an alert
 fires. After the mapping is added, :func:`resolve_held` rebuilds it and :func:`release_held`
 posts it.
+
+Pass ``location`` so a refund is booked on its own business date (see
+:mod:`~expediter.operations.accounting.dating`): the day's orders then include earlier days' orders
+refunded on the day, and their sales are not booked again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from enum import StrEnum
 import msgspec
 
 from expediter.catalog.schema import Mappings
+from expediter.model.location import Location
 from expediter.model.order import Order
 from expediter.operations.accounting.journal import (
     DrawerCount,
@@ -77,6 +82,7 @@ def close_journal(
     post: Post,
     drawer: DrawerCount | None = None,
     settings: JournalSettings | None = None,
+    location: Location | None = None,
 ) -> JournalOutcome:
     """Build the day's entry; post it, or hold it (and alert) when an account is unmapped."""
     try:
@@ -87,6 +93,7 @@ def close_journal(
             business_date=business_date,
             drawer=drawer,
             settings=settings,
+            location=location,
         )
     except UnmappedAccounts as error:
         held = _hold(queue, error, location_id, business_date, alert)
@@ -104,6 +111,7 @@ def resolve_held(
     alert: Alert,
     drawer: DrawerCount | None = None,
     settings: JournalSettings | None = None,
+    location: Location | None = None,
 ) -> HeldEntry:
     """Rebuild a held day with the current mappings; still unmapped → held again (and alerted)."""
     try:
@@ -114,6 +122,7 @@ def resolve_held(
             business_date=held.business_date,
             drawer=drawer,
             settings=settings,
+            location=location,
         )
     except UnmappedAccounts as error:
         return _hold(queue, error, held.location_id, held.business_date, alert)

@@ -9,6 +9,12 @@ TOML to add: nothing is written for that night, and the failed transfer in the l
 A later run that builds the day (the mapping was added, and the scheduler, ``expediter run`` or
 ``expediter journal release`` ran it again) marks the held entry released: from then on the
 delivery of the file is the ledger's business, like any other file.
+
+A refund is booked on its own business date (:mod:`~expediter.operations.accounting.dating`): a
+day's entry takes the orders sold that day plus the orders of earlier days refunded that day, from
+``request.orders`` (the request's dates) and ``request.refunds`` (earlier days' orders whose refunds
+fall in the request's dates; the engine looks back a bounded window, see
+:func:`expediter.engine.jobs.refunded_orders_between`).
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from expediter.errors import TerminalError
 from expediter.model.location import Location
 from expediter.model.order import Order
 from expediter.operations.accounting.close import CloseStatus, close_journal
-from expediter.operations.accounting.journal import JournalEntry, document_number
+from expediter.operations.accounting.dating import refunds_by_day, sale_date
+from expediter.operations.accounting.journal import JournalEntry, document_number, latest_versions
 from expediter.operations.accounting.mapping import UnmappedAccounts
 from expediter.operations.accounting.queue import HoldState, JournalQueue, SqliteJournalQueue
 
@@ -71,7 +78,10 @@ def _alert(kind: str, message: str) -> None:
 def journal_for_day(
     orders: Iterable[Order], catalog: Catalog, location_id: str, business_date: date, queue: JournalQueue
 ) -> JournalEntry:
-    """The day's balanced entry, or hold it and raise :class:`UnmappedAccounts`."""
+    """The day's balanced entry, or hold it and raise :class:`UnmappedAccounts`.
+
+    The catalog's location dates the refunds (an order of another day books only its refunds
+    dated on ``business_date``)."""
     posted: list[JournalEntry] = []
     outcome = close_journal(
         orders,
@@ -81,6 +91,7 @@ def journal_for_day(
         queue=queue,
         alert=_alert,
         post=posted.append,
+        location=catalog.location(location_id),
     )
     if outcome.status is CloseStatus.HELD:
         held = outcome.held
@@ -101,11 +112,23 @@ def _release_if_held(queue: JournalQueue, entry: JournalEntry) -> None:
 
 
 def orders_by_day(orders: Iterable[Order], location: Location) -> dict[date, list[Order]]:
-    """Orders grouped by business date (the hub's, else from the location's clock)."""
+    """Orders grouped by the business date of their sale (the hub's, else from the location's
+    clock). Refunds on later days are not here: see :func:`closing_orders_by_day`."""
     by_day: dict[date, list[Order]] = {}
     for order in orders:
-        day = order.business_date or location.business_date_for(order.opened_at)
-        by_day.setdefault(day, []).append(order)
+        by_day.setdefault(sale_date(order, location), []).append(order)
+    return by_day
+
+
+def closing_orders_by_day(request: ExportRequest) -> dict[date, list[Order]]:
+    """What each business date of the request closes: the orders sold that day, plus the orders
+    sold earlier (in the request or in ``request.refunds``) that were refunded that day. The
+    journal and the sales summary book only the refunds of an earlier day's order."""
+    location = request.location
+    orders = latest_versions([*request.orders(), *request.refunds()])
+    by_day = orders_by_day(orders, location)
+    for day, refunded in refunds_by_day(orders, location).items():
+        by_day.setdefault(day, []).extend(refunded)
     return by_day
 
 
@@ -113,7 +136,7 @@ def journals_for_request(request: ExportRequest) -> list[JournalEntry]:
     """One entry per business date of the request; every unmapped day is held, then the first
     one's :class:`UnmappedAccounts` is raised (so nothing of the run is written)."""
     location = request.location
-    by_day = orders_by_day(request.orders(), location)
+    by_day = closing_orders_by_day(request)
     entries: list[JournalEntry] = []
     errors: list[UnmappedAccounts] = []
     with open_journal_queue(request.catalog) as queue:
@@ -159,6 +182,7 @@ __all__ = [
     "QUEUE_FILE",
     "JournalFileExporter",
     "business_dates",
+    "closing_orders_by_day",
     "document_number",
     "journal_file_name",
     "journal_for_day",

@@ -10,7 +10,12 @@ Why the entry looks the way it does (the bookkeeper's rules, not ours):
   owed to staff (tips payable);
 - a gift card sold is a liability; redeeming one draws the liability down;
 - voided lines never reach revenue: they show in :class:`JournalStatistics` and the memo only;
-- cash is reconciled to the counted drawer, the difference going to cash over/short.
+- cash is reconciled to the counted drawer, the difference going to cash over/short;
+- a refund is booked on the business date it happened on (its ``created_at`` on the location's
+  clock, :mod:`~expediter.operations.accounting.dating`), not on its sale's: the sale's day was
+  posted already, and the refund's day is the one whose drawer paid it out. A refund without
+  ``created_at`` stays on its order's date. This needs the ``location``; without one, every order
+  given is taken as the day's and books all its refunds (the caller chose the day's orders).
 
 Every amount is summed in integer minor units, so an entry that does not balance is a bug, never
 rounding: :func:`balanced` refuses it. A check whose payments do not match what it charged (an
@@ -28,6 +33,7 @@ import msgspec
 
 from expediter.catalog.schema import Mappings
 from expediter.errors import ExpediterError, RejectedInput
+from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import (
     Line,
@@ -36,9 +42,11 @@ from expediter.model.order import (
     Order,
     OrderState,
     Payment,
+    Refund,
     TaxKind,
     TenderType,
 )
+from expediter.operations.accounting.dating import refunds_on, sale_date
 from expediter.operations.accounting.mapping import AccountResolver, FixedAccount, MappingTable
 
 
@@ -80,6 +88,10 @@ class JournalStatistics(msgspec.Struct, kw_only=True):
     facilitator_tax_excluded: int = 0
     expected_cash: int = 0
     counted_cash: int | None = None
+    refunds: int = 0
+    refund_amount: int = 0
+    earlier_sales_refunded: int = 0
+    """Orders sold on an earlier business date whose refund is booked on this one."""
 
 
 class JournalEntry(msgspec.Struct, kw_only=True):
@@ -167,10 +179,16 @@ class _Builder:
     """Accumulates signed minor units per (account, memo, dimension, side) over one day."""
 
     def __init__(
-        self, mappings: Mappings, location_id: str, business_date: date, settings: JournalSettings
+        self,
+        mappings: Mappings,
+        location_id: str,
+        business_date: date,
+        settings: JournalSettings,
+        location: Location | None = None,
     ) -> None:
         self.accounts = AccountResolver(mappings)
         self.location_id = location_id
+        self.location = location
         self.business_date = business_date
         self.settings = settings
         self.sums: dict[_Key, int] = {}
@@ -186,7 +204,11 @@ class _Builder:
             self._order_balance += amount if key[3] is Side.DEBIT else -amount
 
     def add_order(self, order: Order) -> None:
+        """Book the order's sale if it is the day's, and its refunds dated on the day."""
         self._check_order(order)
+        if self.location is not None and sale_date(order, self.location) != self.business_date:
+            self._add_later_refunds(order)
+            return
         if order.state is OrderState.CANCELED:
             self.stats.canceled_orders += 1
             return
@@ -197,8 +219,17 @@ class _Builder:
         facilitator = self._taxes(order, revenue)
         self._service_charges(order)
         self._payments(order, facilitator)
-        self._refunds(order)
+        self._refunds(order, refunds_on(order, self.location, self.business_date))
         self._settle_difference()
+
+    def _add_later_refunds(self, order: Order) -> None:
+        """An order sold on an earlier day (or another one): only its refunds dated today count.
+        A refund books both its sides, so the order's balance is untouched."""
+        refunds = refunds_on(order, self.location, self.business_date)
+        if order.state is OrderState.CANCELED or not refunds:
+            return
+        self.stats.earlier_sales_refunded += 1
+        self._refunds(order, refunds)
 
     def _check_order(self, order: Order) -> None:
         if self.currency is None:
@@ -323,9 +354,11 @@ class _Builder:
             return account, f"marketplace: {(payment.marketplace or '').lower()}", AccountRole.CLEARING
         return account, payment.tender.value, AccountRole.CLEARING
 
-    def _refunds(self, order: Order) -> None:
+    def _refunds(self, order: Order, booked: list[Refund]) -> None:
+        """Debit refunds (contra-revenue), credit the tender refunded (the order's first tender
+        when the refund names none); a cash refund leaves the drawer."""
         by_id = {p.id: p for p in order.payments}
-        for refund in order.refunds:
+        for refund in booked:
             paid_with = by_id.get(refund.payment_id or "") or (order.payments[0] if order.payments else None)
             payment = paid_with or Payment(id="", tender=TenderType.CASH, amount=refund.amount)
             account, memo, role = self._tender(payment)
@@ -335,6 +368,8 @@ class _Builder:
             self.post((account, f"refund: {memo}", "", Side.CREDIT, role), amount)
             if payment.tender is TenderType.CASH:
                 self.stats.expected_cash -= amount
+            self.stats.refunds += 1
+            self.stats.refund_amount += amount
 
     def _settle_difference(self) -> None:
         """A check paid more or less than it charged: book the difference, never drop it."""
@@ -420,15 +455,25 @@ def build_journal(
     drawer: DrawerCount | None = None,
     settings: JournalSettings | None = None,
     currency: str = "USD",
+    location: Location | None = None,
 ) -> JournalEntry:
     """The balanced entry for one location's business date.
 
-    ``orders`` may be a generator; several versions of one check count once (the latest). Raises
+    ``orders`` may be a generator; several versions of one check count once (the latest). With
+    ``location``, an order sold on another business date books only its refunds dated on this one
+    (pass the earlier days' refunded orders along with the day's); without it, every order given
+    books its sale and all its refunds. Raises
     :class:`~expediter.operations.accounting.mapping.UnmappedAccounts` naming every missing key
     (nothing is half-built), :class:`UnbalancedEntry` if the sums disagree, and ``RejectedInput``
     for an order of another location or currency.
     """
-    builder = _Builder(mappings, location_id, business_date, settings or JournalSettings())
+    if location is not None and location.id != location_id:
+        raise RejectedInput(
+            f"location {location.id} given for the day of {location_id}",
+            where="location",
+            fix="pass the location whose day is closed",
+        )
+    builder = _Builder(mappings, location_id, business_date, settings or JournalSettings(), location)
     for order in latest_versions(orders):
         builder.add_order(order)
     if drawer is not None:

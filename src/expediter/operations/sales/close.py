@@ -3,6 +3,10 @@
 Orders arrive as an iterable (a 1,000-location night streams location by location); nothing but
 running sums per key is kept, so memory follows the menu and the reasons, not the number of checks.
 Amounts are summed as plain integers of minor units and turned into :class:`Money` at the end.
+
+A refund counts on the business date it happened on (its ``created_at`` on the location's clock;
+one without ``created_at`` stays on its order's date): :mod:`~expediter.operations.accounting.dating`.
+So a day's orders may include an earlier day's order refunded that day; only its refunds count.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from expediter.model.order import (
     line_gross,
     order_totals,
 )
+from expediter.operations.accounting.dating import refunds_on, sale_date
 from expediter.operations.accounting.journal import latest_versions
 from expediter.operations.sales.allocation import largest_remainder
 from expediter.operations.sales.summary import ProductMixRow, SalesSummary
@@ -104,15 +109,24 @@ class SalesDay:
         """Is the order on this location's business date (computed when the sender left it out)?"""
         if order.location_id != self.location.id:
             return False
-        business_date = order.business_date or self.location.business_date_for(order.opened_at)
-        return business_date == self.business_date
+        return sale_date(order, self.location) == self.business_date
 
-    def add(self, order: Order) -> None:
+    def refunded_here(self, order: Order) -> bool:
+        """Does an order of this location sold on another day carry a refund dated on this one?"""
+        if order.location_id != self.location.id or order.state is OrderState.CANCELED:
+            return False
+        return bool(refunds_on(order, self.location, self.business_date))
+
+    def _check_currency(self, order: Order) -> None:
         if order.currency != self.currency:
             raise RejectedInput(
                 f"order {order.id} is in {order.currency}, location {self.location.id} in {self.currency}",
                 where=f"order {order.id}.currency",
             )
+
+    def add(self, order: Order) -> None:
+        """Add a check sold on this day, with those of its refunds dated on this day."""
+        self._check_currency(order)
         if order.state is OrderState.CANCELED:
             self.counts["canceled"] += 1
             self.sums["canceled"] += order_totals(order).total.amount
@@ -123,8 +137,17 @@ class SalesDay:
         self.by["dining_option"][str(order.dining_option)] += net
         self._add_taxes_and_charges(order)
         self._add_payments(order)
-        self.counts["refunds"] += len(order.refunds)
-        self.sums["refunds"] += sum(r.amount.amount for r in order.refunds)
+        self._add_refunds(order)
+
+    def add_refunds(self, order: Order) -> None:
+        """Add only the refunds dated on this day of a check sold on another day."""
+        self._check_currency(order)
+        self._add_refunds(order)
+
+    def _add_refunds(self, order: Order) -> None:
+        refunds = refunds_on(order, self.location, self.business_date)
+        self.counts["refunds"] += len(refunds)
+        self.sums["refunds"] += sum(r.amount.amount for r in refunds)
 
     def _add_lines(self, order: Order) -> int:
         """Add the check's lines; returns its net sales."""
@@ -304,7 +327,8 @@ class SalesDay:
 
 
 def close_day(location: Location, business_date: date, orders: Iterable[Order]) -> SalesDay:
-    """Feed every order of the location's business date (others are skipped).
+    """Feed every order of the location's business date, and the refunds dated on it of orders
+    sold on other days (everything else is skipped).
 
     Versions of a check are collapsed to the highest wherever they appear in ``orders`` (the
     journal's :func:`latest_versions`), so ``[A v1, B, A v2]`` is two checks, as the journal counts.
@@ -313,6 +337,8 @@ def close_day(location: Location, business_date: date, orders: Iterable[Order]) 
     for order in latest_versions(orders):
         if day.belongs(order):
             day.add(order)
+        elif day.refunded_here(order):
+            day.add_refunds(order)
     return day
 
 

@@ -13,6 +13,9 @@ Definitions (the back office reads them this way, and :func:`reconciliation_erro
 - tenders (tips excluded) by type add up to ``paid``; card brands to the card tender, marketplaces
   to the marketplace tender;
 - refunds are reported, not netted out of sales (they happen after the sale, often another day);
+  they count on the business date they happened on (``created_at`` on the location's clock; a
+  refund without ``created_at`` stays on its order's date), so a day's refunds may belong to
+  checks sold on an earlier day;
 - canceled checks count apart and nowhere else.
 """
 
