@@ -1,8 +1,9 @@
 """Ingest benchmark: durably acknowledged orders/s against a bare endpoint on the same server.
 
-Starts the hub (uvicorn, httptools, uvloop; SQLite on disk in WAL with ``synchronous=FULL``) on
-loopback, drives it with ``wrk`` (50 connections, a Lua script posting a unique ~1 KB canonical
-order per request, one wrk thread) and prints requests/s and p50/p99 latency for:
+Starts the hub as a user runs it (``expediter serve``: uvicorn, httptools, uvloop; one
+SO_REUSEPORT socket per worker; SQLite on disk in WAL with ``synchronous=FULL``) on loopback,
+drives it with ``wrk`` (50 connections, a Lua script posting a unique ~1 KB canonical order per
+request, one wrk thread) and prints requests/s and p50/p99 latency for:
 
 - ``bare``: ``POST /api/v1/_bench/bare``: the same token check, card scan, decode, validation and
   business date as the real endpoint, nothing stored;
@@ -119,38 +120,31 @@ def write_catalog(folder: Path) -> Path:
 
 
 def free_port() -> int:
-    """A loopback port free now (uvicorn's ``--fd`` treats the socket as a UNIX one, without
-    TCP_NODELAY, so the server binds the port itself)."""
+    """A loopback port free now (the server binds it itself)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
 def start_server(config: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """The hub as a user runs it: ``expediter serve --workers N`` (one SO_REUSEPORT socket per
+    worker process, httptools, uvloop)."""
     port = free_port()
     command = [
         sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "expediter.web.app:app_from_env",
+        "-c",
+        "from expediter.cli import main; main()",
+        "serve",
+        str(config),
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
-        "--http",
-        "httptools",
-        "--loop",
-        "uvloop",
-        "--no-access-log",
-        *os.environ.get("BENCH_UVICORN_FLAGS", "--no-proxy-headers --no-server-header").split(),
+        "--workers",
+        str(workers),
         "--log-level",
         "warning",
-        "--backlog",
-        "2048",
     ]
-    if workers > 1:
-        command += ["--workers", str(workers)]
     env = {**os.environ, "EXPEDITER_CONFIG": str(config), "EXPEDITER_BENCH_BARE": "1"}
     process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -211,7 +205,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=1, help="expediter serve --workers")
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument(

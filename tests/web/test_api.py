@@ -5,10 +5,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +24,9 @@ import msgspec
 import pytest
 import structlog
 
-from expediter.catalog.schema import Catalog
+from expediter.catalog.schema import ApiToken, Catalog, System, SystemKind
+from expediter.catalog.schema import Hub as CatalogHub
+from expediter.catalog.secrets import hash_token
 from expediter.connectors.base import (
     Capability,
     Connector,
@@ -25,8 +35,10 @@ from expediter.connectors.base import (
     SignatureInvalid,
 )
 from expediter.engine.hub import Hub
+from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order, Payment, TenderType
+from expediter.web.api import BENCH_ENV
 from expediter.web.app import create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board
 from tests.web.conftest import API_TOKEN
@@ -349,3 +361,61 @@ def test_a_body_over_one_mebibyte_is_refused_before_it_is_read(catalog: Catalog)
         assert await hub.inbox.count() == 0
 
     run(catalog, scenario)
+
+
+def _serve_catalog(folder: Path) -> Path:
+    """A catalog a separate server process can load (only connectors that ship with the hub)."""
+    catalog = Catalog(
+        hub=CatalogHub(database=str(folder / "hub.db")),
+        locations=[Location(id="L1", name="Downtown", timezone="America/New_York")],
+        systems=[System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops")],
+        api_tokens=[ApiToken(name="pos", sha256=hash_token(API_TOKEN), systems=["pos"])],
+    )
+    path = folder / "catalog.json"
+    path.write_bytes(msgspec.json.encode(catalog))
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
+    while process.poll() is None:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)  # polling for readiness, not hiding a race
+    raise AssertionError(f"the server exited with {process.returncode}")
+
+
+def test_serve_with_two_workers_answers_from_two_processes_and_stores_durably(tmp_path: Path) -> None:
+    """``expediter serve --workers 2``: each worker binds its own SO_REUSEPORT socket on the same
+    port, so new connections reach both processes; both store into the one database."""
+    port = _free_port()
+    command = [sys.executable, "-c", "from expediter.cli import main; main()", "serve"]
+    command += [str(_serve_catalog(tmp_path)), "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", "2", "--log-level", "warning"]
+    env = {**os.environ, BENCH_ENV: "1"}  # adds /api/v1/_bench/storage, which names the pid
+    process = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, process)
+        pids: set[int] = set()
+        for n in range(200):  # a new connection each time: the kernel spreads them by hash
+            order = msgspec.json.encode(sample_order(f"w-{n}"))
+            with httpx.Client(base_url=base, timeout=10) as client:
+                assert client.post("/api/v1/orders", content=order, headers=AUTH).status_code == 202
+                pids.add(client.get("/api/v1/_bench/storage").json()["pid"])
+            if len(pids) == 2 and n >= 20:
+                break
+        assert len(pids) == 2 and process.pid not in pids
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    assert process.returncode == 0
+    with sqlite3.connect(tmp_path / "hub.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == n + 1
