@@ -73,3 +73,13 @@ def test_a_line_without_stations_or_category_routes_by_its_plu() -> None:
     assert stations_for_line(online, rules) == ["fry"]
     assert stations_for_line(unknown, rules) == ["kitchen"]
     assert stations_for_line(burger, rules) == ["grill"]
+
+
+def test_a_to_go_ticket_is_called_by_the_guest_name() -> None:
+    from expediter.model.order import OrderSource
+    from expediter.operations.kitchen.tickets import guest_label
+    from tests.operations.kitchen.helpers import order
+
+    online = order("o-9", table=None, source=OrderSource.MARKETPLACE, customer_name="Jordan")
+    assert guest_label(online) == "marketplace: Jordan"
+    assert guest_label(order("o-10", table="12")) == "Table 12"

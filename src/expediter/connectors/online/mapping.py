@@ -165,7 +165,9 @@ def order_from_online(online: OnlineOrder, *, source_system: str, location_id: s
         taxes=_taxes(online),
         service_charges=_fees(online),
         payments=[_payment(online)],
-        notes=_notes(online),
+        customer_name=online.customer_first_name,
+        promised_at=online.pickup_at,
+        notes=online.notes,
     )
 
 
@@ -216,15 +218,3 @@ def _payment(online: OnlineOrder) -> Payment:
         marketplace=online.marketplace,
         created_at=online.placed_at,
     )
-
-
-def _notes(online: OnlineOrder) -> str:
-    """The guest's first name and promised time, for the expo screen (the model has no fields yet)."""
-    parts = []
-    if online.customer_first_name:
-        parts.append(f"for {online.customer_first_name}")
-    if online.pickup_at is not None:
-        parts.append(f"{online.fulfilment.value} at {online.pickup_at.isoformat()}")
-    if online.notes:
-        parts.append(online.notes)
-    return "; ".join(parts)

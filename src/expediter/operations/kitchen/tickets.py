@@ -84,9 +84,11 @@ def order_number(order: Order) -> str:
 
 
 def guest_label(order: Order) -> str:
+    """How the pass calls the order out: the table, else the source and the guest's name."""
     if order.table:
         return f"Table {order.table}"
-    return order.source.value if not order.notes else f"{order.source.value}: {order.notes}"
+    parts = [order.source.value] + [part for part in (order.customer_name, order.notes) if part]
+    return parts[0] if len(parts) == 1 else f"{parts[0]}: {' · '.join(parts[1:])}"
 
 
 def new_ticket(order: Order, station: str, items: list[TicketItem], now: datetime) -> Ticket:
