@@ -144,10 +144,10 @@ def order_message(n: int, location: str = "L1", source: str = "pos") -> Incoming
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 10.0
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 30.0
 ) -> None:
     """Wait until ``check`` holds; fail (not hang) if it never does. Not a timing assertion: the
-    deadline is only a guard against a hang."""
+    deadline is only a guard against a hang, generous enough for a loaded 2-core machine."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()

@@ -152,8 +152,11 @@ def test_a_restart_resumes_in_flight_deliveries_with_the_same_key(tmp_path: Path
             await eventually(_state_is(hub, "pos-kds", DeliveryState.DELIVERED))
         [resumed] = second_board.delivered_to("kds")
         assert resumed.delivery_key == stuck.delivery_key
-        # the printer's delivery finished either before or after the restart, never both
-        assert numbers(first_board.delivered_to("printer") + second_board.delivered_to("printer")) == [5]
+        # The printer's delivery may have reached the sink just before the stop and be handed over
+        # again after it (at-least-once): always under the same key, so its effect is once.
+        printed = first_board.delivered_to("printer") + second_board.delivered_to("printer")
+        assert set(numbers(printed)) == {5}
+        assert len({o.delivery_key for o in printed}) == 1
 
     asyncio.run(scenario())
 
