@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from expediter.catalog.schema import ApiToken, Catalog, Hub, System, SystemKind
 from expediter.catalog.secrets import hash_token
 from expediter.model.location import Location
 from expediter.model.order import Order
+from expediter.sim.ports import free_port
 
 TOKEN = "bench-token"
 LUA = Path(__file__).with_name("ingest_orders.lua")
@@ -117,13 +117,6 @@ def write_catalog(folder: Path) -> Path:
     path = folder / "catalog.json"
     path.write_bytes(msgspec.json.encode(catalog))
     return path
-
-
-def free_port() -> int:
-    """A loopback port free now (the server binds it itself)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_server(config: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from expediter.catalog.secrets import hash_token
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order
+from expediter.sim.ports import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 TOKEN = "crash-test-token"
@@ -116,9 +116,7 @@ def write_catalog(folder: Path, receiver_url: str) -> Path:
 
 def start_server(config: Path) -> tuple[subprocess.Popen[bytes], str]:
     """uvicorn on a free loopback port (``--fd`` would make uvicorn treat the socket as UNIX)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from expediter.engine.hub import Hub
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order, Payment, TenderType
+from expediter.sim.ports import free_port
 from expediter.web.api import BENCH_ENV
 from expediter.web.app import create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board
@@ -376,12 +376,6 @@ def _serve_catalog(folder: Path) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
     while process.poll() is None:
         try:
@@ -395,7 +389,7 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
 def test_serve_with_two_workers_answers_from_two_processes_and_stores_durably(tmp_path: Path) -> None:
     """``expediter serve --workers 2``: each worker binds its own SO_REUSEPORT socket on the same
     port, so new connections reach both processes; both store into the one database."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-c", "from expediter.cli import main; main()", "serve"]
     command += [str(_serve_catalog(tmp_path)), "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", "2", "--log-level", "warning"]

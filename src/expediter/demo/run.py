@@ -22,7 +22,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import socket
 import string
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -46,6 +45,7 @@ from expediter.runtime import Runtime
 from expediter.sim.day import simulate_day
 from expediter.sim.menu import restaurant_menu
 from expediter.sim.online import iter_online_payloads
+from expediter.sim.ports import free_port
 from expediter.sim.pos_standin import PosStandIn
 from expediter.sim.post import post_orders
 from expediter.sim.printer import VirtualPrinter
@@ -91,18 +91,6 @@ class DemoState:
     close_results: list[RunResult] = field(default_factory=list)
     live_checks: int = 0
     online_orders: int = 0
-
-
-def free_port(preferred: int = 0) -> int:
-    """``preferred`` if it is free on loopback, else any free port."""
-    for candidate in (preferred, 0) if preferred else (0,):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            return int(probe.getsockname()[1])
-    raise OSError("no free loopback port")
 
 
 def prepare_workdir(folder: Path) -> None:

@@ -1,5 +1,4 @@
 import asyncio
-import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from expediter.connectors.escpos.config import PrinterSettings, PrintMode
 from expediter.connectors.escpos.connector import EscposSink, make_sink
 from expediter.errors import ConfigError, TransientError
 from expediter.operations.kitchen import Kitchen, RoutingRules, ticket_id_for
+from expediter.sim.ports import free_port
 from expediter.sim.printer import VirtualPrinter
 from tests.connectors.kds.test_sink import outbound
 from tests.operations.kitchen.helpers import (
@@ -85,12 +85,6 @@ def test_newer_version_prints_only_the_change(tmp_path: Path) -> None:
     assert "Steak" in first and "Order 101  UPDATE v2" in second
     items = [row for row in second.splitlines() if " x " in row]
     assert items == ["VOID 1 x Steak", "ADD 1 x Cheeseburger"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_dead_printer_is_a_transient_error() -> None:

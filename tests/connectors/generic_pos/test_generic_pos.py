@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from expediter.connectors.generic_pos.connector import CONNECTOR
 from expediter.errors import TerminalError, TransientError
 from expediter.model.money import Money
 from expediter.model.order import Line, Order
+from expediter.sim.ports import free_port
 
 
 class PosServer:
@@ -123,9 +123,7 @@ def test_statuses_map_to_retry_classes(pos_server: PosServer) -> None:
 
 
 def test_unreachable_pos_is_transient() -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{probe.getsockname()[1]}/api/orders"
+    url = f"http://127.0.0.1:{free_port()}/api/orders"  # a port nobody listens on
     with pytest.raises(TransientError, match="cannot reach the POS"):
         asyncio.run(sink_for(url).deliver(outbound()))
 

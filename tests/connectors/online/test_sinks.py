@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from expediter.connectors.base import Outbound, Receipt
 from expediter.connectors.online.connector import make_sink
 from expediter.connectors.online.signature import verify_online_signature
 from expediter.errors import TerminalError, TransientError
+from expediter.sim.ports import free_port
 from tests.connectors.online.support import SECRET, online_context
 from tests.connectors.square.support import LoopbackServer
 
@@ -116,9 +116,7 @@ def test_receiver_errors_map_to_retry_classes(
 
 
 def test_unreachable_receiver_is_transient() -> None:
-    with socket.socket() as probe:  # a loopback port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # a loopback port nobody listens on
     with pytest.raises(TransientError, match="ConnectError"):
         deliver(f"http://127.0.0.1:{port}", "ticket_status", READY)
 

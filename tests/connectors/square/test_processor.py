@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import socket
 from typing import Any
 
 import msgspec
@@ -15,6 +14,7 @@ from expediter.connectors.square.connector import make_processor
 from expediter.errors import TerminalError, TransientError
 from expediter.model.labor import TimePunch
 from expediter.model.order import Order
+from expediter.sim.ports import free_port
 from expediter.sim.square_api import SquareStandIn, order_event
 from tests.connectors.square.support import (
     ACCESS_TOKEN,
@@ -154,9 +154,7 @@ def test_unmapped_location_says_how_to_map_it(stand_in: SquareStandIn) -> None:
 
 
 def test_connection_refused_is_transient() -> None:
-    with socket.socket() as probe:  # a loopback port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # a loopback port nobody listens on
     processor = make_processor(square_context(base_url=f"http://127.0.0.1:{port}"))
     with pytest.raises(TransientError, match="ConnectError"):
         asyncio.run(processor.process(outbound(stored_event("OrderCreatedEvent.json"))))
