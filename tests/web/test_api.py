@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import hmac
 import os
@@ -323,6 +324,30 @@ def test_app_collects_only_the_web_modules_that_exist(catalog: Catalog) -> None:
     hub = Hub(catalog, connectors=CONNECTORS)
     paths = {getattr(r, "path", "") for r in collect_routes(hub, ("expediter.web.api", "expediter.web.nope"))}
     assert {"/api/v1/orders", "/healthz", "/openapi.json"} <= paths
+
+
+def test_a_served_app_takes_its_start_up_heap_out_of_the_collectors_sight(catalog: Catalog) -> None:
+    """``expediter serve`` (``whole_process``) freezes what start-up built, so the collector's full
+    passes stop walking it; an app built in a test (many per process) does not."""
+
+    async def main() -> None:
+        for whole_process in (False, True):
+            hub = Hub(catalog, connectors=CONNECTORS)
+            app = create_app(hub, whole_process=whole_process)
+            before = gc.get_freeze_count()
+            async with app.router.lifespan_context(app):
+                assert hub.started
+                frozen = gc.get_freeze_count() - before
+                collectable = any(thing is hub for thing in gc.get_objects())
+            if whole_process:
+                assert frozen > 1000 and not collectable
+            else:
+                assert frozen == 0 and collectable
+
+    try:
+        asyncio.run(main())
+    finally:
+        gc.unfreeze()
 
 
 def test_keys_are_per_system_and_a_late_older_version_never_wins(catalog: Catalog) -> None:

@@ -67,7 +67,7 @@ def run_worker(config: Path, sock: socket.socket, options: dict[str, Any]) -> No
     from expediter.web.app import create_app, read_catalog
 
     runtime = Runtime(read_catalog(config))
-    app = create_app(runtime.hub, runtime=runtime)
+    app = create_app(runtime.hub, runtime=runtime, whole_process=True)
     server = uvicorn.Server(uvicorn.Config(app, backlog=BACKLOG, **options))
     server.run(sockets=[sock])
 

@@ -7,6 +7,7 @@ A module not (yet) present is skipped, so the API runs on its own.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 from collections.abc import AsyncIterator
@@ -108,15 +109,26 @@ class Startable(Protocol):
     async def stop(self) -> None: ...
 
 
-def create_app(hub: Hub, *, manage_hub: bool = True, runtime: Startable | None = None) -> Starlette:
+def create_app(
+    hub: Hub, *, manage_hub: bool = True, runtime: Startable | None = None, whole_process: bool = False
+) -> Starlette:
     """The hub's web app. Its lifespan starts and stops ``runtime`` (the hub with its services, see
-    :class:`expediter.runtime.Runtime`), else the bare hub when ``manage_hub``."""
+    :class:`expediter.runtime.Runtime`), else the bare hub when ``manage_hub``.
+
+    ``whole_process``: the app is what this process is for (``expediter serve``). Once started,
+    everything built so far (modules, catalog, routes, the runtime) lives as long as the process,
+    so it is moved out of the cyclic garbage collector's sight (:func:`gc.freeze`): otherwise its
+    full passes walk all of it again and again while requests wait (measured on the ingest
+    benchmark: durable p99 39 ms with them, 10 ms without). Not for tests, which build many apps
+    in one process."""
     managed: Startable | None = runtime if runtime is not None else (hub if manage_hub else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if managed is not None:
             await managed.start()
+        if whole_process:
+            gc.freeze()
         try:
             yield
         finally:
@@ -156,4 +168,4 @@ def app_from_env() -> Starlette:
     from expediter.runtime import Runtime
 
     runtime = Runtime(read_catalog(os.environ[CONFIG_ENV]))
-    return create_app(runtime.hub, runtime=runtime)
+    return create_app(runtime.hub, runtime=runtime, whole_process=True)
