@@ -21,6 +21,39 @@ def test_grouped_digits_are_found() -> None:
     assert contains_card_number("4111-1111-1111-1111")
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "4111.1111.1111.1111",  # dots
+        "4111\u00a01111\u00a01111\u00a01111",  # no-break spaces (pasted from a document)
+        "\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11",  # fullwidth
+        "\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11",
+        "3056 930902 5904",  # Diners Club 4-6-4 (a published test number)
+        "3782 822463 10005",  # AmEx 4-6-5
+        "41111111 11111111",  # two groups of eight
+        "4111-1111-1111-1111-003",  # 19 digits in 4-4-4-4-3
+    ],
+)
+def test_card_numbers_written_other_ways_are_found(written: str) -> None:
+    assert luhn_valid("4111111111111111003") and luhn_valid("30569309025904")
+    assert contains_card_number(f"pay with {written} please")
+
+
+@pytest.mark.parametrize(
+    "harmless",
+    [
+        "27.11.2026",  # a date with dots
+        "v1.2.3.4",
+        "4111.1111.1111",  # 12 digits
+        "4111.1111-1111.1111",  # mixed separators are not how a card is written
+        "call 555-867-5309 or 555-123-4567",
+        "\uff11\uff12\uff13\uff14",  # fullwidth, four digits
+    ],
+)
+def test_things_that_only_look_numeric_pass(harmless: str) -> None:
+    assert not contains_card_number(harmless)
+
+
 def test_short_runs_and_last_four_pass() -> None:
     assert not contains_card_number("1111")
     assert not contains_card_number("order 20261127-0042 table 12")

@@ -250,6 +250,33 @@ def test_card_number_is_refused_and_never_stored_answered_or_logged(catalog: Cat
     run(catalog, scenario)
 
 
+def test_a_card_number_hidden_in_escapes_or_fullwidth_digits_is_refused(catalog: Catalog) -> None:
+    """The raw bytes of these hold no run of ASCII digits: only their decoded values show the card.
+    An order that merely has accents in it is still accepted."""
+    escaped = "".join(f"\\u{ord(c):04x}" for c in "4111111111111111")
+    fullwidth = "".join(chr(0xFF10 + int(c)) for c in "4111111111111111")
+
+    async def scenario(hub: Hub, client: httpx.AsyncClient, board: Board) -> None:
+        for hidden, where in ((escaped, "$.notes"), (fullwidth, "$.lines[0].notes")):
+            order = msgspec.to_builtins(sample_order())
+            order["notes" if where == "$.notes" else "lines"] = (
+                "__NOTE__" if where == "$.notes" else [{**order["lines"][0], "notes": "__NOTE__"}]
+            )
+            body = msgspec.json.encode(order).replace(b"__NOTE__", hidden.encode())
+            response = await client.post("/api/v1/orders", content=body, headers=AUTH)
+            assert response.status_code == 422, response.text
+            assert response.json()["where"] == where
+            assert "4111111111111111" not in response.text and fullwidth not in response.text
+        assert await hub.inbox.count() == 0
+        accented = sample_order(
+            lines=[Line(id="1", name="Jalapeño poppers", quantity=Decimal(1), unit_price=Money(900))]
+        )
+        response = await client.post("/api/v1/orders", content=msgspec.json.encode(accented), headers=AUTH)
+        assert response.status_code == 202, response.text
+
+    run(catalog, scenario)
+
+
 def test_unknown_location_is_422(catalog: Catalog) -> None:
     async def scenario(hub: Hub, client: httpx.AsyncClient, board: Board) -> None:
         body = msgspec.json.encode(sample_order(location="nowhere"))

@@ -2,8 +2,10 @@
 
 The check runs on the raw payload before anything is stored or logged, and the error names only
 where the number was, never the number. To keep order ids, dates and barcodes from tripping it, a
-candidate is digits written as cards are written (contiguous, or in groups of four, or AmEx's
-4-6-5) that start with a card network's prefix (2, 3, 4, 5 or 6), as DLP scanners do.
+candidate is digits written as cards are written (contiguous; groups of four; AmEx's 4-6-5;
+Diners' 4-6-4; two groups of eight) that start with a card network's prefix (2, 3, 4, 5 or 6), as
+DLP scanners do. Groups may be separated by a space, a no-break space, a dash or a dot, and any
+Unicode decimal digits count (a number typed in fullwidth digits is still a card number).
 """
 
 from __future__ import annotations
@@ -13,10 +15,16 @@ from typing import Any
 
 from expediter.errors import RejectedInput
 
-# Contiguous digits, 4-4-4-4(-1..3) groups, or AmEx 4-6-5, separated by one space or dash.
+_SEPARATOR = r"[ \u00a0.-]"
+# Contiguous digits, 4-4-4-1..7 or 4-4-4-4-1..3, AmEx 4-6-5, Diners 4-6-4 or 8-8, one separator throughout.
+# ``\d`` is any Unicode decimal digit (str patterns).
 _CANDIDATE = re.compile(
-    r"(?<![\d-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{5})(?![\d-])"
+    r"(?<![\d-])(?:\d{13,19}"
+    rf"|\d{{4}}({_SEPARATOR})\d{{4}}\1\d{{4}}\1(?:\d{{4}}\1\d{{1,3}}|\d{{1,7}})"
+    rf"|\d{{4}}({_SEPARATOR})\d{{6}}\2\d{{4,5}}"
+    rf"|\d{{8}}({_SEPARATOR})\d{{8}})(?![\d-])"
 )
+_NOT_DIGITS = re.compile(r"\D")
 _NETWORK_PREFIXES = ("2", "3", "4", "5", "6")
 
 
@@ -32,7 +40,7 @@ def luhn_valid(digits: str) -> bool:
 
 def contains_card_number(text: str) -> bool:
     for match in _CANDIDATE.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group())
+        digits = "".join(str(int(char)) for char in _NOT_DIGITS.sub("", match.group()))  # to ASCII
         if 13 <= len(digits) <= 19 and digits.startswith(_NETWORK_PREFIXES) and luhn_valid(digits):
             return True
     return False

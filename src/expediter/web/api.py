@@ -121,12 +121,19 @@ _THIRTEEN_DIGITS = b"0" * 13
 
 def might_hold_card_number(raw: bytes) -> bool:
     """A cheap superset of :func:`raw_contains_card_number` (about 2 µs for 2 KB, against 80):
-    13 digits in a row once spaces and dashes are dropped. Only then is the exact scan run."""
-    return _THIRTEEN_DIGITS in raw.translate(_DIGITS_AS_ZERO, b" -")
+    13 digits in a row once spaces, dashes and dots are dropped. Only then is the exact scan run."""
+    return _THIRTEEN_DIGITS in raw.translate(_DIGITS_AS_ZERO, b" -.")
+
+
+def must_scan_decoded(raw: bytes) -> bool:
+    """Whether the raw bytes cannot tell: JSON escapes (``\\u0034`` is a 4) or characters
+    beyond ASCII (fullwidth digits, a no-break space) are only seen once decoded."""
+    return not raw.isascii() or b"\\u" in raw
 
 
 def holds_card_number(raw: bytes) -> bool:
-    return might_hold_card_number(raw) and raw_contains_card_number(raw)
+    """Whether ``raw`` needs the walk over its decoded values (:func:`refuse_card_numbers`)."""
+    return must_scan_decoded(raw) or (might_hold_card_number(raw) and raw_contains_card_number(raw))
 
 
 def decode_order(body: bytes) -> Order:
