@@ -8,6 +8,7 @@ from expediter.errors import RejectedInput
 from expediter.model.cards import contains_card_number, luhn_valid, refuse_card_numbers
 
 VISA_TEST = "4111111111111111"
+FULLWIDTH_VISA = "".join(chr(0xFF10 + int(digit)) for digit in VISA_TEST)
 
 
 def test_luhn_known_answers() -> None:
@@ -26,8 +27,8 @@ def test_grouped_digits_are_found() -> None:
     [
         "4111.1111.1111.1111",  # dots
         "4111\u00a01111\u00a01111\u00a01111",  # no-break spaces (pasted from a document)
-        "\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11",  # fullwidth
-        "\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11",
+        FULLWIDTH_VISA,
+        " ".join(FULLWIDTH_VISA[at : at + 4] for at in range(0, 16, 4)),
         "3056 930902 5904",  # Diners Club 4-6-4 (a published test number)
         "3782 822463 10005",  # AmEx 4-6-5
         "41111111 11111111",  # two groups of eight

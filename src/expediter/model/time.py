@@ -3,11 +3,20 @@
 A restaurant's trading day does not end at midnight UTC, nor at local midnight: a bar that closes at
 02:00 books those sales on the day that started the evening before. ``day_start`` (e.g. 04:00 local)
 is the moment one business date becomes the next.
+
+The rule on days the clock changes: a business day starts at the **first** moment the location's
+wall clock shows ``day_start`` or later. When the clock falls back and ``day_start`` is shown twice
+(01:30 on a November night in New York), the day starts at the first 01:30, and the repeated hour
+stays on the new day. When the clock springs forward over ``day_start`` (02:30 does not exist on a
+March night in New York), the day starts at the jump (02:00 EST, shown as 03:00 EDT). Both
+:func:`business_date_at` and :func:`business_day_bounds` follow this one rule, so an order's date
+and the day's bounds always agree.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,10 +41,33 @@ def business_date_at(ts: datetime, timezone: str, day_start: time = DEFAULT_DAY_
     """The business date of ``ts`` for a location in ``timezone`` whose day starts at ``day_start``."""
     if ts.tzinfo is None or ts.utcoffset() is None:
         raise NaiveTimestamp(f"timestamp {ts.isoformat()} has no UTC offset")
-    local = ts.astimezone(zone(timezone))
-    if local.time() < day_start:
-        return local.date() - timedelta(days=1)
-    return local.date()
+    day = ts.astimezone(zone(timezone)).date()
+    if ts < day_started_at(day, timezone, day_start):
+        return day - timedelta(days=1)
+    return day
+
+
+@lru_cache(maxsize=4096)
+def day_started_at(day: date, timezone: str, day_start: time = DEFAULT_DAY_START) -> datetime:
+    """The UTC instant business date ``day`` starts: the first moment the wall clock shows
+    ``day_start`` or later (see the module's rule for clock changes)."""
+    tz = zone(timezone)
+    wall = datetime.combine(day, day_start)
+    first = wall.replace(tzinfo=tz, fold=0)  # of a repeated time, the first
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall:
+        return first.astimezone(UTC)
+    # ``day_start`` falls in the hour the clock skips: the day starts at the jump, found between
+    # the two readings of the skipped time (an offset change in at most a few hours).
+    low = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)  # read with the offset after the jump
+    high = first.astimezone(UTC)  # read with the offset before it
+    low, high = min(low, high), max(low, high)
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).replace(tzinfo=None) >= wall:
+            high = middle
+        else:
+            low = middle
+    return high.replace(microsecond=0)
 
 
 def business_day_bounds(
@@ -45,10 +77,8 @@ def business_day_bounds(
 
     Computed on the local wall clock, so a DST change gives a 23- or 25-hour day.
     """
-    tz = zone(timezone)
-    start = datetime.combine(business_date, day_start, tzinfo=tz)
-    end = datetime.combine(business_date + timedelta(days=1), day_start, tzinfo=tz)
-    return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+    start = day_started_at(business_date, timezone, day_start)
+    return start, day_started_at(business_date + timedelta(days=1), timezone, day_start)
 
 
 def parse_day_start(text: str) -> time:
