@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -190,3 +191,39 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert keys == {f"{name}-{n}" for name in ("a", "b") for n in range(800)}
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+STARTER_PROCESS = """
+import asyncio, sys, time
+from expediter.engine.storage.sqlite import SqliteStorage
+
+async def main():
+    storage = SqliteStorage(sys.argv[1])
+    while time.time() < float(sys.argv[2]):
+        pass  # every process starts at the same instant (waking from a pipe staggers them)
+    await storage.start()
+    await storage.stop()
+
+asyncio.run(main())
+print("started")
+"""
+
+
+def test_processes_starting_together_on_a_fresh_file_all_start(tmp_path: Path) -> None:
+    """Hub processes (``serve --workers``) open a new database at the same moment: switching it to
+    WAL answered "database is locked" at once to all but one of them (9 of 45 starts failed)."""
+    for round_ in range(4):
+        database = str(tmp_path / f"hub-{round_}.db")
+        at = str(time.time() + 1.5)  # after their imports
+        starters = [
+            subprocess.Popen(
+                [sys.executable, "-c", STARTER_PROCESS, database, at],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        results = [starter.communicate(timeout=60) for starter in starters]
+        for (out, err), starter in zip(results, starters, strict=True):
+            assert starter.returncode == 0 and out.strip().endswith("started"), err[-500:]

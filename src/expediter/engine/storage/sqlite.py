@@ -84,10 +84,25 @@ def connect(path: str) -> sqlite3.Connection:
     """A connection with the durability settings every connection must share."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
+    _use_wal(conn)
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """``journal_mode=WAL``. Switching a new file to WAL needs it to itself, and SQLite answers
+    "database is locked" at once (no busy wait) while another process is switching or migrating
+    it: several hub processes starting together on a fresh file did exactly that. So wait here."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def apply_migrations(conn: sqlite3.Connection, dialect: Dialect = SQLITE) -> list[str]:
