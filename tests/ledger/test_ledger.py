@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from expediter.engine.storage.sqlite import SqliteStorage
+from expediter.engine.migrations import MIGRATIONS, split_statements
+from expediter.engine.storage.base import SQLITE, Tx
+from expediter.engine.storage.sqlite import SqliteStorage, _Tx
 from expediter.ledger import Direction, Ledger, Transfer, TransferOutcome, checksum_of
+from expediter.ledger.transfers import insert_transfer
 
 T0 = datetime(2026, 3, 14, 4, 0, tzinfo=UTC)
 
@@ -63,6 +67,56 @@ def test_record_query_and_summarize(tmp_path: Path) -> None:
         assert sales.last_outcome is TransferOutcome.FAILED
         assert sales.counts == {"failed": 2, "succeeded": 1}
         assert summary["payroll"].counts == {"succeeded": 1}
+        await storage.stop()
+
+    asyncio.run(scenario())
+
+
+def test_summary_reads_running_totals_that_agree_with_the_ledger(tmp_path: Path) -> None:
+    """The summary comes from totals kept with each transfer (not a scan of the whole ledger); a
+    database from before them gets them filled in from its transfers by the migration; a late
+    record of an older transfer does not move "last" back."""
+    database = tmp_path / "hub.db"
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, script in MIGRATIONS:
+        if name == "0005_transfer_totals":
+            break
+        for statement in split_statements(SQLITE.ddl(script)):
+            conn.execute(statement)
+        conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, "2026-03-01T00:00:00Z"))
+    # Two transfers recorded by a hub from before the totals (insert_transfer keeps them now, so
+    # give it a scratch table and drop it: the database is then as an older hub left it).
+    conn.execute(
+        "CREATE TABLE transfer_totals"
+        " (flow_id, outcome, transfers, last_finished_at, UNIQUE (flow_id, outcome))"
+    )
+    for minutes, outcome in ((0, TransferOutcome.FAILED), (10, TransferOutcome.SUCCEEDED)):
+        insert_transfer(_Tx(conn), transfer("nightly-sales", minutes, outcome))
+    conn.execute("DROP TABLE transfer_totals")
+    conn.close()
+
+    async def scenario() -> None:
+        storage = SqliteStorage(database)
+        await storage.start()  # applies 0005: totals from the two transfers already there
+        ledger = Ledger(storage)
+        before = (await ledger.summary())["nightly-sales"]
+        assert before.counts == {"failed": 1, "succeeded": 1}
+        assert before.last_transfer_at == T0 + timedelta(minutes=10, seconds=2)
+        await ledger.record(transfer("nightly-sales", 30, TransferOutcome.FAILED))
+        await ledger.record(transfer("nightly-sales", 5, TransferOutcome.SUCCEEDED))  # a late record
+        after = (await ledger.summary())["nightly-sales"]
+        assert after.counts == {"failed": 2, "succeeded": 2}
+        assert after.last_success_at == T0 + timedelta(minutes=10, seconds=2)
+        assert after.last_transfer_at == T0 + timedelta(minutes=30, seconds=2)
+        assert after.last_outcome is TransferOutcome.FAILED
+
+        def grouped(tx: Tx) -> dict[str, int]:
+            rows = tx.all("SELECT outcome, COUNT(*) AS n FROM transfers GROUP BY outcome")
+            return {row["outcome"]: row["n"] for row in rows}
+
+        assert await storage.read(grouped) == after.counts
         await storage.stop()
 
     asyncio.run(scenario())

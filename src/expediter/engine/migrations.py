@@ -83,6 +83,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX messages_by_day ON messages (kind, location_id, business_date);
         """,
     ),
+    (
+        "0005_transfer_totals",
+        """
+        CREATE TABLE transfer_totals (
+            flow_id TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            transfers {bigint} NOT NULL,
+            last_finished_at TEXT NOT NULL,
+            PRIMARY KEY (flow_id, outcome)
+        );
+        INSERT INTO transfer_totals (flow_id, outcome, transfers, last_finished_at)
+            SELECT flow_id, outcome, COUNT(*), MAX(finished_at) FROM transfers GROUP BY flow_id, outcome;
+        """,
+    ),
 ]
 
 

@@ -78,6 +78,16 @@ _INSERT = (
 )
 
 
+_COUNT = (
+    "INSERT INTO transfer_totals (flow_id, outcome, transfers, last_finished_at) VALUES (?, ?, 1, ?)"
+    " ON CONFLICT (flow_id, outcome) DO UPDATE SET transfers = transfer_totals.transfers + 1,"
+    " last_finished_at = CASE WHEN excluded.last_finished_at > transfer_totals.last_finished_at"
+    " THEN excluded.last_finished_at ELSE transfer_totals.last_finished_at END"
+)
+"""Running totals per flow and outcome, kept in the same transaction as each transfer, so the
+dashboard's summary reads a row per flow and outcome instead of grouping the whole ledger."""
+
+
 def insert_transfer(tx: Tx, transfer: Transfer) -> int:
     """Write ``transfer`` in the caller's transaction; return its id."""
     duration_ms = int(transfer.duration.total_seconds() * 1000)
@@ -106,4 +116,6 @@ def insert_transfer(tx: Tx, transfer: Transfer) -> int:
         ),
     )
     assert transfer_id is not None
+    finished = to_iso(transfer.finished_at)
+    tx.execute(_COUNT, (transfer.flow_id, str(transfer.outcome), finished))
     return transfer_id
