@@ -3,17 +3,21 @@
 Starts the hub as a user runs it (``expediter serve``: uvicorn, httptools, uvloop; one
 SO_REUSEPORT socket per worker; SQLite on disk in WAL with ``synchronous=FULL``) on loopback,
 drives it with ``wrk`` (50 connections, a Lua script posting a unique ~1 KB canonical order per
-request, one wrk thread) and prints requests/s and p50/p99 latency for:
+request, one wrk thread) and prints requests/s, p50/p99 latency and the hub's CPU time per order
+(every process and thread of it, from ``/proc``) for:
 
 - ``bare``: ``POST /api/v1/_bench/bare``: the same token check, card scan, decode, validation and
   business date as the real endpoint, nothing stored;
 - ``durable``: ``POST /api/v1/orders``: each 202 is sent only after the order's transaction is
   fsynced (group commit).
 
-After the durable run the stored rows are counted, so an acknowledgement that was not stored would
-show, and each worker's group-commit figures are printed (one ``storage`` line per worker: with
-several workers, uneven batch sizes mean the 50 connections were shared out unevenly).
-Usage: ``.venv/bin/python bench/ingest.py [--workers 2] [--duration 10]``.
+The two run back to back, ``--rounds`` times (default 3 × 6 s each); the summary is the median of
+the rounds, and the ratio is the median of each round's own ratio, because a shared machine drifts
+(the same run measured 10k–13k durable orders/s minutes apart). At the end the stored rows are
+counted, so an acknowledgement that was not stored would show, and each worker's group-commit
+figures are printed (one ``storage`` line per worker: with several workers, uneven batch sizes mean
+the 50 connections were shared out unevenly).
+Usage: ``.venv/bin/python bench/ingest.py [--workers 2] [--rounds 3] [--duration 6]``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -186,12 +191,46 @@ def worker_stats(base: str, workers: int) -> list[dict[str, float]]:
     return sorted(found.values(), key=lambda stats: -stats["writes"])
 
 
-def report(name: str, result: dict[str, float]) -> None:
-    errors = int(result["non2xx"] + result["connect"] + result["read"] + result["write"] + result["timeout"])
-    print(
-        f"{name:8} {result['rate']:>9,.0f} orders/s   p50 {result['p50_us'] / 1000:6.2f} ms   "
-        f"p99 {result['p99_us'] / 1000:6.2f} ms   max {result['max_us'] / 1000:7.2f} ms   errors {errors}"
+def line(name: str, result: dict[str, float]) -> str:
+    errors = int(sum(result.get(kind, 0) for kind in ("non2xx", "connect", "read", "write", "timeout")))
+    return (
+        f"{name:8} {result['rate']:>8,.0f} orders/s  p50 {result['p50_us'] / 1000:5.2f} ms  "
+        f"p99 {result['p99_us'] / 1000:6.2f} ms  CPU {result['cpu_us']:4.0f} µs/order"
+        + (f"  errors {errors}" if errors else "")
     )
+
+
+def report(label: str, bare: dict[str, float], durable: dict[str, float]) -> None:
+    print(f"{label:8} {line('bare', bare)}")
+    print(f"{'':8} {line('durable', durable)}   ratio {durable['rate'] / bare['rate']:.2f}")
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU of the hub: the ``serve`` process and its workers, every thread."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(child) for child in children.read_text().split()]
+    ticks = 0
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measured(base: str, path: str, body: Path, args: argparse.Namespace, pid: int) -> dict[str, float]:
+    """One wrk run, with the hub's CPU time per answered request."""
+    before = server_cpu_seconds(pid)
+    result = run_wrk(base, path, body, args)
+    result["cpu_us"] = (server_cpu_seconds(pid) - before) / max(result["requests"], 1) * 1e6
+    return result
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
 
 
 def main() -> None:
@@ -199,7 +238,13 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--workers", type=int, default=1, help="expediter serve --workers")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per run")
+    parser.add_argument("--duration", type=int, default=6, help="seconds per run")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="bare then durable, this many times; the figures are medians (a shared machine drifts)",
+    )
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument(
         "--threads", type=int, default=1, help="wrk threads (one drives 50 connections and leaves a core)"
@@ -207,29 +252,37 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    bares: list[dict[str, float]] = []
+    durables: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="expediter-bench-", dir=os.environ.get("BENCH_DIR")) as tmp:
         folder = Path(tmp)
         body = folder / "order.json"
         body.write_bytes(template())
         process, base = start_server(write_catalog(folder), args.workers)
+        print(
+            f"expediter ingest: {len(template())} B orders, {args.connections} connections, "
+            f"{args.rounds} rounds of {args.duration} s each, {args.workers} worker(s), "
+            f"{os.cpu_count()} cores, SQLite WAL synchronous=FULL"
+        )
         try:
             run_wrk(base, "/api/v1/_bench/bare", body, argparse.Namespace(**{**vars(args), "duration": 2}))
-            bare = run_wrk(base, "/api/v1/_bench/bare", body, args)
-            durable = run_wrk(base, "/api/v1/orders", body, args)
+            for number in range(1, args.rounds + 1):
+                bares.append(measured(base, "/api/v1/_bench/bare", body, args, process.pid))
+                durables.append(measured(base, "/api/v1/orders", body, args, process.pid))
+                report(f"round {number}", bares[-1], durables[-1])
             storage = worker_stats(base, args.workers)
         finally:
             process.terminate()
             process.wait(timeout=60)
         with sqlite3.connect(folder / "bench.db") as conn:
             stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-            sync = conn.execute("PRAGMA journal_mode").fetchone()[0]
-    acknowledged = int(durable["requests"] - durable["non2xx"])
-    print(
-        f"expediter ingest: {len(template())} B orders, {args.connections} connections, {args.duration} s, "
-        f"{args.workers} worker(s), {os.cpu_count()} cores, SQLite {sync} synchronous=FULL"
-    )
-    report("bare", bare)
-    report("durable", durable)
+    acknowledged = int(sum(run["requests"] - run["non2xx"] for run in durables))
+    keys = ("rate", "p50_us", "p99_us", "cpu_us")
+    bare = {key: median([run[key] for run in bares]) for key in keys}
+    durable = {key: median([run[key] for run in durables]) for key in keys}
+    print("median   " + line("bare", bare))
+    print("median   " + line("durable", durable))
+    ratios = [d["rate"] / b["rate"] for b, d in zip(bares, durables, strict=True)]
     for stats in storage:
         print(
             f"storage  pid {stats.get('pid', '?')}: {stats['writes']:,} writes, "
@@ -239,8 +292,13 @@ def main() -> None:
             "per write on the event loop"
         )
     print(
-        f"ratio    {durable['rate'] / bare['rate']:.2f} of bare;  stored {stored:,} rows for "
-        f"{acknowledged:,} acknowledged (wrk may count a few unanswered at the end as errors)"
+        f"ratio    durable ÷ bare {median(ratios):.2f} (median of the rounds; each round runs them back to"
+        f" back), range {min(ratios):.2f}–{max(ratios):.2f}; hub CPU per order: durable "
+        f"{durable['cpu_us']:.0f} µs, bare {bare['cpu_us']:.0f} µs"
+    )
+    print(
+        f"stored   {stored:,} rows for {acknowledged:,} acknowledged"
+        " (wrk may count a few unanswered at the end as errors)"
     )
 
 
