@@ -6,9 +6,11 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,6 +60,44 @@ def test_writes_waiting_together_share_one_commit(tmp_path: Path) -> None:
         await storage.stop()
 
     asyncio.run(scenario())
+
+
+def test_inline_commits_run_on_the_loop_while_quick_and_go_back_to_the_writer_thread_when_slow(
+    tmp_path: Path,
+) -> None:
+    """``inline_commit`` (several processes on one file): the commit runs on the event loop's
+    thread; once commits have been slow (a slow disk), they go to the writer thread again, so the
+    loop does not wait for them; quick ones bring the loop back."""
+    committed_on: list[str] = []
+
+    async def scenario() -> None:
+        storage = SqliteStorage(tmp_path / "hub.db")
+        storage.inline_commit = True
+        await storage.start()
+        commit = storage._commit_prepared
+
+        def noting(batch: list[Any], results: list[Any]) -> Any:
+            committed_on.append(threading.current_thread().name)
+            return commit(batch, results)
+
+        storage._commit_prepared = noting  # type: ignore[method-assign]
+        assert await asyncio.gather(*(storage.write(insert(n)) for n in range(10))) == list(range(10))
+        storage._commit_average = 0.050  # as after a run of 50 ms fsyncs
+        assert await storage.write(insert(10)) == 10
+        storage._commit_average = 0.0001
+        assert await storage.write(insert(11)) == 11
+        await storage.stop()
+
+        def count(tx: Tx) -> int:
+            row = tx.one("SELECT COUNT(*) FROM messages WHERE kind = 'orders'")
+            return int(row[0]) if row else 0
+
+        await storage.start()
+        assert await storage.read(count) == 12
+        await storage.stop()
+
+    asyncio.run(scenario())
+    assert committed_on[:3] == ["MainThread", "sqlite-writer", "MainThread"], committed_on
 
 
 def test_a_failing_write_does_not_poison_its_batch(tmp_path: Path) -> None:
@@ -134,8 +174,9 @@ from expediter.engine.storage.sqlite import SqliteStorage
 
 checkpoint.CHECKPOINT_EVERY_WRITES = 50  # checkpoints while the other process writes
 
-async def main(path: str, name: str) -> None:
+async def main(path: str, name: str, inline: str) -> None:
     storage = SqliteStorage(path)
+    storage.inline_commit = inline == "inline"
     await storage.start()
     print("started", flush=True)
     sys.stdin.readline()  # both started: write at the same time
@@ -156,17 +197,19 @@ async def main(path: str, name: str) -> None:
     await storage.stop()
     print("acknowledged", 800, flush=True)
 
-asyncio.run(main(sys.argv[1], sys.argv[2]))
+asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
 """
 
 
-def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
-    """Two real processes (as uvicorn workers) write concurrently, each checkpointing the WAL
-    while the other writes: every acknowledged write is stored, and the file is sound."""
+@pytest.mark.parametrize("commits", ["writer-thread", "inline"])
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path, commits: str) -> None:
+    """Two real processes (as ``serve --workers 2``) write concurrently, each checkpointing the
+    WAL while the other writes, committing on the writer thread or on the event loop: every
+    acknowledged write is stored, and the file is sound."""
     database = str(tmp_path / "hub.db")
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER_PROCESS, database, name],
+            [sys.executable, "-c", WRITER_PROCESS, database, name, commits],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

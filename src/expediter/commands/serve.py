@@ -59,14 +59,19 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
     return sock
 
 
-def run_worker(config: Path, sock: socket.socket, options: dict[str, Any]) -> None:
-    """One hub process: its own runtime (storage, services) and uvicorn server on ``sock``."""
+def run_worker(config: Path, sock: socket.socket, options: dict[str, Any], *, shared: bool = False) -> None:
+    """One hub process: its own runtime (storage, services) and uvicorn server on ``sock``.
+    ``shared``: other hub processes write to the same database (``--workers N``), so this one
+    commits on its event loop while commits are quick (see ``SqliteStorage.inline_commit``)."""
     import uvicorn
 
+    from expediter.engine.storage.sqlite import SqliteStorage
     from expediter.runtime import Runtime
     from expediter.web.app import create_app, read_catalog
 
     runtime = Runtime(read_catalog(config))
+    if shared and isinstance(runtime.hub.storage, SqliteStorage):
+        runtime.hub.storage.inline_commit = True
     app = create_app(runtime.hub, runtime=runtime, whole_process=True)
     server = uvicorn.Server(uvicorn.Config(app, backlog=BACKLOG, **options))
     server.run(sockets=[sock])
@@ -82,7 +87,7 @@ def _worker_main(config: Path, first: socket.socket, index: int, options: dict[s
         host, port = first.getsockname()[:2]
         first.close()
         sock = listening_socket(host, port, reuse_port=True)
-    run_worker(config, sock, options)
+    run_worker(config, sock, options, shared=True)
 
 
 def _announce(config: Path, host: str, port: int, workers: int) -> None:
