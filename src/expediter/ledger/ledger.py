@@ -124,9 +124,7 @@ def _filters(
 
 def _summarize(tx: Tx) -> dict[str, FlowSummary]:
     summaries: dict[str, FlowSummary] = {}
-    rows = tx.all(
-        "SELECT flow_id, outcome, transfers AS n, last_finished_at AS last FROM transfer_totals"
-    )
+    rows = tx.all("SELECT flow_id, outcome, transfers AS n, last_finished_at AS last FROM transfer_totals")
     for row in rows:
         summary = summaries.setdefault(
             row["flow_id"],
