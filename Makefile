@@ -48,6 +48,7 @@ format: $(STAMP)
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest.py --workers 2
 	$(BIN)/python bench/kitchen.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/close.py
