@@ -39,7 +39,7 @@ from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order, Payment, TenderType
 from expediter.sim.ports import free_port
-from expediter.web.api import BENCH_ENV
+from expediter.web.api import BENCH_ENV, must_scan_decoded
 from expediter.web.app import create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board
 from tests.web.conftest import API_TOKEN
@@ -257,7 +257,8 @@ def test_a_card_number_hidden_in_escapes_or_fullwidth_digits_is_refused(catalog:
     fullwidth = "".join(chr(0xFF10 + int(c)) for c in "4111111111111111")
 
     async def scenario(hub: Hub, client: httpx.AsyncClient, board: Board) -> None:
-        for hidden, where in ((escaped, "$.notes"), (fullwidth, "$.lines[0].notes")):
+        spaced = "\u00a0".join(("4111", "1111", "1111", "1111"))  # no-break spaces
+        for hidden, where in ((escaped, "$.notes"), (fullwidth, "$.lines[0].notes"), (spaced, "$.notes")):
             order = msgspec.to_builtins(sample_order())
             order["notes" if where == "$.notes" else "lines"] = (
                 "__NOTE__" if where == "$.notes" else [{**order["lines"][0], "notes": "__NOTE__"}]
@@ -266,7 +267,7 @@ def test_a_card_number_hidden_in_escapes_or_fullwidth_digits_is_refused(catalog:
             response = await client.post("/api/v1/orders", content=body, headers=AUTH)
             assert response.status_code == 422, response.text
             assert response.json()["where"] == where
-            assert "4111111111111111" not in response.text and fullwidth not in response.text
+            assert "4111111111111111" not in response.text and hidden not in response.text
         assert await hub.inbox.count() == 0
         accented = sample_order(
             lines=[Line(id="1", name="Jalapeño poppers", quantity=Decimal(1), unit_price=Money(900))]
@@ -275,6 +276,14 @@ def test_a_card_number_hidden_in_escapes_or_fullwidth_digits_is_refused(catalog:
         assert response.status_code == 202, response.text
 
     run(catalog, scenario)
+
+
+def test_only_bodies_that_could_hide_a_card_from_the_byte_scan_are_decoded_for_it() -> None:
+    assert not must_scan_decoded(b'{"notes": "4111 1111 table 12"}')  # ASCII: the byte scan sees all
+    assert not must_scan_decoded('{"name": "Jalapeño poppers", "notes": "crème brûlée"}'.encode())
+    assert must_scan_decoded('{"notes": "\uff14\uff11"}'.encode())  # fullwidth digits
+    assert must_scan_decoded('{"notes": "4111\u00a01111"}'.encode())  # a no-break space
+    assert must_scan_decoded(b'{"notes": "\\u0034111"}')  # a JSON escape
 
 
 def test_unknown_location_is_422(catalog: Catalog) -> None:
