@@ -91,6 +91,7 @@ dashboard's summary reads a row per flow and outcome instead of grouping the who
 def insert_transfer(tx: Tx, transfer: Transfer) -> int:
     """Write ``transfer`` in the caller's transaction; return its id."""
     duration_ms = int(transfer.duration.total_seconds() * 1000)
+    finished = to_iso(transfer.finished_at)
     transfer_id = tx.insert(
         _INSERT,
         (
@@ -102,7 +103,7 @@ def insert_transfer(tx: Tx, transfer: Transfer) -> int:
             transfer.remote_ref,
             transfer.file_name,
             to_iso(transfer.started_at),
-            to_iso(transfer.finished_at),
+            finished,
             duration_ms,
             transfer.records,
             transfer.bytes,
@@ -116,6 +117,5 @@ def insert_transfer(tx: Tx, transfer: Transfer) -> int:
         ),
     )
     assert transfer_id is not None
-    finished = to_iso(transfer.finished_at)
     tx.execute(_COUNT, (transfer.flow_id, str(transfer.outcome), finished))
     return transfer_id

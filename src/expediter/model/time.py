@@ -81,6 +81,7 @@ def business_day_bounds(
     return start, day_started_at(business_date + timedelta(days=1), timezone, day_start)
 
 
+@lru_cache(maxsize=256)
 def parse_day_start(text: str) -> time:
     """``"04:00"`` → ``time(4, 0)``; ``ValueError`` with the expected form otherwise."""
     try:

@@ -229,9 +229,10 @@ def read_csv(layout: Layout, data: bytes) -> list[dict[str, Any]]:
     return rows
 
 
-def _col(
+def column(
     name: str, type_: ColumnType, unit: str = "", description: str = "", required: bool = True
 ) -> Column:
+    """A layout column, briefly (every layout is a table of these)."""
     return Column(name=name, type=type_, unit=unit, description=description, required=required)
 
 
@@ -241,18 +242,18 @@ SALES_SUMMARY_V1 = Layout(
     name="sales_summary",
     version=1,
     columns=(
-        _col("location_id", T, description="the hub's location id"),
-        _col("business_date", DT, description="the location's trading day"),
-        _col("currency", T, "ISO 4217"),
-        _col("section", T, description="what the row measures, e.g. net_sales_by_category"),
-        _col(
+        column("location_id", T, description="the hub's location id"),
+        column("business_date", DT, description="the location's trading day"),
+        column("currency", T, "ISO 4217"),
+        column("section", T, description="what the row measures, e.g. net_sales_by_category"),
+        column(
             "key",
             T,
             description="the breakdown key (category, reason, tender, brand); empty for totals",
             required=False,
         ),
-        _col("count", N, "checks/guests/items", required=False),
-        _col("amount", M, "currency, 2 decimals", required=False),
+        column("count", N, "checks/guests/items", required=False),
+        column("amount", M, "currency, 2 decimals", required=False),
     ),
 )
 
@@ -260,20 +261,20 @@ PRODUCT_MIX_V1 = Layout(
     name="product_mix",
     version=1,
     columns=(
-        _col("location_id", T),
-        _col("business_date", DT),
-        _col("currency", T, "ISO 4217"),
-        _col("item_id", T, description="menu item id, else PLU, else name"),
-        _col("item_name", T),
-        _col("plu", T, required=False),
-        _col("category", T),
-        _col("quantity", D, "units sold"),
-        _col("gross", M, "currency"),
-        _col("discounts", M, "currency", "line discounts plus its share of check discounts"),
-        _col("comps", M, "currency"),
-        _col("net", M, "currency", "gross - discounts - comps"),
-        _col("voided_quantity", D, "units"),
-        _col("voided_amount", M, "currency"),
+        column("location_id", T),
+        column("business_date", DT),
+        column("currency", T, "ISO 4217"),
+        column("item_id", T, description="menu item id, else PLU, else name"),
+        column("item_name", T),
+        column("plu", T, required=False),
+        column("category", T),
+        column("quantity", D, "units sold"),
+        column("gross", M, "currency"),
+        column("discounts", M, "currency", "line discounts plus its share of check discounts"),
+        column("comps", M, "currency"),
+        column("net", M, "currency", "gross - discounts - comps"),
+        column("voided_quantity", D, "units"),
+        column("voided_amount", M, "currency"),
     ),
 )
 
@@ -281,21 +282,21 @@ LABOR_V1 = Layout(
     name="labor",
     version=1,
     columns=(
-        _col("location_id", T),
-        _col("business_date", DT, description="the date the shift started in"),
-        _col("employee_id", T),
-        _col("payroll_id", T, required=False),
-        _col("employee_name", T, required=False),
-        _col("job_code", T),
-        _col("hourly_rate", M, "currency per hour"),
-        _col("regular_hours", D, "hours, 2 decimals"),
-        _col("overtime_hours", D, "hours, 2 decimals", "paid at 1.5×"),
-        _col("double_time_hours", D, "hours, 2 decimals", "paid at 2×"),
-        _col("regular_wages", M, "currency"),
-        _col("overtime_wages", M, "currency"),
-        _col("double_time_wages", M, "currency"),
-        _col("total_wages", M, "currency"),
-        _col("declared_cash_tips", M, "currency"),
+        column("location_id", T),
+        column("business_date", DT, description="the date the shift started in"),
+        column("employee_id", T),
+        column("payroll_id", T, required=False),
+        column("employee_name", T, required=False),
+        column("job_code", T),
+        column("hourly_rate", M, "currency per hour"),
+        column("regular_hours", D, "hours, 2 decimals"),
+        column("overtime_hours", D, "hours, 2 decimals", "paid at 1.5×"),
+        column("double_time_hours", D, "hours, 2 decimals", "paid at 2×"),
+        column("regular_wages", M, "currency"),
+        column("overtime_wages", M, "currency"),
+        column("double_time_wages", M, "currency"),
+        column("total_wages", M, "currency"),
+        column("declared_cash_tips", M, "currency"),
     ),
 )
 

@@ -96,25 +96,27 @@ def connect(path: str) -> sqlite3.Connection:
     """A connection with the durability settings every connection must share."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
     conn.row_factory = sqlite3.Row
-    _use_wal(conn)
+    # Switching a new file to WAL needs it to itself, and SQLite answers "database is locked" at
+    # once (no busy wait) while another process switches or migrates it: several hub processes
+    # starting together on a fresh file did exactly that. So wait for it.
+    execute_waiting(conn, "PRAGMA journal_mode=WAL", pause=0.005)
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
 
 
-def _use_wal(conn: sqlite3.Connection) -> None:
-    """``journal_mode=WAL``. Switching a new file to WAL needs it to itself, and SQLite answers
-    "database is locked" at once (no busy wait) while another process is switching or migrating
-    it: several hub processes starting together on a fresh file did exactly that. So wait here."""
+def execute_waiting(conn: sqlite3.Connection, sql: str, *, pause: float = 0.001) -> None:
+    """Run ``sql``, retrying every ``pause`` seconds while another process holds the database
+    ("database is locked"), for up to :data:`LOCK_WAIT_SECONDS`."""
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(sql)
             return
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
-            time.sleep(0.005)
+            time.sleep(pause)
 
 
 def apply_migrations(conn: sqlite3.Connection, dialect: Dialect = SQLITE) -> list[str]:
@@ -424,15 +426,7 @@ class SqliteStorage:
     def _begin_waiting(self) -> None:
         """``BEGIN IMMEDIATE``, waiting up to 30 s for another process's write to finish."""
         assert self._conn is not None
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while True:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.001)
+        execute_waiting(self._conn, "BEGIN IMMEDIATE")
 
     def _rollback(self) -> None:
         assert self._conn is not None

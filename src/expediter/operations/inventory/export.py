@@ -35,7 +35,7 @@ import msgspec
 from expediter.catalog.paths import catalog_folder
 from expediter.catalog.schema import Catalog
 from expediter.connectors.base import ExportRequest
-from expediter.connectors.csv.formats import Column, ColumnType, ExportFile, Layout, LineEnding, write_csv
+from expediter.connectors.csv.formats import ColumnType, ExportFile, Layout, LineEnding, column, write_csv
 from expediter.errors import ConfigError, RejectedInput, TerminalError
 from expediter.model.money import Money
 from expediter.model.order import Order
@@ -73,24 +73,20 @@ the days between an opening count and the request's start, instead of the databa
 OrdersLookup = Callable[[str, date, date], Iterable[Order]]
 
 
-def _col(name: str, type_: ColumnType, unit: str = "", description: str = "") -> Column:
-    return Column(name=name, type=type_, unit=unit, description=description)
-
-
 T, M, D, DT = ColumnType.TEXT, ColumnType.MONEY, ColumnType.DECIMAL, ColumnType.DATE
-_DAY = (_col("location_id", T), _col("business_date", DT), _col("currency", T, "ISO 4217"))
+_DAY = (column("location_id", T), column("business_date", DT), column("currency", T, "ISO 4217"))
 
 INVENTORY_USAGE_V1 = Layout(
     name="inventory_usage",
     version=1,
     columns=(
         *_DAY,
-        _col("ingredient", T, description="ingredient id in the recipe book"),
-        _col("ingredient_name", T),
-        _col("unit", T, description="the ingredient's counting unit"),
-        _col("theoretical_quantity", D, "unit", "what the day's sales should have used"),
-        _col("unit_cost", D, "currency per unit"),
-        _col("cost", M, "currency"),
+        column("ingredient", T, description="ingredient id in the recipe book"),
+        column("ingredient_name", T),
+        column("unit", T, description="the ingredient's counting unit"),
+        column("theoretical_quantity", D, "unit", "what the day's sales should have used"),
+        column("unit_cost", D, "currency per unit"),
+        column("cost", M, "currency"),
     ),
 )
 MISSING_RECIPES_V1 = Layout(
@@ -98,11 +94,11 @@ MISSING_RECIPES_V1 = Layout(
     version=1,
     columns=(
         *_DAY[:2],
-        _col("kind", T, description="item (sold without a recipe) or modifier (no recipe explains it)"),
-        _col("key", T, description="the item's PLU, else its item id, else its name; a modifier's name"),
-        _col("name", T),
-        _col("category", T),
-        _col("quantity", D, "units sold"),
+        column("kind", T, description="item (sold without a recipe) or modifier (no recipe explains it)"),
+        column("key", T, description="the item's PLU, else its item id, else its name; a modifier's name"),
+        column("name", T),
+        column("category", T),
+        column("quantity", D, "units sold"),
     ),
 )
 INVENTORY_VARIANCE_V1 = Layout(
@@ -110,15 +106,15 @@ INVENTORY_VARIANCE_V1 = Layout(
     version=1,
     columns=(
         *_DAY,
-        _col("ingredient", T),
-        _col("unit", T),
-        _col("status", T, description="counted, or not_counted (sales used it, nobody counted it)"),
-        _col("opening_date", DT, description="the date of the opening count"),
-        _col("theoretical", D, "unit", "what sales from the day after opening_date to this date used"),
-        _col("actual", D, "unit", "opening + received - closing"),
-        _col("variance", D, "unit", "actual - theoretical; positive = product gone without a sale"),
-        _col("unit_cost", D, "currency per unit"),
-        _col("variance_cost", M, "currency"),
+        column("ingredient", T),
+        column("unit", T),
+        column("status", T, description="counted, or not_counted (sales used it, nobody counted it)"),
+        column("opening_date", DT, description="the date of the opening count"),
+        column("theoretical", D, "unit", "what sales from the day after opening_date to this date used"),
+        column("actual", D, "unit", "opening + received - closing"),
+        column("variance", D, "unit", "actual - theoretical; positive = product gone without a sale"),
+        column("unit_cost", D, "currency per unit"),
+        column("variance_cost", M, "currency"),
     ),
 )
 PURCHASE_ORDER_V1 = Layout(
@@ -126,19 +122,19 @@ PURCHASE_ORDER_V1 = Layout(
     version=1,
     columns=(
         *_DAY,
-        _col("po_number", T),
-        _col("vendor", T),
-        _col("ingredient", T),
-        _col("vendor_item", T),
-        _col("description", T),
-        _col("cases", D, "cases"),
-        _col("case_size", D),
-        _col("case_unit", T),
-        _col("on_hand", D, "unit"),
-        _col("par", D, "unit"),
-        _col("unit", T),
-        _col("case_cost", M, "currency"),
-        _col("line_total", M, "currency"),
+        column("po_number", T),
+        column("vendor", T),
+        column("ingredient", T),
+        column("vendor_item", T),
+        column("description", T),
+        column("cases", D, "cases"),
+        column("case_size", D),
+        column("case_unit", T),
+        column("on_hand", D, "unit"),
+        column("par", D, "unit"),
+        column("unit", T),
+        column("case_cost", M, "currency"),
+        column("line_total", M, "currency"),
     ),
 )
 
