@@ -162,6 +162,7 @@ def serve(
 ) -> None:
     """Run the hub: the HTTP API, the delivery worker and every web module, on one port."""
     from expediter.web.app import read_catalog
+    from expediter.web.protocol import HttpProtocol
 
     configure_logging(log_level)
     catalog = read_catalog(config)
@@ -170,7 +171,7 @@ def serve(
     options: dict[str, Any] = {
         "access_log": False,
         "log_level": log_level,
-        "http": "httptools",
+        "http": HttpProtocol,  # httptools, each response in one write
         "loop": "uvloop",
         "server_header": False,  # says nothing a client needs; one header less per response
     }
