@@ -34,7 +34,7 @@ from expediter.catalog.schema import Flow
 from expediter.connectors.base import Outbound, Receipt
 from expediter.engine.canonical import canonical_facts
 from expediter.engine.router import is_process_destination
-from expediter.engine.storage.base import Row, Tx, from_iso, to_iso, utcnow
+from expediter.engine.storage.base import Row, Tx, from_iso, now_iso, to_iso, utcnow
 from expediter.errors import TerminalError, TransientError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of, insert_transfer
 
@@ -449,7 +449,7 @@ class Deliveries:
         return await self._replay("flow_id = ?", [(flow_id,)])
 
     async def _replay(self, condition: str, param_sets: list[tuple[object, ...]]) -> int:
-        now = to_iso(utcnow())
+        now = now_iso()
         sql = (
             "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, last_error = '',"
             f" updated_at = ? WHERE state = 'dead' AND {condition} RETURNING lane"

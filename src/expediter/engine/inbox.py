@@ -14,7 +14,7 @@ import msgspec
 
 from expediter.connectors.base import IncomingMessage
 from expediter.engine.router import Router, insert_deliveries
-from expediter.engine.storage.base import Row, Storage, Tx, from_iso, to_iso, utcnow
+from expediter.engine.storage.base import Row, Storage, Tx, from_iso, now_iso
 
 
 class Accepted(msgspec.Struct, frozen=True):
@@ -81,7 +81,7 @@ class Inbox:
         id (an order id) so it can be found again; ``business_date`` as the hub computed it;
         ``processed`` for a processor's output (it is not processed again)."""
         routes = self.router.routes(message, process=not processed)
-        now = to_iso(utcnow())
+        now = now_iso()
         params = (
             message.idempotency_key,
             message.source_system,

@@ -93,6 +93,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def now_iso() -> str:
+    """The current time as :func:`to_iso` writes it (already in UTC: no conversion)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
 def to_iso(ts: datetime) -> str:
     """Timestamps are stored as fixed-width UTC ISO text (microseconds, ``+00:00``), so text order
     is time order in any database."""

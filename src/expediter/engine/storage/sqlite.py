@@ -52,7 +52,7 @@ from typing import Any, TypeVar
 import structlog
 
 from expediter.engine.migrations import MIGRATIONS, split_statements
-from expediter.engine.storage.base import SQLITE, Dialect, Row, to_iso, utcnow
+from expediter.engine.storage.base import SQLITE, Dialect, Row, now_iso
 from expediter.engine.storage.checkpoint import Checkpointer
 
 T = TypeVar("T")
@@ -133,7 +133,7 @@ def apply_migrations(conn: sqlite3.Connection, dialect: Dialect = SQLITE) -> lis
                 continue
             for statement in split_statements(dialect.ddl(script)):
                 conn.execute(statement)
-            conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, to_iso(utcnow())))
+            conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, now_iso()))
             applied.append(name)
         conn.execute("COMMIT")
         return applied
