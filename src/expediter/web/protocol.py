@@ -3,7 +3,9 @@
 uvicorn writes a response's head (at ``http.response.start``) and its body separately: two system
 calls and two TCP segments per response, and the client wakes up twice to read them. Here the
 connection's transport collects what is written during one pass of the event loop and sends it in
-one ``write`` at the end of the pass (measured on the ingest benchmark: see docs/engine.md).
+one ``write`` at the end of the pass (measured on the ingest benchmark: see docs/engine.md). A
+large body is sent as soon as :data:`SEND_AT` bytes wait, so the socket's back-pressure (uvicorn
+waits while the transport's buffer is full) still holds for streamed responses.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+SEND_AT = 64 * 1024
+"""Bytes waiting that are sent at once rather than at the end of the pass."""
+
 
 class OneWriteTransport(asyncio.Transport):
     """A connection's transport whose writes made in one pass of the event loop leave together.
@@ -21,20 +26,26 @@ class OneWriteTransport(asyncio.Transport):
     after a WebSocket upgrade) sends what is waiting first; ``abort`` drops it, as it drops the
     transport's own buffer."""
 
-    __slots__ = ("_loop", "_transport", "_waiting")
+    __slots__ = ("_loop", "_size", "_transport", "_waiting")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
         self._transport = transport
         self._loop = loop
-        self._waiting: list[bytes | bytearray | memoryview] | None = None
+        self._waiting: list[bytes] | None = None
+        self._size = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not isinstance(data, bytes):
+            data = bytes(data)  # the caller may reuse its buffer before the end of the pass
         if self._waiting is None:
             self._waiting = [data]
             self._loop.call_soon(self.flush)
         else:
             self._waiting.append(data)
+        self._size += len(data)
+        if self._size >= SEND_AT:
+            self.flush()
 
     def writelines(self, list_of_data: Any) -> None:
         for data in list_of_data:
@@ -42,7 +53,7 @@ class OneWriteTransport(asyncio.Transport):
 
     def flush(self) -> None:
         """Send what was written so far (called at the end of the pass that wrote it)."""
-        waiting, self._waiting = self._waiting, None
+        waiting, self._waiting, self._size = self._waiting, None, 0
         if waiting and not self._transport.is_closing():
             self._transport.write(waiting[0] if len(waiting) == 1 else b"".join(waiting))
 
@@ -58,7 +69,7 @@ class OneWriteTransport(asyncio.Transport):
         return self._transport.can_write_eof()
 
     def abort(self) -> None:
-        self._waiting = None
+        self._waiting, self._size = None, 0
         self._transport.abort()
 
     def is_closing(self) -> bool:
@@ -87,7 +98,7 @@ class OneWriteTransport(asyncio.Transport):
         self._transport.set_write_buffer_limits(high, low)
 
     def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + sum(len(data) for data in self._waiting or ())
+        return self._transport.get_write_buffer_size() + self._size
 
     def get_write_buffer_limits(self) -> tuple[int, int]:
         return self._transport.get_write_buffer_limits()
