@@ -289,7 +289,7 @@ def main() -> None:
             f"{stats['writes_per_commit']} per commit, commit (fsync) mean {stats['mean_commit_ms']} ms, "
             "slowest "
             f"{stats['slowest_commit_ms']} ms, statements {stats['loop_statement_us_per_write']} µs "
-            "per write on the event loop"
+            f"per write on the event loop, {stats.get('groups_waited', 0):,} groups waited for more"
         )
     print(
         f"ratio    durable ÷ bare {median(ratios):.2f} (median of the rounds; each round runs them back to"

@@ -16,6 +16,7 @@ import pytest
 
 from expediter.engine.migrations import MIGRATIONS
 from expediter.engine.storage import open_storage
+from expediter.engine.storage import sqlite as sqlite_storage
 from expediter.engine.storage.base import Tx
 from expediter.engine.storage.sqlite import SqliteStorage
 from expediter.errors import ConfigError
@@ -57,6 +58,79 @@ def test_writes_waiting_together_share_one_commit(tmp_path: Path) -> None:
         results = await asyncio.gather(*(storage.write(insert(n)) for n in range(14, 114)))
         assert results == list(range(14, 114))
         assert storage.batches - before == 1  # all queued before the first flush: one fsync
+        await storage.stop()
+
+    asyncio.run(scenario())
+
+
+def test_writes_one_at_a_time_never_wait_for_company(tmp_path: Path) -> None:
+    """Light load: each write is its own group, and no group waits for writes that are not coming."""
+
+    async def scenario() -> None:
+        storage = SqliteStorage(tmp_path / "hub.db")
+        await storage.start()
+        before = storage.batches
+        for n in range(20, 40):
+            assert await storage.write(insert(n)) == n
+        assert storage.batches - before == 20
+        assert storage.stats.gathered == 0
+        await storage.stop()
+
+    asyncio.run(scenario())
+
+
+async def groups_of_twenty(storage: SqliteStorage, rounds: int = 12) -> None:
+    """Busy: groups of 20 writes, so the next group expects about 15 (0.9 × the running average)."""
+    for number in range(rounds):
+        first = 1000 + number * 20
+        assert await asyncio.gather(*(storage.write(insert(n)) for n in range(first, first + 20))) == list(
+            range(first, first + 20)
+        )
+
+
+def test_a_group_smaller_than_the_recent_ones_waits_for_the_writes_it_expects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After groups of 20, ten writes wait (here with no time limit to speak of) and the ten that
+    come next join them: one commit for the twenty, not two."""
+    brief = sqlite_storage.GATHER_SECONDS
+    monkeypatch.setattr(sqlite_storage, "GATHER_SECONDS", 60.0)
+
+    async def scenario() -> None:
+        storage = SqliteStorage(tmp_path / "hub.db")
+        await storage.start()
+        await groups_of_twenty(storage)
+        before, waited = storage.batches, storage.stats.gathered
+        first = [asyncio.ensure_future(storage.write(insert(n))) for n in range(2000, 2010)]
+        for _ in range(5):
+            await asyncio.sleep(0)  # the loop runs: the ten are waiting, not committing
+        assert storage.batches == before and not any(future.done() for future in first)
+        rest = [asyncio.ensure_future(storage.write(insert(n))) for n in range(2010, 2020)]
+        assert await asyncio.gather(*first, *rest) == list(range(2000, 2020))
+        assert storage.batches - before == 1
+        assert storage.stats.gathered - waited == 1
+        monkeypatch.setattr(sqlite_storage, "GATHER_SECONDS", brief)  # stop's own write may wait too
+        await storage.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_group_waits_only_briefly_for_writes_that_do_not_come(tmp_path: Path) -> None:
+    """The same three writes after busy groups: nothing else comes, so they commit once the short
+    wait (``GATHER_SECONDS``) is over."""
+
+    async def scenario() -> None:
+        storage = SqliteStorage(tmp_path / "hub.db")
+        await storage.start()
+        await groups_of_twenty(storage)
+        before, waited = storage.batches, storage.stats.gathered
+        assert await asyncio.gather(*(storage.write(insert(n)) for n in range(3000, 3003))) == [
+            3000,
+            3001,
+            3002,
+        ]
+        assert storage.batches - before == 1
+        assert storage.stats.gathered - waited == 1
         await storage.stop()
 
     asyncio.run(scenario())

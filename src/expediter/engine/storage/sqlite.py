@@ -27,6 +27,14 @@ wait for the fsync then, so this is done only while commits are quick (their rec
 :data:`INLINE_COMMIT_SECONDS`); a slow disk sends commits back to the writer thread. A single
 process keeps the writer thread: its loop parses the next requests during the fsync.
 
+A group may wait a moment for the writes it expects (:data:`GATHER_SECONDS`, at most): when
+fewer writes are waiting than the recent groups held (:data:`GATHER_SHARE` of their running
+average), the next ones are most likely a fraction of a millisecond away, and one commit for all
+of them costs far less than two (an fsync costs 150–200 µs of CPU, whatever the group's size).
+Under light load the average is about one write and nothing waits. Measured on the ingest
+benchmark with two processes: groups of 17 → 22 writes, CPU 83–93 → 77–80 µs an order, durable
+15.2k–17.0k → 17.3k–18.5k orders/s, p99 unchanged (6.5–7.2 ms).
+
 WAL checkpoints do not run inside a commit (SQLite's automatic checkpoint would, holding the
 write lock for the copy and the database fsync): see :mod:`expediter.engine.storage.checkpoint`.
 
@@ -60,6 +68,10 @@ log = structlog.get_logger(__name__)
 
 MAX_BATCH = 2000
 """Writes per transaction at most; bounds the time one commit holds the write lock."""
+GATHER_SECONDS = 0.0005
+"""A group waits at most this long for the writes it expects (see the module's docstring)."""
+GATHER_SHARE = 0.9
+"""A group expects this share of the recent groups' average size."""
 LOCK_WAIT_SECONDS = 30.0
 INLINE_COMMIT_SECONDS = 0.002
 """With :attr:`SqliteStorage.inline_commit`, commits run on the event loop while their recent
@@ -183,6 +195,8 @@ class WriteStats:
     statement_seconds: float = 0.0
     """Time the event loop spent running the statements of loop-side batches."""
     slowest_commit_seconds: float = 0.0
+    gathered: int = 0
+    """Groups that waited for the writes they expected (:data:`GATHER_SECONDS`)."""
 
     def note_commit(self, writes: int, seconds: float) -> None:
         self.writes += writes
@@ -200,6 +214,7 @@ class WriteStats:
             "mean_commit_ms": round(self.commit_seconds / commits * 1000, 2),
             "slowest_commit_ms": round(self.slowest_commit_seconds * 1000, 2),
             "loop_statement_us_per_write": round(self.statement_seconds / max(self.writes, 1) * 1e6, 1),
+            "groups_waited": self.gathered,
         }
 
 
@@ -229,6 +244,11 @@ class SqliteStorage:
         self.inline_commit = False
         """Commit on the event loop while commits are quick (several processes share the file)."""
         self._commit_average = 0.0
+        self._batch_average = 0.0
+        self._expected = 0.0
+        """Writes the next group waits for (a share of the recent groups' average size)."""
+        self._gathering = False
+        """The next group is waiting for the writes it expects (a timer bounds the wait)."""
 
     async def start(self) -> None:
         if self._writer is not None:
@@ -279,9 +299,14 @@ class SqliteStorage:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append((work, future))
-        if not self._committing and self._flush_handle is None:
+        if self._committing:
+            pass  # the next group starts when this commit is done
+        elif self._flush_handle is None:
             # call_soon: writes made in this same loop iteration join the batch
             self._flush_handle = loop.call_soon(self._flush, loop)
+        elif self._gathering and len(self._pending) >= self._expected:
+            self._flush_handle.cancel()  # the writes it waited for are here
+            self._flush_handle = loop.call_soon(self._flush, loop, True)
         return await future
 
     async def read(self, work: Callable[[Any], T]) -> T:
@@ -305,11 +330,18 @@ class SqliteStorage:
 
     # -- on the event loop ------------------------------------------------------------------------
 
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start the next group: take the write lock, run the statements, hand over the commit."""
+    def _flush(self, loop: asyncio.AbstractEventLoop, waited: bool = False) -> None:
+        """Start the next group: take the write lock, run the statements, hand over the commit.
+        With fewer writes waiting than it expects, it first waits for them (once, briefly)."""
         self._flush_handle = None
         if self._committing or not self._pending:
             return
+        if not waited and len(self._pending) < self._expected:
+            self._gathering = True
+            self.stats.gathered += 1
+            self._flush_handle = loop.call_later(GATHER_SECONDS, self._flush, loop, True)
+            return
+        self._gathering = False
         self._committing = True
         if self._writers_lock.try_acquire():
             self._prepare(loop)
@@ -324,6 +356,8 @@ class SqliteStorage:
         lock joins it: two processes then alternate large batches instead of tiny ones."""
         batch = self._pending[:MAX_BATCH]
         del self._pending[:MAX_BATCH]
+        self._batch_average += (len(batch) - self._batch_average) / 8
+        self._expected = self._batch_average * GATHER_SHARE
         started = time.perf_counter()
         results = self._run_statements(batch)
         self.stats.statement_seconds += time.perf_counter() - started
