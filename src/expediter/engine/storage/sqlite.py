@@ -32,8 +32,8 @@ fewer writes are waiting than the recent groups held (:data:`GATHER_SHARE` of th
 average), the next ones are most likely a fraction of a millisecond away, and one commit for all
 of them costs far less than two (an fsync costs 150–200 µs of CPU, whatever the group's size).
 Under light load the average is about one write and nothing waits. Measured on the ingest
-benchmark with two processes: groups of 17 → 22 writes, CPU 83–93 → 77–80 µs an order, durable
-15.2k–17.0k → 17.3k–18.5k orders/s, p99 unchanged (6.5–7.2 ms).
+benchmark with two processes, three runs each way back to back: groups of 17 → 22 writes, CPU
+84–87 → 76–78 µs an order, durable 16.4k–17.4k → 18.1k–18.6k orders/s, p99 6.5–6.7 ms (was 6.8–7.5).
 
 WAL checkpoints do not run inside a commit (SQLite's automatic checkpoint would, holding the
 write lock for the copy and the database fsync): see :mod:`expediter.engine.storage.checkpoint`.
