@@ -362,20 +362,15 @@ def raw_asgi(
             for name, value in scope["headers"]
             if name in wanted
         }
-        event = await receive()
-        if event["type"] == "http.disconnect":
-            return
-        body = event.get("body", b"")
-        if event.get("more_body", False):
-            chunks = [body]
-            more = True
-            while more:
-                event = await receive()
-                if event["type"] == "http.disconnect":
-                    return
-                chunks.append(event.get("body", b""))
-                more = event.get("more_body", False)
-            body = b"".join(chunks)
+        chunks = []
+        while True:
+            event = await receive()
+            if event["type"] == "http.disconnect":
+                return
+            chunks.append(event.get("body", b""))
+            if not event.get("more_body", False):
+                break
+        body = b"".join(chunks)  # one chunk, the usual case: that same bytes object, not a copy
         try:
             status, body = await handler(headers, body)
         except Exception:
