@@ -1,4 +1,5 @@
-"""Crash test: a real hub process (uvicorn, SQLite on disk) is killed with SIGKILL mid-stream.
+"""Crash test: the hub as a user runs it (``expediter serve``, SQLite on disk) is killed with
+SIGKILL mid-stream, with one process and with two sharing the database.
 
 Every order that got a 2xx before the kill must be stored exactly once after the restart, and every
 delivery to the downstream receiver must take effect exactly once (the receiver de-duplicates by the
@@ -114,25 +115,29 @@ def write_catalog(folder: Path, receiver_url: str) -> Path:
     return path
 
 
-def start_server(config: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """uvicorn on a free loopback port (``--fd`` would make uvicorn treat the socket as UNIX)."""
+def start_server(config: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """The hub as a user runs it, ``expediter serve --workers N``, on a free loopback port, in a
+    process group of its own so that one SIGKILL takes the parent and every worker at once, none
+    of them left to shut down cleanly. (A killed process's writes stay in the kernel's page cache:
+    this proves the order of store and acknowledgement, not the fsync.)"""
     port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "expediter.web.app:app_from_env",
+            "-c",
+            "from expediter.cli import main; main()",
+            "serve",
+            str(config),
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
+            "--workers",
+            str(workers),
             "--log-level",
             "warning",
-            "--no-access-log",
         ],
-        env={**os.environ, "EXPEDITER_CONFIG": str(config)},
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -143,9 +148,25 @@ def start_server(config: Path) -> tuple[subprocess.Popen[bytes], str]:
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            kill_group(process)
             raise AssertionError("the hub did not start")
         time.sleep(0.05)
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the hub's process group (its session, started by :func:`start_server`)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the hub (the parent passes it on to its workers); SIGKILL whatever is left."""
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    finally:
+        kill_group(process)
 
 
 def order(n: int) -> bytes:
@@ -186,7 +207,7 @@ async def stream_until_killed(base: str, process: subprocess.Popen[bytes]) -> se
                 if response.status_code in (200, 202):
                     acknowledged.add(f"crash-{n}")
                 if len(acknowledged) >= ACKS_BEFORE_KILL and not killed.is_set():
-                    os.kill(process.pid, signal.SIGKILL)
+                    kill_group(process)
                     killed.set()
 
     await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
@@ -206,20 +227,24 @@ def wait_all_delivered(db: Path) -> None:
         time.sleep(0.05)
 
 
-def test_kill_9_mid_stream_loses_nothing_and_repeats_no_effect(tmp_path: Path, receiver: Receiver) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_9_mid_stream_loses_nothing_and_repeats_no_effect(
+    tmp_path: Path, receiver: Receiver, workers: int
+) -> None:
+    """With two workers, both processes commit to the same file in turn (the writers' lock, the
+    commit on the event loop) and either may be mid-commit when they are killed."""
     config = write_catalog(tmp_path, receiver.url)
-    process, base = start_server(config)
+    process, base = start_server(config, workers)
     try:
         acknowledged = asyncio.run(stream_until_killed(base, process))
         assert process.wait(timeout=10) == -signal.SIGKILL
         reached_before_kill = set(receiver.keys)
         receiver.gate.set()
-        process, base = start_server(config)
+        process, base = start_server(config, workers)
         db = tmp_path / "hub.db"
         wait_all_delivered(db)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        stop(process)
 
     with sqlite3.connect(db) as conn:
         stored = Counter(ref for (ref,) in conn.execute("SELECT ref FROM messages"))
