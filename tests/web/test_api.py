@@ -40,7 +40,7 @@ from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order, Payment, TenderType
 from expediter.sim.ports import free_port
 from expediter.web.api import BENCH_ENV, must_scan_decoded
-from expediter.web.app import create_app
+from expediter.web.app import CONFIG_ENV, create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board
 from tests.web.conftest import API_TOKEN
 
@@ -474,3 +474,27 @@ def test_serve_with_two_workers_answers_from_two_processes_and_stores_durably(tm
     assert process.returncode == 0
     with sqlite3.connect(tmp_path / "hub.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == n + 1
+
+
+def test_uvicorn_factory_serves_the_hub_named_in_the_environment(tmp_path: Path) -> None:
+    """``uvicorn --factory expediter.web.app:app_from_env`` (for those who run uvicorn themselves):
+    the process loads the catalog named by ``EXPEDITER_CONFIG`` and stores what it accepts."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "expediter.web.app:app_from_env"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen(command, env={**os.environ, CONFIG_ENV: str(_serve_catalog(tmp_path))})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, process)
+        with httpx.Client(base_url=base, timeout=10) as client:
+            order = msgspec.json.encode(sample_order("factory-1"))
+            assert client.post("/api/v1/orders", content=order, headers=AUTH).status_code == 202
+            stored = client.get("/api/v1/orders/factory-1", headers=AUTH)
+            assert stored.status_code == 200 and stored.json()["id"] == "factory-1"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    # uvicorn shuts down cleanly, then re-raises the SIGTERM that stopped it
+    assert process.returncode == -signal.SIGTERM
+    with sqlite3.connect(tmp_path / "hub.db") as conn:
+        assert conn.execute("SELECT ref FROM messages").fetchall() == [("factory-1",)]
