@@ -14,7 +14,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -35,6 +34,7 @@ from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order
 from expediter.sim.ports import free_port
+from tests.processes import serve_command, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 TOKEN = "crash-test-token"
@@ -121,36 +121,14 @@ def start_server(config: Path, workers: int) -> tuple[subprocess.Popen[bytes], s
     of them left to shut down cleanly. (A killed process's writes stay in the kernel's page cache:
     this proves the order of store and acknowledgement, not the fsync.)"""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from expediter.cli import main; main()",
-            "serve",
-            str(config),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        start_new_session=True,
-    )
+    process = subprocess.Popen(serve_command(config, port, workers=workers), start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            kill_group(process)
-            raise AssertionError("the hub did not start")
-        time.sleep(0.05)
+    try:
+        wait_healthy(base, process)
+    except AssertionError:
+        kill_group(process)
+        raise
+    return process, base
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:

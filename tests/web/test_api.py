@@ -11,7 +11,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -42,6 +41,7 @@ from expediter.sim.ports import free_port
 from expediter.web.api import BENCH_ENV, must_scan_decoded
 from expediter.web.app import CONFIG_ENV, create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board
+from tests.processes import serve_command, wait_healthy
 from tests.web.conftest import API_TOKEN
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -437,28 +437,16 @@ def _serve_catalog(folder: Path) -> Path:
     return path
 
 
-def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    while process.poll() is None:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)  # polling for readiness, not hiding a race
-    raise AssertionError(f"the server exited with {process.returncode}")
-
-
 def test_serve_with_two_workers_answers_from_two_processes_and_stores_durably(tmp_path: Path) -> None:
     """``expediter serve --workers 2``: each worker binds its own SO_REUSEPORT socket on the same
     port, so new connections reach both processes; both store into the one database."""
     port = free_port()
-    command = [sys.executable, "-c", "from expediter.cli import main; main()", "serve"]
-    command += [str(_serve_catalog(tmp_path)), "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", "2", "--log-level", "warning"]
+    command = serve_command(_serve_catalog(tmp_path), port, workers=2)
     env = {**os.environ, BENCH_ENV: "1"}  # adds /api/v1/_bench/storage, which names the pid
     process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base, process)
+        wait_healthy(base, process)
         pids: set[int] = set()
         for n in range(200):  # a new connection each time: the kernel spreads them by hash
             order = msgspec.json.encode(sample_order(f"w-{n}"))
@@ -485,7 +473,7 @@ def test_uvicorn_factory_serves_the_hub_named_in_the_environment(tmp_path: Path)
     process = subprocess.Popen(command, env={**os.environ, CONFIG_ENV: str(_serve_catalog(tmp_path))})
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base, process)
+        wait_healthy(base, process)
         with httpx.Client(base_url=base, timeout=10) as client:
             order = msgspec.json.encode(sample_order("factory-1"))
             assert client.post("/api/v1/orders", content=order, headers=AUTH).status_code == 202
