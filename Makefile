@@ -1,12 +1,13 @@
 # Expediter: `make demo` runs the hub with a simulated restaurant; `make test` runs every test.
 # Both install what they need: a .venv with the Python packages, and (as root, with apt-get) the
-# Debian packages the tests drive: chromium for the kitchen screens, openssh-server, wrk for benchmarks.
+# Debian packages the tests drive: chromium for the kitchen screens, strace to see each fsync come
+# before its acknowledgement, wrk for benchmarks.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium wrk
+DEBIAN_PACKAGES := chromium wrk strace
 PYTEST_ARGS ?=
 
 .PHONY: demo test lint format bench system-deps docs clean
