@@ -3,8 +3,9 @@
 Starts the hub as a user runs it (``expediter serve``: uvicorn, httptools, uvloop; one
 SO_REUSEPORT socket per worker; SQLite on disk in WAL with ``synchronous=FULL``) on loopback,
 drives it with ``wrk`` (50 connections, a Lua script posting a unique ~1 KB canonical order per
-request, one wrk thread) and prints requests/s, p50/p99 latency and the hub's CPU time per order
-(every process and thread of it, from ``/proc``) for:
+request, one wrk thread) and prints requests/s, p50/p99 latency, the hub's CPU time per order
+(every process and thread of it, from ``/proc``) and how much of the machine's CPU time was left
+idle (``/proc/stat``: a run held up by waits leaves more of it) for:
 
 - ``bare``: ``POST /api/v1/_bench/bare``: the same token check, card scan, decode, validation and
   business date as the real endpoint, nothing stored;
@@ -195,8 +196,8 @@ def line(name: str, result: dict[str, float]) -> str:
     errors = int(sum(result.get(kind, 0) for kind in ("non2xx", "connect", "read", "write", "timeout")))
     return (
         f"{name:8} {result['rate']:>8,.0f} orders/s  p50 {result['p50_us'] / 1000:5.2f} ms  "
-        f"p99 {result['p99_us'] / 1000:6.2f} ms  CPU {result['cpu_us']:4.0f} µs/order"
-        + (f"  errors {errors}" if errors else "")
+        f"p99 {result['p99_us'] / 1000:6.2f} ms  CPU {result['cpu_us']:4.0f} µs/order  "
+        f"machine idle {result['idle']:4.0%}" + (f"  errors {errors}" if errors else "")
     )
 
 
@@ -221,11 +222,20 @@ def server_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def machine_ticks() -> tuple[int, int]:
+    """All CPUs' time since boot from ``/proc/stat``: (idle or waiting for the disk, total)."""
+    fields = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return fields[3] + fields[4], sum(fields)
+
+
 def measured(base: str, path: str, body: Path, args: argparse.Namespace, pid: int) -> dict[str, float]:
-    """One wrk run, with the hub's CPU time per answered request."""
-    before = server_cpu_seconds(pid)
+    """One wrk run, with the hub's CPU time per answered request and the share of the machine's
+    CPU time left idle (a run bound by waits rather than by the CPU leaves more of it)."""
+    before, (idle_before, total_before) = server_cpu_seconds(pid), machine_ticks()
     result = run_wrk(base, path, body, args)
     result["cpu_us"] = (server_cpu_seconds(pid) - before) / max(result["requests"], 1) * 1e6
+    idle, total = machine_ticks()
+    result["idle"] = (idle - idle_before) / max(total - total_before, 1)
     return result
 
 
@@ -277,7 +287,7 @@ def main() -> None:
         with sqlite3.connect(folder / "bench.db") as conn:
             stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
     acknowledged = int(sum(run["requests"] - run["non2xx"] for run in durables))
-    keys = ("rate", "p50_us", "p99_us", "cpu_us")
+    keys = ("rate", "p50_us", "p99_us", "cpu_us", "idle")
     bare = {key: median([run[key] for run in bares]) for key in keys}
     durable = {key: median([run[key] for run in durables]) for key in keys}
     print("median   " + line("bare", bare))
