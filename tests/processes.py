@@ -8,6 +8,25 @@ import time
 from pathlib import Path
 
 import httpx
+import msgspec
+
+from expediter.catalog.schema import ApiToken, Catalog, Hub, System, SystemKind
+from expediter.catalog.secrets import hash_token
+from expediter.model.location import Location
+
+
+def serve_catalog(folder: Path, token: str, *, timezone: str = "America/New_York") -> Path:
+    """A catalog a separate hub process can load: one location, one POS (a connector that ships
+    with the hub), ``token`` for it, the database ``hub.db`` in ``folder``."""
+    catalog = Catalog(
+        hub=Hub(database=str(folder / "hub.db")),
+        locations=[Location(id="L1", name="Downtown", timezone=timezone)],
+        systems=[System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops")],
+        api_tokens=[ApiToken(name="pos", sha256=hash_token(token), systems=["pos"])],
+    )
+    path = folder / "catalog.json"
+    path.write_bytes(msgspec.json.encode(catalog))
+    return path
 
 
 def serve_command(config: Path, port: int, *, workers: int = 1) -> list[str]:

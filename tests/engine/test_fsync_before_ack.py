@@ -22,15 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import msgspec
 import pytest
 
-from expediter.catalog.schema import ApiToken, Catalog, Hub, System, SystemKind
-from expediter.catalog.secrets import hash_token
-from expediter.model.location import Location
 from expediter.sim.ports import free_port
 from tests.engine.test_crash import order
-from tests.processes import serve_command, wait_healthy
+from tests.processes import serve_catalog, serve_command, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 TOKEN = "fsync-test-token"
@@ -115,18 +111,6 @@ def acknowledged_after_fsync(calls: list[Call], wal: str, order_id: str) -> str 
     return None
 
 
-def write_catalog(folder: Path) -> Path:
-    catalog = Catalog(
-        hub=Hub(database=str(folder / "hub.db")),
-        locations=[Location(id="L1", name="Downtown", timezone="America/Chicago")],
-        systems=[System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops")],
-        api_tokens=[ApiToken(name="pos", sha256=hash_token(TOKEN), systems=["pos"])],
-    )
-    path = folder / "catalog.json"
-    path.write_bytes(msgspec.json.encode(catalog))
-    return path
-
-
 def children(pid: int) -> list[int]:
     text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     return [int(child) for child in text.split()]
@@ -152,7 +136,7 @@ async def post_orders(base: str) -> dict[str, int]:
 def test_every_202_leaves_after_the_fsync_of_the_wal_holding_its_order(tmp_path: Path, workers: int) -> None:
     """One process commits on its writer thread; two commit on their event loops in turn."""
     assert shutil.which("strace"), "strace is missing: run `make test` as root, or apt-get install strace"
-    config = write_catalog(tmp_path)
+    config = serve_catalog(tmp_path, TOKEN)
     trace = tmp_path / "trace.txt"
     port = free_port()
     # --seccomp-bpf: only the traced calls stop the hub; -y: each descriptor's file or socket

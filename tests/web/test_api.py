@@ -23,9 +23,7 @@ import msgspec
 import pytest
 import structlog
 
-from expediter.catalog.schema import ApiToken, Catalog, System, SystemKind
-from expediter.catalog.schema import Hub as CatalogHub
-from expediter.catalog.secrets import hash_token
+from expediter.catalog.schema import Catalog
 from expediter.connectors.base import (
     Capability,
     Connector,
@@ -34,14 +32,13 @@ from expediter.connectors.base import (
     SignatureInvalid,
 )
 from expediter.engine.hub import Hub
-from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order, Payment, TenderType
 from expediter.sim.ports import free_port
 from expediter.web.api import BENCH_ENV, must_scan_decoded
 from expediter.web.app import CONFIG_ENV, create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board
-from tests.processes import serve_command, wait_healthy
+from tests.processes import serve_catalog, serve_command, wait_healthy
 from tests.web.conftest import API_TOKEN
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
@@ -424,24 +421,11 @@ def test_a_body_over_one_mebibyte_is_refused_before_it_is_read(catalog: Catalog)
     run(catalog, scenario)
 
 
-def _serve_catalog(folder: Path) -> Path:
-    """A catalog a separate server process can load (only connectors that ship with the hub)."""
-    catalog = Catalog(
-        hub=CatalogHub(database=str(folder / "hub.db")),
-        locations=[Location(id="L1", name="Downtown", timezone="America/New_York")],
-        systems=[System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops")],
-        api_tokens=[ApiToken(name="pos", sha256=hash_token(API_TOKEN), systems=["pos"])],
-    )
-    path = folder / "catalog.json"
-    path.write_bytes(msgspec.json.encode(catalog))
-    return path
-
-
 def test_serve_with_two_workers_answers_from_two_processes_and_stores_durably(tmp_path: Path) -> None:
     """``expediter serve --workers 2``: each worker binds its own SO_REUSEPORT socket on the same
     port, so new connections reach both processes; both store into the one database."""
     port = free_port()
-    command = serve_command(_serve_catalog(tmp_path), port, workers=2)
+    command = serve_command(serve_catalog(tmp_path, API_TOKEN), port, workers=2)
     env = {**os.environ, BENCH_ENV: "1"}  # adds /api/v1/_bench/storage, which names the pid
     process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -470,7 +454,8 @@ def test_uvicorn_factory_serves_the_hub_named_in_the_environment(tmp_path: Path)
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "expediter.web.app:app_from_env"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env={**os.environ, CONFIG_ENV: str(_serve_catalog(tmp_path))})
+    config = serve_catalog(tmp_path, API_TOKEN)
+    process = subprocess.Popen(command, env={**os.environ, CONFIG_ENV: str(config)})
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, process)
