@@ -15,12 +15,12 @@ from expediter.catalog.secrets import hash_token
 from expediter.model.location import Location
 
 
-def serve_catalog(folder: Path, token: str, *, timezone: str = "America/New_York") -> Path:
+def serve_catalog(folder: Path, token: str) -> Path:
     """A catalog a separate hub process can load: one location, one POS (a connector that ships
     with the hub), ``token`` for it, the database ``hub.db`` in ``folder``."""
     catalog = Catalog(
         hub=Hub(database=str(folder / "hub.db")),
-        locations=[Location(id="L1", name="Downtown", timezone=timezone)],
+        locations=[Location(id="L1", name="Downtown", timezone="America/New_York")],
         systems=[System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops")],
         api_tokens=[ApiToken(name="pos", sha256=hash_token(token), systems=["pos"])],
     )
