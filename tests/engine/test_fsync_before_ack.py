@@ -121,7 +121,9 @@ async def post_orders(base: str) -> dict[str, int]:
     numbers = iter(range(ORDERS))
 
     async def client() -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        # a new connection per order: with two processes, the kernel spreads them over both
+        fresh = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=base, timeout=30, limits=fresh) as http:
             for n in numbers:
                 response = await http.post(
                     "/api/v1/orders", content=order(n), headers={"Authorization": f"Bearer {TOKEN}"}
@@ -161,6 +163,8 @@ def test_every_202_leaves_after_the_fsync_of_the_wal_holding_its_order(tmp_path:
     calls = parse_trace(trace.read_text(errors="replace").splitlines())
     wal = os.path.realpath(tmp_path / "hub.db-wal")  # strace -y shows resolved paths
     assert any(call.path == wal for call in calls), "the trace shows no write to the WAL"
+    answering = {call.thread for call in calls if call.args.startswith('"HTTP/1.1 202')}
+    assert len(answering) == workers  # each process's event loop answered some of them
     problems = {
         order_id: problem
         for order_id in statuses
