@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -49,3 +52,9 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], *, timeout: float 
             raise AssertionError(f"the server did not answer within {timeout:.0f} s")
         time.sleep(0.05)  # polling for readiness, not hiding a race
     raise AssertionError(f"the server exited with {process.returncode}")
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a process started with ``start_new_session=True`` and every process of its group."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import sqlite3
 import subprocess
@@ -34,7 +33,7 @@ from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order
 from expediter.sim.ports import free_port
-from tests.processes import serve_command, wait_healthy
+from tests.processes import kill_group, serve_command, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 TOKEN = "crash-test-token"
@@ -129,12 +128,6 @@ def start_server(config: Path, workers: int) -> tuple[subprocess.Popen[bytes], s
         kill_group(process)
         raise
     return process, base
-
-
-def kill_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the hub's process group (its session, started by :func:`start_server`)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

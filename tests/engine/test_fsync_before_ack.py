@@ -12,7 +12,6 @@ leaves the WAL to the next checkpoint).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import shutil
@@ -26,7 +25,7 @@ import pytest
 
 from expediter.sim.ports import free_port
 from tests.engine.test_crash import order
-from tests.processes import serve_catalog, serve_command, wait_healthy
+from tests.processes import kill_group, serve_catalog, serve_command, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 TOKEN = "fsync-test-token"
@@ -156,8 +155,7 @@ def test_every_202_leaves_after_the_fsync_of_the_wal_holding_its_order(tmp_path:
         # strace ends as its child did (uvicorn re-raises the SIGTERM it handled, after a clean stop)
         assert process.wait(timeout=60) in (0, -signal.SIGTERM)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        kill_group(process)
 
     assert statuses == {f"crash-{n}": 202 for n in range(ORDERS)}
     calls = parse_trace(trace.read_text(errors="replace").splitlines())
