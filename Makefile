@@ -10,13 +10,24 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := chromium wrk strace
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format bench system-deps docs clean
+.PHONY: demo test lint format bench system-deps docs constraints clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,nats]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,nats]'
 	@touch $(STAMP)
+
+# The newest versions pyproject.toml allows, installed into a scratch venv, written to
+# constraints.txt; run `make test lint` after it before committing the new file.
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install --quiet --upgrade pip
+	.venv-constraints/bin/python -m pip install --quiet -e '.[dev,nats]'
+	{ sed -n '1,2p' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable; } \
+	  > constraints.new && mv constraints.new constraints.txt
+	rm -rf .venv-constraints
 
 system-deps:
 	@missing=""; \
