@@ -25,7 +25,7 @@ constraints:
 	$(PYTHON) -m venv .venv-constraints
 	.venv-constraints/bin/python -m pip install --quiet --upgrade pip
 	.venv-constraints/bin/python -m pip install --quiet -e '.[dev,nats]'
-	{ sed -n '1,2p' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable; } \
+	{ grep '^#' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable; } \
 	  > constraints.new && mv constraints.new constraints.txt
 	rm -rf .venv-constraints
 
