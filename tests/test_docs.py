@@ -4,7 +4,10 @@ is documented, and the monitoring page names every alert kind and health."""
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
 import tomllib
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -43,6 +46,14 @@ SECTIONS: dict[str, type[msgspec.Struct]] = {
 def test_cli_reference_is_up_to_date() -> None:
     written = (DOCS / "cli.md").read_text(encoding="utf-8")
     assert written == cli_reference(app), "regenerate it: expediter docs cli -o docs/cli.md"
+
+
+def test_make_docs_regenerates_the_cli_reference(tmp_path: Path) -> None:
+    printed = subprocess.run(["make", "-s", "-n", "docs"], cwd=REPO_ROOT, capture_output=True, text=True)
+    [command] = [line for line in printed.stdout.splitlines() if "docs/cli.md" in line]
+    target = tmp_path / "cli.md"
+    subprocess.run(shlex.split(command.replace("docs/cli.md", str(target))), cwd=REPO_ROOT, check=True)
+    assert target.read_text(encoding="utf-8") == (DOCS / "cli.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("path", all_commands(), ids=" ".join)

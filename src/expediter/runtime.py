@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from expediter.engine.scheduler import Scheduler
 from expediter.engine.storage.base import Tx
 from expediter.errors import ExpediterError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
+from expediter.model import clock
 from expediter.monitor.alerts import AlertKind
 from expediter.monitor.ledger_view import statuses_from_ledger
 from expediter.monitor.routes import Alerting, AlertRouter
@@ -176,7 +177,7 @@ class Runtime:
     ) -> RunResult:
         """Run a file flow now and alert at once when it fails."""
         result = await self.jobs.run(flow_id, location_id, start, end)
-        now = datetime.now(UTC)
+        now = clock.now()
         if result.outcome is TransferOutcome.FAILED:
             await self.alerting.fire(
                 AlertKind.FAILURE, f"{flow_id} for {start}: {result.error}", now, flow_id, location_id
@@ -187,7 +188,7 @@ class Runtime:
 
     async def _skipped(self, planned: PlannedRun) -> None:
         """A missed run the flow's policy skips: in the ledger, so the gap is visible."""
-        now = datetime.now(UTC)
+        now = clock.now()
         flow = self.catalog.flow(planned.flow_id)
         await self.hub.ledger.record(
             Transfer(
@@ -236,7 +237,7 @@ class Runtime:
             self._tasks.append(asyncio.create_task(watcher.run(), name=f"watch-{watcher.transport.endpoint}"))
 
     async def _file_error(self, flow: Flow, exc: ExpediterError) -> None:
-        await self.alerting.fire(AlertKind.FAILURE, f"{flow.id}: {exc}", datetime.now(UTC), flow.id)
+        await self.alerting.fire(AlertKind.FAILURE, f"{flow.id}: {exc}", clock.now(), flow.id)
 
     # -- polling fallback ----------------------------------------------------------------------------
 
@@ -262,12 +263,12 @@ class Runtime:
     async def poll_once(self, system_id: str, *, window: timedelta, now: datetime | None = None) -> int:
         """Ask ``system_id`` what changed in the last ``window`` and store what the inbox lacks;
         returns how many messages were new. Duplicates of webhook deliveries store nothing."""
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         system = self.catalog.system(system_id)
         connector = self.hub.connector(system.connector) if system else None
         if system is None or connector is None or connector.poll is None:
             raise ValueError(f"system {system_id!r} has no polling fallback")
-        started, new = datetime.now(UTC), 0
+        started, new = clock.now(), 0
         outcome, error = TransferOutcome.SUCCEEDED, ""
         try:
             for message in await connector.poll(self.hub.context(system_id), now - window, now):
@@ -292,7 +293,7 @@ class Runtime:
                 transport="http",
                 endpoint="polling fallback",
                 started_at=started,
-                finished_at=datetime.now(UTC),
+                finished_at=clock.now(),
                 outcome=outcome,
                 records=new,
                 error=error,
@@ -333,7 +334,7 @@ class Runtime:
             await asyncio.sleep(WATCH_SECONDS)
 
     async def watch_once(self, now: datetime | None = None) -> None:
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         await self.alerting.evaluate_health(await statuses_from_ledger(self.hub.ledger, now), now)
         await self._record_lateness(now)
         by_flow = await self.hub.deliveries.dead_by_flow()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from expediter.cli import app
 from expediter.engine.storage import open_storage
 from expediter.ledger import Direction, Ledger, Transfer, TransferOutcome
+from expediter.model import clock as hub_clock
 from tests.catalog.helpers import write_catalog
 
 
@@ -52,7 +53,7 @@ def test_flows_without_a_database_shows_dashes(tmp_path: Path) -> None:
 
 def test_flows_shows_last_transfer_and_health_from_the_ledger(tmp_path: Path) -> None:
     path = write_catalog(tmp_path)
-    now = datetime.now(UTC)
+    now = hub_clock.now()
     record(
         tmp_path / "hub.db",
         transfer("orders", TransferOutcome.SUCCEEDED, now - timedelta(minutes=3)),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -18,6 +18,7 @@ from expediter.catalog.schema import Hub as HubSettings
 from expediter.connectors.online.signature import signed_headers
 from expediter.demo.run import serve_in_background, stop_server
 from expediter.engine.jobs import orders_between
+from expediter.model import clock as hub_clock
 from expediter.runtime import Runtime
 from expediter.sim.locations import sim_location
 from expediter.sim.online import iter_online_payloads
@@ -80,9 +81,9 @@ async def _until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
 
 
 def _online_order(number: int) -> dict[str, object]:
-    payloads = list(iter_online_payloads(LOCATION, datetime.now(UTC).date(), seed=5, count=number + 1))
+    payloads = list(iter_online_payloads(LOCATION, hub_clock.now().date(), seed=5, count=number + 1))
     payload = payloads[number][1]
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = hub_clock.now().replace(microsecond=0)
     return payload | {"placed_at": now.isoformat(), "pickup_at": (now + timedelta(minutes=20)).isoformat()}
 
 
@@ -132,7 +133,7 @@ async def _play(runtime: Runtime, pos: PosStandIn, client: httpx.AsyncClient, se
     await _until(in_pos, "the order entered into the POS")
 
     # Stored canonical, on today's business date: the nightly exports will find it.
-    today = LOCATION.business_date_for(datetime.now(UTC))
+    today = LOCATION.business_date_for(hub_clock.now())
     [stored] = await orders_between(runtime.hub, LOCATION.id, today, today)
     assert stored.external_id == payload["external_id"] and stored.source_system == "online"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -20,6 +20,7 @@ from expediter.demo.run import serve_in_background, stop_server
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.ledger.transfers import TransferOutcome
+from expediter.model import clock as hub_clock
 from expediter.runtime import Runtime
 from expediter.sim.locations import sim_location
 from expediter.sim.online import iter_online_payloads
@@ -70,7 +71,7 @@ async def _until(condition: Callable[[], Awaitable[bool]], what: str, seconds: f
 
 
 def _payloads(count: int) -> list[bytes]:
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = hub_clock.now().replace(microsecond=0)
     found = iter_online_payloads(LOCATION, now.date(), seed=9, count=count)
     stamp = {"placed_at": now.isoformat(), "pickup_at": (now + timedelta(minutes=20)).isoformat()}
     return [msgspec.json.encode(payload | stamp) for _, payload in found]

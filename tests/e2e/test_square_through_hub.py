@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from expediter.catalog.schema import Catalog, System, SystemKind
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.engine.jobs import orders_between
 from expediter.ledger.transfers import TransferOutcome
+from expediter.model import clock as hub_clock
 from expediter.model.location import Location
 from expediter.runtime import Runtime
 from expediter.sim.square_api import SquareStandIn, order_event, send_webhook
@@ -64,7 +65,7 @@ def test_webhook_and_polling_overlap_give_one_order_each(
 ) -> None:
     for name, value in SECRET_ENV.items():
         monkeypatch.setenv(name, value)
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = hub_clock.now().replace(microsecond=0)
     square = SquareStandIn(access_token=ACCESS_TOKEN)
     heard, missed = _order("HEARD", now - timedelta(minutes=2)), _order("MISSED", now - timedelta(minutes=1))
     square.put_order(heard)

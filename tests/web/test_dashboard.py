@@ -31,6 +31,7 @@ from expediter.engine.hub import Hub
 from expediter.engine.storage import open_storage
 from expediter.errors import TerminalError
 from expediter.ledger import Direction, Ledger, Transfer, TransferOutcome
+from expediter.model import clock as hub_clock
 from expediter.model.location import Location
 from expediter.model.order import Order
 from expediter.monitor.alerts import AlertKind
@@ -111,7 +112,7 @@ async def wired_hub(catalog_path: Path) -> tuple[SimpleNamespace, Any]:
     storage = open_storage(catalog_path.parent / "hub.db")
     await storage.start()
     ledger = Ledger(storage)
-    now = datetime.now(UTC)
+    now = hub_clock.now()
     await ledger.record(transfer("pos_orders_to_kds", TransferOutcome.SUCCEEDED, now - timedelta(minutes=5)))
     await ledger.record(transfer("online_orders_to_kds", TransferOutcome.DEAD, now - timedelta(minutes=2)))
     alerting = Alerting(AlertRouter(catalog, {}))
@@ -247,7 +248,7 @@ def test_the_real_app_and_hub_serve_the_dashboard(catalog_path: Path) -> None:
 
     async def main() -> httpx.Response:
         async with hub:
-            now = datetime.now(UTC)
+            now = hub_clock.now()
             await hub.ledger.record(transfer("kds_status_to_pos", TransferOutcome.FAILED, now))
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
@@ -273,7 +274,7 @@ def test_recent_transfers_on_the_index_and_filtered_on_their_page(catalog_path: 
 
     async def main() -> list[httpx.Response]:
         async with hub:
-            start = datetime.now(UTC) - timedelta(hours=1)
+            start = hub_clock.now() - timedelta(hours=1)
             for _ in range(54):
                 await hub.ledger.record(transfer("pos_orders_to_kds", TransferOutcome.SUCCEEDED, start))
             failed = transfer("kds_status_to_pos", TransferOutcome.DEAD, start + timedelta(minutes=5))

@@ -20,6 +20,7 @@ from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import CatalogError, Problem, Severity, errors
 from expediter.catalog.schema import Catalog
 from expediter.catalog.svg import render_svg
+from expediter.model import clock
 from expediter.monitor.health import FlowStatus, Health, flow_health
 from expediter.monitor.ledger_view import read_statuses
 
@@ -155,7 +156,7 @@ def flows_command(config: ConfigArg = Path(CATALOG_FILE)) -> None:
     """List every flow with its owner, schedule, last transfer and health."""
     console = _console()
     catalog = load_or_exit(config)
-    now = datetime.now(UTC)
+    now = clock.now()
     statuses = _statuses(catalog, config, now)
     healths = flow_healths(catalog, statuses, now) or {}
     table = Table(title=f"Flows in {config}", show_lines=False)
@@ -199,7 +200,7 @@ def diagram_command(
     """Draw the system integration flow diagram, coloured by health when the hub's database exists."""
     console = _console()
     catalog = load_or_exit(config)
-    now = datetime.now(UTC)
+    now = clock.now()
     text = render_diagram(catalog, fmt, flow_healths(catalog, _statuses(catalog, config, now), now))
     if output is None:
         typer.echo(text, nl=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -31,6 +31,7 @@ from expediter.engine.hub import Hub
 from expediter.engine.jobs import export_request
 from expediter.errors import ConfigError, ExpediterError, RejectedInput, TerminalError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of
+from expediter.model import clock
 from expediter.model.location import Location
 from expediter.operations.accounting.export import business_dates
 from expediter.operations.inventory.counts import CountLine, parse_count_sheet
@@ -106,7 +107,7 @@ async def store_import(
     hub: Hub, flow: Flow, file: Path, data: bytes, location_id: str, business_date: date, records: int
 ) -> Imported:
     """Store the validated file in the inbox and record the inbound transfer."""
-    started = datetime.now(UTC)
+    started = clock.now()
     ref = f"{location_id}:{business_date.isoformat()}"
     message = IncomingMessage(
         source_system=f"{MANUAL_SOURCE}{flow.id}",
@@ -127,7 +128,7 @@ async def store_import(
             file_name=file.name,
             remote_ref=ref,
             started_at=started,
-            finished_at=datetime.now(UTC),
+            finished_at=clock.now(),
             outcome=TransferOutcome.DUPLICATE if accepted.duplicate else TransferOutcome.SUCCEEDED,
             records=0 if accepted.duplicate else records,
             bytes=len(data),
@@ -208,7 +209,7 @@ def import_command(
 
     catalog = read_catalog(config)
     place = _location(catalog, location)
-    business_date = _day(on, "--date") or place.business_date_for(datetime.now(UTC))
+    business_date = _day(on, "--date") or place.business_date_for(clock.now())
     try:
         found = import_flow(catalog, flow)
         data = file.read_bytes()
@@ -291,7 +292,7 @@ async def export_to_folder(
     hub: Hub, flow: Flow, location: Location, start: date, end: date, folder: Path
 ) -> ExportOutcome:
     """Run the flow's exporter for the stored data, write the files, record manual transfers."""
-    started = datetime.now(UTC)
+    started = clock.now()
     outcome = ExportOutcome(location_id=location.id, start_date=start, end_date=end)
     try:
         request = await _request(hub, flow, location, start, end)
@@ -329,7 +330,7 @@ def _transfer(
         file_name=output.name if output else "",
         remote_ref=str(path) if path else "",
         started_at=started,
-        finished_at=datetime.now(UTC),
+        finished_at=clock.now(),
         outcome=TransferOutcome.FAILED if error else TransferOutcome.SUCCEEDED,
         records=output.records if output else 0,
         bytes=len(output.data) if output else 0,

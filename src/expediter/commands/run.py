@@ -92,9 +92,9 @@ def _dates(on: str | None, start: str | None, end: str | None, location: Locatio
         if last < first:
             raise typer.BadParameter("--to is before --from")
         return first, last
-    from expediter.engine.scheduler import utc_now
+    from expediter.model import clock
 
-    night = closes_business_date(location, utc_now())
+    night = closes_business_date(location, clock.now())
     return night, night
 
 

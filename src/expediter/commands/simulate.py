@@ -20,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from expediter.model import clock
 from expediter.model.order import Order
 from expediter.sim.config import SimConfig
 from expediter.sim.day import order_count
@@ -136,9 +137,10 @@ def simulate(
         raise typer.BadParameter("give --out FILE, --punches FILE or --post URL")
     if post is not None and not token:
         raise typer.BadParameter("--post needs --token (or EXPEDITER_TOKEN)")
+    places = sim_locations(locations)
     run = Run(
-        locations=sim_locations(locations),
-        start=_parse_date(start) if start else date.today(),
+        locations=places,
+        start=_parse_date(start) if start else places[0].business_date_for(clock.now()),
         days=days,
         seed=seed,
         scale=scale,

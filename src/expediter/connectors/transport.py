@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -39,6 +39,7 @@ import structlog
 
 from expediter.connectors.base import Receipt
 from expediter.errors import ConfigError, RejectedInput, TerminalError, TransientError
+from expediter.model import clock
 
 log = structlog.get_logger(__name__)
 
@@ -126,7 +127,7 @@ def unique_done_name(name: str, existing: set[str]) -> str:
     """``name`` unless already in the target folder; then ``name.<UTC stamp>`` so history is kept."""
     if name not in existing:
         return name
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S%fZ")
     return f"{name}.{stamp}"
 
 
@@ -189,7 +190,7 @@ class SqliteSeenStore:
         with self._lock, self._db:
             self._db.execute(
                 "INSERT OR IGNORE INTO seen_files VALUES (?, ?, ?, ?)",
-                (scope, checksum, name, datetime.now(UTC).isoformat()),
+                (scope, checksum, name, clock.now().isoformat()),
             )
 
     async def seen(self, scope: str, checksum: str) -> bool:
@@ -316,7 +317,7 @@ async def receive_files(
     """
     outcomes: dict[str, FileOutcome] = {}
     for item in await fetch_stable(transport, pattern, interval=interval, wait=wait):
-        started, clock = datetime.now(UTC), time.perf_counter()
+        started, timer = clock.now(), time.perf_counter()
         retry: TransientError | None = None
         try:
             outcome, error = await _receive_one(transport, handle, item, scope=scope, seen=seen)
@@ -334,7 +335,7 @@ async def receive_files(
                     checksum=item.checksum,
                     outcome=outcome,
                     started_at=started,
-                    duration_ms=(time.perf_counter() - clock) * 1000,
+                    duration_ms=(time.perf_counter() - timer) * 1000,
                     error=error,
                 )
             )
@@ -368,7 +369,7 @@ async def send_file(
     record: RecordTransfer | None = None,
 ) -> Receipt:
     """Upload one file and report the transfer; errors propagate after being recorded."""
-    started, clock = datetime.now(UTC), time.perf_counter()
+    started, timer = clock.now(), time.perf_counter()
     error = ""
     try:
         return await transport.upload(name, data)
@@ -387,7 +388,7 @@ async def send_file(
                     checksum=f"sha256:{sha256_hex(data)}",
                     outcome=FileOutcome.FAILED if error else FileOutcome.PROCESSED,
                     started_at=started,
-                    duration_ms=(time.perf_counter() - clock) * 1000,
+                    duration_ms=(time.perf_counter() - timer) * 1000,
                     error=error,
                 )
             )

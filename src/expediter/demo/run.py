@@ -24,7 +24,7 @@ import secrets
 import shutil
 import string
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from rich.table import Table
 from expediter.catalog.schema import Catalog, Level
 from expediter.connectors.online.signature import signed_headers
 from expediter.engine.jobs import RunResult
+from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order, OrderState
 from expediter.runtime import Runtime
@@ -198,7 +199,7 @@ async def run_demo(options: DemoOptions) -> int:
 async def play(state: DemoState, runtime: Runtime, catalog: Catalog) -> int:
     options = state.options
     state.pos.go_down_for(options.pos_down_seconds)
-    today = state.location.business_date_for(datetime.now(UTC))
+    today = state.location.business_date_for(clock.now())
     yesterday = today - timedelta(days=1)
     async with httpx.AsyncClient(base_url=state.base_url, timeout=30) as client:
         await seed_day(state, client, yesterday)
@@ -287,7 +288,7 @@ async def live_service(state: DemoState, client: httpx.AsyncClient, today: date)
     headers = {"Authorization": f"Bearer {state.token}"}
     pause = 60 / state.options.checks_per_minute
     for order in orders:
-        live = restamped(order, datetime.now(UTC))
+        live = restamped(order, clock.now())
         await post_json(client, "/api/v1/orders", live, headers, f"live:{live.id}:{live.version}")
         state.live_checks += 1
         await asyncio.sleep(pause)
@@ -298,7 +299,7 @@ async def online_orders(state: DemoState, client: httpx.AsyncClient, today: date
     payloads = iter_online_payloads(state.location, today, seed=state.options.seed, count=500)
     pause = 60 / state.options.online_per_minute
     for _, payload in payloads:
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = clock.now().replace(microsecond=0)
         payload |= {"placed_at": now.isoformat(), "pickup_at": (now + timedelta(minutes=20)).isoformat()}
         body = msgspec.json.encode(payload)
         response = await client.post(
@@ -316,7 +317,7 @@ async def virtual_cooks(state: DemoState, runtime: Runtime) -> None:
     if kitchen is None:
         return
     while True:
-        now = datetime.now(UTC)
+        now = clock.now()
         for station in kitchen.stations():
             for ticket in kitchen.tickets_for(station):
                 if now - ticket.fired_at > timedelta(seconds=cook_time(ticket.id, state.options)):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import structlog
 
@@ -29,6 +29,7 @@ from expediter.engine.jobs import TRANSPORT_CONNECTORS, transport_system
 from expediter.engine.schedule_watch import FileWatcher
 from expediter.errors import ConfigError, ExpediterError, RejectedInput
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
+from expediter.model import clock
 from expediter.model.location import Location
 
 log = structlog.get_logger(__name__)
@@ -113,7 +114,7 @@ class FileArrivals:
 
     def handler(self, flow: Flow) -> Callable[[FetchedFile], Awaitable[None]]:
         async def handle(file: FetchedFile) -> None:
-            location, day = place_of(file.name, self.hub, datetime.now(UTC))
+            location, day = place_of(file.name, self.hub, clock.now())
             self._check(flow, file)
             message = IncomingMessage(
                 source_system=flow.from_,
@@ -158,7 +159,7 @@ class FileArrivals:
                     file_name=file.name,
                     remote_ref=file.name,
                     started_at=file.started_at,
-                    finished_at=datetime.now(UTC),
+                    finished_at=clock.now(),
                     outcome=outcome,
                     bytes=file.bytes,
                     checksum=file.checksum,

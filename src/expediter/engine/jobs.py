@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import msgspec
@@ -32,6 +32,7 @@ from expediter.engine.hub import Hub
 from expediter.engine.storage.base import Tx
 from expediter.errors import ConfigError, ExpediterError, TerminalError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
+from expediter.model import clock
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order, Refund
@@ -193,7 +194,7 @@ class FileJobs:
         """Export and send one run; every outcome (failures too) is in the ledger."""
         end_date = end_date or start_date
         flow, location, destination = self._resolve(flow_id, location_id)
-        started = datetime.now(UTC)
+        started = clock.now()
         sending = False
         try:
             files = await self._export(flow, location, destination, start_date, end_date)
@@ -304,7 +305,7 @@ class FileJobs:
                     file_name=file.name,
                     remote_ref=file.name,
                     started_at=file.started_at,
-                    finished_at=datetime.now(UTC),
+                    finished_at=clock.now(),
                     outcome=TransferOutcome.FAILED if failed else TransferOutcome.SUCCEEDED,
                     records=0 if failed else output.records,
                     bytes=file.bytes,
@@ -328,7 +329,7 @@ class FileJobs:
                 level=Level.FILE,
                 transport=flow.transport,
                 started_at=started,
-                finished_at=datetime.now(UTC),
+                finished_at=clock.now(),
                 outcome=TransferOutcome.FAILED,
                 error=str(exc),
                 location_id=location.id,

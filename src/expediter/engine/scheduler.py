@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 
@@ -33,6 +33,7 @@ from expediter.engine.schedule_time import (
     plan_runs,
     scheduled_pairs,
 )
+from expediter.model import clock
 from expediter.model.location import Location
 
 __all__ = [
@@ -59,10 +60,6 @@ MAX_SLEEP = 60.0
 """Wake at least this often (seconds) so a wall-clock jump (suspend, NTP) is noticed quickly."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Scheduler:
     """Runs ``run_job`` for every due (flow, location) until :meth:`stop`.
 
@@ -79,7 +76,7 @@ class Scheduler:
         *,
         last_runs: Mapping[tuple[str, str], datetime] | None = None,
         on_skipped: Callable[[PlannedRun], Awaitable[None]] | None = None,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] = clock.now,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         max_sleep: float = MAX_SLEEP,
     ) -> None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import msgspec
+
+from expediter.model import clock
 
 ESC, GS, FS = 0x1B, 0x1D, 0x1C
 _NO_ARGUMENT = {ESC: {0x40, 0x32, 0x3C}, GS: set(), FS: {0x2E, 0x26}}
@@ -113,9 +115,7 @@ class VirtualPrinter:
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
-        await self._keep(
-            [PrintedTicket(text=t, received_at=datetime.now(UTC), peer=peer) for t in decode(data)]
-        )
+        await self._keep([PrintedTicket(text=t, received_at=clock.now(), peer=peer) for t in decode(data)])
 
     async def _keep(self, printed: list[PrintedTicket]) -> None:
         if self.path is not None and printed:

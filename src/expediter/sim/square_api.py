@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from starlette.routing import Route
 
 from expediter.connectors.square.signature import SIGNATURE_HEADER, square_signature
 from expediter.connectors.square.wire import parse_time
+from expediter.model import clock
 
 
 def _error(status: int, code: str, detail: str) -> JSONResponse:
@@ -30,7 +30,7 @@ def _error(status: int, code: str, detail: str) -> JSONResponse:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class SquareStandIn:

@@ -18,7 +18,7 @@ must pass the original ``Host`` header through.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -34,6 +34,7 @@ from expediter.catalog.diagram import mermaid
 from expediter.catalog.schema import Catalog, Flow
 from expediter.catalog.svg import render_svg
 from expediter.ledger import TransferOutcome
+from expediter.model import clock
 from expediter.monitor.alerts import Alert
 from expediter.monitor.health import FlowStatus, Health, flow_health
 from expediter.monitor.ledger_view import statuses_from_ledger
@@ -142,12 +143,8 @@ def replay_message(count: int, flow_id: str) -> str:
     return f"{count} {noun} of {flow_id} back to pending"
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Dashboard:
-    def __init__(self, hub: Any, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, hub: Any, clock: Callable[[], datetime] = clock.now) -> None:
         """``clock`` decides which business date is "last night" (tests pin it)."""
         self.hub = hub
         self.clock = clock
@@ -291,5 +288,5 @@ class Dashboard:
         return FileResponse(WEB / "static" / name, media_type=ASSETS[name])
 
 
-def routes(hub: Any, clock: Callable[[], datetime] = utc_now) -> list[BaseRoute]:
+def routes(hub: Any, clock: Callable[[], datetime] = clock.now) -> list[BaseRoute]:
     return Dashboard(hub, clock).routes()

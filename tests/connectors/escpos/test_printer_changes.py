@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from expediter.catalog.schema import Catalog, Mappings, System, SystemKind
 from expediter.connectors.base import ConnectorContext
 from expediter.connectors.escpos.connector import make_sink
+from expediter.model.clock import ManualClock
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import OrderState, Payment, TenderType
@@ -20,7 +22,6 @@ from tests.connectors.kds.test_sink import outbound
 from tests.operations.kitchen.helpers import (
     CATEGORIES,
     OPENED,
-    Clock,
     line,
     make_kitchen,
     order,
@@ -62,13 +63,13 @@ def test_two_changes_in_a_row_each_print_only_their_own_change(tmp_path: Path) -
     assert item_rows(third) == ["VOID 1 x Shake"]
 
 
-def test_dessert_added_45_minutes_into_the_table_prints(tmp_path: Path) -> None:
+def test_dessert_added_45_minutes_into_the_table_prints(tmp_path: Path, clock: ManualClock) -> None:
     async def scenario(kitchen: Kitchen) -> list[str]:
         async with VirtualPrinter() as printer:
             sink = sink_for(printer.port, kitchen=kitchen, max_age_minutes=30)
             burger = line("l-1", "Burger")
             await sink.deliver(outbound(order(lines=[burger])))
-            sink.clock = Clock(OPENED + timedelta(minutes=45))
+            clock.set(OPENED + timedelta(minutes=45))
             dessert = line("l-2", "Brownie", stations=["grill"])
             receipt = await sink.deliver(outbound(order(lines=[burger, dessert], version=2)))
             assert receipt.records == 1, receipt.remote_ref
@@ -78,11 +79,11 @@ def test_dessert_added_45_minutes_into_the_table_prints(tmp_path: Path) -> None:
     assert item_rows(second) == ["ADD 1 x Brownie"]
 
 
-def test_pre_order_placed_yesterday_prints_when_it_is_due() -> None:
+def test_pre_order_placed_yesterday_prints_when_it_is_due(clock: ManualClock) -> None:
     async def scenario() -> int:
         async with VirtualPrinter() as printer:
             sink = sink_for(printer.port, max_age_minutes=30)
-            sink.clock = Clock(OPENED + timedelta(hours=20))
+            clock.set(OPENED + timedelta(hours=20))
             due = OPENED + timedelta(hours=20, minutes=15)
             receipt = await sink.deliver(outbound(order(promised_at=due)))
             await printer.wait_for(1)
@@ -102,7 +103,7 @@ def test_age_counts_from_the_newest_timestamp_on_the_order() -> None:
     assert not is_stale(order(closed_at=now - timedelta(minutes=1)), now, limit)
 
 
-def test_slip_shows_the_opening_time_in_the_location_time_zone() -> None:
+def test_slip_shows_the_opening_time_in_the_location_time_zone(clock: ManualClock) -> None:
     async def scenario() -> str:
         async with VirtualPrinter() as printer:
             system = System(
@@ -118,12 +119,12 @@ def test_slip_shows_the_opening_time_in_the_location_time_zone() -> None:
                 locations=[Location(id="loc-1", name="Uptown", timezone="America/New_York")],
             )
             sink = make_sink(ConnectorContext(catalog=catalog, system=system))
-            sink.clock = Clock(OPENED + timedelta(minutes=1))
+            clock.set(OPENED + timedelta(minutes=1))
             await sink.deliver(outbound(order()))
             return (await printer.wait_for(1))[0].text
 
-    assert datetime(2026, 11, 27, 18, 0, tzinfo=UTC) == OPENED
-    assert "Opened 13:00" in asyncio.run(scenario()).splitlines()
+    opened_in_new_york = OPENED.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")
+    assert f"Opened {opened_in_new_york}" in asyncio.run(scenario()).splitlines()
 
 
 def test_canceled_order_prints_every_line_as_void(tmp_path: Path) -> None:

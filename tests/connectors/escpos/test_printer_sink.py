@@ -9,6 +9,7 @@ from expediter.connectors.base import ConnectorContext
 from expediter.connectors.escpos.config import PrinterSettings, PrintMode
 from expediter.connectors.escpos.connector import EscposSink, make_sink
 from expediter.errors import ConfigError, TransientError
+from expediter.model.clock import ManualClock
 from expediter.operations.kitchen import Kitchen, RoutingRules, ticket_id_for
 from expediter.sim.ports import free_port
 from expediter.sim.printer import VirtualPrinter
@@ -16,7 +17,6 @@ from tests.connectors.kds.test_sink import outbound
 from tests.operations.kitchen.helpers import (
     CATEGORIES,
     OPENED,
-    Clock,
     burger,
     line,
     make_kitchen,
@@ -29,9 +29,7 @@ RULES = RoutingRules(category_stations=CATEGORIES)
 
 def sink_for(port: int, station: str = "grill", kitchen: Kitchen | None = None, **kw: object) -> EscposSink:
     settings = PrinterSettings(host="127.0.0.1", port=port, station=station, **kw)  # type: ignore[arg-type]
-    return EscposSink(
-        "printer_" + station, settings, RULES, kitchen, clock=Clock(OPENED + timedelta(minutes=1))
-    )
+    return EscposSink("printer_" + station, settings, RULES, kitchen)
 
 
 def test_ticket_prints_and_decodes_back_to_the_ticket_text() -> None:
@@ -49,7 +47,7 @@ def test_ticket_prints_and_decodes_back_to_the_ticket_text() -> None:
         "GRILL",
         "Order 101  NEW",
         "DINE IN  Table 12",
-        "Opened 18:00",
+        f"Opened {OPENED:%H:%M}",  # no location time zone given: UTC
         f"Ticket {ticket_id_for('o-1', 'grill')}",
         "-" * 42,
         "1 x Classic Burger",
@@ -92,9 +90,9 @@ def test_dead_printer_is_a_transient_error() -> None:
         asyncio.run(sink_for(free_port(), timeout_seconds=2).deliver(outbound(order())))
 
 
-def test_orders_older_than_the_age_limit_are_skipped() -> None:
+def test_orders_older_than_the_age_limit_are_skipped(clock: ManualClock) -> None:
     sink = sink_for(free_port(), max_age_minutes=30)
-    sink.clock = Clock(OPENED + timedelta(minutes=31))
+    clock.set(OPENED + timedelta(minutes=31))
     receipt = asyncio.run(sink.deliver(outbound(order())))
     assert receipt.records == 0
     assert "skipped: older than 30 minutes" in receipt.remote_ref

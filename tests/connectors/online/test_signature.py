@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from expediter.connectors.base import SignatureInvalid
@@ -14,6 +12,7 @@ from expediter.connectors.online.signature import (
     online_signature,
     verify_online_signature,
 )
+from expediter.model import clock as hub_clock
 from tests.connectors.online.support import SECRET, online_context, sample_order, signed
 
 NOW = 1_800_000_000.0
@@ -91,6 +90,6 @@ def test_connector_uses_the_configured_window_and_the_real_clock() -> None:
     webhook = make_webhook(online_context(replay_window_seconds=60))
     body, headers = signed(sample_order())
     webhook.verify(headers, body, "http://hub/api/v1/webhooks/online")
-    body, headers = signed(sample_order(), now=time.time() - 120)
+    body, headers = signed(sample_order(), now=hub_clock.unix_time() - 120)
     with pytest.raises(SignatureInvalid, match="60 s replay window"):
         webhook.verify(headers, body, "http://hub/api/v1/webhooks/online")

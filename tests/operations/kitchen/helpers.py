@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,9 +12,10 @@ from expediter.connectors.base import IncomingMessage
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, ModifierAction, Order
 from expediter.operations.kitchen import Kitchen, KitchenSettings, KitchenStore
+from tests.clocks import SUITE_STARTED
 
 T = TypeVar("T")
-OPENED = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+OPENED = SUITE_STARTED
 CATEGORIES = {"burgers": ["grill"], "salads": ["cold"], "drinks": ["bar"], "sides": ["fry"]}
 
 
@@ -48,19 +48,6 @@ def burger(line_id: str = "l-1") -> Line:
     )
 
 
-class Clock:
-    """A hand-moved clock so timers and ages are exact."""
-
-    def __init__(self, now: datetime = OPENED) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 class Emitted:
     """Collects what the kitchen emits (the hub's ``inbox.accept`` in production)."""
 
@@ -74,15 +61,12 @@ class Emitted:
         return [m for m in self.messages if m.kind == kind]
 
 
-def make_kitchen(
-    path: Path, emitted: Emitted | None = None, clock: Clock | None = None, **settings: Any
-) -> Kitchen:
+def make_kitchen(path: Path, emitted: Emitted | None = None, **settings: Any) -> Kitchen:
     return Kitchen(
         KitchenStore(path / "kitchen.db"),
         emit=emitted,
         settings=KitchenSettings(**settings),
         category_stations=CATEGORIES,
-        clock=clock or Clock(),
     )
 
 

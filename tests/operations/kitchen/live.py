@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,20 +19,12 @@ from expediter.operations.kitchen import Kitchen
 from expediter.web.kds import kitchen_routes
 from tests.operations.kitchen.helpers import make_kitchen
 
-
-class Clock:
-    """The real clock: screens show live timers."""
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC)
-
-
 T = TypeVar("T")
 
 
 class LiveKitchen:
     def __init__(self, path: Path, **settings: Any) -> None:
-        self.kitchen: Kitchen = make_kitchen(path, clock=Clock(), **settings)
+        self.kitchen: Kitchen = make_kitchen(path, **settings)
         self.loop = asyncio.new_event_loop()
         app = Starlette(routes=kitchen_routes(self.kitchen, ["loc-1"]))
         config = uvicorn.Config(

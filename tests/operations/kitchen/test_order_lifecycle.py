@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+from expediter.model.clock import ManualClock
 from expediter.model.order import OrderState
 from expediter.operations.kitchen import CourseMode, Kitchen, TicketState, ticket_id_for
 from expediter.operations.kitchen.feed import Subscription
@@ -13,7 +14,6 @@ from expediter.operations.kitchen.store import EventKind, KitchenEvent
 from expediter.operations.kitchen.tickets import new_ticket
 from tests.operations.kitchen.helpers import (
     OPENED,
-    Clock,
     Emitted,
     burger,
     line,
@@ -51,15 +51,15 @@ def test_an_order_first_seen_canceled_never_reaches_the_line(tmp_path: Path) -> 
     with_kitchen(make_kitchen(tmp_path), scenario)
 
 
-def test_pre_order_placed_the_day_before_reaches_the_line(tmp_path: Path) -> None:
-    clock = Clock(OPENED + timedelta(hours=20))
+def test_pre_order_placed_the_day_before_reaches_the_line(tmp_path: Path, clock: ManualClock) -> None:
+    clock.set(OPENED + timedelta(hours=20))
     placed = order(opened_at=OPENED, promised_at=OPENED + timedelta(hours=20, minutes=30))
 
     async def scenario(kitchen: Kitchen) -> None:
         assert [t.station for t in await kitchen.receive(placed)] != []
         assert [t.station for t in kitchen.tickets_for("grill")] == ["grill"]
 
-    with_kitchen(make_kitchen(tmp_path, clock=clock), scenario)
+    with_kitchen(make_kitchen(tmp_path), scenario)
 
 
 def test_starter_bumped_while_the_main_is_held_is_not_ready(tmp_path: Path) -> None:

@@ -4,8 +4,9 @@ import msgspec
 import pytest
 
 from expediter.errors import RejectedInput
+from expediter.model.clock import ManualClock
 from expediter.operations.kitchen import CourseMode, Kitchen, TicketState, ticket_id_for
-from tests.operations.kitchen.helpers import Clock, Emitted, burger, line, make_kitchen, order, with_kitchen
+from tests.operations.kitchen.helpers import Emitted, burger, line, make_kitchen, order, with_kitchen
 
 
 def test_redelivered_order_never_makes_a_second_ticket(tmp_path: Path) -> None:
@@ -80,8 +81,7 @@ def test_recall_takes_the_order_off_ready_and_counts_a_second_ready(tmp_path: Pa
     ]
 
 
-def test_held_course_is_hidden_until_fired_then_shows_once(tmp_path: Path) -> None:
-    clock = Clock()
+def test_held_course_is_hidden_until_fired_then_shows_once(tmp_path: Path, clock: ManualClock) -> None:
 
     async def scenario(kitchen: Kitchen) -> None:
         lines = [line("l-1", "Soup", "salads", course=1), line("l-2", "Steak", course=2)]
@@ -93,11 +93,11 @@ def test_held_course_is_hidden_until_fired_then_shows_once(tmp_path: Path) -> No
         assert sorted(t.station for t in fired) == ["expo", "grill"]
         assert await kitchen.fire_course("o-1", 2) == []
         [grill] = kitchen.tickets_for("grill")
-        assert grill.fired_at == clock.now
+        assert grill.fired_at == clock.now()
         with pytest.raises(RejectedInput):
             await kitchen.fire_course("nope", 2)
 
-    with_kitchen(make_kitchen(tmp_path, clock=clock), scenario)
+    with_kitchen(make_kitchen(tmp_path), scenario)
 
 
 def test_on_bump_mode_fires_the_next_course_when_the_first_is_done(tmp_path: Path) -> None:
@@ -159,8 +159,9 @@ def test_bump_of_unknown_ticket_is_rejected(tmp_path: Path) -> None:
     with_kitchen(make_kitchen(tmp_path), scenario)
 
 
-def test_old_bumped_tickets_are_pruned_at_start_but_open_ones_stay(tmp_path: Path) -> None:
-    clock = Clock()
+def test_old_bumped_tickets_are_pruned_at_start_but_open_ones_stay(
+    tmp_path: Path, clock: ManualClock
+) -> None:
 
     async def day_one(kitchen: Kitchen) -> None:
         await kitchen.receive(order("o-1", [line("l-1", "Burger")]))
@@ -174,13 +175,14 @@ def test_old_bumped_tickets_are_pruned_at_start_but_open_ones_stay(tmp_path: Pat
         await kitchen.receive(order("o-3", [line("l-1", "Burger")], opened_at=clock()))
         assert await kitchen.last_seq("grill") == 4
 
-    with_kitchen(make_kitchen(tmp_path, clock=clock), day_one)
+    with_kitchen(make_kitchen(tmp_path), day_one)
     clock.advance(48 * 3600)
-    with_kitchen(make_kitchen(tmp_path, clock=clock), two_days_later)
+    with_kitchen(make_kitchen(tmp_path), two_days_later)
 
 
-def test_an_order_older_than_the_age_limit_never_reaches_the_screens(tmp_path: Path) -> None:
-    clock = Clock()
+def test_an_order_older_than_the_age_limit_never_reaches_the_screens(
+    tmp_path: Path, clock: ManualClock
+) -> None:
     clock.advance(13 * 3600)  # the hub loads yesterday's checks half a day after they were rung
 
     async def scenario(kitchen: Kitchen) -> None:
@@ -189,4 +191,4 @@ def test_an_order_older_than_the_age_limit_never_reaches_the_screens(tmp_path: P
         clock.advance(-13 * 3600)
         assert await kitchen.receive(order("o-new")) != []
 
-    with_kitchen(make_kitchen(tmp_path, clock=clock), scenario)
+    with_kitchen(make_kitchen(tmp_path), scenario)

@@ -10,8 +10,7 @@ count comes from the kitchen service). Slips show the location's local time.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -23,16 +22,13 @@ from expediter.connectors.escpos.formats import render
 from expediter.connectors.escpos.mapping import changes_since, print_ticket, station_items
 from expediter.connectors.kds.mapping import order_from
 from expediter.errors import ConfigError
+from expediter.model import clock
 from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen.freshness import is_stale
 from expediter.operations.kitchen.routing import RoutingRules, TicketItem
 from expediter.operations.kitchen.service import Kitchen
 from expediter.operations.kitchen.store import Printed
 from expediter.operations.kitchen.tickets import struck_through
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class EscposSink:
@@ -42,7 +38,6 @@ class EscposSink:
         settings: PrinterSettings,
         rules: RoutingRules,
         kitchen: Kitchen | None = None,
-        clock: Callable[[], datetime] = _utcnow,
         timezones: dict[str, str] | None = None,
     ) -> None:
         self.printer_id = printer_id
@@ -51,7 +46,6 @@ class EscposSink:
         self.settings = settings
         self.rules = rules
         self.kitchen = kitchen
-        self.clock = clock
 
     @property
     def address(self) -> str:
@@ -102,7 +96,7 @@ class EscposSink:
         an order it did print (a dessert added 45 minutes into a table) is a change to a slip already
         on the rail: it always prints."""
         limit = timedelta(minutes=self.settings.max_age_minutes)
-        if previous is None and is_stale(order, self.clock(), limit):
+        if previous is None and is_stale(order, clock.now(), limit):
             return f"older than {self.settings.max_age_minutes} minutes"
         offline_only = self.settings.mode is PrintMode.WHEN_SCREEN_OFFLINE
         if offline_only and self.kitchen is not None and self.kitchen.screens_online(self.settings.station):

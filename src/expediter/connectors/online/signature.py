@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import Mapping
 
 from expediter.connectors.base import SignatureInvalid
 from expediter.connectors.square.signature import header
+from expediter.model import clock
 
 TIMESTAMP_HEADER = "X-Expediter-Timestamp"
 SIGNATURE_HEADER = "X-Expediter-Signature"
@@ -27,7 +27,7 @@ def online_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def signed_headers(secret: str, body: bytes, *, now: float | None = None) -> dict[str, str]:
     """The headers that sign ``body`` now (or at ``now``, Unix seconds)."""
-    timestamp = str(int(time.time() if now is None else now))
+    timestamp = str(int(clock.unix_time() if now is None else now))
     return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: online_signature(secret, timestamp, body)}
 
 
@@ -50,7 +50,7 @@ def verify_online_signature(
             "signature does not verify",
             hint="check that both sides use the same secret and sign the raw body exactly as sent",
         )
-    _check_window(int(timestamp), window_seconds, time.time() if now is None else now)
+    _check_window(int(timestamp), window_seconds, clock.unix_time() if now is None else now)
 
 
 def _check_window(timestamp: int, window_seconds: int, now: float) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+from expediter.model import clock
+
 T = TypeVar("T")
 Row = Any
 """A result row: indexable by position and by column name (``sqlite3.Row``, psycopg ``dict_row``)."""
@@ -90,12 +92,13 @@ POSTGRES = Dialect(
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The hub's clock (:mod:`expediter.model.clock`)."""
+    return clock.now()
 
 
 def now_iso() -> str:
     """The current time as :func:`to_iso` writes it (already in UTC: no conversion)."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    return clock.now_iso()
 
 
 def to_iso(ts: datetime) -> str:

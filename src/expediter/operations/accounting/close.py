@@ -21,6 +21,7 @@ from enum import StrEnum
 import msgspec
 
 from expediter.catalog.schema import Mappings
+from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order
 from expediter.operations.accounting.journal import (
@@ -31,7 +32,7 @@ from expediter.operations.accounting.journal import (
     document_number,
 )
 from expediter.operations.accounting.mapping import UnmappedAccounts
-from expediter.operations.accounting.queue import HeldEntry, HoldState, JournalQueue, _now
+from expediter.operations.accounting.queue import HeldEntry, HoldState, JournalQueue
 
 Alert = Callable[[str, str], None]
 Post = Callable[[JournalEntry], object]
@@ -54,7 +55,7 @@ class JournalOutcome(msgspec.Struct, kw_only=True):
 def _hold(
     queue: JournalQueue, error: UnmappedAccounts, location_id: str, business_date: date, alert: Alert
 ) -> HeldEntry:
-    now = _now()
+    now = clock.now()
     previous = queue.get(error.document_number)
     held = HeldEntry(
         document_number=error.document_number,

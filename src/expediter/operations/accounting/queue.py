@@ -10,7 +10,7 @@ the engine's storage; :class:`SqliteJournalQueue` (stdlib sqlite3, named migrati
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -18,6 +18,7 @@ from typing import Protocol
 import msgspec
 
 from expediter.errors import RejectedInput
+from expediter.model import clock
 from expediter.operations.accounting.journal import JournalEntry
 from expediter.operations.accounting.mapping import MissingMapping
 
@@ -55,10 +56,6 @@ class JournalQueue(Protocol):
     def release(self, document_number: str) -> JournalEntry: ...
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _resolved(held: HeldEntry, entry: JournalEntry) -> HeldEntry:
     if held.state is HoldState.RELEASED:
         raise RejectedInput(
@@ -67,7 +64,7 @@ def _resolved(held: HeldEntry, entry: JournalEntry) -> HeldEntry:
             fix="a released entry is posted; correct it in the accounting system",
         )
     return msgspec.structs.replace(
-        held, state=HoldState.RESOLVED, entry=entry, missing=[], reason="resolved", updated_at=_now()
+        held, state=HoldState.RESOLVED, entry=entry, missing=[], reason="resolved", updated_at=clock.now()
     )
 
 
@@ -80,7 +77,7 @@ def _releasable(held: HeldEntry | None, document_number: str) -> tuple[HeldEntry
             where=document_number,
             fix="add the missing mappings, then resolve (rebuild) it before releasing",
         )
-    return msgspec.structs.replace(held, state=HoldState.RELEASED, updated_at=_now()), held.entry
+    return msgspec.structs.replace(held, state=HoldState.RELEASED, updated_at=clock.now()), held.entry
 
 
 class InMemoryJournalQueue:
@@ -157,7 +154,7 @@ class SqliteJournalQueue:
                 if name in applied:
                     for statement in filter(None, (s.strip() for s in script.split(";"))):
                         conn.execute(statement)
-                    conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, _now().isoformat()))
+                    conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, clock.now().isoformat()))
             conn.execute("COMMIT")
             return applied
         except BaseException:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +24,7 @@ import structlog
 from expediter.catalog.schema import Catalog
 from expediter.connectors.base import IncomingMessage
 from expediter.errors import RejectedInput, TransientError
+from expediter.model import clock
 from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen import tickets as tk
 from expediter.operations.kitchen.courses import CourseMode, courses_of, next_held_course
@@ -91,10 +92,6 @@ class AvailabilityChange(msgspec.Struct, kw_only=True):
     """``key`` again, under the name the online-ordering payload uses."""
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Kitchen:
     """Routing, tickets, screens' live feed, course firing, status back and 86, in one service."""
 
@@ -107,7 +104,6 @@ class Kitchen:
         settings: KitchenSettings | None = None,
         category_stations: dict[str, list[str]] | None = None,
         plu_stations: dict[str, list[str]] | None = None,
-        clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.store = store
         self.system_id = system_id
@@ -118,7 +114,6 @@ class Kitchen:
             plu_stations=dict(plu_stations or {}),
             default_station=self.settings.default_station,
         )
-        self.clock = clock
         self._committer = GroupCommitter(store, self._publish_all)
         self._shown: dict[str, dict[str, Ticket]] = {}
         """Per station, the tickets as the screens were last told (what a snapshot shows)."""
@@ -154,7 +149,7 @@ class Kitchen:
 
     async def start(self) -> None:
         await self.store.start()
-        await self.store.prune(self.clock() - timedelta(hours=self.settings.keep_hours))
+        await self.store.prune(clock.now() - timedelta(hours=self.settings.keep_hours))
         await self._load()
 
     async def _load(self) -> None:
@@ -181,7 +176,7 @@ class Kitchen:
         record = self._orders.get(order.id)
         if record is not None and order.version <= record.version:
             return []
-        if is_stale(order, self.clock(), timedelta(minutes=self.settings.max_age_minutes)):
+        if is_stale(order, clock.now(), timedelta(minutes=self.settings.max_age_minutes)):
             log.info("kitchen.order_too_old", order_id=order.id, last=last_activity(order).isoformat())
             return []
         if order.state is OrderState.CANCELED:
@@ -211,7 +206,7 @@ class Kitchen:
 
     def _apply_routed(self, order: Order, routed: dict[str, list[TicketItem]], seen: bool) -> list[Ticket]:
         """Tickets that change for this order version (stations it left get their items struck)."""
-        now = self.clock()
+        now = clock.now()
         for ticket_id in self._by_order.get(order.id, []):
             station = self._tickets[ticket_id].station
             routed.setdefault(station, [])
@@ -244,7 +239,7 @@ class Kitchen:
             return [], None
         order = msgspec.json.decode(record.payload, type=Order)
         fired = {*record.fired_courses, course}
-        now = self.clock()
+        now = clock.now()
         changed: list[Ticket] = []
         for station, items in route_order(order, self.rules, fired).items():
             existing = self._tickets.get(tk.ticket_id_for(order_id, station))
@@ -282,7 +277,7 @@ class Kitchen:
         ticket = self.ticket(ticket_id)
         if ticket is None or ticket.station != station:
             raise RejectedInput(f"no ticket {ticket_id!r} at station {station!r}")
-        updated = action(ticket, self.clock())
+        updated = action(ticket, clock.now())
         if updated == ticket:
             return ticket
         statuses = await self._save([updated], [])
@@ -307,7 +302,7 @@ class Kitchen:
         actions never interleave), then wait until it is on disk. Screens hear about it only then,
         from the group committer, in order. Many actions share one transaction (group commit)."""
         changed, statuses = self._settle_expo(changed)
-        now = self.clock()
+        now = clock.now()
         events = [KitchenEvent(station=t.station, kind=EventKind.TICKET, ticket=t, at=now) for t in changed]
         for ticket in changed:
             self._remember(ticket)
@@ -339,7 +334,7 @@ class Kitchen:
                 for tid in self._ticket_ids(order_id, pending)
                 if tid != expo_id
             ]
-            settled = tk.settle_expo(expo, stations, self.clock())
+            settled = tk.settle_expo(expo, stations, clock.now())
             if settled.ready_count > expo.ready_count:
                 statuses.append(self._status(settled, stations))
             if settled != expo or expo_id in pending:
@@ -359,7 +354,7 @@ class Kitchen:
             n=expo.ready_count,
             ticket_id=expo.id,
             stations=sorted(t.station for t in stations if tk.has_work(t)),
-            at=self.clock(),
+            at=clock.now(),
             source_system=source_system,
             external_id=external_id,
         )
@@ -405,7 +400,7 @@ class Kitchen:
         """86 an item (``available=False``) or bring it back; False when nothing changed."""
         if self.is_available(location_id, key) == available:
             return False
-        entry = Availability(location_id=location_id, key=key, available=available, updated_at=self.clock())
+        entry = Availability(location_id=location_id, key=key, available=available, updated_at=clock.now())
         self._available[(location_id, key)] = available
         await self._durable(self._committer.submit(Changes(availability=[entry])))
         change = AvailabilityChange(

@@ -15,13 +15,14 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 
+from expediter.model import clock
 from expediter.model.time import AwareDatetime
 from expediter.operations.kitchen.routing import TicketItem
 from expediter.operations.kitchen.tickets import Ticket
@@ -143,7 +144,7 @@ class Changes(msgspec.Struct, kw_only=True):
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat()
+    return clock.now().isoformat()
 
 
 class GroupCommitter:
