@@ -36,6 +36,8 @@ from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order, Refund
 from expediter.operations.accounting.dating import refund_dates
+from expediter.operations.accounting.export import DRAWER_COUNTS
+from expediter.operations.accounting.journal import DrawerCount
 
 log = structlog.get_logger(__name__)
 
@@ -116,7 +118,12 @@ async def employees_at(hub: Hub, location_id: str) -> list[Employee]:
     return await _newest(hub, "employees", Employee, location_id)
 
 
-Versioned = TypeVar("Versioned", Order, TimePunch, Employee)
+async def drawer_counts_between(hub: Hub, location_id: str, start: date, end: date) -> list[DrawerCount]:
+    """The latest drawer count of each business date (kind ``drawer_count``, one ref per day)."""
+    return await _newest(hub, "drawer_count", DrawerCount, location_id, start, end)
+
+
+Versioned = TypeVar("Versioned", Order, TimePunch, Employee, DrawerCount)
 
 
 async def _newest(
@@ -169,6 +176,7 @@ async def export_request(
     refunded = await refunded_orders_between(hub, location, start, end)
     punches = await punches_between(hub, location.id, start - WEEK_BEFORE, end)
     employees = await employees_at(hub, location.id)
+    drawers = await drawer_counts_between(hub, location.id, start, end)
     return ExportRequest(
         catalog=hub.catalog,
         location=location,
@@ -178,7 +186,7 @@ async def export_request(
         punches=lambda: punches,
         employees=lambda: employees,
         system=hub.catalog.system(flow.to),
-        extra={"flow": flow, **(extra or {})},
+        extra={"flow": flow, DRAWER_COUNTS: drawers, **(extra or {})},
         refunds=lambda: refunded,
     )
 
