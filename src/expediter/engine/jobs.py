@@ -289,7 +289,8 @@ class FileJobs:
 
     def _api_transport(self, flow: Flow, destination: System) -> Transport:
         connector = self.hub.connector(destination.connector)
-        if connector is None or connector.make_transport is None:
+        file_transport = destination.connector in TRANSPORT_CONNECTORS.values()
+        if connector is None or connector.make_transport is None or file_transport:
             raise ConfigError(
                 f"flow {flow.id}: system {destination.id} ({destination.connector}) takes no files over"
                 ' http; use transport = "sftp", "ftp" or "folder"'
