@@ -184,7 +184,17 @@ class Runtime:
             )
         else:
             await self.alerting.resolve(AlertKind.FAILURE, now, flow_id, location_id)
+            await self._notices(result, now)
         return result
+
+    async def _notices(self, result: RunResult, now: datetime) -> None:
+        """Something a successful run set aside for a person (pay held): alert until it is gone."""
+        flow_id, location_id = result.flow_id, result.location_id
+        if result.notices:
+            message = f"{flow_id} for {result.start_date}: " + " | ".join(result.notices)
+            await self.alerting.fire(AlertKind.HELD_FOR_REVIEW, message, now, flow_id, location_id)
+        else:
+            await self.alerting.resolve(AlertKind.HELD_FOR_REVIEW, now, flow_id, location_id)
 
     async def _skipped(self, planned: PlannedRun) -> None:
         """A missed run the flow's policy skips: in the ledger, so the gap is visible."""

@@ -51,5 +51,10 @@ def test_demo_prints_its_urls_serves_them_and_closes_the_night(tmp_path: Path) -
     assert "6/6 nightly files delivered" in rest, rest
     back_office = sorted(p.name for p in (folder / "sftp").glob("*.csv"))
     assert [name.split("_v1_")[0] for name in back_office] == ["labor", "product_mix", "sales_summary"]
-    assert list((folder / "out" / "accounting").glob("*.beancount"))
+    journals = list((folder / "out" / "accounting").glob("*.beancount"))
+    assert journals
+    bean_check = Path(sys.executable).parent / "bean-check"
+    for journal in journals:  # beancount's own checker accepts every journal the demo writes
+        checked = subprocess.run([str(bean_check), str(journal)], capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, (journal.name, checked.stdout, checked.stderr)
     assert (folder / "out" / "payroll" / "PRBISEPI.csv").exists()

@@ -434,6 +434,9 @@ cash_over_short = "6900 Cash Over/Short"
 comps = "4950 Comps"
 refunds = "4960 Refunds"
 unpaid_checks = "1200 Unpaid Checks"
+
+[mappings.account_types]
+"2210 Auto-Gratuity Payable" = "liability"
 """
 """Copied from the demo catalog (``src/expediter/demo/catalog.toml``): they cover a simulated day."""
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from croniter import croniter
 
+from expediter.catalog.check_labor import check_labor
 from expediter.catalog.check_settings import check_alerting, check_hub, check_secrets, check_systems
 from expediter.catalog.problems import Problem, Severity
 from expediter.catalog.schema import Catalog, Flow, Level, Trigger
@@ -48,6 +49,7 @@ def check_catalog(
     problems: list[Problem] = []
     problems += check_duplicates(catalog, file)
     problems += check_locations(catalog, file)
+    problems += check_labor(catalog, file)
     problems += check_systems(catalog, file)
     problems += check_flows(catalog, file)
     problems += check_alerting(catalog, file)

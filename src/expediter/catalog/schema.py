@@ -118,6 +118,17 @@ class AlertRoute(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     channels: list[str]
 
 
+class AccountType(StrEnum):
+    """What an account is in the chart of accounts: decides where a line lands (beancount's root,
+    whether auto-gratuity is owed to staff or earned)."""
+
+    ASSET = "asset"
+    LIABILITY = "liability"
+    EQUITY = "equity"
+    INCOME = "income"
+    EXPENSE = "expense"
+
+
 class Mappings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Lookup tables the restaurant logic needs; keys are the POS's names, values account codes etc."""
 
@@ -127,6 +138,9 @@ class Mappings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     accounts: dict[str, str] = {}
     """Fixed accounts: ``sales_tax``, ``tips_payable``, ``service_charges``, ``auto_gratuity``
     (optional), ``gift_cards``, ``cash_over_short``, ``comps``, ``refunds``, ``unpaid_checks``."""
+    account_types: dict[str, AccountType] = {}
+    """Account (as mapped above) → its type in the chart of accounts; required for an
+    ``auto_gratuity`` account of its own, which may be a liability (owed to staff) or income."""
     plu_recipes: dict[str, str] = {}
     job_earning_codes: dict[str, str] = {}
     stations: dict[str, list[str]] = {}

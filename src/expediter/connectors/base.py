@@ -131,6 +131,9 @@ class ExportRequest:
     refunds: Callable[[], Iterable[Order]] = lambda: ()
     """Orders sold before ``start_date`` whose refunds fall in the request's dates: a refund is
     booked on its own business date, so the close of that date needs them (refunds only)."""
+    notices: list[str] = field(default_factory=list)
+    """What the exporter set aside for a person (e.g. pay held for someone to assign) while the
+    rest of the files went: the engine raises an alert with them after the run."""
 
 
 @runtime_checkable

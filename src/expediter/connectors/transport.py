@@ -235,6 +235,9 @@ class TransferRecord(msgspec.Struct, kw_only=True):
     started_at: datetime
     duration_ms: float
     error: str = ""
+    remote_ref: str = ""
+    """The document's id in the destination, for transports that post to an API (they set
+    ``reports_remote_ref = True``); file transports leave it empty and the ledger keeps the name."""
 
 
 RecordTransfer = Callable[[TransferRecord], Awaitable[None]]
@@ -371,8 +374,12 @@ async def send_file(
     """Upload one file and report the transfer; errors propagate after being recorded."""
     started, timer = clock.now(), time.perf_counter()
     error = ""
+    remote_ref = ""
     try:
-        return await transport.upload(name, data)
+        receipt = await transport.upload(name, data)
+        if getattr(transport, "reports_remote_ref", False):  # an API's document id, not a path
+            remote_ref = receipt.remote_ref
+        return receipt
     except Exception as exc:
         error = str(exc) or type(exc).__name__
         raise
@@ -390,6 +397,7 @@ async def send_file(
                     started_at=started,
                     duration_ms=(time.perf_counter() - timer) * 1000,
                     error=error,
+                    remote_ref=remote_ref,
                 )
             )
 

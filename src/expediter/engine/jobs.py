@@ -37,6 +37,8 @@ from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order, Refund
 from expediter.operations.accounting.dating import refund_dates
+from expediter.operations.accounting.export import DRAWER_COUNTS
+from expediter.operations.accounting.journal import DrawerCount
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +60,8 @@ class RunResult(msgspec.Struct, kw_only=True):
     records: int = 0
     bytes: int = 0
     error: str = ""
+    notices: list[str] = []
+    """What the exporter set aside for a person while the files went (the runtime alerts)."""
 
 
 async def orders_between(hub: Hub, location_id: str, start: date, end: date) -> list[Order]:
@@ -115,7 +119,12 @@ async def employees_at(hub: Hub, location_id: str) -> list[Employee]:
     return await _newest(hub, "employees", Employee, location_id)
 
 
-Versioned = TypeVar("Versioned", Order, TimePunch, Employee)
+async def drawer_counts_between(hub: Hub, location_id: str, start: date, end: date) -> list[DrawerCount]:
+    """The latest drawer count of each business date (kind ``drawer_count``, one ref per day)."""
+    return await _newest(hub, "drawer_count", DrawerCount, location_id, start, end)
+
+
+Versioned = TypeVar("Versioned", Order, TimePunch, Employee, DrawerCount)
 
 
 async def _newest(
@@ -168,6 +177,7 @@ async def export_request(
     refunded = await refunded_orders_between(hub, location, start, end)
     punches = await punches_between(hub, location.id, start - WEEK_BEFORE, end)
     employees = await employees_at(hub, location.id)
+    drawers = await drawer_counts_between(hub, location.id, start, end)
     return ExportRequest(
         catalog=hub.catalog,
         location=location,
@@ -177,7 +187,7 @@ async def export_request(
         punches=lambda: punches,
         employees=lambda: employees,
         system=hub.catalog.system(flow.to),
-        extra={"flow": flow, **(extra or {})},
+        extra={"flow": flow, DRAWER_COUNTS: drawers, **(extra or {})},
         refunds=lambda: refunded,
     )
 
@@ -197,7 +207,7 @@ class FileJobs:
         started = clock.now()
         sending = False
         try:
-            files = await self._export(flow, location, destination, start_date, end_date)
+            files, notices = await self._export(flow, location, destination, start_date, end_date)
             sending = True
             sent = await self._send(flow, location, destination, files, start_date)
         except ExpediterError as exc:
@@ -221,6 +231,7 @@ class FileJobs:
             files=[f.name for f in sent],
             records=sum(f.records for f in sent),
             bytes=sum(len(f.data) for f in sent),
+            notices=notices,
         )
 
     def _resolve(self, flow_id: str, location_id: str) -> tuple[Flow, Location, System]:
@@ -238,10 +249,13 @@ class FileJobs:
 
     async def _export(
         self, flow: Flow, location: Location, destination: System, start: date, end: date
-    ) -> list[OutputFile]:
+    ) -> tuple[list[OutputFile], list[str]]:
         exporter = self._exporter(destination)
         request = await export_request(self.hub, flow, location, start, end)
-        return await asyncio.to_thread(exporter.export, flow.data, request)
+        files = await asyncio.to_thread(exporter.export, flow.data, request)
+        for notice in request.notices:
+            log.warning("file flow notice", flow=flow.id, location=location.id, notice=notice)
+        return files, request.notices
 
     def _exporter(self, destination: System) -> Exporter:
         connector = self.hub.connector(destination.connector)
@@ -257,7 +271,10 @@ class FileJobs:
         return ConnectorContext(catalog=self.hub.catalog, system=system, services=self.hub.services)
 
     def transport_for(self, flow: Flow, destination: System) -> Transport:
-        """The flow's transport, configured from the destination's ``settings.transport``."""
+        """The flow's transport, configured from the destination's ``settings.transport``; with
+        ``transport = "http"`` the destination's own connector carries the files (an API post)."""
+        if flow.transport == "http":
+            return self._api_transport(flow, destination)
         name = TRANSPORT_CONNECTORS.get(flow.transport)
         if name is None:
             raise ConfigError(
@@ -269,6 +286,17 @@ class FileJobs:
             raise TerminalError(f"flow {flow.id}: the {name} transport is not installed")
         system = transport_system(flow, destination)
         transport: Transport = connector.make_transport(self._context(system), flow_id=flow.id)
+        return transport
+
+    def _api_transport(self, flow: Flow, destination: System) -> Transport:
+        connector = self.hub.connector(destination.connector)
+        file_transport = destination.connector in TRANSPORT_CONNECTORS.values()
+        if connector is None or connector.make_transport is None or file_transport:
+            raise ConfigError(
+                f"flow {flow.id}: system {destination.id} ({destination.connector}) takes no files over"
+                ' http; use transport = "sftp", "ftp" or "folder"'
+            )
+        transport: Transport = connector.make_transport(self._context(destination), flow_id=flow.id)
         return transport
 
     async def _send(
@@ -303,7 +331,7 @@ class FileJobs:
                     transport=flow.transport,
                     endpoint=file.endpoint,
                     file_name=file.name,
-                    remote_ref=file.name,
+                    remote_ref=file.remote_ref or file.name,
                     started_at=file.started_at,
                     finished_at=clock.now(),
                     outcome=TransferOutcome.FAILED if failed else TransferOutcome.SUCCEEDED,

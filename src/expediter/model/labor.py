@@ -1,13 +1,58 @@
-"""Employees and time punches: what payroll and tip pools are computed from."""
+"""Employees, time punches and a location's labor settings: what payroll and tip pools are computed from."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
 import msgspec
 
 from expediter.model.money import Money
 from expediter.model.time import AwareDatetime
+
+
+class Weekday(StrEnum):
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+    @property
+    def number(self) -> int:
+        """Python's ``date.weekday()`` number (Monday 0)."""
+        return list(Weekday).index(self)
+
+
+class OvertimeRuleSet(StrEnum):
+    FEDERAL = "federal"
+    """FLSA only: over 40 hours in the fixed workweek."""
+    CALIFORNIA = "california"
+    """California Labor Code §510 on top of the FLSA: daily 8/12, the seventh day, the weekly 40."""
+
+
+class LaborSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How a location pays hours (``[locations.labor]`` in the catalog).
+
+    The employer's fixed workday and workweek are the boundaries overtime is counted in: a shift
+    that crosses one has its hours split between the two workdays (or workweeks).
+    """
+
+    overtime_rules: OvertimeRuleSet = OvertimeRuleSet.FEDERAL
+    workday_start: str = ""
+    """Local ``HH:MM`` the fixed workday starts at; empty: the location's ``day_start``."""
+    workweek_start: Weekday = Weekday.SUNDAY
+    """The day the fixed workweek starts on (at ``workday_start``)."""
+    minimum_wage: Decimal | None = None
+    """The hourly minimum wage that applies at the location (the higher of federal, state, local)."""
+    tipped_cash_wage: Decimal | None = None
+    """The cash wage of tipped jobs under a tip credit (federal: 2.13); ``None``: no tip credit.
+    California allows none (Labor Code §351)."""
+    alternative_workweek_hours: Decimal | None = None
+    """California only: the regularly scheduled workday of an adopted alternative workweek
+    schedule (Labor Code §511, e.g. 10 for a 4×10 week); daily overtime starts after it."""
 
 
 class PunchSource(StrEnum):

@@ -24,6 +24,7 @@ class AlertKind(StrEnum):
     RECONCILIATION_MISMATCH = "reconciliation_mismatch"
     SCHEMA_DRIFT = "schema_drift"
     SIGNATURE_FAILURE = "signature_failure"
+    HELD_FOR_REVIEW = "held_for_review"
 
 
 class AlertState(StrEnum):
@@ -74,6 +75,12 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         id="signature_failure",
         kind=AlertKind.SIGNATURE_FAILURE,
         description="A webhook arrived with a signature that did not verify.",
+    ),
+    AlertRule(
+        id="held_for_review",
+        kind=AlertKind.HELD_FOR_REVIEW,
+        severity=Severity.WARNING,
+        description="A run went out but set something aside for a person (pay nobody owns).",
     ),
 )
 

@@ -29,9 +29,10 @@ def settings_for(ctx: ConnectorContext) -> BeancountSettings:
 
 def render(settings: BeancountSettings) -> RenderJournal:
     def file(entry: JournalEntry, request: ExportRequest) -> OutputFile:
+        types = request.catalog.mappings.account_types
         return OutputFile(
             name=journal_file_name(entry.location_id, entry.business_date, "beancount"),
-            data=beancount_journal([entry], settings).encode("utf-8"),
+            data=beancount_journal([entry], settings, types).encode("utf-8"),
             records=len(entry.lines),
             content_type=CONTENT_TYPE,
         )

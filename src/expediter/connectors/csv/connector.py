@@ -38,7 +38,7 @@ from expediter.operations.inventory.export import (
     export_inventory,
     load_book,
 )
-from expediter.operations.labor.overtime import rules_named
+from expediter.operations.labor.overtime import rules_for, rules_named
 from expediter.operations.labor.pay import labor_for_day
 from expediter.operations.sales.close import close_day
 
@@ -88,7 +88,11 @@ def export_labor_day(
 ) -> ExportFile:
     """The labor file of one location-day. Pass the workweek's punches so far for weekly overtime."""
     settings = settings or CsvSettings()
-    rules = rules_named(settings.overtime_rules, settings.workweek_start)
+    rules = rules_for(location)
+    if settings.overtime_rules is not None or settings.workweek_start is not None:
+        rules = rules_named(
+            settings.overtime_rules or rules.name, settings.workweek_start or rules.workweek_start
+        )
     result = labor_for_day(location, business_date, punches, rules)
     labor_layout = layout("labor", settings.layout_version)
     return write_csv(

@@ -2,8 +2,9 @@
 
 Columns as Xero's template names them (``*`` marks a mandatory column): Narration, Date, Description,
 AccountCode, TaxRate, Amount (positive = debit, negative = credit), then tracking. Rows with the same
-narration and date form one journal, so the narration carries our document number. Dates are
-``dd/mm/yyyy`` as Xero asks.
+narration and date form one journal, so the narration carries our document number. Dates are in
+the organisation's regional format (Xero's import reads them so): ``dd/mm/yyyy``, or
+``mm/dd/yyyy`` for a US organisation (``region = "US"``, or ``date_format``).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def xero_manual_journal_csv(entries: Iterable[JournalEntry], settings: XeroSetti
             writer.writerow(
                 [
                     narration,
-                    f"{entry.business_date:%d/%m/%Y}",
+                    entry.business_date.strftime(options.date_pattern()),
                     line.memo,
                     account_code(line.account, options.account_codes),
                     options.tax_rate,
