@@ -188,3 +188,30 @@ def test_a_file_handled_but_not_moved_is_only_moved_at_the_next_poll(tmp_path: P
     assert poll() == {"a.csv": FileOutcome.DUPLICATE}
     assert handled == ["a.csv"]
     assert (tmp_path / "archive" / "a.csv").read_bytes() == b"a"
+
+
+def test_relative_folders_are_beside_the_catalog_whatever_folder_the_hub_starts_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A nightly file goes where the catalog says, not wherever the process was started."""
+    from expediter.web.app import read_catalog
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "expediter.toml").write_text(
+        '[hub]\ndatabase = "hub.db"\n\n'
+        '[[systems]]\nid = "shared_drive"\nkind = "back_office"\nconnector = "folder"\nowner = "ops"\n'
+        'settings = { inbox_dir = "drop", upload_dir = "exports" }\n'
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    catalog = read_catalog(site / "expediter.toml")
+    [system] = catalog.systems
+    transport = CONNECTOR.make_transport(ConnectorContext(catalog=catalog, system=system))
+
+    receipt = run(transport.upload("sales.csv", b"night"))
+    assert (site / "data" / "exports" / "sales.csv").read_bytes() == b"night"
+    assert receipt.remote_ref == str(site / "data" / "exports" / "sales.csv")
+    assert list(elsewhere.iterdir()) == []
+    assert transport.endpoint == (site / "data" / "drop").as_uri()

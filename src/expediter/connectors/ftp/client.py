@@ -32,6 +32,7 @@ from expediter.connectors.transport import (
 from expediter.errors import ConfigError, TerminalError, TransientError
 
 T = TypeVar("T")
+_MLSD_FACTS = ("type", "size", "modify")
 
 
 class FtpTransport:
@@ -43,6 +44,7 @@ class FtpTransport:
         self.server = f"{settings.host}:{settings.port}"
         scheme = "ftps" if settings.tls else "ftp"
         self.endpoint = f"{scheme}://{settings.username}@{self.server}/{settings.inbox_dir.lstrip('/')}"
+        self._lists_with_mlsd = True
 
     # --- the Transport protocol ---
 
@@ -110,12 +112,8 @@ class FtpTransport:
             ftp.delete(path)
 
     def _list(self, ftp: ftplib.FTP, pattern: str) -> list[RemoteFile]:
-        folder = self.settings.inbox_dir
-        try:
-            entries = list(ftp.mlsd(folder, facts=["type", "size", "modify"]))
-        except ftplib.error_perm as exc:
-            if not str(exc).startswith(("500", "502")):
-                raise
+        entries = self._mlsd(ftp) if self._lists_with_mlsd else None
+        if entries is None:
             return self._list_without_mlsd(ftp, pattern)
         files = [
             RemoteFile(name=name, size=int(facts.get("size", 0)), mtime=_mlsd_time(facts.get("modify", "")))
@@ -124,8 +122,30 @@ class FtpTransport:
         ]
         return sorted(files, key=lambda f: f.name)
 
+    def _mlsd(self, ftp: ftplib.FTP) -> list[tuple[str, dict[str, str]]] | None:
+        """The inbox as MLSD lists it, or ``None`` for a server that does not list that way: any
+        5xx to ``OPTS MLST`` (vsftpd answers 501), or 500/502 to ``MLSD`` itself. The answer is
+        kept for this transport's later sessions. Other refusals (a missing folder) raise."""
+        try:
+            ftp.sendcmd(f"OPTS MLST {';'.join(_MLSD_FACTS)};")
+        except ftplib.error_perm:
+            self._lists_with_mlsd = False
+            return None
+        try:
+            return list(ftp.mlsd(self.settings.inbox_dir))
+        except ftplib.error_perm as exc:
+            if not str(exc).startswith(("500", "502")):
+                raise
+            self._lists_with_mlsd = False
+            return None
+
     def _list_without_mlsd(self, ftp: ftplib.FTP, pattern: str) -> list[RemoteFile]:
-        """For old servers: NLST, then SIZE and MDTM per file (directories fail SIZE and are skipped)."""
+        """For servers without MLSD: NLST, then SIZE and MDTM per file (directories fail SIZE and
+        are skipped). Some (vsftpd) list a missing folder as empty, so the folder is entered first:
+        a missing one is refused with 550 like any other."""
+        home = ftp.pwd()
+        ftp.cwd(self.settings.inbox_dir)
+        ftp.cwd(home)
         ftp.voidcmd("TYPE I")
         files = []
         for entry in ftp.nlst(self.settings.inbox_dir):
