@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pytest
 
 from expediter.catalog.schema import Catalog, System, SystemKind
+from expediter.catalog.schema import Hub as HubSettings
 from expediter.connectors.base import ConnectorContext
 from expediter.connectors.ftp.client import FtpTransport
 from expediter.connectors.ftp.connector import CONNECTOR
@@ -196,3 +197,19 @@ def test_a_missing_inbox_on_a_server_without_mlsd_is_refused_not_listed_as_empty
     """vsftpd lists a folder that does not exist as empty; the transport must not believe it."""
     with pytest.raises(TerminalError, match=r"list nowhere .* refused: 550.*inbox_dir"):
         run(transport_for(vsftpd_server, inbox_dir="nowhere").list_files())
+
+
+def test_a_relative_ca_file_is_beside_the_catalog_whatever_folder_the_hub_starts_in(
+    ftps_server: FtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ftps_server.cert_file is not None and ftps_server.cert_file.parent == tmp_path
+    (ftps_server.root / "inbox").mkdir()
+    (ftps_server.root / "inbox" / "a.edi").write_bytes(b"a")
+    settings = ftps_server.settings(inbox_dir="inbox", ca_file=ftps_server.cert_file.name)
+    system = System(id="vendor_ftp", kind=SystemKind.VENDOR, connector="ftp", owner="ops", settings=settings)
+    catalog = Catalog(hub=HubSettings(database=str(tmp_path / "hub.db")), systems=[system])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    transport = CONNECTOR.make_transport(ConnectorContext(catalog=catalog, system=system))
+    assert [f.name for f in run(transport.list_files())] == ["a.edi"]
