@@ -24,6 +24,7 @@ from expediter.connectors.ftp.config import FtpSettings
 from expediter.connectors.transport import (
     RemoteFile,
     check_file_name,
+    check_listed_name,
     matches,
     receipt_for,
     temp_name,
@@ -59,7 +60,7 @@ class FtpTransport:
         return await self._run(lambda ftp: self._list(ftp, pattern), f"list {self.settings.inbox_dir}")
 
     async def download(self, name: str) -> bytes:
-        check_file_name(name)
+        check_listed_name(name)
         path = posixpath.join(self.settings.inbox_dir, name)
 
         def read(ftp: ftplib.FTP) -> bytes:
@@ -170,7 +171,7 @@ class FtpTransport:
         return target
 
     async def _move(self, name: str, folder: str) -> str:
-        check_file_name(name)
+        check_listed_name(name)
         return await self._run(lambda ftp: self._move_blocking(ftp, name, folder), f"move {name} to {folder}")
 
     # --- sessions and errors ---
