@@ -107,7 +107,7 @@ class Inbox:
                 return Accepted(message_id, False), []
             if self._hub_identity is None:
                 self._hub_identity = read_hub_identity(tx)
-            token = message_token(self._hub_identity, message.idempotency_key)
+            token = message_token(self._hub_identity, message_id, message.idempotency_key)
             lanes = insert_deliveries(tx, message_id, token, message.location_id, routes, now)
             return Accepted(message_id, False), lanes
 

@@ -41,21 +41,22 @@ def lane_of(destination: str, location_id: str | None) -> str:
     return f"{destination}|{location_id or ''}"
 
 
-def message_token(hub_identity: str, idempotency_key: str) -> str:
-    """What a message's delivery keys share: a digest of the hub's identity and the message's own
-    idempotency key (never its row id, which a restored backup hands out again)."""
-    return hashlib.blake2b(f"{hub_identity}\n{idempotency_key}".encode(), digest_size=16).hexdigest()
+def message_token(hub_identity: str, message_id: int, idempotency_key: str) -> str:
+    """What a message's delivery keys share: its row id (so keys of one flow stay in insertion
+    order in the index) and a digest of the hub's identity and the message's own idempotency key
+    (the row id alone repeats once a backup is restored)."""
+    digest = hashlib.blake2b(f"{hub_identity}\n{idempotency_key}".encode(), digest_size=12).hexdigest()
+    return f"{message_id}-{digest}"
 
 
 def delivery_key(flow_id: str, token: str) -> str:
     """Stable across retries and restarts: sinks pass it on so a retry never acts twice.
 
     ``token`` is :func:`message_token`, so a key never repeats for another message: not after a
-    backup of the database is restored (a new order has a new idempotency key), not across hubs
-    (each database has its own random identity, ``hub_identity``). The same message stored again
-    on the same hub (a POS re-sending an order the restore lost) gets the same key, and the receiver
-    recognises it. Deliveries created before keys were derived this way keep their stored
-    ``flow:message_id`` keys."""
+    backup of the database is restored (the restored file hands out the same row ids again, but a
+    new order has a new idempotency key), not across hubs (each database has its own random
+    identity, ``hub_identity``). Deliveries created before keys were made this way keep their
+    stored ``flow:message_id`` keys."""
     return f"{flow_id}:{token}"
 
 
