@@ -1,13 +1,13 @@
 # Expediter: `make demo` runs the hub with a simulated restaurant; `make test` runs every test.
 # Both install what they need: a .venv with the Python packages, and (as root, with apt-get) the
 # Debian packages the tests drive: chromium for the kitchen screens, strace to see each fsync come
-# before its acknowledgement, wrk for benchmarks.
+# before its acknowledgement, vsftpd as a second real FTP server, wrk for benchmarks.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium wrk strace
+DEBIAN_PACKAGES := chromium wrk strace vsftpd
 PYTEST_ARGS ?=
 # The suites that read the hub's clock; `make test` runs them again with the clock on other dates.
 CLOCK_SUITES ?= tests/operations/kitchen tests/connectors/escpos tests/connectors/online \

@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 from expediter.engine.hub import Hub
-from expediter.engine.router import delivery_key
 from tests.engine.helpers import TEST_CONNECTORS, Board, order_message, sample_catalog
 
 
@@ -56,8 +55,9 @@ def test_router_fans_out_by_flow_and_location(tmp_path: Path) -> None:
         assert by_message[at_l1.message_id] == {"kds", "printer", "bo"}
         assert by_message[at_l2.message_id] == {"kds", "printer"}  # bo serves L1 only
         assert unrelated.message_id not in by_message
-        keys = {r.delivery_key for r in records}
-        assert delivery_key("pos-kds", at_l1.message_id) in keys
+        [to_kds] = [r for r in records if r.message_id == at_l1.message_id and r.flow_id == "pos-kds"]
+        assert to_kds.delivery_key.startswith("pos-kds:")
+        assert len({r.delivery_key for r in records}) == len(records)
 
     asyncio.run(scenario())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 
 import httpx
@@ -194,3 +195,31 @@ def test_health_evaluation_fires_once_and_resolves(http_receiver: HttpReceiver) 
     assert [doc["state"] for _, _, doc in http_receiver.requests] == ["firing", "resolved"]
     assert alerting.book.firing() == []
     assert metrics.registry.get_sample_value("expediter_alerts_firing") == 0
+
+
+def test_the_webhook_url_never_reaches_the_logs_or_the_errors(
+    http_receiver: HttpReceiver, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A chat service's incoming-webhook URL is a credential: anyone holding it can post."""
+    secret = "T0001/B0002/Xq9sEcReTtOkEn"
+    url = http_receiver.url.replace("/hooks/alerts", f"/services/{secret}")
+    shown = url.split("/services/")[0] + "/…"
+    catalog = Catalog(
+        flows=[FLOW],
+        alert_channels=[AlertChannel(id="hook", kind="webhook", target=url)],
+        alert_routes=[AlertRoute(id="kitchen", channels=["hook"])],
+    )
+    router = AlertRouter.from_catalog(catalog)
+    caplog.set_level(logging.DEBUG)
+
+    sent = asyncio.run(router.dispatch(alert()))
+    http_receiver.status = 503
+    refused = asyncio.run(router.dispatch(alert(AlertState.RESOLVED)))
+
+    assert sent == {"hook": None} and len(http_receiver.requests) == 2
+    assert http_receiver.requests[0][0] == f"/services/{secret}"  # the alert went to the real URL
+    error = refused["hook"]
+    assert error is not None and f"HTTP 503: alert channel hook: {shown}" in error
+    logged = caplog.text + "".join(capsys.readouterr())
+    assert f"HTTP Request: POST {shown}" in logged and "alert_channel_failed" in logged
+    assert secret not in logged and secret not in error

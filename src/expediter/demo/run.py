@@ -123,10 +123,10 @@ def plu_stations_table() -> str:
 
 
 def recipes_path(folder: Path) -> str:
-    """The demo's recipe book, copied beside the catalog (empty when the package has none)."""
+    """The demo's recipe book, copied beside the catalog."""
     source = resources.files("expediter.demo").joinpath("recipes.toml")
     target = folder / "recipes.toml"
-    target.write_text(source.read_text() if source.is_file() else "")
+    target.write_text(source.read_text())
     return str(target.resolve())
 
 

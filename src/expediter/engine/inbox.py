@@ -13,7 +13,7 @@ from datetime import date, datetime
 import msgspec
 
 from expediter.connectors.base import IncomingMessage
-from expediter.engine.router import Router, insert_deliveries
+from expediter.engine.router import Router, insert_deliveries, message_token, read_hub_identity
 from expediter.engine.storage.base import Row, Storage, Tx, from_iso, now_iso
 
 
@@ -68,6 +68,7 @@ class Inbox:
         self.storage = storage
         self.router = router
         self._on_new_work = on_new_work
+        self._hub_identity: str | None = None
 
     async def accept(
         self,
@@ -102,7 +103,12 @@ class Inbox:
                 )
                 assert existing is not None
                 return Accepted(int(existing[0]), True), []
-            lanes = insert_deliveries(tx, message_id, message.location_id, routes, now)
+            if not routes:
+                return Accepted(message_id, False), []
+            if self._hub_identity is None:
+                self._hub_identity = read_hub_identity(tx)
+            token = message_token(self._hub_identity, message_id, message.idempotency_key)
+            lanes = insert_deliveries(tx, message_id, token, message.location_id, routes, now)
             return Accepted(message_id, False), lanes
 
         accepted, lanes = await self.storage.write(store)

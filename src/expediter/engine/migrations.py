@@ -1,7 +1,7 @@
 """Named schema migrations, applied once each, in order, and recorded in the ``migrations`` table.
 
-Never edit a migration that has shipped: add a new one. DDL uses ``{id}``, ``{bigint}`` and
-``{blob}`` for the words that differ between SQLite and PostgreSQL (see
+Never edit a migration that has shipped: add a new one. DDL uses ``{id}``, ``{bigint}``,
+``{blob}`` and ``{random_id}`` for the words that differ between SQLite and PostgreSQL (see
 :class:`~expediter.engine.storage.base.Dialect`).
 """
 
@@ -95,6 +95,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         INSERT INTO transfer_totals (flow_id, outcome, transfers, last_finished_at)
             SELECT flow_id, outcome, COUNT(*), MAX(finished_at) FROM transfers GROUP BY flow_id, outcome;
+        """,
+    ),
+    (
+        # A random identity per database: delivery keys derive from it and from each message's own
+        # idempotency key (see expediter.engine.router.delivery_key), so two hubs never hand a
+        # receiver the same key for different messages. Existing deliveries keep their keys.
+        "0006_hub_identity",
+        """
+        CREATE TABLE hub_identity (id TEXT NOT NULL);
+        INSERT INTO hub_identity (id) VALUES ({random_id});
         """,
     ),
 ]
