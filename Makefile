@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := chromium wrk strace vsftpd
 PYTEST_ARGS ?=
 # The suites that read the hub's clock; `make test` runs them again with the clock on other dates.
-CLOCK_SUITES ?= tests/operations/kitchen tests/connectors/escpos tests/connectors/online \
+CLOCK_SUITES ?= tests/operations/kitchen tests/operations/labor tests/operations/accounting tests/connectors/escpos tests/connectors/online \
   tests/web/test_kds_sse.py tests/web/test_dashboard.py tests/engine tests/e2e tests/monitor \
   tests/catalog/test_flows_command.py tests/model tests/ledger tests/commands
 

@@ -10,7 +10,7 @@ refunds), the count and the difference.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -32,6 +32,7 @@ from expediter.engine.jobs import (
 )
 from expediter.errors import ConfigError, RejectedInput
 from expediter.ledger.transfers import TransferOutcome
+from expediter.model import clock
 from expediter.model.money import Money
 from expediter.operations.accounting.export import closing_orders
 from expediter.operations.accounting.journal import DrawerCount, build_journal
@@ -84,7 +85,7 @@ async def record_drawer_count(
         business_date=business_date,
         counted_cash=counted,
         counted_by=counted_by,
-        counted_at=datetime.now(UTC),
+        counted_at=clock.now(),
     )
     await hub.inbox.accept(
         IncomingMessage(

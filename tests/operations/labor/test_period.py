@@ -8,7 +8,7 @@ Tips rung on cash reach payroll like card tips; declared cash tips are a memo.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from expediter.connectors.base import IncomingMessage
 from expediter.connectors.csv.formats import read_csv
 from expediter.engine.hub import Hub
 from expediter.ledger.transfers import TransferOutcome
+from expediter.model import clock as hub_clock
 from expediter.model.labor import Employee, Job
 from expediter.model.money import Money
 from expediter.model.order import Line, Order, OrderState, Payment, ServiceCharge, TenderType
@@ -183,7 +184,7 @@ def test_a_held_amount_cannot_be_reassigned_once_paid(tmp_path: Path) -> None:
     with open_pay_holds(catalog) as holds:
         from expediter.operations.labor.holds import PayHold
 
-        now = datetime.now(UTC)
+        now = hub_clock.now()
         hold = PayHold(
             id="LA1:x",
             location_id="LA1",

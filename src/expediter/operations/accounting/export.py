@@ -37,6 +37,7 @@ from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog
 from expediter.connectors.base import ExportRequest, OutputFile
 from expediter.errors import ConfigError, TerminalError
+from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order
 from expediter.operations.accounting.close import CloseStatus, close_journal
@@ -49,7 +50,7 @@ from expediter.operations.accounting.journal import (
     latest_versions,
 )
 from expediter.operations.accounting.mapping import UnmappedAccounts
-from expediter.operations.accounting.queue import HeldEntry, HoldState, JournalQueue, SqliteJournalQueue, _now
+from expediter.operations.accounting.queue import HeldEntry, HoldState, JournalQueue, SqliteJournalQueue
 
 log = structlog.get_logger(__name__)
 
@@ -182,7 +183,7 @@ def journal_for_day(
 def _hold_uncounted(queue: JournalQueue, location_id: str, business_date: date) -> None:
     error = DrawerNotCounted(location_id, business_date)
     previous = queue.get(error.document_number)
-    now = _now()
+    now = clock.now()
     queue.hold(
         HeldEntry(
             document_number=error.document_number,

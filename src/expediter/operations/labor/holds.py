@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeAlias
@@ -26,6 +26,7 @@ import msgspec
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog
 from expediter.errors import RejectedInput
+from expediter.model import clock
 from expediter.model.money import Money
 
 HOLDS_FILE = "payroll-holds.db"
@@ -55,10 +56,6 @@ class PayHold(msgspec.Struct, kw_only=True):
 
 def period_key(flow_id: str, start: date, end: date) -> str:
     return f"{flow_id}:{start.isoformat()}..{end.isoformat()}"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 Holds: TypeAlias = list[PayHold]
@@ -95,7 +92,7 @@ class SqlitePayHolds:
             for name, statement in MIGRATIONS:
                 if name not in done:
                     conn.execute(statement)
-                    conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, _now().isoformat()))
+                    conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, clock.now().isoformat()))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -143,7 +140,7 @@ class SqlitePayHolds:
                 fix="correct it in the payroll system",
             )
         assigned = msgspec.structs.replace(
-            hold, state=HoldState.ASSIGNED, employee_id=employee_id, updated_at=_now()
+            hold, state=HoldState.ASSIGNED, employee_id=employee_id, updated_at=clock.now()
         )
         self._save(assigned)
         return assigned
@@ -158,7 +155,9 @@ class SqlitePayHolds:
 
     def mark_paid(self, holds: Holds, period: str) -> None:
         for hold in holds:
-            self._save(msgspec.structs.replace(hold, state=HoldState.PAID, paid_in=period, updated_at=_now()))
+            self._save(
+                msgspec.structs.replace(hold, state=HoldState.PAID, paid_in=period, updated_at=clock.now())
+            )
 
 
 def holds_path(catalog: Catalog) -> Path:

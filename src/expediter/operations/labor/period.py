@@ -16,12 +16,12 @@ settings, the former way, still win when set).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from expediter.connectors.base import ExportRequest, OutputFile
 from expediter.connectors.csv.formats import ExportFile
 from expediter.errors import TerminalError
+from expediter.model import clock
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.money import Money
 from expediter.operations.labor.holds import HoldState, PayHold, SqlitePayHolds, open_pay_holds, period_key
@@ -117,7 +117,7 @@ def hold_unowned(
 
 
 def _hold_for(charge: UnownedCharge, request: ExportRequest) -> PayHold:
-    now = datetime.now(UTC)
+    now = clock.now()
     return PayHold(
         id=f"{request.location.id}:{charge.order_id}",
         location_id=request.location.id,
