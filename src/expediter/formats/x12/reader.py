@@ -348,25 +348,30 @@ class _Reader:
                 fix="ISA13 is a 9-digit number such as 000000123",
             )
 
-    def _pieces(self, body_start: int, delimiters: Delimiters) -> Iterator[tuple[str, int]]:
-        """The raw segments after the ISA, each with its offset, blanks between segments trimmed."""
+    def _pieces(self, body_start: int, delimiters: Delimiters) -> Iterator[tuple[str, int, bool]]:
+        """The raw segments after the ISA, each with its offset and whether its terminator came,
+        blanks between segments trimmed."""
         strip = "".join(c for c in _WHITESPACE if c not in (delimiters.element, delimiters.component))
         offset = body_start
-        for piece in self.text[body_start:].split(delimiters.segment):
+        pieces = self.text[body_start:].split(delimiters.segment)
+        last = len(pieces) - 1
+        for index, piece in enumerate(pieces):
             trimmed = piece.lstrip(strip)
             lead = len(piece) - len(trimmed)
             trimmed = trimmed.rstrip("\r\n")
             if trimmed:
-                yield trimmed, offset + lead
+                yield trimmed, offset + lead, index < last
             offset += len(piece) + 1
 
     def _body(self, interchange: Interchange, isa: Segment, body_start: int) -> int:
         delimiters = interchange.delimiters
         element = delimiters.element
         first = True
-        for raw, offset in self._pieces(body_start, delimiters):
+        for raw, offset, terminated in self._pieces(body_start, delimiters):
             self.number += 1
             segment = Segment(raw.split(element), self.number, offset)
+            if not terminated and delimiters.segment not in "\r\n":
+                self._cut(segment, delimiters)
             if first:
                 self._check_first(segment, isa, delimiters)
                 first = False
@@ -397,6 +402,15 @@ class _Reader:
                 f" (e.g. ...*T*>{delimiters.component}) and end every segment with"
                 f" {delimiters.component!r}",
             )
+
+    def _cut(self, segment: Segment, delimiters: Delimiters) -> None:
+        self.problem(
+            "unterminated",
+            f"the last segment ({segment.id[:3]}) has no segment terminator {delimiters.segment!r}:"
+            " the file may have been cut off in transfer",
+            segment,
+            fix="send the whole file again",
+        )
 
     def _bad_segment_id(self, segment: Segment) -> None:
         shown = segment.id[:20]
