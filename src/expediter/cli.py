@@ -14,7 +14,19 @@ import typer
 
 from expediter import __version__
 
-COMMAND_MODULES = ("catalog", "serve", "run", "manual", "ledger", "journal", "simulate", "demo", "kds")
+COMMAND_MODULES = (
+    "catalog",
+    "serve",
+    "run",
+    "manual",
+    "ledger",
+    "journal",
+    "simulate",
+    "demo",
+    "kds",
+    "x12",
+    "purchasing",
+)
 """Modules of :mod:`expediter.commands`, in the order their commands are listed."""
 
 app = typer.Typer(

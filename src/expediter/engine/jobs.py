@@ -238,6 +238,9 @@ class FileJobs:
     async def _export(
         self, flow: Flow, location: Location, destination: System, start: date, end: date
     ) -> list[OutputFile]:
+        from expediter.engine.purchasing import desk_of
+
+        desk_of(self.hub)  # purchase orders and X12 control numbers for the vendor exporters
         exporter = self._exporter(destination)
         request = await export_request(self.hub, flow, location, start, end)
         return await asyncio.to_thread(exporter.export, flow.data, request)

@@ -78,7 +78,7 @@ class ItemIds(msgspec.Struct, kw_only=True, frozen=True):
     other: dict[str, str] = {}
     """Other qualifier → id pairs, kept as sent."""
 
-    def keys(self) -> list[str]:
+    def ids(self) -> list[str]:
         """Every id usable to recognise the item, most specific first."""
         return [key for key in (self.vendor_item, self.upc, self.buyer_item) if key]
 
@@ -244,3 +244,37 @@ def money_of(major: Decimal, currency: str = "USD", places: int = 2) -> Money:
     """A Decimal amount in the major unit (12.345) as Money in minor units, half to even."""
     scaled = (major * (Decimal(10) ** places)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
     return Money(int(scaled), currency)
+
+
+class BillKind(StrEnum):
+    BILL = "bill"
+    CREDIT = "credit"
+    """A vendor credit (from a credit memo): lowers what is owed to the vendor."""
+
+
+class BillLine(msgspec.Struct, kw_only=True, frozen=True):
+    account: str
+    """The expense (or inventory) account the line is booked to."""
+    description: str
+    amount: Money
+    ingredient: str = ""
+
+
+class APBill(msgspec.Struct, kw_only=True, frozen=True):
+    """An accounts-payable bill for the books: one per vendor invoice, keyed by its number."""
+
+    vendor: str
+    vendor_name: str
+    bill_number: str
+    """The vendor's invoice number, exactly as written: the key that makes booking happen once."""
+    bill_date: date
+    lines: list[BillLine]
+    payable_account: str
+    currency: str = "USD"
+    kind: BillKind = BillKind.BILL
+    due_date: date | None = None
+    po_number: str = ""
+    memo: str = ""
+
+    def total(self) -> Money:
+        return total((line.amount for line in self.lines), self.currency)
