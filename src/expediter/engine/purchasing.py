@@ -392,3 +392,16 @@ def desk_of(hub: Hub) -> VendorDesk:
 
 def today_for(hub: Hub) -> date:
     return hub.catalog.locations[0].business_date_for(datetime.now(UTC))
+
+
+async def bills_extra(desk: VendorDesk, flow: Flow) -> dict[str, Any] | None:
+    """For a scheduled ``ap_bill`` run: the bills not sent yet (after a failed send)."""
+    if flow.data != AP_BILL_DATA:
+        return None
+    return {AP_BILLS: await desk.store.unsent_bills(), "flow": flow}
+
+
+async def bills_sent(desk: VendorDesk, flow: Flow) -> None:
+    if flow.data == AP_BILL_DATA:
+        for bill in await desk.store.unsent_bills():
+            await desk.store.mark_sent(bill)
