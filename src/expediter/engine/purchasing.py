@@ -194,16 +194,17 @@ class VendorDesk:
 
     async def process_invoice(self, system: System, invoice: Invoice) -> StoredInvoice:
         result = await self.match(system, invoice)
-        stored = await self.store.add_invoice(invoice, result)
+        bill = self.bill(system.id, invoice, result) if result.clean else None
+        stored = await self.store.add_invoice(invoice, result, bill)
         if stored.duplicate:
             log.info("duplicate vendor invoice", vendor=system.id, invoice=invoice.invoice_number)
             return stored
         if invoice.kind is InvoiceKind.CREDIT_MEMO:
             await self.store.settle_disputes(invoice)
-        if stored.state is InvoiceState.APPROVED:
-            await self.book(stored, invoice, result)
-            stored = msgspec.structs.replace(stored, state=InvoiceState.BOOKED)
-        await self._book_settled(system)
+            await self._book_settled(system)
+        if stored.state is InvoiceState.BOOKED:
+            await self._update_costs(system.id, invoice, result)
+            await self.send_bills()
         return stored
 
     async def match(self, system: System, invoice: Invoice) -> MatchResult:
@@ -233,12 +234,14 @@ class VendorDesk:
             await self.book(stored, invoice, await self.match(system, invoice))
 
     # -- booking ------------------------------------------------------------------------------
+    def bill(self, vendor_id: str, invoice: Invoice, result: MatchResult) -> APBill:
+        vendor = self.hub.catalog.system(vendor_id)
+        name = str(vendor.settings.get("vendor_name", "")) if vendor else ""
+        return bill_for(invoice, result, self.hub.catalog.mappings.accounts, name or vendor_id)
+
     async def book(self, stored: StoredInvoice, invoice: Invoice, result: MatchResult) -> None:
         await self._update_costs(stored.vendor, invoice, result)
-        vendor = self.hub.catalog.system(stored.vendor)
-        name = vendor.description.split(":")[0] if vendor and vendor.description else stored.vendor
-        bill = bill_for(invoice, result, self.hub.catalog.mappings.accounts, name)
-        await self.store.book(stored.id, bill)
+        await self.store.book(stored.id, self.bill(stored.vendor, invoice, result))
         await self.send_bills()
 
     async def _update_costs(self, vendor_id: str, invoice: Invoice, result: MatchResult) -> None:

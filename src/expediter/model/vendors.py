@@ -192,6 +192,8 @@ class InvoiceLine(msgspec.Struct, kw_only=True, frozen=True):
 
     def net(self) -> Money:
         """The line's amount after its own allowances and charges."""
+        if not self.allowances_charges:
+            return self.amount
         return total([self.amount, *(ac.signed() for ac in self.allowances_charges)], self.amount.currency)
 
 

@@ -51,3 +51,6 @@ class X12Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     recipes: str = ""
     """The recipe book whose par levels make the purchase orders (as for the csv connector)."""
     ship_to_name: str = ""
+    """The name on the 850's ship-to (N1*ST); the location's name when empty."""
+    vendor_name: str = ""
+    """The vendor's name on AP bills (the accounting system's vendor); the system id when empty."""

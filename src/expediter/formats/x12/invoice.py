@@ -48,6 +48,21 @@ _SAC_KINDS = {"A": AllowanceOrCharge.ALLOWANCE, "C": AllowanceOrCharge.CHARGE}
 class _Line:
     """An invoice line being read (IT1 or G17 and the segments of its loop)."""
 
+    __slots__ = (
+        "adjustments",
+        "description",
+        "item",
+        "number",
+        "po_line",
+        "price",
+        "price_basis",
+        "quantity",
+        "segment",
+        "tax",
+        "unit",
+        "weight",
+    )
+
     def __init__(
         self, segment: Segment, number: str, item: ItemIds, quantity: Decimal, unit: str, price: Decimal
     ):

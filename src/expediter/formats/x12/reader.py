@@ -26,6 +26,7 @@ BOM = "\ufeff"
 _WHITESPACE = " \t\r\n\x0b\x0c\xa0"
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 _SERVICE_SEGMENTS = frozenset({"ISB", "ISE", "TA1"})
+_ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 
 
 class Delimiters(msgspec.Struct, frozen=True):
@@ -50,7 +51,10 @@ class Segment:
         return self.elements[0]
 
     def __getitem__(self, index: int) -> str:
-        return self.elements[index] if index < len(self.elements) else ""
+        try:
+            return self.elements[index]
+        except IndexError:
+            return ""
 
     def __len__(self) -> int:
         return len(self.elements)
@@ -169,6 +173,9 @@ class _Reader:
         self.number = 0
         self.transaction: Transaction | None = None
         self.group: Group | None = None
+        self.known_ids: set[str] = set()
+        self.data_ids: set[str] = set()
+        """Valid ids that are no envelope segment: inside a transaction they are simply kept."""
 
     # -- problems --------------------------------------------------------------------------
     def problem(
@@ -367,17 +374,27 @@ class _Reader:
         delimiters = interchange.delimiters
         element = delimiters.element
         first = True
+        data_ids = self.data_ids
         for raw, offset, terminated in self._pieces(body_start, delimiters):
             self.number += 1
-            segment = Segment(raw.split(element), self.number, offset)
+            elements = raw.split(element)
+            segment = Segment(elements, self.number, offset)
+            transaction = self.transaction
+            if transaction is not None and terminated and elements[0] in data_ids:
+                transaction.segments.append(segment)  # the common case, kept short
+                continue
             if not terminated and delimiters.segment not in "\r\n":
                 self._cut(segment, delimiters)
             if first:
                 self._check_first(segment, isa, delimiters)
                 first = False
-            if not _SEGMENT_ID.fullmatch(segment.id):
-                self._bad_segment_id(segment)
-                continue
+            if segment.id not in self.known_ids:
+                if not _SEGMENT_ID.fullmatch(segment.id):
+                    self._bad_segment_id(segment)
+                    continue
+                self.known_ids.add(segment.id)
+                if segment.id not in _ENVELOPE:
+                    data_ids.add(segment.id)
             if segment.id == "IEA":
                 self._close_interchange(interchange, isa, segment)
                 return offset + len(raw) + 1

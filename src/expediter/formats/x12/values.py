@@ -10,6 +10,9 @@ from expediter.formats.x12.reader import Segment, Transaction
 from expediter.model.money import Money
 from expediter.model.vendors import ItemIds, money_of
 
+_NUMBERS: dict[str, Decimal] = {}
+"""Element text → its Decimal, for numbers already seen (Decimal is immutable)."""
+
 
 class Where:
     """Positions inside one transaction, for mapping errors (line and byte come from the file)."""
@@ -45,13 +48,23 @@ class Where:
         return value
 
     def decimal(self, segment: Segment, element: int, what: str, *, default: str | None = None) -> Decimal:
-        text = segment[element].strip()
-        if not text and default is not None:
-            return Decimal(default)
+        text = segment[element]
         try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = Decimal("NaN")
+            value = _NUMBERS[text]  # most quantities and prices repeat: 1, 2, 12.34 ...
+        except KeyError:
+            text = text.strip()
+            if not text and default is not None:
+                return Decimal(default)
+            try:
+                value = Decimal(text)
+            except InvalidOperation:
+                value = Decimal("NaN")
+            if value.is_finite() and len(_NUMBERS) < 50_000:
+                _NUMBERS[segment[element]] = value
+            return self._finite(segment, element, what, value, text)
+        return value
+
+    def _finite(self, segment: Segment, element: int, what: str, value: Decimal, text: str) -> Decimal:
         if not value.is_finite():
             name = f"{segment.id}{element:02d}"
             raise self.error(
@@ -110,10 +123,12 @@ BUYER_QUALIFIERS = frozenset({"BP", "IN", "PI", "CB"})
 
 def item_ids(segment: Segment, first: int, last: int) -> ItemIds:
     """Product id pairs (qualifier, id) from element ``first`` to ``last`` (PO106..PO125, IT106...)."""
+    elements = segment.elements
     vendor = upc = buyer = ""
     other: dict[str, str] = {}
-    for index in range(first, last + 1, 2):
-        qualifier, value = segment[index].strip(), segment[index + 1].strip()
+    stop = min(last + 2, len(elements))
+    for index in range(first, stop - 1, 2):
+        qualifier, value = elements[index].strip(), elements[index + 1].strip()
         if not qualifier or not value:
             continue
         if qualifier in VENDOR_QUALIFIERS and not vendor:

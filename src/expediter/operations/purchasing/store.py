@@ -179,10 +179,21 @@ class PurchasingStore:
         return await self.storage.read(query)
 
     # -- invoices and exceptions --------------------------------------------------------------
-    async def add_invoice(self, invoice: Invoice, result: MatchResult) -> StoredInvoice:
+    async def add_invoice(
+        self, invoice: Invoice, result: MatchResult, bill: APBill | None = None
+    ) -> StoredInvoice:
         """Store ``invoice`` and its exceptions once; the same vendor, number and kind again is a
-        duplicate and changes nothing."""
-        return await self.storage.write(lambda tx: _add_invoice(tx, invoice, result))
+        duplicate and changes nothing. With ``bill`` (an invoice without exceptions) it is booked
+        in the same transaction."""
+
+        def work(tx: Tx) -> StoredInvoice:
+            stored = _add_invoice(tx, invoice, result)
+            if bill is not None and not stored.duplicate and stored.state is InvoiceState.APPROVED:
+                _book(tx, stored.id, bill)
+                stored = msgspec.structs.replace(stored, state=InvoiceState.BOOKED)
+            return stored
+
+        return await self.storage.write(work)
 
     async def invoice(self, invoice_id: int) -> Invoice:
         def query(tx: Tx) -> Invoice:
