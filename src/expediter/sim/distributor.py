@@ -96,6 +96,7 @@ def _it1_loop(line: POLine, changes: Changes) -> tuple[list[str], Decimal]:
     basis = "PP" if weight is not None else "PE"
     out = [segment("IT1", number, quantity, line.unit, price, basis, *_ids(line, changes))]
     out.append(segment("PID", "F", "", "", "", line.description))
+    out.append(segment("REF", "LI", number))  # the PO line it bills, as distributors send it
     if weight is not None:
         out.append(segment("MEA", "", "WT", weight, "LB"))
     billed = weight if weight is not None else quantity
