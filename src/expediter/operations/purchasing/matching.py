@@ -185,8 +185,8 @@ class _Matcher:
                 ExceptionKind.SUBSTITUTION,
                 line.line_number,
                 po_line.line_number,
-                f"line {line.line_number}: {line.description or line.item.ids()} instead of"
-                f" {po_line.description or po_line.item.ids()}",
+                f"line {line.line_number}: {_named(line.item.ids(), line.description)} instead of"
+                f" {_named(po_line.item.ids(), po_line.description)}",
                 Decimal(0),
             )
         owed = self.quantities(line, po_line)
@@ -234,7 +234,8 @@ class _Matcher:
             ExceptionKind.PRICE,
             line.line_number,
             po_line.line_number,
-            f"line {line.line_number}: {line.unit_price}{per} billed, {po_line.unit_price} on the PO",
+            f"line {line.line_number}: {_price(line.unit_price)}{per} billed,"
+            f" {_price(po_line.unit_price)} on the PO",
             difference * billed,
         )
 
@@ -263,6 +264,16 @@ class _Matcher:
                     " the invoice",
                     Decimal(0),
                 )
+
+
+def _named(ids: list[str], description: str) -> str:
+    item = ids[0] if ids else "an item without id"
+    return f"{item} ({description})" if description else item
+
+
+def _price(value: Decimal) -> str:
+    """A unit price as people read it: at least two decimals (22.5 → 22.50, 2.3456 stays)."""
+    return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else str(value)
 
 
 def _total_exception(invoice: Invoice) -> InvoiceException | None:
