@@ -50,7 +50,7 @@ class AllowanceOrCharge(StrEnum):
     """Stated for reference only (X12 SAC01 ``N``): neither lowers nor raises the total."""
 
 
-class Party(msgspec.Struct, kw_only=True, frozen=True):
+class Party(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     """A party named on a document (X12 N1 loop): ship-to, bill-to, remit-to, the vendor itself."""
 
     role: str
@@ -66,7 +66,7 @@ class Party(msgspec.Struct, kw_only=True, frozen=True):
     country: str = ""
 
 
-class ItemIds(msgspec.Struct, kw_only=True, frozen=True):
+class ItemIds(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     """How a vendor and a buyer name one product; any of them may be empty."""
 
     vendor_item: str = ""
@@ -83,7 +83,7 @@ class ItemIds(msgspec.Struct, kw_only=True, frozen=True):
         return [key for key in (self.vendor_item, self.upc, self.buyer_item) if key]
 
 
-class POLine(msgspec.Struct, kw_only=True, frozen=True):
+class POLine(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     line_number: str
     """As written (X12 PO101 may be ``item-1``)."""
     item: ItemIds
@@ -104,7 +104,7 @@ class POLine(msgspec.Struct, kw_only=True, frozen=True):
         return money_of(self.quantity * self.unit_price, currency)
 
 
-class PurchaseOrder(msgspec.Struct, kw_only=True, frozen=True):
+class PurchaseOrder(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     po_number: str
     order_date: date
     vendor: str
@@ -124,7 +124,7 @@ class PurchaseOrder(msgspec.Struct, kw_only=True, frozen=True):
         return total((line.extended(self.currency) for line in self.lines), self.currency)
 
 
-class AckLine(msgspec.Struct, kw_only=True, frozen=True):
+class AckLine(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     line_number: str
     status: AckStatus
     code: str
@@ -140,7 +140,7 @@ class AckLine(msgspec.Struct, kw_only=True, frozen=True):
     ship_date: date | None = None
 
 
-class POAcknowledgement(msgspec.Struct, kw_only=True, frozen=True):
+class POAcknowledgement(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     po_number: str
     ack_date: date | None
     status: AckStatus
@@ -152,7 +152,7 @@ class POAcknowledgement(msgspec.Struct, kw_only=True, frozen=True):
     reference: str = ""
 
 
-class AllowanceCharge(msgspec.Struct, kw_only=True, frozen=True):
+class AllowanceCharge(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     kind: AllowanceOrCharge
     code: str
     """What it is as sent (X12 SAC02 ``C310`` discount, ``D240`` freight, ``H850`` tax ...)."""
@@ -169,7 +169,7 @@ class AllowanceCharge(msgspec.Struct, kw_only=True, frozen=True):
         return Money(0, self.amount.currency)
 
 
-class InvoiceLine(msgspec.Struct, kw_only=True, frozen=True):
+class InvoiceLine(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     line_number: str
     """As written; a file without line numbers gets 1, 2, 3 ... in order."""
     item: ItemIds
@@ -197,7 +197,7 @@ class InvoiceLine(msgspec.Struct, kw_only=True, frozen=True):
         return total([self.amount, *(ac.signed() for ac in self.allowances_charges)], self.amount.currency)
 
 
-class Invoice(msgspec.Struct, kw_only=True, frozen=True):
+class Invoice(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     invoice_number: str
     """Exactly as the vendor wrote it: the key it is booked under, once."""
     invoice_date: date
@@ -254,7 +254,7 @@ class BillKind(StrEnum):
     """A vendor credit (from a credit memo): lowers what is owed to the vendor."""
 
 
-class BillLine(msgspec.Struct, kw_only=True, frozen=True):
+class BillLine(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     account: str
     """The expense (or inventory) account the line is booked to."""
     description: str
@@ -262,7 +262,7 @@ class BillLine(msgspec.Struct, kw_only=True, frozen=True):
     ingredient: str = ""
 
 
-class APBill(msgspec.Struct, kw_only=True, frozen=True):
+class APBill(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     """An accounts-payable bill for the books: one per vendor invoice, keyed by its number."""
 
     vendor: str

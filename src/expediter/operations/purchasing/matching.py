@@ -156,13 +156,14 @@ class _Matcher:
 
     def find(self, line: InvoiceLine) -> tuple[POLine | None, bool]:
         """The PO line ``line`` bills, and whether it is a substitution."""
+        keys = line.item.ids()
         named = self.po_lines.get(line.po_line) if line.po_line else None
-        by_item = next((self.items[k] for k in line.item.ids() if k in self.items), None)
+        by_item = next((self.items[k] for k in keys if k in self.items), None)
         if by_item is not None and by_item.line_number not in self.used:
             return by_item, False
         if named is not None and named.line_number not in self.used:
             return named, by_item is None
-        sub = next((self.substitutes[k] for k in line.item.ids() if k in self.substitutes), None)
+        sub = next((self.substitutes[k] for k in keys if k in self.substitutes), None)
         if sub is not None and sub in self.po_lines and sub not in self.used:
             return self.po_lines[sub], True
         return None, False
