@@ -83,7 +83,7 @@ def _catalog(tmp_path: Path) -> Catalog:
                 level=Level.FILE,
                 trigger=Trigger.FILE_ARRIVAL,
                 transport="folder",
-                format="x12",
+                format="x12-810",
                 owner="Lee",
             ),
             Flow(
