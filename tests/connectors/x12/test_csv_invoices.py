@@ -101,3 +101,14 @@ def test_a_bad_transaction_is_rejected_in_the_997_and_kept_out(tmp_path: Path) -
     (reply,) = (tmp_path / "to_vendor").glob("997_*")
     groups = read_documents(reply.read_bytes()).documents[0].functional_ack
     assert groups is not None and groups[0].status == "R" and groups[0].sets[0].status == "R"
+
+
+def test_a_997_from_the_vendor_is_read_and_not_answered(tmp_path: Path) -> None:
+    from expediter.connectors.x12.config import X12Settings
+    from expediter.connectors.x12.mapping import read_vendor_file
+    from expediter.formats.x12 import InMemoryControlNumbers
+    from tests.fixtures_path import SHARED_FIXTURES
+
+    data = (SHARED_FIXTURES / "x12" / "staedi_997_5010_rejected.edi").read_bytes()
+    found = read_vendor_file("997.edi", data, "x12", X12Settings(), "vendor", InMemoryControlNumbers())
+    assert found.documents == 1 and found.replies == [] and found.errors == []

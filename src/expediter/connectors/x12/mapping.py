@@ -52,7 +52,8 @@ def read_vendor_file(
             found.acknowledgements.append(msgspec.structs.replace(document.acknowledgement, vendor=vendor))
     now = datetime.now(UTC)
     for number, received in enumerate(read.file.interchanges, 1):
-        if received.groups:
+        # Acknowledgements are never acknowledged (a 997 answering a 997 would loop).
+        if received.groups and any(group.functional_id != "FA" for group in received.groups):
             ack = functional_ack(received, numbers, now, usage=settings.usage)
             found.replies.append((f"997_{name.rsplit('.', 1)[0]}_{number}.edi", ack.encode()))
     return found
