@@ -10,10 +10,12 @@ what the vendor billed and the credit memo is booked against it, as AP departmen
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 import msgspec
 
@@ -78,6 +80,19 @@ class IngredientCost(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _ENCODER = msgspec.json.Encoder()
+T = TypeVar("T")
+
+
+def _pack(item: msgspec.Struct) -> bytes:
+    """JSON, zlib-compressed: a 200-line invoice is 38 KB of JSON and 5 KB packed, and the write
+    of the bytes costs more than packing them."""
+    return zlib.compress(_ENCODER.encode(item), 1)
+
+
+def _unpack(blob: bytes, kind: type[T]) -> T:
+    return msgspec.json.decode(zlib.decompress(bytes(blob)), type=kind)
+
+
 _EXCEPTION_COLUMNS = (
     "e.id, e.invoice_id, i.vendor, i.invoice_number, e.kind, e.line_number, e.po_line, e.message,"
     " e.amount, e.currency, e.state, e.resolution, e.created_at"
@@ -129,27 +144,27 @@ class PurchasingStore:
             order.location_id,
             order.order_date.isoformat(),
             now_iso(),
-            _ENCODER.encode(order),
+            _pack(order),
         ]
         await self.storage.write(lambda tx: tx.execute(sql, params))
 
     async def purchase_order(self, po_number: str) -> PurchaseOrder | None:
         def query(tx: Tx) -> PurchaseOrder | None:
             row = tx.one("SELECT payload FROM purchase_orders WHERE po_number = ?", [po_number])
-            return msgspec.json.decode(bytes(row["payload"]), type=PurchaseOrder) if row else None
+            return _unpack(row["payload"], PurchaseOrder) if row else None
 
         return await self.storage.read(query)
 
     async def purchase_orders(self, limit: int = 50) -> list[PurchaseOrder]:
         def query(tx: Tx) -> list[PurchaseOrder]:
             rows = tx.all("SELECT payload FROM purchase_orders ORDER BY sent_at DESC LIMIT ?", [limit])
-            return [msgspec.json.decode(bytes(r["payload"]), type=PurchaseOrder) for r in rows]
+            return [_unpack(r["payload"], PurchaseOrder) for r in rows]
 
         return await self.storage.read(query)
 
     async def record_ack(self, ack: POAcknowledgement) -> None:
         sql = "INSERT INTO po_acknowledgements (po_number, vendor, received_at, payload) VALUES (?, ?, ?, ?)"
-        params = [ack.po_number, ack.vendor, now_iso(), _ENCODER.encode(ack)]
+        params = [ack.po_number, ack.vendor, now_iso(), _pack(ack)]
         await self.storage.write(lambda tx: tx.execute(sql, params))
 
     async def latest_ack(self, po_number: str) -> POAcknowledgement | None:
@@ -158,7 +173,7 @@ class PurchasingStore:
                 "SELECT payload FROM po_acknowledgements WHERE po_number = ? ORDER BY id DESC LIMIT 1",
                 [po_number],
             )
-            return msgspec.json.decode(bytes(row["payload"]), type=POAcknowledgement) if row else None
+            return _unpack(row["payload"], POAcknowledgement) if row else None
 
         return await self.storage.read(query)
 
@@ -186,10 +201,13 @@ class PurchasingStore:
         duplicate and changes nothing. With ``bill`` (an invoice without exceptions) it is booked
         in the same transaction."""
 
+        packed = _pack(invoice)  # outside the write: the writer's transaction stays short
+        packed_bill = _pack(bill) if bill is not None else b""
+
         def work(tx: Tx) -> StoredInvoice:
-            stored = _add_invoice(tx, invoice, result)
+            stored = _add_invoice(tx, invoice, result, packed)
             if bill is not None and not stored.duplicate and stored.state is InvoiceState.APPROVED:
-                _book(tx, stored.id, bill)
+                _book(tx, stored.id, bill, packed_bill)
                 stored = msgspec.structs.replace(stored, state=InvoiceState.BOOKED)
             return stored
 
@@ -202,7 +220,7 @@ class PurchasingStore:
                 raise RejectedInput(
                     f"no invoice {invoice_id}", fix="`expediter purchasing invoices` lists them"
                 )
-            return msgspec.json.decode(bytes(row["payload"]), type=Invoice)
+            return _unpack(row["payload"], Invoice)
 
         return await self.storage.read(query)
 
@@ -239,12 +257,13 @@ class PurchasingStore:
     async def book(self, invoice_id: int, bill: APBill) -> bool:
         """Keep ``bill`` once per vendor and invoice number and mark the invoice booked; False when
         it was booked before."""
-        return await self.storage.write(lambda tx: _book(tx, invoice_id, bill))
+        packed = _pack(bill)
+        return await self.storage.write(lambda tx: _book(tx, invoice_id, bill, packed))
 
     async def unsent_bills(self) -> list[APBill]:
         def query(tx: Tx) -> list[APBill]:
             rows = tx.all("SELECT payload FROM ap_bills WHERE sent_at IS NULL ORDER BY created_at")
-            return [msgspec.json.decode(bytes(r["payload"]), type=APBill) for r in rows]
+            return [_unpack(r["payload"], APBill) for r in rows]
 
         return await self.storage.read(query)
 
@@ -256,7 +275,7 @@ class PurchasingStore:
     async def bills(self) -> list[APBill]:
         def query(tx: Tx) -> list[APBill]:
             rows = tx.all("SELECT payload FROM ap_bills ORDER BY created_at")
-            return [msgspec.json.decode(bytes(r["payload"]), type=APBill) for r in rows]
+            return [_unpack(r["payload"], APBill) for r in rows]
 
         return await self.storage.read(query)
 
@@ -310,7 +329,7 @@ def costs_from(tx: Tx) -> dict[str, IngredientCost]:
     }
 
 
-def _add_invoice(tx: Tx, invoice: Invoice, result: MatchResult) -> StoredInvoice:
+def _add_invoice(tx: Tx, invoice: Invoice, result: MatchResult, packed: bytes) -> StoredInvoice:
     state = InvoiceState.EXCEPTIONS if result.exceptions else InvoiceState.APPROVED
     new_id = tx.insert(
         "INSERT INTO vendor_invoices (vendor, invoice_number, kind, po_number, state, received_at, source,"
@@ -323,7 +342,7 @@ def _add_invoice(tx: Tx, invoice: Invoice, result: MatchResult) -> StoredInvoice
             state.value,
             now_iso(),
             invoice.source,
-            _ENCODER.encode(invoice),
+            packed,
         ],
     )
     if new_id is None:
@@ -414,13 +433,13 @@ def _settle(tx: Tx, memo: Invoice) -> list[int]:
     return settled
 
 
-def _book(tx: Tx, invoice_id: int, bill: APBill) -> bool:
+def _book(tx: Tx, invoice_id: int, bill: APBill, packed: bytes) -> bool:
     key = [bill.vendor, bill.bill_number, bill.kind.value]
     known = tx.one("SELECT 1 AS known FROM ap_bills WHERE vendor = ? AND bill_number = ? AND kind = ?", key)
     if known is None:
         tx.execute(
             "INSERT INTO ap_bills (vendor, bill_number, kind, created_at, payload) VALUES (?, ?, ?, ?, ?)",
-            [*key, now_iso(), _ENCODER.encode(bill)],
+            [*key, now_iso(), packed],
         )
     tx.execute(
         "UPDATE vendor_invoices SET state = ?, booked_at = COALESCE(booked_at, ?) WHERE id = ?",
