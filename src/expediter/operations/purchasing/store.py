@@ -6,6 +6,9 @@ booked), ``booked`` (its AP bill is written). Exception states: ``open``, ``acce
 manager accepts what the vendor billed), ``disputed`` (rejected; a credit memo is expected),
 ``settled`` (a credit memo came). A disputed exception does not hold the invoice: the bill is for
 what the vendor billed and the credit memo is booked against it, as AP departments do.
+
+Documents are kept as zlib-compressed JSON of the canonical model (``payload`` columns; read them
+with ``zlib.decompress``): a 200-line invoice is 38 KB of JSON and 5 KB packed.
 """
 
 from __future__ import annotations
