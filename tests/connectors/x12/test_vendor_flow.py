@@ -191,3 +191,24 @@ def test_control_numbers_survive_a_restart_and_a_restored_backup(tmp_path: Path)
     everything = first + second + restored
     assert len(set(everything)) == 9
     assert everything == sorted(everything)
+
+
+def test_an_unreadable_vendor_file_is_quarantined_and_alerted(tmp_path: Path) -> None:
+    from expediter.runtime import Runtime
+
+    drop = tmp_path / "from_vendor"
+    drop.mkdir()
+    (drop / "810_main_20260303.edi").write_bytes(b"ISA*00*this is not a whole interchange")
+
+    async def scenario() -> list[str]:
+        async with Runtime(_catalog(tmp_path)) as runtime:
+            for _ in range(400):  # the watcher's first poll runs at start
+                if (drop / "failed" / "810_main_20260303.edi").exists():
+                    break
+                await asyncio.sleep(0.05)
+            await runtime.watch_once()  # the alert watch's next round
+            return [f"{a.flow_id}: {a.message}" for a in runtime.alerting.book.firing()]
+
+    firing = asyncio.run(scenario())
+    assert (drop / "failed" / "810_main_20260303.edi").exists()
+    assert any(line.startswith("vendor_in:") for line in firing), firing
