@@ -44,5 +44,7 @@ def test_errors_are_printed_with_their_position_and_exit_1() -> None:
         app, ["x12", "read", "--strict", str(X12 / "fromedi_810_vics_newline_terminated.edi")]
     )
     assert strict.exit_code == 1 and "SE01 says '18' segments" in strict.output
-    dex = CliRunner().invoke(app, ["x12", "read", str(X12 / "gozer_dex894_promotions.txt")])
-    assert dex.exit_code == 1 and "DEX 894" in dex.output
+    dex = CliRunner().invoke(
+        app, ["x12", "read", str(X12 / "gozer_dex894_promotions.txt")], env={"COLUMNS": "160"}
+    )
+    assert dex.exit_code == 0 and "Invoice 109152000116 of 2018-11-29" in dex.output

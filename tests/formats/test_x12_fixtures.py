@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from expediter.formats.x12 import DocumentKind, Severity, read_documents
+from expediter.formats.x12 import DocumentKind, Severity, read_documents, read_x12
 from expediter.model.money import Money
 from expediter.model.vendors import AckStatus, AllowanceOrCharge
 from tests.fixtures_path import SHARED_FIXTURES
@@ -40,11 +40,23 @@ def test_the_broken_isa16_file_is_rejected_at_the_isa_with_a_fix() -> None:
 
 
 @pytest.mark.parametrize("path", DEX, ids=lambda p: p.name)
-def test_dex_894_files_are_named_for_what_they_are(path: Path) -> None:
+def test_dex_894_deliveries_are_read_as_invoices(path: Path) -> None:
     read = read_documents(path.read_bytes())
-    assert [p.code for p in read.errors] == ["dex_894"]
-    assert read.errors[0].position.segment == 1
-    assert "DEX 894" in read.errors[0].message
+    assert read.errors == []
+    assert read.documents and all(d.invoice is not None and d.code == "894" for d in read.documents)
+    assert read_x12(path.read_bytes()).errors[0].code == "dex_894"  # not an X12 interchange
+
+
+def test_dex_894_line_allowances_reconcile_with_g84() -> None:
+    documents = _read("gozer_dex894_line_allowances.txt").documents
+    invoice = documents[0].invoice
+    assert invoice is not None and invoice.invoice_number == "148303793"
+    assert len(invoice.lines) == 19 and invoice.lines[0].item.upc == "001410008782"
+    first = invoice.lines[0].allowances_charges[0]
+    assert first.kind is AllowanceOrCharge.ALLOWANCE and first.amount == Money(412)  # 1.03 x 4
+    assert invoice.computed_total() == invoice.stated_total == Money(41040)
+    two = [d.invoice for d in _read("gozer_dex894_two_deliveries.txt").documents]
+    assert [i.stated_total for i in two if i] == [Money(7488), Money(856)]
 
 
 def test_trailer_mismatches_are_warnings_with_positions() -> None:

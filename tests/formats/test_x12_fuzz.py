@@ -94,3 +94,12 @@ def test_shuffled_segments_never_crash(random: object) -> None:
 @given(st.text(max_size=300), st.integers(min_value=0, max_value=len(BASE)))
 def test_garbage_spliced_in_never_crashes(garbage: str, at: int) -> None:
     _check(BASE[:at] + garbage + BASE[at:])
+
+
+DEX = (SHARED_FIXTURES / "x12" / "gozer_dex894_line_allowances.txt").read_text()
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=200), st.integers(min_value=0, max_value=len(DEX)))
+def test_garbage_in_a_dex_file_never_crashes(garbage: str, at: int) -> None:
+    _check(DEX[:at] + garbage + DEX[at:])

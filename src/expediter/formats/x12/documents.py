@@ -13,6 +13,7 @@ from enum import StrEnum
 import msgspec
 
 from expediter.formats.x12.ack import ack_from_855
+from expediter.formats.x12.dex import DexMappingError, invoice_from_894, read_dex
 from expediter.formats.x12.errors import Severity, X12Error, X12Problem
 from expediter.formats.x12.fa import GroupAck, read_997
 from expediter.formats.x12.invoice import invoice_from_810, invoice_from_880
@@ -39,6 +40,7 @@ KIND_OF = {
     "855": DocumentKind.PO_ACK,
     "850": DocumentKind.PURCHASE_ORDER,
     "997": DocumentKind.FUNCTIONAL_ACK,
+    "894": DocumentKind.INVOICE,
 }
 
 
@@ -77,6 +79,8 @@ class ReadFile(msgspec.Struct, kw_only=True):
 
 def read_documents(data: bytes | str, *, strict: bool = False) -> ReadFile:
     text = decode(data)
+    if text.lstrip().startswith("DXS"):
+        return _dex_documents(text, strict)
     file = read_x12(text, strict=strict)
     blocked = any(p.code in BLOCKING and p.severity is Severity.ERROR for p in file.problems)
     documents = [_document(text, file, i, g, t, blocked) for i, g, t in file.transactions()]
@@ -123,3 +127,29 @@ def _map(document: Document, text: str, tx: Transaction, isa: Interchange) -> No
         document.purchase_order = po_from_850(text, tx, document.receiver)
     elif tx.code == "997":
         document.functional_ack = read_997(tx)
+
+
+def _dex_documents(text: str, strict: bool) -> ReadFile:
+    """A DEX/UCS 894 file: its deliveries as invoices (no 997: DEX has its own acknowledgement)."""
+    dex = read_dex(text)
+    problems = [msgspec.structs.replace(p, severity=Severity.ERROR) if strict else p for p in dex.problems]
+    documents = []
+    for tx in dex.transactions:
+        document = Document(
+            kind=DocumentKind.INVOICE,
+            code="894",
+            control=tx.control,
+            version="UCS",
+            group_control="",
+            interchange_control=dex.control,
+            sender=dex.sender,
+            receiver=dex.receiver,
+            problems=[p for p in problems if p.transaction == tx.control],
+        )
+        try:
+            document.invoice = invoice_from_894(dex, tx)
+        except DexMappingError as exc:
+            problems.append(exc.problem)
+            document.problems.append(exc.problem)
+        documents.append(document)
+    return ReadFile(file=X12File(interchanges=[], problems=problems), documents=documents)
