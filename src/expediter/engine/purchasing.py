@@ -204,8 +204,16 @@ class VendorDesk:
             await self._book_settled(system)
         if stored.state is InvoiceState.BOOKED:
             await self._update_costs(system.id, invoice, result)
-            await self.send_bills()
+            await self.send_bills_now()
         return stored
+
+    async def send_bills_now(self) -> None:
+        """Send what was booked; a failure leaves the bills for the flow's scheduled run (the
+        vendor's file was read and booked, it must not go to the failed folder for it)."""
+        try:
+            await self.send_bills()
+        except ExpediterError as exc:
+            log.warning("AP bills not sent yet", error=str(exc))
 
     async def match(self, system: System, invoice: Invoice) -> MatchResult:
         order = await self.store.purchase_order(invoice.po_number) if invoice.po_number else None
@@ -229,9 +237,11 @@ class VendorDesk:
         return stored
 
     async def _book_settled(self, system: System) -> None:
+        """Invoices whose last exception a credit memo just settled are booked now."""
         for stored in await self.store.invoices(InvoiceState.APPROVED):
             invoice = await self.store.invoice(stored.id)
-            await self.book(stored, invoice, await self.match(system, invoice))
+            vendor = self.hub.catalog.system(stored.vendor) or system
+            await self.book(stored, invoice, await self.match(vendor, invoice))
 
     # -- booking ------------------------------------------------------------------------------
     def bill(self, vendor_id: str, invoice: Invoice, result: MatchResult) -> APBill:
@@ -242,7 +252,7 @@ class VendorDesk:
     async def book(self, stored: StoredInvoice, invoice: Invoice, result: MatchResult) -> None:
         await self._update_costs(stored.vendor, invoice, result)
         await self.store.book(stored.id, self.bill(stored.vendor, invoice, result))
-        await self.send_bills()
+        await self.send_bills_now()
 
     async def _update_costs(self, vendor_id: str, invoice: Invoice, result: MatchResult) -> None:
         vendor = self.hub.catalog.system(vendor_id)

@@ -212,3 +212,40 @@ def test_an_unreadable_vendor_file_is_quarantined_and_alerted(tmp_path: Path) ->
     firing = asyncio.run(scenario())
     assert (drop / "failed" / "810_main_20260303.edi").exists()
     assert any(line.startswith("vendor_in:") for line in firing), firing
+
+
+def test_dispute_then_credit_memo_books_a_bill_and_a_vendor_credit(tmp_path: Path) -> None:
+    from expediter.formats.x12.writer import segment, transaction
+    from expediter.operations.purchasing import ExceptionState
+
+    changes = demo_changes(ORDER)
+
+    async def scenario() -> None:
+        async with Hub(_catalog(tmp_path), deliver=False) as hub:
+            desk = desk_of(hub)
+            await desk.store.record_po(ORDER)
+            flow = hub.catalog.flows[0]
+            invoice = invoice_810(ORDER, changes, "INV-9", date(2026, 3, 3))
+            await desk.receive_file(flow, "810.edi", distributor_file([invoice], "IN"))
+            price = next(e for e in await desk.store.exceptions() if e.kind is ExceptionKind.PRICE)
+            for item in await desk.store.exceptions():
+                resolution = Resolution.DISPUTE if item.id == price.id else Resolution.ACCEPT
+                await desk.resolve(item.id, resolution)
+            memo = transaction(
+                "810",
+                "0001",
+                [
+                    segment("BIG", "20260305", "CM-9", "", ORDER.po_number, "INV-9", "", "CR"),
+                    segment("IT1", "3", "3", "CA", "0.80", "PE", "VN", "V3"),
+                    segment("TDS", "240"),
+                ],
+            )
+            await desk.receive_file(flow, "810_cm.edi", distributor_file([memo], "IN"))
+            (settled,) = await desk.store.exceptions([ExceptionState.SETTLED])
+            assert settled.id == price.id and settled.resolution == "credit memo CM-9"
+
+    asyncio.run(scenario())
+    names = sorted(p.name for p in (tmp_path / "books").glob("*.beancount"))
+    assert names == ["bill_vendor_INV-9.beancount", "credit_vendor_CM-9.beancount"]
+    credit = (tmp_path / "books" / "credit_vendor_CM-9.beancount").read_text()
+    assert "Liabilities:2000-Payables  2.40 USD" in credit
