@@ -149,6 +149,12 @@ def _print_document(console: Console, document: Document) -> None:
 
 
 def print_report(console: Console, report: ReadReport) -> None:
+    if not report.interchanges and report.documents and report.documents[0].code == "894":
+        first = report.documents[0]
+        console.print(
+            f"DEX/UCS 894 transmission {escape(first.interchange_control)} from {escape(first.sender)}"
+            f" to {escape(first.receiver)}: {len(report.documents)} delivery(ies)"
+        )
     for interchange in report.interchanges:
         console.print(
             f"Interchange {interchange.control} from {escape(interchange.sender)} to"
