@@ -242,9 +242,14 @@ class Invoice(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
         return -due if self.kind is InvoiceKind.CREDIT_MEMO else due
 
 
+_SCALES = {places: Decimal(10) ** places for places in range(4)}
+_ONE = Decimal(1)
+
+
 def money_of(major: Decimal, currency: str = "USD", places: int = 2) -> Money:
     """A Decimal amount in the major unit (12.345) as Money in minor units, half to even."""
-    scaled = (major * (Decimal(10) ** places)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    scale = _SCALES.get(places) or Decimal(10) ** places
+    scaled = (major * scale).quantize(_ONE, rounding=ROUND_HALF_EVEN)
     return Money(int(scaled), currency)
 
 

@@ -17,11 +17,12 @@ envelope instead of ISA/GS:
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from expediter.formats.x12.errors import Position, Severity, X12Problem
-from expediter.formats.x12.values import parse_date
+from expediter.formats.x12.values import parse_date, sensible
 from expediter.model.money import Money
 from expediter.model.vendors import (
     AllowanceCharge,
@@ -32,6 +33,8 @@ from expediter.model.vendors import (
     ItemIds,
     money_of,
 )
+
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
 class DexTransaction:
@@ -77,6 +80,19 @@ def read_dex(text: str) -> DexFile:
         number += 1
         elements = stripped.split("*")
         sid = elements[0]
+        if not _SEGMENT_ID.fullmatch(sid):
+            found.problems.append(
+                _problem(
+                    "segment_id",
+                    f"{sid[:20]!r} is not a segment id (2 or 3 capital letters or digits)",
+                    number,
+                    line_number,
+                    "",
+                    "each line of a DEX file is one segment starting with its id",
+                    current.control if current else "",
+                )
+            )
+            continue
         if sid == "DXS":
             found.sender = elements[1] if len(elements) > 1 else ""
             found.control = elements[4] if len(elements) > 4 else ""
@@ -93,6 +109,23 @@ def read_dex(text: str) -> DexFile:
             _check_dxe(found, elements, number, line_number)
         elif current is not None:
             current.segments.append((number, line_number, elements))
+        else:
+            found.problems.append(
+                _problem(
+                    "outside",
+                    f"segment {sid[:20]!r} is outside a delivery (ST ... SE)",
+                    number,
+                    line_number,
+                    sid[:3],
+                    "every segment between DXS and DXE belongs to an ST ... SE delivery",
+                )
+            )
+    if not found.transactions:
+        found.problems.append(
+            _problem(
+                "empty", "the DEX file holds no delivery (ST*894)", number, 0, "", "send the whole file again"
+            )
+        )
     if current is not None:
         found.problems.append(
             _problem(
@@ -153,12 +186,12 @@ def _number(elements: list[str], index: int, what: str, where: tuple[int, int], 
         value = Decimal(text) if text else Decimal(0)
     except InvalidOperation:
         value = Decimal("NaN")
-    if not value.is_finite():
+    if not sensible(value):
         name = f"{elements[0]}{index:02d}"
         raise DexMappingError(
             X12Problem(
                 code="element",
-                message=f"{name} ({what}) {text!r} is not a number",
+                message=f"{name} ({what}) {text!r} is not a number an invoice can hold",
                 position=Position(segment=where[0], segment_id=elements[0], line=where[1], element=index),
                 fix=f"write {what} as digits, e.g. 2.58",
                 transaction=control,

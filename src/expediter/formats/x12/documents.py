@@ -146,6 +146,9 @@ def _dex_documents(text: str, strict: bool) -> ReadFile:
             receiver=dex.receiver,
             problems=[p for p in problems if p.transaction == tx.control],
         )
+        if not document.accepted:
+            documents.append(document)
+            continue
         try:
             document.invoice = invoice_from_894(dex, tx)
         except DexMappingError as exc:

@@ -42,6 +42,7 @@ from expediter.model.vendors import (
 CREDIT_CODES = frozenset({"CR", "CN"})
 WEIGHT_PRICED = frozenset({"PP", "LB"})
 WEIGHT_MEASURES = frozenset({"WT", "G", "N", "SW"})
+LINE_DETAIL = frozenset({"PID", "PO4", "MEA", "REF"})
 _SAC_KINDS = {"A": AllowanceOrCharge.ALLOWANCE, "C": AllowanceOrCharge.CHARGE}
 
 
@@ -213,10 +214,10 @@ def invoice_from_810(text: str, transaction: Transaction, sender: str = "", sour
     builder = _Builder(text, transaction, sender)
     where = builder.where
     for segment in transaction.body():
-        sid = segment.id
+        sid = segment.elements[0]
         if sid == "IT1":
             builder.add_line(_it1(where, segment, len(builder.lines) + 1))
-        elif sid in ("PID", "PO4", "MEA", "REF") and builder.line is not None and not builder.summary:
+        elif sid in LINE_DETAIL and builder.line is not None and not builder.summary:
             _line_detail(where, builder.line, segment)
         elif sid == "SAC":
             _sac(builder, segment)
@@ -271,22 +272,25 @@ def _terms(segment: Segment) -> str:
 
 
 def _it1(where: Where, segment: Segment, ordinal: int) -> _Line:
+    elements = segment.elements
+    count = len(elements)
     line = _Line(
         segment,
-        segment[1].strip() or str(ordinal),
+        (elements[1].strip() if count > 1 else "") or str(ordinal),
         item_ids(segment, 6, 24),
         where.decimal(segment, 2, "the quantity invoiced"),
-        segment[3].strip(),
+        elements[3].strip() if count > 3 else "",
         where.decimal(segment, 4, "the unit price"),
     )
-    line.price_basis = segment[5].strip()
+    line.price_basis = elements[5].strip() if count > 5 else ""
     return line
 
 
 def _line_detail(where: Where, line: _Line, segment: Segment) -> None:
-    sid = segment.id
-    if sid == "PID" and segment[5].strip() and not line.description:
-        line.description = segment[5].strip()
+    sid = segment.elements[0]
+    if sid == "PID":
+        if not line.description:
+            line.description = segment[5].strip()
     elif sid == "MEA" and segment[2].strip() in WEIGHT_MEASURES and segment[3].strip():
         line.weight = where.decimal(segment, 3, "the weight")
         if not line.price_basis and line.unit not in ("LB", "KG"):

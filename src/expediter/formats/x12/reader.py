@@ -355,55 +355,63 @@ class _Reader:
                 fix="ISA13 is a 9-digit number such as 000000123",
             )
 
-    def _pieces(self, body_start: int, delimiters: Delimiters) -> Iterator[tuple[str, int, bool]]:
-        """The raw segments after the ISA, each with its offset and whether its terminator came,
-        blanks between segments trimmed."""
-        strip = "".join(c for c in _WHITESPACE if c not in (delimiters.element, delimiters.component))
-        offset = body_start
-        pieces = self.text[body_start:].split(delimiters.segment)
-        last = len(pieces) - 1
-        for index, piece in enumerate(pieces):
-            trimmed = piece.lstrip(strip)
-            lead = len(piece) - len(trimmed)
-            trimmed = trimmed.rstrip("\r\n")
-            if trimmed:
-                yield trimmed, offset + lead, index < last
-            offset += len(piece) + 1
-
     def _body(self, interchange: Interchange, isa: Segment, body_start: int) -> int:
+        """Reads the segments after ``isa`` until its IEA; returns the offset after it. The loop is
+        the reader's hot path: a data segment inside a transaction takes its shortest branch."""
         delimiters = interchange.delimiters
         element = delimiters.element
+        strip = "".join(c for c in _WHITESPACE if c not in (delimiters.element, delimiters.component))
+        pieces = self.text[body_start:].split(delimiters.segment)
+        last = len(pieces) - 1
+        offset = body_start
         first = True
         data_ids = self.data_ids
-        for raw, offset, terminated in self._pieces(body_start, delimiters):
+        for index, piece in enumerate(pieces):
+            start = offset
+            offset += len(piece) + 1
+            trimmed = piece.lstrip(strip)
+            if not trimmed:
+                continue
+            at = start + len(piece) - len(trimmed)
+            trimmed = trimmed.rstrip("\r\n")
             self.number += 1
-            elements = raw.split(element)
-            segment = Segment(elements, self.number, offset)
+            elements = trimmed.split(element)
+            segment = Segment(elements, self.number, at)
             transaction = self.transaction
-            if transaction is not None and terminated and elements[0] in data_ids:
+            if transaction is not None and index < last and elements[0] in data_ids:
                 transaction.segments.append(segment)  # the common case, kept short
                 continue
-            if not terminated and delimiters.segment not in "\r\n":
+            if index == last and delimiters.segment not in "\r\n":
                 self._cut(segment, delimiters)
             if first:
                 self._check_first(segment, isa, delimiters)
                 first = False
-            if segment.id not in self.known_ids:
-                if not _SEGMENT_ID.fullmatch(segment.id):
-                    self._bad_segment_id(segment)
-                    continue
-                self.known_ids.add(segment.id)
-                if segment.id not in _ENVELOPE:
-                    data_ids.add(segment.id)
-            if segment.id == "IEA":
-                self._close_interchange(interchange, isa, segment)
-                return offset + len(raw) + 1
-            if segment.id == "ISA":
-                self._unterminated(interchange, isa, segment)
-                return offset
-            self._segment(interchange, segment)
+            outcome = self._envelope_segment(interchange, isa, segment)
+            if outcome == "end":
+                return at + len(trimmed) + 1
+            if outcome == "next":
+                return at
         self._unterminated(interchange, isa, None)
         return len(self.text)
+
+    def _envelope_segment(self, interchange: Interchange, isa: Segment, segment: Segment) -> str:
+        """``end`` after the IEA, ``next`` at an ISA that starts another interchange, else ``""``."""
+        sid = segment.elements[0]
+        if sid not in self.known_ids:
+            if not _SEGMENT_ID.fullmatch(sid):
+                self._bad_segment_id(segment)
+                return ""
+            self.known_ids.add(sid)
+            if sid not in _ENVELOPE:
+                self.data_ids.add(sid)
+        if sid == "IEA":
+            self._close_interchange(interchange, isa, segment)
+            return "end"
+        if sid == "ISA":
+            self._unterminated(interchange, isa, segment)
+            return "next"
+        self._segment(interchange, segment)
+        return ""
 
     def _check_first(self, segment: Segment, isa: Segment, delimiters: Delimiters) -> None:
         """A component separator ending the next segment means the ISA lost its own ISA16."""

@@ -48,7 +48,8 @@ class Where:
         return value
 
     def decimal(self, segment: Segment, element: int, what: str, *, default: str | None = None) -> Decimal:
-        text = segment[element]
+        elements = segment.elements
+        text = elements[element] if element < len(elements) else ""
         try:
             value = _NUMBERS[text]  # most quantities and prices repeat: 1, 2, 12.34 ...
         except KeyError:
@@ -59,18 +60,18 @@ class Where:
                 value = Decimal(text)
             except InvalidOperation:
                 value = Decimal("NaN")
-            if value.is_finite() and len(_NUMBERS) < 50_000:
+            value = self._finite(segment, element, what, value, text)
+            if len(_NUMBERS) < 50_000:
                 _NUMBERS[segment[element]] = value
-            return self._finite(segment, element, what, value, text)
         return value
 
     def _finite(self, segment: Segment, element: int, what: str, value: Decimal, text: str) -> Decimal:
-        if not value.is_finite():
+        if not sensible(value):
             name = f"{segment.id}{element:02d}"
             raise self.error(
                 segment,
                 element,
-                f"{name} ({what}) {text!r} is not a number",
+                f"{name} ({what}) {text!r} is not a number an invoice can hold",
                 f"write {what} as digits, e.g. 12.50",
             )
         return value
@@ -103,6 +104,14 @@ class Where:
         return parsed
 
 
+LARGEST = 12
+"""No quantity, price or amount on a restaurant's invoice reaches 10^12: larger is a bad value."""
+
+
+def sensible(value: Decimal) -> bool:
+    return value.is_finite() and (value.is_zero() or value.adjusted() < LARGEST)
+
+
 def parse_date(text: str) -> date | None:
     """``CCYYMMDD`` or the older ``YYMMDD`` (years 00-49 are 20xx, as X12 4010 guides say)."""
     if not text.isdigit() or len(text) not in (6, 8):
@@ -126,7 +135,7 @@ def item_ids(segment: Segment, first: int, last: int) -> ItemIds:
     elements = segment.elements
     vendor = upc = buyer = ""
     other: dict[str, str] = {}
-    stop = min(last + 2, len(elements))
+    stop = len(elements) if len(elements) < last + 2 else last + 2
     for index in range(first, stop - 1, 2):
         qualifier, value = elements[index].strip(), elements[index + 1].strip()
         if not qualifier or not value:
