@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "simulate",
     "demo",
     "kds",
+    "x12",
+    "purchasing",
 )
 """Modules of :mod:`expediter.commands`, in the order their commands are listed."""
 

@@ -31,6 +31,7 @@ FILE = {
     ("pos", "inventory", "inventory_usage"),
     ("inventory", "vendor", "purchase_order"),
     ("vendor", "inventory", "invoice"),
+    ("vendor", "accounting", "ap_bill"),
 }
 
 

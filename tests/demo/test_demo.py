@@ -48,7 +48,9 @@ def test_demo_prints_its_urls_serves_them_and_closes_the_night(tmp_path: Path) -
             process.kill()
             process.wait()
     assert process.returncode == 0, rest
-    assert "6/6 nightly files delivered" in rest, rest
+    assert "8/8 nightly files delivered" in rest, rest
+    purchase_orders = list((folder / "sftp" / "vendor" / "inbound").glob("850_*.edi"))
+    assert len(purchase_orders) == 1 and purchase_orders[0].read_bytes().startswith(b"ISA*")
     back_office = sorted(p.name for p in (folder / "sftp").glob("*.csv"))
     assert [name.split("_v1_")[0] for name in back_office] == ["labor", "product_mix", "sales_summary"]
     journals = list((folder / "out" / "accounting").glob("*.beancount"))

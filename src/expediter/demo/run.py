@@ -36,12 +36,14 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from expediter.catalog.schema import Catalog, Level
+from expediter.catalog.schema import Catalog, Level, Trigger
 from expediter.connectors.online.signature import signed_headers
+from expediter.demo.vendor import count_sheet, distributor, store_counts
 from expediter.engine.jobs import RunResult
 from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order, OrderState
+from expediter.operations.inventory.export import load_book
 from expediter.runtime import Runtime
 from expediter.sim.day import simulate_day
 from expediter.sim.menu import restaurant_menu
@@ -155,6 +157,8 @@ async def run_demo(options: DemoOptions) -> int:
     token, online_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     sftp = SftpServer(folder / "sftp", username="bistro")
     (folder / "sftp").mkdir()
+    for side in ("inbound", "outbound"):  # the distributor's EDI folders on the same server
+        (folder / "sftp" / "vendor" / side).mkdir(parents=True)
     sftp.start()
     os.environ[SECRET_ENV["pos_token"]] = secrets.token_urlsafe(16)
     os.environ[SECRET_ENV["online_secret"]] = online_secret
@@ -203,8 +207,12 @@ async def play(state: DemoState, runtime: Runtime, catalog: Catalog) -> int:
     yesterday = today - timedelta(days=1)
     async with httpx.AsyncClient(base_url=state.base_url, timeout=30) as client:
         await seed_day(state, client, yesterday)
+        await morning_count(runtime, catalog, state.location.id, yesterday)
         await nightly_close(state, runtime, catalog, yesterday)
         tasks = [
+            asyncio.create_task(
+                distributor(state.options.workdir.resolve() / "sftp", state.location.id), name="distributor"
+            ),
             asyncio.create_task(live_service(state, client, today), name="live-service"),
             asyncio.create_task(online_orders(state, client, today), name="online-orders"),
             asyncio.create_task(virtual_cooks(state, runtime), name="virtual-cooks"),
@@ -254,8 +262,8 @@ async def nightly_close(state: DemoState, runtime: Runtime, catalog: Catalog, da
     for column in ("flow", "to", "outcome", "files", "records"):
         table.add_column(column)
     for flow in catalog.flows:
-        if flow.level is not Level.FILE:
-            continue
+        if flow.level is not Level.FILE or flow.trigger is Trigger.FILE_ARRIVAL:
+            continue  # files that arrive are watched, not run
         start = day - timedelta(days=6) if flow.data == "payroll" else day
         result = await runtime.run_flow(flow.id, state.location.id, start, day)
         state.close_results.append(result)
@@ -268,6 +276,15 @@ async def nightly_close(state: DemoState, runtime: Runtime, catalog: Catalog, da
             str(result.records),
         )
     console.print(table)
+
+
+async def morning_count(runtime: Runtime, catalog: Catalog, location_id: str, day: date) -> None:
+    """The chef's count sheet of the day, so the purchase order to the distributor has lines."""
+    vendor = catalog.system("valley-foods")
+    if vendor is None:
+        return
+    book = load_book(catalog, str(vendor.settings.get("recipes", "")))
+    await store_counts(runtime.hub, location_id, day, count_sheet(book.ingredients.values()))
 
 
 def restamped(order: Order, now: datetime) -> Order:
@@ -363,6 +380,7 @@ def print_banner(state: DemoState, catalog_file: Path, sftp: SftpServer) -> None
     table = Table(show_header=False, box=None, padding=(0, 2))
     table.add_row("Dashboard", f"{base}/")
     table.add_row("Flow diagram", f"{base}/diagram")
+    table.add_row("Vendor invoices", f"{base}/purchasing")
     for station in (*STATIONS, "expo"):
         table.add_row(f"KDS {station}", f"{base}/kds/{station}")
     table.add_row("Kitchen screens", f"{base}/kds")
@@ -371,6 +389,10 @@ def print_banner(state: DemoState, catalog_file: Path, sftp: SftpServer) -> None
     table.add_row("Health", f"{base}/healthz")
     table.add_row("Catalog", str(catalog_file))
     table.add_row("Back-office SFTP", f"sftp://bistro@127.0.0.1:{sftp.port}/ (files in {sftp.root})")
+    table.add_row(
+        "Distributor EDI (SFTP)",
+        f"{sftp.root}/vendor (850s and 997s in inbound/, 855s and 810s in outbound/)",
+    )
     table.add_row("Grill printer", f"tcp://127.0.0.1:{state.printer.port if state.printer else '?'}")
     table.add_row("Hub log", str(catalog_file.parent / "hub.log"))
     console.rule("[bold]Expediter demo: Expediter Bistro")
@@ -382,6 +404,11 @@ def print_banner(state: DemoState, catalog_file: Path, sftp: SftpServer) -> None
         " [bold]online-orders-to-pos[/] turn red on the dashboard and its deliveries become dead letters."
         " When the POS is back, replay them:\n"
         f"  .venv/bin/expediter replay --flow online-orders-to-pos --all --config {catalog_file}\n"
+    )
+    console.print(
+        "[yellow]A delivery to check:[/] the purchase order went to Valley Foods as an X12 850; its 855"
+        " comes back at once and, a minute later (the next day on the demo's clock), an 810 with a"
+        f" substitution, a short and a price change. Resolve them at {base}/purchasing.\n"
     )
     console.print("Press Ctrl-C to stop.\n")
 

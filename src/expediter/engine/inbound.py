@@ -26,6 +26,7 @@ from expediter.connectors.base import ConnectorContext, IncomingMessage
 from expediter.connectors.transport import FetchedFile, FileOutcome, SqliteSeenStore, TransferRecord
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import TRANSPORT_CONNECTORS, transport_system
+from expediter.engine.purchasing import VENDOR_DATA, desk_of
 from expediter.engine.schedule_watch import FileWatcher
 from expediter.errors import ConfigError, ExpediterError, RejectedInput
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
@@ -115,7 +116,9 @@ class FileArrivals:
     def handler(self, flow: Flow) -> Callable[[FetchedFile], Awaitable[None]]:
         async def handle(file: FetchedFile) -> None:
             location, day = place_of(file.name, self.hub, clock.now())
-            self._check(flow, file)
+            vendor_file = flow.data in VENDOR_DATA
+            if not vendor_file:
+                self._check(flow, file)
             message = IncomingMessage(
                 source_system=flow.from_,
                 kind=flow.data,
@@ -127,6 +130,8 @@ class FileArrivals:
             await self.hub.inbox.accept(
                 message, ref=f"{location.id}:{day.isoformat()}", business_date=day, processed=True
             )
+            if vendor_file:  # stored raw first; a file that cannot be read goes to the failed folder
+                await desk_of(self.hub).receive_file(flow, file.name, file.data)
 
         return handle
 

@@ -210,6 +210,7 @@ class FileJobs:
             files, notices = await self._export(flow, location, destination, start_date, end_date)
             sending = True
             sent = await self._send(flow, location, destination, files, start_date)
+            await self._after_send(flow)
         except ExpediterError as exc:
             if not sending:  # a failed upload is in the ledger already, with its file name
                 await self._record_failure(flow, location, start_date, started, exc)
@@ -234,6 +235,11 @@ class FileJobs:
             notices=notices,
         )
 
+    async def _after_send(self, flow: Flow) -> None:
+        from expediter.engine.purchasing import bills_sent, desk_of
+
+        await bills_sent(desk_of(self.hub), flow)
+
     def _resolve(self, flow_id: str, location_id: str) -> tuple[Flow, Location, System]:
         catalog = self.hub.catalog
         flow = catalog.flow(flow_id)
@@ -250,8 +256,11 @@ class FileJobs:
     async def _export(
         self, flow: Flow, location: Location, destination: System, start: date, end: date
     ) -> tuple[list[OutputFile], list[str]]:
+        from expediter.engine.purchasing import bills_extra, desk_of
+
+        desk = desk_of(self.hub)  # purchase orders and X12 control numbers for the vendor exporters
         exporter = self._exporter(destination)
-        request = await export_request(self.hub, flow, location, start, end)
+        request = await export_request(self.hub, flow, location, start, end, await bills_extra(desk, flow))
         files = await asyncio.to_thread(exporter.export, flow.data, request)
         for notice in request.notices:
             log.warning("file flow notice", flow=flow.id, location=location.id, notice=notice)

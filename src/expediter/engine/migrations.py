@@ -107,6 +107,86 @@ MIGRATIONS: list[tuple[str, str]] = [
         INSERT INTO hub_identity (id) VALUES ({random_id});
         """,
     ),
+    (
+        "0007_vendors",
+        """
+        CREATE TABLE x12_control_numbers (
+            partner TEXT PRIMARY KEY,
+            last_number {bigint} NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE purchase_orders (
+            po_number TEXT PRIMARY KEY,
+            vendor TEXT NOT NULL,
+            location_id TEXT NOT NULL,
+            order_date TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            payload {blob} NOT NULL
+        );
+        CREATE TABLE po_acknowledgements (
+            id {id},
+            po_number TEXT NOT NULL,
+            vendor TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            payload {blob} NOT NULL
+        );
+        CREATE INDEX po_acknowledgements_by_po ON po_acknowledgements (po_number, id);
+        CREATE TABLE po_receipts (
+            po_number TEXT NOT NULL,
+            line_number TEXT NOT NULL,
+            quantity TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (po_number, line_number)
+        );
+        CREATE TABLE vendor_invoices (
+            id {id},
+            vendor TEXT NOT NULL,
+            invoice_number TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            po_number TEXT NOT NULL,
+            state TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            booked_at TEXT,
+            source TEXT NOT NULL DEFAULT '',
+            payload {blob} NOT NULL,
+            UNIQUE (vendor, invoice_number, kind)
+        );
+        CREATE TABLE invoice_exceptions (
+            id {id},
+            invoice_id {bigint} NOT NULL REFERENCES vendor_invoices (id),
+            kind TEXT NOT NULL,
+            line_number TEXT NOT NULL,
+            po_line TEXT NOT NULL,
+            message TEXT NOT NULL,
+            amount {bigint} NOT NULL,
+            currency TEXT NOT NULL,
+            state TEXT NOT NULL,
+            resolution TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            resolved_at TEXT
+        );
+        CREATE INDEX invoice_exceptions_by_state ON invoice_exceptions (state, invoice_id);
+        CREATE TABLE ap_bills (
+            vendor TEXT NOT NULL,
+            bill_number TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            payload {blob} NOT NULL,
+            PRIMARY KEY (vendor, bill_number, kind)
+        );
+        CREATE TABLE ingredient_costs (
+            ingredient TEXT PRIMARY KEY,
+            unit TEXT NOT NULL,
+            unit_cost TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            vendor TEXT NOT NULL,
+            invoice_number TEXT NOT NULL,
+            invoice_date TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+    ),
 ]
 
 

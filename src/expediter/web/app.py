@@ -30,6 +30,7 @@ WEB_MODULES = (
     "expediter.web.labor_api",
     "expediter.web.dashboard",
     "expediter.web.kds",
+    "expediter.web.purchasing",
 )
 
 

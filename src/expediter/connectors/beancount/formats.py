@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from expediter.catalog.schema import AccountType
 from expediter.connectors.beancount.config import BeancountSettings
 from expediter.connectors.quickbooks.mapping import decimal_text
+from expediter.model.vendors import APBill, BillKind
 from expediter.operations.accounting.journal import AccountRole, JournalEntry
 
 ROOTS = ("Assets", "Liabilities", "Equity", "Income", "Expenses")
@@ -96,4 +97,28 @@ def beancount_journal(
     for entry in chosen:
         rows.append("")
         rows.extend(_transaction(entry, names, options.payee))
+    return "\n".join(rows) + "\n"
+
+
+def beancount_bills(bills: Iterable[APBill], settings: BeancountSettings | None = None) -> str:
+    """AP bills as beancount transactions: each line to its expense account, the total to the
+    payable account (negated for a vendor credit), with the vendor's invoice number as metadata."""
+    options = settings or BeancountSettings()
+    chosen = list(bills)
+    names: dict[str, str] = {}
+    for bill in chosen:
+        root_of = {bill.payable_account: "Liabilities"}
+        for account in [bill.payable_account, *(line.account for line in bill.lines)]:
+            root = options.account_roots.get(account, root_of.get(account, "Expenses"))
+            names.setdefault(account, beancount_account(account, root))
+    rows = [f"{options.open_date.isoformat()} open {name}" for name in sorted(set(names.values()))]
+    for bill in chosen:
+        sign = -1 if bill.kind is BillKind.CREDIT else 1
+        rows += ["", f"{bill.bill_date.isoformat()} * {_string(bill.vendor_name)} {_string(bill.memo)}"]
+        rows.append(f"  invoice: {_string(bill.bill_number)}")
+        for line in bill.lines:
+            rows.append(f"  {names[line.account]}  {decimal_text(sign * line.amount.amount)} {bill.currency}")
+        rows.append(
+            f"  {names[bill.payable_account]}  {decimal_text(-sign * bill.total().amount)} {bill.currency}"
+        )
     return "\n".join(rows) + "\n"

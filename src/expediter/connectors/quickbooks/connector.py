@@ -35,9 +35,11 @@ from expediter.connectors.base import (
 )
 from expediter.connectors.quickbooks.client import QuickBooksClient
 from expediter.connectors.quickbooks.config import SECRET_SETTINGS, QuickBooksSettings
-from expediter.connectors.quickbooks.formats import iif_journal
+from expediter.connectors.quickbooks.formats import iif_bill, iif_journal, qbo_bill
 from expediter.connectors.quickbooks.mapping import JSON, qbo_journal_entry
 from expediter.errors import TerminalError
+from expediter.formats.bills import AP_BILL_DATA, AP_BILLS, BillsAndJournal, bill_file_stem
+from expediter.model.vendors import APBill
 from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
 from expediter.operations.accounting.journal import JournalEntry
 
@@ -147,8 +149,42 @@ def render(settings: QuickBooksSettings) -> RenderJournal:
     return file
 
 
-def make_exporter(context: ConnectorContext) -> JournalFileExporter:
-    return JournalFileExporter("quickbooks", render(settings_for(context)))
+def render_bills(bills: list[APBill], qbo_json: bool) -> list[OutputFile]:
+    """One file per bill (QBO JSON) or one IIF file of all of them."""
+    if qbo_json:
+        return [
+            OutputFile(
+                name=f"{bill_file_stem(bill)}.json",
+                data=msgspec.json.format(
+                    msgspec.json.Encoder(decimal_format="number").encode(qbo_bill(bill))
+                ),
+                records=len(bill.lines),
+                content_type="application/json",
+            )
+            for bill in bills
+        ]
+    stem = bill_file_stem(bills[0]) if len(bills) == 1 else f"bills_{len(bills)}_{bill_file_stem(bills[0])}"
+    return [
+        OutputFile(
+            name=f"{stem}.iif",
+            data=iif_bill(bills).encode("cp1252", errors="replace"),
+            records=len(bills),
+            content_type="text/plain; charset=windows-1252",
+        )
+    ]
+
+
+class QuickBooksFiles(BillsAndJournal):
+    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
+        if data == AP_BILL_DATA:
+            bills = list(request.extra.get(AP_BILLS, []))
+            return render_bills(bills, file_format(request) is FileFormat.QBO_JSON) if bills else []
+        return super().export(data, request)
+
+
+def make_exporter(context: ConnectorContext) -> QuickBooksFiles:
+    journal = JournalFileExporter("quickbooks", render(settings_for(context)))
+    return QuickBooksFiles(journal, lambda bills: [])
 
 
 CONNECTOR = Connector(

@@ -11,9 +11,11 @@ positive and credits negative; the first row of a transaction is ``TRNS`` and ev
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from expediter.connectors.quickbooks.config import QuickBooksSettings
 from expediter.connectors.quickbooks.mapping import decimal_text, iif_doc_number
+from expediter.model.vendors import APBill, BillKind
 from expediter.operations.accounting.journal import JournalEntry, JournalLine
 
 COLUMNS = "DATE\tACCNT\tNAME\tCLASS\tAMOUNT\tDOCNUM\tMEMO"
@@ -73,3 +75,57 @@ def iif_journal(entries: Iterable[JournalEntry], settings: QuickBooksSettings | 
     for entry in entries:
         rows.extend(iif_rows(entry, settings))
     return "\r\n".join(rows) + "\r\n"
+
+
+def iif_bill(bills: Iterable[APBill]) -> str:
+    """QuickBooks Desktop IIF: one BILL (or BILL CRED, a vendor credit) transaction per bill; the
+    payable account carries the total, each split an expense line."""
+    header = [
+        "!TRNS\tTRNSID\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\tMEMO\tDUEDATE",
+        "!SPL\tSPLID\tTRNSTYPE\tDATE\tACCNT\tNAME\tAMOUNT\tDOCNUM\tMEMO",
+        "!ENDTRNS",
+    ]
+    rows = list(header)
+    for bill in bills:
+        kind = "BILL CRED" if bill.kind is BillKind.CREDIT else "BILL"
+        sign = 1 if bill.kind is BillKind.CREDIT else -1
+        day = bill.bill_date.strftime("%m/%d/%Y")
+        due = bill.due_date.strftime("%m/%d/%Y") if bill.due_date else ""
+        name, number = _clean(bill.vendor_name), _clean(bill.bill_number)
+        total = bill.total().amount * sign
+        rows.append(
+            f"TRNS\t\t{kind}\t{day}\t{_clean(bill.payable_account)}\t{name}\t{decimal_text(total)}"
+            f"\t{number}\t{_clean(bill.memo)}\t{due}"
+        )
+        for line in bill.lines:
+            amount = -line.amount.amount * sign
+            rows.append(
+                f"SPL\t\t{kind}\t{day}\t{_clean(line.account)}\t{name}\t{decimal_text(amount)}\t{number}"
+                f"\t{_clean(line.description)}"
+            )
+        rows.append("ENDTRNS")
+    return "\r\n".join(rows) + "\r\n"
+
+
+def qbo_bill(bill: APBill) -> dict[str, object]:
+    """A QuickBooks Online ``Bill`` (or ``VendorCredit``) object, amounts as exact decimals."""
+    body: dict[str, object] = {
+        "DocNumber": bill.bill_number[:21],
+        "TxnDate": bill.bill_date.isoformat(),
+        "VendorRef": {"value": bill.vendor, "name": bill.vendor_name},
+        "APAccountRef": {"value": bill.payable_account},
+        "CurrencyRef": {"value": bill.currency},
+        "PrivateNote": bill.memo,
+        "Line": [
+            {
+                "DetailType": "AccountBasedExpenseLineDetail",
+                "Amount": Decimal(line.amount.amount).scaleb(-2),
+                "Description": line.description,
+                "AccountBasedExpenseLineDetail": {"AccountRef": {"value": line.account}},
+            }
+            for line in bill.lines
+        ],
+    }
+    if bill.due_date is not None:
+        body["DueDate"] = bill.due_date.isoformat()
+    return {"VendorCredit" if bill.kind is BillKind.CREDIT else "Bill": body}
