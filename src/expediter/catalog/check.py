@@ -13,10 +13,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from croniter import croniter
-
 from expediter.catalog.check_settings import check_alerting, check_hub, check_secrets, check_systems
 from expediter.catalog.problems import Problem, Severity
+from expediter.catalog.schedule import schedule_problem
 from expediter.catalog.schema import Catalog, Flow, Level, Trigger
 from expediter.catalog.secrets import TOKEN_FORM, hash_token
 from expediter.model.time import parse_day_start, zone
@@ -207,14 +206,8 @@ def _flow_schedule(flow: Flow, problem: _Make) -> list[Problem]:
                     'add a cron expression in the location\'s time zone, e.g. schedule = "30 4 * * *"',
                 )
             )
-        elif not croniter.is_valid(flow.schedule):
-            found.append(
-                problem(
-                    "schedule",
-                    f"{flow.schedule!r} is not a valid cron expression",
-                    'write five fields: minute hour day-of-month month day-of-week, e.g. "30 4 * * *"',
-                )
-            )
+        elif (refused := schedule_problem(flow.schedule)) is not None:
+            found.append(problem("schedule", refused.message, refused.fix))
     elif flow.schedule:
         found.append(
             problem(
