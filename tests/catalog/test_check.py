@@ -245,3 +245,25 @@ def test_email_channel_settings_are_checked(tmp_path: Path) -> None:
     problems = errors(check_catalog(load_catalog(path), tmp_path, str(path)))
     assert [p.where for p in problems] == ["$.alert_channels[1].settings"]
     assert "unknown field `prot`" in problems[0].message
+
+
+def test_check_lists_load_and_semantic_problems_together(tmp_path: Path) -> None:
+    text = replaced('kind = "back_office"', 'kind = "backoffice"')  # this system does not load
+    text = replaced('schedule = "30 4 * * *"', 'schedule = "30 4 * * * *"', text)
+    text = replaced('name = "Main"', 'name = "Main"\ncolour = "red"', text)
+    text = replaced(
+        'from = "pos"\nto = "back_office"\ndata = "orders"',
+        'from = "poss"\nto = "back_office"\ndata = "orders"',
+        text,
+    )
+    path = write_catalog(tmp_path, text)
+    result = CliRunner().invoke(app, ["check", str(path)], env=SECRET_ENV)
+    assert result.exit_code == 1
+    for where, message in [
+        ("$.systems[1].kind", "Invalid enum value 'backoffice'"),
+        ("$.locations[0].colour", "unknown key `colour`"),
+        ("$.flows[0].schedule", "no seconds field"),
+        ("$.flows[1].from", "unknown system 'poss'"),
+    ]:
+        assert where in result.output and message in result.output, (where, message)
+    assert "4 error(s)" in result.output  # back_office did not load, yet it is not "unknown"

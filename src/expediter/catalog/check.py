@@ -9,12 +9,22 @@ here prints a secret's value.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from expediter.catalog.check_settings import check_alerting, check_hub, check_secrets, check_systems
-from expediter.catalog.problems import Problem, Severity
+import msgspec
+
+from expediter.catalog.check_settings import (
+    Names,
+    check_alerting,
+    check_hub,
+    check_secrets,
+    check_systems,
+)
+from expediter.catalog.load import load_partial
+from expediter.catalog.paths import anchor_to
+from expediter.catalog.problems import CatalogError, Problem, Severity, errors
 from expediter.catalog.schedule import schedule_problem
 from expediter.catalog.schema import Catalog, Flow, Level, Trigger
 from expediter.catalog.secrets import TOKEN_FORM, hash_token
@@ -40,17 +50,61 @@ class _Make(Protocol):
     def __call__(self, key: str, message: str, fix: str, severity: Severity = Severity.ERROR) -> Problem: ...
 
 
+class Checked(msgspec.Struct, kw_only=True):
+    """A catalog file as ``expediter check`` sees it, and ``serve`` and ``demo`` before they start."""
+
+    catalog: Catalog | None
+    """What loaded, its paths anchored beside the file as the hub runs it (``None``: unreadable)."""
+    problems: list[Problem]
+    """Every problem found: structural (each key that does not convert) and semantic."""
+
+    @property
+    def errors(self) -> list[Problem]:
+        return errors(self.problems)
+
+
+def check_file(path: str | Path) -> Checked:
+    """Load ``path`` and check what loaded: one list of every problem, as ``check`` prints it.
+
+    The entries that did not convert are still declared (a flow naming a system whose entry has a
+    typo is not reported twice), and the checks see the catalog with its paths anchored as
+    :func:`~expediter.catalog.paths.anchor_to` leaves them for the running hub."""
+    file = Path(path)
+    loaded = load_partial(file)
+    if loaded.catalog is None:
+        return Checked(catalog=None, problems=loaded.problems)
+    folder = file.resolve().parent
+    catalog = anchor_to(loaded.catalog, folder)
+    found = check_catalog(catalog, folder, str(path), undecoded=loaded.undecoded)
+    return Checked(catalog=catalog, problems=[*loaded.problems, *found])
+
+
+def checked_catalog(path: str | Path) -> Catalog:
+    """The catalog in ``path`` when ``check`` finds no error in it; :class:`CatalogError` with every
+    error otherwise (what a process that runs the hub calls before it starts)."""
+    checked = check_file(path)
+    if checked.errors or checked.catalog is None:
+        raise CatalogError(checked.errors)
+    return checked.catalog
+
+
 def check_catalog(
-    catalog: Catalog, base_dir: Path | None = None, file: str = "expediter.toml"
+    catalog: Catalog,
+    base_dir: Path | None = None,
+    file: str = "expediter.toml",
+    *,
+    undecoded: Mapping[str, set[str]] | None = None,
 ) -> list[Problem]:
-    """Every semantic problem in ``catalog``; ``base_dir`` resolves ``file:`` secrets."""
+    """Every semantic problem in ``catalog``; ``base_dir`` resolves ``file:`` secrets; ``undecoded``
+    holds, per section, the ids of entries that did not load (declared, so not "unknown")."""
+    names = Names.of(catalog, undecoded or {})
     problems: list[Problem] = []
     problems += check_duplicates(catalog, file)
     problems += check_locations(catalog, file)
-    problems += check_systems(catalog, file)
-    problems += check_flows(catalog, file)
-    problems += check_alerting(catalog, file)
-    problems += check_tokens(catalog, file)
+    problems += check_systems(catalog, file, names)
+    problems += check_flows(catalog, file, names)
+    problems += check_alerting(catalog, file, names)
+    problems += check_tokens(catalog, file, names)
     problems += check_hub(catalog, file)
     problems += check_secrets(catalog, file, base_dir)
     return problems
@@ -114,14 +168,16 @@ def check_locations(catalog: Catalog, file: str) -> list[Problem]:
     return problems
 
 
-def check_flows(catalog: Catalog, file: str) -> list[Problem]:
+def check_flows(catalog: Catalog, file: str, names: Names | None = None) -> list[Problem]:
     problems: list[Problem] = []
     for index, flow in enumerate(catalog.flows):
-        problems += flow_problems(catalog, flow, f"$.flows[{index}]", file)
+        problems += flow_problems(catalog, flow, f"$.flows[{index}]", file, names)
     return problems
 
 
-def flow_problems(catalog: Catalog, flow: Flow, at: str, file: str) -> list[Problem]:
+def flow_problems(
+    catalog: Catalog, flow: Flow, at: str, file: str, names: Names | None = None
+) -> list[Problem]:
     """The problems of one flow; ``at`` is its path (``$.flows[3]``)."""
 
     def problem(key: str, message: str, fix: str, severity: Severity = Severity.ERROR) -> Problem:
@@ -139,18 +195,18 @@ def flow_problems(catalog: Catalog, flow: Flow, at: str, file: str) -> list[Prob
         found.append(
             problem("owner", "the flow has no owner", 'name who fixes it when it breaks: owner = "..."')
         )
-    found += _flow_ends(catalog, flow, problem)
+    found += _flow_ends(catalog, flow, problem, names or Names.of(catalog, {}))
     found += _flow_level(flow, problem)
     found += _flow_schedule(flow, problem)
     found += _flow_numbers(flow, problem)
     return found
 
 
-def _flow_ends(catalog: Catalog, flow: Flow, problem: _Make) -> list[Problem]:
+def _flow_ends(catalog: Catalog, flow: Flow, problem: _Make, names: Names) -> list[Problem]:
     found = []
     known = ", ".join(s.id for s in catalog.systems) or "(none declared)"
     for key, system_id in (("from", flow.from_), ("to", flow.to)):
-        if catalog.system(system_id) is None:
+        if system_id not in names.systems:
             found.append(
                 problem(
                     key,
@@ -242,7 +298,8 @@ def _flow_numbers(flow: Flow, problem: _Make) -> list[Problem]:
     return found
 
 
-def check_tokens(catalog: Catalog, file: str) -> list[Problem]:
+def check_tokens(catalog: Catalog, file: str, names: Names | None = None) -> list[Problem]:
+    systems = (names or Names.of(catalog, {})).systems
     problems = []
     for index, token in enumerate(catalog.api_tokens):
         subject = f"api token {token.name}"
@@ -259,7 +316,7 @@ def check_tokens(catalog: Catalog, file: str) -> list[Problem]:
                 )
             )
         for system_id in token.systems:
-            if catalog.system(system_id) is None:
+            if system_id not in systems:
                 problems.append(
                     Problem(
                         file=file,

@@ -7,7 +7,7 @@ the catalog points to outside itself (installed code, environment variables, fil
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,31 @@ DEFAULT_ROUTE = "default"
 _PG_PASSWORD = re.compile(r"^postgres(?:ql)?://[^/@:]+:(?P<password>[^@]+)@")
 
 
-def check_systems(catalog: Catalog, file: str) -> list[Problem]:
+class Names(msgspec.Struct, frozen=True, kw_only=True):
+    """The ids a catalog declares, per section, including entries that did not load (their own
+    problems are reported; a reference to one is not "unknown" on top)."""
+
+    systems: frozenset[str]
+    locations: frozenset[str]
+    alert_channels: frozenset[str]
+    alert_routes: frozenset[str]
+
+    @classmethod
+    def of(cls, catalog: Catalog, undecoded: Mapping[str, set[str]]) -> Names:
+        def ids(section: str, loaded: Iterable[str]) -> frozenset[str]:
+            return frozenset(loaded) | frozenset(undecoded.get(section, ()))
+
+        return cls(
+            systems=ids("systems", (s.id for s in catalog.systems)),
+            locations=ids("locations", (loc.id for loc in catalog.locations)),
+            alert_channels=ids("alert_channels", (c.id for c in catalog.alert_channels)),
+            alert_routes=ids("alert_routes", (r.id for r in catalog.alert_routes)),
+        )
+
+
+def check_systems(catalog: Catalog, file: str, names: Names | None = None) -> list[Problem]:
     problems: list[Problem] = []
-    locations = {loc.id for loc in catalog.locations}
+    locations = set((names or Names.of(catalog, {})).locations)
     for index, system in enumerate(catalog.systems):
         at = f"$.systems[{index}]"
         problems += _system_basics(system, at, file, locations)
@@ -140,11 +162,12 @@ def _shape(
     return []
 
 
-def check_alerting(catalog: Catalog, file: str) -> list[Problem]:
+def check_alerting(catalog: Catalog, file: str, names: Names | None = None) -> list[Problem]:
+    names = names or Names.of(catalog, {})
     problems: list[Problem] = []
     for index, channel in enumerate(catalog.alert_channels):
         problems += _channel_problems(channel.id, channel.kind, channel.target, channel.settings, index, file)
-    channels = {c.id for c in catalog.alert_channels}
+    channels = names.alert_channels
     for index, route in enumerate(catalog.alert_routes):
         for name in route.channels:
             if name not in channels:
@@ -158,7 +181,7 @@ def check_alerting(catalog: Catalog, file: str) -> list[Problem]:
                         + (", ".join(sorted(channels)) or "(none declared)"),
                     )
                 )
-    routes = {r.id for r in catalog.alert_routes}
+    routes = names.alert_routes
     for index, flow in enumerate(catalog.flows):
         if flow.alert_route not in routes and flow.alert_route != DEFAULT_ROUTE:
             problems.append(

@@ -46,7 +46,10 @@ def cron_expression(schedule: str) -> str:
         return _nickname(text)
     fields = len(text.split())
     if fields != FIELDS:
-        raise ScheduleError(f"{schedule!r} has {fields} field(s); a schedule has five" + _extra(fields))
+        raise ScheduleError(
+            f"{schedule!r} is not a valid cron expression: it has {fields} field(s), a schedule has five"
+            + _extra(fields)
+        )
     if not croniter.is_valid(text):
         raise ScheduleError(f"{schedule!r} is not a valid cron expression")
     try:

@@ -160,12 +160,13 @@ def serve(
     ] = 1,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Run the hub: the HTTP API, the delivery worker and every web module, on one port."""
-    from expediter.web.app import read_catalog
+    """Run the hub: the HTTP API, the delivery worker and every web module, on one port. It starts
+    only when ``expediter check`` finds no error in the catalog, and prints the same problems."""
+    from expediter.commands.catalog import checked_or_exit
     from expediter.web.protocol import HttpProtocol
 
     configure_logging(log_level)
-    catalog = read_catalog(config)
+    catalog = checked_or_exit(config)
     listen_host = host or catalog.hub.host
     listen_port = catalog.hub.port if port is None else port
     options: dict[str, Any] = {
