@@ -8,6 +8,7 @@ here prints a secret's value.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from expediter.catalog.check_settings import (
     check_hub,
     check_secrets,
     check_systems,
+    installed_connectors,
 )
 from expediter.catalog.load import load_partial
 from expediter.catalog.paths import anchor_to
@@ -28,6 +30,7 @@ from expediter.catalog.problems import CatalogError, Problem, Severity, errors
 from expediter.catalog.schedule import schedule_problem
 from expediter.catalog.schema import Catalog, Flow, Level, Trigger
 from expediter.catalog.secrets import TOKEN_FORM, hash_token
+from expediter.connectors.base import Connector
 from expediter.model.time import parse_day_start, zone
 
 LEVEL_TRIGGERS: dict[Level, frozenset[Trigger]] = {
@@ -95,8 +98,12 @@ def check_catalog(
     *,
     undecoded: Mapping[str, set[str]] | None = None,
 ) -> list[Problem]:
-    """Every semantic problem in ``catalog``; ``base_dir`` resolves ``file:`` secrets; ``undecoded``
-    holds, per section, the ids of entries that did not load (declared, so not "unknown")."""
+    """Every semantic problem in ``catalog``; ``undecoded`` holds, per section, the ids of entries
+    that did not load (declared, so not "unknown"). ``base_dir`` is the catalog file's folder:
+    relative paths (``file:`` secrets, the database, recipe books) are checked from there, as the
+    running hub reads them (:func:`~expediter.catalog.paths.anchor_to`, on a copy)."""
+    if base_dir is not None:
+        catalog = anchor_to(copy.deepcopy(catalog), base_dir)
     names = Names.of(catalog, undecoded or {})
     problems: list[Problem] = []
     problems += check_duplicates(catalog, file)
@@ -196,6 +203,7 @@ def flow_problems(
             problem("owner", "the flow has no owner", 'name who fixes it when it breaks: owner = "..."')
         )
     found += _flow_ends(catalog, flow, problem, names or Names.of(catalog, {}))
+    found += _flow_reader(catalog, flow, problem)
     found += _flow_level(flow, problem)
     found += _flow_schedule(flow, problem)
     found += _flow_numbers(flow, problem)
@@ -214,9 +222,48 @@ def _flow_ends(catalog: Catalog, flow: Flow, problem: _Make, names: Names) -> li
                     f"use the id of a [[systems]] entry ({known}), or declare {system_id!r}",
                 )
             )
-    if flow.from_ == flow.to:
-        found.append(problem("to", "the flow goes from a system to itself", "set `to` to another system"))
+    if flow.from_ == flow.to and not brings_files_in(flow):
+        found.append(
+            problem(
+                "to",
+                "the flow goes from a system to itself",
+                "set `to` to another system (only a flow that brings files into the hub, a manual"
+                ' upload or trigger = "file_arrival", may start and end at one system)',
+            )
+        )
     return found
+
+
+def brings_files_in(flow: Flow) -> bool:
+    """Whether the flow brings files into the hub: a watched transport, or a person's upload.
+    Such a flow may start and end at one system: the chef's count sheets, ``from`` and ``to`` the
+    inventory system, are kept by the hub for that system's own reports."""
+    return flow.trigger == Trigger.FILE_ARRIVAL or (flow.level == Level.MANUAL and flow.transport == "upload")
+
+
+def _flow_reader(catalog: Catalog, flow: Flow, problem: _Make) -> list[Problem]:
+    """A flow bringing files in needs a connector at one of its ends that reads them."""
+    if not flow.enabled or not brings_files_in(flow):
+        return []
+    ends = [
+        s for s in {flow.to: catalog.system(flow.to), flow.from_: catalog.system(flow.from_)}.values() if s
+    ]
+    found = [installed_connectors().get(s.connector) for s in ends]
+    known = [c for c in found if isinstance(c, Connector)]
+    if len(known) < len(ends):
+        return []  # an unknown or broken connector is its system's problem, reported there
+    if any(c.make_importer is not None and (not c.reads or flow.data in c.reads) for c in known):
+        return []
+    readers = [f"the {c.name} connector reads {', '.join(sorted(c.reads))}" for c in known if c.reads]
+    return [
+        problem(
+            "data",
+            f"nothing reads {flow.data!r} files (format {flow.format!r}): "
+            + ("; ".join(readers) if readers else "no connector at either end reads files"),
+            "disable the flow (enabled = false) until a connector that reads these files is installed,"
+            " or send them to a system whose connector reads them",
+        )
+    ]
 
 
 def _flow_level(flow: Flow, problem: _Make) -> list[Problem]:

@@ -175,20 +175,22 @@ def _convert_list(
         return None
     items = []
     for index, entry in enumerate(value):
-        subject = _subject(key, entry)
+        ident = _ident(entry)
+        subject = f"{_SUBJECT_WORD[key]} {ident}" if ident else ""
         item = _convert_one(file, f"$.{key}[{index}]", entry, LIST_SECTIONS[key], subject, problems)
         if item is not None:
             items.append(item)
-        elif subject:
-            undecoded.add(subject.rsplit(" ", 1)[-1])
+        elif ident:
+            undecoded.add(ident)
     return items
 
 
-def _subject(section: str, entry: Any) -> str:
+def _ident(entry: Any) -> str:
+    """The entry's ``id`` (``name`` for API tokens), when it has one that is a string."""
     if isinstance(entry, dict):
         ident = entry.get("id") or entry.get("name")
-        if isinstance(ident, str) and ident:
-            return f"{_SUBJECT_WORD[section]} {ident}"
+        if isinstance(ident, str):
+            return ident
     return ""
 
 

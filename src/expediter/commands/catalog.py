@@ -98,6 +98,10 @@ def init_command(
     console.print(f"[green]✓[/] wrote {target}")
     console.print("Set these environment variables (the catalog's secrets), then run `expediter check`:")
     console.print("  " + " ".join(STARTER_SECRETS))
+    console.print(
+        "Paste each SFTP server's host key (`ssh-keyscan -t ed25519 HOST`) over its placeholder, and"
+        " write the recipe book recipes.toml (docs/inventory.md); `expediter check` names what is left."
+    )
 
 
 def load_or_exit(config: Path) -> Catalog:

@@ -160,13 +160,12 @@ def serve(
     ] = 1,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Run the hub: the HTTP API, the delivery worker and every web module, on one port. It starts
-    only when ``expediter check`` finds no error in the catalog, and prints the same problems."""
+    """Run the hub: the HTTP API, the delivery worker and every web module, on one port."""
     from expediter.commands.catalog import checked_or_exit
     from expediter.web.protocol import HttpProtocol
 
     configure_logging(log_level)
-    catalog = checked_or_exit(config)
+    catalog = checked_or_exit(config)  # what `expediter check` refuses never starts
     listen_host = host or catalog.hub.host
     listen_port = catalog.hub.port if port is None else port
     options: dict[str, Any] = {
