@@ -166,7 +166,10 @@ class Runtime:
             return
         part = task.get_name()
         error = None if task.cancelled() else task.exception()
-        why = f"{type(error).__name__}: {error}" if error is not None else "it ended without an error"
+        if error is not None:
+            why = f"{type(error).__name__}: {error}"
+        else:
+            why = "it was cancelled" if task.cancelled() else "it ended without an error"
         self.stopped_parts[part] = why
         log.error("background part stopped", part=part, error=why, exc_info=error)
         message = "; ".join(self.health_problems()) + "; restart the hub once the cause is fixed"

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from expediter.catalog.check import check_file
+from expediter.catalog.check import check_catalog
+from expediter.catalog.load import load_catalog
+from expediter.catalog.problems import errors
 from tests.fixtures_path import REPO_ROOT
 
 DOCS = REPO_ROOT / "docs"
@@ -51,6 +53,6 @@ def test_the_count_sheet_flow_of_the_docs_checks_clean(tmp_path: Path, page: str
     path = tmp_path / "expediter.toml"
     path.write_text(AROUND + systems + shown, encoding="utf-8")
     shutil.copy(REPO_ROOT / "src" / "expediter" / "demo" / "recipes.toml", tmp_path / "recipes.toml")
-    checked = check_file(path)
-    assert [str(p) for p in checked.errors] == []
-    assert checked.catalog is not None and checked.catalog.flow("count-sheets") is not None
+    catalog = load_catalog(path)
+    assert catalog.flow("count-sheets") is not None
+    assert [str(p) for p in errors(check_catalog(catalog, tmp_path, str(path)))] == []

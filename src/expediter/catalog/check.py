@@ -1,9 +1,13 @@
 """Semantic checks of a loaded catalog: what msgspec's types cannot see.
 
-Unknown systems in a flow, missing owners, duplicate ids, bad cron expressions and time zones, secrets
-that do not resolve, connectors that are not installed, a level that does not fit its trigger or
-transport, alert routes naming unknown channels. Every problem says where and how to fix it; nothing
-here prints a secret's value.
+Unknown systems in a flow, missing owners, duplicate ids, schedules the scheduler cannot run, time
+zones, secrets that do not resolve, connectors that are not installed and what each one needs
+(:attr:`~expediter.connectors.base.Connector.check`), files that no connector reads, a level that
+does not fit its trigger or transport, alert routes naming unknown channels. Every problem says
+where and how to fix it; nothing here prints a secret's value.
+
+:func:`check_file` is what ``expediter check`` prints and what ``serve`` (and ``demo``) refuse to
+start on: the structural problems of the file and the semantic ones of what loaded, in one list.
 """
 
 from __future__ import annotations

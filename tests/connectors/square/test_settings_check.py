@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from expediter.catalog.check import check_file
+from expediter.catalog.check import check_catalog
+from expediter.catalog.load import load_catalog
+from expediter.catalog.problems import errors
 from expediter.sim.ports import free_port
 
 SQUARE = """
@@ -56,7 +58,8 @@ def square_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def places(path: Path) -> dict[str, str]:
-    return {p.where: f"{p.message} — fix: {p.fix}" for p in check_file(path).errors}
+    found = errors(check_catalog(load_catalog(path), path.parent, str(path)))
+    return {p.where: f"{p.message} — fix: {p.fix}" for p in found}
 
 
 def test_an_empty_signature_key_is_an_error_naming_the_setting(tmp_path: Path) -> None:
