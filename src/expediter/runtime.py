@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,10 @@ from expediter.engine.schedule_time import (
 )
 from expediter.engine.scheduler import Scheduler
 from expediter.engine.storage.base import Tx
-from expediter.errors import ExpediterError
+from expediter.errors import ConfigError, ExpediterError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
+from expediter.model.location import Location
 from expediter.monitor.alerts import AlertKind
 from expediter.monitor.ledger_view import statuses_from_ledger
 from expediter.monitor.routes import Alerting, AlertRouter
@@ -93,12 +95,18 @@ class Runtime:
         self._watch = watch
         self._scheduler: Scheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.stopped_parts: dict[str, str] = {}
+        """What stopped running while the hub runs (``the scheduler`` → why): an alert, and an
+        unhealthy ``/healthz``, until the hub is restarted."""
+        self._reports: set[asyncio.Task[Any]] = set()
         self._late_recorded: set[tuple[str, datetime]] = set()
         self.arrivals: FileArrivals | None = None
 
     async def start(self) -> None:
         """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
         that delivers (see :meth:`Hub.claim_deliveries`), so several workers never double them."""
+        self._stopping = False
         data_dir = catalog_data_dir(self.catalog)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.hub.services["order_versions"] = OrderVersions(self.hub)
@@ -110,19 +118,23 @@ class Runtime:
         if delivering and self._schedule:
             await self._start_scheduler()
         if delivering and self._watch:
-            self._tasks.append(asyncio.create_task(self._watch_loop(), name="alert-watch"))
+            self.spawn(self._watch_loop(), "the alert watch (failure, lateness and dead-letter alerts)")
         if delivering and self._schedule:
             self._start_pollers()
             self._start_file_arrivals()
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._scheduler is not None:
             self._scheduler.stop()
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # reported when it ended
                 await task
         self._tasks.clear()
+        for report in list(self._reports):
+            with contextlib.suppress(Exception):
+                await report
         if self.kitchen is not None:  # before the hub: its last status messages still go in
             await self.kitchen.stop()
         await self.hub.stop()
@@ -133,6 +145,39 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    # -- background parts ----------------------------------------------------------------------------
+
+    def spawn(self, work: Coroutine[Any, Any, None], part: str) -> asyncio.Task[None]:
+        """Run ``work`` for as long as the runtime runs. ``part`` names it for a manager (``the
+        scheduler (no flow runs on schedule)``): should it end before :meth:`stop`, by an error or
+        otherwise, that is an alert and ``/healthz`` answers 503 with the reason."""
+        task = asyncio.create_task(work, name=part)
+        task.add_done_callback(self._ended)
+        self._tasks.append(task)
+        return task
+
+    def health_problems(self) -> list[str]:
+        """Why the hub is not healthy (empty when it is): each part that stopped, and why."""
+        return [f"{part} stopped: {why}" for part, why in self.stopped_parts.items()]
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if self._stopping:
+            return
+        part = task.get_name()
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            why = f"{type(error).__name__}: {error}"
+        else:
+            why = "it was cancelled" if task.cancelled() else "it ended without an error"
+        self.stopped_parts[part] = why
+        log.error("background part stopped", part=part, error=why, exc_info=error)
+        message = "; ".join(self.health_problems()) + "; restart the hub once the cause is fixed"
+        report = asyncio.get_running_loop().create_task(
+            self.alerting.fire(AlertKind.STOPPED, message, clock.now())
+        )
+        self._reports.add(report)
+        report.add_done_callback(self._reports.discard)
 
     # -- kitchen ------------------------------------------------------------------------------------
 
@@ -157,9 +202,13 @@ class Runtime:
         if not pairs:
             return
         self._scheduler = Scheduler(
-            pairs, self._run_planned, last_runs=await self._last_runs(), on_skipped=self._skipped
+            pairs,
+            self._run_planned,
+            last_runs=await self._last_runs(),
+            on_skipped=self._skipped,
+            on_error=self._not_planned,
         )
-        self._tasks.append(asyncio.create_task(self._scheduler.run(), name="scheduler"))
+        self.spawn(self._scheduler.run(), "the scheduler (no flow runs on schedule)")
 
     async def _run_planned(self, planned: PlannedRun) -> None:
         result = await self.run_flow(planned.flow_id, planned.location_id, planned.business_date)
@@ -195,6 +244,11 @@ class Runtime:
             await self.alerting.fire(AlertKind.HELD_FOR_REVIEW, message, now, flow_id, location_id)
         else:
             await self.alerting.resolve(AlertKind.HELD_FOR_REVIEW, now, flow_id, location_id)
+
+    async def _not_planned(self, flow: Flow, location: Location, exc: Exception) -> None:
+        """A scheduled flow the scheduler cannot plan: alerted; the other flows run on."""
+        message = f"{flow.id} is not running on schedule at {location.id}: {exc}"
+        await self.alerting.fire(AlertKind.FAILURE, message, clock.now(), flow.id, location.id)
 
     async def _skipped(self, planned: PlannedRun) -> None:
         """A missed run the flow's policy skips: in the ledger, so the gap is visible."""
@@ -234,9 +288,12 @@ class Runtime:
             if flow is None or location is None or not flow.schedule:
                 continue
             day_end = business_day_end(location, date.fromisoformat(row["day"]))
-            found[(flow.id, location.id)] = next_occurrence(
-                flow.schedule, location.timezone, day_end - SECOND
-            )
+            try:
+                found[(flow.id, location.id)] = next_occurrence(
+                    flow.schedule, location.timezone, day_end - SECOND
+                )
+            except ConfigError:  # a schedule the hub cannot run: the scheduler reports it
+                continue
         return found
 
     # -- files that arrive ---------------------------------------------------------------------------
@@ -244,7 +301,7 @@ class Runtime:
     def _start_file_arrivals(self) -> None:
         self.arrivals = FileArrivals(self.hub, on_error=self._file_error)
         for watcher in self.arrivals.build():
-            self._tasks.append(asyncio.create_task(watcher.run(), name=f"watch-{watcher.transport.endpoint}"))
+            self.spawn(watcher.run(), f"the file watcher on {watcher.transport.endpoint}")
 
     async def _file_error(self, flow: Flow, exc: ExpediterError) -> None:
         await self.alerting.fire(AlertKind.FAILURE, f"{flow.id}: {exc}", clock.now(), flow.id)
@@ -256,10 +313,9 @@ class Runtime:
             minutes = system.settings.get("poll_minutes", 0)
             connector = self.hub.connector(system.connector)
             if connector is not None and connector.poll is not None and minutes:
-                self._tasks.append(
-                    asyncio.create_task(
-                        self._poll_loop(system.id, float(minutes) * 60), name=f"poll-{system.id}"
-                    )
+                self.spawn(
+                    self._poll_loop(system.id, float(minutes) * 60),
+                    f"the polling fallback of system {system.id}",
                 )
 
     async def _poll_loop(self, system_id: str, every: float) -> None:

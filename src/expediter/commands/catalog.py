@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from expediter.catalog.check import check_catalog
+from expediter.catalog.check import check_file
 from expediter.catalog.diagram import DiagramFormat, dot, health_word, mermaid
 from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import CatalogError, Problem, Severity, errors
@@ -98,6 +98,10 @@ def init_command(
     console.print(f"[green]✓[/] wrote {target}")
     console.print("Set these environment variables (the catalog's secrets), then run `expediter check`:")
     console.print("  " + " ".join(STARTER_SECRETS))
+    console.print(
+        "Paste each SFTP server's host key (`ssh-keyscan -t ed25519 HOST`) over its placeholder, and"
+        " write the recipe book recipes.toml (docs/inventory.md); `expediter check` names what is left."
+    )
 
 
 def load_or_exit(config: Path) -> Catalog:
@@ -121,12 +125,25 @@ def print_problems(problems: list[Problem]) -> None:
     console.print(f"[red]{len(found)} error(s)[/], {len(problems) - len(found)} warning(s)")
 
 
+def checked_or_exit(config: Path) -> Catalog:
+    """The catalog when ``check`` finds no error in it (its warnings printed), else every problem
+    printed and exit code 1: what ``check`` does, and ``serve`` before it starts."""
+    checked = check_file(config)
+    if checked.errors or checked.catalog is None:
+        print_problems(checked.problems)
+        raise typer.Exit(1)
+    warnings = [p for p in checked.problems if p.severity == Severity.WARNING]
+    if warnings:
+        print_problems(warnings)
+    return checked.catalog
+
+
 def check_command(config: ConfigArg = Path(CATALOG_FILE)) -> None:
     """Validate the catalog."""
     console = _console()
-    catalog = load_or_exit(config)
-    problems = check_catalog(catalog, config.resolve().parent, str(config))
-    if errors(problems):
+    checked = check_file(config)
+    catalog, problems = checked.catalog, checked.problems
+    if checked.errors or catalog is None:
         print_problems(problems)
         raise typer.Exit(1)
     warnings = [p for p in problems if p.severity == Severity.WARNING]

@@ -161,11 +161,11 @@ def serve(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the hub: the HTTP API, the delivery worker and every web module, on one port."""
-    from expediter.web.app import read_catalog
+    from expediter.commands.catalog import checked_or_exit
     from expediter.web.protocol import HttpProtocol
 
     configure_logging(log_level)
-    catalog = read_catalog(config)
+    catalog = checked_or_exit(config)  # what `expediter check` refuses never starts
     listen_host = host or catalog.hub.host
     listen_port = catalog.hub.port if port is None else port
     options: dict[str, Any] = {

@@ -34,8 +34,11 @@ import msgspec
 import structlog
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from expediter.catalog.check import checked_catalog
+from expediter.catalog.problems import CatalogError
 from expediter.catalog.schema import Catalog, Level, Trigger
 from expediter.connectors.online.signature import signed_headers
 from expediter.demo.vendor import count_sheet, distributor, store_counts
@@ -54,7 +57,7 @@ from expediter.sim.post import post_orders
 from expediter.sim.printer import VirtualPrinter
 from expediter.sim.sftp_server import SftpServer
 from expediter.sim.staff import staff_roster
-from expediter.web.app import create_app, read_catalog
+from expediter.web.app import create_app
 
 log = structlog.get_logger(__name__)
 console = Console()
@@ -180,7 +183,7 @@ async def run_demo(options: DemoOptions) -> int:
             "pos_token_hash": "sha256:" + hashlib.sha256(token.encode()).hexdigest(),
         },
     )
-    catalog = read_catalog(catalog_file)
+    catalog = checked_catalog(catalog_file)  # the demo runs only what `expediter check` passes
     state = DemoState(
         options=options, location=catalog.locations[0], token=token, online_secret=online_secret
     )
@@ -429,3 +432,7 @@ def main(options: DemoOptions) -> int:
     except KeyboardInterrupt:
         console.print("demo stopped")
         return 0
+    except CatalogError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]✗[/] {escape(str(problem))}")
+        return 1

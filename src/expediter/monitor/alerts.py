@@ -25,6 +25,9 @@ class AlertKind(StrEnum):
     SCHEMA_DRIFT = "schema_drift"
     SIGNATURE_FAILURE = "signature_failure"
     HELD_FOR_REVIEW = "held_for_review"
+    STOPPED = "stopped"
+    """A part of the running hub stopped (the scheduler, a polling fallback, a file watcher, the
+    alert watch): until the hub restarts, what it does does not happen."""
 
 
 class AlertState(StrEnum):
@@ -70,6 +73,11 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         kind=AlertKind.SCHEMA_DRIFT,
         severity=Severity.WARNING,
         description="A source sent fields or shapes it never sent before.",
+    ),
+    AlertRule(
+        id="stopped",
+        kind=AlertKind.STOPPED,
+        description="A part of the hub stopped running; /healthz answers 503 until it restarts.",
     ),
     AlertRule(
         id="signature_failure",

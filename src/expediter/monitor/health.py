@@ -12,6 +12,7 @@ from enum import StrEnum
 import msgspec
 from croniter import croniter
 
+from expediter.catalog.schedule import cron_expression, schedule_problem
 from expediter.catalog.schema import Flow, Trigger
 from expediter.model.time import zone
 
@@ -62,10 +63,10 @@ def _missed_run(flow: Flow, last_success: datetime | None, now: datetime, timezo
     A flow that never ran is only late once a deadline passed after ``now - 1 day`` (so a flow added
     today is not late for yesterday).
     """
-    if not flow.schedule or not croniter.is_valid(flow.schedule):
+    if not flow.schedule or schedule_problem(flow.schedule) is not None:
         return False
     local_now = now.astimezone(zone(timezone))
-    runs = croniter(flow.schedule, local_now)
+    runs = croniter(cron_expression(flow.schedule), local_now)
     for _ in range(2):
         run: datetime = runs.get_prev(datetime)
         if deadline_for(flow, run) <= local_now:

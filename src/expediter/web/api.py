@@ -59,9 +59,11 @@ class WebhookAccepted(msgspec.Struct, kw_only=True):
     duplicate: bool
 
 
-class Health(msgspec.Struct, kw_only=True):
+class Health(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: str
     version: str
+    problems: list[str] = []
+    """Why the hub is unhealthy (``status`` ``unhealthy``, HTTP 503): each part that stopped."""
 
 
 class ApiError(Exception):
@@ -482,7 +484,11 @@ def routes(hub: Hub) -> list[BaseRoute]:
         return Response(document, media_type="application/json")
 
     async def healthz(request: Request) -> Response:
-        return Response(health, media_type="application/json")
+        runtime = hub.services.get("runtime")
+        problems = runtime.health_problems() if runtime is not None else []
+        if not problems:
+            return Response(health, media_type="application/json")
+        return json_response(Health(status="unhealthy", version=__version__, problems=problems), 503)
 
     found: list[BaseRoute] = [
         Route("/api/v1/orders", orders.post, methods=["POST"]),

@@ -14,13 +14,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
 
-import msgspec
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from expediter.catalog.schema import Catalog
-from expediter.catalog.secrets import anchor_file_references
 from expediter.engine.hub import Hub
 
 CONFIG_ENV = "EXPEDITER_CONFIG"
@@ -144,29 +142,19 @@ def create_app(
 
 def read_catalog(path: str | Path) -> Catalog:
     """A catalog from TOML (the catalog loader) or from JSON (the same schema, for generated ones)."""
-    file = Path(path)
-    if file.suffix == ".json":
-        catalog = msgspec.json.decode(file.read_bytes(), type=Catalog)
-    else:
-        from expediter.catalog.load import load_catalog
+    from expediter.catalog.load import load_catalog
+    from expediter.catalog.paths import anchor_to
 
-        catalog = load_catalog(file)
-    folder = file.resolve().parent
-    database = catalog.hub.database
-    if "://" not in database and database != ":memory:" and not Path(database).is_absolute():
-        catalog.hub.database = str(folder / database)  # beside the catalog, not the cwd
-    for system in catalog.systems:
-        system.settings = anchor_file_references(system.settings, folder)
-    for channel in catalog.alert_channels:
-        channel.settings = anchor_file_references(channel.settings, folder)
-    return catalog
+    file = Path(path)
+    return anchor_to(load_catalog(file), file.resolve().parent)
 
 
 def app_from_env() -> Starlette:
     """For ``uvicorn --factory expediter.web.app:app_from_env`` (several worker processes): each
     process builds its own runtime on the catalog named by ``EXPEDITER_CONFIG``; only one of them
     runs deliveries, the kitchen and the scheduler (see :meth:`Hub.claim_deliveries`)."""
+    from expediter.catalog.check import checked_catalog
     from expediter.runtime import Runtime
 
-    runtime = Runtime(read_catalog(os.environ[CONFIG_ENV]))
+    runtime = Runtime(checked_catalog(os.environ[CONFIG_ENV]))  # refused as `check` refuses it
     return create_app(runtime.hub, runtime=runtime, whole_process=True)

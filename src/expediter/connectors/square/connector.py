@@ -29,6 +29,7 @@ from expediter.connectors.base import (
     IncomingMessage,
     Outbound,
     Receipt,
+    SettingProblem,
 )
 from expediter.connectors.square.client import SquareClient
 from expediter.connectors.square.config import (
@@ -298,6 +299,42 @@ async def poll(ctx: ConnectorContext, window_start: datetime, window_end: dateti
     return result
 
 
+def check(ctx: ConnectorContext) -> list[SettingProblem]:
+    """What a Square system cannot work without: the signature key and the URL Square signs (every
+    webhook is refused without them) and the access token (no event's order can be fetched)."""
+    settings = settings_of(ctx)
+    found = []
+    if not settings.signature_key:
+        found.append(
+            SettingProblem(
+                key="signature_key",
+                message="no signature key: Square signs every webhook with it, so every webhook"
+                " would be refused",
+                fix='signature_key = "env:SQUARE_SIGNATURE_KEY", the key of this webhook subscription'
+                " (Square Developer Console → Webhooks → your subscription)",
+            )
+        )
+    if not settings.notification_url and not ctx.catalog.hub.public_url:
+        found.append(
+            SettingProblem(
+                key="notification_url",
+                message="no notification URL, and hub.public_url is not set: Square signs the URL it posts"
+                " to, so no webhook could be verified",
+                fix="set notification_url to the URL registered in Square's webhook subscription, or"
+                f" hub.public_url to how Square reaches the hub (then .../api/v1/webhooks/{ctx.system.id})",
+            )
+        )
+    if not settings.access_token:
+        found.append(
+            SettingProblem(
+                key="access_token",
+                message="no access token: the order each Square event names could not be fetched",
+                fix='access_token = "env:SQUARE_ACCESS_TOKEN" (an OAuth or personal access token)',
+            )
+        )
+    return found
+
+
 def make_webhook(ctx: ConnectorContext) -> SquareWebhook:
     settings = settings_of(ctx)
     key = resolve_secret(settings.signature_key, setting=f"systems[{ctx.system.id}].settings.signature_key")
@@ -323,6 +360,7 @@ CONNECTOR = Connector(
     make_webhook=make_webhook,
     make_processor=make_processor,
     poll=poll,
+    check=check,
     description=(
         "Square webhooks (orders, payments, refunds, timecards) verified and stored, full orders fetched "
         "with RetrieveOrder and mapped to canonical orders; SearchOrders polling fallback; ticket ready "

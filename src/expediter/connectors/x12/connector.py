@@ -106,6 +106,7 @@ CONNECTOR = Connector(
     settings_type=X12Settings,
     make_exporter=X12Exporter,
     make_importer=X12Reader,
+    reads=READS,
     description=(
         "A foodservice distributor over X12 EDI: 850 purchase orders out; 855 acknowledgements, 810/880"
         " invoices and CSV invoices in, each interchange answered with a 997."
