@@ -50,7 +50,9 @@ class QuickBooksClient:
                 response = await http.post(self.journal_url(), json=body, headers=headers, params=params)
             except httpx.TransportError as exc:
                 raise TransientError(f"QuickBooks unreachable: {type(exc).__name__}") from exc
-        error = error_for_status(response.status_code, response.text[:300])
+        error = error_for_status(
+            response.status_code, response.text[:300], location=response.headers.get("location")
+        )
         if error is not None:
             raise error
         remote_id = str(response.json().get("JournalEntry", {}).get("Id", ""))
