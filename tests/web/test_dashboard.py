@@ -288,9 +288,10 @@ def test_recent_transfers_on_the_index_and_filtered_on_their_page(catalog_path: 
                     await client.get("/transfers", params={"outcome": "succeeded"}),
                     await client.get("/transfers", params={"flow": "pos_orders_to_kds", "outcome": "dead"}),
                     await client.get("/transfers", params={"outcome": "no-such-outcome"}),
+                    await client.get("/transfers", params={"outcome": "failed"}),
                 ]
 
-    index, by_flow, by_outcome, nothing, unfiltered = run(main())
+    index, by_flow, by_outcome, nothing, unfiltered, failures = run(main())
     recent = index.text.split('id="recent-transfers"')[1]
     assert recent.count('<tr class="outcome-') == 50
     first = recent.split('<tr class="outcome-')[1]  # newest first: the dead one
@@ -304,6 +305,8 @@ def test_recent_transfers_on_the_index_and_filtered_on_their_page(catalog_path: 
     assert by_outcome.text.count('<tr class="outcome-') == 54
     assert "No transfers match these filters" in nothing.text
     assert unfiltered.text.count('<tr class="outcome-') == 55
+    assert failures.text.count('<tr class="outcome-') == 1  # "failed" finds the dead delivery too
+    assert failures.text.count('<tr class="outcome-dead">') == 1
 
 
 # -- dead letters and the Replay button ------------------------------------------------------------

@@ -59,7 +59,10 @@ def _when(ts: datetime | None) -> str:
 
 def transfers(
     flow: Annotated[str | None, typer.Option("--flow", help="Only this flow.")] = None,
-    outcome: Annotated[TransferOutcome | None, typer.Option("--outcome", help="Only this outcome.")] = None,
+    outcome: Annotated[
+        TransferOutcome | None,
+        typer.Option("--outcome", help="Only this outcome; failed also finds retrying and dead."),
+    ] = None,
     since: Annotated[str | None, typer.Option("--since", help="30m, 6h, 2d, or an ISO date/time.")] = None,
     location: Annotated[str | None, typer.Option("--location", help="Only this location.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N transfers.")] = 50,

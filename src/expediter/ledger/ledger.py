@@ -8,7 +8,14 @@ from typing import Any
 import msgspec
 
 from expediter.engine.storage.base import Row, Storage, Tx, from_iso, to_iso
-from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, insert_transfer
+from expediter.ledger.transfers import (
+    FAILURES,
+    Direction,
+    Transfer,
+    TransferOutcome,
+    insert_transfer,
+    outcomes_asked,
+)
 
 _COLUMNS = (
     "id, flow_id, direction, level, transport, endpoint, remote_ref, file_name, started_at,"
@@ -72,7 +79,8 @@ class Ledger:
         delivery_id: int | None = None,
         limit: int = 100,
     ) -> list[Transfer]:
-        """Newest first, filtered by whichever arguments are given."""
+        """Newest first, filtered by whichever arguments are given. ``outcome`` ``failed`` finds
+        every failure: ``failed``, ``retrying`` and ``dead`` (see :func:`outcomes_asked`)."""
         where, params = _filters(flow_id, outcome, since, location_id, delivery_id)
         sql = f"SELECT {_COLUMNS} FROM transfers{where} ORDER BY started_at DESC, id DESC LIMIT ?"
 
@@ -86,10 +94,11 @@ class Ledger:
         SQL, so the dashboard never loads a day of transfers to count them."""
 
         def query(tx: Tx) -> dict[str, int]:
+            marks = ", ".join("?" for _ in FAILURES)
             rows = tx.all(
                 "SELECT flow_id, COUNT(*) AS n FROM transfers WHERE started_at >= ?"
-                " AND outcome IN (?, ?, ?) GROUP BY flow_id",
-                (to_iso(since), TransferOutcome.FAILED, TransferOutcome.RETRYING, TransferOutcome.DEAD),
+                f" AND outcome IN ({marks}) GROUP BY flow_id",
+                (to_iso(since), *sorted(FAILURES)),
             )
             return {row["flow_id"]: int(row["n"]) for row in rows}
 
@@ -109,9 +118,12 @@ def _filters(
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
+    if outcome is not None:
+        asked = sorted(outcomes_asked(outcome))
+        clauses.append(f"outcome IN ({', '.join('?' for _ in asked)})")
+        params.extend(str(o) for o in asked)
     for column, value in (
         ("flow_id = ?", flow_id),
-        ("outcome = ?", str(outcome) if outcome else None),
         ("started_at >= ?", to_iso(since) if since else None),
         ("location_id = ?", location_id),
         ("delivery_id = ?", delivery_id),

@@ -13,10 +13,11 @@ import msgspec
 from croniter import croniter
 
 from expediter.catalog.schema import Flow, Trigger
+from expediter.ledger.transfers import FAILURES
 from expediter.model.time import zone
 
-FAILED_OUTCOMES = frozenset({"failed", "dead", "retrying"})
-"""Transfer outcomes (``TransferOutcome`` values) that mean the flow is not moving data now."""
+FAILED_OUTCOMES: frozenset[str] = FAILURES
+"""Transfer outcomes that mean the flow is not moving data now."""
 DEFAULT_GRACE = timedelta(hours=1)
 """How long after its scheduled time a run without ``expected_by`` may take before it is late."""
 
