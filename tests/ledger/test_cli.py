@@ -128,3 +128,22 @@ def test_outcome_failed_finds_a_real_time_outage(tmp_path: Path) -> None:
     assert "succeeded" not in found.output
     only_dead = runner.invoke(cli(), ["transfers", "--outcome", "dead", "-c", str(config)])
     assert "2 transfers" in only_dead.output and "retrying" not in only_dead.output
+
+
+def test_replay_of_a_misspelled_flow_names_it_suggests_the_close_ones_and_fails(tmp_path: Path) -> None:
+    config = prepare(tmp_path)  # two dead letters for pos-printer
+    runner = CliRunner(env={"COLUMNS": "200"})
+    typo = runner.invoke(cli(), ["replay", "--flow", "pos-printr", "--all", "-c", str(config)])
+    assert typo.exit_code != 0
+    assert "pos-printr" in typo.output and "did you mean pos-printer" in typo.output
+    assert "back to pending" not in typo.output
+    assert set(states(config).values()) == {DeliveryState.DEAD}  # nothing moved
+
+    nothing_close = runner.invoke(cli(), ["replay", "--flow", "zzz", "--all", "-c", str(config)])
+    assert nothing_close.exit_code != 0 and "expediter flows" in nothing_close.output
+
+    listing = runner.invoke(cli(), ["dead-letters", "--flow", "pos-printr", "-c", str(config)])
+    assert listing.exit_code != 0 and "did you mean pos-printer" in listing.output
+
+    processing = runner.invoke(cli(), ["replay", "--flow", "online#process", "--all", "-c", str(config)])
+    assert processing.exit_code == 0 and "0 dead letter(s) back to pending" in processing.output
