@@ -97,6 +97,32 @@ MIGRATIONS: list[tuple[str, str]] = [
             SELECT flow_id, outcome, COUNT(*), MAX(finished_at) FROM transfers GROUP BY flow_id, outcome;
         """,
     ),
+    (
+        "0006_flows_watched",
+        """
+        CREATE TABLE flows_watched (
+            flow_id TEXT PRIMARY KEY,
+            since TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        "0007_alerts_open",
+        """
+        CREATE TABLE alerts_open (
+            rule_id TEXT NOT NULL,
+            flow_id TEXT NOT NULL,
+            location_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            message TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            count {bigint} NOT NULL,
+            PRIMARY KEY (rule_id, flow_id, location_id)
+        );
+        """,
+    ),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -22,6 +23,9 @@ _COLUMNS = (
     " finished_at, records, bytes, checksum, outcome, error, location_id, business_date,"
     " delivery_id, message_id"
 )
+
+
+_WATCH = "INSERT INTO flows_watched (flow_id, since) VALUES (?, ?) ON CONFLICT (flow_id) DO NOTHING"
 
 
 class FlowSummary(msgspec.Struct, kw_only=True):
@@ -107,6 +111,26 @@ class Ledger:
     async def summary(self) -> dict[str, FlowSummary]:
         """Per flow: last transfer, last success, last outcome and counts by outcome."""
         return await self.storage.read(_summarize)
+
+    async def note_watched(self, flow_ids: Iterable[str], now: datetime) -> None:
+        """Remember when the hub began watching each flow (the first time only): a flow is never
+        late for a run that was due before the hub knew it."""
+        rows = [(flow_id, to_iso(now)) for flow_id in flow_ids]
+
+        def note(tx: Tx) -> None:
+            for row in rows:
+                tx.execute(_WATCH, row)
+
+        await self.storage.write(note)
+
+    async def watched_since(self) -> dict[str, datetime]:
+        """Per flow id, since when the hub has been watching it (see :meth:`note_watched`)."""
+
+        def query(tx: Tx) -> dict[str, datetime]:
+            rows = tx.all("SELECT flow_id, since FROM flows_watched")
+            return {row["flow_id"]: from_iso(row["since"]) for row in rows}
+
+        return await self.storage.read(query)
 
 
 def _filters(

@@ -79,8 +79,8 @@ async def read_hub_state(hub: Any, now: datetime) -> HubState:
     """The single adapter between the engine and the dashboard (duck-typed on purpose).
 
     ``hub.ledger`` gives flow statuses, ``hub.deliveries.dead_letters()`` the dead-letter count and
-    ``hub.alerting.book.firing()`` the open alerts; each part is optional so the page renders for a
-    hub that is only partly wired.
+    ``hub.alerting.open_alerts()`` the open alerts (as every hub process sees them); each part is
+    optional so the page renders for a hub that is only partly wired.
     """
     state = HubState()
     ledger = getattr(hub, "ledger", None)
@@ -92,7 +92,7 @@ async def read_hub_state(hub: Any, now: datetime) -> HubState:
         state.dead_letters = len(await deliveries.dead_letters())
     alerting = getattr(hub, "alerting", None)
     if alerting is not None:
-        state.alerts = list(alerting.book.firing())
+        state.alerts = list(await alerting.open_alerts())
     return state
 
 
@@ -244,6 +244,9 @@ class Dashboard:
             return PlainTextResponse(f"unknown flow {flow_id!r}", status_code=400)
         count: int = await self.hub.deliveries.replay_flow(flow_id)
         log.info("dead_letters_replayed", flow=flow_id, count=count)
+        runtime = getattr(self.hub, "services", {}).get("runtime")
+        if runtime is not None:  # the dead-letter alert resolves with the replay, not a watch later
+            await runtime.watch_dead_letters()
         query = urlencode({"replayed": count, "flow": flow_id})
         return RedirectResponse(f"/?{query}#dead-letter-list", status_code=303)
 
