@@ -33,7 +33,7 @@ def prepare(tmp_path: Path) -> Path:
         hub = Hub(catalog, db, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
         hub.services["board"] = Board(behaviour={"printer": refuse})
         async with hub:
-            await hub.inbox.accept(order_message(1, "L2"))
+            await hub.inbox.accept(order_message(1, "L1"))  # one in each printer lane
             await hub.inbox.accept(order_message(2, "L2"))
 
             async def two_dead() -> bool:
@@ -68,7 +68,7 @@ def test_transfers_dead_letters_and_replay(tmp_path: Path) -> None:
     assert listed.exit_code == 0, listed.output
     assert "2 transfers" in listed.output and "dead" in listed.output
     failed = runner.invoke(cli(), ["transfers", "--outcome", "succeeded", "--since", "1h", "-c", str(config)])
-    assert "2 transfers" in failed.output and "pos-kds" in failed.output
+    assert "3 transfers" in failed.output and "pos-kds" in failed.output  # kds twice, bo at L1
 
     dead = runner.invoke(cli(), ["dead-letters", "-c", str(config)])
     assert dead.exit_code == 0 and "2 dead letters" in dead.output and "printer rejects" in dead.output

@@ -123,6 +123,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0008_deliveries_hold_lanes",
+        """
+        ALTER TABLE deliveries ADD COLUMN holds_lane INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE deliveries ADD COLUMN retrying_since TEXT;
+        """,
+    ),
 ]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 import structlog
 
+from expediter.engine.deliveries import WaitingLane
 from expediter.engine.hub import SignatureFailure
 from expediter.engine.jobs import orders_between, refunded_orders_between
 from expediter.engine.schedule_time import closes_business_date
@@ -161,6 +162,16 @@ def _new_group(hub: Any, record: Any) -> DeadLetterGroup:
         owner=flow.owner if flow else "",
         impact=flow.impact if flow else "",
     )
+
+
+async def waiting_lanes(hub: Any) -> list[WaitingLane]:
+    """Lanes held by a dead letter or waiting for a retry of their first delivery."""
+    deliveries = getattr(hub, "deliveries", None)
+    reader = getattr(deliveries, "waiting_lanes", None)
+    if reader is None:
+        return []
+    lanes: list[WaitingLane] = await reader()
+    return lanes
 
 
 # -- last night's journal --------------------------------------------------------------------------
@@ -341,6 +352,7 @@ class Panels(msgspec.Struct, kw_only=True):
     transfers: list[Transfer] = []
     dead_letters: list[DeadLetterGroup] = []
     dead_letters_capped: bool = False
+    waiting_lanes: list[WaitingLane] = []
     journals: list[JournalPanel] = []
     kitchen: list[StationLoad] | None = None
     has_printer: bool = False
@@ -354,6 +366,7 @@ async def read_panels(hub: Any, journals: JournalCache, now: datetime) -> Panels
         transfers=await recent_transfers(hub),
         dead_letters=groups,
         dead_letters_capped=capped,
+        waiting_lanes=await waiting_lanes(hub),
         journals=await journal_panels(hub, journals, now),
         kitchen=kitchen_status(hub),
         has_printer=virtual_printer(hub) is not None,
