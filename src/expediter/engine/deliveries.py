@@ -274,6 +274,7 @@ class Deliveries:
             error = str(exc) or type(exc).__name__
             retry_after = exc.retry_after if isinstance(exc, TransientError) else None
             state, delay = self._after_transient(flow, attempt, retry_after, utcnow() - since)
+        self._count(delivery, state)
         if state is not DeliveryState.DELIVERED:
             log.warning(
                 "delivery_failed",
@@ -291,6 +292,12 @@ class Deliveries:
         self._saves.add(save)
         save.add_done_callback(self._saves.discard)
         return state, save
+
+    def _count(self, delivery: DueDelivery, state: DeliveryState) -> None:
+        latency = None
+        if state is DeliveryState.DELIVERED and delivery.stored_at is not None:
+            latency = (utcnow() - delivery.stored_at).total_seconds()
+        self.hub.counters.delivery(delivery.flow_id, str(state), latency)
 
     def _after_transient(
         self, flow: Flow | None, attempt: int, retry_after: float | None, failing_for: timedelta

@@ -106,6 +106,11 @@ def dead_by_flow(tx: Tx) -> dict[str, int]:
     return {row["flow_id"]: int(row["n"]) for row in rows}
 
 
+def pending_by_lane(tx: Tx) -> dict[str, int]:
+    """Deliveries not yet delivered (pending or retrying) per lane."""
+    return {row[0]: int(row[1]) for row in tx.all(_OPEN_BY_LANE)}
+
+
 def counts(tx: Tx) -> dict[DeliveryState, int]:
     rows = tx.all("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
     return {DeliveryState(r[0]): int(r[1]) for r in rows}
@@ -113,7 +118,7 @@ def counts(tx: Tx) -> dict[DeliveryState, int]:
 
 def waiting_lanes(tx: Tx, limit: int) -> list[WaitingLane]:
     heads = [_record_from_row(r) for r in tx.all(_WAITING_HEADS, (limit,))]
-    open_by_lane = {row[0]: int(row[1]) for row in tx.all(_OPEN_BY_LANE)}
+    open_by_lane = pending_by_lane(tx)
     return [_waiting(head, open_by_lane.get(head.lane, 0)) for head in heads]
 
 

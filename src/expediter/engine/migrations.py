@@ -130,6 +130,17 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE deliveries ADD COLUMN retrying_since TEXT;
         """,
     ),
+    (
+        "0009_metric_counters",
+        """
+        CREATE TABLE metric_counters (
+            name TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            value {bigint} NOT NULL,
+            PRIMARY KEY (name, labels)
+        );
+        """,
+    ),
 ]
 
 

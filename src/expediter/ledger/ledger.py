@@ -110,7 +110,7 @@ class Ledger:
 
     async def summary(self) -> dict[str, FlowSummary]:
         """Per flow: last transfer, last success, last outcome and counts by outcome."""
-        return await self.storage.read(_summarize)
+        return await self.storage.read(summarize)
 
     async def note_watched(self, flow_ids: Iterable[str], now: datetime) -> None:
         """Remember when the hub began watching each flow (the first time only): a flow is never
@@ -158,7 +158,9 @@ def _filters(
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def _summarize(tx: Tx) -> dict[str, FlowSummary]:
+def summarize(tx: Tx) -> dict[str, FlowSummary]:
+    """Per flow: last transfer, last success, last outcome and counts by outcome (from the running
+    totals kept with each transfer)."""
     summaries: dict[str, FlowSummary] = {}
     rows = tx.all("SELECT flow_id, outcome, transfers AS n, last_finished_at AS last FROM transfer_totals")
     for row in rows:

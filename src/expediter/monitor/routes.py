@@ -20,7 +20,6 @@ from expediter.monitor.alert_store import drop_alert, open_alerts, save_alert
 from expediter.monitor.alerts import DEFAULT_RULES, Alert, AlertBook, AlertKind, AlertRule, rule_for
 from expediter.monitor.channels import Channel, LogChannel, build_channel
 from expediter.monitor.health import FlowStatus, Health, flow_health
-from expediter.monitor.metrics import METRICS, Metrics
 
 log = structlog.get_logger("expediter.alerts")
 DEFAULT_ROUTE = "default"
@@ -71,13 +70,11 @@ class Alerting:
         self,
         router: AlertRouter,
         rules: Sequence[AlertRule] = DEFAULT_RULES,
-        metrics: Metrics | None = None,
         storage: Storage | None = None,
     ) -> None:
         self.router = router
         self.rules = tuple(rules)
         self.book = AlertBook()
-        self.metrics = metrics or METRICS
         self.storage = storage
 
     async def load(self) -> None:
@@ -109,7 +106,6 @@ class Alerting:
         current = self.book.get(rule, flow_id, location_id)
         if current is not None and (current.message, current.count) != seen:
             await self._write(save_alert, current)
-        self.metrics.alerts_firing.set(len(self.book.firing()))
         if alert is not None:
             await self.router.dispatch(alert)
         return alert
@@ -118,7 +114,6 @@ class Alerting:
         self, kind: AlertKind, now: datetime, flow_id: str | None = None, location_id: str | None = None
     ) -> Alert | None:
         alert = self.book.resolve(rule_for(kind, self.rules, flow_id), now, flow_id, location_id)
-        self.metrics.alerts_firing.set(len(self.book.firing()))
         if alert is not None:
             await self._write(drop_alert, alert)
             await self.router.dispatch(alert)

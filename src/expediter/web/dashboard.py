@@ -4,7 +4,8 @@
 who owns a broken flow, what does it break) and puts what needs a hand first: rejected webhook
 signatures, open alerts, dead letters with a Replay button, the night's journal, the last transfers.
 ``/transfers`` filters the ledger; ``/printer`` shows what the (virtual) kitchen printer printed;
-``/diagram`` draws the flows; ``/metrics`` exposes the counters the engine increments.
+``/diagram`` draws the flows; ``/metrics`` is Prometheus' view of the whole hub
+(:mod:`expediter.monitor.metrics`).
 
 Flow health is read in :func:`read_hub_state`, the other panels in
 :func:`expediter.web.dashboard_data.read_panels`: the two adapters to wire when the engine changes.
@@ -38,7 +39,7 @@ from expediter.model import clock
 from expediter.monitor.alerts import Alert
 from expediter.monitor.health import FlowStatus, Health, flow_health
 from expediter.monitor.ledger_view import statuses_from_ledger
-from expediter.monitor.metrics import METRICS, Metrics
+from expediter.monitor.metrics import exposition
 from expediter.web.dashboard_data import (
     TRANSFERS_PAGE_LIMIT,
     JournalCache,
@@ -163,11 +164,6 @@ class Dashboard:
             return step == "process" and self.catalog.system(system) is not None
         return self.catalog.flow(flow_id) is not None
 
-    @property
-    def metrics(self) -> Metrics:
-        metrics: Metrics = getattr(self.hub, "metrics", None) or METRICS
-        return metrics
-
     async def index(self, request: Request) -> Response:
         now = self.clock()
         state = await read_hub_state(self.hub, now)
@@ -269,7 +265,7 @@ class Dashboard:
         return Response(render_svg(self.catalog, health), media_type="image/svg+xml")
 
     async def metrics_page(self, request: Request) -> Response:
-        body, content_type = self.metrics.exposition()
+        body, content_type = await exposition(self.hub)
         return Response(body, media_type=content_type)
 
     def routes(self) -> list[BaseRoute]:
