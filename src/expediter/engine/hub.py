@@ -101,7 +101,10 @@ class Hub:
             self._flushing.cancel()
             await asyncio.gather(self._flushing, return_exceptions=True)
             self._flushing = None
-        await self.counters.flush(self.storage)  # the last counts, before the storage closes
+        try:
+            await self.counters.flush(self.storage)  # the last counts, before the storage closes
+        except Exception:  # never stop a shutdown for a metric
+            log.exception("metrics_flush_failed")
         await self.storage.stop()
         if self._delivery_lock is not None:
             self._delivery_lock.close()  # releases the lock
