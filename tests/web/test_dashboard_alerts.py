@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from expediter.connectors.base import Capability, Connector, IncomingMessage, Outbound
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError
@@ -109,3 +110,60 @@ async def _page(hub: Hub, path: str) -> str:
     transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
         return (await client.get(path)).text
+
+
+class FlakyProcessor:
+    """A source's processing step (``<system>#process``) whose product API refuses, then works."""
+
+    refusing = True
+
+    def __init__(self, system_id: str) -> None:
+        self.system_id = system_id
+
+    async def process(self, item: Outbound) -> list[IncomingMessage]:
+        if FlakyProcessor.refusing:
+            raise TerminalError("HTTP 404: the product has no such order")
+        return []
+
+
+def test_a_processing_steps_dead_letter_alert_resolves_after_its_replay(tmp_path: Path) -> None:
+    """``online#process`` is no catalog flow: once replayed it has no dead letters left, and its
+    alert must still resolve."""
+    connectors = {
+        **TEST_CONNECTORS,
+        "test_processing": Connector(
+            name="test_processing",
+            title="Source whose processing fails",
+            capabilities=frozenset({Capability.PROCESS}),
+            make_processor=lambda context: FlakyProcessor(context.system.id),
+        ),
+    }
+    db = tmp_path / "hub.db"
+    catalog = sample_catalog(str(db))
+    hub = Hub(catalog, db, connectors=connectors, retry=RetryPolicy(0.001, 0.005))
+    hub.services["board"] = Board()
+
+    async def main() -> list[list[str | None]]:
+        seen = []
+        async with Runtime(catalog, hub, schedule=False, watch=False) as runtime:
+            await hub.inbox.accept(order_message(1, source="online"))
+
+            async def dead() -> bool:
+                return (await hub.deliveries.dead_by_flow()) == {"online#process": 1}
+
+            await eventually(dead)
+            await runtime.watch_once()
+            seen.append([a.flow_id for a in runtime.alerting.book.firing()])
+            FlakyProcessor.refusing = False
+            assert await hub.deliveries.replay_flow("online#process") == 1
+
+            async def processed() -> bool:
+                records = await hub.deliveries.records(flow_id="online#process")
+                return [str(r.state) for r in records] == ["delivered"]
+
+            await eventually(processed)
+            await runtime.watch_once()
+            seen.append([a.flow_id for a in runtime.alerting.book.firing()])
+        return seen
+
+    assert asyncio.run(main()) == [["online#process"], []]
