@@ -49,6 +49,7 @@ from expediter.monitor.routes import Alerting, AlertRouter
 log = structlog.get_logger(__name__)
 
 WATCH_SECONDS = 30.0
+DEAD_LETTER_WATCH_SECONDS = 5.0
 SECOND = timedelta(seconds=1)
 
 
@@ -88,7 +89,9 @@ class Runtime:
         self.catalog = catalog
         self.hub = hub or Hub(catalog)
         self.jobs = FileJobs(self.hub)
-        self.alerting = Alerting(AlertRouter.from_catalog(catalog, catalog_folder(catalog)))
+        self.alerting = Alerting(
+            AlertRouter.from_catalog(catalog, catalog_folder(catalog)), storage=self.hub.storage
+        )
         self.hub.alerting = self.alerting  # type: ignore[attr-defined]  # read by the dashboard
         self.kitchen: Any = None
         self._schedule = schedule
@@ -102,6 +105,8 @@ class Runtime:
         self._reports: set[asyncio.Task[Any]] = set()
         self._late_recorded: set[tuple[str, datetime]] = set()
         self.arrivals: FileArrivals | None = None
+        self.watching = False
+        """Whether this process fires and resolves alerts (the one that delivers)."""
 
     async def start(self) -> None:
         """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
@@ -115,6 +120,11 @@ class Runtime:
         if delivering:
             await self._start_kitchen(data_dir)
         await self.hub.start()
+        if delivering:
+            enabled = [flow.id for flow in self.catalog.flows if flow.enabled]
+            await self.hub.ledger.note_watched(enabled, clock.now())
+            await self.alerting.load()
+            self.watching = True
         if delivering and self._schedule:
             await self._start_scheduler()
         if delivering and self._watch:
@@ -392,23 +402,31 @@ class Runtime:
     # -- alerts --------------------------------------------------------------------------------------
 
     async def _watch_loop(self) -> None:
+        """Every flow's health each :data:`WATCH_SECONDS`; the dead letters more often (a cheap
+        count), so a replay made elsewhere (the CLI) resolves its alert within seconds."""
+        loop = asyncio.get_running_loop()
+        next_full = loop.time()
         while True:
             try:
-                await self.watch_once()
+                if loop.time() >= next_full:
+                    next_full = loop.time() + WATCH_SECONDS
+                    await self.watch_once()
+                else:
+                    await self.watch_dead_letters()
             except Exception:  # the watch must outlive one bad evaluation
                 log.exception("alert watch failed")
-            await asyncio.sleep(WATCH_SECONDS)
+            await asyncio.sleep(DEAD_LETTER_WATCH_SECONDS)
 
     async def watch_once(self, now: datetime | None = None) -> None:
         now = now or clock.now()
         await self.alerting.evaluate_health(await statuses_from_ledger(self.hub.ledger, now), now)
         await self._record_lateness(now)
+        await self.watch_dead_letters(now)
+
+    async def watch_dead_letters(self, now: datetime | None = None) -> None:
+        """Fire or resolve each flow's dead-letter alert from the dead letters now in the database.
+        Called after a replay in this process too, so the alert resolves with the replay."""
+        if not self.watching:
+            return
         by_flow = await self.hub.deliveries.dead_by_flow()
-        watched = {flow.id for flow in self.catalog.flows} | set(by_flow)  # ``<system>#process`` too
-        for flow_id in sorted(watched):
-            count = by_flow.get(flow_id, 0)
-            if count:
-                message = f"{count} deliveries of {flow_id} are dead letters; replay them once fixed"
-                await self.alerting.fire(AlertKind.DEAD_LETTER, message, now, flow_id)
-            else:
-                await self.alerting.resolve(AlertKind.DEAD_LETTER, now, flow_id)
+        await self.alerting.evaluate_dead_letters(by_flow, now or clock.now())

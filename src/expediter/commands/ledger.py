@@ -7,6 +7,7 @@ hub within its poll interval.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from expediter.engine.hub import Hub
+from expediter.engine.router import process_destination
 from expediter.engine.storage.base import utcnow
 from expediter.ledger.transfers import TransferOutcome
 
@@ -59,7 +61,10 @@ def _when(ts: datetime | None) -> str:
 
 def transfers(
     flow: Annotated[str | None, typer.Option("--flow", help="Only this flow.")] = None,
-    outcome: Annotated[TransferOutcome | None, typer.Option("--outcome", help="Only this outcome.")] = None,
+    outcome: Annotated[
+        TransferOutcome | None,
+        typer.Option("--outcome", help="Only this outcome; failed also finds retrying and dead."),
+    ] = None,
     since: Annotated[str | None, typer.Option("--since", help="30m, 6h, 2d, or an ISO date/time.")] = None,
     location: Annotated[str | None, typer.Option("--location", help="Only this location.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N transfers.")] = 50,
@@ -102,12 +107,39 @@ def transfers(
     Console().print(table)
 
 
+async def known_flows(hub: Hub) -> set[str]:
+    """Flow ids that can have dead letters: the catalog's flows, each system's processing step
+    (``<system>#process``), and any flow the database still holds dead letters for."""
+    catalog = hub.catalog
+    known = {f.id for f in catalog.flows} | {process_destination(s.id) for s in catalog.systems}
+    return known | set(await hub.deliveries.dead_by_flow())
+
+
+def refuse_unknown_flow(flow_id: str, known: set[str]) -> None:
+    """A misspelled ``--flow`` is an error naming the close ones, never a silent "0 found"."""
+    if flow_id in known:
+        return
+    close = difflib.get_close_matches(flow_id, sorted(known), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}?" if close else "`expediter flows` lists the flows"
+    raise typer.BadParameter(
+        f"no flow {flow_id!r} in the catalog or the dead letters; {hint}", param_hint="--flow"
+    )
+
+
+async def _checked(hub: Hub, flow_id: str | None, work: Callable[[], Awaitable[T]]) -> T:
+    if flow_id is not None:
+        refuse_unknown_flow(flow_id, await known_flows(hub))
+    return await work()
+
+
 def dead_letters(
     flow: Annotated[str | None, typer.Option("--flow", help="Only this flow.")] = None,
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Deliveries that exhausted their retries, with the last error; replay them with `replay`."""
-    found = with_hub(config, lambda hub: hub.deliveries.dead_letters(flow_id=flow))
+    found = with_hub(
+        config, lambda hub: _checked(hub, flow, lambda: hub.deliveries.dead_letters(flow_id=flow))
+    )
     table = Table(
         "id",
         "flow",
@@ -149,7 +181,9 @@ def replay(
         moved = with_hub(config, lambda hub: hub.deliveries.replay(ids))
     else:
         flow_id = str(flow)
-        moved = with_hub(config, lambda hub: hub.deliveries.replay_flow(flow_id))
+        moved = with_hub(
+            config, lambda hub: _checked(hub, flow_id, lambda: hub.deliveries.replay_flow(flow_id))
+        )
     typer.echo(f"{moved} dead letter(s) back to pending")
     if delivery_ids and moved < len(delivery_ids):
         typer.echo("some ids were not dead letters (already delivered, pending, or unknown)", err=True)

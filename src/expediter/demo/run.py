@@ -11,7 +11,8 @@ What runs, all on loopback, in one process:
   inventory usage, every transfer in the ledger;
 - a kitchen printer (a virtual one that decodes ESC/POS back to text) for the grill;
 - a failure to see and fix: the POS's own API is "down for maintenance" for the first minutes, so
-  online orders cannot be entered into it and end up as dead letters until the manager replays them.
+  online orders cannot be entered into it: the first becomes a dead letter and the others wait
+  behind it (in order) until the manager replays it.
 """
 
 from __future__ import annotations
@@ -404,8 +405,8 @@ def print_banner(state: DemoState, catalog_file: Path, sftp: SftpServer) -> None
     console.print(
         f"\n[yellow]A failure to fix:[/] the POS's own API is down for maintenance for the first"
         f" {minutes:.1f} minutes, so online orders cannot be entered into the POS. Watch the flow"
-        " [bold]online-orders-to-pos[/] turn red on the dashboard and its deliveries become dead letters."
-        " When the POS is back, replay them:\n"
+        " [bold]online-orders-to-pos[/] turn red on the dashboard: its first order becomes a dead letter"
+        " and the later ones wait behind it. When the POS is back, replay it (the rest follow in order):\n"
         f"  .venv/bin/expediter replay --flow online-orders-to-pos --all --config {catalog_file}\n"
     )
     console.print(

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import msgspec
 
 from expediter.connectors.base import IncomingMessage
+from expediter.engine.counters import Counters
 from expediter.engine.router import Router, insert_deliveries, message_token, read_hub_identity
 from expediter.engine.storage.base import Row, Storage, Tx, from_iso, now_iso
 
@@ -63,12 +64,17 @@ def _message_from_row(row: Row) -> StoredMessage:
 
 class Inbox:
     def __init__(
-        self, storage: Storage, router: Router, on_new_work: Callable[[Iterable[str]], None]
+        self,
+        storage: Storage,
+        router: Router,
+        on_new_work: Callable[[Iterable[str]], None],
+        counters: Counters | None = None,
     ) -> None:
         self.storage = storage
         self.router = router
         self._on_new_work = on_new_work
         self._hub_identity: str | None = None
+        self._counters = counters or Counters()
 
     async def accept(
         self,
@@ -112,6 +118,7 @@ class Inbox:
             return Accepted(message_id, False), lanes
 
         accepted, lanes = await self.storage.write(store)
+        self._counters.message(message.source_system, message.kind, duplicate=accepted.duplicate)
         if lanes:
             self._on_new_work(lanes)
         return accepted

@@ -187,6 +187,50 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        "0008_flows_watched",
+        """
+        CREATE TABLE flows_watched (
+            flow_id TEXT PRIMARY KEY,
+            since TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        "0009_alerts_open",
+        """
+        CREATE TABLE alerts_open (
+            rule_id TEXT NOT NULL,
+            flow_id TEXT NOT NULL,
+            location_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            message TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            count {bigint} NOT NULL,
+            PRIMARY KEY (rule_id, flow_id, location_id)
+        );
+        """,
+    ),
+    (
+        "0010_deliveries_hold_lanes",
+        """
+        ALTER TABLE deliveries ADD COLUMN holds_lane INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE deliveries ADD COLUMN retrying_since TEXT;
+        """,
+    ),
+    (
+        "0011_metric_counters",
+        """
+        CREATE TABLE metric_counters (
+            name TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            value {bigint} NOT NULL,
+            PRIMARY KEY (name, labels)
+        );
+        """,
+    ),
 ]
 
 

@@ -31,6 +31,16 @@ class TransferOutcome(StrEnum):
     """A scheduled flow had not succeeded by its ``expected_by`` time (recorded once per alert)."""
 
 
+FAILURES = frozenset({TransferOutcome.FAILED, TransferOutcome.RETRYING, TransferOutcome.DEAD})
+"""The outcomes that are a failure: what a person asking for ``failed`` transfers wants to see
+(a real-time delivery that fails is recorded as ``retrying``, then ``dead``, never ``failed``)."""
+
+
+def outcomes_asked(outcome: TransferOutcome) -> frozenset[TransferOutcome]:
+    """The outcomes a query for ``outcome`` finds: ``failed`` finds every failure, others themselves."""
+    return FAILURES if outcome is TransferOutcome.FAILED else frozenset({outcome})
+
+
 class Direction(StrEnum):
     IN = "in"
     OUT = "out"
