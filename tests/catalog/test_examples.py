@@ -34,5 +34,5 @@ def test_example_checks_clean(path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     header = path.read_text(encoding="utf-8").split("[hub]")[0]
     for name in env_references(path):
         assert name in header, f"{name} is not listed in the example's header comment"
-    result = CliRunner().invoke(app, ["diagram", str(path), "--format", "svg"])
+    result = CliRunner().invoke(app, ["diagram", "-c", str(path), "--format", "svg"])
     assert result.exit_code == 0 and "<svg" in result.output
