@@ -10,6 +10,7 @@ deliveries, the kitchen and the scheduler (see :meth:`expediter.engine.hub.Hub.c
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -75,6 +76,10 @@ def _worker_main(config: Path, first: socket.socket, index: int, options: dict[s
         first.close()
         sock = listening_socket(host, port, reuse_port=True)
     run_worker(config, sock, options, shared=True)
+
+
+def wants_access_lines(log_level: str) -> bool:
+    return bool(logging.getLevelName(log_level.upper()) <= logging.INFO)
 
 
 def _announce(config: Path, host: str, port: int, workers: int) -> None:
@@ -166,7 +171,8 @@ def serve(
     listen_host = host or catalog.hub.host
     listen_port = catalog.hub.port if port is None else port
     options: dict[str, Any] = {
-        "access_log": access_log,
+        # uvicorn builds each access line's arguments even when its level is off: only when shown.
+        "access_log": access_log and wants_access_lines(log_level),
         "log_level": log_level,
         **uvicorn_options(),
         "http": HttpProtocol,  # httptools, each response in one write
