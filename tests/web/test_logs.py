@@ -149,7 +149,7 @@ def test_serve_writes_one_json_stream_with_request_ids(tmp_path: Path) -> None:
     )
     assert given.headers["x-request-id"] == "till-7.0042"
     generated = {r.headers["x-request-id"] for r in (made, forged, unsigned, missing)}
-    assert len(generated) == 4 and all(re.fullmatch(r"[0-9a-f]{16}", rid) for rid in generated)
+    assert len(generated) == 4 and all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]+", rid) for rid in generated)
 
     lines = log_lines(stderr) + log_lines(stdout)
     assert all({"timestamp", "level", "logger", "event"} <= set(line) for line in lines)
