@@ -142,3 +142,14 @@ def test_monitoring_names_every_alert_kind_and_health() -> None:
     text = (DOCS / "monitoring.md").read_text(encoding="utf-8")
     for word in [*AlertKind, *Health]:
         assert f"`{word}`" in text, word
+
+
+def test_make_lowest_pins_the_lower_bound_of_every_dependency() -> None:
+    from tests.lowest_versions import lowest_pins
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = lowest_pins()
+    assert len(pins) == len(project["dependencies"])
+    assert "typer==0.16" in pins and "asyncssh==2.15" in pins
+    printed = subprocess.run(["make", "-s", "-n", "lowest"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert "tests.lowest_versions" in printed.stdout and "pytest" in printed.stdout

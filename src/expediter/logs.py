@@ -1,7 +1,8 @@
 """One structured log stream: the hub's own events, and the lines of the libraries it runs on.
 
 structlog's events and the standard library's records (uvicorn's server and access lines,
-asyncssh's connection lines, anything else that logs) go through one handler and one formatter
+asyncssh's connection lines, Python's warnings, anything else that logs) go through one handler
+and one formatter
 (:class:`structlog.stdlib.ProcessorFormatter`), so every line has the same shape: ``timestamp``,
 ``level``, ``logger``, ``event`` and its fields. The lines are JSON when the stream is not a
 terminal (a file, a pipe, journald) or when asked (``--log-format json`` or
@@ -122,6 +123,7 @@ def configure_logging(
         library = logging.getLogger(name)
         library.handlers = []
         library.propagate = True
+    logging.captureWarnings(True)  # a library's warning is a line of the stream, not bare text
     structlog.configure(
         processors=[*SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
