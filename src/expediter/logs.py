@@ -123,7 +123,10 @@ def configure_logging(
         library = logging.getLogger(name)
         library.handlers = []
         library.propagate = True
-    logging.captureWarnings(True)  # a library's warning is a line of the stream, not bare text
+    # A library's warning is a line of the stream, not bare text. Hooked anew each time: a
+    # second ``captureWarnings(True)`` does nothing, even when the hook has been replaced since.
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
     structlog.configure(
         processors=[*SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
