@@ -32,6 +32,17 @@ LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "asyncssh")
 """Libraries that install or expect handlers of their own: their records go to the one stream."""
 
 
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def number(self) -> int:
+        return int(getattr(logging, self.name))
+
+
 class LogFormat(StrEnum):
     AUTO = "auto"
     """JSON unless the stream is a terminal."""
@@ -95,7 +106,9 @@ def wants_json(fmt: LogFormat | str, stream: IO[str]) -> bool:
 
 
 def configure_logging(
-    level: str = "info", fmt: LogFormat | str = LogFormat.AUTO, stream: IO[str] | None = None
+    level: LogLevel | str = LogLevel.INFO,
+    fmt: LogFormat | str = LogFormat.AUTO,
+    stream: IO[str] | None = None,
 ) -> None:
     """Route every log line of the process to ``stream`` (default: standard error) in one format."""
     renderer: Processor = (
@@ -115,7 +128,7 @@ def configure_logging(
     handler = _StreamHandler(stream)
     handler.setFormatter(formatter)
     handler.set_name("expediter")
-    numeric = logging.getLevelName(level.upper())
+    numeric = LogLevel(level).number
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if h.get_name() != "expediter"] + [handler]
     root.setLevel(numeric)

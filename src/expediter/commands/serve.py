@@ -23,7 +23,7 @@ import structlog
 import typer
 
 from expediter.commands.common import CatalogArgument, CatalogOption, catalog_path
-from expediter.logs import LogFormat, configure_logging, uvicorn_options
+from expediter.logs import LogFormat, LogLevel, configure_logging, uvicorn_options
 
 log = structlog.get_logger("expediter.serve")
 
@@ -78,8 +78,8 @@ def _worker_main(config: Path, first: socket.socket, index: int, options: dict[s
     run_worker(config, sock, options, shared=True)
 
 
-def wants_access_lines(log_level: str) -> bool:
-    return bool(logging.getLevelName(log_level.upper()) <= logging.INFO)
+def wants_access_lines(log_level: LogLevel) -> bool:
+    return log_level.number <= logging.INFO
 
 
 def _announce(config: Path, host: str, port: int, workers: int) -> None:
@@ -147,7 +147,10 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Processes sharing the database; one of them runs deliveries.")
     ] = 1,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(help="debug, info, warning or error: the least a line must matter to be logged."),
+    ] = (LogLevel.INFO),
     log_format: Annotated[
         LogFormat,
         typer.Option(
@@ -173,7 +176,7 @@ def serve(
     options: dict[str, Any] = {
         # uvicorn builds each access line's arguments even when its level is off: only when shown.
         "access_log": access_log and wants_access_lines(log_level),
-        "log_level": log_level,
+        "log_level": str(log_level),
         **uvicorn_options(),
         "http": HttpProtocol,  # httptools, each response in one write
         "loop": "uvloop",

@@ -171,6 +171,8 @@ def api_operations() -> list[Operation]:
 
 
 def dashboard_operations() -> list[Operation]:
+    from expediter.web.api import ErrorBody
+
     page = {200: Answer("The page", media=(HTML,))}
     return [
         Operation("get", "/", "The dashboard: every flow's health, alerts, dead letters", "dashboard", page),
@@ -201,7 +203,7 @@ def dashboard_operations() -> list[Operation]:
                 303: Answer("Replayed; back to the dashboard", media=(TEXT,), headers=("Location",)),
                 400: Answer("No such flow", media=(TEXT,)),
                 403: Answer("Posted from a page of another site", media=(TEXT,)),
-                413: Answer("The body is larger than 1 MiB", media=(JSON,)),
+                413: _error(ErrorBody, "The body is larger than 1 MiB"),
             },
             body={"type": "object", "properties": {"flow": {"type": "string"}}, "required": ["flow"]},
             body_media=FORM,
