@@ -136,6 +136,7 @@ def configure_logging(
         library = logging.getLogger(name)
         library.handlers = []
         library.propagate = True
+        library.setLevel(logging.NOTSET)  # the root's level decides (a server run before may have set one)
     # A library's warning is a line of the stream, not bare text. Hooked anew each time: a
     # second ``captureWarnings(True)`` does nothing, even when the hook has been replaced since.
     logging.captureWarnings(False)
