@@ -15,7 +15,7 @@ CLOCK_SUITES ?= tests/operations/kitchen tests/operations/labor tests/operations
   tests/catalog/test_flows_command.py tests/model tests/ledger tests/commands tests/test_runtime.py \
   tests/web/test_dashboard_alerts.py tests/web/test_dashboard_lanes.py
 
-.PHONY: demo test lint format bench system-deps docs constraints clean
+.PHONY: demo test lint format bench system-deps docs constraints lowest clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,26 @@ constraints:
 	{ grep '^#' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable; } \
 	  > constraints.new && mv constraints.new constraints.txt
 	rm -rf .venv-constraints
+
+# The lowest versions pyproject.toml declares (each range's lower bound, exactly), installed into a
+# scratch venv with the test runner, then a smoke subset of the suite: a declared minimum that does
+# not work fails here. Deprecation warnings of old libraries are not failures here.
+LOWEST_VENV := .venv-lowest
+LOWEST_SUITES ?= tests/test_cli.py tests/test_logs.py tests/test_readme.py tests/catalog tests/ledger \
+  tests/model tests/web/test_api.py tests/web/test_logs.py tests/web/test_kds.py tests/web/test_labor_api.py \
+  tests/connectors/sftp tests/connectors/folder
+TEST_RUNNER := pytest pytest-timeout hypothesis iniconfig pluggy packaging sortedcontainers attrs
+lowest: $(STAMP)
+	rm -rf $(LOWEST_VENV)
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWEST_VENV)/bin/python -m pip install --quiet $$($(BIN)/python -m tests.lowest_versions)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	grep -iE "^($$(echo $(TEST_RUNNER) | tr ' ' '|'))==" constraints.txt > $(LOWEST_VENV)/runner.txt
+	$(LOWEST_VENV)/bin/python -m pip install --quiet -r $(LOWEST_VENV)/runner.txt
+	$(LOWEST_VENV)/bin/python -m pip freeze --exclude-editable
+	$(LOWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning \
+	  -W ignore::cryptography.utils.CryptographyDeprecationWarning $(LOWEST_SUITES)
 
 system-deps:
 	@missing=""; \
@@ -75,4 +95,4 @@ docs: $(STAMP)
 	$(BIN)/expediter docs cli -o docs/cli.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-data
+	rm -rf $(VENV) $(LOWEST_VENV) .pytest_cache .mypy_cache .ruff_cache demo-data

@@ -25,7 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from expediter.catalog.schema import Catalog, Flow, Level
-from expediter.commands.ledger import DEFAULT_CONFIG, ConfigOption, with_hub
+from expediter.commands.common import CatalogOption, catalog_path, with_hub
 from expediter.connectors.base import ConnectorContext, Exporter, ExportRequest, IncomingMessage, OutputFile
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import export_request
@@ -201,12 +201,13 @@ def import_command(
     on: Annotated[
         str | None, typer.Option("--date", help="The business date counted, YYYY-MM-DD (default: today's).")
     ] = None,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog_file: CatalogOption = None,
 ) -> None:
     """Import a file for an inbound flow: on-hand counts (columns ingredient, unit, quantity).
     Every row is checked first; a bad file exits 1 naming the row and column, and nothing is stored."""
     from expediter.web.app import read_catalog
 
+    config = catalog_path(catalog_file)
     catalog = read_catalog(config)
     place = _location(catalog, location)
     business_date = _day(on, "--date") or place.business_date_for(clock.now())
@@ -386,12 +387,13 @@ def export_command(
         str | None,
         typer.Option("--flow", help="The flow whose format to use (default: the first carrying KIND)."),
     ] = None,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog_file: CatalogOption = None,
 ) -> None:
     """Export stored data to files in a folder, in the format of the flow that carries KIND
     (no transport); each file is a manual transfer in the ledger."""
     from expediter.web.app import read_catalog
 
+    config = catalog_path(catalog_file)
     catalog = read_catalog(config)
     ranges = _ranges(kind, _day(on, "--date"), _day(start, "--from"), _day(end, "--to"))
     places = [loc for loc in catalog.locations if location in (None, loc.id)]

@@ -44,6 +44,7 @@ from expediter.catalog.schema import Catalog, Level, Trigger
 from expediter.connectors.online.signature import signed_headers
 from expediter.demo.vendor import count_sheet, distributor, store_counts
 from expediter.engine.jobs import RunResult
+from expediter.logs import LogFormat, configure_logging, uvicorn_options
 from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order, OrderState
@@ -140,18 +141,9 @@ def recipes_path(folder: Path) -> str:
 
 
 def log_to_file(path: Path) -> None:
-    """The hub's JSON log goes to a file, so the console keeps the URLs and the story."""
-    handle = path.open("a", encoding="utf-8")
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
-        logger_factory=structlog.WriteLoggerFactory(file=handle),
-        cache_logger_on_first_use=True,
-    )
+    """The hub's JSON log (its own lines, uvicorn's and asyncssh's) goes to a file, so the
+    console keeps the URLs and the story."""
+    configure_logging("info", LogFormat.JSON, path.open("a", encoding="utf-8"))
 
 
 async def run_demo(options: DemoOptions) -> int:
@@ -358,7 +350,9 @@ def cook_time(ticket_id: str, options: DemoOptions) -> float:
 
 async def serve_in_background(app: Any, port: int) -> tuple[uvicorn.Server, int]:
     """Serve ``app`` on loopback in this event loop; returns the server and its port."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **uvicorn_options()
+    )
     server = uvicorn.Server(config)
     # Ctrl-C stops the whole demo, not one of its servers.
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
@@ -407,7 +401,7 @@ def print_banner(state: DemoState, catalog_file: Path, sftp: SftpServer) -> None
         f" {minutes:.1f} minutes, so online orders cannot be entered into the POS. Watch the flow"
         " [bold]online-orders-to-pos[/] turn red on the dashboard: its first order becomes a dead letter"
         " and the later ones wait behind it. When the POS is back, replay it (the rest follow in order):\n"
-        f"  .venv/bin/expediter replay --flow online-orders-to-pos --all --config {catalog_file}\n"
+        f"  .venv/bin/expediter replay --flow online-orders-to-pos --all -c {catalog_file}\n"
     )
     console.print(
         "[yellow]A delivery to check:[/] the purchase order went to Valley Foods as an X12 850; its 855"

@@ -224,9 +224,10 @@ class OrdersApi:
     """``POST /api/v1/orders`` and ``GET /api/v1/orders/{id}``.
 
     The POST is the hot path, so it is written once against plain headers and bytes
-    (:meth:`ingest`) and served both as a Starlette endpoint and as a raw ASGI app
-    (:meth:`asgi`) that :func:`expediter.web.app.create_app` dispatches to before Starlette's
-    routing and request objects (measured: about 40 µs a request, a third of the bare rate).
+    (:meth:`ingest`) and served both as a Starlette endpoint (:meth:`post`) and as a raw ASGI
+    app (:func:`raw_asgi`, listed by :func:`fast_routes`) that :class:`expediter.web.app.HubApp`
+    answers before Starlette's routing and request objects (measured: about 40 µs a request, a
+    third of the bare rate).
     """
 
     def __init__(self, hub: Hub) -> None:

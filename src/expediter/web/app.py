@@ -20,9 +20,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from expediter.catalog.schema import Catalog
 from expediter.engine.hub import Hub
+from expediter.web.request_ids import tag_request
 
-CONFIG_ENV = "EXPEDITER_CONFIG"
+CONFIG_ENV = "EXPEDITER_CATALOG"
 """The catalog file a server process loads in :func:`app_from_env` (uvicorn ``--factory``)."""
+OLD_CONFIG_ENV = "EXPEDITER_CONFIG"
+"""The variable's earlier name, still read when ``EXPEDITER_CATALOG`` is not set."""
 WEB_MODULES = (
     "expediter.web.api",
     "expediter.web.labor_api",
@@ -78,6 +81,7 @@ class HubApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            send = tag_request(scope, send)
             if _declared_length(scope) > MAX_BODY_BYTES:
                 await _too_large(send)
                 return
@@ -151,10 +155,10 @@ def read_catalog(path: str | Path) -> Catalog:
 
 def app_from_env() -> Starlette:
     """For ``uvicorn --factory expediter.web.app:app_from_env`` (several worker processes): each
-    process builds its own runtime on the catalog named by ``EXPEDITER_CONFIG``; only one of them
+    process builds its own runtime on the catalog named by ``EXPEDITER_CATALOG``; only one of them
     runs deliveries, the kitchen and the scheduler (see :meth:`Hub.claim_deliveries`)."""
     from expediter.catalog.check import checked_catalog
     from expediter.runtime import Runtime
 
-    runtime = Runtime(checked_catalog(os.environ[CONFIG_ENV]))  # refused as `check` refuses it
+    runtime = Runtime(checked_catalog(os.environ.get(CONFIG_ENV) or os.environ[OLD_CONFIG_ENV]))
     return create_app(runtime.hub, runtime=runtime, whole_process=True)

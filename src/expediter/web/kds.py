@@ -14,7 +14,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -42,16 +42,55 @@ class KdsError(Exception):
         self.fix = fix
 
 
+Key = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+"""An order id, location id, PLU or item id as the kitchen API takes it."""
+
+
 class FireRequest(msgspec.Struct, kw_only=True):
-    order_id: str
-    course: int
+    order_id: Key
+    course: Annotated[int, msgspec.Meta(ge=0, le=1000)]
 
 
 class AvailabilityRequest(msgspec.Struct, kw_only=True):
-    location_id: str
-    key: str
+    location_id: Key
+    key: Key
     """PLU or item id."""
     available: bool
+
+
+class Fired(msgspec.Struct, kw_only=True):
+    """The answer to ``POST /api/v1/kds/fire``: the tickets the course changed."""
+
+    order_id: str
+    course: int
+    tickets: list[Ticket]
+
+
+class AvailabilitySet(msgspec.Struct, kw_only=True):
+    """The answer to ``POST /api/v1/kds/availability``; ``changed`` is false when it already was."""
+
+    location_id: str
+    key: str
+    available: bool
+    changed: bool
+
+
+class Unavailable(msgspec.Struct, kw_only=True):
+    location_id: str
+    key: str
+
+
+class AvailabilityList(msgspec.Struct, kw_only=True):
+    """The 86 list: every item off, per location."""
+
+    unavailable: list[Unavailable]
+
+
+class KdsErrorBody(msgspec.Struct, kw_only=True):
+    """A refusal of the kitchen API (the same shape as the API's ``ErrorBody``, without ``where``)."""
+
+    error: str
+    fix: str = ""
 
 
 class TicketList(msgspec.Struct, kw_only=True):
@@ -223,17 +262,22 @@ class KdsWeb:
         if not kitchen.knows_order(body.order_id):
             raise KdsError(404, f"unknown order {body.order_id!r}", "send the order to the kitchen first")
         changed = await kitchen.fire_course(body.order_id, body.course)
-        return json_response({"order_id": body.order_id, "course": body.course, "tickets": changed})
+        return json_response(Fired(order_id=body.order_id, course=body.course, tickets=changed))
 
     async def set_availability(self, request: Request) -> Response:
         body = decode_body(await request.body(), AvailabilityRequest)
         changed = await self.kitchen().set_availability(body.location_id, body.key, body.available)
-        return json_response({**msgspec.to_builtins(body), "changed": changed})
+        answer = AvailabilitySet(
+            location_id=body.location_id, key=body.key, available=body.available, changed=changed
+        )
+        return json_response(answer)
 
     async def availability(self, request: Request) -> Response:
         location = request.query_params.get("location_id")
         off = self.kitchen().unavailable(location)
-        return json_response({"unavailable": [{"location_id": loc, "key": key} for loc, key in off]})
+        return json_response(
+            AvailabilityList(unavailable=[Unavailable(location_id=loc, key=key) for loc, key in off])
+        )
 
     async def asset(self, request: Request) -> Response:
         name = request.url.path.rsplit("/", 1)[-1]
@@ -270,15 +314,15 @@ def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         if request.method == "POST" and cross_site(request):
             return json_response(
-                {"error": "a page of another site may not act on the kitchen screens", "fix": ""}, 403
+                KdsErrorBody(error="a page of another site may not act on the kitchen screens"), 403
             )
         try:
             response: Response = await handler(request)
             return response
         except KdsError as exc:
-            return json_response({"error": exc.error, "fix": exc.fix}, exc.status)
+            return json_response(KdsErrorBody(error=exc.error, fix=exc.fix), exc.status)
         except RejectedInput as exc:
-            return json_response({"error": exc.message, "fix": exc.fix}, 409)
+            return json_response(KdsErrorBody(error=exc.message, fix=exc.fix), 409)
 
     return endpoint
 
