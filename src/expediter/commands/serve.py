@@ -22,6 +22,8 @@ from typing import Annotated, Any
 import structlog
 import typer
 
+from expediter.model.cards import mask_card_numbers_in_log
+
 DEFAULT_CONFIG = "expediter.toml"
 BACKLOG = 2048
 
@@ -35,6 +37,7 @@ def configure_logging(level: str = "info") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            mask_card_numbers_in_log,  # after the traceback is text: it is masked too
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

@@ -40,6 +40,7 @@ from expediter.catalog.schema import Catalog, Level
 from expediter.connectors.online.signature import signed_headers
 from expediter.engine.jobs import RunResult
 from expediter.model import clock
+from expediter.model.cards import mask_card_numbers_in_log
 from expediter.model.location import Location
 from expediter.model.order import Order, OrderState
 from expediter.runtime import Runtime
@@ -141,6 +142,7 @@ def log_to_file(path: Path) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            mask_card_numbers_in_log,  # after the traceback is text: it is masked too
             structlog.processors.JSONRenderer(),
         ],
         logger_factory=structlog.WriteLoggerFactory(file=handle),

@@ -17,8 +17,14 @@ from expediter.connectors.base import IncomingMessage
 from expediter.model.labor import TimePunch
 from expediter.model.order import Order
 
+CANONICAL_KINDS = frozenset({"orders", "punches", "employees"})
+"""Kinds whose payload is the canonical model already: nothing processes them again."""
 _orders = msgspec.json.Decoder(Order)
 _punches = msgspec.json.Decoder(TimePunch)
+
+
+def is_canonical(kind: str) -> bool:
+    return kind in CANONICAL_KINDS
 
 
 def canonical_facts(message: IncomingMessage, catalog: Catalog) -> tuple[str | None, date | None]:

@@ -3,8 +3,9 @@
 A lane is one (destination, location): deliveries in a lane go strictly one after another in the
 order they were stored, and lanes run independently, so one dead printer never holds up another
 station. ``TransientError`` → retry after exponential backoff with jitter, up to the flow's
-``retry_limit`` retries, then dead letter; ``TerminalError`` → dead letter now. Each attempt's
-outcome and its ledger transfer are committed together.
+``retry_limit`` retries, then dead letter; ``TerminalError`` and ``RejectedInput`` (a processor
+refusing what it was given: it will never be accepted as it is) → dead letter now, with the
+reason. Each attempt's outcome and its ledger transfer are committed together.
 
 Delivery is at-least-once: a crash between a sink's success and the commit of that success means
 the attempt runs again after restart, with the same ``delivery_key``, which sinks pass on so the
@@ -35,8 +36,9 @@ from expediter.connectors.base import Outbound, Receipt
 from expediter.engine.canonical import canonical_facts
 from expediter.engine.router import is_process_destination
 from expediter.engine.storage.base import Row, Tx, from_iso, now_iso, to_iso, utcnow
-from expediter.errors import TerminalError, TransientError
+from expediter.errors import RejectedInput, TerminalError, TransientError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of, insert_transfer
+from expediter.model.cards import mask_card_numbers
 
 if TYPE_CHECKING:
     from expediter.engine.hub import Hub
@@ -278,7 +280,7 @@ class Deliveries:
         try:
             receipt = await self._hand_over_in_time(delivery, flow, attempt)
             state = DeliveryState.DELIVERED
-        except TerminalError as exc:
+        except (TerminalError, RejectedInput) as exc:
             state, error = DeliveryState.DEAD, str(exc) or type(exc).__name__
         except Exception as exc:
             if not isinstance(exc, TransientError):
@@ -385,7 +387,7 @@ class Deliveries:
             tx.execute(
                 "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
                 " updated_at = ? WHERE id = ?",
-                (str(state), attempt, due, error[:2000], to_iso(now), delivery.id),
+                (str(state), attempt, due, mask_card_numbers(error)[:2000], to_iso(now), delivery.id),
             )
             insert_transfer(tx, transfer)
 

@@ -30,6 +30,7 @@ from expediter.engine.schedule_watch import FileWatcher
 from expediter.errors import ConfigError, ExpediterError, RejectedInput
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
+from expediter.model.cards import refuse_card_numbers_in_payload
 from expediter.model.location import Location
 
 log = structlog.get_logger(__name__)
@@ -115,6 +116,7 @@ class FileArrivals:
     def handler(self, flow: Flow) -> Callable[[FetchedFile], Awaitable[None]]:
         async def handle(file: FetchedFile) -> None:
             location, day = place_of(file.name, self.hub, clock.now())
+            refuse_card_numbers_in_payload(file.data, "text/plain")  # before an error quotes one
             self._check(flow, file)
             message = IncomingMessage(
                 source_system=flow.from_,
@@ -125,7 +127,11 @@ class FileArrivals:
                 location_id=location.id,
             )
             await self.hub.inbox.accept(
-                message, ref=f"{location.id}:{day.isoformat()}", business_date=day, processed=True
+                message,
+                ref=f"{location.id}:{day.isoformat()}",
+                business_date=day,
+                processed=True,
+                screened=True,
             )
 
         return handle

@@ -19,12 +19,25 @@ currency.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 import msgspec
 
+from expediter.errors import RejectedInput
+from expediter.model.bounds import (
+    Count,
+    Id,
+    Version,
+    bad_quantity,
+    bad_rate,
+    implausible_time,
+    negative_amount,
+    quantity_ok,
+    rate_ok,
+    time_ok,
+)
 from expediter.model.money import Money, total, zero
 from expediter.model.time import AwareDatetime
 
@@ -83,8 +96,8 @@ class Modifier(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A modifier on a line or on another modifier (``modifiers`` nests: a side's own choices)."""
 
     name: str
-    modifier_id: str | None = None
-    plu: str | None = None
+    modifier_id: Id | None = None
+    plu: Id | None = None
     action: ModifierAction = ModifierAction.ADD
     quantity: Decimal = Decimal(1)
     unit_price: Money = Money(0)
@@ -97,7 +110,7 @@ class Discount(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     amount: Money
     reason: str = ""
-    discount_id: str | None = None
+    discount_id: Id | None = None
 
 
 class Comp(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -109,21 +122,21 @@ class Comp(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class Line(msgspec.Struct, kw_only=True, omit_defaults=True):
-    id: str
+    id: Id
     name: str
     quantity: Decimal
     unit_price: Money
     variation: str = ""
     """The size or variation the POS sells separately (Square's variation name), e.g. "Large"."""
-    item_id: str | None = None
-    plu: str | None = None
+    item_id: Id | None = None
+    plu: Id | None = None
     category: str = "uncategorized"
     kind: LineKind = LineKind.ITEM
     modifiers: list[Modifier] = []
     stations: list[str] = []
     """Kitchen stations from the menu; empty means the router decides by category."""
-    course: int | None = None
-    seat: int | None = None
+    course: Count | None = None
+    seat: Count | None = None
     notes: str = ""
     discounts: list[Discount] = []
     comp: Comp | None = None
@@ -153,7 +166,7 @@ class ServiceCharge(msgspec.Struct, kw_only=True, omit_defaults=True):
 class Payment(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A tender. Only the last four digits of a card are ever kept."""
 
-    id: str
+    id: Id
     tender: TenderType
     amount: Money
     """What the tender paid towards the check, tip excluded."""
@@ -165,31 +178,31 @@ class Payment(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class Refund(msgspec.Struct, kw_only=True, omit_defaults=True):
-    id: str
+    id: Id
     amount: Money
     reason: str = ""
-    payment_id: str | None = None
-    line_ids: list[str] = []
+    payment_id: Id | None = None
+    line_ids: list[Id] = []
     created_at: AwareDatetime | None = None
 
 
 class Order(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One check. ``id`` is the hub's stable id; ``external_id`` the POS's own."""
 
-    id: str
-    location_id: str
+    id: Id
+    location_id: Id
     opened_at: AwareDatetime
     lines: list[Line]
-    version: int = 1
-    external_id: str | None = None
+    version: Version = 1
+    external_id: Id | None = None
     source: OrderSource = OrderSource.POS
-    source_system: str | None = None
+    source_system: Id | None = None
     state: OrderState = OrderState.OPEN
     dining_option: DiningOption = DiningOption.DINE_IN
     revenue_center: str = "main"
     table: str | None = None
-    guest_count: int = 1
-    employee_id: str | None = None
+    guest_count: Count = 1
+    employee_id: Id | None = None
     customer_name: str = ""
     """First name or label for the pass (online and takeout orders), never payment details."""
     promised_at: AwareDatetime | None = None
@@ -203,6 +216,68 @@ class Order(msgspec.Struct, kw_only=True, omit_defaults=True):
     payments: list[Payment] = []
     refunds: list[Refund] = []
     notes: str = ""
+
+
+MAX_MODIFIER_DEPTH = 8
+"""A side's own choices nest; eight levels deep is already no kitchen's menu."""
+
+
+def refuse_implausible_order(order: Order, now: datetime | None = None) -> None:
+    """What the types cannot say (:mod:`expediter.model.bounds`): quantities and rates that are
+    finite and in range, prices of zero or more, modifiers at most :data:`MAX_MODIFIER_DEPTH`
+    deep and, when ``now`` is given (the hub's clock), times within a sane window of it.
+    Raises :class:`RejectedInput` naming the JSON path of the first problem."""
+    for index, line in enumerate(order.lines):
+        if not quantity_ok(line.quantity):
+            raise bad_quantity(line.quantity, f"$.lines[{index}].quantity")
+        if line.unit_price.amount < 0:
+            raise negative_amount(line.unit_price.amount, f"$.lines[{index}].unit_price.amount")
+        if line.modifiers:
+            _refuse_bad_modifiers(line.modifiers, index, [], 1)
+    for index, tax in enumerate(order.taxes):
+        if tax.rate is not None and not rate_ok(tax.rate):
+            raise bad_rate(tax.rate, f"$.taxes[{index}].rate")
+    if now is not None:
+        _refuse_implausible_times(order, now)
+
+
+def _refuse_bad_modifiers(modifiers: list[Modifier], line: int, above: list[int], depth: int) -> None:
+    """``above``: the indexes of the modifiers these nest in, to name the path of a bad one."""
+    if depth > MAX_MODIFIER_DEPTH:
+        raise RejectedInput(
+            f"modifiers nest more than {MAX_MODIFIER_DEPTH} levels deep",
+            where=_modifier_path(line, above) + ".modifiers",
+            fix="send a modifier's own choices at most a few levels deep",
+        )
+    for index, modifier in enumerate(modifiers):
+        if not quantity_ok(modifier.quantity):
+            raise bad_quantity(modifier.quantity, _modifier_path(line, [*above, index]) + ".quantity")
+        if modifier.unit_price.amount < 0:
+            where = _modifier_path(line, [*above, index]) + ".unit_price.amount"
+            raise negative_amount(modifier.unit_price.amount, where)
+        if modifier.modifiers:
+            _refuse_bad_modifiers(modifier.modifiers, line, [*above, index], depth + 1)
+
+
+def _modifier_path(line: int, indexes: list[int]) -> str:
+    return f"$.lines[{line}]" + "".join(f".modifiers[{index}]" for index in indexes)
+
+
+def _refuse_implausible_times(order: Order, now: datetime) -> None:
+    for where, ts in (
+        ("$.opened_at", order.opened_at),
+        ("$.closed_at", order.closed_at),
+        ("$.promised_at", order.promised_at),
+    ):
+        if ts is not None and not time_ok(ts, now):
+            raise implausible_time(ts, now, where)
+    for kind, created in (
+        ("payments", [payment.created_at for payment in order.payments]),
+        ("refunds", [refund.created_at for refund in order.refunds]),
+    ):
+        for index, ts in enumerate(created):
+            if ts is not None and not time_ok(ts, now):
+                raise implausible_time(ts, now, f"$.{kind}[{index}].created_at")
 
 
 class Totals(msgspec.Struct, kw_only=True):
