@@ -34,7 +34,11 @@ def catalog_file(folder: Path) -> Path:
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops"),
             System(
-                id="kds", kind=SystemKind.KDS, connector="kds", owner="chef", settings={"stations": {"grill": {}}}
+                id="kds",
+                kind=SystemKind.KDS,
+                connector="kds",
+                owner="chef",
+                settings={"stations": {"grill": {}}},
             ),
         ],
         flows=[

@@ -37,10 +37,10 @@ from expediter.web.api import (
     conflict_of,
     invalid,
     json_response,
-    refuse_card_numbers_in_json,
     refuse_other_locations,
     rejected,
     request_key,
+    screen_json,
 )
 from expediter.web.bodies import UNREADABLE
 
@@ -56,7 +56,7 @@ class Stored(msgspec.Struct, kw_only=True):
 
 
 def decode_strict(body: bytes, kind: type[T], what: str) -> T:
-    refuse_card_numbers_in_json(body)
+    screen_json(body)
     try:
         record = msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:
