@@ -11,8 +11,10 @@ and how to fix it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated
 
 import msgspec
@@ -42,6 +44,12 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 
 
+@lru_cache(maxsize=8)
+def _window_on(today: date) -> Window:
+    """One window a day (by the hub's clock, UTC): the hot path builds none."""
+    return Window(today - PAST, today + FUTURE)
+
+
 def quantity_ok(value: Decimal) -> bool:
     """A quantity is a finite decimal from 0 to :data:`MAX_QUANTITY`."""
     return value.is_finite() and _ZERO <= value <= MAX_QUANTITY
@@ -52,9 +60,22 @@ def rate_ok(value: Decimal) -> bool:
     return value.is_finite() and _ZERO <= value <= _ONE
 
 
-def time_ok(ts: datetime, now: datetime) -> bool:
-    """``ts`` lies within :data:`PAST` before and :data:`FUTURE` after ``now`` (the hub's clock)."""
-    return now - PAST <= ts <= now + FUTURE
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The days a record's times may fall on: from :data:`PAST` before to :data:`FUTURE` after the
+    hub's clock, to the day (the date a time shows at its own UTC offset). Comparing dates rather
+    than instants: two timestamps at different offsets take microseconds to compare, two dates a
+    tenth of that, and a window of years needs no finer edge."""
+
+    earliest: date
+    latest: date
+
+    @classmethod
+    def around(cls, now: datetime) -> Window:
+        return _window_on(now.date())
+
+    def holds(self, ts: datetime) -> bool:
+        return self.earliest <= ts.date() <= self.latest
 
 
 # The refusals are built only once a check failed: the paths cost nothing on the way through.
@@ -85,10 +106,10 @@ def negative_amount(amount: int, where: str, what: str = "price") -> RejectedInp
     )
 
 
-def implausible_time(ts: datetime, now: datetime, where: str) -> RejectedInput:
-    side = "more than ten years before" if ts < now else "more than a year after"
+def implausible_time(ts: datetime, window: Window, where: str) -> RejectedInput:
+    side = "more than ten years before" if ts.date() < window.earliest else "more than a year after"
     return RejectedInput(
-        f"time {ts.isoformat()} is {side} the hub's clock ({now:%Y-%m-%d %H:%M} UTC)",
+        f"time {ts.isoformat()} is {side} the hub's clock (from {window.earliest} to {window.latest})",
         where=where,
         fix="send the real time with its UTC offset; check the clock of the system that sent it",
     )

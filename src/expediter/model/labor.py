@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import msgspec
 
-from expediter.model.bounds import Id, Version, implausible_time, negative_amount, time_ok
+from expediter.model.bounds import Id, Version, Window, implausible_time, negative_amount
 from expediter.model.money import Money
 from expediter.model.time import AwareDatetime
 
@@ -66,13 +66,14 @@ def refuse_implausible_punch(punch: TimePunch, now: datetime) -> None:
         raise negative_amount(punch.hourly_wage.amount, "$.hourly_wage.amount", "wage")
     if punch.declared_cash_tips.amount < 0:
         raise negative_amount(punch.declared_cash_tips.amount, "$.declared_cash_tips.amount", "tip")
+    window = Window.around(now)
     for where, ts in (("$.clock_in", punch.clock_in), ("$.clock_out", punch.clock_out)):
-        if ts is not None and not time_ok(ts, now):
-            raise implausible_time(ts, now, where)
+        if ts is not None and not window.holds(ts):
+            raise implausible_time(ts, window, where)
     for index, pause in enumerate(punch.breaks):
         for side, ts in (("start", pause.start), ("end", pause.end)):
-            if ts is not None and not time_ok(ts, now):
-                raise implausible_time(ts, now, f"$.breaks[{index}].{side}")
+            if ts is not None and not window.holds(ts):
+                raise implausible_time(ts, window, f"$.breaks[{index}].{side}")
 
 
 def refuse_implausible_employee(employee: Employee) -> None:

@@ -20,23 +20,24 @@ currency.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 import msgspec
 
 from expediter.errors import RejectedInput
 from expediter.model.bounds import (
+    MAX_QUANTITY,
     Count,
     Id,
     Version,
+    Window,
     bad_quantity,
     bad_rate,
     implausible_time,
     negative_amount,
     quantity_ok,
     rate_ok,
-    time_ok,
 )
 from expediter.model.money import Money, total, zero
 from expediter.model.time import AwareDatetime
@@ -225,8 +226,63 @@ MAX_MODIFIER_DEPTH = 8
 def refuse_implausible_order(order: Order, now: datetime | None = None) -> None:
     """What the types cannot say (:mod:`expediter.model.bounds`): quantities and rates that are
     finite and in range, prices of zero or more, modifiers at most :data:`MAX_MODIFIER_DEPTH`
-    deep and, when ``now`` is given (the hub's clock), times within a sane window of it.
-    Raises :class:`RejectedInput` naming the JSON path of the first problem."""
+    deep and, when ``now`` is given (the hub's clock), times within the
+    :class:`~expediter.model.bounds.Window` around it. Raises :class:`RejectedInput` naming the
+    JSON path of the first problem.
+
+    On the ingest hot path: a tight predicate first (about 2 µs for a three-line check); only an
+    order it fails is walked again to say what is wrong and where."""
+    window = Window.around(now) if now is not None else None
+    if _plausible(order, window):
+        return
+    _refuse_values(order)
+    if window is not None:
+        _refuse_times(order, window)
+
+
+def _plausible(order: Order, window: Window | None) -> bool:
+    try:  # an ordering comparison with a NaN raises: that is a "no" too
+        for line in order.lines:
+            if not (_ZERO <= line.quantity <= MAX_QUANTITY) or line.unit_price.amount < 0:
+                return False
+            if line.modifiers and not _modifiers_plausible(line.modifiers, 1):
+                return False
+        for tax in order.taxes:
+            if tax.rate is not None and not (_ZERO <= tax.rate <= _ONE):
+                return False
+    except InvalidOperation:
+        return False
+    return window is None or _times_plausible(order, window)
+
+
+def _modifiers_plausible(modifiers: list[Modifier], depth: int) -> bool:
+    if depth > MAX_MODIFIER_DEPTH:
+        return False
+    for modifier in modifiers:
+        if not (_ZERO <= modifier.quantity <= MAX_QUANTITY) or modifier.unit_price.amount < 0:
+            return False
+        if modifier.modifiers and not _modifiers_plausible(modifier.modifiers, depth + 1):
+            return False
+    return True
+
+
+def _times_plausible(order: Order, window: Window) -> bool:
+    earliest, latest = window.earliest, window.latest
+    if not earliest <= order.opened_at.date() <= latest:
+        return False
+    for ts in (order.closed_at, order.promised_at):
+        if ts is not None and not earliest <= ts.date() <= latest:
+            return False
+    for payment in order.payments:
+        if payment.created_at is not None and not earliest <= payment.created_at.date() <= latest:
+            return False
+    for refund in order.refunds:
+        if refund.created_at is not None and not earliest <= refund.created_at.date() <= latest:
+            return False
+    return True
+
+
+def _refuse_values(order: Order) -> None:
     for index, line in enumerate(order.lines):
         if not quantity_ok(line.quantity):
             raise bad_quantity(line.quantity, f"$.lines[{index}].quantity")
@@ -237,8 +293,6 @@ def refuse_implausible_order(order: Order, now: datetime | None = None) -> None:
     for index, tax in enumerate(order.taxes):
         if tax.rate is not None and not rate_ok(tax.rate):
             raise bad_rate(tax.rate, f"$.taxes[{index}].rate")
-    if now is not None:
-        _refuse_implausible_times(order, now)
 
 
 def _refuse_bad_modifiers(modifiers: list[Modifier], line: int, above: list[int], depth: int) -> None:
@@ -263,21 +317,25 @@ def _modifier_path(line: int, indexes: list[int]) -> str:
     return f"$.lines[{line}]" + "".join(f".modifiers[{index}]" for index in indexes)
 
 
-def _refuse_implausible_times(order: Order, now: datetime) -> None:
+def _refuse_times(order: Order, window: Window) -> None:
     for where, ts in (
         ("$.opened_at", order.opened_at),
         ("$.closed_at", order.closed_at),
         ("$.promised_at", order.promised_at),
     ):
-        if ts is not None and not time_ok(ts, now):
-            raise implausible_time(ts, now, where)
+        if ts is not None and not window.holds(ts):
+            raise implausible_time(ts, window, where)
     for kind, created in (
         ("payments", [payment.created_at for payment in order.payments]),
         ("refunds", [refund.created_at for refund in order.refunds]),
     ):
         for index, ts in enumerate(created):
-            if ts is not None and not time_ok(ts, now):
-                raise implausible_time(ts, now, f"$.{kind}[{index}].created_at")
+            if ts is not None and not window.holds(ts):
+                raise implausible_time(ts, window, f"$.{kind}[{index}].created_at")
+
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 
 class Totals(msgspec.Struct, kw_only=True):
