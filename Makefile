@@ -12,7 +12,8 @@ PYTEST_ARGS ?=
 # The suites that read the hub's clock; `make test` runs them again with the clock on other dates.
 CLOCK_SUITES ?= tests/operations/kitchen tests/connectors/escpos tests/connectors/online \
   tests/web/test_kds_sse.py tests/web/test_dashboard.py tests/engine tests/e2e tests/monitor \
-  tests/catalog/test_flows_command.py tests/model tests/ledger tests/commands
+  tests/catalog/test_flows_command.py tests/model tests/ledger tests/commands \
+  tests/web/test_bad_input.py tests/web/test_idempotency.py tests/connectors/square/test_refusals.py
 
 .PHONY: demo test lint format bench system-deps docs constraints clean
 
