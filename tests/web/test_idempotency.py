@@ -115,3 +115,13 @@ def test_a_key_that_holds_a_card_number_is_refused_and_not_echoed(catalog: Catal
         assert await hub.inbox.count() == 0
 
     run(catalog, scenario)
+
+
+def test_a_key_longer_than_an_id_is_refused(catalog: Catalog) -> None:
+    async def scenario(hub: Hub, client: httpx.AsyncClient, board: Board) -> None:
+        response = await client.post("/api/v1/orders", json=order(), headers=keyed("k" * 10_000))
+        assert response.status_code == 422 and response.json()["where"] == "headers.Idempotency-Key"
+        assert "10000 characters" in response.json()["error"]
+        assert await hub.inbox.count() == 0
+
+    run(catalog, scenario)

@@ -33,6 +33,7 @@ from expediter.engine.storage.base import Tx
 from expediter.errors import ConfigError, ExpediterError, TerminalError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
+from expediter.model.cards import mask_card_numbers
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order, Refund
@@ -336,9 +337,9 @@ def _described(exc: Exception, flow: Flow, location: Location) -> str:
     says what to fix; anything else is a bug met on the way, logged with its traceback."""
     if isinstance(exc, ExpediterError):
         log.warning("file flow failed", flow=flow.id, location=location.id, error=str(exc))
-        return str(exc)
+        return mask_card_numbers(str(exc))
     log.exception("file flow crashed", flow=flow.id, location=location.id)
-    return (
+    return mask_card_numbers(
         f"unexpected error ({type(exc).__name__}: {exc}); the hub's log has the details."
         " Once the cause is fixed, run the flow again for this date"
     )

@@ -210,12 +210,23 @@ def refuse_other_locations(source: str, location_id: str, hub: Hub) -> None:
         )
 
 
+MAX_KEY_LENGTH = 255
+"""An Idempotency-Key is an id (a UUID is 36 characters); it is stored, so it is bounded."""
+
+
 def request_key(headers: Mapping[str, str], source: str) -> str | None:
     """The sender's ``Idempotency-Key``, scoped to its system (another system cannot shadow it);
     ``None`` without one. A key that holds a card number is refused: keys are stored."""
     given = headers.get("idempotency-key")
     if not given:
         return None
+    if len(given) > MAX_KEY_LENGTH:
+        raise ApiError(
+            422,
+            f"the Idempotency-Key is {len(given)} characters long; at most {MAX_KEY_LENGTH} are kept",
+            where="headers.Idempotency-Key",
+            fix="use the order's id and version (or a UUID) as the key",
+        )
     if len(given) >= 13 and contains_card_number(given):
         raise ApiError(
             422,
