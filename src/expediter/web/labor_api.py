@@ -32,6 +32,7 @@ from expediter.model.labor import (
 )
 from expediter.web.api import (
     ApiError,
+    Lookups,
     Tokens,
     bad_json,
     conflict_of,
@@ -77,6 +78,7 @@ class LaborApi:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.tokens = Tokens(hub.catalog.api_tokens)
+        self.lookups = Lookups(hub.catalog)
 
     def _source(self, headers: Mapping[str, str]) -> str:
         token = self.tokens.authenticate(headers)
@@ -97,7 +99,7 @@ class LaborApi:
                 where="$.location_id",
                 fix="use the id of a location declared in the catalog",
             )
-        refuse_other_locations(source, location_id, self.hub)
+        refuse_other_locations(source, location_id, self.lookups)
 
     async def _store(
         self, message: IncomingMessage, ref: str, day: date | None, headers: Mapping[str, str], what: str
