@@ -113,3 +113,20 @@ def implausible_time(ts: datetime, window: Window, where: str) -> RejectedInput:
         where=where,
         fix="send the real time with its UTC offset; check the clock of the system that sent it",
     )
+
+
+def encoded_within_bounds(record: msgspec.Struct, where_from: str = "") -> bytes:
+    """``record`` (an order or punch a connector built, never decoded) encoded, once it holds to
+    the bounds its type declares (msgspec checks those only while decoding, so it is decoded
+    back). ``RejectedInput`` naming the path otherwise; ``where_from`` prefixes the message."""
+    payload = msgspec.json.encode(record)
+    try:
+        msgspec.json.decode(payload, type=type(record))
+    except msgspec.ValidationError as exc:
+        text, _, path = str(exc).partition(" - at `")
+        raise RejectedInput(
+            f"{where_from}{text}",
+            where=path.rstrip("`") or "$",
+            fix="correct the record in the system that sent it",
+        ) from None
+    return payload

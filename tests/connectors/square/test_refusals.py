@@ -99,25 +99,27 @@ async def dead(runtime: Runtime) -> list[DeliveryRecord]:
 
 def test_a_refused_webhook_order_is_a_dead_letter_at_once_and_the_lane_goes_on(tmp_path: Path) -> None:
     square = SquareStandIn(access_token=ACCESS_TOKEN)
-    square.put_order(square_order("BAD", 3, quantity="NaN"))
+    square.put_order(square_order("BAD", 4, quantity="NaN"))
+    square.put_order({**square_order("ZERO", 3), "version": 0})
     square.put_order(square_order("GOOD", 2))
 
     async def scenario() -> None:
         async with hub_with(tmp_path, square) as (runtime, client):
             with structlog.testing.capture_logs() as logs:
-                for order_id in ("BAD", "GOOD"):
+                for order_id in ("BAD", "ZERO", "GOOD"):
                     event = order_event(square.orders[order_id], "order.created")
                     answer = await send_webhook(client, WEBHOOK_URL, event, signature_key=SIGNATURE_KEY)
                     assert answer.status_code == 202, answer.text
 
                 async def settled() -> bool:
-                    return await stored_ids(runtime) == ["GOOD"] and len(await dead(runtime)) == 1
+                    return await stored_ids(runtime) == ["GOOD"] and len(await dead(runtime)) == 2
 
-                await until(settled, "GOOD stored and BAD dead")
-            [letter] = await dead(runtime)
-        assert letter.attempts == 1 and letter.flow_id == "square#process"
-        assert "Square order BAD version 1" in letter.last_error
-        assert "quantity NaN" in letter.last_error and "$.lines[0].quantity" in letter.last_error
+                await until(settled, "GOOD stored, BAD and ZERO dead")
+            nan, zero = sorted(await dead(runtime), key=lambda letter: letter.message_id)
+        assert {nan.attempts, zero.attempts} == {1} and nan.flow_id == zero.flow_id == "square#process"
+        assert "Square order BAD version 1" in nan.last_error
+        assert "quantity NaN" in nan.last_error and "$.lines[0].quantity" in nan.last_error
+        assert "Square order ZERO version 0" in zero.last_error and "$.version" in zero.last_error
         assert not [entry for entry in logs if entry.get("exc_info") or entry["log_level"] == "error"]
 
     asyncio.run(scenario())

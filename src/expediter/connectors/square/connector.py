@@ -47,6 +47,8 @@ from expediter.connectors.square.mapping import order_from_square, punch_from_ti
 from expediter.connectors.square.signature import verify_square_signature
 from expediter.connectors.square.wire import SqEvent, SqOrder, SqTimecard
 from expediter.errors import ConfigError, RejectedInput, TerminalError
+from expediter.model.bounds import encoded_within_bounds
+from expediter.model.labor import refuse_implausible_punch
 from expediter.model.order import refuse_implausible_order
 
 log = structlog.get_logger(__name__)
@@ -164,6 +166,7 @@ class SquareOrders:
         try:
             order = order_from_square(sq, source_system=self.system_id, location_id=location)
             refuse_implausible_order(order)
+            payload = encoded_within_bounds(order)
         except RejectedInput as exc:
             raise RejectedInput(
                 f"Square order {sq.id} version {sq.version}: {exc.message}", where=exc.where, fix=exc.fix
@@ -176,7 +179,7 @@ class SquareOrders:
                 source_system=self.system_id,
                 kind="orders",
                 idempotency_key=f"{self.system_id}:{sq.id}:{sq.version}",
-                payload=msgspec.json.encode(order),
+                payload=payload,
                 location_id=location,
             )
         ]
@@ -248,13 +251,15 @@ class SquareProcessor:
             raise TerminalError(f"Square event {event.event_id}: timecard does not decode: {exc}") from exc
         location = self.orders.hub_location(timecard.location_id)
         punch = punch_from_timecard(timecard, location_id=location)
+        refuse_implausible_punch(punch)
+        payload = encoded_within_bounds(punch, f"Square timecard {timecard.id} version {timecard.version}: ")
         system = self.orders.system_id
         return [
             IncomingMessage(
                 source_system=system,
                 kind="punches",
                 idempotency_key=f"{system}:timecard:{timecard.id}:{timecard.version}",
-                payload=msgspec.json.encode(punch),
+                payload=payload,
                 location_id=location,
             )
         ]
