@@ -30,7 +30,14 @@ from expediter.errors import ConfigError, RejectedInput, TerminalError
 from expediter.model import clock
 from expediter.model.cards import contains_card_number, holds_card_number, refuse_card_numbers
 from expediter.model.order import Order, refuse_implausible_order
-from expediter.web.bodies import UNREADABLE, BodyTooLarge, read_body, send_too_large, unreadable
+from expediter.web.bodies import (
+    UNREADABLE,
+    BodyTooLarge,
+    read_body,
+    send_too_large,
+    single_chunk,
+    unreadable,
+)
 
 log = structlog.get_logger("expediter.api")
 
@@ -430,13 +437,16 @@ def raw_asgi(
             for name, value in scope["headers"]
             if name in wanted
         }
-        try:
-            body = await read_body(receive)
-        except BodyTooLarge:
-            await send_too_large(send)
-            return
+        first = await receive()
+        body = single_chunk(first)
         if body is None:
-            return  # the client went away
+            try:
+                body = await read_body(receive, first)
+            except BodyTooLarge:
+                await send_too_large(send)
+                return
+            if body is None:
+                return  # the client went away
         try:
             status, body = await handler(headers, body)
         except Exception:
