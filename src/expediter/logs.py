@@ -25,6 +25,8 @@ from typing import IO, Any
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from expediter.model.cards import mask_card_numbers_in_log
+
 REQUEST_ID: ContextVar[str | None] = ContextVar("expediter_request_id", default=None)
 """The id of the HTTP request being handled in this task, if any."""
 FORMAT_ENV = "EXPEDITER_LOG_FORMAT"
@@ -122,6 +124,7 @@ def configure_logging(
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            mask_card_numbers_in_log,  # after the traceback is text: it is masked too
             renderer,
         ],
     )

@@ -26,7 +26,7 @@ from expediter.catalog.paths import catalog_folder
 from expediter.catalog.paths import data_dir as catalog_data_dir
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.connectors.base import IncomingMessage
-from expediter.engine.canonical import canonical_facts
+from expediter.engine.canonical import canonical_facts, is_canonical
 from expediter.engine.hub import Hub
 from expediter.engine.inbound import FileArrivals
 from expediter.engine.jobs import FileJobs, RunResult
@@ -38,7 +38,7 @@ from expediter.engine.schedule_time import (
 )
 from expediter.engine.scheduler import Scheduler
 from expediter.engine.storage.base import Tx
-from expediter.errors import ConfigError, ExpediterError
+from expediter.errors import ConfigError, ExpediterError, RejectedInput
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
 from expediter.model.location import Location
@@ -338,25 +338,39 @@ class Runtime:
 
     async def poll_once(self, system_id: str, *, window: timedelta, now: datetime | None = None) -> int:
         """Ask ``system_id`` what changed in the last ``window`` and store what the inbox lacks;
-        returns how many messages were new. Duplicates of webhook deliveries store nothing."""
+        returns how many messages were new. Duplicates of webhook deliveries store nothing.
+        Canonical messages are stored as processed; anything else (a record the connector
+        could not map, as it came) goes to the system's processing, where a refusal becomes a
+        dead letter with its reason. A message the inbox refuses (a card number in it) is left
+        out, and the poll goes on with the others; the poll's transfer says what was refused."""
         now = now or clock.now()
         system = self.catalog.system(system_id)
         connector = self.hub.connector(system.connector) if system else None
         if system is None or connector is None or connector.poll is None:
             raise ValueError(f"system {system_id!r} has no polling fallback")
-        started, new = clock.now(), 0
-        outcome, error = TransferOutcome.SUCCEEDED, ""
+        started, new, refused = clock.now(), 0, []
+        outcome = TransferOutcome.SUCCEEDED
         try:
             for message in await connector.poll(self.hub.context(system_id), now - window, now):
-                ref, day = canonical_facts(message, self.catalog)
-                accepted = await self.hub.inbox.accept(message, ref=ref, business_date=day, processed=True)
-                new += not accepted.duplicate
+                try:
+                    new += await self._store_polled(message)
+                except RejectedInput as exc:
+                    log.warning("polled message refused", system=system_id, error=str(exc))
+                    refused.append(f"{message.idempotency_key}: {exc}")
         except ExpediterError as exc:
-            outcome, error = TransferOutcome.FAILED, str(exc)
+            outcome = TransferOutcome.FAILED
+            refused.insert(0, str(exc))
             raise
         finally:
-            await self._record_poll(system_id, started, new, outcome, error)
+            await self._record_poll(system_id, started, new, outcome, "; ".join(refused))
         return new
+
+    async def _store_polled(self, message: IncomingMessage) -> bool:
+        """Whether ``message`` was new."""
+        ref, day = canonical_facts(message, self.catalog)
+        processed = is_canonical(message.kind)
+        accepted = await self.hub.inbox.accept(message, ref=ref, business_date=day, processed=processed)
+        return not accepted.duplicate
 
     async def _record_poll(
         self, system_id: str, started: datetime, new: int, outcome: TransferOutcome, error: str

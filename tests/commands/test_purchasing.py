@@ -77,9 +77,7 @@ def test_import_list_and_resolve(tmp_path: Path) -> None:
     found = json.loads(listed.output)
     assert sorted(e["kind"] for e in found) == ["price", "short", "substitution"]
     for item in found:
-        done = runner.invoke(
-            app, ["purchasing", "resolve", str(item["id"]), "--accept", "-c", str(config)]
-        )
+        done = runner.invoke(app, ["purchasing", "resolve", str(item["id"]), "--accept", "-c", str(config)])
         assert done.exit_code == 0, done.output
     assert "invoice 77-1 from vendor: booked" in done.output
     again = runner.invoke(app, ["purchasing", "import", "vendor", str(invoice), "-c", str(config)])

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import msgspec
 
-from expediter.connectors.base import Outbound
+from expediter.connectors.base import Capability, Connector, IncomingMessage, Outbound
 from expediter.engine.deliveries import DeliveryState, RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError, TransientError
 from expediter.ledger import TransferOutcome
 from expediter.model.clock import ManualClock
+from tests.clocks import SUITE_STARTED
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
 
 FAST = RetryPolicy(base=0.001, cap=0.005)
@@ -334,3 +335,64 @@ def test_backoff_doubles_with_jitter_up_to_the_cap_and_honours_retry_after() -> 
     assert policy.delay(1, retry_after=12.0) == 12.0
     assert policy.delay(1, retry_after=600.0) == 120.0  # never beyond the longest wait
     assert RetryPolicy().cap == 60.0  # by default a destination that is back is tried within a minute
+
+
+class CanonicalProcessor:
+    """Maps each raw id to a canonical order; the id ``nan`` maps to a quantity of NaN."""
+
+    async def process(self, item: Outbound) -> list[IncomingMessage]:
+        [order_id] = msgspec.json.decode(item.payload, type=list[str])
+        quantity = "NaN" if order_id == "nan" else "1"
+        order = {
+            "id": order_id,
+            "location_id": "L1",
+            "opened_at": SUITE_STARTED.isoformat(),
+            "lines": [{"id": "1", "name": "Burger", "quantity": quantity, "unit_price": {"amount": 900}}],
+        }
+        return [
+            IncomingMessage(
+                source_system="online",
+                kind="orders",
+                idempotency_key=f"online:{order_id}:1",
+                payload=msgspec.json.encode(order),
+                location_id="L1",
+            )
+        ]
+
+
+def test_a_processor_output_out_of_bounds_is_a_dead_letter_at_once_and_the_lane_goes_on(
+    tmp_path: Path,
+) -> None:
+    connectors = {
+        **TEST_CONNECTORS,
+        "test_processing": Connector(
+            name="test_processing",
+            title="maps raw ids to canonical orders",
+            capabilities=frozenset({Capability.PROCESS}),
+            make_processor=lambda context: CanonicalProcessor(),
+        ),
+    }
+
+    async def scenario() -> None:
+        db = tmp_path / "hub.db"
+        board = Board()
+        hub = Hub(sample_catalog(str(db)), db, connectors=connectors)
+        hub.services["board"] = board
+        async with hub:
+            for n, order_id in enumerate(("ok-1", "nan", "ok-2")):
+                raw = IncomingMessage(
+                    source_system="online",
+                    kind="raw.batch",
+                    idempotency_key=f"raw-{n}",
+                    payload=msgspec.json.encode([order_id]),
+                    location_id="L1",
+                )
+                await hub.inbox.accept(raw)
+            await eventually(lambda: len(board.delivered_to("kds")) == 2)
+            [letter] = await hub.deliveries.dead_letters()
+        kitchen = [msgspec.json.decode(o.payload)["id"] for o in board.delivered_to("kds")]
+        assert kitchen == ["ok-1", "ok-2"]
+        assert letter.flow_id == "online#process" and letter.attempts == 1
+        assert "quantity NaN" in letter.last_error and "$.lines[0].quantity" in letter.last_error
+
+    asyncio.run(scenario())

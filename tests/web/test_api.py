@@ -32,10 +32,11 @@ from expediter.connectors.base import (
     SignatureInvalid,
 )
 from expediter.engine.hub import Hub
+from expediter.model.cards import must_scan_decoded
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order, Payment, TenderType
 from expediter.sim.ports import free_port
-from expediter.web.api import BENCH_ENV, must_scan_decoded
+from expediter.web.api import BENCH_ENV
 from expediter.web.app import CONFIG_ENV, create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board
 from tests.processes import serve_catalog, serve_command, wait_healthy

@@ -32,6 +32,7 @@ from expediter.engine.jobs import export_request
 from expediter.errors import ConfigError, ExpediterError, RejectedInput, TerminalError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of
 from expediter.model import clock
+from expediter.model.cards import refuse_card_numbers_in_payload
 from expediter.model.location import Location
 from expediter.operations.accounting.export import business_dates
 from expediter.operations.inventory.counts import CountLine, parse_count_sheet
@@ -214,6 +215,7 @@ def import_command(
     try:
         found = import_flow(catalog, flow)
         data = file.read_bytes()
+        refuse_card_numbers_in_payload(data, "text/csv")  # before any error could quote one
         lines = parse_counts(catalog, found, data)
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="FILE") from None

@@ -4,8 +4,9 @@ A lane is one (destination, location): deliveries in a lane go strictly one afte
 order they were stored, and lanes run independently, so one dead printer never holds up another
 station. ``TransientError`` → retry after exponential backoff with jitter (capped at a minute) for
 the flow's ``retry_hours`` (72 by default: a real outage is ridden out), or at most ``retry_limit``
-retries, then dead letter; ``TerminalError`` → dead letter now. Each attempt's outcome and its ledger
-transfer are committed together.
+retries, then dead letter; ``TerminalError`` and ``RejectedInput`` (a processor refusing what it
+was given: it will never be accepted as it is) → dead letter now, with the reason. Each attempt's
+outcome and its ledger transfer are committed together.
 
 A dead letter of an ordered flow (the default) **holds its lane**: the deliveries stored after it
 wait, so a replay later sends it first and the lane keeps its order; other lanes go on. A flow with
@@ -42,8 +43,9 @@ from expediter.engine.canonical import canonical_facts
 from expediter.engine.lanes import DeliveryRecord, DeliveryState, WaitingLane
 from expediter.engine.router import is_process_destination
 from expediter.engine.storage.base import Row, Tx, from_iso, now_iso, to_iso, utcnow
-from expediter.errors import TerminalError, TransientError
+from expediter.errors import RejectedInput, TerminalError, TransientError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of, insert_transfer
+from expediter.model.cards import mask_card_numbers
 
 if TYPE_CHECKING:
     from expediter.engine.hub import Hub
@@ -266,7 +268,7 @@ class Deliveries:
         try:
             receipt = await self._hand_over_in_time(delivery, flow, attempt)
             state = DeliveryState.DELIVERED
-        except TerminalError as exc:
+        except (TerminalError, RejectedInput) as exc:
             state, error = DeliveryState.DEAD, str(exc) or type(exc).__name__
         except Exception as exc:
             if not isinstance(exc, TransientError):
@@ -396,7 +398,16 @@ class Deliveries:
             tx.execute(
                 "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
                 " updated_at = ?, holds_lane = ?, retrying_since = ? WHERE id = ?",
-                (str(state), attempt, due, error[:2000], to_iso(now), int(holds), since, delivery.id),
+                (
+                    str(state),
+                    attempt,
+                    due,
+                    mask_card_numbers(error)[:2000],
+                    to_iso(now),
+                    int(holds),
+                    since,
+                    delivery.id,
+                ),
             )
             insert_transfer(tx, transfer)
 

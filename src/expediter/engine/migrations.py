@@ -231,6 +231,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0012_request_keys",
+        # A sender's own key (HTTP Idempotency-Key) beside the message it brought; keyed messages
+        # stored before this kept the key as their idempotency key, and are found by it again.
+        """
+        CREATE TABLE request_keys (
+            request_key TEXT PRIMARY KEY,
+            message_id {bigint} NOT NULL REFERENCES messages (id)
+        );
+        INSERT INTO request_keys (request_key, message_id)
+            SELECT idempotency_key, id FROM messages WHERE idempotency_key LIKE '%:key:%';
+        """,
+    ),
 ]
 
 

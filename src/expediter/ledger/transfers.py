@@ -15,6 +15,7 @@ from enum import StrEnum
 import msgspec
 
 from expediter.engine.storage.base import Tx, to_iso
+from expediter.model.cards import mask_card_numbers
 
 
 class TransferOutcome(StrEnum):
@@ -99,7 +100,8 @@ dashboard's summary reads a row per flow and outcome instead of grouping the who
 
 
 def insert_transfer(tx: Tx, transfer: Transfer) -> int:
-    """Write ``transfer`` in the caller's transaction; return its id."""
+    """Write ``transfer`` in the caller's transaction; return its id. A card number in its text
+    (an error quoting a bad value, a file's name) is masked: the ledger never keeps one."""
     duration_ms = int(transfer.duration.total_seconds() * 1000)
     finished = to_iso(transfer.finished_at)
     transfer_id = tx.insert(
@@ -109,9 +111,9 @@ def insert_transfer(tx: Tx, transfer: Transfer) -> int:
             str(transfer.direction),
             str(transfer.level),
             transfer.transport,
-            transfer.endpoint,
-            transfer.remote_ref,
-            transfer.file_name,
+            mask_card_numbers(transfer.endpoint),
+            mask_card_numbers(transfer.remote_ref),
+            mask_card_numbers(transfer.file_name),
             to_iso(transfer.started_at),
             finished,
             duration_ms,
@@ -119,7 +121,7 @@ def insert_transfer(tx: Tx, transfer: Transfer) -> int:
             transfer.bytes,
             transfer.checksum,
             str(transfer.outcome),
-            transfer.error[:2000],
+            mask_card_numbers(transfer.error)[:2000],
             transfer.location_id,
             transfer.business_date.isoformat() if transfer.business_date else None,
             transfer.delivery_id,

@@ -20,6 +20,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from expediter.catalog.schema import Catalog
 from expediter.engine.hub import Hub
+from expediter.web.bodies import (
+    BODYLESS_METHODS,
+    MAX_BODY_BYTES,
+    BodyTooLarge,
+    declared_length,
+    read_body,
+    replaying,
+    send_too_large,
+)
 from expediter.web.request_ids import tag_request
 
 CONFIG_ENV = "EXPEDITER_CATALOG"
@@ -48,47 +57,35 @@ def collect_routes(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> list[Bas
     return found
 
 
-MAX_BODY_BYTES = 1_048_576
-"""No request the hub answers needs more than 1 MiB (a large order is about 10 KB)."""
-
-
-def _declared_length(scope: Scope) -> int:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else 0
-    return 0
-
-
-async def _too_large(send: Send) -> None:
-    body = (
-        b'{"error":"the request body is larger than 1 MiB","where":"body",'
-        b'"fix":"send one order, punch or event per request"}'
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 class HubApp(Starlette):
-    """Starlette, plus a few raw ASGI endpoints answered before routing (the ingest hot path)."""
+    """Starlette, plus a few raw ASGI endpoints answered before routing (the ingest hot path).
+
+    Every request body is capped at :data:`~expediter.web.bodies.MAX_BODY_BYTES` while it is read:
+    a declared ``Content-Length`` over it is answered 413 at once; the fast endpoints read with
+    the cap themselves; for every other route the body is read (with the cap) before routing and
+    the route is handed the bytes read."""
 
     fast: dict[tuple[str, str], ASGIApp]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             send = tag_request(scope, send)
-            if _declared_length(scope) > MAX_BODY_BYTES:
-                await _too_large(send)
+            if declared_length(scope["headers"]) > MAX_BODY_BYTES:
+                await send_too_large(send)
                 return
             handler = self.fast.get((scope["method"], scope["path"]))
             if handler is not None:
                 await handler(scope, receive, send)
                 return
+            if scope["method"] not in BODYLESS_METHODS:
+                try:
+                    body = await read_body(receive)
+                except BodyTooLarge:
+                    await send_too_large(send)
+                    return
+                if body is None:
+                    return  # the client went away
+                receive = replaying(body, receive)
         await super().__call__(scope, receive, send)
 
 

@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from expediter.errors import RejectedInput
 from expediter.operations.kitchen import EXPO, Kitchen, Subscription, Ticket
+from expediter.web.bodies import UNREADABLE, unreadable
 
 WEB = Path(__file__).parent
 STATION = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -295,8 +296,10 @@ def station_of(request: Request) -> str:
 def decode_body(body: bytes, kind: type[Any]) -> Any:
     try:
         return msgspec.json.decode(body, type=kind)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except msgspec.ValidationError as exc:
         raise KdsError(422, f"bad request body: {exc}") from exc
+    except UNREADABLE as exc:
+        raise KdsError(400, f"bad request body: {unreadable(exc)[0]}") from None
 
 
 def cross_site(request: Request) -> bool:

@@ -278,8 +278,10 @@ def kds_operations() -> list[Operation]:
         409: _error(KdsErrorBody, "Refused by the kitchen (e.g. nothing to recall)"),
         **down,
     }
-    decoded = {413: _error(KdsErrorBody, "The body is larger than 1 MiB")} | {
-        422: _error(KdsErrorBody, "The body does not match the schema")
+    decoded = {
+        400: _error(KdsErrorBody, "The body is not JSON (not UTF-8, cut short, nested too deep)"),
+        413: _error(KdsErrorBody, "The body is larger than 1 MiB"),
+        422: _error(KdsErrorBody, "The body does not match the schema"),
     }
     page = {200: Answer("The page", media=(HTML,))}
     asset = {200: Answer("The file", media=("text/javascript", "text/css"))}
