@@ -309,6 +309,13 @@ def kitchen_routes(kitchen: Kitchen, locations: list[str] | None = None) -> list
     return kds_routes(KdsWeb(lambda: kitchen, lambda: list(locations or [])))
 
 
+def begin_shutdown(hub: Any) -> None:
+    """Called by the server as it starts to stop: end every screen's live feed (screens retry)."""
+    kitchen = hub.services.get("kitchen")
+    if isinstance(kitchen, Kitchen):
+        kitchen.close_feeds()
+
+
 def routes(hub: Any) -> list[BaseRoute]:
     """Collected by ``expediter.web.app.create_app``: the kitchen is ``hub.services["kitchen"]``."""
     return kds_routes(

@@ -123,6 +123,7 @@ class Kitchen:
         self._orders: dict[str, OrderRecord] = {}
         self._available: dict[tuple[str, str], bool] = {}
         self._subscribers: dict[str, set[Subscription]] = {}
+        self._feeds_open = True
         self._published: dict[str, int] = {}
 
     @classmethod
@@ -148,6 +149,7 @@ class Kitchen:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._feeds_open = True
         await self.store.start()
         await self.store.prune(clock.now() - timedelta(hours=self.settings.keep_hours))
         await self._load()
@@ -164,8 +166,7 @@ class Kitchen:
         self._published = await self.store.last_seqs()
 
     async def stop(self) -> None:
-        for station in list(self._subscribers):
-            self.disconnect(station)
+        self.close_feeds()
         await self._committer.flush()
         await self.store.stop()
 
@@ -458,9 +459,19 @@ class Kitchen:
     # -- live feed ------------------------------------------------------------------------------
 
     def subscribe(self, station: str) -> Subscription:
+        """A live feed of ``station``; once the feeds are closed, one that ends at once."""
         subscription = Subscription(station)
+        if not self._feeds_open:
+            subscription.close()
+            return subscription
         self._subscribers.setdefault(station, set()).add(subscription)
         return subscription
+
+    def close_feeds(self) -> int:
+        """End every live stream and every one that starts from now on (the server is stopping:
+        it waits for every response in flight, and a live stream never ends by itself)."""
+        self._feeds_open = False
+        return sum(self.disconnect(station) for station in list(self._subscribers))
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscribers.get(subscription.station, set()).discard(subscription)
