@@ -25,11 +25,12 @@ from expediter.catalog.schema import Catalog
 from expediter.connectors.base import IncomingMessage
 from expediter.errors import RejectedInput, TransientError
 from expediter.model import clock
+from expediter.model.location import Location
 from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen import tickets as tk
 from expediter.operations.kitchen.courses import CourseMode, courses_of, next_held_course
 from expediter.operations.kitchen.feed import Subscription
-from expediter.operations.kitchen.freshness import is_stale, last_activity
+from expediter.operations.kitchen.freshness import first_sight_skip, is_stale
 from expediter.operations.kitchen.memory import TicketMemory
 from expediter.operations.kitchen.routing import EXPO, RoutingRules, TicketItem, route_order
 from expediter.operations.kitchen.store import (
@@ -62,8 +63,13 @@ class KitchenSettings(msgspec.Struct, kw_only=True, frozen=True):
     stations: dict[str, StationTiming] = {}
     """Per-station timer thresholds, e.g. ``bar = {yellow_seconds = 120, red_seconds = 240}``."""
     max_age_minutes: int = 720
-    """Orders opened longer ago than this never reach the screens (a day's history loaded into the
-    hub, or a backlog after an outage, must not bury the line in stale tickets)."""
+    """Order versions with nothing on them for longer than this never reach the screens (a day's
+    history loaded into the hub, or a backlog after an outage, must not bury the line in stale
+    tickets)."""
+    closed_max_age_minutes: int = 30
+    """An order the kitchen first hears of when it is already closed (or from an earlier business
+    day) is cooked only if it closed (or last changed) within this many minutes: the first start
+    must not put yesterday's checks on the screens."""
     keep_hours: int = 36
     """Bumped tickets, orders and events older than this are dropped at start (a screen further
     behind gets a fresh snapshot)."""
@@ -109,8 +115,11 @@ class Kitchen:
         settings: KitchenSettings | None = None,
         category_stations: dict[str, list[str]] | None = None,
         plu_stations: dict[str, list[str]] | None = None,
+        locations: list[Location] | None = None,
     ) -> None:
         self.store = store
+        self.locations = {location.id: location for location in locations or []}
+        """By id: the time zone and day start that say which business day an order belongs to."""
         self.system_id = system_id
         self.emit = emit
         self.settings = settings or KitchenSettings()
@@ -149,6 +158,7 @@ class Kitchen:
             settings=settings,
             category_stations=catalog.mappings.stations,
             plu_stations=catalog.mappings.plu_stations,
+            locations=list(catalog.locations),
         )
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -184,8 +194,9 @@ class Kitchen:
         record = self._memory.warm(order.id, clock.now())
         if record is not None and order.version <= record.version:
             return []
-        if is_stale(order, clock.now(), timedelta(minutes=self.settings.max_age_minutes)):
-            log.info("kitchen.order_too_old", order_id=order.id, last=last_activity(order).isoformat())
+        too_late = self._too_late(order, seen=record is not None)
+        if too_late:
+            log.info("kitchen.order_too_old", order_id=order.id, version=order.version, why=too_late)
             return []
         if order.state is OrderState.CANCELED:
             if record is None:
@@ -205,6 +216,22 @@ class Kitchen:
         statuses = await self._save(changed, [record])
         await self._emit_statuses(statuses)
         return changed
+
+    def _too_late(self, order: Order, *, seen: bool) -> str:
+        """Why this version is not for the line ('' when it is). A newer version of an order the
+        line has (a dessert added to a table) is held to the age limit only; an order the kitchen
+        never saw also to what the line still cooks (:func:`first_sight_skip`)."""
+        now = clock.now()
+        open_limit = timedelta(minutes=self.settings.max_age_minutes)
+        if seen:
+            return "nothing on it for too long" if is_stale(order, now, open_limit) else ""
+        return first_sight_skip(
+            order,
+            now,
+            open_limit=open_limit,
+            closed_limit=timedelta(minutes=self.settings.closed_max_age_minutes),
+            location=self.locations.get(order.location_id),
+        )
 
     def _fired_courses(self, order: Order, record: OrderRecord | None) -> set[int]:
         fired = set(record.fired_courses) if record is not None else set()
