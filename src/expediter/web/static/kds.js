@@ -35,6 +35,7 @@
   let pages = 1;
   let pageOf = new Map();
   let columnOf = new Map();
+  let screenOrder = [];
   const sizes = new Map();
   let columns = 5;
   let skew = hubTime(root.dataset.serverTime);
@@ -190,13 +191,13 @@
     if (item.voided) classes.push("voided");
     if (!item.fired) classes.push("held");
     const li = el("li", classes.join(" "));
+    if (item.seat !== null && item.seat !== undefined) li.append(el("span", "seat", "s" + item.seat));
     const line = el("span", "line");
     line.append(el("span", "qty", qty(item.quantity)), " " + item.name);
     li.append(line);
     if (item.added) li.append(el("span", "tag", "ADD"));
     if (item.voided) li.append(el("span", "tag", "VOID"));
-    if (!item.fired) li.append(el("span", "tag", "HOLD · course " + item.course));
-    if (item.seat !== null && item.seat !== undefined) li.append(el("span", "course", " s" + item.seat));
+    if (!item.fired) li.append(el("span", "tag", "HOLD " + item.course));
     if (item.component_of) li.append(el("span", "component", "for " + item.component_of));
     if (item.modifiers.length || item.notes) {
       const mods = el("ul", "mods");
@@ -329,34 +330,73 @@
   }
 
   function place(list, height) {
-    // cards down a column, then the next; a ticket of several cards takes consecutive columns of
-    // one page; what does not fit on the screen goes on the following pages
+    // cards down a column, then the next. A ticket of several cards takes consecutive columns of
+    // one page: when the page has not enough left, it waits for the next one, and the tickets
+    // after it fill this page. The screen's order (numbers, arrow keys) is where they end up.
     const cols = [];
+    const waiting = [];
     let at = -1;
     let used = Infinity;
     pageOf = new Map();
     columnOf = new Map();
-    list.forEach((t) => {
-      const size = sizes.get(t.id);
-      const parts = size.groups.length;
-      if (parts > 1 || used + size.heights[0] > height) {
-        at += 1;
-        used = 0;
-        const left = columns - (at % columns);
-        if (parts > left && left < columns) at += left; // never split over two pages
-      }
+    screenOrder = [];
+    const parts = (t) => sizes.get(t.id).groups.length;
+    const put = (t, n) => {
+      while (cols.length <= at) cols.push([]);
+      cols[at].push([t, n]);
+      used += sizes.get(t.id).heights[n] + GAP;
+    };
+    const mark = (t) => {
       pageOf.set(t.id, Math.floor(at / columns));
       columnOf.set(t.id, at);
-      size.groups.forEach((items, n) => {
+      screenOrder.push(t);
+    };
+    const long = (t) => {
+      mark(t);
+      sizes.get(t.id).groups.forEach((_, n) => {
         if (n) {
           at += 1;
           used = 0;
         }
-        while (cols.length <= at) cols.push([]);
-        cols[at].push([t, n]);
-        used += size.heights[n] + GAP;
+        put(t, n);
       });
+    };
+    const newPage = () => {
+      // the long tickets that waited go first, as many as the page holds
+      let first = true;
+      while (waiting.length && (first || parts(waiting[0]) <= columns - (at % columns) - 1)) {
+        if (!first) {
+          at += 1;
+          used = 0;
+        }
+        long(waiting.shift());
+        first = false;
+      }
+    };
+    const nextColumn = () => {
+      at += 1;
+      used = 0;
+      if (at % columns === 0) newPage();
+    };
+    list.forEach((t) => {
+      if (parts(t) > 1) {
+        const left = columns - ((at + 1) % columns);
+        if (waiting.length || (parts(t) > left && left < columns)) {
+          waiting.push(t);
+          return;
+        }
+        nextColumn();
+        long(t);
+        return;
+      }
+      while (used + sizes.get(t.id).heights[0] > height) nextColumn();
+      mark(t);
+      put(t, 0);
     });
+    while (waiting.length) {
+      at = (Math.floor(at / columns) + 1) * columns - 1;
+      nextColumn();
+    }
     return cols;
   }
 
@@ -367,7 +407,7 @@
     pages = Math.max(1, Math.ceil(cols.length / columns));
     if (selectedId !== null && pageOf.has(selectedId)) page = pageOf.get(selectedId);
     page = Math.min(page, pages - 1);
-    const numbers = new Map(onPage(page, list).map((t, n) => [t.id, String(n + 1)]));
+    const numbers = new Map(onPage(page).map((t, n) => [t.id, String(n + 1)]));
     rail.replaceChildren(...cols.slice(page * columns, (page + 1) * columns).map((parts) => {
       const column = el("div", "col");
       parts.forEach(([t, n]) => {
@@ -387,8 +427,8 @@
     actions.querySelector(".page-next").disabled = page >= pages - 1;
   }
 
-  function onPage(p, list) {
-    return (list || ordered()).filter((t) => pageOf.get(t.id) === p);
+  function onPage(p) {
+    return screenOrder.filter((t) => pageOf.get(t.id) === p);
   }
 
   function turnPage(step) {
@@ -418,6 +458,7 @@
       if (i.fired && !i.voided) counts.set(i.name, (counts.get(i.name) || 0) + Number(i.quantity));
     }));
     const body = document.querySelector("#allday tbody");
+    if (!body) return; // expo shows no all-day counts: it cooks nothing
     body.replaceChildren(...[...counts.entries()].sort().map(([name, n]) => {
       const row = el("tr");
       row.append(el("td", "", name), el("td", "n", String(n)));
@@ -464,7 +505,7 @@
   }
 
   function move(step) {
-    const list = ordered();
+    const list = screenOrder;
     if (!list.length) return;
     const at = list.findIndex((t) => t.id === selectedId);
     const next = Math.min(list.length - 1, Math.max(0, (at < 0 ? 0 : at) + step));
@@ -477,7 +518,7 @@
 
   function moveColumn(step) {
     // the first ticket of the next (or previous) column that has one
-    const list = ordered();
+    const list = screenOrder;
     if (!list.length) return;
     const from = selectedId === null ? 0 : column(selectedId);
     const candidates = list.map((t) => [column(t.id), t]).filter(([c]) => (step > 0 ? c > from : c < from));
