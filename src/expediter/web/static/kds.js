@@ -612,6 +612,7 @@
     const key = form.elements.key.value.trim();
     if (key) setAvailable(key, false);
     form.elements.key.value = "";
+    form.elements.key.blur(); // the bump-bar keys work again at once
   });
 
   fitColumns();
