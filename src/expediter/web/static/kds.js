@@ -486,8 +486,11 @@
       if (!t) return;
       const seconds = age(t);
       node.querySelector(".timer").textContent = mmss(seconds);
-      node.classList.remove("timer-green", "timer-yellow", "timer-red");
-      node.classList.add(timerClass(seconds));
+      const colour = timerClass(seconds);
+      if (!node.classList.contains(colour)) {
+        node.classList.remove("timer-green", "timer-yellow", "timer-red");
+        node.classList.add(colour);
+      }
       const pickup = node.querySelector(".pickup");
       if (pickup) pickup.classList.toggle("late", Number(pickup.dataset.at) < now());
     });
