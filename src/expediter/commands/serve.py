@@ -48,7 +48,8 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
 
 
 def run_worker(config: Path, sock: socket.socket, options: dict[str, Any], *, shared: bool = False) -> None:
-    """One hub process: its own runtime (storage, services) and uvicorn server on ``sock``.
+    """One hub process: its own runtime (storage, services) and server on ``sock``
+    (:class:`~expediter.web.server.HubServer`: SIGTERM ends the screens' live feeds, then the hub).
     ``shared``: other hub processes write to the same database (``--workers N``), so this one
     commits on its event loop while commits are quick (see ``SqliteStorage.inline_commit``)."""
     import uvicorn
@@ -56,13 +57,16 @@ def run_worker(config: Path, sock: socket.socket, options: dict[str, Any], *, sh
     from expediter.engine.storage.sqlite import SqliteStorage
     from expediter.runtime import Runtime
     from expediter.web.app import create_app, read_catalog
+    from expediter.web.server import HubServer
 
     runtime = Runtime(read_catalog(config))
     if shared and isinstance(runtime.hub.storage, SqliteStorage):
         runtime.hub.storage.inline_commit = True
     app = create_app(runtime.hub, runtime=runtime, whole_process=True)
-    server = uvicorn.Server(uvicorn.Config(app, backlog=BACKLOG, **options))
+    server = HubServer(uvicorn.Config(app, backlog=BACKLOG, **options))
     server.run(sockets=[sock])
+    if not server.started:
+        raise SystemExit(3)  # the hub did not start (uvicorn logged why)
 
 
 def _worker_main(config: Path, first: socket.socket, index: int, options: dict[str, Any]) -> None:
@@ -129,8 +133,9 @@ def run_workers(config: Path, host: str, port: int, workers: int, options: dict[
 
 
 def _exit_code(code: int | None, asked: bool) -> int:
-    """uvicorn re-raises the signal that stopped it once it has shut down, so a worker asked to
-    stop ends "killed by SIGTERM/SIGINT" after a clean shutdown: that is success."""
+    """A worker asked to stop ends with 0 after a clean shutdown (:class:`HubServer` does not
+    re-raise the signal as plain uvicorn does); one killed by SIGTERM/SIGINT was stopped by
+    someone else: success only when we passed the signal on."""
     if code is None or code == 0:
         return 0
     if code in (-signal.SIGTERM, -signal.SIGINT):

@@ -60,6 +60,7 @@ from expediter.sim.printer import VirtualPrinter
 from expediter.sim.sftp_server import SftpServer
 from expediter.sim.staff import staff_roster
 from expediter.web.app import create_app
+from expediter.web.server import HubServer
 
 log = structlog.get_logger(__name__)
 console = Console()
@@ -349,11 +350,12 @@ def cook_time(ticket_id: str, options: DemoOptions) -> float:
 
 
 async def serve_in_background(app: Any, port: int) -> tuple[uvicorn.Server, int]:
-    """Serve ``app`` on loopback in this event loop; returns the server and its port."""
+    """Serve ``app`` on loopback in this event loop; returns the server and its port. Stopping it
+    ends the kitchen screens' live feeds first (:class:`HubServer`), so it never waits on them."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **uvicorn_options()
     )
-    server = uvicorn.Server(config)
+    server = HubServer(config)
     # Ctrl-C stops the whole demo, not one of its servers.
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(server.serve())

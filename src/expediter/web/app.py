@@ -1,16 +1,19 @@
 """The one Starlette app: every web module adds its routes; the hub starts and stops with it.
 
-Web modules are listed in :data:`WEB_MODULES`; each exposes ``routes(hub) -> list[BaseRoute]``.
-A module not (yet) present is skipped, so the API runs on its own.
+Web modules are listed in :data:`WEB_MODULES`; each exposes ``routes(hub) -> list[BaseRoute]``,
+and may expose ``fast_routes(hub)`` (raw ASGI endpoints answered before routing) and
+``begin_shutdown(hub)`` (end what never finishes by itself, such as the screens' live feeds, when
+the server starts to stop). A module not (yet) present is skipped, so the API runs on its own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -66,6 +69,13 @@ class HubApp(Starlette):
     the route is handed the bytes read."""
 
     fast: dict[tuple[str, str], ASGIApp]
+    shutdown_hooks: list[Callable[[], None]]
+
+    def begin_shutdown(self) -> None:
+        """The server stops accepting: end the responses that would otherwise never finish (it
+        waits for every response in flight before the lifespan shutdown stops the hub)."""
+        for hook in self.shutdown_hooks:
+            hook()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -103,6 +113,21 @@ def collect_fast_routes(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> dic
     return found
 
 
+def collect_shutdown_hooks(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> list[Callable[[], None]]:
+    hooks: list[Callable[[], None]] = []
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        begin: Callable[[Hub], None] | None = getattr(module, "begin_shutdown", None)
+        if begin is not None:
+            hooks.append(functools.partial(begin, hub))
+    return hooks
+
+
 class Startable(Protocol):
     async def start(self) -> None: ...
 
@@ -137,6 +162,7 @@ def create_app(
 
     app = HubApp(routes=collect_routes(hub), lifespan=lifespan)
     app.fast = collect_fast_routes(hub)
+    app.shutdown_hooks = collect_shutdown_hooks(hub)
     app.state.hub = hub
     return app
 

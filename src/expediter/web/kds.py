@@ -1,6 +1,10 @@
 """KDS screens and their API: ``/kds/{station}`` (the screen), a live feed over server-sent events,
 and JSON calls to fetch, start, bump and recall tickets, fire courses and 86 items.
 
+The screen shows the hub's time in the location's time zone, never the device's own (kitchen
+tablets' clocks are often wrong): the page and every ``caught_up`` event carry the hub's clock, and
+the script keeps the difference.
+
 The live feed (``GET /kds/{station}/events``) never loses or repeats an event across reconnects: the
 stream subscribes *before* it reads the log, replays every event numbered above the screen's
 ``Last-Event-ID`` (or ``?after=``) from the kitchen's store, then continues live, skipping anything
@@ -24,6 +28,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response, StreamingR
 from starlette.routing import BaseRoute, Route
 
 from expediter.errors import RejectedInput
+from expediter.model import clock
 from expediter.operations.kitchen import EXPO, Kitchen, Subscription, Ticket
 from expediter.web.bodies import UNREADABLE, unreadable
 
@@ -145,13 +150,18 @@ class KdsWeb:
 
     async def screen(self, request: Request) -> Response:
         station = station_of(request)
-        timing = self.kitchen().timing(station)
+        kitchen = self.kitchen()
+        timing = kitchen.timing(station)
+        zones = {location.id: location.timezone for location in kitchen.locations.values()}
         page = _templates.get_template("kds.html").render(
             station=station,
             expo=station == EXPO,
             yellow=timing.yellow_seconds,
             red=timing.red_seconds,
             locations=self._locations(),
+            server_time=clock.now_iso(),
+            zone=header_zone(zones, request.query_params.get("location")),
+            zones=zones,
         )
         return HTMLResponse(page)
 
@@ -176,7 +186,7 @@ class KdsWeb:
                 sent = max(sent, seq)
                 if chunk:
                     yield chunk
-            yield sse("caught_up", _encode({"seq": sent}))
+            yield sse("caught_up", _encode({"seq": sent, "now": clock.now()}))
             async for chunk in self._live(sub, sent):
                 yield chunk
         finally:
@@ -286,6 +296,14 @@ class KdsWeb:
         return FileResponse(WEB / "static" / name, media_type=media)
 
 
+def header_zone(zones: dict[str, str], location: str | None) -> str:
+    """The time zone of the screen's clock: the location asked for (``?location=``), else the
+    first; ``""`` (the device's own) when the hub knows no location."""
+    if location in zones:
+        return zones[location]
+    return next(iter(zones.values()), "")
+
+
 def station_of(request: Request) -> str:
     station = str(request.path_params["station"])
     if not STATION.match(station):
@@ -354,6 +372,13 @@ def kds_routes(kds: KdsWeb) -> list[BaseRoute]:
 def kitchen_routes(kitchen: Kitchen, locations: list[str] | None = None) -> list[BaseRoute]:
     """Routes over a kitchen object directly (tests, the benchmark)."""
     return kds_routes(KdsWeb(lambda: kitchen, lambda: list(locations or [])))
+
+
+def begin_shutdown(hub: Any) -> None:
+    """Called by the server as it starts to stop: end every screen's live feed (screens retry)."""
+    kitchen = hub.services.get("kitchen")
+    if isinstance(kitchen, Kitchen):
+        kitchen.close_feeds()
 
 
 def routes(hub: Any) -> list[BaseRoute]:
