@@ -29,6 +29,7 @@ from expediter.engine.inbox import StoredMessage
 from expediter.errors import ConfigError, RejectedInput, TerminalError
 from expediter.model.cards import raw_contains_card_number, refuse_card_numbers
 from expediter.model.order import Order
+from expediter.web.roles import Caller, open_to
 
 log = structlog.get_logger("expediter.api")
 
@@ -297,14 +298,17 @@ class OrdersApi:
         )
         return 202, _encode(answer)
 
+    @open_to(Caller.MACHINE)
     async def post(self, request: Request) -> Response:
         status, body = await self.ingest(request.headers, await request.body())
         return Response(body, status_code=status, media_type="application/json")
 
+    @open_to(Caller.MACHINE)
     async def bare(self, request: Request) -> Response:
         status, body = await self.validate_only(request.headers, await request.body())
         return Response(body, status_code=status, media_type="application/json")
 
+    @open_to(Caller.MACHINE)
     async def get(self, request: Request) -> Response:
         try:
             token = self.tokens.authenticate(request.headers)
@@ -414,6 +418,7 @@ class WebhooksApi:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
+    @open_to(Caller.MACHINE)
     async def post(self, request: Request) -> Response:
         system_id = request.path_params["system"]
         try:
@@ -480,9 +485,11 @@ def routes(hub: Hub) -> list[BaseRoute]:
     document = _encode(openapi_document())
     health = _encode(Health(status="ok", version=__version__))
 
+    @open_to(Caller.ANYONE)
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")
 
+    @open_to(Caller.ANYONE)
     async def healthz(request: Request) -> Response:
         runtime = hub.services.get("runtime")
         problems = runtime.health_problems() if runtime is not None else []
@@ -500,6 +507,7 @@ def routes(hub: Hub) -> list[BaseRoute]:
     if os.environ.get(BENCH_ENV) == "1":
         found.append(Route("/api/v1/_bench/bare", orders.bare, methods=["POST"]))
 
+        @open_to(Caller.ANYONE)
         async def storage_stats(request: Request) -> Response:
             stats = getattr(hub.storage, "stats", None)
             return json_response(stats.summary() if stats is not None else {})

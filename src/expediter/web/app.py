@@ -1,7 +1,9 @@
 """The one Starlette app: every web module adds its routes; the hub starts and stops with it.
 
 Web modules are listed in :data:`WEB_MODULES`; each exposes ``routes(hub) -> list[BaseRoute]``.
-A module not (yet) present is skipped, so the API runs on its own.
+A module not (yet) present is skipped, so the API runs on its own. Every route collected is put
+behind the one door of :mod:`expediter.web.guard` (sessions, devices, roles, CSRF, the audit log),
+and every request whose ``Host`` is not one of the hub's names is refused before routing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from expediter.catalog.schema import Catalog
 from expediter.engine.hub import Hub
+from expediter.web.guard import protect
+from expediter.web.people import allowed_hosts, host_name, people_of
 
 CONFIG_ENV = "EXPEDITER_CONFIG"
 """The catalog file a server process loads in :func:`app_from_env` (uvicorn ``--factory``)."""
@@ -29,6 +33,8 @@ WEB_MODULES = (
     "expediter.web.dashboard",
     "expediter.web.kds",
     "expediter.web.purchasing",
+    "expediter.web.signin",
+    "expediter.web.admin",
 )
 
 
@@ -49,11 +55,32 @@ MAX_BODY_BYTES = 1_048_576
 """No request the hub answers needs more than 1 MiB (a large order is about 10 KB)."""
 
 
-def _declared_length(scope: Scope) -> int:
+def _length_and_host(scope: Scope) -> tuple[int, str]:
+    """The declared body length and the host name asked for, in one pass over the headers."""
+    length, host = 0, ""
     for name, value in scope["headers"]:
         if name == b"content-length":
-            return int(value) if value.isdigit() else 0
-    return 0
+            length = int(value) if value.isdigit() else 0
+        elif name == b"host":
+            host = host_name(value.decode("latin-1"))
+    return length, host
+
+
+async def _refuse_host(host: str, send: Send) -> None:
+    """400 for a name that is not the hub's: a page of another site whose name was pointed at
+    this address (DNS rebinding) gets nothing."""
+    body = (
+        f"refused: {host or 'a request without a Host header'!s} is not a name of this hub; if it"
+        " should be, add it to hub.allowed_hosts in the catalog\n"
+    ).encode("utf-8", "replace")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(body))],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _too_large(send: Send) -> None:
@@ -75,10 +102,19 @@ class HubApp(Starlette):
     """Starlette, plus a few raw ASGI endpoints answered before routing (the ingest hot path)."""
 
     fast: dict[tuple[str, str], ASGIApp]
+    hosts: frozenset[str] = frozenset()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            length, host = _length_and_host(scope)
+            if host not in self.hosts:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                else:
+                    await _refuse_host(host, send)
+                return
         if scope["type"] == "http":
-            if _declared_length(scope) > MAX_BODY_BYTES:
+            if length > MAX_BODY_BYTES:
                 await _too_large(send)
                 return
             handler = self.fast.get((scope["method"], scope["path"]))
@@ -134,8 +170,9 @@ def create_app(
             if managed is not None:
                 await managed.stop()
 
-    app = HubApp(routes=collect_routes(hub), lifespan=lifespan)
+    app = HubApp(routes=protect(collect_routes(hub), people_of(hub)), lifespan=lifespan)
     app.fast = collect_fast_routes(hub)
+    app.hosts = allowed_hosts(hub.catalog.hub)
     app.state.hub = hub
     return app
 

@@ -24,6 +24,7 @@ from expediter.ledger.transfers import checksum_of
 from expediter.model.cards import refuse_card_numbers
 from expediter.model.labor import Employee, TimePunch
 from expediter.web.api import ApiError, Tokens, holds_card_number, json_response, rejected
+from expediter.web.roles import Caller, open_to
 
 T = TypeVar("T", TimePunch, Employee)
 _AT = " - at `"
@@ -99,6 +100,7 @@ class LaborApi:
         )
         return json_response(body, 200 if accepted.duplicate else 202)
 
+    @open_to(Caller.MACHINE)
     async def punches(self, request: Request) -> Response:
         try:
             source = self._source(request.headers)
@@ -114,6 +116,7 @@ class LaborApi:
             source, "punches", punch.id, punch.location_id, day, msgspec.json.encode(punch), key
         )
 
+    @open_to(Caller.MACHINE)
     async def employees(self, request: Request) -> Response:
         try:
             source = self._source(request.headers)
