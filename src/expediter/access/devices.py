@@ -186,12 +186,15 @@ class Devices:
         """An operator's yes to the code on a screen."""
         wanted, now = normal_code(code), utcnow()
         if not stations:
-            raise RejectedInput("choose at least one station", where="stations", fix="tick the screen's stations")
+            raise RejectedInput(
+                "choose at least one station", where="stations", fix="tick the screen's stations"
+            )
         label = name.strip()[:60] or f"{location_id} screen"
 
         def update(tx: Tx) -> int:
             row = tx.one(
-                "SELECT COUNT(*) FROM pairing_requests WHERE code = ? AND expires_at >= ? AND approved_at IS NULL",
+                "SELECT COUNT(*) FROM pairing_requests"
+                " WHERE code = ? AND expires_at >= ? AND approved_at IS NULL",
                 (wanted, to_iso(now)),
             )
             if row is None or int(row[0]) == 0:
@@ -199,13 +202,21 @@ class Devices:
             tx.execute(
                 "UPDATE pairing_requests SET approved_by = ?, approved_at = ?, name = ?, location_id = ?,"
                 " stations = ? WHERE code = ?",
-                (approved_by, to_iso(now), label, location_id, msgspec.json.encode(sorted(stations)).decode(), wanted),
+                (
+                    approved_by,
+                    to_iso(now),
+                    label,
+                    location_id,
+                    msgspec.json.encode(sorted(stations)).decode(),
+                    wanted,
+                ),
             )
             return 1
 
         if not await self.storage.write(update):
             raise RejectedInput(
-                f"no screen is showing the code {code.strip()!r} (codes last {CODE_LIFETIME.seconds // 60} minutes)",
+                f"no screen is showing the code {code.strip()!r}"
+                f" (codes last {CODE_LIFETIME.seconds // 60} minutes)",
                 where="code",
                 fix="type the code the screen shows now; reload the screen for a new one",
             )
@@ -280,7 +291,8 @@ class Devices:
             return
         await self.storage.write(
             lambda tx: tx.execute(
-                "UPDATE devices SET seen_at = ?, address = ? WHERE id = ?", (to_iso(now), address[:100], device.id)
+                "UPDATE devices SET seen_at = ?, address = ? WHERE id = ?",
+                (to_iso(now), address[:100], device.id),
             )
         )
 

@@ -109,7 +109,9 @@ class Users:
         return found
 
     async def get(self, name: str) -> User | None:
-        row = await self.storage.read(lambda tx: tx.one(f"SELECT {_COLUMNS} FROM users WHERE name = ?", (name,)))
+        row = await self.storage.read(
+            lambda tx: tx.one(f"SELECT {_COLUMNS} FROM users WHERE name = ?", (name,))
+        )
         return _user(row) if row else None
 
     async def by_id(self, user_id: int) -> User | None:
@@ -134,7 +136,7 @@ class Users:
         )
         stored = row["password_hash"] if row else None
         matches = await asyncio.to_thread(verify_password, stored, password)  # ~50 ms of CPU
-        if not matches or row is None:
+        if not matches or row is None or stored is None:
             return None
         if needs_rehash(stored):
             rehashed = await asyncio.to_thread(hash_password, password)

@@ -26,7 +26,12 @@ from expediter.web.people import Actor, People, actor_of, note_for_audit, people
 from expediter.web.roles import Role, needs
 
 STATION = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-PERIODS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+PERIODS = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
 
 
 def _fields(body: bytes) -> dict[str, list[str]]:
@@ -81,7 +86,11 @@ class AdminPages:
             return self._back(error=f"choose one of your locations, not {location!r}")
         try:
             request_ = await self.people.devices.approve(
-                code, name=(fields.get("name") or [""])[0], location_id=location, stations=stations, approved_by=me.label
+                code,
+                name=(fields.get("name") or [""])[0],
+                location_id=location,
+                stations=stations,
+                approved_by=me.label,
             )
         except RejectedInput as exc:
             return self._back(error=f"{exc.message}: {exc.fix}", status=303)
@@ -95,7 +104,9 @@ class AdminPages:
         device = await self.people.devices.get(int(raw)) if raw.isdigit() else None
         if device is None or not me.sees(device.location_id):
             return self._back(error=f"no paired device {raw!r} at your locations")
-        note_for_audit(request, f"{device.name}: {device.location_id}, {', '.join(device.stations)}", device.location_id)
+        note_for_audit(
+            request, f"{device.name}: {device.location_id}, {', '.join(device.stations)}", device.location_id
+        )
         try:
             await self.people.devices.revoke(device.id, me.label)
         except RejectedInput as exc:

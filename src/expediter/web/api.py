@@ -218,6 +218,17 @@ def stamped(order: Order, source: str, hub: Hub) -> Order:
     return msgspec.structs.replace(order, business_date=business_date, source_system=source)
 
 
+def check_location(token: ApiToken, location_id: str | None) -> None:
+    """403 naming the location when the token is limited to others (``api_tokens.locations``)."""
+    if token.locations and location_id not in token.locations:
+        raise ApiError(
+            403,
+            f"this token may not send for location {location_id!r}",
+            where="$.location_id",
+            fix=f"use a token whose api_tokens entry lists {location_id!r} (this one: {token.locations})",
+        )
+
+
 # -- endpoints ------------------------------------------------------------------------------------
 
 
@@ -241,6 +252,7 @@ class OrdersApi:
             order = decode_order(body)
             source = source_of(order, token, self.hub)
             order = stamped(order, source, self.hub)
+            check_location(token, order.location_id)
         except ApiError as exc:
             return exc.status, _encode(exc.body)
         given = headers.get("idempotency-key")
@@ -286,6 +298,7 @@ class OrdersApi:
             token = self.tokens.authenticate(headers)
             order = decode_order(body)
             order = stamped(order, source_of(order, token, self.hub), self.hub)
+            check_location(token, order.location_id)
         except ApiError as exc:
             return exc.status, _encode(exc.body)
         _encode(order)
@@ -466,7 +479,21 @@ class WebhooksApi:
             raise rejected(exc) from None
         except msgspec.DecodeError as exc:
             raise _bad_json(exc) from None
+        self._check_locations(system_id, messages)
         return messages
+
+    def _check_locations(self, system_id: str, messages: list[IncomingMessage]) -> None:
+        """A signed webhook speaks for its system: 403 for a location the system does not serve."""
+        system = self.hub.catalog.system(system_id)
+        served = system.locations if system is not None else []
+        for message in messages:
+            if served and message.location_id is not None and message.location_id not in served:
+                raise ApiError(
+                    403,
+                    f"system {system_id!r} does not serve location {message.location_id!r}",
+                    where="body",
+                    fix=f"add {message.location_id!r} to the system's locations in the catalog ({served})",
+                )
 
     def _signed_url(self, request: Request) -> str:
         """The URL the product signed: the hub's public URL when set (proxies rewrite hosts)."""

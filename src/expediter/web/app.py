@@ -77,7 +77,10 @@ async def _refuse_host(host: str, send: Send) -> None:
         {
             "type": "http.response.start",
             "status": 400,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(body))],
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", b"%d" % len(body)),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -74,7 +74,9 @@ def protect(routes: list[BaseRoute], people: People) -> list[BaseRoute]:
         if type(route) is not Route:
             raise TypeError(f"{route!r}: only starlette.routing.Route can be protected")
         methods = sorted((route.methods or {"GET"}) - {"HEAD"})
-        guarded.append(Route(route.path, door(route.endpoint, route.name, people), methods=methods, name=route.name))
+        guarded.append(
+            Route(route.path, door(route.endpoint, route.name, people), methods=methods, name=route.name)
+        )
     return guarded
 
 
@@ -103,8 +105,13 @@ def door(endpoint: Endpoint, name: str, people: People) -> Endpoint:
         if request.method not in SAFE_METHODS:
             await _audit(request, people, actor, action, response.status_code, "")
         if caller is Caller.SCREEN:
-            set_cookie(response, DEVICE_COOKIE, request.cookies[DEVICE_COOKIE], secure=people.secure_cookies,
-                       max_age=DEVICE_COOKIE_SECONDS)  # fmt: skip
+            set_cookie(
+                response,
+                DEVICE_COOKIE,
+                request.cookies[DEVICE_COOKIE],
+                secure=people.secure_cookies,
+                max_age=DEVICE_COOKIE_SECONDS,
+            )
         return response
 
     guarded.__name__ = getattr(endpoint, "__name__", name)
@@ -134,7 +141,9 @@ async def _person(request: Request, people: People) -> Actor:
     session = await people.sessions.find(request.cookies.get(SESSION_COOKIE, ""))
     if session is not None:
         user = session.user
-        return Actor(kind=ActorKind.USER, name=user.name, role=user.role, locations=user.locations, csrf=session.csrf)
+        return Actor(
+            kind=ActorKind.USER, name=user.name, role=user.role, locations=user.locations, csrf=session.csrf
+        )
     if await people.users.count() == 0:
         raise _Answer(pages.page("first_run.html", 503))
     if request.method in SAFE_METHODS and not _is_api(request):
@@ -197,7 +206,9 @@ def _check(request: Request, actor: Actor, needed: Role) -> None:
 
 async def _check_csrf(request: Request, actor: Actor) -> None:
     origin = request.headers.get("origin")
-    if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()):
+    if origin is not None and (
+        origin == "null" or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+    ):
         raise Refusal(403, "refused: this came from a page of another site", "use the hub's own pages")
     given = request.headers.get(CSRF_HEADER) or await _form_token(request)
     if not given or not same(given, actor.csrf):

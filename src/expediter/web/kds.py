@@ -212,7 +212,9 @@ class KdsWeb:
         body = TicketList(
             station=station,
             seq=seq,
-            tickets=[t for t in kitchen.tickets_for(station, include_bumped=include_bumped) if sees(t.location_id)],
+            tickets=[
+                t for t in kitchen.tickets_for(station, include_bumped=include_bumped) if sees(t.location_id)
+            ],
             all_day={name: f"{qty.normalize():f}" for name, qty in kitchen.all_day(station).items()},
             yellow_seconds=timing.yellow_seconds,
             red_seconds=timing.red_seconds,
@@ -326,7 +328,10 @@ def kds_routes(kds: KdsWeb) -> list[BaseRoute]:
     """The KDS routes over ``kds`` (tests build a Starlette app from these directly)."""
     actions = [
         Route(
-            f"/api/v1/kds/{{station}}/tickets/{{ticket_id}}/{action}", guarded(kds.act), methods=["POST"], name=action
+            f"/api/v1/kds/{{station}}/tickets/{{ticket_id}}/{action}",
+            guarded(kds.act),
+            methods=["POST"],
+            name=action,
         )
         for action in ("bump", "recall", "start")
     ]

@@ -17,13 +17,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from expediter.catalog.schema import ApiToken
 from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.errors import RejectedInput
 from expediter.ledger.transfers import checksum_of
 from expediter.model.cards import refuse_card_numbers
 from expediter.model.labor import Employee, TimePunch
-from expediter.web.api import ApiError, Tokens, holds_card_number, json_response, rejected
+from expediter.web.api import ApiError, Tokens, check_location, holds_card_number, json_response, rejected
 from expediter.web.roles import Caller, open_to
 
 T = TypeVar("T", TimePunch, Employee)
@@ -64,7 +65,7 @@ class LaborApi:
         self.hub = hub
         self.tokens = Tokens(hub.catalog.api_tokens)
 
-    def _source(self, headers: Mapping[str, str]) -> str:
+    def _source(self, headers: Mapping[str, str]) -> ApiToken:
         token = self.tokens.authenticate(headers)
         if len(token.systems) != 1:
             raise ApiError(
@@ -73,7 +74,7 @@ class LaborApi:
                 where="headers.Authorization",
                 fix="use a token whose api_tokens entry names exactly one system (the POS or time clock)",
             )
-        return token.systems[0]
+        return token
 
     def _location(self, location_id: str) -> None:
         if self.hub.catalog.location(location_id) is None:
@@ -103,12 +104,13 @@ class LaborApi:
     @open_to(Caller.MACHINE)
     async def punches(self, request: Request) -> Response:
         try:
-            source = self._source(request.headers)
+            token = self._source(request.headers)
             punch = decode_strict(await request.body(), TimePunch, "time punch")
             self._location(punch.location_id)
+            check_location(token, punch.location_id)
         except ApiError as exc:
             return json_response(exc.body, exc.status)
-        location = self.hub.catalog.location(punch.location_id)
+        location, source = self.hub.catalog.location(punch.location_id), token.systems[0]
         assert location is not None
         day = location.business_date_for(punch.clock_in)
         key = request.headers.get("idempotency-key") or f"{source}:punch:{punch.id}:{punch.version}"
@@ -119,11 +121,13 @@ class LaborApi:
     @open_to(Caller.MACHINE)
     async def employees(self, request: Request) -> Response:
         try:
-            source = self._source(request.headers)
+            token = self._source(request.headers)
             employee = decode_strict(await request.body(), Employee, "employee")
             self._location(employee.location_id)
+            check_location(token, employee.location_id)
         except ApiError as exc:
             return json_response(exc.body, exc.status)
+        source = token.systems[0]
         payload = msgspec.json.encode(employee)
         key = (
             request.headers.get("idempotency-key")

@@ -40,5 +40,5 @@ templates = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=s
 templates.globals.update(GLOBALS)
 
 
-def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(templates.get_template(name).render(**context), status_code=status)
+def page(template: str, status: int = 200, /, **context: Any) -> HTMLResponse:
+    return HTMLResponse(templates.get_template(template).render(**context), status_code=status)

@@ -51,9 +51,13 @@ async def screen_to_pair(request: Request, people: People) -> Response:
             )
         claim, pending = made
         await people.audit.record(
-            "screen", ActorKind.ANONYMOUS, AuditAction.PAIRING_REQUESTED, target=station,
-            detail=f"code {pending.shown_code}", address=address,
-        )  # fmt: skip
+            "screen",
+            ActorKind.ANONYMOUS,
+            AuditAction.PAIRING_REQUESTED,
+            target=station,
+            detail=f"code {pending.shown_code}",
+            address=address,
+        )
     response = pages.page(
         "pairing.html",
         401,

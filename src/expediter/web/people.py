@@ -85,7 +85,7 @@ def people_of(hub: Any) -> People:
     found = hub.services.get(PEOPLE_SERVICE)
     if found is None:
         found = hub.services[PEOPLE_SERVICE] = People(hub.storage, hub.catalog.hub)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def actor_of(request: Request) -> Actor | None:
@@ -118,7 +118,9 @@ def secure_cookies(settings: HubSettings) -> bool:
     return settings.public_url.lower().startswith("https://")
 
 
-def set_cookie(response: Response, name: str, value: str, *, secure: bool, max_age: int | None = None) -> None:
+def set_cookie(
+    response: Response, name: str, value: str, *, secure: bool, max_age: int | None = None
+) -> None:
     response.set_cookie(name, value, max_age=max_age, path="/", secure=secure, httponly=True, samesite="lax")
 
 

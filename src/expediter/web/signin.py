@@ -51,7 +51,9 @@ class SignIn:
     def __init__(self, people: People) -> None:
         self.people = people
 
-    def _form(self, status: int, *, next_url: str, name: str = "", error: str = "", has_users: bool = True) -> Response:
+    def _form(
+        self, status: int, *, next_url: str, name: str = "", error: str = "", has_users: bool = True
+    ) -> Response:
         token = new_secret()
         response = pages.page(
             "login.html", status, token=token, next_url=next_url, name=name, error=error, has_users=has_users
@@ -78,29 +80,55 @@ class SignIn:
         next_url = local_target(str(field.get("next", "/")))
         expected = request.cookies.get(SIGNIN_COOKIE, "")
         if not expected or not same(str(field.get(pages.CSRF_FIELD, "")), expected) or _cross_site(request):
-            return self._form(403, next_url=next_url, name=name, error="The sign-in form was out of date: try again.")
+            return self._form(
+                403, next_url=next_url, name=name, error="The sign-in form was out of date: try again."
+            )
         address = address_of(request)
         since = utcnow() - LOCK_WINDOW
         if await self.people.audit.count(name, AuditAction.LOGIN_FAILED, since) >= LOCK_AFTER:
-            await self._record(name, AuditAction.LOGIN_FAILED, address, Outcome.REFUSED, "locked: too many failures")
+            await self._record(
+                name, AuditAction.LOGIN_FAILED, address, Outcome.REFUSED, "locked: too many failures"
+            )
             minutes = LOCK_WINDOW.seconds // 60
-            error = f"Too many failed sign-ins for {name}: wait {minutes} minutes, or ask an admin to reset the password."
+            error = (
+                f"Too many failed sign-ins for {name}: wait {minutes} minutes,"
+                " or ask an admin to reset the password."
+            )
             return self._form(429, next_url=next_url, name=name, error=error)
         user = await self.people.users.authenticate(name, password) if name else None
         if user is None:
-            await self._record(name or "(no name)", AuditAction.LOGIN_FAILED, address, Outcome.REFUSED, "wrong name or password")
+            await self._record(
+                name or "(no name)",
+                AuditAction.LOGIN_FAILED,
+                address,
+                Outcome.REFUSED,
+                "wrong name or password",
+            )
             return self._form(401, next_url=next_url, name=name, error="Wrong name or password.")
         secret = await self.people.sessions.start(user, address)
-        await self._record(user.name, AuditAction.LOGIN, address, Outcome.DONE, f"as {user.role.value}", ActorKind.USER)
+        await self._record(
+            user.name, AuditAction.LOGIN, address, Outcome.DONE, f"as {user.role.value}", ActorKind.USER
+        )
         response = RedirectResponse(next_url, status_code=303)
-        set_cookie(response, SESSION_COOKIE, secret, secure=self.people.secure_cookies, max_age=int(LONGEST.total_seconds()))
+        set_cookie(
+            response,
+            SESSION_COOKIE,
+            secret,
+            secure=self.people.secure_cookies,
+            max_age=int(LONGEST.total_seconds()),
+        )
         clear_cookie(response, SIGNIN_COOKIE, secure=self.people.secure_cookies)
         return response
 
     async def _record(
-        self, actor: str, action: AuditAction, address: str, outcome: Outcome, detail: str,
+        self,
+        actor: str,
+        action: AuditAction,
+        address: str,
+        outcome: Outcome,
+        detail: str,
         kind: ActorKind = ActorKind.ANONYMOUS,
-    ) -> None:  # fmt: skip
+    ) -> None:
         await self.people.audit.record(actor, kind, action, outcome, detail=detail, address=address)
 
     async def logout(self, request: Request) -> Response:
