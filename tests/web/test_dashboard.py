@@ -42,9 +42,9 @@ from expediter.operations.kitchen import Kitchen
 from expediter.sim.day import simulate_day
 from expediter.sim.printer import VirtualPrinter
 from expediter.web.app import create_app
-from expediter.web.roles import Role
 from expediter.web.dashboard import Dashboard, ago, routes
 from expediter.web.dashboard_data import duration_text, shorten, size_text
+from expediter.web.roles import Role
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
 from tests.operations.kitchen.helpers import burger, make_kitchen, with_kitchen
 from tests.operations.kitchen.helpers import order as kitchen_order
@@ -591,12 +591,11 @@ def test_signature_failures_show_the_latest_per_system_with_its_hint(catalog_pat
     hint = "the signature matches https://hub.example.com/webhooks/online but the catalog has http://hub.example.com"
 
     async def main() -> list[httpx.Response]:
-        async with hub:
-            async with admin_client(hub, create_app(hub, manage_hub=False)) as client:
-                calm = await client.get("/")
-                hub.note_signature_failure("online", "signature header missing", "send X-Signature")
-                hub.note_signature_failure("online", "signature does not match the body", hint)
-                return [calm, await client.get("/")]
+        async with hub, admin_client(hub, create_app(hub, manage_hub=False)) as client:
+            calm = await client.get("/")
+            hub.note_signature_failure("online", "signature header missing", "send X-Signature")
+            hub.note_signature_failure("online", "signature does not match the body", hint)
+            return [calm, await client.get("/")]
 
     calm, page = run(main())
     assert 'id="signature-failures"' not in calm.text
