@@ -94,7 +94,7 @@ def test_pos_outage_then_recovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         await runtime.start()
         transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
         try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
                 bodies = _payloads(5)
                 for body in bodies:
                     answer = await client.post(

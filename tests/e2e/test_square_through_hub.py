@@ -46,7 +46,7 @@ def _catalog(tmp_path: Path) -> Catalog:
         "poll_minutes": 5,
     }
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        hub=HubSettings(database=str(tmp_path / "hub.db"), allowed_hosts=["hub.test"]),
         locations=[LOCATION],
         systems=[System(id="square", kind=SystemKind.POS, connector="square", owner="GM", settings=settings)],
     )
