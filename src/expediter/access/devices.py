@@ -61,6 +61,7 @@ class Device(msgspec.Struct, kw_only=True, frozen=True):
     id: int
     name: str
     location_id: str
+    """Empty: every location (approved by someone who sees every location)."""
     stations: tuple[str, ...]
     csrf: str
     paired_by: str

@@ -25,6 +25,7 @@ from expediter.web import pages
 from expediter.web.people import Actor, People, actor_of, note_for_audit, people_of
 from expediter.web.roles import Role, needs
 
+EVERY_LOCATION = "*"
 STATION = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 PERIODS = {
     "1h": timedelta(hours=1),
@@ -82,7 +83,9 @@ class AdminPages:
         stations = [s for s in fields.get("stations", []) if STATION.match(s)]
         code = (fields.get("code") or [""])[0]
         note_for_audit(request, f"code {code.strip()} for {', '.join(stations)}", location or None)
-        if self.catalog.location(location) is None or not me.sees(location):
+        if location == EVERY_LOCATION and not me.locations:
+            location = ""  # one screen for every location's tickets (one kitchen, several brands)
+        elif self.catalog.location(location) is None or not me.sees(location):
             return self._back(error=f"choose one of your locations, not {location!r}")
         try:
             request_ = await self.people.devices.approve(
@@ -94,7 +97,8 @@ class AdminPages:
             )
         except RejectedInput as exc:
             return self._back(error=f"{exc.message}: {exc.fix}", status=303)
-        note_for_audit(request, f"{request_.name}: {location}, {', '.join(request_.stations)}", location)
+        where = location or "every location"
+        note_for_audit(request, f"{request_.name}: {where}, {', '.join(request_.stations)}", location or None)
         return self._back(done=f"{request_.shown_code} approved: the screen shows its station within seconds")
 
     @needs(Role.ADMIN)

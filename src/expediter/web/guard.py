@@ -175,7 +175,7 @@ async def _device(request: Request, people: People) -> Actor | None:
         kind=ActorKind.DEVICE,
         name=device.name,
         role=Role.OPERATOR,
-        locations=(device.location_id,),
+        locations=(device.location_id,) if device.location_id else (),
         stations=device.stations,
         csrf=device.csrf,
         device_id=device.id,
