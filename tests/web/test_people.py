@@ -155,10 +155,12 @@ def test_every_post_route_refuses_a_foreign_host_and_a_forged_cross_site_request
 
 def test_every_page_is_refused_under_a_foreign_host_too(tmp_path: Path) -> None:
     async def main() -> None:
-        async with kitchen_hub(tmp_path) as (_runtime, app):
-            async with client_for(app, "http://attacker.example:8080") as client:
-                for route in app.routes:
-                    assert (await client.get(route.path.format(**SAMPLE))).status_code == 400, route.path
+        async with (
+            kitchen_hub(tmp_path) as (_runtime, app),
+            client_for(app, "http://attacker.example:8080") as client,
+        ):
+            for route in app.routes:
+                assert (await client.get(route.path.format(**SAMPLE))).status_code == 400, route.path
             async with client_for(app, "http://127.0.0.1:8080") as client:
                 assert (await client.get("/healthz")).status_code == 200
 
@@ -180,15 +182,14 @@ def test_the_host_allow_list_defaults_to_loopback_plus_the_public_name() -> None
 
 def test_first_run_says_how_to_add_a_user_and_the_api_keeps_working(tmp_path: Path) -> None:
     async def main() -> None:
-        async with kitchen_hub(tmp_path) as (_runtime, app):
-            async with client_for(app) as client:
-                page = await client.get("/")
-                login = await client.get("/login")
-                posted = await client.post(
-                    "/api/v1/orders",
-                    content=order_body("o-1", "L1"),
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                )
+        async with kitchen_hub(tmp_path) as (_runtime, app), client_for(app) as client:
+            page = await client.get("/")
+            login = await client.get("/login")
+            posted = await client.post(
+                "/api/v1/orders",
+                content=order_body("o-1", "L1"),
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
             assert page.status_code == 503 and "expediter users add NAME --role admin" in page.text
             assert login.status_code == 503 and 'id="first-run"' in login.text
             assert posted.status_code == 202, posted.text
@@ -315,10 +316,12 @@ async def dead_letters_at_both_locations(tmp_path: Path) -> AsyncIterator[tuple[
 
 def test_a_viewer_cannot_replay(tmp_path: Path) -> None:
     async def main() -> None:
-        async with dead_letters_at_both_locations(tmp_path) as (hub, app, _board):
-            async with signed_in(hub, app, Role.VIEWER) as (viewer, csrf):
-                page = await viewer.get("/")
-                tried = await viewer.post("/dashboard/replay", data={"flow": "pos-printer", "csrf": csrf})
+        async with (
+            dead_letters_at_both_locations(tmp_path) as (hub, app, _board),
+            signed_in(hub, app, Role.VIEWER) as (viewer, csrf),
+        ):
+            page = await viewer.get("/")
+            tried = await viewer.post("/dashboard/replay", data={"flow": "pos-printer", "csrf": csrf})
             assert "an operator can replay" in page.text and 'action="/dashboard/replay"' not in page.text
             assert tried.status_code == 403 and "viewer is a viewer; this needs an operator" in tried.text
             assert len(await hub.deliveries.dead_letters()) == 2
@@ -330,13 +333,15 @@ def test_a_viewer_cannot_replay(tmp_path: Path) -> None:
 
 def test_a_user_sees_and_replays_only_their_locations(tmp_path: Path) -> None:
     async def main() -> None:
-        async with dead_letters_at_both_locations(tmp_path) as (hub, app, board):
-            async with signed_in(hub, app, Role.OPERATOR, ("L2",), name="harbor") as (harbor, csrf):
-                page = await harbor.get("/")
-                transfers = await harbor.get("/transfers")
-                del board.behaviour["printer"]
-                replayed = await harbor.post("/dashboard/replay", data={"flow": "pos-printer", "csrf": csrf})
-                hidden = await harbor.post("/dashboard/replay", data={"flow": "pos-bo", "csrf": csrf})
+        async with (
+            dead_letters_at_both_locations(tmp_path) as (hub, app, board),
+            signed_in(hub, app, Role.OPERATOR, ("L2",), name="harbor") as (harbor, csrf),
+        ):
+            page = await harbor.get("/")
+            transfers = await harbor.get("/transfers")
+            del board.behaviour["printer"]
+            replayed = await harbor.post("/dashboard/replay", data={"flow": "pos-printer", "csrf": csrf})
+            hidden = await harbor.post("/dashboard/replay", data={"flow": "pos-bo", "csrf": csrf})
             await eventually(lambda: len(board.delivered_to("printer")) == 1)
             [left] = await hub.deliveries.dead_letters()
             assert left.location_id == "L1"  # L1's dead letter stays for L1's people
@@ -382,36 +387,38 @@ def test_an_unpaired_device_cannot_bump_and_pairing_works(tmp_path: Path) -> Non
             await kitchen.receive(msgspec.structs.replace(order("o-1"), location_id="L1"))
             [ticket] = kitchen.tickets_for("grill")
             bump = f"/api/v1/kds/grill/tickets/{ticket.id}/bump"
-            async with signed_in(runtime.hub, app, Role.OPERATOR, ("L1",), name="ana") as (ana, csrf):
-                async with client_for(app) as screen:
-                    unpaired = await screen.post(bump, headers={"X-CSRF-Token": "x"})
-                    stream = await screen.get("/kds/grill/events")
-                    first = await screen.get("/kds/grill")
-                    again = await screen.get("/kds/grill")
-                    code = code_on(first)
-                    devices = await ana.get("/devices")
-                    approve = {
-                        "code": code.lower(),
-                        "name": "Grill tablet",
-                        "location": "L1",
-                        "stations": ["grill"],
-                    }
-                    approved = await ana.post("/devices/approve", data={**approve, "csrf": csrf})
-                    claimed = await screen.get("/kds/grill")
-                    page = await screen.get("/kds/grill")
-                    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
-                    assert token
-                    without_token = await screen.post(bump)
-                    other_station = await screen.post(
-                        "/api/v1/kds/fry/recall", headers={"X-CSRF-Token": token[1]}
-                    )
-                    other_location = await screen.post(
-                        "/api/v1/kds/availability",
-                        json={"location_id": "L2", "key": "1101", "available": False},
-                        headers={"X-CSRF-Token": token[1]},
-                    )
-                    bumped = await screen.post(bump, headers={"X-CSRF-Token": token[1]})
-                    revoke_by_operator = await ana.post("/devices/revoke", data={"device": "1", "csrf": csrf})
+            async with (
+                signed_in(runtime.hub, app, Role.OPERATOR, ("L1",), name="ana") as (ana, csrf),
+                client_for(app) as screen,
+            ):
+                unpaired = await screen.post(bump, headers={"X-CSRF-Token": "x"})
+                stream = await screen.get("/kds/grill/events")
+                first = await screen.get("/kds/grill")
+                again = await screen.get("/kds/grill")
+                code = code_on(first)
+                devices = await ana.get("/devices")
+                approve = {
+                    "code": code.lower(),
+                    "name": "Grill tablet",
+                    "location": "L1",
+                    "stations": ["grill"],
+                }
+                approved = await ana.post("/devices/approve", data={**approve, "csrf": csrf})
+                claimed = await screen.get("/kds/grill")
+                page = await screen.get("/kds/grill")
+                token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+                assert token
+                without_token = await screen.post(bump)
+                other_station = await screen.post(
+                    "/api/v1/kds/fry/recall", headers={"X-CSRF-Token": token[1]}
+                )
+                other_location = await screen.post(
+                    "/api/v1/kds/availability",
+                    json={"location_id": "L2", "key": "1101", "available": False},
+                    headers={"X-CSRF-Token": token[1]},
+                )
+                bumped = await screen.post(bump, headers={"X-CSRF-Token": token[1]})
+                revoke_by_operator = await ana.post("/devices/revoke", data={"device": "1", "csrf": csrf})
             assert unpaired.status_code == 401 and "not paired" in unpaired.json()["error"]
             assert stream.status_code == 401
             assert first.status_code == 401 and re.fullmatch(r"[A-Z2-9]{6}", code)
@@ -435,17 +442,17 @@ def test_an_unpaired_device_cannot_bump_and_pairing_works(tmp_path: Path) -> Non
 
 def test_a_revoked_device_must_pair_again(tmp_path: Path) -> None:
     async def main() -> None:
-        async with kitchen_hub(tmp_path) as (runtime, app):
-            async with signed_in(runtime.hub, app, Role.ADMIN) as (admin, csrf):
-                async with client_for(app) as screen:
-                    await pair_screen(runtime.hub, screen, "grill", "L1")
-                    [device] = await people_of(runtime.hub).devices.all()
-                    revoked = await admin.post(
-                        "/devices/revoke", data={"device": str(device.id), "csrf": csrf}
-                    )
-                    listing = await admin.get("/devices")
-                    after = await screen.get("/kds/grill")
-                    feed = await screen.get("/api/v1/kds/grill/tickets")
+        async with (
+            kitchen_hub(tmp_path) as (runtime, app),
+            signed_in(runtime.hub, app, Role.ADMIN) as (admin, csrf),
+            client_for(app) as screen,
+        ):
+            await pair_screen(runtime.hub, screen, "grill", "L1")
+            [device] = await people_of(runtime.hub).devices.all()
+            revoked = await admin.post("/devices/revoke", data={"device": str(device.id), "csrf": csrf})
+            listing = await admin.get("/devices")
+            after = await screen.get("/kds/grill")
+            feed = await screen.get("/api/v1/kds/grill/tickets")
             assert revoked.status_code == 303
             assert f'id="device-{device.id}" class="revoked"' in listing.text
             assert after.status_code == 401 and 'id="pairing-code"' in after.text
@@ -457,13 +464,15 @@ def test_a_revoked_device_must_pair_again(tmp_path: Path) -> None:
 def test_a_code_expires_after_ten_minutes(tmp_path: Path, clock: ManualClock) -> None:
     async def main() -> str:
         async with kitchen_hub(tmp_path) as (runtime, app):
-            async with signed_in(runtime.hub, app, Role.OPERATOR) as (operator, csrf):
-                async with client_for(app) as screen:
-                    code = code_on(await screen.get("/kds/grill"))
-                    clock.advance((CODE_LIFETIME + timedelta(seconds=1)).total_seconds())
-                    form = {"code": code, "location": "L1", "stations": ["grill"], "csrf": csrf}
-                    answer = await operator.post("/devices/approve", data=form)
-                    fresh = code_on(await screen.get("/kds/grill"))
+            async with (
+                signed_in(runtime.hub, app, Role.OPERATOR) as (operator, csrf),
+                client_for(app) as screen,
+            ):
+                code = code_on(await screen.get("/kds/grill"))
+                clock.advance((CODE_LIFETIME + timedelta(seconds=1)).total_seconds())
+                form = {"code": code, "location": "L1", "stations": ["grill"], "csrf": csrf}
+                answer = await operator.post("/devices/approve", data=form)
+                fresh = code_on(await screen.get("/kds/grill"))
             assert fresh != code
             return str(answer.headers["location"])
 
@@ -489,18 +498,22 @@ def test_a_screen_sees_only_its_locations_tickets(tmp_path: Path) -> None:
 @pytest.mark.parametrize("role", [Role.VIEWER])
 def test_the_audit_and_devices_pages_need_their_roles(tmp_path: Path, role: Role) -> None:
     async def main() -> list[int]:
-        async with kitchen_hub(tmp_path) as (runtime, app):
-            async with signed_in(runtime.hub, app, role) as (client, _csrf):
-                return [(await client.get(path)).status_code for path in ("/audit", "/devices")]
+        async with (
+            kitchen_hub(tmp_path) as (runtime, app),
+            signed_in(runtime.hub, app, role) as (client, _csrf),
+        ):
+            return [(await client.get(path)).status_code for path in ("/audit", "/devices")]
 
     assert run(main) == [403, 403]
 
 
 def test_an_admin_reads_the_audit_page(tmp_path: Path) -> None:
     async def main() -> str:
-        async with kitchen_hub(tmp_path) as (runtime, app):
-            async with signed_in(runtime.hub, app, Role.ADMIN, name="boss") as (client, _csrf):
-                return (await client.get("/audit", params={"since": "1h", "user": "boss"})).text
+        async with (
+            kitchen_hub(tmp_path) as (runtime, app),
+            signed_in(runtime.hub, app, Role.ADMIN, name="boss") as (client, _csrf),
+        ):
+            return (await client.get("/audit", params={"since": "1h", "user": "boss"})).text
 
     page = run(main)
     assert '<td class="flow-id">login</td>' in page and "boss" in page
