@@ -48,7 +48,8 @@ def stored_hash(tmp_path: Path, name: str) -> str:
         storage = open_storage(tmp_path / "hub.db")
         await storage.start()
         try:
-            row = await storage.read(lambda tx: tx.one("SELECT password_hash FROM users WHERE name = ?", (name,)))
+            sql = "SELECT password_hash FROM users WHERE name = ?"
+            row = await storage.read(lambda tx: tx.one(sql, (name,)))
             return str(row[0])
         finally:
             await storage.stop()

@@ -286,7 +286,9 @@ def _email_settings_shape(settings: Mapping[str, Any], problem: Any) -> list[Pro
     return []
 
 
-_HOST_NAME = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$|^[0-9A-Fa-f:]+$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"^(?:{_LABEL}\.)*{_LABEL}$|^[0-9A-Fa-f:]+$")
+"""A DNS name, an IPv4 address, or an IPv6 address without brackets."""
 
 
 def check_hub(catalog: Catalog, file: str) -> list[Problem]:
