@@ -21,6 +21,7 @@ from expediter.access.devices import CODE_LIFETIME
 from expediter.catalog.schema import ApiToken, Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.catalog.secrets import hash_token
+from expediter.connectors.base import Capability, Connector, IncomingMessage
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError
@@ -517,3 +518,49 @@ def test_an_admin_reads_the_audit_page(tmp_path: Path) -> None:
 
     page = run(main)
     assert '<td class="flow-id">login</td>' in page and "boss" in page
+
+
+class LocatedWebhook:
+    """A product's webhook whose events name their location (the signature is not the point here)."""
+
+    def verify(self, headers: Any, body: bytes, url: str) -> None:
+        return None
+
+    def messages(self, headers: Any, body: bytes) -> list[IncomingMessage]:
+        event = msgspec.json.decode(body)
+        return [
+            IncomingMessage(
+                source_system="shop",
+                kind="online.order",
+                idempotency_key=f"shop:{event['id']}",
+                payload=body,
+                location_id=event["location"],
+            )
+        ]
+
+
+def test_a_webhook_for_a_location_its_system_does_not_serve_is_403(tmp_path: Path) -> None:
+    from tests.web.conftest import web_catalog
+
+    catalog = web_catalog(tmp_path / "hub.db")
+    shop = catalog.system("shop")
+    assert shop is not None
+    shop.locations = ["L1"]
+    webhook = Connector(
+        name="test_webhook",
+        title="Located webhooks",
+        capabilities=frozenset({Capability.WEBHOOK}),
+        make_webhook=lambda context: LocatedWebhook(),
+    )
+    hub = Hub(catalog, connectors={**TEST_CONNECTORS, "test_webhook": webhook}, deliver=False)
+
+    async def main() -> list[httpx.Response]:
+        async with hub, client_for(create_app(hub, manage_hub=False)) as client:
+            return [
+                await client.post("/api/v1/webhooks/shop", content=b'{"id": "e-1", "location": "L2"}'),
+                await client.post("/api/v1/webhooks/shop", content=b'{"id": "e-2", "location": "L1"}'),
+            ]
+
+    other, own = run(main)
+    assert other.status_code == 403 and other.json()["error"] == "system 'shop' does not serve location 'L2'"
+    assert own.status_code == 202

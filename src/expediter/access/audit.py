@@ -5,6 +5,7 @@ only ever added.
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
 from enum import StrEnum
 
@@ -87,9 +88,22 @@ def _entry(row: Row) -> AuditEntry:
     )
 
 
+def command_actor() -> str:
+    """How the log names someone at the hub's machine: ``command:<their user name>``."""
+    return f"command:{getpass.getuser()}"
+
+
 class AuditLog:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+
+    async def record_command(
+        self, action: AuditAction, target: str, detail: str = "", location_id: str | None = None
+    ) -> None:
+        """An action taken with the ``expediter`` command."""
+        await self.record(
+            command_actor(), ActorKind.COMMAND, action, target=target, detail=detail, location_id=location_id
+        )
 
     async def record(
         self,

@@ -11,7 +11,6 @@ one line from standard input, for scripts). Every change here is in the audit lo
 from __future__ import annotations
 
 import asyncio
-import getpass
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
@@ -23,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from expediter.access.audit import ActorKind, AuditAction, AuditEntry, AuditLog
+from expediter.access.audit import AuditAction, AuditEntry, AuditLog
 from expediter.access.roles import Role
 from expediter.access.users import Users, listing
 from expediter.catalog.schema import Catalog
@@ -36,10 +35,6 @@ from expediter.errors import ExpediterError, RejectedInput
 T = TypeVar("T")
 users_app = typer.Typer(help="The people who sign in to the dashboard: add, list, reset a password, remove.")
 tokens_app = typer.Typer(help="API tokens for the systems that post orders, punches and employees.")
-
-
-def actor() -> str:
-    return f"command:{getpass.getuser()}"
 
 
 def load(config: Path) -> Catalog:
@@ -72,7 +67,7 @@ def with_storage(catalog: Catalog, work: Callable[[Storage], Awaitable[T]]) -> T
 
 
 async def record(storage: Storage, action: AuditAction, target: str, detail: str = "") -> None:
-    await AuditLog(storage).record(actor(), ActorKind.COMMAND, action, target=target, detail=detail)
+    await AuditLog(storage).record_command(action, target, detail)
 
 
 def ask_password(from_stdin: bool) -> str:
