@@ -88,7 +88,10 @@ def door(endpoint: Endpoint, name: str, people: People) -> Endpoint:
 
     async def guarded(request: Request) -> Response:
         try:
-            actor = await (_person(request, people) if caller is Caller.PERSON else _device(request, people))
+            if caller is Caller.PERSON:
+                actor: Actor | None = await _person(request, people)
+            else:
+                actor = await _device(request, people, screen=caller is Caller.SCREEN)
         except _Answer as answer:
             return answer.response
         if actor is None:
@@ -152,12 +155,12 @@ async def _person(request: Request, people: People) -> Actor:
     raise _Answer(_refused(request, Refusal(401, "sign in first", "sign in at /login, then try again")))
 
 
-async def _device(request: Request, people: People) -> Actor | None:
-    """The paired device behind the cookie; ``None`` for a screen page that has none (it shows a
-    pairing code instead); a 401 for the kitchen API without one."""
+async def _device(request: Request, people: People, *, screen: bool) -> Actor | None:
+    """The paired device behind the cookie; ``None`` for a ``screen`` page that has none (it shows
+    a pairing code instead); a 401 for the kitchen's feed and API without one."""
     device = await people.devices.find(request.cookies.get(DEVICE_COOKIE, ""))
     if device is None:
-        if not _is_api(request) and not request.url.path.endswith("/events"):
+        if screen:
             return None
         raise _Answer(
             _refused(
