@@ -564,3 +564,45 @@ def test_a_webhook_for_a_location_its_system_does_not_serve_is_403(tmp_path: Pat
     other, own = run(main)
     assert other.status_code == 403 and other.json()["error"] == "system 'shop' does not serve location 'L2'"
     assert own.status_code == 202
+
+
+@pytest.mark.slow
+def test_serve_with_no_users_refuses_the_dashboard_until_one_is_added(tmp_path: Path) -> None:
+    """As a systems manager meets it: ``expediter serve`` on a new database says nobody can sign
+    in (the page and the log), takes orders all the same, and asks for a sign-in once
+    ``expediter users add`` has run, while it keeps running."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from expediter.sim.ports import free_port
+    from tests.processes import serve_catalog, serve_command, wait_healthy
+
+    port, config = free_port(), serve_catalog(tmp_path, TOKEN)
+    process = subprocess.Popen(
+        serve_command(config, port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ)
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, process)
+        with httpx.Client(base_url=base, timeout=10) as client:
+            first = client.get("/")
+            posted = client.post(
+                "/api/v1/orders",
+                content=order_body("o-1", "L1"),
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+            add = [sys.executable, "-m", "expediter.cli", "users", "add", "gm", "--role", "admin"]
+            add += ["--all-locations", "--password-stdin", "--config", str(config)]
+            added = subprocess.run(add, input=f"{PASSWORD}\n", capture_output=True, text=True, check=False)
+            after = client.get("/")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        logged, _ = process.communicate(timeout=60)
+    assert first.status_code == 503 and "No one can sign in yet" in first.text
+    assert "expediter users add NAME --role admin --all-locations" in first.text
+    assert posted.status_code == 202, posted.text
+    assert added.returncode == 0, added.stderr
+    assert after.status_code == 303 and after.headers["location"] == "/login?next=%2F"
+    assert b"no_users_yet" in logged  # the hub's log says so at start too

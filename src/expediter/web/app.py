@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
 
+import structlog
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -25,6 +26,7 @@ from expediter.engine.hub import Hub
 from expediter.web.guard import protect
 from expediter.web.people import allowed_hosts, host_name, people_of
 
+log = structlog.get_logger("expediter.web")
 CONFIG_ENV = "EXPEDITER_CONFIG"
 """The catalog file a server process loads in :func:`app_from_env` (uvicorn ``--factory``)."""
 WEB_MODULES = (
@@ -165,6 +167,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if managed is not None:
             await managed.start()
+            await _say_when_nobody_can_sign_in(hub)
         if whole_process:
             gc.freeze()
         try:
@@ -178,6 +181,15 @@ def create_app(
     app.hosts = allowed_hosts(hub.catalog.hub)
     app.state.hub = hub
     return app
+
+
+async def _say_when_nobody_can_sign_in(hub: Hub) -> None:
+    if await people_of(hub).users.count() == 0:
+        log.warning(
+            "no_users_yet",
+            message="the dashboard refuses everyone until the first user is added; the API keeps working",
+            fix="expediter users add NAME --role admin --all-locations --config <the catalog>",
+        )
 
 
 def read_catalog(path: str | Path) -> Catalog:
