@@ -96,7 +96,7 @@ class AdminPages:
                 approved_by=me.label,
             )
         except RejectedInput as exc:
-            return self._back(error=f"{exc.message}: {exc.fix}", status=303)
+            return self._back(error=f"{exc.message}: {exc.fix}")
         where = location or "every location"
         note_for_audit(request, f"{request_.name}: {where}, {', '.join(request_.stations)}", location or None)
         return self._back(done=f"{request_.shown_code} approved: the screen shows its station within seconds")
@@ -117,9 +117,9 @@ class AdminPages:
             return self._back(error=exc.message)
         return self._back(done=f"{device.name} revoked: it must be paired again")
 
-    def _back(self, *, done: str = "", error: str = "", status: int = 303) -> Response:
+    def _back(self, *, done: str = "", error: str = "") -> Response:
         query = urlencode({"done": done} if done else {"error": error})
-        return RedirectResponse(f"/devices?{query}", status_code=status)
+        return RedirectResponse(f"/devices?{query}", status_code=303)
 
     @needs(Role.ADMIN)
     async def audit(self, request: Request) -> Response:

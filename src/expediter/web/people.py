@@ -21,7 +21,6 @@ from expediter.access.devices import Devices
 from expediter.access.roles import Role
 from expediter.access.sessions import Sessions
 from expediter.access.users import Users
-from expediter.catalog.schema import Catalog
 from expediter.catalog.schema import Hub as HubSettings
 
 SESSION_COOKIE = "expediter_session"
@@ -148,7 +147,3 @@ def host_name(header: str) -> str:
     if text.startswith("["):
         return text[1:].partition("]")[0]
     return text.rpartition(":")[0] if text.count(":") == 1 else text
-
-
-def catalog_hosts(catalog: Catalog) -> frozenset[str]:
-    return allowed_hosts(catalog.hub)
