@@ -56,7 +56,7 @@ def test_a_replay_resolves_the_dead_letter_alert_at_once_and_both_count_alike(tm
                 assert not other.watching
                 seen["other"] = await _page(other.hub, "/")
             transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
                 seen["before"] = (await client.get("/")).text
                 del board.behaviour["printer"]
                 replay = await client.post(
@@ -108,7 +108,7 @@ def test_a_replay_from_another_process_resolves_the_alert_on_the_next_dead_lette
 
 async def _page(hub: Hub, path: str) -> str:
     transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         return (await client.get(path)).text
 
 

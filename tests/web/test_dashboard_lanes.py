@@ -39,7 +39,7 @@ def test_waiting_lanes_name_their_head_why_and_how_many_wait(tmp_path: Path) -> 
             await eventually(both_wait)
             await eventually(lambda: len(board.delivered_to("kds")) == 5)  # the kitchen lanes flow
             transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
                 return (await client.get("/")).text
 
     page = asyncio.run(main())

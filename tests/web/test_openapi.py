@@ -113,7 +113,7 @@ def test_the_hub_serves_this_document(tmp_path: Path) -> None:
     async def fetch() -> httpx.Response:
         app = create_app(Engine(hub_catalog(tmp_path)), manage_hub=False)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             return await client.get("/openapi.json")
 
     answer = asyncio.run(fetch())

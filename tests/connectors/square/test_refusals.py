@@ -73,7 +73,7 @@ async def hub_with(tmp_path: Path, square: SquareStandIn) -> AsyncIterator[tuple
     await runtime.start()
     app = httpx.ASGITransport(app=create_app(runtime.hub, manage_hub=False))
     try:
-        async with httpx.AsyncClient(transport=app, base_url="http://hub.test") as client:
+        async with httpx.AsyncClient(transport=app, base_url="http://localhost") as client:
             yield runtime, client
     finally:
         await runtime.stop()
