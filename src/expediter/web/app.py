@@ -222,7 +222,7 @@ async def _say_when_nobody_can_sign_in(hub: Hub) -> None:
         log.warning(
             "no_users_yet",
             message="the dashboard refuses everyone until the first user is added; the API keeps working",
-            fix="expediter users add NAME --role admin --all-locations --config <the catalog>",
+            fix="expediter users add NAME --role admin --all-locations --catalog <the catalog>",
         )
 
 
