@@ -7,13 +7,21 @@ through it.
   as a browser holds it);
 - :func:`pair_screen` opens a station's screen, has an operator approve its code, and returns the
   device's CSRF token (from the screen's page).
+
+For a hub run as its own process (``expediter serve``) the same steps go the whole way a person
+goes: :func:`add_user_by_command` runs ``expediter users add``, :func:`sign_in_to` fills the
+sign-in form, :func:`pair_at_devices` has the signed-in operator approve the screen's code on the
+``/devices`` page.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,19 +49,41 @@ async def add_user(
     await Users(hub.storage).add(name, role, list(locations), PASSWORD)
 
 
-async def sign_in(client: httpx.AsyncClient, name: str = "manager", password: str = PASSWORD) -> str:
-    """Sign in through ``/login``; the session's CSRF token (every form of the hub carries it)."""
-    form = await client.get("/login")
-    token = _FIELD.search(form.text)
-    assert token, form.text
-    answer = await client.post(
-        "/login", data={"csrf": token.group(1), "name": name, "password": password, "next": "/"}
-    )
-    assert answer.status_code == 303, answer.text
-    page = await client.get("/transfers")
+def form_token(page: httpx.Response) -> str:
+    """The CSRF token a page's forms carry."""
     found = _FIELD.search(page.text)
     assert found, page.text
     return found.group(1)
+
+
+def sign_in_form(page: httpx.Response, name: str, password: str) -> dict[str, str]:
+    return {"csrf": form_token(page), "name": name, "password": password, "next": "/"}
+
+
+async def sign_in(client: httpx.AsyncClient, name: str = "manager", password: str = PASSWORD) -> str:
+    """Sign in through ``/login``; the session's CSRF token (every form of the hub carries it)."""
+    answer = await client.post("/login", data=sign_in_form(await client.get("/login"), name, password))
+    assert answer.status_code == 303, answer.text
+    return form_token(await client.get("/transfers"))
+
+
+def sign_in_to(client: httpx.Client, name: str = "manager", password: str = PASSWORD) -> str:
+    """:func:`sign_in` for a served hub (a blocking client)."""
+    answer = client.post("/login", data=sign_in_form(client.get("/login"), name, password))
+    assert answer.status_code == 303, answer.text
+    return form_token(client.get("/transfers"))
+
+
+def add_user_by_command(
+    catalog: Path, name: str = "manager", role: Role = Role.ADMIN, locations: tuple[str, ...] = ()
+) -> None:
+    """``expediter users add`` on the hub's machine, the password on standard input (as a
+    provisioning script gives it); no locations: every location."""
+    where = [arg for location in locations for arg in ("--location", location)] or ["--all-locations"]
+    command = [sys.executable, "-m", "expediter.cli", "users", "add", name, "--role", role.value, *where]
+    command += ["--password-stdin", "--catalog", str(catalog)]
+    done = subprocess.run(command, input=f"{PASSWORD}\n", capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @asynccontextmanager
@@ -101,6 +131,25 @@ async def pair_screen(
     claimed = await client.get(f"/kds/{station}")
     assert claimed.status_code == 303, claimed.text
     screen = await client.get(f"/kds/{station}")
+    found = _META.search(screen.text)
+    assert screen.status_code == 200 and found, screen.text
+    return found.group(1)
+
+
+def pair_at_devices(
+    client: httpx.Client, station: str = "grill", location: str = "L1", stations: tuple[str, ...] = ()
+) -> str:
+    """On a served hub, in one browser signed in as an operator: open ``/kds/<station>`` (it shows
+    a code), approve the code on ``/devices`` for ``location`` (``*``: every location) and
+    ``stations``, open the screen again (it takes its device cookie); the device's CSRF token."""
+    code = code_on(client.get(f"/kds/{station}"))
+    form = {"csrf": form_token(client.get("/devices")), "code": code, "name": f"{station} screen"}
+    approved = client.post(
+        "/devices/approve", data={**form, "location": location, "stations": list(stations or (station,))}
+    )
+    assert approved.status_code == 303 and "done=" in approved.headers["location"], approved.headers
+    assert client.get(f"/kds/{station}").status_code == 303  # the screen takes its credential
+    screen = client.get(f"/kds/{station}")
     found = _META.search(screen.text)
     assert screen.status_code == 200 and found, screen.text
     return found.group(1)
