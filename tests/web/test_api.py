@@ -115,7 +115,7 @@ async def running(catalog: Catalog) -> AsyncIterator[tuple[Hub, httpx.AsyncClien
     await hub.start()
     try:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
             yield hub, client, board
     finally:
         await hub.stop()
