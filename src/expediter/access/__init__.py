@@ -3,7 +3,7 @@ the kitchen devices paired to screens, and the audit log of what everyone did.
 
 Every table here is owned by one module (:mod:`.users`, :mod:`.sessions`, :mod:`.devices`,
 :mod:`.audit`); all of them are in the hub's database, through the storage seam, created by the
-``0008_people`` migration. Only hashes of secrets are stored: argon2id for passwords, sha256 for
+``0013_people`` migration. Only hashes of secrets are stored: argon2id for passwords, sha256 for
 the random session ids and device credentials (a copy of the database signs nobody in).
 """
 
