@@ -7,13 +7,14 @@ duplicate and stores nothing new.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 import msgspec
 
 from expediter.connectors.base import IncomingMessage
-from expediter.engine.router import Router, insert_deliveries, message_token, read_hub_identity
+from expediter.engine.router import Route, Router, insert_deliveries, message_token, read_hub_identity
 from expediter.engine.storage.base import Row, Storage, Tx, from_iso, now_iso
 
 
@@ -44,6 +45,30 @@ _COLUMNS = (
     "id, idempotency_key, source_system, kind, ref, location_id, business_date, received_at,"
     " content_type, payload"
 )
+
+
+class Arriving(msgspec.Struct, frozen=True, kw_only=True):
+    """A message about to be accepted with :meth:`Inbox.accept_many`, with its ref and date."""
+
+    message: IncomingMessage
+    ref: str | None = None
+    business_date: date | None = None
+
+
+def _params(
+    message: IncomingMessage, ref: str | None, business_date: date | None, now: str
+) -> tuple[Any, ...]:
+    return (
+        message.idempotency_key,
+        message.source_system,
+        message.kind,
+        ref,
+        message.location_id,
+        business_date.isoformat() if business_date else None,
+        now,
+        message.content_type,
+        message.payload,
+    )
 
 
 def _message_from_row(row: Row) -> StoredMessage:
@@ -83,38 +108,65 @@ class Inbox:
         ``processed`` for a processor's output (it is not processed again)."""
         routes = self.router.routes(message, process=not processed)
         now = now_iso()
-        params = (
-            message.idempotency_key,
-            message.source_system,
-            message.kind,
-            ref,
-            message.location_id,
-            business_date.isoformat() if business_date else None,
-            now,
-            message.content_type,
-            message.payload,
-        )
+        params = _params(message, ref, business_date, now)
 
         def store(tx: Tx) -> tuple[Accepted, list[str]]:
-            message_id = tx.insert(_INSERT, params)
-            if message_id is None:
-                existing = tx.one(
-                    "SELECT id FROM messages WHERE idempotency_key = ?", (message.idempotency_key,)
-                )
-                assert existing is not None
-                return Accepted(int(existing[0]), True), []
-            if not routes:
-                return Accepted(message_id, False), []
-            if self._hub_identity is None:
-                self._hub_identity = read_hub_identity(tx)
-            token = message_token(self._hub_identity, message_id, message.idempotency_key)
-            lanes = insert_deliveries(tx, message_id, token, message.location_id, routes, now)
-            return Accepted(message_id, False), lanes
+            return self._store(tx, message, params, routes, now)
 
         accepted, lanes = await self.storage.write(store)
         if lanes:
             self._on_new_work(lanes)
         return accepted
+
+    async def accept_many(
+        self,
+        items: Sequence[Arriving],
+        *,
+        processed: bool = False,
+        also: Callable[[Tx], None] | None = None,
+    ) -> list[Accepted]:
+        """Store several messages in one transaction (all or none), with ``also`` (more SQL of the
+        caller's, e.g. marking an import committed) in that same transaction."""
+        now = now_iso()
+        prepared = [
+            (
+                item.message,
+                _params(item.message, item.ref, item.business_date, now),
+                self.router.routes(item.message, process=not processed),
+            )
+            for item in items
+        ]
+
+        def store(tx: Tx) -> tuple[list[Accepted], list[str]]:
+            results, lanes = [], []
+            for message, params, routes in prepared:
+                accepted, more = self._store(tx, message, params, routes, now)
+                results.append(accepted)
+                lanes += more
+            if also is not None:
+                also(tx)
+            return results, lanes
+
+        accepted, lanes = await self.storage.write(store)
+        if lanes:
+            self._on_new_work(lanes)
+        return accepted
+
+    def _store(
+        self, tx: Tx, message: IncomingMessage, params: tuple[Any, ...], routes: tuple[Route, ...], now: str
+    ) -> tuple[Accepted, list[str]]:
+        message_id = tx.insert(_INSERT, params)
+        if message_id is None:
+            existing = tx.one("SELECT id FROM messages WHERE idempotency_key = ?", (message.idempotency_key,))
+            assert existing is not None
+            return Accepted(int(existing[0]), True), []
+        if not routes:
+            return Accepted(message_id, False), []
+        if self._hub_identity is None:
+            self._hub_identity = read_hub_identity(tx)
+        token = message_token(self._hub_identity, message_id, message.idempotency_key)
+        lanes = insert_deliveries(tx, message_id, token, message.location_id, routes, now)
+        return Accepted(message_id, False), lanes
 
     async def get(self, message_id: int) -> StoredMessage | None:
         def query(tx: Tx) -> StoredMessage | None:

@@ -187,6 +187,48 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # Manual imports: each file's rows are staged here while they are checked; a commit flips
+        # the import's state in one transaction. Committed price lists keep their rows here.
+        "0008_imports",
+        """
+        CREATE TABLE imports (
+            id {id},
+            flow_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            location_id TEXT,
+            business_date TEXT,
+            file_name TEXT NOT NULL,
+            checksum TEXT NOT NULL DEFAULT '',
+            bytes {bigint} NOT NULL DEFAULT 0,
+            encoding TEXT NOT NULL DEFAULT '',
+            delimiter TEXT NOT NULL DEFAULT '',
+            header TEXT NOT NULL DEFAULT '[]',
+            unknown_columns TEXT NOT NULL DEFAULT '[]',
+            continues INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,
+            rows_read {bigint} NOT NULL DEFAULT 0,
+            rows_good {bigint} NOT NULL DEFAULT 0,
+            rows_bad {bigint} NOT NULL DEFAULT 0,
+            error TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            committed_at TEXT
+        );
+        CREATE INDEX imports_by_flow ON imports (flow_id, state, id);
+        CREATE TABLE import_rows (
+            import_id {bigint} NOT NULL,
+            row_number {bigint} NOT NULL,
+            key TEXT NOT NULL DEFAULT '',
+            record {blob},
+            cells TEXT NOT NULL,
+            problems TEXT,
+            PRIMARY KEY (import_id, row_number)
+        );
+        CREATE INDEX import_rows_by_key ON import_rows (import_id, key)
+        """,
+    ),
 ]
 
 
