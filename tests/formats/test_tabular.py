@@ -96,7 +96,7 @@ def test_excels_sep_line_names_the_delimiter_and_is_not_a_row() -> None:
 
 def test_excels_quirks() -> None:
     data = (
-        '  Vendor Item ;Description ; Unit Cost;;\r\n'
+        "  Vendor Item ;Description ; Unit Cost;;\r\n"
         '="00123";"Tomatoes, roma\r\n25 lb case";41,50;;\r\n'
         ";;;;\r\n"
         '="0007";"Say ""hi""";2;;\r\n'

@@ -29,6 +29,7 @@ WEB_MODULES = (
     "expediter.web.dashboard",
     "expediter.web.kds",
     "expediter.web.purchasing",
+    "expediter.web.imports",
 )
 
 
@@ -46,7 +47,9 @@ def collect_routes(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> list[Bas
 
 
 MAX_BODY_BYTES = 1_048_576
-"""No request the hub answers needs more than 1 MiB (a large order is about 10 KB)."""
+"""No request the hub answers needs more than 1 MiB (a large order is about 10 KB), but a file
+uploaded for import (:data:`LARGE_BODIES`), which is streamed to disk, not held."""
+LARGE_BODIES = {("PUT", "/imports/upload")}
 
 
 def _declared_length(scope: Scope) -> int:
@@ -78,7 +81,8 @@ class HubApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if _declared_length(scope) > MAX_BODY_BYTES:
+            large = (scope["method"], scope["path"]) in LARGE_BODIES
+            if not large and _declared_length(scope) > MAX_BODY_BYTES:
                 await _too_large(send)
                 return
             handler = self.fast.get((scope["method"], scope["path"]))
