@@ -189,6 +189,8 @@ _SEPARATORS = re.compile(r"[\s\-]+")
 def excel_cell(text: str) -> str:
     """A cell as the spreadsheet showed it: surrounding spaces gone, ``="0123"`` read as ``0123``."""
     cell = text.strip(" \t")
+    if not cell.startswith('="'):
+        return cell
     match = _EXCEL_TEXT.match(cell)
     return match.group(1).replace('""', '"') if match else cell
 

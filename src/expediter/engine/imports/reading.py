@@ -8,6 +8,7 @@ left open) fails whole with the reason, and keeps none of its rows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
@@ -244,11 +245,19 @@ async def _stage(
 ) -> None:
     rows = table.rows()
     read = 0
-    while batch := await asyncio.to_thread(_take, checker, rows, STAGE_ROWS):
-        read += len(batch)
-        await storage.write(stage_writer(import_id, batch, read))
-        if progress is not None:
-            progress(table.bytes_read, read)
+    checking = asyncio.ensure_future(asyncio.to_thread(_take, checker, rows, STAGE_ROWS))
+    try:
+        while batch := await checking:
+            # the next rows are checked (off the loop) while these are staged
+            checking = asyncio.ensure_future(asyncio.to_thread(_take, checker, rows, STAGE_ROWS))
+            read += len(batch)
+            await storage.write(stage_writer(import_id, batch, read))
+            if progress is not None:
+                progress(table.bytes_read, read)
+    finally:
+        if not checking.done():
+            with contextlib.suppress(Exception):
+                await checking
 
 
 async def dry_run(

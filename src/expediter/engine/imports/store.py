@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -110,14 +111,29 @@ _problems = msgspec.json.Decoder(list[Problem])
 _cells = msgspec.json.Decoder(list[str])
 
 
+INSERT_ROWS = 100
+"""Rows per ``INSERT`` statement (one statement, many rows: far fewer round trips to SQLite)."""
+
+
+@cache
+def _insert_sql(count: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * count)
+    return f"INSERT INTO import_rows (import_id, row_number, key, record, cells, problems) VALUES {values}"
+
+
 def stage_writer(import_id: int, batch: list[StagedRow], read: int) -> Callable[[Tx], None]:
+    params = [
+        [
+            value
+            for row in batch[start : start + INSERT_ROWS]
+            for value in (import_id, row.number, row.key, row.record, row.cells, row.problems)
+        ]
+        for start in range(0, len(batch), INSERT_ROWS)
+    ]
+
     def insert(tx: Tx) -> None:
-        for row in batch:
-            tx.execute(
-                "INSERT INTO import_rows (import_id, row_number, key, record, cells, problems)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (import_id, row.number, row.key, row.record, row.cells, row.problems),
-            )
+        for values in params:
+            tx.execute(_insert_sql(len(values) // 6), values)
         tx.execute(
             "UPDATE imports SET rows_read = ?, updated_at = ? WHERE id = ?", (read, now_iso(), import_id)
         )

@@ -67,7 +67,8 @@ class Cells:
         self.problem(column, exc.message, exc.fix)
 
     def raw(self, column: str) -> str:
-        return self.values.get(column, "").strip()
+        """The cell as read (the table reader strips the spaces around cells already)."""
+        return self.values.get(column, "")
 
     def text(self, column: str, *, required: bool = True, longest: int = 200) -> str:
         value = self.raw(column)
