@@ -180,7 +180,8 @@ def main() -> None:
         if args.tracemalloc:
             rows, peak = python_peak(args.tracemalloc, args.bad_every)
             print(
-                f"  Python peak: {peak:,.1f} MiB allocated at most (tracemalloc, {rows:,} rows in this process)"
+                f"  Python peak: {peak:,.1f} MiB allocated at most"
+                f" (tracemalloc, {rows:,} rows in this process)"
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)

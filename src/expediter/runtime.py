@@ -42,9 +42,13 @@ from expediter.errors import ConfigError, ExpediterError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
 from expediter.model.location import Location
+from expediter.monitor import drift_store
 from expediter.monitor.alerts import AlertKind
+from expediter.monitor.drift import Arrival, drift_text
+from expediter.monitor.drift_store import Drift
 from expediter.monitor.ledger_view import statuses_from_ledger
 from expediter.monitor.routes import Alerting, AlertRouter
+from expediter.monitor.shapes import FieldChange
 
 log = structlog.get_logger(__name__)
 
@@ -102,6 +106,7 @@ class Runtime:
         self._reports: set[asyncio.Task[Any]] = set()
         self._late_recorded: set[tuple[str, datetime]] = set()
         self.arrivals: FileArrivals | None = None
+        self.hub.drift.on_new = self._drift_found
 
     async def start(self) -> None:
         """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
@@ -339,7 +344,9 @@ class Runtime:
         try:
             for message in await connector.poll(self.hub.context(system_id), now - window, now):
                 ref, day = canonical_facts(message, self.catalog)
-                accepted = await self.hub.inbox.accept(message, ref=ref, business_date=day, processed=True)
+                accepted = await self.hub.inbox.accept(
+                    message, ref=ref, business_date=day, processed=True, arrival=Arrival.UNCHECKED
+                )
                 new += not accepted.duplicate
         except ExpediterError as exc:
             outcome, error = TransferOutcome.FAILED, str(exc)
@@ -389,6 +396,43 @@ class Runtime:
                 )
             )
 
+    # -- schema drift -----------------------------------------------------------------------------
+
+    def _drift_found(self, stream: str, flows: list[str], change: FieldChange, example: str) -> None:
+        """A drift first seen: its alert fires at once (the watch keeps it firing until accepted)."""
+        for flow_id in flows or [stream]:
+            report = asyncio.get_running_loop().create_task(
+                self.alerting.fire(
+                    AlertKind.DRIFT,
+                    drift_text(self.catalog, stream, flow_id, change, example),
+                    clock.now(),
+                    flow_id,
+                )
+            )
+            self._reports.add(report)
+            report.add_done_callback(self._reports.discard)
+
+    async def _watch_drift(self, now: datetime) -> None:
+        """A drift alert per flow while one of its streams has an open drift; held deliveries
+        whose drifts were all accepted (in another process, say) go back to their lanes."""
+        open_drifts = await drift_store.drifts(self.hub.storage)
+        by_flow: dict[str, list[Drift]] = {}
+        for drift in open_drifts:
+            for flow_id in [f.id for f in self.hub.drift.flows_of(drift.stream)] or [drift.stream]:
+                by_flow.setdefault(flow_id, []).append(drift)
+        for flow_id in sorted({f.id for f in self.catalog.flows} | set(by_flow)):
+            found = by_flow.get(flow_id)
+            if found:
+                first = found[0]
+                text = drift_text(self.catalog, first.stream, flow_id, first.change, first.example)
+                more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+                await self.alerting.fire(AlertKind.DRIFT, text + more, now, flow_id)
+            else:
+                await self.alerting.resolve(AlertKind.DRIFT, now, flow_id)
+        settled = await drift_store.settled(self.hub.storage, await self.hub.deliveries.held_messages())
+        if settled:
+            await self.hub.deliveries.release(settled)
+
     # -- alerts --------------------------------------------------------------------------------------
 
     async def _watch_loop(self) -> None:
@@ -403,6 +447,7 @@ class Runtime:
         now = now or clock.now()
         await self.alerting.evaluate_health(await statuses_from_ledger(self.hub.ledger, now), now)
         await self._record_lateness(now)
+        await self._watch_drift(now)
         by_flow = await self.hub.deliveries.dead_by_flow()
         watched = {flow.id for flow in self.catalog.flows} | set(by_flow)  # ``<system>#process`` too
         for flow_id in sorted(watched):

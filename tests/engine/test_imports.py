@@ -329,7 +329,10 @@ def test_menu_recipes_prices_and_invoices_go_where_the_hub_keeps_them(tmp_path: 
         menu = (
             "item_id,name,category,price,stations,course,available\nB1,Burger,burgers,14.50,grill fry,1,yes\n"
         )
-        recipes = "recipe,ingredient,sub_recipe,quantity,unit,plu\nburger,beef_patty,,2,each,1101\nburger,bun,,1,each,\n"
+        recipes = (
+            "recipe,ingredient,sub_recipe,quantity,unit,plu\n"
+            "burger,beef_patty,,2,each,1101\nburger,bun,,1,each,\n"
+        )
         prices = (
             "vendor_item,description,unit,unit_price,ingredient\n"
             "1001,Buns 48 ct,CS,16.80,bun\n1002,Patties,CS,74.00,\n"

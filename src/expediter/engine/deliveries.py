@@ -14,6 +14,13 @@ effect happens once. States::
        │  ▲
        ▼  │ (backoff elapsed)
     retrying ──► dead ──(replay)──► pending
+
+    held ──(the drift accepted, or released)──► pending
+    quarantined ──(released)──► pending
+
+A message whose shape drifted is stored with the deliveries of the flows whose ``drift`` policy is
+``hold`` or ``quarantine`` set aside (:mod:`expediter.monitor.drift`); the lane goes on without
+them, and :meth:`Deliveries.release` puts them back in it.
 """
 
 from __future__ import annotations
@@ -56,6 +63,10 @@ class DeliveryState(StrEnum):
     RETRYING = "retrying"
     DELIVERED = "delivered"
     DEAD = "dead"
+    HELD = "held"
+    """Set aside by a flow's drift policy ``hold`` until a person accepts the change or releases it."""
+    QUARANTINED = "quarantined"
+    """Set aside by a flow's drift policy ``quarantine``: only a person's release delivers it."""
 
 
 _OUTCOME = {
@@ -333,7 +344,9 @@ class Deliveries:
             produced = await processor.process(outbound)
             for message in produced:
                 ref, day = canonical_facts(message, self.hub.catalog)
-                await self.hub.inbox.accept(message, ref=ref, business_date=day, processed=True)
+                await self.hub.inbox.accept(
+                    message, ref=ref, business_date=day, processed=True, origin=delivery.message_id
+                )
             return Receipt(records=len(produced), bytes=len(delivery.payload))
         if flow is None:
             raise TerminalError(f"flow {delivery.flow_id!r} is no longer in the catalog")
@@ -459,6 +472,34 @@ class Deliveries:
             return [row[0] for params in param_sets for row in tx.all(sql, (now, now, *params))]
 
         lanes = await self.storage.write(replay)
+        self.notify(set(lanes))
+        return len(lanes)
+
+    async def held_messages(self) -> list[int]:
+        """The messages with a delivery held by a drift policy."""
+
+        def query(tx: Tx) -> list[int]:
+            rows = tx.all("SELECT DISTINCT message_id FROM deliveries WHERE state = ?", (DeliveryState.HELD,))
+            return [int(row[0]) for row in rows]
+
+        return await self.storage.read(query)
+
+    async def release(self, message_ids: Iterable[int], *, quarantined: bool = False) -> int:
+        """The held deliveries of these messages (and the quarantined ones, with ``quarantined``)
+        back to pending; returns how many moved."""
+        states = [DeliveryState.HELD.value, *([DeliveryState.QUARANTINED.value] if quarantined else [])]
+        marks = ", ".join("?" * len(states))
+        now = now_iso()
+        sql = (
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?"
+            f" WHERE message_id = ? AND state IN ({marks}) RETURNING lane"
+        )
+        ids = list(message_ids)
+
+        def release(tx: Tx) -> list[str]:
+            return [row[0] for message_id in ids for row in tx.all(sql, (now, now, message_id, *states))]
+
+        lanes = await self.storage.write(release)
         self.notify(set(lanes))
         return len(lanes)
 

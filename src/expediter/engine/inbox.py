@@ -7,7 +7,7 @@ duplicate and stores nothing new.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ import msgspec
 from expediter.connectors.base import IncomingMessage
 from expediter.engine.router import Route, Router, insert_deliveries, message_token, read_hub_identity
 from expediter.engine.storage.base import Row, Storage, Tx, from_iso, now_iso
+from expediter.monitor.drift import Arrival, DriftWatch, Verdict
 
 
 class Accepted(msgspec.Struct, frozen=True):
@@ -88,12 +89,17 @@ def _message_from_row(row: Row) -> StoredMessage:
 
 class Inbox:
     def __init__(
-        self, storage: Storage, router: Router, on_new_work: Callable[[Iterable[str]], None]
+        self,
+        storage: Storage,
+        router: Router,
+        on_new_work: Callable[[Iterable[str]], None],
+        drift: DriftWatch | None = None,
     ) -> None:
         self.storage = storage
         self.router = router
         self._on_new_work = on_new_work
         self._hub_identity: str | None = None
+        self.drift = drift
 
     async def accept(
         self,
@@ -102,18 +108,66 @@ class Inbox:
         ref: str | None = None,
         business_date: date | None = None,
         processed: bool = False,
+        arrival: Arrival | None = None,
+        raw: bytes | None = None,
+        origin: int | None = None,
+        verdict: Verdict | None = None,
     ) -> Accepted:
         """Store ``message`` and its deliveries; resolve once on disk. ``ref`` is the subject's own
         id (an order id) so it can be found again; ``business_date`` as the hub computed it;
-        ``processed`` for a processor's output (it is not processed again)."""
+        ``processed`` for a processor's output (it is not processed again).
+
+        Schema drift (:mod:`expediter.monitor.drift`): ``arrival`` says that the message came in
+        from outside (its shape is watched; ``raw`` is what the sender sent when ``payload`` is
+        the hub's re-encoding); ``origin`` is the stored message a processor made it from (it
+        inherits that message's drift); ``verdict`` is one already made (a file's columns). A
+        message that drifted is stored with each flow's delivery as its ``drift`` policy says."""
         routes = self.router.routes(message, process=not processed)
+        if verdict is None and self.drift is not None and (arrival is not None or origin is not None):
+            verdict = await self._judge(message, arrival, raw, origin)
         now = now_iso()
         params = _params(message, ref, business_date, now)
+        if verdict is not None:
+            return await self._accept_judged(message, params, routes, now, verdict)
 
         def store(tx: Tx) -> tuple[Accepted, list[str]]:
             return self._store(tx, message, params, routes, now)
 
         accepted, lanes = await self.storage.write(store)
+        if lanes:
+            self._on_new_work(lanes)
+        return accepted
+
+    async def _judge(
+        self, message: IncomingMessage, arrival: Arrival | None, raw: bytes | None, origin: int | None
+    ) -> Verdict | None:
+        assert self.drift is not None
+        if self.drift.refresh_due():
+            await self.drift.refresh()
+        if arrival is not None:
+            return self.drift.observe(message, arrival, raw)
+        assert origin is not None
+        return await self.drift.inherited(message, origin)
+
+    async def _accept_judged(
+        self,
+        message: IncomingMessage,
+        params: tuple[Any, ...],
+        routes: tuple[Route, ...],
+        now: str,
+        verdict: Verdict,
+    ) -> Accepted:
+        assert self.drift is not None
+        drift = self.drift
+        holds = {r.flow_id: drift.hold_for(r.flow_id, verdict) for r in routes} if verdict.drifted else None
+
+        def store(tx: Tx) -> tuple[Accepted, list[str], list[int]]:
+            accepted, lanes = self._store(tx, message, params, routes, now, holds)
+            ids = verdict.record(tx, None if accepted.duplicate else accepted.message_id)
+            return accepted, lanes, ids
+
+        accepted, lanes, ids = await self.storage.write(store)
+        drift.settle(verdict, ids)
         if lanes:
             self._on_new_work(lanes)
         return accepted
@@ -153,7 +207,13 @@ class Inbox:
         return accepted
 
     def _store(
-        self, tx: Tx, message: IncomingMessage, params: tuple[Any, ...], routes: tuple[Route, ...], now: str
+        self,
+        tx: Tx,
+        message: IncomingMessage,
+        params: tuple[Any, ...],
+        routes: tuple[Route, ...],
+        now: str,
+        holds: Mapping[str, str] | None = None,
     ) -> tuple[Accepted, list[str]]:
         message_id = tx.insert(_INSERT, params)
         if message_id is None:
@@ -165,7 +225,7 @@ class Inbox:
         if self._hub_identity is None:
             self._hub_identity = read_hub_identity(tx)
         token = message_token(self._hub_identity, message_id, message.idempotency_key)
-        lanes = insert_deliveries(tx, message_id, token, message.location_id, routes, now)
+        lanes = insert_deliveries(tx, message_id, token, message.location_id, routes, now, holds)
         return Accepted(message_id, False), lanes
 
     async def get(self, message_id: int) -> StoredMessage | None:

@@ -22,7 +22,8 @@ class AlertKind(StrEnum):
     LATENESS = "lateness"
     VOLUME_ANOMALY = "volume_anomaly"
     RECONCILIATION_MISMATCH = "reconciliation_mismatch"
-    SCHEMA_DRIFT = "schema_drift"
+    DRIFT = "drift"
+    """A source sent a field that is new, missing or of another type than it sent so far."""
     SIGNATURE_FAILURE = "signature_failure"
     HELD_FOR_REVIEW = "held_for_review"
     STOPPED = "stopped"
@@ -69,10 +70,10 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         description="Two systems disagree on the same business day's totals.",
     ),
     AlertRule(
-        id="schema_drift",
-        kind=AlertKind.SCHEMA_DRIFT,
+        id="drift",
+        kind=AlertKind.DRIFT,
         severity=Severity.WARNING,
-        description="A source sent fields or shapes it never sent before.",
+        description="A source sent a field that is new, missing or of another type than before.",
     ),
     AlertRule(
         id="stopped",

@@ -23,6 +23,8 @@ from expediter.errors import RejectedInput
 from expediter.ledger.transfers import checksum_of
 from expediter.model.cards import refuse_card_numbers
 from expediter.model.labor import Employee, TimePunch
+from expediter.model.strict import is_unknown_field, strict_twin, with_unknown_fields
+from expediter.monitor.drift import Arrival
 from expediter.web.api import ApiError, Tokens, holds_card_number, json_response, rejected
 
 T = TypeVar("T", TimePunch, Employee)
@@ -37,7 +39,9 @@ class Stored(msgspec.Struct, kw_only=True):
     idempotency_key: str
 
 
-def decode_strict(body: bytes, kind: type[T], what: str) -> T:
+def decode_strict(body: bytes, kind: type[T], what: str) -> tuple[T, bool]:
+    """The record, and whether it holds only fields the model knows (see
+    :func:`expediter.web.api.decode_order`: one with an unknown field is still read)."""
     if holds_card_number(body):
         try:
             refuse_card_numbers(msgspec.json.decode(body))
@@ -46,16 +50,25 @@ def decode_strict(body: bytes, kind: type[T], what: str) -> T:
         except msgspec.DecodeError:
             pass  # the decode below says what is wrong with the JSON
     try:
-        return msgspec.json.decode(body, type=kind)
+        return msgspec.json.decode(body, type=strict_twin(kind)), True
     except msgspec.ValidationError as exc:
-        text, _, path = str(exc).partition(_AT)
-        raise ApiError(
-            422, text, where=path.rstrip("`") or "$", fix=f"send a {what} as described in /openapi.json"
-        ) from None
+        if not is_unknown_field(exc):
+            raise _invalid(exc, what) from None
     except msgspec.DecodeError as exc:
         raise ApiError(
             400, f"the body is not valid JSON: {exc}", where="body", fix="send a JSON object"
         ) from None
+    try:
+        return msgspec.json.decode(body, type=kind), False
+    except msgspec.ValidationError as exc:
+        raise _invalid(exc, what) from None
+
+
+def _invalid(exc: msgspec.ValidationError, what: str) -> ApiError:
+    text, _, path = str(exc).partition(_AT)
+    return ApiError(
+        422, text, where=path.rstrip("`") or "$", fix=f"send a {what} as described in /openapi.json"
+    )
 
 
 class LaborApi:
@@ -84,12 +97,22 @@ class LaborApi:
             )
 
     async def _store(
-        self, source: str, kind: str, ref: str, location_id: str, day: date | None, payload: bytes, key: str
+        self,
+        source: str,
+        kind: str,
+        ref: str,
+        location_id: str,
+        day: date | None,
+        payload: bytes,
+        key: str,
+        raw: bytes,
     ) -> Response:
         message = IncomingMessage(
             source_system=source, kind=kind, idempotency_key=key, payload=payload, location_id=location_id
         )
-        accepted = await self.hub.inbox.accept(message, ref=ref, business_date=day)
+        accepted = await self.hub.inbox.accept(
+            message, ref=ref, business_date=day, arrival=Arrival.UNCHECKED, raw=raw
+        )
         body = Stored(
             message_id=accepted.message_id,
             id=ref,
@@ -102,7 +125,8 @@ class LaborApi:
     async def punches(self, request: Request) -> Response:
         try:
             source = self._source(request.headers)
-            punch = decode_strict(await request.body(), TimePunch, "time punch")
+            body = await request.body()
+            punch, known = decode_strict(body, TimePunch, "time punch")
             self._location(punch.location_id)
         except ApiError as exc:
             return json_response(exc.body, exc.status)
@@ -110,23 +134,29 @@ class LaborApi:
         assert location is not None
         day = location.business_date_for(punch.clock_in)
         key = request.headers.get("idempotency-key") or f"{source}:punch:{punch.id}:{punch.version}"
-        return await self._store(
-            source, "punches", punch.id, punch.location_id, day, msgspec.json.encode(punch), key
-        )
+        payload = msgspec.json.encode(punch)
+        if not known:
+            payload = with_unknown_fields(body, payload, TimePunch)
+        return await self._store(source, "punches", punch.id, punch.location_id, day, payload, key, body)
 
     async def employees(self, request: Request) -> Response:
         try:
             source = self._source(request.headers)
-            employee = decode_strict(await request.body(), Employee, "employee")
+            body = await request.body()
+            employee, known = decode_strict(body, Employee, "employee")
             self._location(employee.location_id)
         except ApiError as exc:
             return json_response(exc.body, exc.status)
         payload = msgspec.json.encode(employee)
+        if not known:
+            payload = with_unknown_fields(body, payload, Employee)
         key = (
             request.headers.get("idempotency-key")
             or f"{source}:employee:{employee.id}:{checksum_of(payload)}"
         )
-        return await self._store(source, "employees", employee.id, employee.location_id, None, payload, key)
+        return await self._store(
+            source, "employees", employee.id, employee.location_id, None, payload, key, body
+        )
 
 
 def routes(hub: Hub) -> list[BaseRoute]:
