@@ -510,7 +510,7 @@ def test_each_kind_of_bad_row(
     _run(tmp_path, scenario)
 
 
-def test_a_million_row_list_is_staged_in_pieces_and_read_back_in_pages(tmp_path: Path) -> None:
+def test_a_long_price_list_is_staged_in_pieces_and_read_back_in_pages(tmp_path: Path) -> None:
     async def scenario(hub: Hub) -> None:
         rows = "".join(f"{n},Item {n},EA,{n % 97}.25\n" for n in range(1, 2_601))
         data = ("vendor_item,description,unit,unit_price\n" + rows + "17,Again,EA,1\n").encode()

@@ -36,7 +36,7 @@ class Released(msgspec.Struct, kw_only=True):
     files: list[str]
 
 
-def _table(found: list[Drift], counts: dict[int, int], hub: Hub) -> Table:
+def _table(found: list[Drift], hub: Hub) -> Table:
     table = Table("id", "stream", "flows", "change", "was", "example", "seen", "first seen", "state")
     for drift in found:
         flows = ", ".join(f"{f.id} ({f.drift})" for f in hub.drift.flows_of(drift.stream)) or "—"
@@ -47,7 +47,7 @@ def _table(found: list[Drift], counts: dict[int, int], hub: Hub) -> Table:
             escape(drift.change.describe()),
             escape(drift.change.known_types),
             escape(drift.example),
-            f"{counts.get(drift.id, 0):,}",
+            f"{drift.seen:,}",
             drift.first_seen_at.strftime("%Y-%m-%d %H:%M"),
             drift.state.value,
         )
@@ -62,8 +62,7 @@ def list_command(
     """The open drifts: what changed in which stream, an example, how often, the flows it feeds."""
 
     async def work(hub: Hub) -> Table:
-        found = await drift_store.drifts(hub.storage, every=every)
-        return _table(found, await drift_store.held_counts(hub.storage), hub)
+        return _table(await drift_store.drifts(hub.storage, every=every), hub)
 
     table = with_hub(config, work)
     if not table.row_count:

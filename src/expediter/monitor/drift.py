@@ -241,8 +241,14 @@ class DriftWatch:
     def observe(self, message: IncomingMessage, arrival: Arrival, raw: bytes | None = None) -> Verdict | None:
         """The verdict on a message about to be stored (``raw``: what the sender sent, when the
         stored payload is the hub's re-encoding of it); ``None`` when there is nothing to write."""
-        name = stream_of(message.source_system, message.kind)
-        stream = self._stream(name, message.source_system, message.kind, LEARN_MESSAGES)
+        stream = self._streams.get(stream_of(message.source_system, message.kind))
+        if stream is None:
+            stream = self._stream(
+                stream_of(message.source_system, message.kind),
+                message.source_system,
+                message.kind,
+                LEARN_MESSAGES,
+            )
         if arrival is Arrival.CHECKED and not stream.watched:
             stream.counter += 1
             if stream.counter % SAMPLE_EVERY:

@@ -207,15 +207,6 @@ async def held_files(storage: Storage, drift_ids: Sequence[int]) -> list[HeldFil
     )
 
 
-async def held_counts(storage: Storage) -> dict[int, int]:
-    """Per open drift, how many messages and files showed it."""
-    sql = (
-        "SELECT d.id AS id, (SELECT COUNT(*) FROM drift_messages l WHERE l.drift_id = d.id)"
-        " + (SELECT COUNT(*) FROM drift_file_links f WHERE f.drift_id = d.id) AS n FROM drifts d"
-    )
-    return await storage.read(lambda tx: {int(r["id"]): int(r["n"]) for r in tx.all(sql)})
-
-
 # -- writing (inside the transaction that stores what showed the change) ----------------------------
 
 

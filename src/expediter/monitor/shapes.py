@@ -78,23 +78,38 @@ class FieldChange(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def json_shape(value: Any) -> Shape:
+    """The (path, type) pairs of a decoded JSON value (walked with a stack: no call per node)."""
     found: set[tuple[str, str]] = set()
-    _walk(value, "$", found)
+    stack = [(value, "$")]
+    types, child = _TYPES, _child
+    while stack and len(found) < MAX_PATHS:
+        node, path = stack.pop()
+        if type(node) is dict:
+            items = [(child(path, key), item) for key, item in node.items()]
+        else:
+            inner = path + "[]"
+            items = [(inner, item) for item in node]
+        for at, item in items:
+            kind = types.get(type(item))
+            if kind is not None:  # a null is absent
+                found.add((at, kind))
+                if kind == "object" or kind == "array":
+                    stack.append((item, at))
     return frozenset(found)
 
 
-def _walk(value: Any, path: str, found: set[tuple[str, str]]) -> None:
-    kind = _TYPES.get(type(value))
-    if kind is None or len(found) >= MAX_PATHS:
-        return  # null, or enough
-    if path != "$":
-        found.add((path, kind))
-    if kind == "object":
-        for key, item in value.items():
-            _walk(item, f"{path}.{_key(key)}", found)
-    elif kind == "array":
-        for item in value:
-            _walk(item, f"{path}[]", found)
+_CHILDREN: dict[tuple[str, str], str] = {}
+_CHILDREN_KEPT = 100_000
+
+
+def _child(path: str, key: str) -> str:
+    """``path.key`` (``path.*`` for an id), remembered: the same few paths come again and again."""
+    found = _CHILDREN.get((path, key))
+    if found is None:
+        if len(_CHILDREN) >= _CHILDREN_KEPT:
+            _CHILDREN.clear()
+        found = _CHILDREN[(path, key)] = f"{path}.{_key(key)}"
+    return found
 
 
 def _key(key: str) -> str:
