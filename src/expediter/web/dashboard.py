@@ -55,7 +55,7 @@ from expediter.web.dashboard_data import (
 
 WEB = Path(__file__).parent
 REFRESH_SECONDS = 15
-ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript", "imports.js": "text/javascript"}
 log = structlog.get_logger("expediter.dashboard")
 _templates = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape())
 _templates.globals.update(shorten=shorten, duration=duration_text, size=size_text, Outcome=TransferOutcome)

@@ -1,0 +1,219 @@
+"""``/imports``: a manager uploads a file, sees every problem by row and column, and commits.
+
+- ``GET /imports``: the upload form (the flows a person imports into, the location, the business
+  date) and the recent imports;
+- ``PUT /imports/upload?flow=&location=&date=&name=``: the file as the request body (the page's
+  script sends it with a progress bar; no multipart parsing), streamed to a file in the hub's data
+  folder and read in the background; answers ``{"id", "url"}`` at once;
+- ``GET /imports/{id}``: while reading, how far it got (the page refreshes); then the preview: the
+  file's encoding and delimiter, the first good rows, every problem by row and column, and the
+  Commit and Discard buttons; ``GET /imports/{id}/quarantine.csv`` downloads the bad rows;
+- ``POST /imports/{id}/commit`` and ``/discard``.
+
+Every write needs the operator role (:func:`expediter.web.roles.needs`) and, like the dashboard's
+replay, comes from this very host (``Origin``/``Referer``), so another site cannot post a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import BaseRoute, Route
+
+from expediter.catalog.paths import data_dir
+from expediter.catalog.schema import Flow
+from expediter.engine import imports
+from expediter.engine.imports.quarantine import quarantine_chunks
+from expediter.errors import ExpediterError, RejectedInput
+from expediter.model import clock
+from expediter.operations.imports import KINDS
+from expediter.web.dashboard import _templates, same_origin
+from expediter.web.roles import Role, needs
+
+MAX_UPLOAD_BYTES = 1 << 30
+"""The largest file the page takes (1 GiB: a distributor's million-item price list is ~100 MB)."""
+UPLOAD_PATH = "/imports/upload"
+READING_REFRESH_SECONDS = 2
+log = structlog.get_logger("expediter.imports")
+
+
+class ImportsPage:
+    def __init__(self, hub: Any) -> None:
+        self.hub = hub
+        self._readings: set[asyncio.Task[None]] = set()
+
+    @property
+    def flows(self) -> list[Flow]:
+        return [f for f in self.hub.catalog.flows if f.data in KINDS]
+
+    async def index(self, request: Request) -> Response:
+        today = {loc.id: loc.business_date_for(clock.now()).isoformat() for loc in self.hub.catalog.locations}
+        html = _templates.get_template("imports.html").render(
+            flows=self.flows,
+            kinds=KINDS,
+            locations=self.hub.catalog.locations,
+            today=today,
+            recent=await imports.recent(self.hub.storage),
+            max_bytes=MAX_UPLOAD_BYTES,
+            page="imports",
+        )
+        return HTMLResponse(html)
+
+    @needs(Role.OPERATOR)
+    async def upload(self, request: Request) -> Response:
+        if not same_origin(request):
+            return _refused()
+        try:
+            import_request = self._request(request)
+        except RejectedInput as exc:
+            return JSONResponse({"error": exc.message, "where": exc.where, "fix": exc.fix}, status_code=422)
+        import_id = await imports.create(self.hub.storage, import_request)
+        path = _upload_path(self.hub, import_id)
+        try:
+            size = await _save_body(request, path)
+        except RejectedInput as exc:
+            path.unlink(missing_ok=True)
+            await imports.discard(self.hub.storage, import_id)
+            return JSONResponse({"error": exc.message, "where": exc.where, "fix": exc.fix}, status_code=413)
+        task = asyncio.create_task(
+            self._read(import_request, import_id, path, size), name=f"import {import_id}"
+        )
+        self._readings.add(task)
+        task.add_done_callback(self._readings.discard)
+        return JSONResponse({"id": import_id, "url": f"/imports/{import_id}"}, status_code=202)
+
+    def _request(self, request: Request) -> imports.ImportRequest:
+        query = request.query_params
+        flow = next((f for f in self.flows if f.id == query.get("flow")), None)
+        if flow is None:
+            raise RejectedInput("choose a flow to import into", where="flow", fix="pick one from the list")
+        location = self.hub.catalog.location(query.get("location", ""))
+        if location is None:
+            raise RejectedInput("choose a location", where="location", fix="pick one from the list")
+        try:
+            day = date.fromisoformat(query.get("date", "")) if query.get("date") else None
+        except ValueError:
+            raise RejectedInput("the date is not a date", where="date", fix="YYYY-MM-DD") from None
+        name = os.path.basename(query.get("name", "") or "upload.csv")
+        return imports.ImportRequest(
+            flow=flow,
+            location=location,
+            business_date=day or location.business_date_for(clock.now()),
+            file_name=name,
+            endpoint="dashboard",
+        )
+
+    async def _read(self, request: imports.ImportRequest, import_id: int, path: Path, size: int) -> None:
+        try:
+            with path.open("rb") as stream:
+                await imports.read_file(self.hub, request, stream, size=size, import_id=import_id)
+        except Exception:
+            log.exception("import_read_failed", import_id=import_id)
+        finally:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    async def show(self, request: Request) -> Response:
+        try:
+            found = await imports.preview(self.hub, int(request.path_params["import_id"]))
+        except RejectedInput as exc:
+            return PlainTextResponse(exc.message, status_code=404)
+        reading = found.record.state is imports.ImportState.READING
+        html = _templates.get_template("import.html").render(
+            preview=found,
+            record=found.record,
+            State=imports.ImportState,
+            title=KINDS[found.record.kind].title if found.record.kind in KINDS else found.record.kind,
+            flash=request.query_params.get("done", ""),
+            refresh=READING_REFRESH_SECONDS if reading else 0,
+            page="imports",
+        )
+        return HTMLResponse(html)
+
+    async def quarantine(self, request: Request) -> Response:
+        import_id = int(request.path_params["import_id"])
+        try:
+            record = await imports.get(self.hub.storage, import_id)
+        except RejectedInput as exc:
+            return PlainTextResponse(exc.message, status_code=404)
+        stem = Path(record.file_name).stem or "import"
+        return StreamingResponse(
+            quarantine_chunks(self.hub.storage, import_id),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{stem}-quarantine.csv"'},
+        )
+
+    @needs(Role.OPERATOR)
+    async def commit(self, request: Request) -> Response:
+        if not same_origin(request):
+            return _refused()
+        import_id = int(request.path_params["import_id"])
+        try:
+            done = await imports.commit(self.hub, import_id, endpoint="dashboard")
+        except ExpediterError as exc:
+            return PlainTextResponse(f"not committed: {exc}", status_code=409)
+        return RedirectResponse(f"/imports/{import_id}?done={done.record.outcome}", status_code=303)
+
+    @needs(Role.OPERATOR)
+    async def discard(self, request: Request) -> Response:
+        if not same_origin(request):
+            return _refused()
+        import_id = int(request.path_params["import_id"])
+        await imports.discard(self.hub.storage, import_id)
+        return RedirectResponse(f"/imports/{import_id}?done=discarded", status_code=303)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/imports", self.index, methods=["GET"]),
+            Route(UPLOAD_PATH, self.upload, methods=["PUT"]),
+            Route("/imports/{import_id:int}", self.show, methods=["GET"]),
+            Route("/imports/{import_id:int}/quarantine.csv", self.quarantine, methods=["GET"]),
+            Route("/imports/{import_id:int}/commit", self.commit, methods=["POST"]),
+            Route("/imports/{import_id:int}/discard", self.discard, methods=["POST"]),
+        ]
+
+
+def _refused() -> Response:
+    return PlainTextResponse("refused: the form must come from this hub's own page", status_code=403)
+
+
+def _upload_path(hub: Any, import_id: int) -> Path:
+    folder = data_dir(hub.catalog) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"import-{import_id}.upload"
+
+
+async def _save_body(request: Request, path: Path) -> int:
+    """The request body into ``path`` as it arrives (never whole in memory), at most
+    :data:`MAX_UPLOAD_BYTES`."""
+    size = 0
+    with path.open("wb") as out:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                raise RejectedInput(
+                    f"the file is larger than {MAX_UPLOAD_BYTES >> 20} MiB",
+                    where="the file",
+                    fix="split it, or import it with `expediter import` on the hub's machine",
+                )
+            await asyncio.to_thread(out.write, chunk)
+    return size
+
+
+def routes(hub: Any) -> list[BaseRoute]:
+    return ImportsPage(hub).routes()
