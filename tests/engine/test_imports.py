@@ -248,6 +248,28 @@ def test_a_file_that_cannot_be_read_fails_whole(tmp_path: Path, data: bytes, err
     _run(tmp_path, scenario)
 
 
+@pytest.mark.parametrize("written", ["4111 1111 1111 1111", "CC-4539578763621486", "\uff14111111111111111"])
+def test_a_card_number_in_any_row_fails_the_file_and_nothing_of_it_is_kept(
+    tmp_path: Path, written: str
+) -> None:
+    digits = "".join(str(int(char)) for char in written if char.isdecimal())
+    good = "".join(f"bun,each,{n}\n" for n in range(1, 601))  # more rows than one staging batch
+    sheet = f"ingredient,unit,quantity,note\n{good}beef_patty,each,4,paid with {written}\n"
+
+    async def scenario(hub: Hub) -> None:
+        record = await _read(hub, "counts", sheet.encode())
+        assert record.state is imports.ImportState.FAILED
+        assert "card number" in record.error and "row 602" in record.error
+        assert digits not in record.error and written not in record.error
+        assert await _count_rows(hub, "import_rows") == 0
+
+    _run(tmp_path, scenario)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert digits.encode() not in path.read_bytes(), path.name
+            assert written.encode() not in path.read_bytes(), path.name
+
+
 # -- encodings and Excel ---------------------------------------------------------------------------
 
 _TEXT = "ingredient;unit;quantity\r\nbun;case;2,5\r\ncheddar;lb;1.250,5\r\n"

@@ -2,7 +2,8 @@
 
 Checking runs off the event loop (a worker thread), staging on it, :data:`STAGE_ROWS` rows a
 transaction; a file that cannot be read at all (no header, a required column missing, a quote
-left open) fails whole with the reason, and keeps none of its rows.
+left open) fails whole with the reason, and keeps none of its rows; so does a file with a full card
+number in a row (nothing holding one is kept).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from expediter.engine.imports.store import (
 from expediter.engine.storage.base import Storage
 from expediter.errors import ConfigError, ExpediterError, RejectedInput
 from expediter.formats.tabular import Table, TableRow, open_table, restored
+from expediter.model.cards import contains_card_number, might_hold_card_number, must_scan_decoded
 from expediter.operations.imports import Cells, ImportContext, ImportKind, KeyRule, Parsed, Problem, kind_for
 from expediter.operations.imports.counts import COUNTS_KIND
 from expediter.operations.inventory.export import load_book
@@ -126,6 +128,7 @@ class RowChecker:
             )
 
     def check(self, row: TableRow) -> StagedRow:
+        _refuse_card_numbers(row)
         values = {name: row.cells[i] for name, i in self.positions.items() if name != QUARANTINE_COLUMN}
         if self.continues:
             values = {name: restored(value) for name, value in values.items()}
@@ -156,6 +159,20 @@ class RowChecker:
             )
         if row.unreadable:
             cells.problem("", "the row holds characters the file's encoding cannot read", "save as CSV UTF-8")
+
+
+def _refuse_card_numbers(row: TableRow) -> None:
+    """A row holding a full card number fails the whole file before any of it is kept (staged,
+    quarantined or quoted in an error); the error names the row only."""
+    text = "\x1f".join(row.cells)  # a separator no card number is written with
+    raw = text.encode("utf-8", errors="surrogatepass")
+    if not (must_scan_decoded(raw) or might_hold_card_number(raw)) or not contains_card_number(text):
+        return
+    raise RejectedInput(
+        "the file contains what looks like a full card number; nothing of it was kept",
+        where=f"row {row.number}",
+        fix="remove the card number (keep only its last four digits) and import the file again",
+    )
 
 
 def _group_key(kind: ImportKind, values: dict[str, str]) -> str:
