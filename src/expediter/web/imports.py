@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import structlog
 from starlette.requests import Request
 from starlette.responses import (
@@ -50,6 +51,13 @@ MAX_UPLOAD_BYTES = 1 << 30
 UPLOAD_PATH = "/imports/upload"
 READING_REFRESH_SECONDS = 2
 log = structlog.get_logger("expediter.imports")
+
+
+class UploadAccepted(msgspec.Struct, kw_only=True):
+    """The answer to an upload: the import, read in the background, and its page."""
+
+    id: int
+    url: str
 
 
 class ImportsPage:
@@ -95,7 +103,8 @@ class ImportsPage:
         )
         self._readings.add(task)
         task.add_done_callback(self._readings.discard)
-        return JSONResponse({"id": import_id, "url": f"/imports/{import_id}"}, status_code=202)
+        accepted = UploadAccepted(id=import_id, url=f"/imports/{import_id}")
+        return Response(msgspec.json.encode(accepted), status_code=202, media_type="application/json")
 
     def _request(self, request: Request) -> imports.ImportRequest:
         query = request.query_params
@@ -130,7 +139,7 @@ class ImportsPage:
 
     async def show(self, request: Request) -> Response:
         try:
-            found = await imports.preview(self.hub, int(request.path_params["import_id"]))
+            found = await imports.preview(self.hub, import_id_of(request))
         except RejectedInput as exc:
             return PlainTextResponse(exc.message, status_code=404)
         reading = found.record.state is imports.ImportState.READING
@@ -146,8 +155,8 @@ class ImportsPage:
         return HTMLResponse(html)
 
     async def quarantine(self, request: Request) -> Response:
-        import_id = int(request.path_params["import_id"])
         try:
+            import_id = import_id_of(request)
             record = await imports.get(self.hub.storage, import_id)
         except RejectedInput as exc:
             return PlainTextResponse(exc.message, status_code=404)
@@ -162,8 +171,8 @@ class ImportsPage:
     async def commit(self, request: Request) -> Response:
         if not same_origin(request):
             return _refused()
-        import_id = int(request.path_params["import_id"])
         try:
+            import_id = import_id_of(request)
             done = await imports.commit(self.hub, import_id, endpoint="dashboard")
         except ExpediterError as exc:
             return PlainTextResponse(f"not committed: {exc}", status_code=409)
@@ -173,7 +182,10 @@ class ImportsPage:
     async def discard(self, request: Request) -> Response:
         if not same_origin(request):
             return _refused()
-        import_id = int(request.path_params["import_id"])
+        try:
+            import_id = import_id_of(request)
+        except RejectedInput as exc:
+            return PlainTextResponse(exc.message, status_code=404)
         await imports.discard(self.hub.storage, import_id)
         return RedirectResponse(f"/imports/{import_id}?done=discarded", status_code=303)
 
@@ -181,11 +193,19 @@ class ImportsPage:
         return [
             Route("/imports", self.index, methods=["GET"]),
             Route(UPLOAD_PATH, self.upload, methods=["PUT"]),
-            Route("/imports/{import_id:int}", self.show, methods=["GET"]),
-            Route("/imports/{import_id:int}/quarantine.csv", self.quarantine, methods=["GET"]),
-            Route("/imports/{import_id:int}/commit", self.commit, methods=["POST"]),
-            Route("/imports/{import_id:int}/discard", self.discard, methods=["POST"]),
+            Route("/imports/{import_id}", self.show, methods=["GET"]),
+            Route("/imports/{import_id}/quarantine.csv", self.quarantine, methods=["GET"]),
+            Route("/imports/{import_id}/commit", self.commit, methods=["POST"]),
+            Route("/imports/{import_id}/discard", self.discard, methods=["POST"]),
         ]
+
+
+def import_id_of(request: Request) -> int:
+    """The import the path names; :class:`RejectedInput` for what cannot be an import's id."""
+    text = str(request.path_params["import_id"])
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise RejectedInput(f"no import {text[:40]!r}", where="the import id", fix="list them at /imports")
+    return int(text)
 
 
 def _refused() -> Response:
