@@ -7,10 +7,11 @@ absent. An object key that is an id (all digits, or a long hexadecimal/uuid run)
 so a map keyed by item ids is one path, not a new field per item. A file's shape is its columns,
 each typed by its values (``integer``, ``number``, ``date``, ``text``; empty cells say nothing).
 
-What a stream has sent so far is a :class:`KnownShape`: per path, the types seen and whether it was
-present every time its parent was. :func:`learn` folds a shape in; :func:`changes` says what is new
-(:attr:`Change.ADDED`), missing (:attr:`Change.REMOVED`: a field always present is not, while its
-parent is) or of another type (:attr:`Change.RETYPED`; an integer where numbers were is not).
+What a stream has sent so far is known per path as a :class:`FieldShape`: the types seen and
+whether it was present every time its parent was. :func:`learn` folds a shape in;
+:func:`changes` says what is new (:attr:`Change.ADDED`), missing (:attr:`Change.REMOVED`: a field
+always present is not, while its parent is) or of another type (:attr:`Change.RETYPED`; an
+integer where numbers were is not).
 """
 
 from __future__ import annotations
