@@ -30,7 +30,7 @@ from expediter.errors import RejectedInput
 from expediter.model.location import Location
 from expediter.monitor import drift_store
 from expediter.monitor.alerts import AlertKind
-from expediter.monitor.drift import LEARN_MESSAGES, SAMPLE_EVERY
+from expediter.monitor.drift import LEARN_MESSAGES, SAMPLE_EVERY, Arrival
 from expediter.monitor.drift_store import Drift, DriftState
 from expediter.monitor.shapes import (
     Change,
@@ -323,6 +323,40 @@ def test_a_changed_field_under_each_policy(tmp_path: Path, kind: str, policy: Dr
                 released = await release_drifts(rig.hub, [drift.id])
                 await rig.settled()
                 assert released.deliveries == 2 and rig.delivered("w-1000") and rig.delivered("w-1001")
+
+    asyncio.run(scenario())
+
+
+def test_a_refresh_while_a_payload_is_stored_keeps_what_it_taught(tmp_path: Path) -> None:
+    """The tables change (the hub's own commit) while a payload is judged but not yet stored: the
+    re-read must not forget what that payload taught, or its stream learns the change instead."""
+
+    def message(number: int) -> IncomingMessage:
+        return IncomingMessage(
+            source_system="shop",
+            kind="online.order",
+            idempotency_key=f"shop:e-{number}",
+            payload=_event(number),
+        )
+
+    async def scenario() -> None:
+        async with _rig(tmp_path, DriftPolicy.ACCEPT) as rig:
+            watch, storage = rig.hub.drift, rig.hub.storage
+            await _teach(rig, LEARN_MESSAGES - 2)
+            committed = watch.observe(message(LEARN_MESSAGES - 2), Arrival.UNCHECKED)
+            assert committed is not None
+            await storage.write(lambda tx: committed.record(tx, None, alone=True))
+            last = watch.observe(message(LEARN_MESSAGES - 1), Arrival.UNCHECKED)  # it ends the learning
+            assert last is not None
+            await watch.refresh()  # the commit above changed the tables: they are read again
+            await storage.write(lambda tx: last.record(tx, None, alone=True))
+            answer = await rig.webhook(1000, added=True)
+            assert answer.status_code == 202
+            await rig.settled()
+            [drift] = await rig.drifts()
+            assert (drift.change.path, drift.change.change) == ("$.order.allergy", Change.ADDED)
+            [record] = await storage.read(drift_store.read_streams)
+            assert (record.messages, record.learning) == (LEARN_MESSAGES, False)
 
     asyncio.run(scenario())
 

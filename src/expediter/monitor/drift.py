@@ -119,6 +119,31 @@ class _Stream:
         return self.learning or (self.holds and bool(self.open))
 
 
+def _merge(stream: _Stream, record: StreamRecord, opened: dict[tuple[str, str, str], int]) -> None:
+    """Fold what the tables hold of a stream into its memory, in place (a verdict not yet stored
+    refers to it). What a stream knows only widens (types add up, a field stops being required,
+    learning ends), so nothing judged here and not yet committed is lost, and what another process
+    learned or accepted is taken. Of the open drifts, those accepted elsewhere close (open when
+    the read began, not in the tables); those settled here during the read stay."""
+    fields = dict(record.fields)
+    for path, mine in stream.fields.items():
+        theirs = fields.get(path)
+        fields[path] = mine if theirs is None else _widest(mine, theirs)
+    if fields != stream.fields or (stream.learning and not record.learning):
+        stream.shapes.clear()
+    stream.fields = fields
+    stream.messages = max(stream.messages, record.messages)
+    stream.learning = stream.learning and record.learning
+    stream.open = {
+        **{d.change.key: d.id for d in record.open},
+        **{key: drift_id for key, drift_id in stream.open.items() if key not in opened},
+    }
+
+
+def _widest(one: FieldShape, other: FieldShape) -> FieldShape:
+    return FieldShape(types=one.types | other.types, required=one.required and other.required)
+
+
 @dataclass
 class Verdict:
     """What one payload showed, and what its transaction must write (:meth:`record`)."""
@@ -186,9 +211,18 @@ class DriftWatch:
             await self._load()
 
     async def _load(self) -> None:
-        self._version = await self.storage.read(drift_store.version)
-        records = await self.storage.read(drift_store.read_streams)
-        self._streams = {record.stream: self._from_record(record) for record in records}
+        """Read the tables into memory, merged with what memory knows that they may not hold yet:
+        payloads judged whose transactions have not committed, drifts settled during the read."""
+        opened = {name: dict(stream.open) for name, stream in self._streams.items()}
+        self._version, records = await self.storage.read(
+            lambda tx: (drift_store.version(tx), drift_store.read_streams(tx))
+        )
+        for record in records:
+            stream = self._streams.get(record.stream)
+            if stream is None:
+                self._streams[record.stream] = self._from_record(record)
+            else:
+                _merge(stream, record, opened.get(record.stream, {}))
         self._checked_at = time.monotonic()
 
     def _from_record(self, record: StreamRecord) -> _Stream:
@@ -408,6 +442,7 @@ class DriftWatch:
                 continue
             before = stream.fields
             stream.fields = apply(stream.fields, drift.change)
+            stream.shapes.clear()  # what they showed is judged anew
             learned.setdefault(drift.stream, []).extend(
                 (p, f) for p, f in stream.fields.items() if before.get(p) != f
             )
