@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "x12",
     "purchasing",
     "people",
+    "drift",
 )
 """Modules of :mod:`expediter.commands`, in the order their commands are listed."""
 

@@ -42,9 +42,13 @@ from expediter.errors import ConfigError, ExpediterError, RejectedInput
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
 from expediter.model.location import Location
+from expediter.monitor import drift_store
 from expediter.monitor.alerts import AlertKind
+from expediter.monitor.drift import Arrival, drift_text
+from expediter.monitor.drift_store import Drift
 from expediter.monitor.ledger_view import statuses_from_ledger
 from expediter.monitor.routes import Alerting, AlertRouter
+from expediter.monitor.shapes import FieldChange
 
 log = structlog.get_logger(__name__)
 
@@ -107,6 +111,7 @@ class Runtime:
         self.arrivals: FileArrivals | None = None
         self.watching = False
         """Whether this process fires and resolves alerts (the one that delivers)."""
+        self.hub.drift.on_new = self._drift_found
 
     async def start(self) -> None:
         """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
@@ -369,7 +374,9 @@ class Runtime:
         """Whether ``message`` was new."""
         ref, day = canonical_facts(message, self.catalog)
         processed = is_canonical(message.kind)
-        accepted = await self.hub.inbox.accept(message, ref=ref, business_date=day, processed=processed)
+        accepted = await self.hub.inbox.accept(
+            message, ref=ref, business_date=day, processed=processed, arrival=Arrival.UNCHECKED
+        )
         return not accepted.duplicate
 
     async def _record_poll(
@@ -413,6 +420,47 @@ class Runtime:
                 )
             )
 
+    # -- schema drift -----------------------------------------------------------------------------
+
+    def _drift_found(self, stream: str, flows: list[str], change: FieldChange, example: str) -> None:
+        """A drift first seen: its alert fires at once in the process that watches (in another, the
+        watch finds it in the database within :data:`WATCH_SECONDS`), and the watch keeps it firing
+        until it is accepted."""
+        if not self.watching:
+            return
+        for flow_id in flows or [stream]:
+            report = asyncio.get_running_loop().create_task(
+                self.alerting.fire(
+                    AlertKind.DRIFT,
+                    drift_text(self.catalog, stream, flow_id, change, example),
+                    clock.now(),
+                    flow_id,
+                )
+            )
+            self._reports.add(report)
+            report.add_done_callback(self._reports.discard)
+
+    async def _watch_drift(self, now: datetime) -> None:
+        """A drift alert per flow while one of its streams has an open drift; held deliveries
+        whose drifts were all accepted (in another process, say) go back to their lanes."""
+        open_drifts = await drift_store.drifts(self.hub.storage)
+        by_flow: dict[str, list[Drift]] = {}
+        for drift in open_drifts:
+            for flow_id in [f.id for f in self.hub.drift.flows_of(drift.stream)] or [drift.stream]:
+                by_flow.setdefault(flow_id, []).append(drift)
+        for flow_id in sorted({f.id for f in self.catalog.flows} | set(by_flow)):
+            found = by_flow.get(flow_id)
+            if found:
+                first = found[0]
+                text = drift_text(self.catalog, first.stream, flow_id, first.change, first.example)
+                more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+                await self.alerting.fire(AlertKind.DRIFT, text + more, now, flow_id, occurrence=False)
+            else:
+                await self.alerting.resolve(AlertKind.DRIFT, now, flow_id)
+        settled = await drift_store.settled(self.hub.storage, await self.hub.deliveries.held_messages())
+        if settled:
+            await self.hub.deliveries.release(settled)
+
     # -- alerts --------------------------------------------------------------------------------------
 
     async def _watch_loop(self) -> None:
@@ -435,6 +483,7 @@ class Runtime:
         now = now or clock.now()
         await self.alerting.evaluate_health(await statuses_from_ledger(self.hub.ledger, now), now)
         await self._record_lateness(now)
+        await self._watch_drift(now)
         await self.watch_dead_letters(now)
 
     async def watch_dead_letters(self, now: datetime | None = None) -> None:

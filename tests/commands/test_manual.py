@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import io
 import json
@@ -100,21 +101,67 @@ def test_export_refuses_unclear_requests(stored: tuple[Catalog, str], args: list
     assert _ledger(found) == []
 
 
-def test_import_refuses_what_it_cannot_store(stored: tuple[Catalog, str], tmp_path: Path) -> None:
+def test_import_commits_the_good_rows_and_quarantines_the_rest(
+    stored: tuple[Catalog, str], tmp_path: Path
+) -> None:
     found, config = stored
     sheet = tmp_path / "sheet.csv"
-    sheet.write_text("ingredient,unit,quantity\nbun,each,10\nsaffron,g,2\n")
+    sheet.write_text("ingredient,unit,quantity\nbun,each,10\nsaffron,g,2\nlettuce,lb,abc\n")
+    out = tmp_path / "fix-me.csv"
+    code, output = invoke(
+        "import", "counts", str(sheet), "--date", str(DAY), "--quarantine", str(out), "-c", config
+    )
+    assert code == 2, output
+    assert "3 rows: 1 good, 2 to quarantine" in output and "unknown ingredient 'saffron'" in output
+    assert "'abc' is not a number" in output and "2 rows written to" in output
+    [transfer] = _ledger(found)
+    assert (transfer.records, transfer.error) == (1, "2 rows quarantined")
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert [(row["ingredient"], row["import_error"][:6]) for row in rows] == [
+        ("saffron", "row 3:"),
+        ("lettuce", "row 4:"),
+    ]
+
+    out.write_text(
+        "import_error,ingredient,unit,quantity\nwas bad,cheddar,lb,2\nwas bad,lettuce,lb,3\n",
+        encoding="utf-8-sig",
+    )
+    code, output = invoke("import", "counts", str(out), "--date", str(DAY), "-c", config)
+    assert code == 0 and "2 rows: 2 good, 0 to quarantine" in output, output
+
+
+def test_import_refuses_what_it_cannot_read(stored: tuple[Catalog, str], tmp_path: Path) -> None:
+    found, config = stored
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("ingredient,unit\nbun,each\n")
     code, output = invoke("import", "counts", str(sheet), "--date", str(DAY), "-c", config)
-    assert code == 1 and "unknown ingredient 'saffron'" in output and "row 3, column ingredient" in output
+    assert code == 1 and "has no quantity column" in output, output
     code, output = invoke("import", "sales-upload", str(sheet), "--date", str(DAY), "-c", config)
-    assert code == 1 and "only inventory_counts" in output
+    assert code == 1 and "importing 'sales_summary' is not supported" in output
     sheet.write_text("ingredient,unit,quantity\n")
     code, output = invoke("import", "counts", str(sheet), "--date", str(DAY), "-c", config)
-    assert code == 1 and "no rows" in output
-    sheet.write_bytes(b"ingredient,unit,quantity\nbun,each,\xff\n")
+    assert code == 1 and "no rows below its header" in output
+    sheet.write_text("ingredient,unit,quantity\nsaffron,g,1\n")
     code, output = invoke("import", "counts", str(sheet), "--date", str(DAY), "-c", config)
-    assert code == 1 and "not UTF-8" in output
+    assert code == 1 and "nothing imported" in output
     assert _ledger(found) == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        codecs.BOM_UTF8 + b"ingredient;unit;quantity\r\nbun;each;2,5\r\n",
+        codecs.BOM_UTF16_LE + "ingredient\tunit\tquantity\r\nbun\teach\t2.5\r\n".encode("utf-16-le"),
+        "Ingredient ,Unit,Quantity,,\r\nbun,each,2.5,,\r\n".encode("cp1252"),
+    ],
+    ids=["utf-8 BOM semicolons", "utf-16 tabs", "windows-1252 trailing columns"],
+)
+def test_import_reads_what_excel_saves(stored: tuple[Catalog, str], tmp_path: Path, data: bytes) -> None:
+    _, config = stored
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_bytes(data)
+    code, output = invoke("import", "counts", str(sheet), "--date", str(DAY), "--dry-run", "-c", config)
+    assert code == 0 and "1 row: 1 good, 0 to quarantine" in output and "dry run: nothing stored" in output
 
 
 def test_the_same_sheet_twice_is_one_message(stored: tuple[Catalog, str], tmp_path: Path) -> None:

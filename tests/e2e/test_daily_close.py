@@ -280,8 +280,8 @@ def test_counts_import_then_variance(stored: Catalog, tmp_path: Path, sftp_serve
 
     code, output = _invoke(*base, str(sheets / "no-quantity.csv"), "--date", str(DAY))
     assert code == 1 and "quantity" in output and "row 1" in output
-    code, output = _invoke(*base, str(sheets / "bad-number.csv"), "--date", str(DAY))
-    assert code == 1 and "row 3, column quantity" in output and "'abc'" in output
+    code, output = _invoke(*base, str(sheets / "bad-number.csv"), "--date", str(DAY), "--dry-run")
+    assert code == 2 and "'abc' is not a number" in output and "2 rows: 1 good, 1 to quarantine" in output
     code, output = _invoke(*base, str(sheets / "closing.csv"), "--date", str(DAY), "--dry-run")
     assert code == 0, output
     assert "dry run: nothing stored" in output and "beef_patty" in output

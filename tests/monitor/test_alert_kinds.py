@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+import msgspec
+
 from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.connectors.base import Outbound
@@ -18,6 +20,7 @@ from expediter.errors import TerminalError
 from expediter.ledger import Direction, Transfer, TransferOutcome
 from expediter.model import clock
 from expediter.monitor.alerts import AlertKind
+from expediter.monitor.drift import Arrival
 from expediter.runtime import Runtime
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message
 
@@ -96,6 +99,13 @@ async def a_dead_letter(runtime: Runtime) -> None:
     await runtime.watch_once()
 
 
+async def a_field_the_model_does_not_know(runtime: Runtime) -> None:
+    order = msgspec.json.encode({"id": "order-1", "alergy_note": "tree nuts"})
+    message = msgspec.structs.replace(order_message(1), payload=order)
+    await runtime.hub.inbox.accept(message, arrival=Arrival.UNCHECKED)
+    await runtime.watch_once()
+
+
 async def a_missed_deadline(runtime: Runtime) -> None:
     # Watched for three hours, the hourly run never succeeded: its hour of grace is over.
     await runtime.watch_once(clock.now() + timedelta(hours=3))
@@ -132,6 +142,7 @@ SCENARIOS: dict[str, tuple[Callable[[Path], Catalog], Scenario]] = {
     "failure": (catalog, a_failed_transfer),
     "dead_letter": (catalog, a_dead_letter),
     "lateness": (catalog, a_missed_deadline),
+    "drift": (catalog, a_field_the_model_does_not_know),
     "stopped": (catalog, a_part_that_stops),
     "held_for_review": (payroll_catalog, pay_nobody_owns),
 }

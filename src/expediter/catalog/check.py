@@ -247,9 +247,17 @@ def brings_files_in(flow: Flow) -> bool:
     return flow.trigger == Trigger.FILE_ARRIVAL or (flow.level == Level.MANUAL and flow.transport == "upload")
 
 
+HUB_IMPORTS = frozenset({"inventory_counts", "employees", "menu_items", "recipes", "price_list", "invoice"})
+"""What ``expediter import`` reads itself, whatever the connectors (the kinds of
+:mod:`expediter.operations.imports`; a test holds the two equal)."""
+
+
 def _flow_reader(catalog: Catalog, flow: Flow, problem: _Make) -> list[Problem]:
-    """A flow bringing files in needs a connector at one of its ends that reads them."""
+    """A flow bringing files in needs a connector at one of its ends that reads them (a person's
+    upload of what the hub imports itself needs none)."""
     if not flow.enabled or not brings_files_in(flow):
+        return []
+    if flow.level is Level.MANUAL and flow.data in HUB_IMPORTS:
         return []
     ends = [
         s for s in {flow.to: catalog.system(flow.to), flow.from_: catalog.system(flow.from_)}.values() if s

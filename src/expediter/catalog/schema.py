@@ -51,6 +51,17 @@ class CatchUp(StrEnum):
     SKIP_MISSED = "skip_missed"
 
 
+class DriftPolicy(StrEnum):
+    """What a flow does with a message (or file) whose shape changed (see docs/drift.md)."""
+
+    ACCEPT = "accept"
+    """Deliver it, record the change, warn once."""
+    HOLD = "hold"
+    """Keep it, deliver it once a person accepts the change or releases it."""
+    QUARANTINE = "quarantine"
+    """Keep it aside (a file goes to the failed folder); only a person's release delivers it."""
+
+
 class System(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """An external (or built-in) system, used through a connector."""
 
@@ -99,6 +110,8 @@ class Flow(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, rename={"fr
     """Deliveries keep their lane's order: a dead letter holds the later deliveries to the same
     destination and location until it is replayed. ``false``: a dead letter is set aside."""
     catch_up: CatchUp = CatchUp.RUN_MISSED
+    drift: DriftPolicy = DriftPolicy.ACCEPT
+    """What to do with what arrives in another shape than the flow's source sent so far."""
     enabled: bool = True
     settings: dict[str, Any] = {}
 

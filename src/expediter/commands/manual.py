@@ -1,9 +1,10 @@
 """``expediter import`` / ``expediter export``: the manual level, a person moving a file.
 
-``import FLOW FILE`` reads a file for an inbound flow (today: on-hand counts, flow data
-``inventory_counts``), validates all of it first (a bad row → exit 1 naming the row and column and
-how to fix it; nothing stored), shows a preview with ``--dry-run``, else stores it in the hub's inbox
-(kind ``inventory_counts``, ref ``location:date``) and records an inbound transfer in the ledger.
+``import FLOW FILE`` reads a file for an inbound flow (count sheets, the roster, menu items,
+recipes, a vendor's price list, vendor invoices: the flow's ``data`` says which), a row at a time
+with a progress bar: every row is checked and every problem listed by row and column; the good
+rows are committed at once and the bad ones quarantined, written with ``--quarantine OUT.csv`` to
+fix and import again (see :mod:`expediter.engine.imports`). ``--dry-run`` checks and keeps nothing.
 
 ``export KIND`` runs the exporter of the flow that carries KIND for the stored data and writes the
 files into a folder instead of sending them; each file is a manual outbound transfer in the ledger.
@@ -13,39 +14,38 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import msgspec
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.commands.common import CatalogOption, catalog_path, with_hub
-from expediter.connectors.base import ConnectorContext, Exporter, ExportRequest, IncomingMessage, OutputFile
+from expediter.connectors.base import ConnectorContext, Exporter, ExportRequest, OutputFile
+from expediter.engine import imports
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import export_request
 from expediter.errors import ConfigError, ExpediterError, RejectedInput, TerminalError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of
 from expediter.model import clock
-from expediter.model.cards import refuse_card_numbers_in_payload
 from expediter.model.location import Location
 from expediter.operations.accounting.export import business_dates
-from expediter.operations.inventory.counts import CountLine, parse_count_sheet
 from expediter.operations.inventory.export import (
     COUNTS_EXTRA,
-    COUNTS_KIND,
     PURCHASE_ORDER_DATA,
     USAGE_DATA,
     CountsOnFile,
     counts_in_storage,
-    load_book,
 )
-from expediter.operations.inventory.recipes import RecipeBook
 
 
 def _console() -> Console:
@@ -53,10 +53,8 @@ def _console() -> Console:
     return Console()
 
 
-UPLOAD = "upload"
 DOWNLOAD = "download"
-MANUAL_SOURCE = "manual:"
-"""Imported messages come from ``manual:<flow id>``: no flow routes them onward by accident."""
+SHOWN_ROWS = 50
 
 
 class ExportKind(StrEnum):
@@ -69,84 +67,15 @@ class ExportKind(StrEnum):
     PAYROLL = "payroll"
 
 
-class Imported(msgspec.Struct, kw_only=True):
-    flow_id: str
-    location_id: str
-    business_date: date
-    records: int
-    message_id: int | None = None
-    duplicate: bool = False
-
-
 # -- import -----------------------------------------------------------------------------------------
 
 
-def recipe_book_for(catalog: Catalog, flow: Flow) -> RecipeBook | None:
-    """The recipe book of the flow's systems (or of any system naming one), to check ingredients."""
-    systems = [catalog.system(flow.to), catalog.system(flow.from_), *catalog.systems]
-    for system in systems:
-        if system is not None and system.settings.get("recipes"):
-            return load_book(catalog, str(system.settings["recipes"]))
-    return None
-
-
-def parse_counts(catalog: Catalog, flow: Flow, data: bytes) -> list[CountLine]:
-    """Every line of a count sheet, or ``RejectedInput`` naming the first bad row and column."""
-    return parse_count_sheet(data, recipe_book_for(catalog, flow))
-
-
-def import_flow(catalog: Catalog, flow_id: str) -> Flow:
-    flow = catalog.flow(flow_id)
-    if flow is None:
-        raise ConfigError(f"no flow {flow_id!r} in the catalog; `expediter flows` lists them")
-    if flow.data != COUNTS_KIND:
-        raise ConfigError(f"flow {flow_id}: importing {flow.data!r} is not supported (only {COUNTS_KIND})")
-    return flow
-
-
-async def store_import(
-    hub: Hub, flow: Flow, file: Path, data: bytes, location_id: str, business_date: date, records: int
-) -> Imported:
-    """Store the validated file in the inbox and record the inbound transfer."""
-    started = clock.now()
-    ref = f"{location_id}:{business_date.isoformat()}"
-    message = IncomingMessage(
-        source_system=f"{MANUAL_SOURCE}{flow.id}",
-        kind=flow.data,
-        idempotency_key=f"{flow.id}:{ref}:{checksum_of(data)}",
-        payload=data,
-        content_type="text/csv",
-        location_id=location_id,
-    )
-    accepted = await hub.inbox.accept(message, ref=ref, business_date=business_date, processed=True)
-    await hub.ledger.record(
-        Transfer(
-            flow_id=flow.id,
-            direction=Direction.IN,
-            level=Level.MANUAL,
-            transport=UPLOAD,
-            endpoint=str(file.resolve().parent),
-            file_name=file.name,
-            remote_ref=ref,
-            started_at=started,
-            finished_at=clock.now(),
-            outcome=TransferOutcome.DUPLICATE if accepted.duplicate else TransferOutcome.SUCCEEDED,
-            records=0 if accepted.duplicate else records,
-            bytes=len(data),
-            checksum=checksum_of(data),
-            location_id=location_id,
-            business_date=business_date,
-            message_id=accepted.message_id,
-        )
-    )
-    return Imported(
-        flow_id=flow.id,
-        location_id=location_id,
-        business_date=business_date,
-        records=records,
-        message_id=accepted.message_id,
-        duplicate=accepted.duplicate,
-    )
+class ImportResult(msgspec.Struct, kw_only=True):
+    record: imports.ImportRecord
+    bad_rows: list[imports.BadRow]
+    samples: list[imports.GoodRow]
+    committed: imports.Committed | None = None
+    quarantined: int = 0
 
 
 def _location(catalog: Catalog, location_id: str | None) -> Location:
@@ -181,31 +110,136 @@ def _fail(error: ExpediterError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _preview(lines: list[CountLine], title: str) -> None:
-    table = Table("row", "ingredient", "quantity", "unit", title=title)
-    for line in lines[:50]:
-        table.add_row(str(line.row), escape(line.ingredient), format(line.quantity, "f"), line.unit.value)
-    if len(lines) > 50:
-        table.caption = f"... and {len(lines) - 50} more rows"
+@contextmanager
+def _progress_bar(size: int) -> Iterator[imports.Progress]:
+    """A bar over the file's bytes, with the rows read so far (on stderr, gone when done)."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reading", total=size or None)
+
+        def update(read_bytes: int, rows: int) -> None:
+            bar.update(task, completed=read_bytes, description=f"{rows:,} rows")
+
+        yield update
+
+
+async def run_import(
+    hub: Hub,
+    request: imports.ImportRequest,
+    stream: BinaryIO,
+    *,
+    size: int,
+    dry_run: bool,
+    quarantine: BinaryIO | None,
+    progress: imports.Progress | None = None,
+) -> ImportResult:
+    """Read the file; unless ``dry_run``, commit its good rows; write the bad ones to ``quarantine``."""
+    if dry_run:
+        record, bad, samples = await imports.dry_run(
+            hub, request, stream, size=size, progress=progress, quarantine=quarantine
+        )
+        return ImportResult(record=record, bad_rows=bad, samples=samples, quarantined=record.rows_bad)
+    record = await imports.read_file(hub, request, stream, size=size, progress=progress)
+    if record.state is not imports.ImportState.PREVIEWED:
+        return ImportResult(record=record, bad_rows=[], samples=[])
+    found = await imports.preview(hub, record.id)
+    committed = await imports.commit(hub, record.id, endpoint=request.endpoint) if record.rows_good else None
+    written = await imports.write_quarantine(hub.storage, record.id, quarantine) if quarantine else 0
+    final = committed.record if committed else record
+    return ImportResult(
+        record=final, bad_rows=found.bad_rows, samples=found.samples, committed=committed, quarantined=written
+    )
+
+
+def _show(result: ImportResult, title: str) -> None:
+    record = result.record
+    delimiter = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
+        record.delimiter, record.delimiter
+    )
+    _console().print(
+        f"{escape(title)}: {record.encoding_label}, {delimiter}-delimited; {_rows(record.rows_read)}:"
+        f" {record.rows_good:,} good, {record.rows_bad:,} to quarantine",
+        highlight=False,
+    )
+    if record.unknown_columns:
+        names = ", ".join(record.unknown_columns)
+        _console().print(f"[yellow]not read:[/] column {escape(names)} (check the spelling)", highlight=False)
+    if result.samples:
+        table = Table("row", *record.header, title="first good rows")
+        for sample in result.samples:
+            table.add_row(str(sample.row), *(escape(c) for c in sample.cells[: len(record.header)]))
+        _console().print(table)
+    if result.bad_rows:
+        _problems(result.bad_rows, record.rows_bad)
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")
+
+
+def _problems(rows: list[imports.BadRow], total: int) -> None:
+    table = Table("row", "column", "problem", "fix", title="problems")
+    for row in rows[:SHOWN_ROWS]:
+        for problem in row.problems:
+            table.add_row(str(row.row), problem.column or "—", escape(problem.message), escape(problem.fix))
+    if total > SHOWN_ROWS:
+        table.caption = f"... and {total - SHOWN_ROWS:,} more rows (all of them in the quarantine file)"
     _console().print(table)
 
 
+def _conclude(result: ImportResult, quarantine: Path | None, dry_run: bool) -> int:
+    """Say what happened; the exit code (0 every row, 2 some quarantined, 1 nothing imported)."""
+    record = result.record
+    if record.state is imports.ImportState.FAILED:
+        _console().print(f"[red]error:[/] {escape(record.error)}", highlight=False)
+        return 1
+    if record.rows_read == 0:
+        _console().print("[red]error:[/] the file has no rows below its header", highlight=False)
+        return 1
+    if quarantine is not None and record.rows_bad:
+        _console().print(
+            f"{record.rows_bad:,} rows written to {escape(str(quarantine))}: fix them and import it"
+        )
+    elif record.rows_bad:
+        where = "" if dry_run else f" (or download them from the dashboard, /imports/{record.id})"
+        _console().print(f"{_rows(record.rows_bad)} quarantined: --quarantine OUT.csv writes them out{where}")
+    if dry_run:
+        _console().print("dry run: nothing stored")
+        return 2 if record.rows_bad else 0
+    if result.committed is None:
+        _console().print("[red]nothing imported:[/] no row of the file is good")
+        return 1
+    state = "already imported (same file)" if result.committed.duplicate else "stored"
+    _console().print(f"{state}: {record.outcome}; transfer recorded for flow {record.flow_id}")
+    return 2 if record.rows_bad else 0
+
+
 def import_command(
-    flow: Annotated[str, typer.Argument(help="The inbound flow (its data: inventory_counts).")],
-    file: Annotated[Path, typer.Argument(help="The file to import (an on-hand count CSV).")],
+    flow: Annotated[str, typer.Argument(help="The inbound flow; its data says what the file is.")],
+    file: Annotated[Path, typer.Argument(help="The file to import (CSV, semicolon or tab text).")],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Validate and preview only; store nothing.")
+        bool, typer.Option("--dry-run", help="Check every row and show the problems; keep nothing.")
     ] = False,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option("--quarantine", help="Write the bad rows here (a CSV to fix and import again)."),
+    ] = None,
     location: Annotated[
         str | None, typer.Option("--location", "-l", help="The location (default: the only one).")
     ] = None,
     on: Annotated[
-        str | None, typer.Option("--date", help="The business date counted, YYYY-MM-DD (default: today's).")
+        str | None, typer.Option("--date", help="The business date, YYYY-MM-DD (default: today's).")
     ] = None,
     catalog_file: CatalogOption = None,
 ) -> None:
-    """Import a file for an inbound flow: on-hand counts (columns ingredient, unit, quantity).
-    Every row is checked first; a bad file exits 1 naming the row and column, and nothing is stored."""
+    """Import a file for an inbound flow: count sheets, employees, menu items, recipes, a price
+    list or vendor invoices. Good rows are committed at once; bad ones are listed by row and column
+    and quarantined (exit 2); a file that cannot be read exits 1 and keeps nothing."""
     from expediter.web.app import read_catalog
 
     config = catalog_path(catalog_file)
@@ -213,24 +247,46 @@ def import_command(
     place = _location(catalog, location)
     business_date = _day(on, "--date") or place.business_date_for(clock.now())
     try:
-        found = import_flow(catalog, flow)
-        data = file.read_bytes()
-        refuse_card_numbers_in_payload(data, "text/csv")  # before any error could quote one
-        lines = parse_counts(catalog, found, data)
+        found = imports.import_flow(catalog, flow)
+        size = file.stat().st_size
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="FILE") from None
     except ExpediterError as exc:
         raise _fail(exc) from None
-    title = f"{file.name}: {len(lines)} rows for {place.id} {business_date}"
-    _preview(lines, title)
-    if dry_run:
-        _console().print("dry run: nothing stored")
-        return
-    done = with_hub(
-        config, lambda hub: store_import(hub, found, file, data, place.id, business_date, len(lines))
+    request = imports.ImportRequest(
+        flow=found,
+        location=place,
+        business_date=business_date,
+        file_name=file.name,
+        endpoint=str(file.resolve().parent),
     )
-    state = "already imported (same file)" if done.duplicate else "stored"
-    _console().print(f"{state}: message {done.message_id}; transfer recorded for flow {found.id}")
+
+    async def work(hub: Hub) -> ImportResult:
+        with file.open("rb") as stream, _quarantine_file(quarantine) as out, _progress_bar(size) as bar:
+            return await run_import(
+                hub, request, stream, size=size, dry_run=dry_run, quarantine=out, progress=bar
+            )
+
+    try:
+        result = with_hub(config, work)
+    except ExpediterError as exc:
+        raise _fail(exc) from None
+    _show(result, f"{file.name} → {found.id} ({place.id} {business_date})")
+    code = _conclude(result, quarantine, dry_run)
+    if code:
+        raise typer.Exit(code)
+
+
+@contextmanager
+def _quarantine_file(path: Path | None) -> Iterator[BinaryIO | None]:
+    """The quarantine file, written under a temporary name and renamed when complete."""
+    if path is None:
+        yield None
+        return
+    partial = path.with_name(f".{path.name}.part")
+    with partial.open("wb") as out:
+        yield out
+    os.replace(partial, path)
 
 
 # -- export -----------------------------------------------------------------------------------------

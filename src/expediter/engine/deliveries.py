@@ -21,6 +21,13 @@ effect happens once. States::
        │  ▲
        ▼  │ (backoff elapsed)
     retrying ──► dead ──(replay)──► pending
+
+    held ──(the drift accepted, or released)──► pending
+    quarantined ──(released)──► pending
+
+A message whose shape drifted is stored with the deliveries of the flows whose ``drift`` policy is
+``hold`` or ``quarantine`` set aside (:mod:`expediter.monitor.drift`); the lane goes on without
+them, and :meth:`Deliveries.release` puts them back in it.
 """
 
 from __future__ import annotations
@@ -343,7 +350,9 @@ class Deliveries:
             produced = await processor.process(outbound)
             for message in produced:
                 ref, day = canonical_facts(message, self.hub.catalog)
-                await self.hub.inbox.accept(message, ref=ref, business_date=day, processed=True)
+                await self.hub.inbox.accept(
+                    message, ref=ref, business_date=day, processed=True, origin=delivery.message_id
+                )
             return Receipt(records=len(produced), bytes=len(delivery.payload))
         if flow is None:
             raise TerminalError(f"flow {delivery.flow_id!r} is no longer in the catalog")
@@ -452,6 +461,19 @@ class Deliveries:
         replayed = await self.storage.write(lambda tx: lanes.replay(tx, condition, param_sets, now))
         self.notify(set(replayed))
         return len(replayed)
+
+    async def held_messages(self) -> list[int]:
+        """The messages with a delivery held by a drift policy."""
+        return await self.storage.read(lanes.held_messages)
+
+    async def release(self, message_ids: Iterable[int], *, quarantined: bool = False) -> int:
+        """The held deliveries of these messages (and the quarantined ones, with ``quarantined``)
+        back to pending; returns how many moved."""
+        states = [DeliveryState.HELD, *([DeliveryState.QUARANTINED] if quarantined else [])]
+        ids, now = list(message_ids), now_iso()
+        released = await self.storage.write(lambda tx: lanes.release(tx, ids, states, now))
+        self.notify(set(released))
+        return len(released)
 
 
 async def _all_saved(saves: list[asyncio.Task[None]]) -> None:

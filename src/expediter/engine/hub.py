@@ -30,6 +30,7 @@ from expediter.engine.storage import open_storage
 from expediter.engine.storage.base import Storage, utcnow
 from expediter.errors import TerminalError
 from expediter.ledger.ledger import Ledger
+from expediter.monitor.drift import DriftWatch
 
 SIGNATURE_FAILURES_KEPT = 20
 log = structlog.get_logger(__name__)
@@ -72,7 +73,8 @@ class Hub:
             self, policy=retry, poll_interval=poll_interval, attempt_timeout=attempt_timeout
         )
         self.router = Router(catalog, self.connector)
-        self.inbox = Inbox(self.storage, self.router, self.deliveries.notify, self.counters)
+        self.drift = DriftWatch(catalog, self.storage)
+        self.inbox = Inbox(self.storage, self.router, self.deliveries.notify, self.counters, self.drift)
         self.ledger = Ledger(self.storage)
         self._deliver = deliver
         self._sinks: dict[str, Sink] = {}
@@ -87,6 +89,7 @@ class Hub:
         if self.started:
             return
         await self.storage.start()
+        await self.drift.start()
         if self.claim_deliveries():
             await self.deliveries.start()
         self._flushing = asyncio.create_task(self._flush_counts(), name="metrics-flush")

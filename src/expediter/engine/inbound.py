@@ -14,6 +14,8 @@ arrived on.
 
 from __future__ import annotations
 
+import io
+import itertools
 import re
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -21,7 +23,7 @@ from datetime import date, datetime
 import structlog
 
 from expediter.catalog.paths import data_dir
-from expediter.catalog.schema import Flow, Level, Trigger
+from expediter.catalog.schema import DriftPolicy, Flow, Level, Trigger
 from expediter.connectors.base import ConnectorContext, IncomingMessage
 from expediter.connectors.transport import FetchedFile, FileOutcome, SqliteSeenStore, TransferRecord
 from expediter.engine.hub import Hub
@@ -29,10 +31,14 @@ from expediter.engine.jobs import TRANSPORT_CONNECTORS, transport_system
 from expediter.engine.purchasing import VENDOR_DATA, desk_of
 from expediter.engine.schedule_watch import FileWatcher
 from expediter.errors import ConfigError, ExpediterError, RejectedInput
+from expediter.formats.tabular import open_table
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
 from expediter.model.cards import refuse_card_numbers_in_payload
 from expediter.model.location import Location
+from expediter.monitor.drift import Verdict
+from expediter.monitor.drift_store import HeldFile
+from expediter.monitor.shapes import columns_shape
 
 log = structlog.get_logger(__name__)
 
@@ -116,44 +122,34 @@ class FileArrivals:
 
     def handler(self, flow: Flow) -> Callable[[FetchedFile], Awaitable[None]]:
         async def handle(file: FetchedFile) -> None:
-            location, day = place_of(file.name, self.hub, clock.now())
-            vendor_file = flow.data in VENDOR_DATA
-            if not vendor_file:
-                # Before an error can quote one. Not in a vendor's EDI: its 13- and 14-digit
-                # GTINs pass the card check one time in ten, and a card number has no element there.
+            if flow.data not in VENDOR_DATA:
+                # Before the file is kept (a drift may hold it) or an error can quote one. Not in a
+                # vendor's EDI: its 13- and 14-digit GTINs pass the card check one time in ten, and a
+                # card number has no element there.
                 refuse_card_numbers_in_payload(file.data, "text/plain")
-                self._check(flow, file)
-            message = IncomingMessage(
-                source_system=flow.from_,
-                kind=flow.data,
-                idempotency_key=f"{flow.id}:{file.checksum}",
-                payload=file.data,
-                content_type="application/octet-stream",
-                location_id=location.id,
-            )
-            await self.hub.inbox.accept(
-                message,
-                ref=f"{location.id}:{day.isoformat()}",
-                business_date=day,
-                processed=True,
-                screened=True,
-            )
-            if vendor_file:  # stored raw first; a file that cannot be read goes to the failed folder
-                await desk_of(self.hub).receive_file(flow, file.name, file.data)
+            verdict = columns_verdict(self.hub, flow, file)
+            if verdict is not None and verdict.drifted and flow.drift is not DriftPolicy.ACCEPT:
+                await self._set_aside(flow, file, verdict)
+                return
+            await take_file(self.hub, flow, file, verdict)
 
         return handle
 
-    def _check(self, flow: Flow, file: FetchedFile) -> None:
-        """The destination connector's importer checks the file, when it has one."""
-        destination = self.hub.catalog.system(flow.to)
-        connector = self.hub.connector(destination.connector) if destination else None
-        if destination is None or connector is None or connector.make_importer is None:
+    async def _set_aside(self, flow: Flow, file: FetchedFile, verdict: Verdict) -> None:
+        """A file whose columns changed, under ``hold`` (kept, moved to the done folder, taken
+        when released) or ``quarantine`` (left in the failed folder, as a bad file is)."""
+        changed = "; ".join(change.describe() for change in verdict.changes)
+        if flow.drift is DriftPolicy.HOLD:
+            await self.hub.drift.hold_file(flow, file.name, file.checksum, file.data, verdict)
+            log.warning("file_held_for_drift", flow=flow.id, file=file.name, changes=changed)
             return
-        context = ConnectorContext(catalog=self.hub.catalog, system=destination, services=self.hub.services)
-        try:
-            connector.make_importer(context).read(flow.data, file.data)
-        except RejectedInput as exc:
-            raise RejectedInput(f"{file.name}: {exc.message}", where=exc.where, fix=exc.fix) from None
+        await self.hub.drift.record(verdict)
+        raise RejectedInput(
+            f"{file.name}: its columns changed ({changed})",
+            where="the file's header",
+            fix="check the file with its sender; once the change is right, `expediter drift accept` it"
+            " and move the file back from the failed folder",
+        )
 
     def _recorder(self, flow: Flow) -> Callable[[TransferRecord], Awaitable[None]]:
         async def record(file: TransferRecord) -> None:
@@ -181,3 +177,83 @@ class FileArrivals:
             )
 
         return record
+
+
+async def take_file(hub: Hub, flow: Flow, file: FetchedFile, verdict: Verdict | None = None) -> None:
+    """What an arriving file goes through: checked by the destination connector's importer (a
+    vendor file is read by the vendor desk after), stored raw in the inbox, handed to the desk.
+    The caller has refused card numbers in the file (:class:`FileArrivals` does on arrival)."""
+    location, day = place_of(file.name, hub, clock.now())
+    vendor_file = flow.data in VENDOR_DATA
+    if not vendor_file:
+        _check(hub, flow, file)
+    message = IncomingMessage(
+        source_system=flow.from_,
+        kind=flow.data,
+        idempotency_key=f"{flow.id}:{file.checksum}",
+        payload=file.data,
+        content_type="application/octet-stream",
+        location_id=location.id,
+    )
+    await hub.inbox.accept(
+        message,
+        ref=f"{location.id}:{day.isoformat()}",
+        business_date=day,
+        processed=True,
+        screened=True,
+        verdict=verdict,
+    )
+    if vendor_file:  # stored raw first; a file that cannot be read goes to the failed folder
+        await desk_of(hub).receive_file(flow, file.name, file.data)
+
+
+def _check(hub: Hub, flow: Flow, file: FetchedFile) -> None:
+    """The destination connector's importer checks the file, when it has one."""
+    destination = hub.catalog.system(flow.to)
+    connector = hub.connector(destination.connector) if destination else None
+    if destination is None or connector is None or connector.make_importer is None:
+        return
+    context = ConnectorContext(catalog=hub.catalog, system=destination, services=hub.services)
+    try:
+        connector.make_importer(context).read(flow.data, file.data)
+    except RejectedInput as exc:
+        raise RejectedInput(f"{file.name}: {exc.message}", where=exc.where, fix=exc.fix) from None
+
+
+TABULAR_FORMATS = ("csv", "tsv", "txt")
+COLUMN_ROWS = 10_000
+"""Rows a file's columns are typed from."""
+
+
+def columns_verdict(hub: Hub, flow: Flow, file: FetchedFile) -> Verdict | None:
+    """The schema drift verdict on a delimited file's columns (other files: none)."""
+    if not any(kind in flow.format.lower() for kind in TABULAR_FORMATS):
+        return None
+    try:
+        table = open_table(io.BytesIO(file.data), size=len(file.data))
+        rows = [row.cells for row in itertools.islice(table.rows(), COLUMN_ROWS)]
+    except RejectedInput:
+        return None  # a file that cannot be read is refused on its way in, with the reason
+    shape, examples = columns_shape(table.columns, rows)
+    return hub.drift.observe_file(flow, shape, examples)
+
+
+async def take_held_files(hub: Hub, files: list[HeldFile]) -> list[str]:
+    """Take files a drift held, as if they had just arrived; returns what became of each."""
+    outcomes = []
+    for held in files:
+        flow = hub.catalog.flow(held.flow_id)
+        if flow is None:
+            outcomes.append(f"{held.file_name}: flow {held.flow_id} is no longer in the catalog")
+            continue
+        fetched = FetchedFile(
+            name=held.file_name, data=held.payload, checksum=held.checksum, mtime=clock.now()
+        )
+        try:
+            await take_file(hub, flow, fetched)
+        except ExpediterError as exc:
+            outcomes.append(f"{held.file_name}: {exc}")
+            continue
+        await hub.drift.released_file(held.id)
+        outcomes.append(f"{held.file_name}: taken")
+    return outcomes

@@ -17,17 +17,19 @@ already, as the HTTP door does).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
 from expediter.connectors.base import IncomingMessage
 from expediter.engine.counters import Counters
-from expediter.engine.router import Router, insert_deliveries, message_token, read_hub_identity
+from expediter.engine.router import Route, Router, insert_deliveries, message_token, read_hub_identity
 from expediter.engine.storage.base import Row, Storage, Tx, from_iso, now_iso
 from expediter.model.cards import refuse_card_numbers_in_payload
+from expediter.monitor.drift import Arrival, DriftWatch, Verdict
 
 
 class Conflict(StrEnum):
@@ -84,6 +86,30 @@ def _again(row: Row, payload: bytes, conflict: Conflict) -> Accepted:
     return Accepted(int(row["id"]), True, None if same else conflict)
 
 
+class Arriving(msgspec.Struct, frozen=True, kw_only=True):
+    """A message about to be accepted with :meth:`Inbox.accept_many`, with its ref and date."""
+
+    message: IncomingMessage
+    ref: str | None = None
+    business_date: date | None = None
+
+
+def _params(
+    message: IncomingMessage, ref: str | None, business_date: date | None, now: str
+) -> tuple[Any, ...]:
+    return (
+        message.idempotency_key,
+        message.source_system,
+        message.kind,
+        ref,
+        message.location_id,
+        business_date.isoformat() if business_date else None,
+        now,
+        message.content_type,
+        message.payload,
+    )
+
+
 def _message_from_row(row: Row) -> StoredMessage:
     return StoredMessage(
         id=row["id"],
@@ -106,12 +132,14 @@ class Inbox:
         router: Router,
         on_new_work: Callable[[Iterable[str]], None],
         counters: Counters | None = None,
+        drift: DriftWatch | None = None,
     ) -> None:
         self.storage = storage
         self.router = router
         self._on_new_work = on_new_work
         self._hub_identity: str | None = None
         self._counters = counters or Counters()
+        self.drift = drift
 
     async def accept(
         self,
@@ -122,58 +150,148 @@ class Inbox:
         processed: bool = False,
         request_key: str | None = None,
         screened: bool = False,
+        arrival: Arrival | None = None,
+        raw: bytes | None = None,
+        origin: int | None = None,
+        verdict: Verdict | None = None,
     ) -> Accepted:
         """Store ``message`` and its deliveries; resolve once on disk. ``ref`` is the subject's own
         id (an order id) so it can be found again; ``business_date`` as the hub computed it;
         ``processed`` for a processor's output (it is not processed again); ``request_key`` the
         sender's own key for this message; ``screened`` when the caller already refused card
-        numbers in these very bytes."""
+        numbers in these very bytes.
+
+        Schema drift (:mod:`expediter.monitor.drift`): ``arrival`` says that the message came in
+        from outside (its shape is watched; ``raw`` is what the sender sent when ``payload`` is
+        the hub's re-encoding); ``origin`` is the stored message a processor made it from (it
+        inherits that message's drift); ``verdict`` is one already made (a file's columns). A
+        message that drifted is stored with each flow's delivery as its ``drift`` policy says."""
         if not screened:
             refuse_card_numbers_in_payload(message.payload, message.content_type)
         routes = self.router.routes(message, process=not processed)
+        if verdict is None and self.drift is not None and (arrival is not None or origin is not None):
+            verdict = await self._judge(message, arrival, raw, origin)
         now = now_iso()
-        params = (
-            message.idempotency_key,
-            message.source_system,
-            message.kind,
-            ref,
-            message.location_id,
-            business_date.isoformat() if business_date else None,
-            now,
-            message.content_type,
-            message.payload,
-        )
+        params = _params(message, ref, business_date, now)
+        if verdict is not None:
+            return await self._accept_judged(message, params, routes, now, verdict, request_key)
 
         def store(tx: Tx) -> tuple[Accepted, list[str]]:
-            if request_key is not None:
-                known = tx.one(_BY_REQUEST_KEY, (request_key,))
-                if known is not None:
-                    return _again(known, message.payload, Conflict.REQUEST_KEY), []
-            message_id = tx.insert(_INSERT, params)
-            if message_id is None:
-                existing = tx.one(
-                    "SELECT id, payload FROM messages WHERE idempotency_key = ?", (message.idempotency_key,)
-                )
-                assert existing is not None
-                accepted = _again(existing, message.payload, Conflict.CONTENT)
-                if request_key is not None and accepted.conflict is None:
-                    tx.execute(_INSERT_REQUEST_KEY, (request_key, accepted.message_id))
-                return accepted, []
-            if request_key is not None:
-                tx.execute(_INSERT_REQUEST_KEY, (request_key, message_id))
-            if not routes:
-                return Accepted(message_id, False), []
-            if self._hub_identity is None:
-                self._hub_identity = read_hub_identity(tx)
-            token = message_token(self._hub_identity, message_id, message.idempotency_key)
-            lanes = insert_deliveries(tx, message_id, token, message.location_id, routes, now)
-            return Accepted(message_id, False), lanes
+            return self._store(tx, message, params, routes, now, request_key=request_key)
 
         accepted, lanes = await self.storage.write(store)
         self._counters.message(message.source_system, message.kind, duplicate=accepted.duplicate)
         if lanes:
             self._on_new_work(lanes)
         return accepted
+
+    async def _judge(
+        self, message: IncomingMessage, arrival: Arrival | None, raw: bytes | None, origin: int | None
+    ) -> Verdict | None:
+        assert self.drift is not None
+        if self.drift.refresh_due():
+            await self.drift.refresh()
+        if arrival is not None:
+            return self.drift.observe(message, arrival, raw)
+        assert origin is not None
+        return await self.drift.inherited(message, origin)
+
+    async def _accept_judged(
+        self,
+        message: IncomingMessage,
+        params: tuple[Any, ...],
+        routes: tuple[Route, ...],
+        now: str,
+        verdict: Verdict,
+        request_key: str | None,
+    ) -> Accepted:
+        assert self.drift is not None
+        drift = self.drift
+        holds = {r.flow_id: drift.hold_for(r.flow_id, verdict) for r in routes} if verdict.drifted else None
+
+        def store(tx: Tx) -> tuple[Accepted, list[str], list[int]]:
+            accepted, lanes = self._store(tx, message, params, routes, now, holds, request_key)
+            ids = verdict.record(tx, None if accepted.duplicate else accepted.message_id)
+            return accepted, lanes, ids
+
+        accepted, lanes, ids = await self.storage.write(store)
+        drift.settle(verdict, ids)
+        self._counters.message(message.source_system, message.kind, duplicate=accepted.duplicate)
+        if lanes:
+            self._on_new_work(lanes)
+        return accepted
+
+    async def accept_many(
+        self,
+        items: Sequence[Arriving],
+        *,
+        processed: bool = False,
+        also: Callable[[Tx], None] | None = None,
+    ) -> list[Accepted]:
+        """Store several messages in one transaction (all or none), with ``also`` (more SQL of the
+        caller's, e.g. marking an import committed) in that same transaction. Their payloads are
+        not screened for card numbers here: the caller refused them in what it made the messages
+        from (an import's rows, :mod:`expediter.engine.imports.reading`)."""
+        now = now_iso()
+        prepared = [
+            (
+                item.message,
+                _params(item.message, item.ref, item.business_date, now),
+                self.router.routes(item.message, process=not processed),
+            )
+            for item in items
+        ]
+
+        def store(tx: Tx) -> tuple[list[Accepted], list[str]]:
+            results, lanes = [], []
+            for message, params, routes in prepared:
+                accepted, more = self._store(tx, message, params, routes, now)
+                results.append(accepted)
+                lanes += more
+            if also is not None:
+                also(tx)
+            return results, lanes
+
+        accepted, lanes = await self.storage.write(store)
+        for item, result in zip(items, accepted, strict=True):
+            self._counters.message(item.message.source_system, item.message.kind, duplicate=result.duplicate)
+        if lanes:
+            self._on_new_work(lanes)
+        return accepted
+
+    def _store(
+        self,
+        tx: Tx,
+        message: IncomingMessage,
+        params: tuple[Any, ...],
+        routes: tuple[Route, ...],
+        now: str,
+        holds: Mapping[str, str] | None = None,
+        request_key: str | None = None,
+    ) -> tuple[Accepted, list[str]]:
+        if request_key is not None:
+            known = tx.one(_BY_REQUEST_KEY, (request_key,))
+            if known is not None:
+                return _again(known, message.payload, Conflict.REQUEST_KEY), []
+        message_id = tx.insert(_INSERT, params)
+        if message_id is None:
+            existing = tx.one(
+                "SELECT id, payload FROM messages WHERE idempotency_key = ?", (message.idempotency_key,)
+            )
+            assert existing is not None
+            accepted = _again(existing, message.payload, Conflict.CONTENT)
+            if request_key is not None and accepted.conflict is None:
+                tx.execute(_INSERT_REQUEST_KEY, (request_key, accepted.message_id))
+            return accepted, []
+        if request_key is not None:
+            tx.execute(_INSERT_REQUEST_KEY, (request_key, message_id))
+        if not routes:
+            return Accepted(message_id, False), []
+        if self._hub_identity is None:
+            self._hub_identity = read_hub_identity(tx)
+        token = message_token(self._hub_identity, message_id, message.idempotency_key)
+        lanes = insert_deliveries(tx, message_id, token, message.location_id, routes, now, holds)
+        return Accepted(message_id, False), lanes
 
     async def get(self, message_id: int) -> StoredMessage | None:
         def query(tx: Tx) -> StoredMessage | None:

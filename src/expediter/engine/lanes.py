@@ -1,6 +1,7 @@
 """Lanes and dead letters as people see them: delivery records, the lanes that wait and why,
-dead-letter counts and replay. Functions of a transaction (``Tx``); :class:`Deliveries`
-(:mod:`expediter.engine.deliveries`) runs them on its storage.
+dead-letter counts, replay, and the release of deliveries a drift policy set aside. Functions of a
+transaction (``Tx``); :class:`Deliveries` (:mod:`expediter.engine.deliveries`) runs them on its
+storage.
 
 A dead letter with ``holds_lane`` set holds its lane: no delivery stored after it goes until it is
 replayed (see the lane rules in :mod:`expediter.engine.deliveries`).
@@ -21,6 +22,10 @@ class DeliveryState(StrEnum):
     RETRYING = "retrying"
     DELIVERED = "delivered"
     DEAD = "dead"
+    HELD = "held"
+    """Set aside by a flow's drift policy ``hold`` until a person accepts the change or releases it."""
+    QUARANTINED = "quarantined"
+    """Set aside by a flow's drift policy ``quarantine``: only a person's release delivers it."""
 
 
 class DeliveryRecord(msgspec.Struct, kw_only=True):
@@ -131,6 +136,24 @@ def replay(tx: Tx, condition: str, param_sets: list[tuple[object, ...]], now: st
         f" updated_at = ? WHERE state = 'dead' AND {condition} RETURNING lane"
     )
     return [row[0] for params in param_sets for row in tx.all(sql, (now, now, *params))]
+
+
+def held_messages(tx: Tx) -> list[int]:
+    """The messages with a delivery held by a drift policy."""
+    rows = tx.all("SELECT DISTINCT message_id FROM deliveries WHERE state = ?", (DeliveryState.HELD,))
+    return [int(row[0]) for row in rows]
+
+
+def release(tx: Tx, message_ids: list[int], states: list[DeliveryState], now: str) -> list[str]:
+    """The deliveries of these messages in ``states`` (set aside by a drift policy) back to
+    pending; returns the lane of each one moved."""
+    marks = ", ".join("?" * len(states))
+    sql = (
+        "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ?"
+        f" WHERE message_id = ? AND state IN ({marks}) RETURNING lane"
+    )
+    values = [str(state) for state in states]
+    return [row[0] for message_id in message_ids for row in tx.all(sql, (now, now, message_id, *values))]
 
 
 _WAITING_HEADS = (

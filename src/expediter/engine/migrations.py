@@ -311,6 +311,109 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX audit_by_actor ON audit_log (actor, action, at)
         """,
     ),
+    (
+        # Manual imports: each file's rows are staged here while they are checked; a commit flips
+        # the import's state in one transaction. Committed price lists keep their rows here.
+        "0014_imports",
+        """
+        CREATE TABLE imports (
+            id {id},
+            flow_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            location_id TEXT,
+            business_date TEXT,
+            file_name TEXT NOT NULL,
+            checksum TEXT NOT NULL DEFAULT '',
+            bytes {bigint} NOT NULL DEFAULT 0,
+            encoding TEXT NOT NULL DEFAULT '',
+            delimiter TEXT NOT NULL DEFAULT '',
+            header TEXT NOT NULL DEFAULT '[]',
+            unknown_columns TEXT NOT NULL DEFAULT '[]',
+            continues INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,
+            rows_read {bigint} NOT NULL DEFAULT 0,
+            rows_good {bigint} NOT NULL DEFAULT 0,
+            rows_bad {bigint} NOT NULL DEFAULT 0,
+            error TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            committed_at TEXT
+        );
+        CREATE INDEX imports_by_flow ON imports (flow_id, state, id);
+        CREATE TABLE import_rows (
+            import_id {bigint} NOT NULL,
+            row_number {bigint} NOT NULL,
+            key TEXT NOT NULL DEFAULT '',
+            record {blob},
+            cells TEXT NOT NULL,
+            problems TEXT,
+            PRIMARY KEY (import_id, row_number)
+        );
+        CREATE INDEX import_rows_by_key ON import_rows (import_id, key)
+        """,
+    ),
+    (
+        # Schema drift: the shape each inbound stream has sent (its fields, their types, which
+        # are always present), each change seen, and what a flow's policy set aside for it.
+        "0015_drift",
+        """
+        CREATE TABLE drift_streams (
+            stream TEXT PRIMARY KEY,
+            source_system TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            messages {bigint} NOT NULL DEFAULT 0,
+            learning INTEGER NOT NULL DEFAULT 1,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE drift_fields (
+            stream TEXT NOT NULL,
+            path TEXT NOT NULL,
+            types TEXT NOT NULL,
+            required INTEGER NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            PRIMARY KEY (stream, path)
+        );
+        CREATE TABLE drifts (
+            id {id},
+            stream TEXT NOT NULL,
+            path TEXT NOT NULL,
+            change TEXT NOT NULL,
+            known_types TEXT NOT NULL DEFAULT '',
+            seen_type TEXT NOT NULL DEFAULT '',
+            example TEXT NOT NULL DEFAULT '',
+            first_message_id {bigint},
+            state TEXT NOT NULL,
+            seen {bigint} NOT NULL DEFAULT 1,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            accepted_at TEXT,
+            UNIQUE (stream, path, change, seen_type)
+        );
+        CREATE INDEX drifts_by_state ON drifts (state, stream);
+        CREATE TABLE drift_messages (
+            drift_id {bigint} NOT NULL,
+            message_id {bigint} NOT NULL,
+            PRIMARY KEY (drift_id, message_id)
+        );
+        CREATE INDEX drift_messages_by_message ON drift_messages (message_id);
+        CREATE TABLE drift_files (
+            id {id},
+            flow_id TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            state TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            released_at TEXT,
+            payload {blob} NOT NULL
+        );
+        CREATE TABLE drift_file_links (
+            drift_id {bigint} NOT NULL,
+            file_id {bigint} NOT NULL,
+            PRIMARY KEY (drift_id, file_id)
+        )
+        """,
+    ),
 ]
 
 

@@ -9,7 +9,7 @@ inserted in the same transaction as the message, so a stored message always has 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import structlog
@@ -113,18 +113,27 @@ class Router:
 
 _INSERT_DELIVERY = (
     "INSERT INTO deliveries (delivery_key, message_id, flow_id, destination, location_id, lane, state,"
-    " attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+    " attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"
 )
+PENDING = "pending"
 
 
 def insert_deliveries(
-    tx: Tx, message_id: int, token: str, location_id: str | None, routes: tuple[Route, ...], now: str
+    tx: Tx,
+    message_id: int,
+    token: str,
+    location_id: str | None,
+    routes: tuple[Route, ...],
+    now: str,
+    holds: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Create one pending delivery per route, keyed by ``token`` (:func:`message_token`); return
-    the lanes that got work."""
+    """Create one delivery per route, keyed by ``token`` (:func:`message_token`): ``pending``, or
+    the state ``holds`` gives its flow (``held``, ``quarantined``: a drift's policy); return the
+    lanes that got work."""
     lanes = []
     for route in routes:
         lane = lane_of(route.destination, location_id)
+        state = holds.get(route.flow_id, PENDING) if holds else PENDING
         tx.execute(
             _INSERT_DELIVERY,
             (
@@ -134,10 +143,12 @@ def insert_deliveries(
                 route.destination,
                 location_id,
                 lane,
+                state,
                 now,
                 now,
                 now,
             ),
         )
-        lanes.append(lane)
+        if state == PENDING:
+            lanes.append(lane)
     return lanes

@@ -21,6 +21,8 @@ class AlertKind(StrEnum):
     FAILURE = "failure"
     DEAD_LETTER = "dead_letter"
     LATENESS = "lateness"
+    DRIFT = "drift"
+    """A source sent a field that is new, missing or of another type than it sent so far."""
     HELD_FOR_REVIEW = "held_for_review"
     STOPPED = "stopped"
     """A part of the running hub stopped (the scheduler, a polling fallback, a file watcher, the
@@ -51,6 +53,12 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
     AlertRule(id="failure", kind=AlertKind.FAILURE, description="A transfer failed."),
     AlertRule(id="dead_letter", kind=AlertKind.DEAD_LETTER, description="A delivery exhausted its retries."),
     AlertRule(id="lateness", kind=AlertKind.LATENESS, description="A scheduled run missed its deadline."),
+    AlertRule(
+        id="drift",
+        kind=AlertKind.DRIFT,
+        severity=Severity.WARNING,
+        description="A source sent a field that is new, missing or of another type than before.",
+    ),
     AlertRule(
         id="stopped",
         kind=AlertKind.STOPPED,

@@ -52,6 +52,7 @@ WEB_MODULES = (
     "expediter.web.purchasing",
     "expediter.web.signin",
     "expediter.web.admin",
+    "expediter.web.imports",
 )
 
 
@@ -99,13 +100,19 @@ async def _refuse_host(host: str, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+LARGE_BODIES = {("PUT", "/imports/upload")}
+"""The routes that read their own body, streamed to disk with their own cap (a file uploaded for
+import, :mod:`expediter.web.imports`): no other request needs more than
+:data:`~expediter.web.bodies.MAX_BODY_BYTES`."""
+
+
 class HubApp(Starlette):
     """Starlette, plus a few raw ASGI endpoints answered before routing (the ingest hot path).
 
     Every request body is capped at :data:`~expediter.web.bodies.MAX_BODY_BYTES` while it is read:
     a declared ``Content-Length`` over it is answered 413 at once; the fast endpoints read with
     the cap themselves; for every other route the body is read (with the cap) before routing and
-    the route is handed the bytes read."""
+    the route is handed the bytes read. The routes of :data:`LARGE_BODIES` read their own body."""
 
     fast: dict[tuple[str, str], ASGIApp]
     shutdown_hooks: list[Callable[[], None]]
@@ -128,14 +135,15 @@ class HubApp(Starlette):
                 return
         if scope["type"] == "http":
             send = tag_request(scope, send)
-            if length > MAX_BODY_BYTES:
+            large = (scope["method"], scope["path"]) in LARGE_BODIES
+            if not large and length > MAX_BODY_BYTES:
                 await send_too_large(send)
                 return
             handler = self.fast.get((scope["method"], scope["path"]))
             if handler is not None:
                 await handler(scope, receive, send)
                 return
-            if scope["method"] not in BODYLESS_METHODS:
+            if scope["method"] not in BODYLESS_METHODS and not large:
                 try:
                     body = await read_body(receive)
                 except BodyTooLarge:

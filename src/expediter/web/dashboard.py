@@ -59,7 +59,7 @@ from expediter.web.visibility import Sees, alert_visible, everything, flow_visib
 
 WEB = Path(__file__).parent
 REFRESH_SECONDS = 15
-ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript", "imports.js": "text/javascript"}
 log = structlog.get_logger("expediter.dashboard")
 _templates = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape())
 _templates.globals.update(shorten=shorten, duration=duration_text, size=size_text, Outcome=TransferOutcome)

@@ -223,6 +223,10 @@ async def _check_csrf(request: Request, actor: Actor) -> None:
 
 
 async def _form_token(request: Request) -> str:
+    """The ``csrf`` field of a posted form (a file sent with PUT carries the header instead: its
+    body is never read here)."""
+    if request.method != "POST":
+        return ""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return ""
     fields = parse_qs((await request.body()).decode("utf-8", "replace"))

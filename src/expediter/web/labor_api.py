@@ -31,6 +31,8 @@ from expediter.model.labor import (
     refuse_implausible_employee,
     refuse_implausible_punch,
 )
+from expediter.model.strict import is_unknown_field, strict_twin, with_unknown_fields
+from expediter.monitor.drift import Arrival
 from expediter.web.api import (
     ApiError,
     Lookups,
@@ -59,10 +61,12 @@ class Stored(msgspec.Struct, kw_only=True):
     idempotency_key: str
 
 
-def decode_strict(body: bytes, kind: type[T], what: str) -> T:
+def decode_strict(body: bytes, kind: type[T], what: str) -> tuple[T, bool]:
+    """The record, checked, and whether it holds only fields the model knows (see
+    :func:`expediter.web.api.decode_order`: one with an unknown field is still read)."""
     screen_json(body)
     try:
-        record = msgspec.json.decode(body, type=kind)
+        record, known = _decode_checked(body, kind)
     except msgspec.ValidationError as exc:
         raise invalid(exc, what, f"the {kind.__name__} schema") from None
     except UNREADABLE as exc:
@@ -74,7 +78,17 @@ def decode_strict(body: bytes, kind: type[T], what: str) -> T:
             refuse_implausible_employee(record)
     except RejectedInput as exc:
         raise rejected(exc) from None
-    return record
+    return record, known
+
+
+def _decode_checked(body: bytes, kind: type[T]) -> tuple[T, bool]:
+    """Strict first (an unknown field is seen at no extra cost), then as the model reads it."""
+    try:
+        return msgspec.json.decode(body, type=strict_twin(kind)), True
+    except msgspec.ValidationError as exc:
+        if not is_unknown_field(exc):
+            raise
+    return msgspec.json.decode(body, type=kind), False
 
 
 class LaborApi:
@@ -105,7 +119,13 @@ class LaborApi:
         refuse_other_locations(source, location_id, self.lookups)
 
     async def _store(
-        self, message: IncomingMessage, ref: str, day: date | None, headers: Mapping[str, str], what: str
+        self,
+        message: IncomingMessage,
+        ref: str,
+        day: date | None,
+        headers: Mapping[str, str],
+        what: str,
+        raw: bytes,
     ) -> Response:
         """Store once under the record's own key, the sender's key beside it (409 when either
         already stands for other content)."""
@@ -114,7 +134,13 @@ class LaborApi:
         except ApiError as exc:
             return json_response(exc.body, exc.status)
         accepted = await self.hub.inbox.accept(
-            message, ref=ref, business_date=day, request_key=given, screened=True
+            message,
+            ref=ref,
+            business_date=day,
+            request_key=given,
+            screened=True,
+            arrival=Arrival.UNCHECKED,
+            raw=raw,
         )
         conflict = conflict_of(accepted, what)
         if conflict is not None:
@@ -132,7 +158,8 @@ class LaborApi:
     async def punches(self, request: Request) -> Response:
         try:
             token = self._source(request.headers)
-            punch = decode_strict(await request.body(), TimePunch, "time punch")
+            body = await request.body()
+            punch, known = decode_strict(body, TimePunch, "time punch")
             source = token.systems[0]
             self._location(source, punch.location_id)
             check_location(token, punch.location_id)
@@ -140,27 +167,33 @@ class LaborApi:
             return json_response(exc.body, exc.status)
         location = self.hub.catalog.location(punch.location_id)
         assert location is not None
+        payload = msgspec.json.encode(punch)
+        if not known:
+            payload = with_unknown_fields(body, payload, TimePunch)
         message = IncomingMessage(
             source_system=source,
             kind="punches",
             idempotency_key=f"{source}:punch:{punch.id}:{punch.version}",
-            payload=msgspec.json.encode(punch),
+            payload=payload,
             location_id=punch.location_id,
         )
         day = location.business_date_for(punch.clock_in)
-        return await self._store(message, punch.id, day, request.headers, "punch")
+        return await self._store(message, punch.id, day, request.headers, "punch", body)
 
     @open_to(Caller.MACHINE)
     async def employees(self, request: Request) -> Response:
         try:
             token = self._source(request.headers)
-            employee = decode_strict(await request.body(), Employee, "employee")
+            body = await request.body()
+            employee, known = decode_strict(body, Employee, "employee")
             source = token.systems[0]
             self._location(source, employee.location_id)
             check_location(token, employee.location_id)
         except ApiError as exc:
             return json_response(exc.body, exc.status)
         payload = msgspec.json.encode(employee)
+        if not known:
+            payload = with_unknown_fields(body, payload, Employee)
         message = IncomingMessage(
             source_system=source,
             kind="employees",
@@ -168,7 +201,7 @@ class LaborApi:
             payload=payload,
             location_id=employee.location_id,
         )
-        return await self._store(message, employee.id, None, request.headers, "employee")
+        return await self._store(message, employee.id, None, request.headers, "employee", body)
 
 
 def routes(hub: Hub) -> list[BaseRoute]:

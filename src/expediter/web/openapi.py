@@ -295,6 +295,76 @@ def dashboard_operations() -> list[Operation]:
     ]
 
 
+def imports_operations() -> list[Operation]:
+    from expediter.web.api import ErrorBody
+    from expediter.web.imports import UploadAccepted
+
+    page = {200: Answer("The page", media=(HTML,))}
+    no_import = {404: Answer("No such import", media=(TEXT,))}
+    done = {
+        303: Answer("Done; to the import's page", media=(), headers=REDIRECT),
+        413: _error(ErrorBody, "The body is larger than 1 MiB"),
+    }
+    return [
+        Operation("get", "/imports", "The upload form and the recent imports", "dashboard", page),
+        Operation(
+            "put",
+            "/imports/upload",
+            "A file to import, as the body: read and checked in the background, then previewed",
+            "dashboard",
+            {
+                202: Answer("Stored; read in the background (its page shows how far)", UploadAccepted),
+                403: _error(ErrorBody, "Not one of the person's locations"),
+                413: _error(ErrorBody, "The file is larger than 1 GiB"),
+                422: _error(ErrorBody, "No such flow or location, or the date is not a date"),
+            },
+            body={"type": "string", "format": "binary"},
+            body_media="application/octet-stream",
+            params=(
+                Param("flow", "query", "The inbound flow to import into", required=True),
+                Param("location", "query", "The location", required=True),
+                Param("date", "query", "The business date, YYYY-MM-DD (default: today's)"),
+                Param("name", "query", "The file's name, as the ledger shows it"),
+            ),
+            role=Role.OPERATOR,
+        ),
+        Operation(
+            "get",
+            "/imports/{import_id}",
+            "An import: how far its reading got, then every problem by row and column",
+            "dashboard",
+            {**page, **no_import},
+        ),
+        Operation(
+            "get",
+            "/imports/{import_id}/quarantine.csv",
+            "The import's bad rows, with their reasons, as a CSV to fix and import again",
+            "dashboard",
+            {200: Answer("The CSV", media=("text/csv",)), **no_import},
+        ),
+        Operation(
+            "post",
+            "/imports/{import_id}/commit",
+            "Commit the import's good rows",
+            "dashboard",
+            {**done, **no_import, 409: Answer("Not committed, and why", media=(TEXT,))},
+            body=_form({}),
+            body_media=FORM,
+            role=Role.OPERATOR,
+        ),
+        Operation(
+            "post",
+            "/imports/{import_id}/discard",
+            "Discard the preview",
+            "dashboard",
+            {**done, **no_import},
+            body=_form({}),
+            body_media=FORM,
+            role=Role.OPERATOR,
+        ),
+    ]
+
+
 def kds_operations() -> list[Operation]:
     from expediter.operations.kitchen import Ticket
     from expediter.web.kds import (
@@ -523,7 +593,13 @@ def people_operations() -> list[Operation]:
 
 def operations() -> list[Operation]:
     """Every route the hub serves (the benchmark's own routes aside)."""
-    return [*api_operations(), *dashboard_operations(), *kds_operations(), *people_operations()]
+    return [
+        *api_operations(),
+        *dashboard_operations(),
+        *imports_operations(),
+        *kds_operations(),
+        *people_operations(),
+    ]
 
 
 # -- the door's answers --------------------------------------------------------------------------------
