@@ -1,10 +1,15 @@
-"""Real file servers on loopback for tests: SFTP (asyncssh's own server) and FTP / FTPS (pyftpdlib).
+"""Real file servers on loopback for tests: SFTP (asyncssh's own server), FTP / FTPS (pyftpdlib)
+and Debian's vsftpd (FTP / FTPS, a separate process).
 
 Each server serves a temporary folder, listens on a free port of 127.0.0.1 (bind port 0), runs in a
 background thread of this test process and is stopped by its fixture. ``stop()`` and ``start()``
 can be called in a test to simulate a server that goes down and comes back on the same port.
 
-Use the pytest fixtures (``sftp_server``, ``ftp_server``, ``ftps_server``) by importing them into
+vsftpd (:class:`VsftpdServer`) runs as its own process with its own configuration in a temporary
+folder, on a free loopback port, and is stopped by its process id.
+
+Use the pytest fixtures (``sftp_server``, ``ftp_server``, ``ftps_server``, ``vsftpd_server``,
+``vsftpd_ftps_server``) by importing them into
 the ``conftest.py`` of a test folder (importing them into a test module trips ruff's F811)::
 
     from tests.servers import ftp_server, sftp_server  # noqa: F401  (pytest fixtures)
@@ -17,10 +22,16 @@ temporary name and renamed, never written in place.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import ftplib
 import ipaddress
+import os
 import secrets
+import signal
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +39,7 @@ from typing import Any
 
 import pytest
 
+from expediter.sim.ports import free_port
 from expediter.sim.sftp_server import SftpServer, running_sftp_server
 
 LOOPBACK = "127.0.0.1"
@@ -197,3 +209,162 @@ def ftp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FtpS
 def ftps_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FtpServer]:
     """A running FTPS server (explicit TLS required); trust ``server.cert_file``."""
     yield from _ftp_fixture(tmp_path, monkeypatch, tls=True)
+
+
+# --- vsftpd (Debian's FTP server, a separate process) ---------------------------------------------
+
+VSFTPD = "/usr/sbin/vsftpd"
+
+
+class VsftpdServer:
+    """Debian's vsftpd serving ``root`` to the anonymous user, with write access; with ``tls`` it
+    requires explicit TLS (AUTH TLS) for logins and data, with a self-signed certificate.
+
+    It runs as the user that starts it (``run_as_launching_user``: no system account, no chroot) on
+    a free loopback port fixed at creation, so :meth:`stop` then :meth:`start` brings it back on
+    the same port. It answers ``OPTS MLST`` with 501 (it has no MLSD), like many servers in the
+    field. Any password is accepted; :attr:`password` is what the transport sends."""
+
+    def __init__(self, root: Path, *, tls: bool = False) -> None:
+        assert os.path.exists(VSFTPD), "vsftpd is missing: run `make test` as root, or apt-get install vsftpd"
+        self.root = root
+        self.host = LOOPBACK
+        self.port = free_port()
+        self.username = "anonymous"
+        self.password = secrets.token_urlsafe(16)
+        self.tls = tls
+        self.events: list[tuple[Any, ...]] = []  # vsftpd is not audited: see its log instead
+        self.folder = root.parent / f"vsftpd-{self.port}"
+        self.folder.mkdir()
+        (self.folder / "empty").mkdir()
+        self.cert_file: Path | None = None
+        if tls:
+            self.cert_file, self._key_file = self_signed_certificate(self.folder)
+        self.config = self.folder / "vsftpd.conf"
+        self.config.write_text(self._configuration())
+        self.log = self.folder / "vsftpd.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def settings(self, **overrides: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "username": self.username,
+            "password": "env:EXPEDITER_TEST_FTP_PASSWORD",
+            "tls": self.tls,
+        }
+        if self.cert_file is not None:
+            values["ca_file"] = str(self.cert_file)
+        return values | overrides
+
+    def _configuration(self) -> str:
+        lines = [
+            "listen=YES",
+            "listen_ipv6=NO",
+            f"listen_address={self.host}",
+            f"listen_port={self.port}",
+            "background=NO",
+            "run_as_launching_user=YES",
+            "anonymous_enable=YES",
+            "local_enable=NO",
+            "write_enable=YES",
+            f"anon_root={self.root}",
+            "anon_upload_enable=YES",
+            "anon_mkdir_write_enable=YES",
+            "anon_other_write_enable=YES",
+            "anon_world_readable_only=NO",
+            "anon_umask=022",
+            f"secure_chroot_dir={self.folder / 'empty'}",
+            "seccomp_sandbox=NO",  # containers often refuse the prctl calls it needs
+            "isolate=NO",
+            "isolate_network=NO",
+            "pasv_enable=YES",
+            f"pasv_address={self.host}",
+            "xferlog_enable=YES",
+            "xferlog_std_format=NO",
+            "syslog_enable=NO",
+            "log_ftp_protocol=YES",
+            f"vsftpd_log_file={self.folder / 'vsftpd.log'}",
+        ]
+        if self.tls:
+            lines += [
+                "ssl_enable=YES",
+                "allow_anon_ssl=YES",
+                "force_anon_logins_ssl=YES",
+                "force_anon_data_ssl=YES",
+                f"rsa_cert_file={self.cert_file}",
+                f"rsa_private_key_file={self._key_file}",
+                "ssl_ciphers=HIGH",
+            ]
+        return "\n".join(lines) + "\n"
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [VSFTPD, str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its session processes share its group: stop() ends them all
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        """Until the server greets a client; fail with its own words if it exits."""
+        assert self._process is not None
+        deadline = time.monotonic() + timeout
+        while self._process.poll() is None:
+            try:
+                with ftplib.FTP() as probe:
+                    probe.connect(self.host, self.port, timeout=5)
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"vsftpd did not answer within {timeout:.0f} s") from None
+                time.sleep(0.02)  # polling for readiness, not hiding a race
+        error = self._process.stderr.read().decode() if self._process.stderr else ""
+        raise AssertionError(f"vsftpd exited with {self._process.returncode}: {error}")
+
+    def stop(self) -> None:
+        """Stop the server and every session it forked (a server going down)."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+@contextmanager
+def running_vsftpd(root: Path, *, tls: bool = False) -> Iterator[VsftpdServer]:
+    server = VsftpdServer(root, tls=tls)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()  # its folder (configuration and log) stays with the test's temporary files
+
+
+def _vsftpd_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, tls: bool) -> Iterator[VsftpdServer]:
+    root = tmp_path / ("vsftpd-ftps" if tls else "vsftpd-ftp")
+    root.mkdir()
+    with running_vsftpd(root, tls=tls) as server:
+        monkeypatch.setenv("EXPEDITER_TEST_FTP_PASSWORD", server.password)
+        yield server
+
+
+@pytest.fixture
+def vsftpd_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[VsftpdServer]:
+    """A running vsftpd (plain FTP, anonymous with write access); password in
+    ``EXPEDITER_TEST_FTP_PASSWORD``."""
+    yield from _vsftpd_fixture(tmp_path, monkeypatch, tls=False)
+
+
+@pytest.fixture
+def vsftpd_ftps_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[VsftpdServer]:
+    """A running vsftpd requiring explicit TLS; trust ``server.cert_file``."""
+    yield from _vsftpd_fixture(tmp_path, monkeypatch, tls=True)

@@ -14,7 +14,21 @@ import typer
 
 from expediter import __version__
 
-COMMAND_MODULES = ("catalog", "serve", "run", "manual", "ledger", "journal", "simulate", "demo", "kds")
+COMMAND_MODULES = (
+    "catalog",
+    "serve",
+    "run",
+    "manual",
+    "ledger",
+    "journal",
+    "drawer",
+    "payroll",
+    "simulate",
+    "demo",
+    "kds",
+    "x12",
+    "purchasing",
+)
 """Modules of :mod:`expediter.commands`, in the order their commands are listed."""
 
 app = typer.Typer(
@@ -43,6 +57,9 @@ def _root(
     ] = False,
 ) -> None:
     """Expediter: the integration hub for restaurants."""
+    from expediter.logs import configure_logging
+
+    configure_logging()  # log lines on standard error, so a command's output stays its own
 
 
 def register_commands(target: typer.Typer, modules: tuple[str, ...] = COMMAND_MODULES) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from expediter.catalog.paths import catalog_folder
 from expediter.catalog.paths import data_dir as catalog_data_dir
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.connectors.base import IncomingMessage
-from expediter.engine.canonical import canonical_facts
+from expediter.engine.canonical import canonical_facts, is_canonical
 from expediter.engine.hub import Hub
 from expediter.engine.inbound import FileArrivals
 from expediter.engine.jobs import FileJobs, RunResult
@@ -37,9 +38,10 @@ from expediter.engine.schedule_time import (
 )
 from expediter.engine.scheduler import Scheduler
 from expediter.engine.storage.base import Tx
-from expediter.errors import ExpediterError
+from expediter.errors import ConfigError, ExpediterError, RejectedInput
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
+from expediter.model.location import Location
 from expediter.monitor.alerts import AlertKind
 from expediter.monitor.ledger_view import statuses_from_ledger
 from expediter.monitor.routes import Alerting, AlertRouter
@@ -47,6 +49,7 @@ from expediter.monitor.routes import Alerting, AlertRouter
 log = structlog.get_logger(__name__)
 
 WATCH_SECONDS = 30.0
+DEAD_LETTER_WATCH_SECONDS = 5.0
 SECOND = timedelta(seconds=1)
 
 
@@ -86,19 +89,29 @@ class Runtime:
         self.catalog = catalog
         self.hub = hub or Hub(catalog)
         self.jobs = FileJobs(self.hub)
-        self.alerting = Alerting(AlertRouter.from_catalog(catalog, catalog_folder(catalog)))
+        self.alerting = Alerting(
+            AlertRouter.from_catalog(catalog, catalog_folder(catalog)), storage=self.hub.storage
+        )
         self.hub.alerting = self.alerting  # type: ignore[attr-defined]  # read by the dashboard
         self.kitchen: Any = None
         self._schedule = schedule
         self._watch = watch
         self._scheduler: Scheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.stopped_parts: dict[str, str] = {}
+        """What stopped running while the hub runs (``the scheduler`` → why): an alert, and an
+        unhealthy ``/healthz``, until the hub is restarted."""
+        self._reports: set[asyncio.Task[Any]] = set()
         self._late_recorded: set[tuple[str, datetime]] = set()
         self.arrivals: FileArrivals | None = None
+        self.watching = False
+        """Whether this process fires and resolves alerts (the one that delivers)."""
 
     async def start(self) -> None:
         """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
         that delivers (see :meth:`Hub.claim_deliveries`), so several workers never double them."""
+        self._stopping = False
         data_dir = catalog_data_dir(self.catalog)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.hub.services["order_versions"] = OrderVersions(self.hub)
@@ -107,22 +120,31 @@ class Runtime:
         if delivering:
             await self._start_kitchen(data_dir)
         await self.hub.start()
+        if delivering:
+            enabled = [flow.id for flow in self.catalog.flows if flow.enabled]
+            await self.hub.ledger.note_watched(enabled, clock.now())
+            await self.alerting.load()
+            self.watching = True
         if delivering and self._schedule:
             await self._start_scheduler()
         if delivering and self._watch:
-            self._tasks.append(asyncio.create_task(self._watch_loop(), name="alert-watch"))
+            self.spawn(self._watch_loop(), "the alert watch (failure, lateness and dead-letter alerts)")
         if delivering and self._schedule:
             self._start_pollers()
             self._start_file_arrivals()
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._scheduler is not None:
             self._scheduler.stop()
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # reported when it ended
                 await task
         self._tasks.clear()
+        for report in list(self._reports):
+            with contextlib.suppress(Exception):
+                await report
         if self.kitchen is not None:  # before the hub: its last status messages still go in
             await self.kitchen.stop()
         await self.hub.stop()
@@ -133,6 +155,39 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    # -- background parts ----------------------------------------------------------------------------
+
+    def spawn(self, work: Coroutine[Any, Any, None], part: str) -> asyncio.Task[None]:
+        """Run ``work`` for as long as the runtime runs. ``part`` names it for a manager (``the
+        scheduler (no flow runs on schedule)``): should it end before :meth:`stop`, by an error or
+        otherwise, that is an alert and ``/healthz`` answers 503 with the reason."""
+        task = asyncio.create_task(work, name=part)
+        task.add_done_callback(self._ended)
+        self._tasks.append(task)
+        return task
+
+    def health_problems(self) -> list[str]:
+        """Why the hub is not healthy (empty when it is): each part that stopped, and why."""
+        return [f"{part} stopped: {why}" for part, why in self.stopped_parts.items()]
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if self._stopping:
+            return
+        part = task.get_name()
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            why = f"{type(error).__name__}: {error}"
+        else:
+            why = "it was cancelled" if task.cancelled() else "it ended without an error"
+        self.stopped_parts[part] = why
+        log.error("background part stopped", part=part, error=why, exc_info=error)
+        message = "; ".join(self.health_problems()) + "; restart the hub once the cause is fixed"
+        report = asyncio.get_running_loop().create_task(
+            self.alerting.fire(AlertKind.STOPPED, message, clock.now())
+        )
+        self._reports.add(report)
+        report.add_done_callback(self._reports.discard)
 
     # -- kitchen ------------------------------------------------------------------------------------
 
@@ -157,9 +212,13 @@ class Runtime:
         if not pairs:
             return
         self._scheduler = Scheduler(
-            pairs, self._run_planned, last_runs=await self._last_runs(), on_skipped=self._skipped
+            pairs,
+            self._run_planned,
+            last_runs=await self._last_runs(),
+            on_skipped=self._skipped,
+            on_error=self._not_planned,
         )
-        self._tasks.append(asyncio.create_task(self._scheduler.run(), name="scheduler"))
+        self.spawn(self._scheduler.run(), "the scheduler (no flow runs on schedule)")
 
     async def _run_planned(self, planned: PlannedRun) -> None:
         result = await self.run_flow(planned.flow_id, planned.location_id, planned.business_date)
@@ -184,7 +243,22 @@ class Runtime:
             )
         else:
             await self.alerting.resolve(AlertKind.FAILURE, now, flow_id, location_id)
+            await self._notices(result, now)
         return result
+
+    async def _notices(self, result: RunResult, now: datetime) -> None:
+        """Something a successful run set aside for a person (pay held): alert until it is gone."""
+        flow_id, location_id = result.flow_id, result.location_id
+        if result.notices:
+            message = f"{flow_id} for {result.start_date}: " + " | ".join(result.notices)
+            await self.alerting.fire(AlertKind.HELD_FOR_REVIEW, message, now, flow_id, location_id)
+        else:
+            await self.alerting.resolve(AlertKind.HELD_FOR_REVIEW, now, flow_id, location_id)
+
+    async def _not_planned(self, flow: Flow, location: Location, exc: Exception) -> None:
+        """A scheduled flow the scheduler cannot plan: alerted; the other flows run on."""
+        message = f"{flow.id} is not running on schedule at {location.id}: {exc}"
+        await self.alerting.fire(AlertKind.FAILURE, message, clock.now(), flow.id, location.id)
 
     async def _skipped(self, planned: PlannedRun) -> None:
         """A missed run the flow's policy skips: in the ledger, so the gap is visible."""
@@ -224,9 +298,12 @@ class Runtime:
             if flow is None or location is None or not flow.schedule:
                 continue
             day_end = business_day_end(location, date.fromisoformat(row["day"]))
-            found[(flow.id, location.id)] = next_occurrence(
-                flow.schedule, location.timezone, day_end - SECOND
-            )
+            try:
+                found[(flow.id, location.id)] = next_occurrence(
+                    flow.schedule, location.timezone, day_end - SECOND
+                )
+            except ConfigError:  # a schedule the hub cannot run: the scheduler reports it
+                continue
         return found
 
     # -- files that arrive ---------------------------------------------------------------------------
@@ -234,7 +311,7 @@ class Runtime:
     def _start_file_arrivals(self) -> None:
         self.arrivals = FileArrivals(self.hub, on_error=self._file_error)
         for watcher in self.arrivals.build():
-            self._tasks.append(asyncio.create_task(watcher.run(), name=f"watch-{watcher.transport.endpoint}"))
+            self.spawn(watcher.run(), f"the file watcher on {watcher.transport.endpoint}")
 
     async def _file_error(self, flow: Flow, exc: ExpediterError) -> None:
         await self.alerting.fire(AlertKind.FAILURE, f"{flow.id}: {exc}", clock.now(), flow.id)
@@ -246,10 +323,9 @@ class Runtime:
             minutes = system.settings.get("poll_minutes", 0)
             connector = self.hub.connector(system.connector)
             if connector is not None and connector.poll is not None and minutes:
-                self._tasks.append(
-                    asyncio.create_task(
-                        self._poll_loop(system.id, float(minutes) * 60), name=f"poll-{system.id}"
-                    )
+                self.spawn(
+                    self._poll_loop(system.id, float(minutes) * 60),
+                    f"the polling fallback of system {system.id}",
                 )
 
     async def _poll_loop(self, system_id: str, every: float) -> None:
@@ -262,25 +338,39 @@ class Runtime:
 
     async def poll_once(self, system_id: str, *, window: timedelta, now: datetime | None = None) -> int:
         """Ask ``system_id`` what changed in the last ``window`` and store what the inbox lacks;
-        returns how many messages were new. Duplicates of webhook deliveries store nothing."""
+        returns how many messages were new. Duplicates of webhook deliveries store nothing.
+        Canonical messages are stored as processed; anything else (a record the connector
+        could not map, as it came) goes to the system's processing, where a refusal becomes a
+        dead letter with its reason. A message the inbox refuses (a card number in it) is left
+        out, and the poll goes on with the others; the poll's transfer says what was refused."""
         now = now or clock.now()
         system = self.catalog.system(system_id)
         connector = self.hub.connector(system.connector) if system else None
         if system is None or connector is None or connector.poll is None:
             raise ValueError(f"system {system_id!r} has no polling fallback")
-        started, new = clock.now(), 0
-        outcome, error = TransferOutcome.SUCCEEDED, ""
+        started, new, refused = clock.now(), 0, []
+        outcome = TransferOutcome.SUCCEEDED
         try:
             for message in await connector.poll(self.hub.context(system_id), now - window, now):
-                ref, day = canonical_facts(message, self.catalog)
-                accepted = await self.hub.inbox.accept(message, ref=ref, business_date=day, processed=True)
-                new += not accepted.duplicate
+                try:
+                    new += await self._store_polled(message)
+                except RejectedInput as exc:
+                    log.warning("polled message refused", system=system_id, error=str(exc))
+                    refused.append(f"{message.idempotency_key}: {exc}")
         except ExpediterError as exc:
-            outcome, error = TransferOutcome.FAILED, str(exc)
+            outcome = TransferOutcome.FAILED
+            refused.insert(0, str(exc))
             raise
         finally:
-            await self._record_poll(system_id, started, new, outcome, error)
+            await self._record_poll(system_id, started, new, outcome, "; ".join(refused))
         return new
+
+    async def _store_polled(self, message: IncomingMessage) -> bool:
+        """Whether ``message`` was new."""
+        ref, day = canonical_facts(message, self.catalog)
+        processed = is_canonical(message.kind)
+        accepted = await self.hub.inbox.accept(message, ref=ref, business_date=day, processed=processed)
+        return not accepted.duplicate
 
     async def _record_poll(
         self, system_id: str, started: datetime, new: int, outcome: TransferOutcome, error: str
@@ -326,23 +416,31 @@ class Runtime:
     # -- alerts --------------------------------------------------------------------------------------
 
     async def _watch_loop(self) -> None:
+        """Every flow's health each :data:`WATCH_SECONDS`; the dead letters more often (a cheap
+        count), so a replay made elsewhere (the CLI) resolves its alert within seconds."""
+        loop = asyncio.get_running_loop()
+        next_full = loop.time()
         while True:
             try:
-                await self.watch_once()
+                if loop.time() >= next_full:
+                    next_full = loop.time() + WATCH_SECONDS
+                    await self.watch_once()
+                else:
+                    await self.watch_dead_letters()
             except Exception:  # the watch must outlive one bad evaluation
                 log.exception("alert watch failed")
-            await asyncio.sleep(WATCH_SECONDS)
+            await asyncio.sleep(DEAD_LETTER_WATCH_SECONDS)
 
     async def watch_once(self, now: datetime | None = None) -> None:
         now = now or clock.now()
         await self.alerting.evaluate_health(await statuses_from_ledger(self.hub.ledger, now), now)
         await self._record_lateness(now)
+        await self.watch_dead_letters(now)
+
+    async def watch_dead_letters(self, now: datetime | None = None) -> None:
+        """Fire or resolve each flow's dead-letter alert from the dead letters now in the database.
+        Called after a replay in this process too, so the alert resolves with the replay."""
+        if not self.watching:
+            return
         by_flow = await self.hub.deliveries.dead_by_flow()
-        watched = {flow.id for flow in self.catalog.flows} | set(by_flow)  # ``<system>#process`` too
-        for flow_id in sorted(watched):
-            count = by_flow.get(flow_id, 0)
-            if count:
-                message = f"{count} deliveries of {flow_id} are dead letters; replay them once fixed"
-                await self.alerting.fire(AlertKind.DEAD_LETTER, message, now, flow_id)
-            else:
-                await self.alerting.resolve(AlertKind.DEAD_LETTER, now, flow_id)
+        await self.alerting.evaluate_dead_letters(by_flow, now or clock.now())

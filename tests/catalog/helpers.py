@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+SERVER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJVC7wqTaFi9OEyPC3KfFlS/oRuqPo5so6yNRq5auH0T"
+"""An SFTP server's public key line, as ``ssh-keyscan -t ed25519 HOST`` prints it (a public key:
+nothing secret)."""
+
 VALID = """
 [hub]
 database = "hub.db"
@@ -30,7 +34,7 @@ owner = "Lee"
 [systems.settings]
 host = "sftp.example.com"
 username = "bistro"
-host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample"
+host_key = "{SERVER_KEY}"
 password = "env:TEST_BO_PASSWORD"
 
 [[flows]]
@@ -68,6 +72,8 @@ name = "pos"
 sha256 = "sha256:2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
 systems = ["pos"]
 """
+
+VALID = VALID.replace("{SERVER_KEY}", SERVER_KEY)
 
 SECRET_ENV = {"TEST_BO_PASSWORD": "hunter2-not-printed"}
 

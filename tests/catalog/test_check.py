@@ -11,9 +11,10 @@ from expediter.catalog.check import check_catalog
 from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import Problem, Severity, errors
 from expediter.cli import app
-from tests.catalog.helpers import SECRET_ENV, VALID, replaced, write_catalog
+from tests.catalog.helpers import SECRET_ENV, SERVER_KEY, VALID, replaced, write_catalog
 
 ORDERS_FLOW = 'id = "orders"'
+STARTER_PLACEHOLDER = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIReplaceWithTheOutputOfSshKeyscan"
 
 MISTAKES = [
     pytest.param(
@@ -142,6 +143,27 @@ MISTAKES = [
         "unknown channel kind 'pager'",
         id="channel-kind",
     ),
+    pytest.param(
+        (SERVER_KEY, STARTER_PLACEHOLDER),
+        "$.systems[1].settings.host_key",
+        "host_key is not an OpenSSH public key line",
+        id="placeholder-host-key",
+    ),
+    pytest.param(
+        ('to = "back_office"\ndata = "orders"', 'to = "pos"\ndata = "orders"'),
+        "$.flows[1].to",
+        "the flow goes from a system to itself",
+        id="realtime-to-itself",
+    ),
+    pytest.param(
+        (
+            'level = "realtime"\ntrigger = "event"\ntransport = "http"',
+            'level = "file"\ntrigger = "file_arrival"\ntransport = "folder"',
+        ),
+        "$.flows[1].data",
+        "nothing reads 'orders' files (format 'json'): no connector at either end reads files",
+        id="file-nothing-reads",
+    ),
 ]
 
 
@@ -245,3 +267,68 @@ def test_email_channel_settings_are_checked(tmp_path: Path) -> None:
     problems = errors(check_catalog(load_catalog(path), tmp_path, str(path)))
     assert [p.where for p in problems] == ["$.alert_channels[1].settings"]
     assert "unknown field `prot`" in problems[0].message
+
+
+def test_check_lists_load_and_semantic_problems_together(tmp_path: Path) -> None:
+    text = replaced('kind = "back_office"', 'kind = "backoffice"')  # this system does not load
+    text = replaced('schedule = "30 4 * * *"', 'schedule = "30 4 * * * *"', text)
+    text = replaced('name = "Main"', 'name = "Main"\ncolour = "red"', text)
+    text = replaced(
+        'from = "pos"\nto = "back_office"\ndata = "orders"',
+        'from = "poss"\nto = "back_office"\ndata = "orders"',
+        text,
+    )
+    path = write_catalog(tmp_path, text)
+    result = CliRunner().invoke(app, ["check", str(path)], env=SECRET_ENV)
+    assert result.exit_code == 1
+    for where, message in [
+        ("$.systems[1].kind", "Invalid enum value 'backoffice'"),
+        ("$.locations[0].colour", "unknown key `colour`"),
+        ("$.flows[0].schedule", "no seconds field"),
+        ("$.flows[1].from", "unknown system 'poss'"),
+    ]:
+        assert where in result.output and message in result.output, (where, message)
+    assert "4 error(s)" in result.output  # back_office did not load, yet it is not "unknown"
+
+
+INVENTORY = """
+[[systems]]
+id = "inventory"
+kind = "inventory"
+connector = "csv"
+owner = "Chef"
+settings = {settings}
+
+[[flows]]
+id = "usage"
+from = "pos"
+to = "inventory"
+data = "inventory_usage"
+level = "file"
+trigger = "schedule"
+schedule = "0 5 * * *"
+transport = "folder"
+owner = "Chef"
+"""
+
+
+@pytest.mark.usefixtures("secrets_set")
+@pytest.mark.parametrize(
+    ("settings", "book", "message"),
+    [
+        pytest.param('{ recipes = "recipes.toml" }', None, "there is no recipe book at", id="missing"),
+        pytest.param(
+            '{ recipes = "recipes.toml" }', "[ingredients.onion]\nunit = 7\n", "recipe book", id="broken"
+        ),
+        pytest.param("{}", None, "no recipe book, yet flow usage writes inventory_usage files", id="not-set"),
+    ],
+)
+def test_a_recipe_book_the_hub_cannot_read_is_an_error(
+    tmp_path: Path, settings: str, book: str | None, message: str
+) -> None:
+    path = write_catalog(tmp_path, VALID + INVENTORY.replace("{settings}", settings))
+    if book is not None:
+        (tmp_path / "recipes.toml").write_text(book, encoding="utf-8")
+    [problem] = errors(check_catalog(load_catalog(path), tmp_path, str(path)))
+    assert problem.where == "$.systems[2].settings.recipes" and problem.subject == "system inventory"
+    assert message in problem.message

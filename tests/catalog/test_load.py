@@ -66,3 +66,44 @@ def test_an_unknown_section_is_named(tmp_path: Path) -> None:
 def test_a_missing_file_suggests_init(tmp_path: Path) -> None:
     [problem] = problems_of(tmp_path / "nope.toml")
     assert "expediter init" in problem
+
+
+def test_every_mistake_of_one_entry_is_reported_with_its_own_path(tmp_path: Path) -> None:
+    text = replaced(
+        'level = "realtime"\ntrigger = "event"', 'level = "instant"\ntrigger = "evnt"\ncolour = 1'
+    )
+    text = replaced('transport = "http"\nowner = "Dana"', "transport = 80", text)
+    problems = problems_of(write_catalog(tmp_path, text))
+    places = sorted(p.split(" (flow orders)")[0].split(": ", 1)[1] for p in problems)
+    assert places == [
+        "$.flows[1].colour",
+        "$.flows[1].level",
+        "$.flows[1].owner",
+        "$.flows[1].transport",
+        "$.flows[1].trigger",
+    ]
+    [level] = [p for p in problems if "$.flows[1].level" in p]
+    assert "fix: use one of: manual, file, realtime" in level
+
+
+def test_every_mistake_of_a_table_and_its_maps_is_reported(tmp_path: Path) -> None:
+    text = replaced("[hub]\n", '[hub]\nport = "eighty"\nhost = 127\n')
+    text += '\n[mappings.category_accounts]\nFood = 4000\nBeverage = "4100"\nAlcohol = 4200\n'
+    problems = problems_of(write_catalog(tmp_path, text))
+    for where in ("$.hub.port", "$.hub.host", "$.mappings.category_accounts.Food"):
+        assert any(where in p for p in problems), where
+    assert any("$.mappings.category_accounts.Alcohol" in p for p in problems)
+    assert len(problems) == 4
+
+
+def test_a_json_catalog_reports_every_problem_too(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.json"
+    path.write_text(
+        '{"locations": [{"id": "L1", "name": "Downtown", "timezone": 5}],'
+        ' "systems": [{"id": "pos", "kind": "pos", "connector": "generic_pos"}], "flow": []}'
+    )
+    problems = problems_of(path)
+    assert len(problems) == 3
+    assert any("$.locations[0].timezone" in p for p in problems)
+    assert any("$.systems[0].owner" in p and "missing required key" in p for p in problems)
+    assert any("unknown section `flow`" in p for p in problems)

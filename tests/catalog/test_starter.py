@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
+import msgspec
 import pytest
 from typer.testing import CliRunner
 
@@ -13,6 +16,8 @@ from expediter.catalog.problems import errors
 from expediter.catalog.schema import Level, SystemKind
 from expediter.cli import app
 from expediter.commands.catalog import STARTER_SECRETS
+from tests.catalog.helpers import SERVER_KEY
+from tests.fixtures_path import REPO_ROOT
 
 REALTIME = {
     ("pos", "kds", "orders"),
@@ -31,7 +36,16 @@ FILE = {
     ("pos", "inventory", "inventory_usage"),
     ("inventory", "vendor", "purchase_order"),
     ("vendor", "inventory", "invoice"),
+    ("vendor", "accounting", "ap_bill"),
 }
+
+
+def complete_the_catalog(path: Path) -> None:
+    """What a manager does after ``init``: paste each SFTP server's host key (from ssh-keyscan)
+    and write the recipe book the inventory systems read."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r'host_key = "[^"]*"', f'host_key = "{SERVER_KEY}"', text), encoding="utf-8")
+    shutil.copy(REPO_ROOT / "src" / "expediter" / "demo" / "recipes.toml", path.parent / "recipes.toml")
 
 
 @pytest.fixture
@@ -41,15 +55,43 @@ def starter_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("starter_secrets")
-def test_init_writes_a_catalog_that_checks_clean(tmp_path: Path) -> None:
+def test_the_starter_checks_clean_once_its_host_keys_and_recipe_book_are_in_place(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["init", str(tmp_path / "bistro")])
     assert result.exit_code == 0, result.output
+    assert "ssh-keyscan" in result.output and "recipes.toml" in result.output
     path = tmp_path / "bistro" / "expediter.toml"
+    complete_the_catalog(path)
     catalog = load_catalog(path)
     assert errors(check_catalog(catalog, path.parent, str(path))) == []
     checked = CliRunner().invoke(app, ["check", str(path)])
     assert checked.exit_code == 0, checked.output
     assert "no errors" in checked.output
+
+
+@pytest.mark.usefixtures("starter_secrets")
+def test_check_names_what_the_starter_leaves_to_fill_in(tmp_path: Path) -> None:
+    CliRunner().invoke(app, ["init", str(tmp_path)])
+    path = tmp_path / "expediter.toml"
+    problems = errors(check_catalog(load_catalog(path), tmp_path, str(path)))
+    assert sorted((p.subject, p.where.rsplit(".", 1)[-1]) for p in problems) == [
+        ("system back_office", "host_key"),
+        ("system inventory", "recipes"),
+        ("system vendor", "host_key"),
+    ]
+    assert all("ssh-keyscan -t ed25519" in p.fix for p in problems if p.where.endswith("host_key"))
+
+
+def test_the_starter_ships_no_enabled_flow_that_nothing_reads(tmp_path: Path) -> None:
+    CliRunner().invoke(app, ["init", str(tmp_path)])
+    catalog = load_catalog(tmp_path / "expediter.toml")
+    invoices = catalog.flow("vendor_invoices_to_inventory")
+    assert invoices is not None and invoices.format == "x12-810" and invoices.enabled  # x12 reads it
+    assert not [p for p in check_catalog(catalog, tmp_path) if "nothing reads" in p.message]
+    unread = msgspec.structs.replace(invoices, data="payroll")  # a kind no connector brings in
+    catalog.flows = [unread if f.id == unread.id else f for f in catalog.flows]
+    [problem] = [p for p in check_catalog(catalog, tmp_path) if "nothing reads" in p.message]
+    assert problem.subject == "flow vendor_invoices_to_inventory" and problem.where.endswith(".data")
+    assert "enabled = false" in problem.fix
 
 
 def test_the_starter_covers_every_system_and_flow(tmp_path: Path) -> None:

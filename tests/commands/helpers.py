@@ -24,6 +24,20 @@ DAY = date(2026, 11, 26)
 LOCATION = Location(id="L001", name="Bistro", timezone="America/New_York")
 RECIPES = Path(expediter.demo.__file__).parent / "recipes.toml"
 WIDE = {"COLUMNS": "200"}
+QBO_IDS = {
+    account: str(100 + n)
+    for n, account in enumerate(
+        sorted(
+            {
+                *MAPPINGS.category_accounts.values(),
+                *MAPPINGS.discount_accounts.values(),
+                *MAPPINGS.tender_accounts.values(),
+                *MAPPINGS.accounts.values(),
+            }
+        )
+    )
+}
+"""QuickBooks account Ids of every mapped account: the QBO JournalEntry body needs Ids, not names."""
 
 
 def flow(flow_id: str, to: str, data: str, *, level: Level = Level.FILE, **extra: Any) -> Flow:
@@ -49,7 +63,13 @@ def catalog(tmp_path: Path, *, data_dir: str = "data") -> Catalog:
         locations=[LOCATION],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="GM"),
-            System(id="qb", kind=SystemKind.ACCOUNTING, connector="quickbooks", owner="C", settings=drop),
+            System(
+                id="qb",
+                kind=SystemKind.ACCOUNTING,
+                connector="quickbooks",
+                owner="C",
+                settings={**drop, "account_ids": QBO_IDS},
+            ),
             System(id="xero", kind=SystemKind.ACCOUNTING, connector="xero", owner="C", settings=drop),
             System(
                 id="inventory",

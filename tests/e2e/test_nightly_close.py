@@ -107,10 +107,11 @@ def test_nightly_files_reach_the_back_office_and_reconcile(tmp_path: Path, sftp_
     assert paydata == "PRBISEPI.csv"
     epi = (tmp_path / "payroll" / paydata).read_text()
     assert epi.startswith("Co Code,Batch ID,File #")
-    # Every cent of card tips reaches someone's pay, tips on unowned (online) checks included.
-    card_tips = sum(p.tip.amount for o in expected_orders for p in o.payments if p.tender == "card")
-    assert card_tips > 0
-    assert _earnings(epi, "T") == card_tips
+    # Every cent of tips rung on the POS (card and cash) reaches someone's pay, tips on unowned
+    # (online) checks included.
+    rung_tips = sum(p.tip.amount for o in expected_orders for p in o.payments)
+    assert rung_tips > 0
+    assert _earnings(epi, "T") == rung_tips
 
 
 def _earnings(epi: str, code: str) -> int:

@@ -85,7 +85,10 @@ def test_nothing_is_due_for_a_flow_that_never_ran_or_has_no_schedule() -> None:
 
 
 def test_a_bad_cron_expression_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="not a cron expression"):
+    with pytest.raises(
+        ConfigError,
+        match=r"flow nightly_close: schedule .every night. is not a valid cron expression: it has 2 field",
+    ):
         due_runs(
             nightly(schedule="every night"),
             DOWNTOWN,

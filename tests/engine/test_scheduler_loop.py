@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from expediter.catalog.schema import CatchUp, Flow, Level, Trigger
 from expediter.engine.scheduler import PlannedRun, Scheduler
 from expediter.model.location import Location
@@ -125,6 +127,28 @@ def test_a_failing_job_does_not_stop_the_loop() -> None:
     scheduler = Scheduler([(nightly(), DOWNTOWN)], run_job, clock=clock, sleep=clock.sleep, max_sleep=3600)
     asyncio.run(scheduler.run())
     assert attempts == [date(2026, 3, 4), date(2026, 3, 5), date(2026, 3, 6)]
+
+
+def test_a_flow_whose_schedule_cannot_run_is_reported_and_the_others_run_on() -> None:
+    clock = SimulatedClock(local(NY, 2026, 3, 5, 4, 30))
+    bad = msgspec.structs.replace(nightly(schedule="0 5 31 2 *"), id="never")  # 31 February
+    ran: list[tuple[str, date]] = []
+    reported: list[tuple[str, str, str]] = []
+
+    async def run_job(run: PlannedRun) -> None:
+        ran.append((run.flow_id, run.business_date))
+        if len(ran) == 3:
+            scheduler.stop()
+
+    async def on_error(flow: Flow, location: Location, exc: Exception) -> None:
+        reported.append((flow.id, location.id, str(exc)))
+
+    pairs = [(bad, DOWNTOWN), (nightly(), DOWNTOWN)]
+    scheduler = Scheduler(pairs, run_job, on_error=on_error, clock=clock, sleep=clock.sleep, max_sleep=3600)
+    asyncio.run(scheduler.run())
+    assert ran == [("nightly_close", date(2026, 3, d)) for d in (4, 5, 6)]
+    assert len(reported) >= 3 and {r[:2] for r in reported} == {("never", "downtown")}
+    assert "never happens" in reported[0][2]
 
 
 def test_without_history_nothing_runs_before_the_next_occurrence() -> None:

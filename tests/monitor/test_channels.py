@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 
 import httpx
@@ -13,7 +14,6 @@ from expediter.errors import ConfigError, TerminalError, TransientError
 from expediter.monitor.alerts import Alert, AlertKind, AlertState, Severity
 from expediter.monitor.channels import LogChannel, WebhookChannel, build_channel
 from expediter.monitor.health import FlowStatus
-from expediter.monitor.metrics import Metrics
 from expediter.monitor.routes import Alerting, AlertRouter
 from tests.monitor.conftest import SMTP_PASSWORD, SMTP_USER, HttpReceiver, SmtpServer
 
@@ -178,8 +178,7 @@ def test_alerts_without_a_flow_use_the_default_route(http_receiver: HttpReceiver
 def test_health_evaluation_fires_once_and_resolves(http_receiver: HttpReceiver) -> None:
     catalog = routed_catalog(http_receiver.url)
     catalog.alert_routes[0] = AlertRoute(id="kitchen", channels=["hook"])
-    metrics = Metrics()
-    alerting = Alerting(AlertRouter.from_catalog(catalog), metrics=metrics)
+    alerting = Alerting(AlertRouter.from_catalog(catalog))
     failing = {FLOW.id: FlowStatus(last_transfer_at=NOW, last_outcome="dead")}
     healthy = {FLOW.id: FlowStatus(last_transfer_at=NOW, last_outcome="succeeded", last_success_at=NOW)}
 
@@ -187,10 +186,36 @@ def test_health_evaluation_fires_once_and_resolves(http_receiver: HttpReceiver) 
         await alerting.evaluate_health(failing, NOW)
         await alerting.evaluate_health(failing, NOW)
         assert [a.kind for a in alerting.book.firing()] == [AlertKind.FAILURE]
-        assert metrics.registry.get_sample_value("expediter_alerts_firing") == 1
         await alerting.evaluate_health(healthy, NOW)
 
     asyncio.run(main())
     assert [doc["state"] for _, _, doc in http_receiver.requests] == ["firing", "resolved"]
     assert alerting.book.firing() == []
-    assert metrics.registry.get_sample_value("expediter_alerts_firing") == 0
+
+
+def test_the_webhook_url_never_reaches_the_logs_or_the_errors(
+    http_receiver: HttpReceiver, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A chat service's incoming-webhook URL is a credential: anyone holding it can post."""
+    secret = "T0001/B0002/Xq9sEcReTtOkEn"
+    url = http_receiver.url.replace("/hooks/alerts", f"/services/{secret}")
+    shown = url.split("/services/")[0] + "/…"
+    catalog = Catalog(
+        flows=[FLOW],
+        alert_channels=[AlertChannel(id="hook", kind="webhook", target=url)],
+        alert_routes=[AlertRoute(id="kitchen", channels=["hook"])],
+    )
+    router = AlertRouter.from_catalog(catalog)
+    caplog.set_level(logging.DEBUG)
+
+    sent = asyncio.run(router.dispatch(alert()))
+    http_receiver.status = 503
+    refused = asyncio.run(router.dispatch(alert(AlertState.RESOLVED)))
+
+    assert sent == {"hook": None} and len(http_receiver.requests) == 2
+    assert http_receiver.requests[0][0] == f"/services/{secret}"  # the alert went to the real URL
+    error = refused["hook"]
+    assert error is not None and f"HTTP 503: alert channel hook: {shown}" in error
+    logged = caplog.text + "".join(capsys.readouterr())
+    assert f"HTTP Request: POST {shown}" in logged and "alert_channel_failed" in logged
+    assert secret not in logged and secret not in error

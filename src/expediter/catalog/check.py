@@ -1,24 +1,41 @@
 """Semantic checks of a loaded catalog: what msgspec's types cannot see.
 
-Unknown systems in a flow, missing owners, duplicate ids, bad cron expressions and time zones, secrets
-that do not resolve, connectors that are not installed, a level that does not fit its trigger or
-transport, alert routes naming unknown channels. Every problem says where and how to fix it; nothing
-here prints a secret's value.
+Unknown systems in a flow, missing owners, duplicate ids, schedules the scheduler cannot run, time
+zones, secrets that do not resolve, connectors that are not installed and what each one needs
+(:attr:`~expediter.connectors.base.Connector.check`), files that no connector reads, a level that
+does not fit its trigger or transport, alert routes naming unknown channels. Every problem says
+where and how to fix it; nothing here prints a secret's value.
+
+:func:`check_file` is what ``expediter check`` prints and what ``serve`` (and ``demo``) refuse to
+start on: the structural problems of the file and the semantic ones of what loaded, in one list.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from croniter import croniter
+import msgspec
 
-from expediter.catalog.check_settings import check_alerting, check_hub, check_secrets, check_systems
-from expediter.catalog.problems import Problem, Severity
+from expediter.catalog.check_labor import check_labor
+from expediter.catalog.check_settings import (
+    Names,
+    check_alerting,
+    check_hub,
+    check_secrets,
+    check_systems,
+    installed_connectors,
+)
+from expediter.catalog.load import load_partial
+from expediter.catalog.paths import anchor_to
+from expediter.catalog.problems import CatalogError, Problem, Severity, errors
+from expediter.catalog.schedule import schedule_problem
 from expediter.catalog.schema import Catalog, Flow, Level, Trigger
 from expediter.catalog.secrets import TOKEN_FORM, hash_token
+from expediter.connectors.base import Connector
 from expediter.model.time import parse_day_start, zone
 
 LEVEL_TRIGGERS: dict[Level, frozenset[Trigger]] = {
@@ -41,17 +58,66 @@ class _Make(Protocol):
     def __call__(self, key: str, message: str, fix: str, severity: Severity = Severity.ERROR) -> Problem: ...
 
 
+class Checked(msgspec.Struct, kw_only=True):
+    """A catalog file as ``expediter check`` sees it, and ``serve`` and ``demo`` before they start."""
+
+    catalog: Catalog | None
+    """What loaded, its paths anchored beside the file as the hub runs it (``None``: unreadable)."""
+    problems: list[Problem]
+    """Every problem found: structural (each key that does not convert) and semantic."""
+
+    @property
+    def errors(self) -> list[Problem]:
+        return errors(self.problems)
+
+
+def check_file(path: str | Path) -> Checked:
+    """Load ``path`` and check what loaded: one list of every problem, as ``check`` prints it.
+
+    The entries that did not convert are still declared (a flow naming a system whose entry has a
+    typo is not reported twice), and the checks see the catalog with its paths anchored as
+    :func:`~expediter.catalog.paths.anchor_to` leaves them for the running hub."""
+    file = Path(path)
+    loaded = load_partial(file)
+    if loaded.catalog is None:
+        return Checked(catalog=None, problems=loaded.problems)
+    folder = file.resolve().parent
+    catalog = anchor_to(loaded.catalog, folder)
+    found = check_catalog(catalog, folder, str(path), undecoded=loaded.undecoded)
+    return Checked(catalog=catalog, problems=[*loaded.problems, *found])
+
+
+def checked_catalog(path: str | Path) -> Catalog:
+    """The catalog in ``path`` when ``check`` finds no error in it; :class:`CatalogError` with every
+    error otherwise (what a process that runs the hub calls before it starts)."""
+    checked = check_file(path)
+    if checked.errors or checked.catalog is None:
+        raise CatalogError(checked.errors)
+    return checked.catalog
+
+
 def check_catalog(
-    catalog: Catalog, base_dir: Path | None = None, file: str = "expediter.toml"
+    catalog: Catalog,
+    base_dir: Path | None = None,
+    file: str = "expediter.toml",
+    *,
+    undecoded: Mapping[str, set[str]] | None = None,
 ) -> list[Problem]:
-    """Every semantic problem in ``catalog``; ``base_dir`` resolves ``file:`` secrets."""
+    """Every semantic problem in ``catalog``; ``undecoded`` holds, per section, the ids of entries
+    that did not load (declared, so not "unknown"). ``base_dir`` is the catalog file's folder:
+    relative paths (``file:`` secrets, the database, recipe books) are checked from there, as the
+    running hub reads them (:func:`~expediter.catalog.paths.anchor_to`, on a copy)."""
+    if base_dir is not None:
+        catalog = anchor_to(copy.deepcopy(catalog), base_dir)
+    names = Names.of(catalog, undecoded or {})
     problems: list[Problem] = []
     problems += check_duplicates(catalog, file)
     problems += check_locations(catalog, file)
-    problems += check_systems(catalog, file)
-    problems += check_flows(catalog, file)
-    problems += check_alerting(catalog, file)
-    problems += check_tokens(catalog, file)
+    problems += check_labor(catalog, file)
+    problems += check_systems(catalog, file, names)
+    problems += check_flows(catalog, file, names)
+    problems += check_alerting(catalog, file, names)
+    problems += check_tokens(catalog, file, names)
     problems += check_hub(catalog, file)
     problems += check_secrets(catalog, file, base_dir)
     return problems
@@ -115,14 +181,16 @@ def check_locations(catalog: Catalog, file: str) -> list[Problem]:
     return problems
 
 
-def check_flows(catalog: Catalog, file: str) -> list[Problem]:
+def check_flows(catalog: Catalog, file: str, names: Names | None = None) -> list[Problem]:
     problems: list[Problem] = []
     for index, flow in enumerate(catalog.flows):
-        problems += flow_problems(catalog, flow, f"$.flows[{index}]", file)
+        problems += flow_problems(catalog, flow, f"$.flows[{index}]", file, names)
     return problems
 
 
-def flow_problems(catalog: Catalog, flow: Flow, at: str, file: str) -> list[Problem]:
+def flow_problems(
+    catalog: Catalog, flow: Flow, at: str, file: str, names: Names | None = None
+) -> list[Problem]:
     """The problems of one flow; ``at`` is its path (``$.flows[3]``)."""
 
     def problem(key: str, message: str, fix: str, severity: Severity = Severity.ERROR) -> Problem:
@@ -140,18 +208,19 @@ def flow_problems(catalog: Catalog, flow: Flow, at: str, file: str) -> list[Prob
         found.append(
             problem("owner", "the flow has no owner", 'name who fixes it when it breaks: owner = "..."')
         )
-    found += _flow_ends(catalog, flow, problem)
+    found += _flow_ends(catalog, flow, problem, names or Names.of(catalog, {}))
+    found += _flow_reader(catalog, flow, problem)
     found += _flow_level(flow, problem)
     found += _flow_schedule(flow, problem)
     found += _flow_numbers(flow, problem)
     return found
 
 
-def _flow_ends(catalog: Catalog, flow: Flow, problem: _Make) -> list[Problem]:
+def _flow_ends(catalog: Catalog, flow: Flow, problem: _Make, names: Names) -> list[Problem]:
     found = []
     known = ", ".join(s.id for s in catalog.systems) or "(none declared)"
     for key, system_id in (("from", flow.from_), ("to", flow.to)):
-        if catalog.system(system_id) is None:
+        if system_id not in names.systems:
             found.append(
                 problem(
                     key,
@@ -159,9 +228,48 @@ def _flow_ends(catalog: Catalog, flow: Flow, problem: _Make) -> list[Problem]:
                     f"use the id of a [[systems]] entry ({known}), or declare {system_id!r}",
                 )
             )
-    if flow.from_ == flow.to:
-        found.append(problem("to", "the flow goes from a system to itself", "set `to` to another system"))
+    if flow.from_ == flow.to and not brings_files_in(flow):
+        found.append(
+            problem(
+                "to",
+                "the flow goes from a system to itself",
+                "set `to` to another system (only a flow that brings files into the hub, a manual"
+                ' upload or trigger = "file_arrival", may start and end at one system)',
+            )
+        )
     return found
+
+
+def brings_files_in(flow: Flow) -> bool:
+    """Whether the flow brings files into the hub: a watched transport, or a person's upload.
+    Such a flow may start and end at one system: the chef's count sheets, ``from`` and ``to`` the
+    inventory system, are kept by the hub for that system's own reports."""
+    return flow.trigger == Trigger.FILE_ARRIVAL or (flow.level == Level.MANUAL and flow.transport == "upload")
+
+
+def _flow_reader(catalog: Catalog, flow: Flow, problem: _Make) -> list[Problem]:
+    """A flow bringing files in needs a connector at one of its ends that reads them."""
+    if not flow.enabled or not brings_files_in(flow):
+        return []
+    ends = [
+        s for s in {flow.to: catalog.system(flow.to), flow.from_: catalog.system(flow.from_)}.values() if s
+    ]
+    found = [installed_connectors().get(s.connector) for s in ends]
+    known = [c for c in found if isinstance(c, Connector)]
+    if len(known) < len(ends):
+        return []  # an unknown or broken connector is its system's problem, reported there
+    if any(c.make_importer is not None and (not c.reads or flow.data in c.reads) for c in known):
+        return []
+    readers = [f"the {c.name} connector reads {', '.join(sorted(c.reads))}" for c in known if c.reads]
+    return [
+        problem(
+            "data",
+            f"nothing reads {flow.data!r} files (format {flow.format!r}): "
+            + ("; ".join(readers) if readers else "no connector at either end reads files"),
+            "disable the flow (enabled = false) until a connector that reads these files is installed,"
+            " or send them to a system whose connector reads them",
+        )
+    ]
 
 
 def _flow_level(flow: Flow, problem: _Make) -> list[Problem]:
@@ -207,14 +315,8 @@ def _flow_schedule(flow: Flow, problem: _Make) -> list[Problem]:
                     'add a cron expression in the location\'s time zone, e.g. schedule = "30 4 * * *"',
                 )
             )
-        elif not croniter.is_valid(flow.schedule):
-            found.append(
-                problem(
-                    "schedule",
-                    f"{flow.schedule!r} is not a valid cron expression",
-                    'write five fields: minute hour day-of-month month day-of-week, e.g. "30 4 * * *"',
-                )
-            )
+        elif (refused := schedule_problem(flow.schedule)) is not None:
+            found.append(problem("schedule", refused.message, refused.fix))
     elif flow.schedule:
         found.append(
             problem(
@@ -236,8 +338,12 @@ def _flow_schedule(flow: Flow, problem: _Make) -> list[Problem]:
 
 def _flow_numbers(flow: Flow, problem: _Make) -> list[Problem]:
     found = []
-    if flow.retry_limit < 0:
+    if flow.retry_limit is not None and flow.retry_limit < 0:
         found.append(problem("retry_limit", "retry_limit is negative", "use 0 (never retry) or more"))
+    if flow.retry_hours <= 0:
+        found.append(
+            problem("retry_hours", "retry_hours must be positive", "give the hours to keep retrying, e.g. 72")
+        )
     if flow.freshness_minutes is not None and flow.freshness_minutes <= 0:
         found.append(
             problem(
@@ -249,7 +355,8 @@ def _flow_numbers(flow: Flow, problem: _Make) -> list[Problem]:
     return found
 
 
-def check_tokens(catalog: Catalog, file: str) -> list[Problem]:
+def check_tokens(catalog: Catalog, file: str, names: Names | None = None) -> list[Problem]:
+    systems = (names or Names.of(catalog, {})).systems
     problems = []
     for index, token in enumerate(catalog.api_tokens):
         subject = f"api token {token.name}"
@@ -266,7 +373,7 @@ def check_tokens(catalog: Catalog, file: str) -> list[Problem]:
                 )
             )
         for system_id in token.systems:
-            if catalog.system(system_id) is None:
+            if system_id not in systems:
                 problems.append(
                     Problem(
                         file=file,

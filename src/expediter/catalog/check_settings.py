@@ -7,7 +7,7 @@ the catalog points to outside itself (installed code, environment variables, fil
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +17,48 @@ from expediter.catalog.installed import Unavailable, installed_connectors
 from expediter.catalog.problems import Problem, Severity
 from expediter.catalog.schema import Catalog, System
 from expediter.catalog.secrets import SecretUnavailable, is_reference, looks_secret, resolve_secret
-from expediter.connectors.base import TRANSPORT_SETTINGS, Connector, own_settings
+from expediter.connectors.base import (
+    TRANSPORT_SETTINGS,
+    Connector,
+    ConnectorContext,
+    SettingProblem,
+    own_settings,
+)
 
 CHANNEL_KINDS = frozenset({"log", "email", "webhook"})
 DEFAULT_ROUTE = "default"
 _PG_PASSWORD = re.compile(r"^postgres(?:ql)?://[^/@:]+:(?P<password>[^@]+)@")
 
 
-def check_systems(catalog: Catalog, file: str) -> list[Problem]:
+class Names(msgspec.Struct, frozen=True, kw_only=True):
+    """The ids a catalog declares, per section, including entries that did not load (their own
+    problems are reported; a reference to one is not "unknown" on top)."""
+
+    systems: frozenset[str]
+    locations: frozenset[str]
+    alert_channels: frozenset[str]
+    alert_routes: frozenset[str]
+
+    @classmethod
+    def of(cls, catalog: Catalog, undecoded: Mapping[str, set[str]]) -> Names:
+        def ids(section: str, loaded: Iterable[str]) -> frozenset[str]:
+            return frozenset(loaded) | frozenset(undecoded.get(section, ()))
+
+        return cls(
+            systems=ids("systems", (s.id for s in catalog.systems)),
+            locations=ids("locations", (loc.id for loc in catalog.locations)),
+            alert_channels=ids("alert_channels", (c.id for c in catalog.alert_channels)),
+            alert_routes=ids("alert_routes", (r.id for r in catalog.alert_routes)),
+        )
+
+
+def check_systems(catalog: Catalog, file: str, names: Names | None = None) -> list[Problem]:
     problems: list[Problem] = []
-    locations = {loc.id for loc in catalog.locations}
+    locations = set((names or Names.of(catalog, {})).locations)
     for index, system in enumerate(catalog.systems):
         at = f"$.systems[{index}]"
         problems += _system_basics(system, at, file, locations)
-        problems += _system_connector(system, at, file)
+        problems += _system_connector(catalog, system, at, file)
     return problems
 
 
@@ -61,7 +89,7 @@ def _system_basics(system: System, at: str, file: str, locations: set[str]) -> l
     return found
 
 
-def _system_connector(system: System, at: str, file: str) -> list[Problem]:
+def _system_connector(catalog: Catalog, system: System, at: str, file: str) -> list[Problem]:
     subject = f"system {system.id}"
     found = installed_connectors().get(system.connector)
     if found is None:
@@ -77,7 +105,7 @@ def _system_connector(system: System, at: str, file: str) -> list[Problem]:
         ]
     if isinstance(found, Unavailable):
         return [_unavailable(found, f"{at}.connector", subject, file)]
-    return _settings_shape(found, system, at, file)
+    return _settings_shape(catalog, found, system, at, file)
 
 
 def _unavailable(found: Unavailable, where: str, subject: str, file: str) -> Problem:
@@ -99,23 +127,57 @@ def _unavailable(found: Unavailable, where: str, subject: str, file: str) -> Pro
     )
 
 
-def _settings_shape(connector: Connector, system: System, at: str, file: str) -> list[Problem]:
-    """The connector's own settings, and the ``transport`` table against the transport it names."""
+def _settings_shape(
+    catalog: Catalog, connector: Connector, system: System, at: str, file: str
+) -> list[Problem]:
+    """The connector's own settings, and the ``transport`` table against the transport it names;
+    each then by the connector's own :attr:`~Connector.check` when its shape is right."""
     problems = _shape(connector, own_settings(system), system, f"{at}.settings", file)
+    if not problems:
+        problems += connector_check(catalog, connector, system, system, f"{at}.settings", file)
     transport = system.settings.get(TRANSPORT_SETTINGS)
     if isinstance(transport, Mapping):
-        problems += _transport_shape(transport, system, f"{at}.settings.{TRANSPORT_SETTINGS}", file)
+        problems += _transport_shape(catalog, transport, system, f"{at}.settings.{TRANSPORT_SETTINGS}", file)
     return problems
 
 
-def _transport_shape(transport: Mapping[str, Any], system: System, at: str, file: str) -> list[Problem]:
+def _transport_shape(
+    catalog: Catalog, transport: Mapping[str, Any], system: System, at: str, file: str
+) -> list[Problem]:
     """A transport table fits the transport whose settings it looks like: SFTP/FTP (a host) or a
     folder (an inbox_dir); which one a flow uses is its own ``transport``."""
     name = "folder" if "host" not in transport else ("sftp" if "host_key" in transport else "ftp")
     found = installed_connectors().get(name)
     if not isinstance(found, Connector):
         return []
-    return _shape(found, dict(transport), system, at, file)
+    problems = _shape(found, dict(transport), system, at, file)
+    if not problems:
+        carried = msgspec.structs.replace(system, settings=dict(transport))
+        problems += connector_check(catalog, found, carried, system, at, file)
+    return problems
+
+
+def connector_check(
+    catalog: Catalog, connector: Connector, settings_of: System, system: System, at: str, file: str
+) -> list[Problem]:
+    """What ``connector.check`` finds in ``settings_of``'s settings (``at`` is their path), as
+    problems of ``system``; a check that fails is itself a problem, never a crash of ``check``."""
+    if connector.check is None:
+        return []
+    subject = f"system {system.id}"
+    context = ConnectorContext(catalog=catalog, system=settings_of)
+    try:
+        found: list[SettingProblem] = connector.check(context)
+    except Exception as exc:  # a connector's bug must not hide the other problems
+        message = (
+            f"the {connector.name} connector could not check these settings: {type(exc).__name__}: {exc}"
+        )
+        fix = "report this with the settings (without secrets); the other problems are listed regardless"
+        return [Problem(file=file, where=at, subject=subject, message=message, fix=fix)]
+    return [
+        Problem(file=file, where=f"{at}.{p.key}", subject=subject, message=p.message, fix=p.fix)
+        for p in found
+    ]
 
 
 def _shape(
@@ -140,11 +202,12 @@ def _shape(
     return []
 
 
-def check_alerting(catalog: Catalog, file: str) -> list[Problem]:
+def check_alerting(catalog: Catalog, file: str, names: Names | None = None) -> list[Problem]:
+    names = names or Names.of(catalog, {})
     problems: list[Problem] = []
     for index, channel in enumerate(catalog.alert_channels):
         problems += _channel_problems(channel.id, channel.kind, channel.target, channel.settings, index, file)
-    channels = {c.id for c in catalog.alert_channels}
+    channels = names.alert_channels
     for index, route in enumerate(catalog.alert_routes):
         for name in route.channels:
             if name not in channels:
@@ -158,7 +221,7 @@ def check_alerting(catalog: Catalog, file: str) -> list[Problem]:
                         + (", ".join(sorted(channels)) or "(none declared)"),
                     )
                 )
-    routes = {r.id for r in catalog.alert_routes}
+    routes = names.alert_routes
     for index, flow in enumerate(catalog.flows):
         if flow.alert_route not in routes and flow.alert_route != DEFAULT_ROUTE:
             problems.append(

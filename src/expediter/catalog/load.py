@@ -1,16 +1,22 @@
 """Read ``expediter.toml`` into a :class:`~expediter.catalog.schema.Catalog`, collecting every problem.
 
-msgspec stops at the first error, so each section and each entry of a list is converted on its own:
-a catalog with three mistakes reports three problems at once, each with its ``$.flows[3].owner`` path
-and the id of the flow or system concerned.
+msgspec stops at the first error, so each section, each entry of a list and, when an entry does not
+convert, each of its keys is converted on its own: a catalog with three mistakes (in one flow or in
+three) reports three problems at once, each with its ``$.flows[3].owner`` path and the id of the
+flow or system concerned. :func:`load_partial` keeps the entries that did convert, so the semantic
+checks still run on them (``expediter check`` lists both kinds of problem together).
+
+A catalog may also be JSON (``.json``: the same schema, for generated catalogs); it is read the same
+way.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import msgspec
 
@@ -48,22 +54,77 @@ _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _LINE_COLUMN = re.compile(r"\(at line (?P<line>\d+), column (?P<column>\d+)\)")
 
 
+class Loaded(msgspec.Struct, kw_only=True):
+    """What could be read of a catalog file."""
+
+    catalog: Catalog | None
+    """The entries that converted (``None`` when the file cannot be read or parsed at all)."""
+    problems: list[Problem]
+    undecoded: dict[str, set[str]]
+    """Per section (``systems``), the ids of entries that did not convert: they are declared, so a
+    reference to one is not "unknown"; their own problems are in ``problems``."""
+
+
 def load_catalog(path: str | Path) -> Catalog:
     """The catalog in ``path``; :class:`CatalogError` listing every structural problem otherwise."""
+    loaded = load_partial(path)
+    if loaded.problems or loaded.catalog is None:
+        raise CatalogError(loaded.problems)
+    return loaded.catalog
+
+
+def load_partial(path: str | Path) -> Loaded:
+    """Every structural problem of the catalog in ``path``, and the catalog of what converted."""
     file = Path(path)
-    raw = read_toml(file)
+    try:
+        raw = read_json(file) if file.suffix == ".json" else read_toml(file)
+    except CatalogError as exc:
+        return Loaded(catalog=None, problems=exc.problems, undecoded={})
     problems: list[Problem] = []
+    undecoded: dict[str, set[str]] = {}
     sections: dict[str, Any] = {}
     for key, value in raw.items():
         if key in LIST_SECTIONS:
-            sections[key] = _convert_list(str(file), key, value, problems)
+            sections[key] = _convert_list(str(file), key, value, problems, undecoded.setdefault(key, set()))
         elif key in TABLE_SECTIONS:
             sections[key] = _convert_one(str(file), f"$.{key}", value, TABLE_SECTIONS[key], "", problems)
         else:
             problems.append(_unknown_section(str(file), key))
-    if problems:
-        raise CatalogError(problems)
-    return Catalog(**{k: v for k, v in sections.items() if v is not None})
+    catalog = Catalog(**{k: v for k, v in sections.items() if v is not None})
+    return Loaded(catalog=catalog, problems=problems, undecoded=undecoded)
+
+
+def read_json(file: Path) -> dict[str, Any]:
+    """A JSON catalog as plain values; unreadable or malformed JSON is one problem."""
+    try:
+        raw = msgspec.json.decode(file.read_bytes())
+    except OSError as exc:
+        raise CatalogError([_unreadable(file, exc)]) from exc
+    except msgspec.DecodeError as exc:
+        raise CatalogError(
+            [
+                Problem(
+                    file=str(file),
+                    where="(syntax)",
+                    message=f"JSON syntax error: {exc}",
+                    fix="correct the JSON",
+                )
+            ]
+        ) from exc
+    if not isinstance(raw, dict):
+        raise CatalogError(
+            [Problem(file=str(file), where="$", message="a catalog is a JSON object", fix="write {...}")]
+        )
+    return raw
+
+
+def _unreadable(file: Path, exc: OSError) -> Problem:
+    return Problem(
+        file=str(file),
+        where="(file)",
+        message=f"cannot read the catalog: {exc.strerror or exc}",
+        fix="check the path, or create a starter catalog with `expediter init`",
+    )
 
 
 def read_toml(file: Path) -> dict[str, Any]:
@@ -71,16 +132,7 @@ def read_toml(file: Path) -> dict[str, Any]:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise CatalogError(
-            [
-                Problem(
-                    file=str(file),
-                    where="(file)",
-                    message=f"cannot read the catalog: {exc.strerror or exc}",
-                    fix="check the path, or create a starter catalog with `expediter init`",
-                )
-            ]
-        ) from exc
+        raise CatalogError([_unreadable(file, exc)]) from exc
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -108,7 +160,9 @@ def _unknown_section(file: str, key: str) -> Problem:
     )
 
 
-def _convert_list(file: str, key: str, value: Any, problems: list[Problem]) -> list[msgspec.Struct] | None:
+def _convert_list(
+    file: str, key: str, value: Any, problems: list[Problem], undecoded: set[str]
+) -> list[msgspec.Struct] | None:
     if not isinstance(value, list):
         problems.append(
             Problem(
@@ -121,18 +175,22 @@ def _convert_list(file: str, key: str, value: Any, problems: list[Problem]) -> l
         return None
     items = []
     for index, entry in enumerate(value):
-        subject = _subject(key, entry)
+        ident = _ident(entry)
+        subject = f"{_SUBJECT_WORD[key]} {ident}" if ident else ""
         item = _convert_one(file, f"$.{key}[{index}]", entry, LIST_SECTIONS[key], subject, problems)
         if item is not None:
             items.append(item)
+        elif ident:
+            undecoded.add(ident)
     return items
 
 
-def _subject(section: str, entry: Any) -> str:
+def _ident(entry: Any) -> str:
+    """The entry's ``id`` (``name`` for API tokens), when it has one that is a string."""
     if isinstance(entry, dict):
         ident = entry.get("id") or entry.get("name")
-        if isinstance(ident, str) and ident:
-            return f"{_SUBJECT_WORD[section]} {ident}"
+        if isinstance(ident, str):
+            return ident
     return ""
 
 
@@ -147,8 +205,46 @@ def _convert_one(
     try:
         return msgspec.convert(value, kind, from_attributes=False)
     except msgspec.ValidationError as exc:
-        problems.append(_validation_problem(file, base, str(exc), kind, subject))
+        found = decode_problems(value, kind, base) or [(base, str(exc))]
+        problems.extend(_validation_problem(file, where, text, kind, subject) for where, text in found)
         return None
+
+
+def decode_problems(value: Any, kind: Any, at: str) -> list[tuple[str, str]]:
+    """Every ``(path, msgspec message)`` converting ``value`` to ``kind`` meets: a table's keys, a
+    list's items and a map's values are converted one by one, so one mistake does not hide the next."""
+    try:
+        msgspec.convert(value, kind, from_attributes=False)
+    except msgspec.ValidationError as exc:
+        found = _parts_problems(value, kind, at)
+        return found if found else [(at, str(exc))]
+    return []
+
+
+def _parts_problems(value: Any, kind: Any, at: str) -> list[tuple[str, str]]:
+    if isinstance(kind, type) and issubclass(kind, msgspec.Struct) and isinstance(value, dict):
+        return _struct_problems(value, kind, at)
+    if isinstance(kind, type) and issubclass(kind, Enum) and isinstance(value, str):
+        return [(at, f"Invalid enum value {value!r}, expected one of: {', '.join(m.value for m in kind)}")]
+    origin, args = get_origin(kind), get_args(kind)
+    if origin is list and isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in decode_problems(item, args[0], f"{at}[{i}]")]
+    if origin is dict and isinstance(value, dict) and len(args) == 2:
+        return [p for key, item in value.items() for p in decode_problems(item, args[1], f"{at}.{key}")]
+    return []
+
+
+def _struct_problems(value: dict[str, Any], kind: type[msgspec.Struct], at: str) -> list[tuple[str, str]]:
+    fields = {field.encode_name: field for field in msgspec.structs.fields(kind)}
+    found: list[tuple[str, str]] = []
+    if kind.__struct_config__.forbid_unknown_fields:
+        found += [(at, f"Object contains unknown field `{key}`") for key in value if key not in fields]
+    for name, field in fields.items():
+        if name in value:
+            found += decode_problems(value[name], field.type, f"{at}.{name}")
+        elif field.required:
+            found.append((at, f"Object missing required field `{name}`"))
+    return found
 
 
 def _validation_problem(
@@ -158,9 +254,12 @@ def _validation_problem(
     inner = found["path"] if found else ""
     text = _AT_PATH.sub("", message)
     where = base + inner
-    missing = re.match(r"Object missing required field `(\w+)`", text)
+    missing = re.match(r"Object missing required field `([^`]+)`", text)
     if missing:
         where = f"{where}.{missing[1]}"
+    unknown = re.match(r"Object contains unknown field `([^`]+)`", text)
+    if unknown:
+        where = f"{where}.{unknown[1]}"
     return Problem(
         file=file,
         where=where,
@@ -171,6 +270,7 @@ def _validation_problem(
 
 
 def _plain(text: str) -> str:
+    text = re.sub(r", expected one of: .*$", "", text)  # the choices go in the fix
     return text.replace("Object missing required field", "missing required key").replace(
         "Object contains unknown field", "unknown key"
     )
@@ -178,12 +278,15 @@ def _plain(text: str) -> str:
 
 def fix_for(text: str, kind: type[msgspec.Struct]) -> str:
     """A fix for a msgspec error message, in the words of the TOML file."""
-    missing = re.match(r"Object missing required field `(\w+)`", text)
+    missing = re.match(r"Object missing required field `([^`]+)`", text)
     if missing:
         return f"add `{missing[1]} = ...` to this entry (see docs/catalog.md for what it means)"
-    unknown = re.match(r"Object contains unknown field `(\w+)`", text)
+    unknown = re.match(r"Object contains unknown field `([^`]+)`", text)
     if unknown:
         return f"remove `{unknown[1]}` or correct its spelling (see docs/catalog.md for the keys)"
+    choices = re.match(r"Invalid enum value .+, expected one of: (.+)", text)
+    if choices:
+        return f"use one of: {choices[1]}"
     enum = re.match(r"Invalid enum value (.+)", text)
     if enum:
         return "use one of the values listed in docs/catalog.md for this key"

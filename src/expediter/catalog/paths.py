@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from expediter.catalog.schema import Catalog
+from expediter.catalog.secrets import anchor_file_references
 
 
 def catalog_folder(catalog: Catalog) -> Path:
@@ -25,3 +26,17 @@ def data_dir(catalog: Catalog) -> Path:
     """``hub.data_dir``: as given when absolute, else under :func:`catalog_folder`."""
     folder = Path(catalog.hub.data_dir)
     return folder if folder.is_absolute() else catalog_folder(catalog) / folder
+
+
+def anchor_to(catalog: Catalog, folder: Path) -> Catalog:
+    """``catalog`` (changed in place) as the hub runs it from the catalog file's ``folder``: a
+    relative SQLite ``hub.database`` beside the catalog, not in the working folder, and every
+    relative ``file:`` reference of the systems' and alert channels' settings made absolute."""
+    database = catalog.hub.database
+    if "://" not in database and database != ":memory:" and not Path(database).is_absolute():
+        catalog.hub.database = str(folder / database)
+    for system in catalog.systems:
+        system.settings = anchor_file_references(system.settings, folder)
+    for channel in catalog.alert_channels:
+        channel.settings = anchor_file_references(channel.settings, folder)
+    return catalog

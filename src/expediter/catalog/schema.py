@@ -90,7 +90,14 @@ class Flow(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, rename={"fr
     freshness_minutes: int | None = None
     """For event flows: alert when nothing moved for this long during opening hours."""
     alert_route: str = "default"
-    retry_limit: int = 8
+    retry_hours: float = 72.0
+    """How long a delivery that keeps failing is retried (backoff capped at a minute) before it
+    becomes a dead letter: long enough to ride out a real outage (Square retries webhooks 72 h)."""
+    retry_limit: int | None = None
+    """At most this many retries, if set (whichever of the two comes first)."""
+    ordered: bool = True
+    """Deliveries keep their lane's order: a dead letter holds the later deliveries to the same
+    destination and location until it is replayed. ``false``: a dead letter is set aside."""
     catch_up: CatchUp = CatchUp.RUN_MISSED
     enabled: bool = True
     settings: dict[str, Any] = {}
@@ -118,6 +125,17 @@ class AlertRoute(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     channels: list[str]
 
 
+class AccountType(StrEnum):
+    """What an account is in the chart of accounts: decides where a line lands (beancount's root,
+    whether auto-gratuity is owed to staff or earned)."""
+
+    ASSET = "asset"
+    LIABILITY = "liability"
+    EQUITY = "equity"
+    INCOME = "income"
+    EXPENSE = "expense"
+
+
 class Mappings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Lookup tables the restaurant logic needs; keys are the POS's names, values account codes etc."""
 
@@ -127,6 +145,9 @@ class Mappings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     accounts: dict[str, str] = {}
     """Fixed accounts: ``sales_tax``, ``tips_payable``, ``service_charges``, ``auto_gratuity``
     (optional), ``gift_cards``, ``cash_over_short``, ``comps``, ``refunds``, ``unpaid_checks``."""
+    account_types: dict[str, AccountType] = {}
+    """Account (as mapped above) → its type in the chart of accounts; required for an
+    ``auto_gratuity`` account of its own, which may be a liability (owed to staff) or income."""
     plu_recipes: dict[str, str] = {}
     job_earning_codes: dict[str, str] = {}
     stations: dict[str, list[str]] = {}

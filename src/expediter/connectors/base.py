@@ -131,6 +131,9 @@ class ExportRequest:
     refunds: Callable[[], Iterable[Order]] = lambda: ()
     """Orders sold before ``start_date`` whose refunds fall in the request's dates: a refund is
     booked on its own business date, so the close of that date needs them (refunds only)."""
+    notices: list[str] = field(default_factory=list)
+    """What the exporter set aside for a person (e.g. pay held for someone to assign) while the
+    rest of the files went: the engine raises an alert with them after the run."""
 
 
 @runtime_checkable
@@ -162,6 +165,16 @@ class SignatureInvalid(Exception):
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
         self.hint = hint
+
+
+class SettingProblem(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a system cannot run with its settings, beyond what their type says (see
+    :attr:`Connector.check`); ``expediter check`` reports it at ``settings.<key>``."""
+
+    key: str
+    """The setting, relative to the system's ``settings``: ``signature_key``, ``recipes``."""
+    message: str
+    fix: str
 
 
 TRANSPORT_SETTINGS = "transport"
@@ -218,4 +231,13 @@ class Connector:
     poll: Any = None
     """``async poll(ctx, window_start, window_end) -> list[IncomingMessage]``: what changed in the
     window, with the same idempotency keys as the webhook path (the polling fallback)."""
+    check: Any = None
+    """``check(ctx) -> list[SettingProblem]``: what a system needs to run that its settings' type
+    cannot say (a secret it cannot work without, a file it reads, a URL, a key that is only a
+    placeholder). ``expediter check`` reports each, so ``serve`` never starts without it. Called
+    only on settings that already fit ``settings_type``."""
+    reads: frozenset[str] = frozenset()
+    """The flow data kinds whose files ``make_importer``'s importer reads (``inventory_counts``):
+    ``expediter check`` refuses a flow bringing in files that no connector at either end reads.
+    A connector with an importer that declares nothing is given the benefit of the doubt."""
     description: str = ""

@@ -24,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import hashlib
+import re
 import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -100,19 +101,51 @@ def is_temp_name(name: str) -> bool:
     return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
 
 
+_OUR_TEMP_NAME = re.compile(rf"{re.escape(TEMP_PREFIX)}[0-9a-f]{{12}}-.+{re.escape(TEMP_SUFFIX)}", re.DOTALL)
+STALE_TEMP_AGE = timedelta(hours=1)
+"""A temporary file of ours not written to for this long belongs to an upload that died (the
+process was killed, the link dropped): a live upload writes to it all the time."""
+
+
+def is_stale_temp_file(name: str, modified: datetime) -> bool:
+    """Whether ``name`` is a temporary file :func:`temp_name` made, left unchanged since
+    ``modified`` for longer than :data:`STALE_TEMP_AGE` (so it may be removed)."""
+    return _OUR_TEMP_NAME.fullmatch(name) is not None and clock.now() - modified > STALE_TEMP_AGE
+
+
 def matches(name: str, pattern: str) -> bool:
     """Whether ``name`` is an incoming file for ``pattern`` (temporary files never are)."""
     return not is_temp_name(name) and fnmatch.fnmatchcase(name, pattern)
 
 
 def check_file_name(name: str) -> str:
-    """Refuse names that would leave the configured folder (``../x``, ``a/b``) or are empty."""
-    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:
+    """Refuse names to write that would leave the configured folder (``../x``, ``a/b``, and
+    ``a\\b``, a folder on a Windows server) or are empty."""
+    if "\\" in name:
+        raise RejectedInput(
+            f"file name {name!r} is not a plain file name",
+            fix="use a name without folders, e.g. 'sales-2026-03-08.csv'",
+        )
+    return check_listed_name(name)
+
+
+def check_listed_name(name: str) -> str:
+    """Refuse a name from an inbox listing only when it would leave the folder (``..``, ``a/b``)
+    or is empty. A backslash is an ordinary character in the names a folder or POSIX server lists
+    (``odd\\name.csv``: one file in the inbox), so such a file is picked up like any other."""
+    if not name or name in {".", ".."} or "/" in name or "\0" in name:
         raise RejectedInput(
             f"file name {name!r} is not a plain file name",
             fix="use a name without folders, e.g. 'sales-2026-03-08.csv'",
         )
     return name
+
+
+def printable_name(name: str) -> str:
+    """``name`` (or a message holding it) as text the ledger can store: bytes that are not UTF-8
+    (a name written on an old Windows machine, which the operating system hands back as
+    surrogates) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -235,6 +268,9 @@ class TransferRecord(msgspec.Struct, kw_only=True):
     started_at: datetime
     duration_ms: float
     error: str = ""
+    remote_ref: str = ""
+    """The document's id in the destination, for transports that post to an API (they set
+    ``reports_remote_ref = True``); file transports leave it empty and the ledger keeps the name."""
 
 
 RecordTransfer = Callable[[TransferRecord], Awaitable[None]]
@@ -277,23 +313,33 @@ async def fetch_stable(
     interval: float = 2.0,
     wait: Wait = asyncio.sleep,
 ) -> list[FetchedFile]:
-    """Download every stable file matching ``pattern`` (see :func:`stable_files`), oldest first."""
+    """Download every stable file matching ``pattern`` (see :func:`stable_files`), oldest first;
+    a file whose name the hub will not touch (``..``, a name with a ``/``) is left out."""
+    fetched, _ = await _fetch_stable(transport, pattern, interval=interval, wait=wait)
+    return fetched
+
+
+async def _fetch_stable(
+    transport: Transport, pattern: str, *, interval: float, wait: Wait
+) -> tuple[list[FetchedFile], list[tuple[RemoteFile, RejectedInput]]]:
+    """The stable files downloaded, and those refused by their name (with why)."""
     files = sorted(
         await stable_files(transport, pattern, interval=interval, wait=wait), key=lambda f: (f.mtime, f.name)
     )
-    fetched = []
+    fetched, refused = [], []
     for remote in files:
         try:
             data = await transport.download(remote.name)
-        except RejectedInput as exc:  # a name we will not touch (../x): skip it, keep the rest
+        except RejectedInput as exc:  # a name we will not touch (../x): keep the rest going
             log.warning("file skipped", name=repr(remote.name), endpoint=transport.endpoint, error=str(exc))
+            refused.append((remote, exc))
             continue
         fetched.append(
             FetchedFile(
                 name=remote.name, data=data, checksum=f"sha256:{sha256_hex(data)}", mtime=remote.mtime
             )
         )
-    return fetched
+    return fetched, refused
 
 
 async def receive_files(
@@ -312,11 +358,18 @@ async def receive_files(
     ``handle`` raising ``RejectedInput`` or ``TerminalError`` sends the file to the failed folder;
     ``TransientError`` (from the handler or the transport) is recorded as ``retry``, leaves the file
     in place for the next poll and propagates. A file handled but not yet moved (the server went
-    down in between) is recognised by its checksum at the next poll and only moved.
+    down in between) is recognised by its checksum at the next poll and only moved. A file whose
+    name the hub will not touch stays where it is and is recorded as failed once, with the reason.
     ``scope`` (a flow or system id) keeps the checksums of unrelated flows apart.
     """
     outcomes: dict[str, FileOutcome] = {}
-    for item in await fetch_stable(transport, pattern, interval=interval, wait=wait):
+    fetched, refused = await _fetch_stable(transport, pattern, interval=interval, wait=wait)
+    for remote, exc in refused:
+        if await _first_refusal(seen, scope, remote.name):
+            outcomes[remote.name] = FileOutcome.FAILED
+            if record is not None:
+                await record(_refused_name_record(transport, scope, remote, exc))
+    for item in fetched:
         started, timer = clock.now(), time.perf_counter()
         retry: TransientError | None = None
         try:
@@ -330,18 +383,47 @@ async def receive_files(
                     scope=scope,
                     direction=Direction.IN,
                     endpoint=transport.endpoint,
-                    name=item.name,
+                    name=printable_name(item.name),
                     bytes=len(item.data),
                     checksum=item.checksum,
                     outcome=outcome,
                     started_at=started,
                     duration_ms=(time.perf_counter() - timer) * 1000,
-                    error=error,
+                    error=printable_name(error),
                 )
             )
         if retry is not None:
             raise retry
     return outcomes
+
+
+async def _first_refusal(seen: SeenStore, scope: str, name: str) -> bool:
+    """Whether a file refused by its name is new: it cannot be moved away, so without this every
+    poll would record it again."""
+    key = f"name:{sha256_hex(name.encode('utf-8', 'surrogateescape'))}"
+    if await seen.seen(scope, key):
+        return False
+    await seen.remember(scope, key, printable_name(name))
+    return True
+
+
+def _refused_name_record(
+    transport: Transport, scope: str, remote: RemoteFile, exc: RejectedInput
+) -> TransferRecord:
+    return TransferRecord(
+        scope=scope,
+        direction=Direction.IN,
+        endpoint=transport.endpoint,
+        name=printable_name(remote.name),
+        bytes=remote.size,
+        checksum="",
+        outcome=FileOutcome.FAILED,
+        started_at=clock.now(),
+        duration_ms=0.0,
+        error=printable_name(
+            f"{exc} (the file was left in the inbox; once renamed it is picked up at the next poll)"
+        ),
+    )
 
 
 async def _receive_one(
@@ -355,7 +437,7 @@ async def _receive_one(
     except (RejectedInput, TerminalError) as exc:
         await transport.move_to_failed(item.name)
         return FileOutcome.FAILED, str(exc)
-    await seen.remember(scope, item.checksum, item.name)
+    await seen.remember(scope, item.checksum, printable_name(item.name))
     await transport.move_to_done(item.name)
     return FileOutcome.PROCESSED, ""
 
@@ -371,8 +453,12 @@ async def send_file(
     """Upload one file and report the transfer; errors propagate after being recorded."""
     started, timer = clock.now(), time.perf_counter()
     error = ""
+    remote_ref = ""
     try:
-        return await transport.upload(name, data)
+        receipt = await transport.upload(name, data)
+        if getattr(transport, "reports_remote_ref", False):  # an API's document id, not a path
+            remote_ref = receipt.remote_ref
+        return receipt
     except Exception as exc:
         error = str(exc) or type(exc).__name__
         raise
@@ -390,6 +476,7 @@ async def send_file(
                     started_at=started,
                     duration_ms=(time.perf_counter() - timer) * 1000,
                     error=error,
+                    remote_ref=remote_ref,
                 )
             )
 

@@ -11,7 +11,8 @@ What runs, all on loopback, in one process:
   inventory usage, every transfer in the ledger;
 - a kitchen printer (a virtual one that decodes ESC/POS back to text) for the grill;
 - a failure to see and fix: the POS's own API is "down for maintenance" for the first minutes, so
-  online orders cannot be entered into it and end up as dead letters until the manager replays them.
+  online orders cannot be entered into it: the first becomes a dead letter and the others wait
+  behind it (in order) until the manager replays it.
 """
 
 from __future__ import annotations
@@ -34,14 +35,20 @@ import msgspec
 import structlog
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from expediter.catalog.schema import Catalog, Level
+from expediter.catalog.check import checked_catalog
+from expediter.catalog.problems import CatalogError
+from expediter.catalog.schema import Catalog, Level, Trigger
 from expediter.connectors.online.signature import signed_headers
+from expediter.demo.vendor import count_sheet, distributor, store_counts
 from expediter.engine.jobs import RunResult
+from expediter.logs import LogFormat, configure_logging, uvicorn_options
 from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order, OrderState
+from expediter.operations.inventory.export import load_book
 from expediter.runtime import Runtime
 from expediter.sim.day import simulate_day
 from expediter.sim.menu import restaurant_menu
@@ -52,7 +59,8 @@ from expediter.sim.post import post_orders
 from expediter.sim.printer import VirtualPrinter
 from expediter.sim.sftp_server import SftpServer
 from expediter.sim.staff import staff_roster
-from expediter.web.app import create_app, read_catalog
+from expediter.web.app import create_app
+from expediter.web.server import HubServer
 
 log = structlog.get_logger(__name__)
 console = Console()
@@ -123,10 +131,10 @@ def plu_stations_table() -> str:
 
 
 def recipes_path(folder: Path) -> str:
-    """The demo's recipe book, copied beside the catalog (empty when the package has none)."""
+    """The demo's recipe book, copied beside the catalog."""
     source = resources.files("expediter.demo").joinpath("recipes.toml")
     target = folder / "recipes.toml"
-    target.write_text(source.read_text() if source.is_file() else "")
+    target.write_text(source.read_text())
     return str(target.resolve())
 
 
@@ -134,18 +142,9 @@ def recipes_path(folder: Path) -> str:
 
 
 def log_to_file(path: Path) -> None:
-    """The hub's JSON log goes to a file, so the console keeps the URLs and the story."""
-    handle = path.open("a", encoding="utf-8")
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
-        logger_factory=structlog.WriteLoggerFactory(file=handle),
-        cache_logger_on_first_use=True,
-    )
+    """The hub's JSON log (its own lines, uvicorn's and asyncssh's) goes to a file, so the
+    console keeps the URLs and the story."""
+    configure_logging("info", LogFormat.JSON, path.open("a", encoding="utf-8"))
 
 
 async def run_demo(options: DemoOptions) -> int:
@@ -155,6 +154,8 @@ async def run_demo(options: DemoOptions) -> int:
     token, online_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     sftp = SftpServer(folder / "sftp", username="bistro")
     (folder / "sftp").mkdir()
+    for side in ("inbound", "outbound"):  # the distributor's EDI folders on the same server
+        (folder / "sftp" / "vendor" / side).mkdir(parents=True)
     sftp.start()
     os.environ[SECRET_ENV["pos_token"]] = secrets.token_urlsafe(16)
     os.environ[SECRET_ENV["online_secret"]] = online_secret
@@ -176,7 +177,7 @@ async def run_demo(options: DemoOptions) -> int:
             "pos_token_hash": "sha256:" + hashlib.sha256(token.encode()).hexdigest(),
         },
     )
-    catalog = read_catalog(catalog_file)
+    catalog = checked_catalog(catalog_file)  # the demo runs only what `expediter check` passes
     state = DemoState(
         options=options, location=catalog.locations[0], token=token, online_secret=online_secret
     )
@@ -203,8 +204,12 @@ async def play(state: DemoState, runtime: Runtime, catalog: Catalog) -> int:
     yesterday = today - timedelta(days=1)
     async with httpx.AsyncClient(base_url=state.base_url, timeout=30) as client:
         await seed_day(state, client, yesterday)
+        await morning_count(runtime, catalog, state.location.id, yesterday)
         await nightly_close(state, runtime, catalog, yesterday)
         tasks = [
+            asyncio.create_task(
+                distributor(state.options.workdir.resolve() / "sftp", state.location.id), name="distributor"
+            ),
             asyncio.create_task(live_service(state, client, today), name="live-service"),
             asyncio.create_task(online_orders(state, client, today), name="online-orders"),
             asyncio.create_task(virtual_cooks(state, runtime), name="virtual-cooks"),
@@ -254,8 +259,8 @@ async def nightly_close(state: DemoState, runtime: Runtime, catalog: Catalog, da
     for column in ("flow", "to", "outcome", "files", "records"):
         table.add_column(column)
     for flow in catalog.flows:
-        if flow.level is not Level.FILE:
-            continue
+        if flow.level is not Level.FILE or flow.trigger is Trigger.FILE_ARRIVAL:
+            continue  # files that arrive are watched, not run
         start = day - timedelta(days=6) if flow.data == "payroll" else day
         result = await runtime.run_flow(flow.id, state.location.id, start, day)
         state.close_results.append(result)
@@ -268,6 +273,15 @@ async def nightly_close(state: DemoState, runtime: Runtime, catalog: Catalog, da
             str(result.records),
         )
     console.print(table)
+
+
+async def morning_count(runtime: Runtime, catalog: Catalog, location_id: str, day: date) -> None:
+    """The chef's count sheet of the day, so the purchase order to the distributor has lines."""
+    vendor = catalog.system("valley-foods")
+    if vendor is None:
+        return
+    book = load_book(catalog, str(vendor.settings.get("recipes", "")))
+    await store_counts(runtime.hub, location_id, day, count_sheet(book.ingredients.values()))
 
 
 def restamped(order: Order, now: datetime) -> Order:
@@ -336,9 +350,12 @@ def cook_time(ticket_id: str, options: DemoOptions) -> float:
 
 
 async def serve_in_background(app: Any, port: int) -> tuple[uvicorn.Server, int]:
-    """Serve ``app`` on loopback in this event loop; returns the server and its port."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
+    """Serve ``app`` on loopback in this event loop; returns the server and its port. Stopping it
+    ends the kitchen screens' live feeds first (:class:`HubServer`), so it never waits on them."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **uvicorn_options()
+    )
+    server = HubServer(config)
     # Ctrl-C stops the whole demo, not one of its servers.
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(server.serve())
@@ -363,6 +380,7 @@ def print_banner(state: DemoState, catalog_file: Path, sftp: SftpServer) -> None
     table = Table(show_header=False, box=None, padding=(0, 2))
     table.add_row("Dashboard", f"{base}/")
     table.add_row("Flow diagram", f"{base}/diagram")
+    table.add_row("Vendor invoices", f"{base}/purchasing")
     for station in (*STATIONS, "expo"):
         table.add_row(f"KDS {station}", f"{base}/kds/{station}")
     table.add_row("Kitchen screens", f"{base}/kds")
@@ -371,6 +389,10 @@ def print_banner(state: DemoState, catalog_file: Path, sftp: SftpServer) -> None
     table.add_row("Health", f"{base}/healthz")
     table.add_row("Catalog", str(catalog_file))
     table.add_row("Back-office SFTP", f"sftp://bistro@127.0.0.1:{sftp.port}/ (files in {sftp.root})")
+    table.add_row(
+        "Distributor EDI (SFTP)",
+        f"{sftp.root}/vendor (850s and 997s in inbound/, 855s and 810s in outbound/)",
+    )
     table.add_row("Grill printer", f"tcp://127.0.0.1:{state.printer.port if state.printer else '?'}")
     table.add_row("Hub log", str(catalog_file.parent / "hub.log"))
     console.rule("[bold]Expediter demo: Expediter Bistro")
@@ -379,9 +401,14 @@ def print_banner(state: DemoState, catalog_file: Path, sftp: SftpServer) -> None
     console.print(
         f"\n[yellow]A failure to fix:[/] the POS's own API is down for maintenance for the first"
         f" {minutes:.1f} minutes, so online orders cannot be entered into the POS. Watch the flow"
-        " [bold]online-orders-to-pos[/] turn red on the dashboard and its deliveries become dead letters."
-        " When the POS is back, replay them:\n"
-        f"  .venv/bin/expediter replay --flow online-orders-to-pos --all --config {catalog_file}\n"
+        " [bold]online-orders-to-pos[/] turn red on the dashboard: its first order becomes a dead letter"
+        " and the later ones wait behind it. When the POS is back, replay it (the rest follow in order):\n"
+        f"  .venv/bin/expediter replay --flow online-orders-to-pos --all -c {catalog_file}\n"
+    )
+    console.print(
+        "[yellow]A delivery to check:[/] the purchase order went to Valley Foods as an X12 850; its 855"
+        " comes back at once and, a minute later (the next day on the demo's clock), an 810 with a"
+        f" substitution, a short and a price change. Resolve them at {base}/purchasing.\n"
     )
     console.print("Press Ctrl-C to stop.\n")
 
@@ -402,3 +429,7 @@ def main(options: DemoOptions) -> int:
     except KeyboardInterrupt:
         console.print("demo stopped")
         return 0
+    except CatalogError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]✗[/] {escape(str(problem))}")
+        return 1

@@ -33,10 +33,13 @@ from expediter.engine.storage.base import Tx
 from expediter.errors import ConfigError, ExpediterError, TerminalError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
+from expediter.model.cards import mask_card_numbers
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order, Refund
 from expediter.operations.accounting.dating import refund_dates
+from expediter.operations.accounting.export import DRAWER_COUNTS
+from expediter.operations.accounting.journal import DrawerCount
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +61,8 @@ class RunResult(msgspec.Struct, kw_only=True):
     records: int = 0
     bytes: int = 0
     error: str = ""
+    notices: list[str] = []
+    """What the exporter set aside for a person while the files went (the runtime alerts)."""
 
 
 async def orders_between(hub: Hub, location_id: str, start: date, end: date) -> list[Order]:
@@ -115,7 +120,12 @@ async def employees_at(hub: Hub, location_id: str) -> list[Employee]:
     return await _newest(hub, "employees", Employee, location_id)
 
 
-Versioned = TypeVar("Versioned", Order, TimePunch, Employee)
+async def drawer_counts_between(hub: Hub, location_id: str, start: date, end: date) -> list[DrawerCount]:
+    """The latest drawer count of each business date (kind ``drawer_count``, one ref per day)."""
+    return await _newest(hub, "drawer_count", DrawerCount, location_id, start, end)
+
+
+Versioned = TypeVar("Versioned", Order, TimePunch, Employee, DrawerCount)
 
 
 async def _newest(
@@ -168,6 +178,7 @@ async def export_request(
     refunded = await refunded_orders_between(hub, location, start, end)
     punches = await punches_between(hub, location.id, start - WEEK_BEFORE, end)
     employees = await employees_at(hub, location.id)
+    drawers = await drawer_counts_between(hub, location.id, start, end)
     return ExportRequest(
         catalog=hub.catalog,
         location=location,
@@ -177,7 +188,7 @@ async def export_request(
         punches=lambda: punches,
         employees=lambda: employees,
         system=hub.catalog.system(flow.to),
-        extra={"flow": flow, **(extra or {})},
+        extra={"flow": flow, DRAWER_COUNTS: drawers, **(extra or {})},
         refunds=lambda: refunded,
     )
 
@@ -191,27 +202,22 @@ class FileJobs:
     async def run(
         self, flow_id: str, location_id: str, start_date: date, end_date: date | None = None
     ) -> RunResult:
-        """Export and send one run; every outcome (failures too) is in the ledger."""
+        """Export and send one run; every outcome (failures too, a bug's included) is in the ledger."""
         end_date = end_date or start_date
         flow, location, destination = self._resolve(flow_id, location_id)
         started = clock.now()
-        sending = False
         try:
-            files = await self._export(flow, location, destination, start_date, end_date)
-            sending = True
-            sent = await self._send(flow, location, destination, files, start_date)
-        except ExpediterError as exc:
-            if not sending:  # a failed upload is in the ledger already, with its file name
-                await self._record_failure(flow, location, start_date, started, exc)
-            log.warning("file flow failed", flow=flow.id, location=location.id, error=str(exc))
-            return RunResult(
-                flow_id=flow.id,
-                location_id=location.id,
-                start_date=start_date,
-                end_date=end_date,
-                outcome=TransferOutcome.FAILED,
-                error=str(exc),
-            )
+            files, notices = await self._export(flow, location, destination, start_date, end_date)
+            transport = self.transport_for(flow, destination)
+        except Exception as exc:
+            error = _described(exc, flow, location)
+            await self._record_failure(flow, location, start_date, started, error)
+            return _failed(flow, location, start_date, end_date, error)
+        try:
+            sent = await self._send(flow, location, transport, files, start_date)
+            await self._after_send(flow)
+        except Exception as exc:  # each failed upload is in the ledger already, with its file name
+            return _failed(flow, location, start_date, end_date, _described(exc, flow, location))
         return RunResult(
             flow_id=flow.id,
             location_id=location.id,
@@ -221,7 +227,13 @@ class FileJobs:
             files=[f.name for f in sent],
             records=sum(f.records for f in sent),
             bytes=sum(len(f.data) for f in sent),
+            notices=notices,
         )
+
+    async def _after_send(self, flow: Flow) -> None:
+        from expediter.engine.purchasing import bills_sent, desk_of
+
+        await bills_sent(desk_of(self.hub), flow)
 
     def _resolve(self, flow_id: str, location_id: str) -> tuple[Flow, Location, System]:
         catalog = self.hub.catalog
@@ -238,10 +250,16 @@ class FileJobs:
 
     async def _export(
         self, flow: Flow, location: Location, destination: System, start: date, end: date
-    ) -> list[OutputFile]:
+    ) -> tuple[list[OutputFile], list[str]]:
+        from expediter.engine.purchasing import bills_extra, desk_of
+
+        desk = desk_of(self.hub)  # purchase orders and X12 control numbers for the vendor exporters
         exporter = self._exporter(destination)
-        request = await export_request(self.hub, flow, location, start, end)
-        return await asyncio.to_thread(exporter.export, flow.data, request)
+        request = await export_request(self.hub, flow, location, start, end, await bills_extra(desk, flow))
+        files = await asyncio.to_thread(exporter.export, flow.data, request)
+        for notice in request.notices:
+            log.warning("file flow notice", flow=flow.id, location=location.id, notice=notice)
+        return files, request.notices
 
     def _exporter(self, destination: System) -> Exporter:
         connector = self.hub.connector(destination.connector)
@@ -257,7 +275,10 @@ class FileJobs:
         return ConnectorContext(catalog=self.hub.catalog, system=system, services=self.hub.services)
 
     def transport_for(self, flow: Flow, destination: System) -> Transport:
-        """The flow's transport, configured from the destination's ``settings.transport``."""
+        """The flow's transport, configured from the destination's ``settings.transport``; with
+        ``transport = "http"`` the destination's own connector carries the files (an API post)."""
+        if flow.transport == "http":
+            return self._api_transport(flow, destination)
         name = TRANSPORT_CONNECTORS.get(flow.transport)
         if name is None:
             raise ConfigError(
@@ -271,10 +292,20 @@ class FileJobs:
         transport: Transport = connector.make_transport(self._context(system), flow_id=flow.id)
         return transport
 
+    def _api_transport(self, flow: Flow, destination: System) -> Transport:
+        connector = self.hub.connector(destination.connector)
+        file_transport = destination.connector in TRANSPORT_CONNECTORS.values()
+        if connector is None or connector.make_transport is None or file_transport:
+            raise ConfigError(
+                f"flow {flow.id}: system {destination.id} ({destination.connector}) takes no files over"
+                ' http; use transport = "sftp", "ftp" or "folder"'
+            )
+        transport: Transport = connector.make_transport(self._context(destination), flow_id=flow.id)
+        return transport
+
     async def _send(
-        self, flow: Flow, location: Location, destination: System, files: Iterable[OutputFile], day: date
+        self, flow: Flow, location: Location, transport: Transport, files: Iterable[OutputFile], day: date
     ) -> list[OutputFile]:
-        transport = self.transport_for(flow, destination)
         sent: list[OutputFile] = []
         try:
             for output in files:
@@ -303,7 +334,7 @@ class FileJobs:
                     transport=flow.transport,
                     endpoint=file.endpoint,
                     file_name=file.name,
-                    remote_ref=file.name,
+                    remote_ref=file.remote_ref or file.name,
                     started_at=file.started_at,
                     finished_at=clock.now(),
                     outcome=TransferOutcome.FAILED if failed else TransferOutcome.SUCCEEDED,
@@ -319,7 +350,7 @@ class FileJobs:
         return record
 
     async def _record_failure(
-        self, flow: Flow, location: Location, day: date, started: datetime, exc: Exception
+        self, flow: Flow, location: Location, day: date, started: datetime, error: str
     ) -> None:
         """A run that failed before any file moved still leaves its transfer in the ledger."""
         await self.hub.ledger.record(
@@ -331,8 +362,32 @@ class FileJobs:
                 started_at=started,
                 finished_at=clock.now(),
                 outcome=TransferOutcome.FAILED,
-                error=str(exc),
+                error=error,
                 location_id=location.id,
                 business_date=day,
             )
         )
+
+
+def _described(exc: Exception, flow: Flow, location: Location) -> str:
+    """What the ledger and the alert say of a failed run. An error the hub raises on purpose
+    says what to fix; anything else is a bug met on the way, logged with its traceback."""
+    if isinstance(exc, ExpediterError):
+        log.warning("file flow failed", flow=flow.id, location=location.id, error=str(exc))
+        return mask_card_numbers(str(exc))
+    log.exception("file flow crashed", flow=flow.id, location=location.id)
+    return mask_card_numbers(
+        f"unexpected error ({type(exc).__name__}: {exc}); the hub's log has the details."
+        " Once the cause is fixed, run the flow again for this date"
+    )
+
+
+def _failed(flow: Flow, location: Location, start: date, end: date, error: str) -> RunResult:
+    return RunResult(
+        flow_id=flow.id,
+        location_id=location.id,
+        start_date=start,
+        end_date=end,
+        outcome=TransferOutcome.FAILED,
+        error=error,
+    )

@@ -1,7 +1,7 @@
 """Named schema migrations, applied once each, in order, and recorded in the ``migrations`` table.
 
-Never edit a migration that has shipped: add a new one. DDL uses ``{id}``, ``{bigint}`` and
-``{blob}`` for the words that differ between SQLite and PostgreSQL (see
+Never edit a migration that has shipped: add a new one. DDL uses ``{id}``, ``{bigint}``,
+``{blob}`` and ``{random_id}`` for the words that differ between SQLite and PostgreSQL (see
 :class:`~expediter.engine.storage.base.Dialect`).
 """
 
@@ -95,6 +95,153 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         INSERT INTO transfer_totals (flow_id, outcome, transfers, last_finished_at)
             SELECT flow_id, outcome, COUNT(*), MAX(finished_at) FROM transfers GROUP BY flow_id, outcome;
+        """,
+    ),
+    (
+        # A random identity per database: delivery keys derive from it and from each message's own
+        # idempotency key (see expediter.engine.router.delivery_key), so two hubs never hand a
+        # receiver the same key for different messages. Existing deliveries keep their keys.
+        "0006_hub_identity",
+        """
+        CREATE TABLE hub_identity (id TEXT NOT NULL);
+        INSERT INTO hub_identity (id) VALUES ({random_id});
+        """,
+    ),
+    (
+        "0007_vendors",
+        """
+        CREATE TABLE x12_control_numbers (
+            partner TEXT PRIMARY KEY,
+            last_number {bigint} NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE purchase_orders (
+            po_number TEXT PRIMARY KEY,
+            vendor TEXT NOT NULL,
+            location_id TEXT NOT NULL,
+            order_date TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            payload {blob} NOT NULL
+        );
+        CREATE TABLE po_acknowledgements (
+            id {id},
+            po_number TEXT NOT NULL,
+            vendor TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            payload {blob} NOT NULL
+        );
+        CREATE INDEX po_acknowledgements_by_po ON po_acknowledgements (po_number, id);
+        CREATE TABLE po_receipts (
+            po_number TEXT NOT NULL,
+            line_number TEXT NOT NULL,
+            quantity TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (po_number, line_number)
+        );
+        CREATE TABLE vendor_invoices (
+            id {id},
+            vendor TEXT NOT NULL,
+            invoice_number TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            po_number TEXT NOT NULL,
+            state TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            booked_at TEXT,
+            source TEXT NOT NULL DEFAULT '',
+            payload {blob} NOT NULL,
+            UNIQUE (vendor, invoice_number, kind)
+        );
+        CREATE TABLE invoice_exceptions (
+            id {id},
+            invoice_id {bigint} NOT NULL REFERENCES vendor_invoices (id),
+            kind TEXT NOT NULL,
+            line_number TEXT NOT NULL,
+            po_line TEXT NOT NULL,
+            message TEXT NOT NULL,
+            amount {bigint} NOT NULL,
+            currency TEXT NOT NULL,
+            state TEXT NOT NULL,
+            resolution TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            resolved_at TEXT
+        );
+        CREATE INDEX invoice_exceptions_by_state ON invoice_exceptions (state, invoice_id);
+        CREATE TABLE ap_bills (
+            vendor TEXT NOT NULL,
+            bill_number TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            payload {blob} NOT NULL,
+            PRIMARY KEY (vendor, bill_number, kind)
+        );
+        CREATE TABLE ingredient_costs (
+            ingredient TEXT PRIMARY KEY,
+            unit TEXT NOT NULL,
+            unit_cost TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            vendor TEXT NOT NULL,
+            invoice_number TEXT NOT NULL,
+            invoice_date TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+    ),
+    (
+        "0008_flows_watched",
+        """
+        CREATE TABLE flows_watched (
+            flow_id TEXT PRIMARY KEY,
+            since TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        "0009_alerts_open",
+        """
+        CREATE TABLE alerts_open (
+            rule_id TEXT NOT NULL,
+            flow_id TEXT NOT NULL,
+            location_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            message TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            count {bigint} NOT NULL,
+            PRIMARY KEY (rule_id, flow_id, location_id)
+        );
+        """,
+    ),
+    (
+        "0010_deliveries_hold_lanes",
+        """
+        ALTER TABLE deliveries ADD COLUMN holds_lane INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE deliveries ADD COLUMN retrying_since TEXT;
+        """,
+    ),
+    (
+        "0011_metric_counters",
+        """
+        CREATE TABLE metric_counters (
+            name TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            value {bigint} NOT NULL,
+            PRIMARY KEY (name, labels)
+        );
+        """,
+    ),
+    (
+        "0012_request_keys",
+        # A sender's own key (HTTP Idempotency-Key) beside the message it brought; keyed messages
+        # stored before this kept the key as their idempotency key, and are found by it again.
+        """
+        CREATE TABLE request_keys (
+            request_key TEXT PRIMARY KEY,
+            message_id {bigint} NOT NULL REFERENCES messages (id)
+        );
+        INSERT INTO request_keys (request_key, message_id)
+            SELECT idempotency_key, id FROM messages WHERE idempotency_key LIKE '%:key:%';
         """,
     ),
 ]

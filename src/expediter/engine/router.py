@@ -8,6 +8,7 @@ inserted in the same transaction as the message, so a stored message always has 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,9 +41,31 @@ def lane_of(destination: str, location_id: str | None) -> str:
     return f"{destination}|{location_id or ''}"
 
 
-def delivery_key(flow_id: str, message_id: int) -> str:
-    """Stable across retries and restarts: sinks pass it on so a retry never acts twice."""
-    return f"{flow_id}:{message_id}"
+def message_token(hub_identity: str, message_id: int, idempotency_key: str) -> str:
+    """What a message's delivery keys share: its row id (so keys of one flow stay in insertion
+    order in the index) and a digest of the hub's identity and the message's own idempotency key
+    (the row id alone repeats once a backup is restored)."""
+    digest = hashlib.blake2b(f"{hub_identity}\n{idempotency_key}".encode(), digest_size=12).hexdigest()
+    return f"{message_id}-{digest}"
+
+
+def delivery_key(flow_id: str, token: str) -> str:
+    """Stable across retries and restarts: sinks pass it on so a retry never acts twice.
+
+    ``token`` is :func:`message_token`, so a key never repeats for another message: not after a
+    backup of the database is restored (the restored file hands out the same row ids again, but a
+    new order has a new idempotency key), not across hubs (each database has its own random
+    identity, ``hub_identity``). Deliveries created before keys were made this way keep their
+    stored ``flow:message_id`` keys."""
+    return f"{flow_id}:{token}"
+
+
+def read_hub_identity(tx: Tx) -> str:
+    """The database's random identity (migration ``0006_hub_identity``)."""
+    row = tx.one("SELECT id FROM hub_identity")
+    if row is None:
+        raise RuntimeError("the database has no hub identity; its migrations did not run")
+    return str(row[0])
 
 
 class Router:
@@ -95,16 +118,17 @@ _INSERT_DELIVERY = (
 
 
 def insert_deliveries(
-    tx: Tx, message_id: int, location_id: str | None, routes: tuple[Route, ...], now: str
+    tx: Tx, message_id: int, token: str, location_id: str | None, routes: tuple[Route, ...], now: str
 ) -> list[str]:
-    """Create one pending delivery per route; return the lanes that got work."""
+    """Create one pending delivery per route, keyed by ``token`` (:func:`message_token`); return
+    the lanes that got work."""
     lanes = []
     for route in routes:
         lane = lane_of(route.destination, location_id)
         tx.execute(
             _INSERT_DELIVERY,
             (
-                delivery_key(route.flow_id, message_id),
+                delivery_key(route.flow_id, token),
                 message_id,
                 route.flow_id,
                 route.destination,

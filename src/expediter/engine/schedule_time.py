@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from croniter import croniter
 
+from expediter.catalog.schedule import ScheduleError, cron_expression
 from expediter.catalog.schema import Catalog, CatchUp, Flow, Trigger
 from expediter.errors import ConfigError
 from expediter.model.location import Location
@@ -89,11 +90,14 @@ def _exists(wall: datetime, tz: ZoneInfo) -> bool:
     return aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall
 
 
-def check_schedule(expression: str, *, flow_id: str = "") -> None:
-    """``ConfigError`` naming the flow when ``expression`` is not a 5-field cron expression."""
-    if len(expression.split()) != 5 or not croniter.is_valid(expression):
+def check_schedule(expression: str, *, flow_id: str = "") -> str:
+    """The five-field cron expression of a schedule (:func:`~expediter.catalog.schedule.cron_expression`,
+    the reading ``expediter check`` uses); ``ConfigError`` naming the flow when it cannot run."""
+    try:
+        return cron_expression(expression)
+    except ScheduleError as exc:
         where = f"flow {flow_id}: " if flow_id else ""
-        raise ConfigError(f"{where}schedule {expression!r} is not a cron expression such as '0 5 * * *'")
+        raise ConfigError(f"{where}schedule {exc.message}; fix: {exc.fix}") from None
 
 
 def occurrences(schedule: str, timezone: str, after: datetime, until: datetime) -> Iterator[datetime]:
@@ -102,11 +106,11 @@ def occurrences(schedule: str, timezone: str, after: datetime, until: datetime) 
     The cron expression walks the naive local wall clock, so every wall time is visited once; two
     wall times that map to one instant (inside a spring-forward gap) give one run.
     """
-    check_schedule(schedule)
+    expression = check_schedule(schedule)
     tz = zone(timezone)
     # During a repeated hour the wall clock goes back: a wall time after ``after`` can still be an
     # earlier instant. Those are dropped below (``instant > previous``) rather than run twice.
-    walker = croniter(schedule, after.astimezone(tz).replace(tzinfo=None))
+    walker = croniter(expression, after.astimezone(tz).replace(tzinfo=None))
     previous = after
     while True:
         instant = local_instant(walker.get_next(datetime), tz)
@@ -144,7 +148,10 @@ def plan_runs(flow: Flow, location: Location, last_run: datetime | None, now: da
     run started). ``None`` means the flow never ran: nothing is due before its next occurrence, so a
     new flow does not replay history (use :func:`backfill` for that).
     """
-    if flow.schedule is None or not flow.enabled or last_run is None:
+    if flow.schedule is None or not flow.enabled:
+        return RunPlan(due=[], skipped=[])
+    check_schedule(flow.schedule, flow_id=flow.id)
+    if last_run is None:
         return RunPlan(due=[], skipped=[])
     since = max(last_run, now - CATCH_UP_HORIZON)
     runs = [_planned(flow, location, at) for at in occurrences(flow.schedule, location.timezone, since, now)]

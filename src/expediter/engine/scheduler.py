@@ -56,6 +56,7 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 RunJob = Callable[[PlannedRun], Awaitable[None]]
+OnError = Callable[[Flow, Location, Exception], Awaitable[None]]
 MAX_SLEEP = 60.0
 """Wake at least this often (seconds) so a wall-clock jump (suspend, NTP) is noticed quickly."""
 
@@ -66,7 +67,9 @@ class Scheduler:
     Runs of one (flow, location) go one after another, oldest business date first; different
     flows and locations run side by side, so one slow export never holds up another. A job that
     raises is logged and counted as started: retries are the job's business (the engine's), and
-    the next start catches up from the ledger's last success.
+    the next start catches up from the ledger's last success. A (flow, location) that cannot be
+    planned (a schedule the hub cannot run, a skipped run that cannot be recorded) is reported
+    through ``on_error`` at each tick and the others run on.
     """
 
     def __init__(
@@ -76,6 +79,7 @@ class Scheduler:
         *,
         last_runs: Mapping[tuple[str, str], datetime] | None = None,
         on_skipped: Callable[[PlannedRun], Awaitable[None]] | None = None,
+        on_error: OnError | None = None,
         clock: Callable[[], datetime] = clock.now,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         max_sleep: float = MAX_SLEEP,
@@ -83,6 +87,7 @@ class Scheduler:
         self._pairs = list(pairs)
         self._run_job = run_job
         self._on_skipped = on_skipped
+        self._on_error = on_error
         self._clock = clock
         self._sleep = sleep or self._sleep_unless_stopped
         self._stopped = asyncio.Event()
@@ -112,24 +117,36 @@ class Scheduler:
     async def tick(self) -> list[PlannedRun]:
         """Start everything due now (catch-up included); returns the runs started."""
         now = self._clock()
-        plans = [
-            (flow, loc, plan_runs(flow, loc, self.cursors[(flow.id, loc.id)], now))
-            for flow, loc in self._pairs
-        ]
-        for _flow, _loc, plan in plans:
-            for skipped in plan.skipped:
-                await self._report_skipped(skipped)
-        lanes = [self._run_lane(flow, loc, plan.due) for flow, loc, plan in plans if plan.due]
+        lanes = []
+        for flow, loc in self._pairs:
+            due = await self._plan(flow, loc, now)
+            if due:
+                lanes.append(self._run_lane(flow, loc, due))
         results = await asyncio.gather(*lanes)
         return [run for lane in results for run in lane]
 
+    async def _plan(self, flow: Flow, location: Location, now: datetime) -> list[PlannedRun]:
+        """The runs due now for one (flow, location), its skipped runs reported; ``[]`` when it
+        cannot be planned (reported, so that one bad flow never stops the others)."""
+        try:
+            plan = plan_runs(flow, location, self.cursors[(flow.id, location.id)], now)
+            for skipped in plan.skipped:
+                await self._report_skipped(skipped)
+        except Exception as exc:
+            await self._report_error(flow, location, exc)
+            return []
+        return plan.due
+
     def next_wakeup(self) -> datetime | None:
-        """When the next run of any (flow, location) is due."""
-        upcoming = [
-            next_occurrence(flow.schedule, loc.timezone, self.cursors[(flow.id, loc.id)])
-            for flow, loc in self._pairs
-            if flow.schedule is not None and flow.enabled
-        ]
+        """When the next run of any (flow, location) that can be planned is due."""
+        upcoming = []
+        for flow, loc in self._pairs:
+            if flow.schedule is None or not flow.enabled:
+                continue
+            try:
+                upcoming.append(next_occurrence(flow.schedule, loc.timezone, self.cursors[(flow.id, loc.id)]))
+            except Exception:  # reported by the tick that planned it; the others still wake us
+                continue
         return min(upcoming, default=None)
 
     async def _run_lane(self, flow: Flow, location: Location, runs: list[PlannedRun]) -> list[PlannedRun]:
@@ -150,6 +167,15 @@ class Scheduler:
                     error=str(exc),
                 )
         return started
+
+    async def _report_error(self, flow: Flow, location: Location, exc: Exception) -> None:
+        log.error("scheduled flow not planned", flow=flow.id, location=location.id, error=str(exc))
+        if self._on_error is None:
+            return
+        try:
+            await self._on_error(flow, location, exc)
+        except Exception:  # reporting must not stop the loop either
+            log.exception("reporting a scheduling error failed", flow=flow.id, location=location.id)
 
     async def _report_skipped(self, run: PlannedRun) -> None:
         log.warning(

@@ -1,9 +1,18 @@
 """The ledger of transfers: every execution of every flow, when, how, what and with what outcome."""
 
 from expediter.ledger.ledger import FlowSummary, Ledger
-from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of, insert_transfer
+from expediter.ledger.transfers import (
+    FAILURES,
+    Direction,
+    Transfer,
+    TransferOutcome,
+    checksum_of,
+    insert_transfer,
+    outcomes_asked,
+)
 
 __all__ = [
+    "FAILURES",
     "Direction",
     "FlowSummary",
     "Ledger",
@@ -11,4 +20,5 @@ __all__ = [
     "TransferOutcome",
     "checksum_of",
     "insert_transfer",
+    "outcomes_asked",
 ]

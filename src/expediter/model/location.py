@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import msgspec
 
+from expediter.model.labor import LaborSettings
 from expediter.model.time import business_date_at, parse_day_start
 
 
@@ -17,6 +18,8 @@ class Location(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     timezone: str
     day_start: str = "04:00"
     currency: str = "USD"
+    labor: LaborSettings = msgspec.field(default_factory=LaborSettings)
+    """Workday, workweek, overtime rules and wages (``[locations.labor]``)."""
 
     def business_date_for(self, ts: datetime) -> date:
         return business_date_at(ts, self.timezone, parse_day_start(self.day_start))

@@ -3,13 +3,21 @@
 A channel only sends; which alerts go where is :mod:`expediter.monitor.routes`. Errors follow
 :mod:`expediter.errors` (a mail server that is down is transient, refused credentials terminal) and
 never contain a password.
+
+A webhook's URL is a credential more often than not (a chat service's incoming-webhook URL lets
+anyone post to the channel), so it is never logged or put in an error: messages name its scheme and
+host only (``https://hooks.example.com/…``), and the line httpx logs for each request is rewritten
+the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +32,50 @@ from expediter.errors import ConfigError, TerminalError, TransientError, error_f
 from expediter.monitor.alerts import Alert, AlertState
 
 log = structlog.get_logger("expediter.alerts")
+
+
+def redacted_url(url: str) -> str:
+    """``https://hooks.example.com/…``: where a webhook goes, without the path or query that make
+    it a credential."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return "(a webhook URL)"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}/…"
+
+
+class _HideWebhookUrls(logging.Filter):
+    """Rewrites log records that hold a webhook channel's URL (httpx logs each request's URL at
+    INFO) so the URL's secret part never reaches a log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._urls: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def hide(self, url: str) -> None:
+        """Hide ``url`` as given and as httpx writes it (host lower-cased, path percent-encoded)."""
+        shown = redacted_url(url)
+        with self._lock:
+            self._urls[url] = shown
+            with contextlib.suppress(httpx.InvalidURL, TypeError):
+                self._urls[str(httpx.URL(url))] = shown
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._urls:
+            return True
+        message = record.getMessage()
+        hidden = message
+        for url, shown in list(self._urls.items()):
+            hidden = hidden.replace(url, shown)
+        if hidden != message:
+            record.msg, record.args = hidden, None
+        return True
+
+
+_WEBHOOK_URLS = _HideWebhookUrls()
+logging.getLogger("httpx").addFilter(_WEBHOOK_URLS)
 
 
 class Channel(Protocol):
@@ -148,6 +200,9 @@ class WebhookChannel:
     ) -> None:
         self.id = channel_id
         self.url = url
+        self.shown_url = redacted_url(url)
+        """What messages say instead of ``url`` (see the module docstring)."""
+        _WEBHOOK_URLS.hide(url)
         self._client = client
         self._timeout = timeout
 
@@ -165,8 +220,12 @@ class WebhookChannel:
                         self.url, content=body, headers=headers, timeout=self._timeout
                     )
         except httpx.HTTPError as exc:
-            raise TransientError(f"alert channel {self.id}: {self.url}: {type(exc).__name__}") from None
-        error = error_for_status(response.status_code, f"alert channel {self.id}: {self.url}")
+            raise TransientError(f"alert channel {self.id}: {self.shown_url}: {type(exc).__name__}") from None
+        error = error_for_status(
+            response.status_code,
+            f"alert channel {self.id}: {self.shown_url}",
+            location=response.headers.get("location"),
+        )
         if error is not None:
             raise error
 

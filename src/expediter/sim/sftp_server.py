@@ -1,8 +1,9 @@
 """A local SFTP server (asyncssh's own) for the demo's back office and for tests.
 
-It serves one folder on a loopback port, in a background thread with its own event loop, with a fresh
-host key and password each start. Every client write and rename is recorded in ``events`` so tests
-can check a file was written under a temporary name and renamed, never written in place.
+It serves one folder on a loopback port, in a background thread with its own event loop, with fresh
+host keys (one per type asked for, ed25519 by default) and a fresh password each start. Every client
+write and rename is recorded in ``events`` so tests can check a file was written under a temporary
+name and renamed, never written in place.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import asyncssh
 LOOPBACK = "127.0.0.1"
 
 
-class _AuditedSftp(asyncssh.SFTPServer):
+class AuditedSftp(asyncssh.SFTPServer):
     """asyncssh's SFTP server rooted in a folder, recording writes and renames."""
 
     events: list[tuple[Any, ...]]
@@ -48,15 +49,29 @@ class _AuditedSftp(asyncssh.SFTPServer):
 
 
 class SftpServer:
-    """An SFTP server rooted in ``root``; ``username`` logs in with ``password`` or ``client_key``."""
+    """An SFTP server rooted in ``root``; ``username`` logs in with ``password`` or ``client_key``.
 
-    def __init__(self, root: Path, *, username: str = "expediter", port: int = 0) -> None:
+    ``host_key_types`` are the host keys it offers (e.g. ``("ssh-ed25519", "ssh-rsa")``, as
+    OpenSSH servers offer several); ``host_key`` and ``host_key_line`` are the first one's.
+    ``sftp_class`` serves the files (a subclass of :class:`AuditedSftp` may misbehave on purpose)."""
+
+    sftp_class: type[AuditedSftp] = AuditedSftp
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        username: str = "expediter",
+        port: int = 0,
+        host_key_types: Sequence[str] = ("ssh-ed25519",),
+    ) -> None:
         self.root = root
         self.host = LOOPBACK
         self.port = port
         self.username = username
         self.password = secrets.token_urlsafe(16)
-        self.host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.host_keys = [asyncssh.generate_private_key(kind) for kind in host_key_types]
+        self.host_key = self.host_keys[0]
         self.host_key_line = self.host_key.export_public_key().decode().strip()
         self.client_key = asyncssh.generate_private_key("ssh-ed25519")
         """A key the server accepts for ``username``; :meth:`write_client_key` saves it for a test."""
@@ -68,8 +83,9 @@ class SftpServer:
         self._connections: set[asyncssh.SSHServerConnection] = set()
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
-        """Settings for an ``sftp`` system pointing here; the password is passed as ``env:NAME``
-        by the caller (see ``password_env``)."""
+        """Settings for an ``sftp`` system pointing here. The password is a reference,
+        ``env:EXPEDITER_TEST_SFTP_PASSWORD``: the caller sets that variable to :attr:`password`
+        (or overrides ``password`` with a reference of its own)."""
         values: dict[str, Any] = {
             "host": self.host,
             "port": self.port,
@@ -126,14 +142,14 @@ class SftpServer:
                 return username == server.username and key.export_public_key() == accepted
 
         def sftp_factory(chan: asyncssh.SSHServerChannel) -> asyncssh.SFTPServer:
-            sftp = _AuditedSftp(chan, chroot=str(server.root).encode())
+            sftp = server.sftp_class(chan, chroot=str(server.root).encode())
             sftp.events, sftp.root = server.events, server.root.resolve()
             return sftp
 
         self._acceptor = await asyncssh.listen(
             self.host,
             self.port,
-            server_host_keys=[self.host_key],
+            server_host_keys=self.host_keys,
             server_factory=Auth,
             sftp_factory=sftp_factory,
             allow_scp=False,

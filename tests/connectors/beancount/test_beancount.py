@@ -68,3 +68,23 @@ def test_account_names_are_made_valid() -> None:
     assert beancount_account("cash on hand", "Assets") == "Assets:Cash-on-hand"
     assert beancount_account("Liabilities:Tips payable", "Income") == "Liabilities:Tips-payable"
     assert CONNECTOR.name == "beancount"
+
+
+def test_auto_gratuity_payable_lands_under_liabilities_by_its_type() -> None:
+    """The account's declared type decides the root: ``2210 Auto-Gratuity Payable`` declared a
+    liability is ``Liabilities:2210-Auto-Gratuity-Payable``, not an income account; a type in
+    the catalog also re-roots an account whose line role would say otherwise."""
+    import msgspec
+
+    from expediter.catalog.schema import AccountType
+
+    accounts = {**MAPPINGS.accounts, "auto_gratuity": "2210 Auto-Gratuity Payable"}
+    types = {"2210 Auto-Gratuity Payable": AccountType.LIABILITY, "4960 Refunds": AccountType.EXPENSE}
+    mappings = msgspec.structs.replace(MAPPINGS, accounts=accounts, account_types=types)
+    entry = build_journal(worked_orders(), mappings, location_id=LOCATION, business_date=DAY, drawer=DRAWER)
+    entries, errors, _ = loader.load_string(beancount_journal([entry], account_types=types))
+    assert errors == []
+    [txn] = [e for e in entries if isinstance(e, data.Transaction)]
+    by_account = {p.account: p.units.number for p in txn.postings}
+    assert by_account["Liabilities:2210-Auto-Gratuity-Payable"] == Decimal("-5.00")
+    assert "Expenses:4960-Refunds" in by_account

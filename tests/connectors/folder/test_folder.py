@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from expediter.connectors.base import ConnectorContext
 from expediter.connectors.folder.client import FolderTransport
 from expediter.connectors.folder.connector import CONNECTOR
 from expediter.connectors.transport import (
+    STALE_TEMP_AGE,
     FetchedFile,
     FileOutcome,
     MemorySeenStore,
@@ -24,6 +26,7 @@ from expediter.connectors.transport import (
     receive_files,
 )
 from expediter.errors import ConfigError, RejectedInput, TerminalError, TransientError
+from expediter.model.clock import ManualClock
 
 T = TypeVar("T")
 
@@ -188,3 +191,44 @@ def test_a_file_handled_but_not_moved_is_only_moved_at_the_next_poll(tmp_path: P
     assert poll() == {"a.csv": FileOutcome.DUPLICATE}
     assert handled == ["a.csv"]
     assert (tmp_path / "archive" / "a.csv").read_bytes() == b"a"
+
+
+def test_relative_folders_are_beside_the_catalog_whatever_folder_the_hub_starts_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A nightly file goes where the catalog says, not wherever the process was started."""
+    from expediter.web.app import read_catalog
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "expediter.toml").write_text(
+        '[hub]\ndatabase = "hub.db"\n\n'
+        '[[systems]]\nid = "shared_drive"\nkind = "back_office"\nconnector = "folder"\nowner = "ops"\n'
+        'settings = { inbox_dir = "drop", upload_dir = "exports" }\n'
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    catalog = read_catalog(site / "expediter.toml")
+    [system] = catalog.systems
+    transport = CONNECTOR.make_transport(ConnectorContext(catalog=catalog, system=system))
+
+    receipt = run(transport.upload("sales.csv", b"night"))
+    assert (site / "data" / "exports" / "sales.csv").read_bytes() == b"night"
+    assert receipt.remote_ref == str(site / "data" / "exports" / "sales.csv")
+    assert list(elsewhere.iterdir()) == []
+    assert transport.endpoint == (site / "data" / "drop").as_uri()
+
+
+def test_an_upload_removes_a_temporary_file_a_killed_upload_left(tmp_path: Path, clock: ManualClock) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    left = out / ".expediter-0123456789ab-sales.csv.part"  # what a killed upload leaves
+    left.write_bytes(b"half")
+    live = out / ".expediter-ba9876543210-labor.csv.part"  # an upload running in another process
+    live.write_bytes(b"in progress")
+    long_ago = (clock.now() - STALE_TEMP_AGE - timedelta(minutes=1)).timestamp()
+    os.utime(left, (long_ago, long_ago))
+    os.utime(live, (clock.now().timestamp(), clock.now().timestamp()))
+    run(transport_for(tmp_path, upload_dir="out").upload("sales.csv", b"night"))
+    assert sorted(p.name for p in out.iterdir()) == [live.name, "sales.csv"]

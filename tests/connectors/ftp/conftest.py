@@ -1,1 +1,1 @@
-from tests.servers import ftp_server, ftps_server  # noqa: F401  (pytest fixtures)
+from tests.servers import ftp_server, ftps_server, vsftpd_ftps_server, vsftpd_server  # noqa: F401  (pytest fixtures)

@@ -1,4 +1,6 @@
-"""The FTP and FTPS transports against pyftpdlib on loopback (FTPS: explicit TLS, self-signed cert)."""
+"""The FTP and FTPS transports against real servers on loopback: pyftpdlib (in-process, audited) and
+Debian's vsftpd (a separate process; no MLSD: it answers ``OPTS MLST`` with 501). FTPS is explicit
+TLS with a self-signed certificate."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any, TypeVar
 import pytest
 
 from expediter.catalog.schema import Catalog, System, SystemKind
+from expediter.catalog.schema import Hub as HubSettings
 from expediter.connectors.base import ConnectorContext
 from expediter.connectors.ftp.client import FtpTransport
 from expediter.connectors.ftp.connector import CONNECTOR
@@ -21,7 +24,7 @@ from expediter.connectors.transport import (
     receive_files,
 )
 from expediter.errors import TerminalError, TransientError
-from tests.servers import FtpServer, self_signed_certificate
+from tests.servers import FtpServer, VsftpdServer, self_signed_certificate
 
 pytestmark = pytest.mark.service
 T = TypeVar("T")
@@ -35,7 +38,15 @@ def server(request: pytest.FixtureRequest) -> FtpServer:
     return found
 
 
-def transport_for(server: FtpServer, **overrides: Any) -> FtpTransport:
+@pytest.fixture(params=["ftp_server", "ftps_server", "vsftpd_server", "vsftpd_ftps_server"])
+def any_server(request: pytest.FixtureRequest) -> FtpServer | VsftpdServer:
+    """Each test runs against pyftpdlib and vsftpd, each over plain FTP and over FTPS."""
+    found = request.getfixturevalue(request.param)
+    assert isinstance(found, FtpServer | VsftpdServer)
+    return found
+
+
+def transport_for(server: FtpServer | VsftpdServer, **overrides: Any) -> FtpTransport:
     settings = server.settings(inbox_dir="inbox", upload_dir="outbox") | overrides
     system = System(id="vendor_ftp", kind=SystemKind.VENDOR, connector="ftp", owner="ops", settings=settings)
     ctx = ConnectorContext(catalog=Catalog(systems=[system]), system=system)
@@ -67,7 +78,8 @@ def test_upload_writes_a_temporary_name_then_renames_over_the_old_file(server: F
     assert sorted(p.name for p in outbox.iterdir()) == ["payroll.csv"]
 
 
-def test_list_download_done_and_failed(server: FtpServer) -> None:
+def test_list_download_done_and_failed(any_server: FtpServer | VsftpdServer) -> None:
+    server = any_server
     inbox = server.root / "inbox"
     inbox.mkdir()
     (inbox / "a.edi").write_bytes(b"aaa")
@@ -89,8 +101,9 @@ def test_list_download_done_and_failed(server: FtpServer) -> None:
 
 
 def test_growing_file_waits_and_a_repeat_is_processed_once_across_restarts(
-    server: FtpServer, tmp_path: Path
+    any_server: FtpServer | VsftpdServer, tmp_path: Path
 ) -> None:
+    server = any_server
     inbox = server.root / "inbox"
     inbox.mkdir()
     growing = inbox / "prices.csv"
@@ -136,7 +149,8 @@ def test_wrong_password_is_terminal_and_never_shown(
     assert "N0t-The-Password" not in message and server.password not in message
 
 
-def test_server_down_is_transient_then_works_when_back(server: FtpServer) -> None:
+def test_server_down_is_transient_then_works_when_back(any_server: FtpServer | VsftpdServer) -> None:
+    server = any_server
     (server.root / "outbox").mkdir()
     transport = transport_for(server)
     server.stop()
@@ -163,3 +177,39 @@ def test_ftps_refuses_an_untrusted_certificate(ftps_server: FtpServer, tmp_path:
 def test_ftps_requires_tls_so_plain_ftp_is_refused(ftps_server: FtpServer) -> None:
     with pytest.raises(TerminalError, match=r"refused the session .* set settings\.tls = true"):
         run(transport_for(ftps_server, tls=False).list_files())
+
+
+def test_an_upload_to_vsftpd_replaces_the_old_file_and_leaves_no_temporary_file(
+    vsftpd_server: VsftpdServer,
+) -> None:
+    outbox = vsftpd_server.root / "outbox"
+    outbox.mkdir()
+    (outbox / "payroll.csv").write_bytes(b"old\n")
+    receipt = run(transport_for(vsftpd_server).upload("payroll.csv", b"new\n" * 5000))
+    assert (outbox / "payroll.csv").read_bytes() == b"new\n" * 5000
+    assert receipt.remote_ref == f"ftp://127.0.0.1:{vsftpd_server.port}/outbox/payroll.csv"
+    assert sorted(p.name for p in outbox.iterdir()) == ["payroll.csv"]
+
+
+def test_a_missing_inbox_on_a_server_without_mlsd_is_refused_not_listed_as_empty(
+    vsftpd_server: VsftpdServer,
+) -> None:
+    """vsftpd lists a folder that does not exist as empty; the transport must not believe it."""
+    with pytest.raises(TerminalError, match=r"list nowhere .* refused: 550.*inbox_dir"):
+        run(transport_for(vsftpd_server, inbox_dir="nowhere").list_files())
+
+
+def test_a_relative_ca_file_is_beside_the_catalog_whatever_folder_the_hub_starts_in(
+    ftps_server: FtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ftps_server.cert_file is not None and ftps_server.cert_file.parent == tmp_path
+    (ftps_server.root / "inbox").mkdir()
+    (ftps_server.root / "inbox" / "a.edi").write_bytes(b"a")
+    settings = ftps_server.settings(inbox_dir="inbox", ca_file=ftps_server.cert_file.name)
+    system = System(id="vendor_ftp", kind=SystemKind.VENDOR, connector="ftp", owner="ops", settings=settings)
+    catalog = Catalog(hub=HubSettings(database=str(tmp_path / "hub.db")), systems=[system])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    transport = CONNECTOR.make_transport(ConnectorContext(catalog=catalog, system=system))
+    assert [f.name for f in run(transport.list_files())] == ["a.edi"]

@@ -57,3 +57,14 @@ def test_account_codes() -> None:
     assert account_code("Sales", {"Sales": "200"}) == "200"
     assert account_code("6900 Cash Over/Short", {}) == "6900"
     assert CONNECTOR.name == "xero"
+
+
+def test_dates_follow_the_organisations_region() -> None:
+    """Xero's manual journal import reads *Date in the organisation's regional format: a US
+    organisation writes 27 November 2026 as 11/27/2026, a UK, Australian or New Zealand one as
+    27/11/2026; ``date_format`` overrides the region."""
+    assert {r["*Date"] for r in _rows(xero=XeroSettings(region="US"))} == {"11/27/2026"}
+    assert {r["*Date"] for r in _rows(xero=XeroSettings(region="NZ"))} == {"27/11/2026"}
+    assert {r["*Date"] for r in _rows(xero=XeroSettings(region="US", date_format="dd/mm/yyyy"))} == {
+        "27/11/2026"
+    }

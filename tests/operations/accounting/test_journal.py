@@ -8,7 +8,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from expediter.catalog.schema import Mappings
+from expediter.catalog.schema import AccountType, Mappings
 from expediter.errors import RejectedInput
 from expediter.model.money import Money
 from expediter.model.order import Line, OrderState, Payment, Tax, TaxKind, TenderType
@@ -183,5 +183,38 @@ def test_only_the_latest_version_of_a_check_counts() -> None:
 
 def test_auto_gratuity_has_its_own_account_when_mapped() -> None:
     accounts = {**MAPPINGS.accounts, "auto_gratuity": "4510 Auto Gratuity"}
-    entry = _worked_entry(mappings=msgspec.structs.replace(MAPPINGS, accounts=accounts))
+    types = {"4510 Auto Gratuity": AccountType.INCOME}
+    entry = _worked_entry(mappings=msgspec.structs.replace(MAPPINGS, accounts=accounts, account_types=types))
     assert ("4510 Auto Gratuity", 0, 500, "auto-gratuity") in _as_tuples(entry)
+    (line,) = [ln for ln in entry.lines if ln.memo == "auto-gratuity"]
+    assert line.role is AccountRole.REVENUE
+
+
+def test_the_account_type_decides_where_auto_gratuity_goes_not_the_line() -> None:
+    """An auto-gratuity owed to staff is a liability until payroll pays it: declared so, the line
+    is a liability (beancount's Liabilities root), whatever the account's name says."""
+    accounts = {**MAPPINGS.accounts, "auto_gratuity": "2210 Auto-Gratuity Payable"}
+    types = {"2210 Auto-Gratuity Payable": AccountType.LIABILITY}
+    entry = _worked_entry(mappings=msgspec.structs.replace(MAPPINGS, accounts=accounts, account_types=types))
+    (line,) = [ln for ln in entry.lines if ln.memo == "auto-gratuity"]
+    assert (line.account, line.credit.amount, line.role) == (
+        "2210 Auto-Gratuity Payable",
+        500,
+        AccountRole.LIABILITY,
+    )
+    # declared income, the same name is income: the name never decides
+    income = msgspec.structs.replace(
+        MAPPINGS, accounts=accounts, account_types={"2210 Auto-Gratuity Payable": AccountType.INCOME}
+    )
+    (line,) = [ln for ln in _worked_entry(mappings=income).lines if ln.memo == "auto-gratuity"]
+    assert line.role is AccountRole.REVENUE
+
+
+def test_an_auto_gratuity_account_without_a_type_holds_the_day() -> None:
+    accounts = {**MAPPINGS.accounts, "auto_gratuity": "2210 Auto-Gratuity Payable"}
+    with pytest.raises(UnmappedAccounts) as held:
+        _worked_entry(mappings=msgspec.structs.replace(MAPPINGS, accounts=accounts))
+    assert [(m.table.value, m.key) for m in held.value.missing] == [
+        ("account_types", "2210 Auto-Gratuity Payable")
+    ]
+    assert '[mappings.account_types]\n"2210 Auto-Gratuity Payable" = "liability"' in held.value.fix()

@@ -54,7 +54,9 @@ def test_each_refund_is_booked_once_on_its_own_day(orders_: list[Order]) -> None
         assert all(line.role is not AccountRole.RECEIVABLE for line in entry.lines)
     for entry, day in zip(entries, DAYS, strict=True):
         due = sum(r.amount.amount for o in orders_ for r in o.refunds if refund_date(r, o, LOCATION) == day)
-        assert _posted(entry, "refunds") == entry.statistics.refund_amount == due
+        refunded = _posted(entry, "refunds") + _posted(entry, "sales tax refunded")
+        assert refunded == entry.statistics.refund_amount == due
+        assert _posted(entry, "sales tax refunded") == entry.statistics.refunded_tax
         summary = summarize_day(LOCATION, day, orders_)
         assert summary.refund_amount.amount == due and reconciliation_errors(summary) == []
     assert sum(e.statistics.orders for e in entries) == len(orders_) == entries[0].statistics.orders

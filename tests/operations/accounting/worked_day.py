@@ -8,7 +8,8 @@ Worked on paper (cents):
 - o3 DoorDash: 2 burgers 3000, facilitator tax 240 (DoorDash remits it); DoorDash pays 3240.
 - o4 gift card sold 5000, paid cash 5000.
 - o5 burger 1500, tax 120: gift card 1000 + Mastercard 620 + tip 100 (card fallback account).
-- o6 beer 600, tax 48, cash 648, refunded in cash 648.
+- o6 beer 600, tax 48, cash 648, refunded in cash 648: the refund gives back the 48 of tax
+  (Sales Tax Payable debit 48) and 600 of sales (Refunds).
 - drawer: expected cash 648 + 5000 + 648 − 648 = 5648, counted 5600 → short 48.
 """
 
@@ -68,10 +69,11 @@ EXPECTED_LINES: list[tuple[str, int, int, str]] = [
     ("1010 Visa Clearing", 3600, 0, "card: visa"),
     ("1011 Card Clearing", 720, 0, "card: mastercard"),
     ("1020 DoorDash Clearing", 3000, 0, "marketplace: doordash"),
+    ("2100 Sales Tax Payable", 48, 0, "sales tax refunded"),
     ("2300 Gift Card Liability", 1000, 0, "gift cards redeemed"),
     ("4900 Discounts", 200, 0, "discount: Happy hour"),
     ("4950 Comps", 1500, 0, "comp: Remake"),
-    ("4960 Refunds", 648, 0, "refunds"),
+    ("4960 Refunds", 600, 0, "refunds"),
     ("6900 Cash Over/Short", 48, 0, "cash short"),
     ("1000 Cash", 0, 48, "cash short"),
     ("1000 Cash", 0, 648, "refund: cash"),

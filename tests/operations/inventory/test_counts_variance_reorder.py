@@ -77,6 +77,26 @@ def test_purchase_order_for_exactly_whole_cases() -> None:
         ('ingredient,unit,quantity\nonion,lb,"2,5"\n', "row 2, column quantity", "thousands separator"),
         ('ingredient,unit,quantity\nonion,lb,"1,25"\n', "row 2, column quantity", "thousands separator"),
         ('ingredient,unit,quantity\nonion,lb,"1,2500"\n', "row 2, column quantity", "thousands separator"),
+        (
+            "ingredient,unit,quantity,quantity\nonion,lb,3,30\n",
+            "row 1 (header), columns C and D",
+            "more than once",
+        ),
+        (
+            "Quantity,ingredient,unit, quantity\n3,onion,lb,30\n",
+            "row 1 (header), columns A and D",
+            "more than once",
+        ),
+        ("ingredient,unit,quantity\nonion,lb,1,250\n", "row 2, column D", "4 cells but the header names 3"),
+        (f"ingredient,unit,quantity\nonion,lb,3\n{'x' * 5000},lb,2\n", "row 3, column ingredient", "longer"),
+        # Over the csv module's own limit (128 KiB), plain and quoted (commas inside the quotes).
+        (f"ingredient,unit,quantity\nonion,lb,{'9' * 140_000}\n", "row 2, column quantity", "longer"),
+        (f'ingredient,unit,quantity\n"{"a," * 70_000}",lb,2\n', "row 2, column ingredient", "longer"),
+        (
+            f"ingredient,unit,quantity\nonion,lb,3\n\nbun,each,2,{'n' * 140_000}\n",
+            "row 4, column D",
+            "longer",
+        ),
     ],
 )
 def test_bad_count_sheets_name_row_and_column(text: str, where: str, message: str) -> None:

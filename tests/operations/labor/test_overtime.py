@@ -76,12 +76,15 @@ def test_six_days_is_not_a_seventh_day() -> None:
     assert hours(six, california()) == (36, 0, 0)
 
 
-def test_california_midnight_shift_is_one_workday() -> None:
-    friday_close = punch(f"{WEEK[5]} 18:00", 10.5, unpaid_break=0.5)  # to 04:30 Saturday, 10 h worked
+def test_california_closing_shift_splits_at_the_workday_start() -> None:
+    """Labor Code §500(a), §510: hours count in the fixed workday they are worked in.
+    Friday 18:00-04:30 (30-min break), workday from 04:00: Friday 9.5 h → 8 + 1.5 OT;
+    Saturday 0.5 h (04:00-04:30) + 8 h (10:00-18:00) = 8.5 h → 8 + 0.5 OT. Week: 16 / 2 / 0."""
+    friday_close = punch(f"{WEEK[5]} 18:00", 10.5, unpaid_break=0.5)
     saturday = punch(f"{WEEK[6]} 10:00", 8)
     assert hours([friday_close, saturday], california()) == (16, 2, 0)
-    (shift,) = [s for s in worked_shifts([friday_close], LA).shifts]
-    assert shift.business_date == date(2026, 3, 6)
+    pieces = worked_shifts([friday_close], LA).shifts
+    assert [s.business_date for s in pieces] == [date(2026, 3, 6), date(2026, 3, 7)]
 
 
 def test_overtime_lands_on_the_job_worked_when_it_accrued() -> None:

@@ -23,7 +23,7 @@ def test_the_worked_period() -> None:
     (ann_line,) = ann.lines
     assert (ann_line.regular_hours, ann_line.overtime_hours, ann_line.double_time_hours) == (40, 5, 0)
     assert ann_line.total_wages == Money(64000 + 12000)  # 40 x 16.00 + 5 x 24.00
-    assert (ann.card_tips, ann.declared_cash_tips, ann.service_charge_wages) == (
+    assert (ann.pos_tips, ann.declared_cash_tips, ann.service_charge_wages) == (
         Money(12345),
         Money(1000),
         Money(900),
@@ -34,7 +34,7 @@ def test_the_worked_period() -> None:
         Decimal(4),
         Decimal(1),
     )
-    assert bob.card_tips == Money(0)
+    assert bob.pos_tips == Money(0)
     assert period.open_punches == []
 
 
@@ -45,9 +45,9 @@ def test_an_employee_without_a_payroll_id_stops_the_file() -> None:
 
 
 def test_tips_alone_put_an_employee_on_the_payroll() -> None:
-    period = build_payroll(LA, START, END, [], EMPLOYEES, california(), card_tips={"bob": Money(500)})
+    period = build_payroll(LA, START, END, [], EMPLOYEES, california(), pos_tips={"bob": Money(500)})
     (bob,) = period.employees
-    assert (bob.employee_id, bob.lines, bob.card_tips) == ("bob", [], Money(500))
+    assert (bob.employee_id, bob.lines, bob.pos_tips) == ("bob", [], Money(500))
 
 
 def test_open_punches_are_reported_by_id() -> None:

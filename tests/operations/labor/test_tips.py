@@ -23,7 +23,9 @@ from expediter.operations.labor.tips import (
     declared_cash_tips_by_employee,
     distribute_pool,
     pool_members,
+    pos_tips_by_employee,
     service_charge_wages,
+    unowned_auto_gratuity,
 )
 
 from .punches import punch
@@ -64,6 +66,29 @@ def test_card_tips_go_to_the_check_owner_and_cash_tender_tips_do_not_count() -> 
         order("4", "ann", card(1000), state=OrderState.CANCELED),
     ]
     assert card_tips_by_employee(orders) == {"ann": Money(350), "bob": Money(300), "": Money(50)}
+
+
+def test_tips_rung_on_cash_reach_payroll_like_card_tips() -> None:
+    """The journal credits every rung tip, cash included, to Tips Payable (the cash stays in the
+    drawer), so payroll owes all of them."""
+    orders = [
+        order("1", "ann", card(200)),
+        order("2", "ann", Payment(id="c", tender=TenderType.CASH, amount=Money(500), tip=Money(99))),
+        order("3", None, card(50)),
+        order("4", "bob", card(1000), state=OrderState.CANCELED),
+    ]
+    assert pos_tips_by_employee(orders) == {"ann": Money(299), "": Money(50)}
+
+
+def test_auto_gratuity_on_a_check_nobody_owns_is_found_per_check() -> None:
+    grat = ServiceCharge(name="18%", amount=Money(900), auto_gratuity=True)
+    fee = ServiceCharge(name="delivery", amount=Money(300))
+    orders = [
+        order("banquet", None, card(0), charges=(grat, fee)),
+        order("2", "ann", card(0), charges=(grat,)),
+    ]
+    (held,) = unowned_auto_gratuity(orders)
+    assert (held.order_id, held.amount) == ("banquet", Money(900))
 
 
 def test_declared_cash_tips_add_up_per_employee() -> None:

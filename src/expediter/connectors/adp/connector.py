@@ -1,6 +1,6 @@
 """The ``adp`` connector: ADP Workforce Now paydata (EPI) files, one per pay period.
 
-The lead's payroll flow builds a :class:`~expediter.operations.labor.payroll.PayrollPeriod`, calls
+The payroll flow builds a :class:`~expediter.operations.labor.payroll.PayrollPeriod`, calls
 :func:`~expediter.connectors.adp.formats.paydata_file` and hands the file to the SFTP transport.
 """
 
@@ -24,8 +24,8 @@ def settings_for(ctx: ConnectorContext) -> AdpSettings:
 
 
 def make_exporter(ctx: ConnectorContext) -> PayrollFileExporter:
-    settings, codes = settings_for(ctx), dict(ctx.catalog.mappings.job_earning_codes)
-    return PayrollFileExporter("adp", lambda period: paydata_file(period, settings, codes))
+    settings = settings_for(ctx)
+    return PayrollFileExporter("adp", lambda period: paydata_file(period, settings))
 
 
 CONNECTOR = Connector(

@@ -7,6 +7,8 @@ held (see :mod:`expediter.operations.accounting.export`) and the run fails sayin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from expediter.connectors.base import (
     Capability,
     Connector,
@@ -16,7 +18,9 @@ from expediter.connectors.base import (
     connector_settings,
 )
 from expediter.connectors.beancount.config import BeancountSettings
-from expediter.connectors.beancount.formats import beancount_journal
+from expediter.connectors.beancount.formats import beancount_bills, beancount_journal
+from expediter.formats.bills import BillsAndJournal, bill_file_stem
+from expediter.model.vendors import APBill
 from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
 from expediter.operations.accounting.journal import JournalEntry
 
@@ -29,9 +33,10 @@ def settings_for(ctx: ConnectorContext) -> BeancountSettings:
 
 def render(settings: BeancountSettings) -> RenderJournal:
     def file(entry: JournalEntry, request: ExportRequest) -> OutputFile:
+        types = request.catalog.mappings.account_types
         return OutputFile(
             name=journal_file_name(entry.location_id, entry.business_date, "beancount"),
-            data=beancount_journal([entry], settings).encode("utf-8"),
+            data=beancount_journal([entry], settings, types).encode("utf-8"),
             records=len(entry.lines),
             content_type=CONTENT_TYPE,
         )
@@ -39,8 +44,24 @@ def render(settings: BeancountSettings) -> RenderJournal:
     return file
 
 
-def make_exporter(ctx: ConnectorContext) -> JournalFileExporter:
-    return JournalFileExporter("beancount", render(settings_for(ctx)))
+def render_bills(settings: BeancountSettings) -> Callable[[list[APBill]], list[OutputFile]]:
+    def files(bills: list[APBill]) -> list[OutputFile]:
+        return [
+            OutputFile(
+                name=f"{bill_file_stem(bill)}.beancount",
+                data=beancount_bills([bill], settings).encode("utf-8"),
+                records=len(bill.lines),
+                content_type=CONTENT_TYPE,
+            )
+            for bill in bills
+        ]
+
+    return files
+
+
+def make_exporter(ctx: ConnectorContext) -> BillsAndJournal:
+    settings = settings_for(ctx)
+    return BillsAndJournal(JournalFileExporter("beancount", render(settings)), render_bills(settings))
 
 
 CONNECTOR = Connector(

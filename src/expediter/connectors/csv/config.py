@@ -20,10 +20,12 @@ class CsvSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     layouts: list[str] = msgspec.field(default_factory=lambda: ["sales_summary", "product_mix", "labor"])
     """Which files the nightly export writes."""
     layout_version: int = 1
-    overtime_rules: Literal["federal", "california"] = "federal"
-    """``federal`` or ``california``: how the labor file splits regular and overtime hours."""
-    workweek_start: Weekday = Weekday.SUNDAY
-    """The first day of the employer's fixed workweek (``sunday`` ... ``saturday``)."""
+    overtime_rules: Literal["federal", "california"] | None = None
+    """``federal`` or ``california``: how the labor file splits regular and overtime hours; by
+    default the location's ``[locations.labor]`` rules."""
+    workweek_start: Weekday | None = None
+    """The first day of the employer's fixed workweek (``sunday`` ... ``saturday``); by default
+    the location's."""
     recipes: str = ""
     """The recipe book (TOML, see ``docs/inventory.md``) for the ``inventory_usage`` and
     ``purchase_order`` files: a path relative to the catalog's folder, or absolute."""

@@ -20,25 +20,28 @@ from expediter.connectors.base import (
     ConnectorContext,
     ExportRequest,
     OutputFile,
+    SettingProblem,
     connector_settings,
 )
 from expediter.connectors.csv.config import CsvSettings
 from expediter.connectors.csv.formats import ExportFile, layout, write_csv
 from expediter.connectors.csv.mapping import labor_rows, mix_rows, summary_rows
-from expediter.errors import TerminalError
+from expediter.errors import ConfigError, TerminalError
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order
 from expediter.operations.accounting.export import business_dates, closing_orders_by_day
 from expediter.operations.inventory.counts import parse_count_sheet
 from expediter.operations.inventory.export import (
+    COUNTS_KIND,
     PURCHASE_ORDER_DATA,
     USAGE_DATA,
     FileOptions,
     export_inventory,
     load_book,
+    recipe_book_path,
 )
-from expediter.operations.labor.overtime import rules_named
+from expediter.operations.labor.overtime import rules_for, rules_named
 from expediter.operations.labor.pay import labor_for_day
 from expediter.operations.sales.close import close_day
 
@@ -88,7 +91,11 @@ def export_labor_day(
 ) -> ExportFile:
     """The labor file of one location-day. Pass the workweek's punches so far for weekly overtime."""
     settings = settings or CsvSettings()
-    rules = rules_named(settings.overtime_rules, settings.workweek_start)
+    rules = rules_for(location)
+    if settings.overtime_rules is not None or settings.workweek_start is not None:
+        rules = rules_named(
+            settings.overtime_rules or rules.name, settings.workweek_start or rules.workweek_start
+        )
     result = labor_for_day(location, business_date, punches, rules)
     labor_layout = layout("labor", settings.layout_version)
     return write_csv(
@@ -152,14 +159,43 @@ class CsvImporter:
         self.settings = settings
 
     def read(self, data: str, payload: bytes) -> int:
-        if data != "inventory_counts":
-            raise TerminalError(f"the csv connector reads inventory_counts files, not {data!r}")
+        if data != COUNTS_KIND:
+            raise TerminalError(f"the csv connector reads {COUNTS_KIND} files, not {data!r}")
         book = load_book(self.ctx.catalog, self.settings.recipes) if self.settings.recipes else None
         return len(parse_count_sheet(payload, book))
 
 
 def make_importer(ctx: ConnectorContext) -> CsvImporter:
     return CsvImporter(ctx, settings_for(ctx))
+
+
+BOOK_DATA = (USAGE_DATA, PURCHASE_ORDER_DATA)
+"""The files the csv connector writes from the recipe book."""
+
+
+def check(ctx: ConnectorContext) -> list[SettingProblem]:
+    """The recipe book the ``recipes`` setting names exists and reads; a flow writing usage or
+    purchase orders to this system without one is refused too (it could never run)."""
+    recipes = settings_for(ctx).recipes
+    if not recipes:
+        needing = [
+            f for f in ctx.catalog.flows if f.enabled and f.to == ctx.system.id and f.data in BOOK_DATA
+        ]
+        if not needing:
+            return []
+        message = f"no recipe book, yet flow {needing[0].id} writes {needing[0].data} files from one"
+        fix = 'recipes = "recipes.toml", a path relative to the catalog\'s folder (format: docs/inventory.md)'
+        return [SettingProblem(key="recipes", message=message, fix=fix)]
+    path = recipe_book_path(ctx.catalog, recipes)
+    if not path.is_file():
+        fix = "write the recipe book there (format: docs/inventory.md), or correct the path"
+        return [SettingProblem(key="recipes", message=f"there is no recipe book at {path}", fix=fix)]
+    try:
+        load_book(ctx.catalog, recipes)
+    except ConfigError as exc:
+        fix = "correct the recipe book at that place (its format is in docs/inventory.md)"
+        return [SettingProblem(key="recipes", message=str(exc), fix=fix)]
+    return []
 
 
 CONNECTOR = Connector(
@@ -169,6 +205,8 @@ CONNECTOR = Connector(
     settings_type=CsvSettings,
     make_exporter=make_exporter,
     make_importer=make_importer,
+    check=check,
+    reads=frozenset({COUNTS_KIND}),
     description=(
         "Nightly sales summary, product mix and labor files in versioned CSV layouts "
         "(docs/layouts/), safe to open in a spreadsheet; inventory usage, variance and purchase "

@@ -2,12 +2,15 @@
 
 Writes go to a hidden temporary file in the target folder, are flushed to disk, then renamed with
 ``os.replace`` (atomic on one file system), so a program watching the folder never reads half a file.
+A temporary file a killed process left behind is removed by the first upload of a later transport,
+once it has not changed for :data:`~expediter.connectors.transport.STALE_TEMP_AGE`.
 Blocking file calls run in a worker thread so the event loop keeps serving kitchen screens.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +21,8 @@ from expediter.connectors.base import Receipt
 from expediter.connectors.transport import (
     RemoteFile,
     check_file_name,
+    check_listed_name,
+    is_stale_temp_file,
     matches,
     receipt_for,
     temp_name,
@@ -35,6 +40,7 @@ class FolderTransport:
         self.inbox, self.upload_dir, self.done, self.failed = inbox, upload, done, failed
         self.label = label
         self.endpoint = inbox.resolve().as_uri()
+        self._swept = False
 
     async def upload(self, name: str, data: bytes) -> Receipt:
         check_file_name(name)
@@ -46,7 +52,7 @@ class FolderTransport:
         return await asyncio.to_thread(self._list, pattern)
 
     async def download(self, name: str) -> bytes:
-        check_file_name(name)
+        check_listed_name(name)
         return await asyncio.to_thread(self._guard, (self.inbox / name).read_bytes)
 
     async def move_to_done(self, name: str) -> str:
@@ -63,6 +69,7 @@ class FolderTransport:
     def _write_then_rename(self, target: Path, data: bytes) -> None:
         def write() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
+            self._sweep(target.parent)
             temp = target.with_name(temp_name(target.name))
             try:
                 with open(temp, "wb") as handle:
@@ -74,6 +81,17 @@ class FolderTransport:
                 temp.unlink(missing_ok=True)
 
         self._guard(write)
+
+    def _sweep(self, folder: Path) -> None:
+        """Once per transport: remove stale temporary files of ours (never fails an upload)."""
+        if self._swept:
+            return
+        self._swept = True
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in entries:
+                modified = datetime.fromtimestamp(entry.stat(follow_symlinks=False).st_mtime, UTC)
+                if entry.is_file(follow_symlinks=False) and is_stale_temp_file(entry.name, modified):
+                    Path(entry.path).unlink(missing_ok=True)
 
     def _list(self, pattern: str) -> list[RemoteFile]:
         def scan() -> list[RemoteFile]:
@@ -90,7 +108,7 @@ class FolderTransport:
         return self._guard(scan)
 
     def _move(self, name: str, folder: Path) -> str:
-        check_file_name(name)
+        check_listed_name(name)
 
         def move() -> str:
             folder.mkdir(parents=True, exist_ok=True)

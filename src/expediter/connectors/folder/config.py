@@ -6,7 +6,8 @@ import msgspec
 
 
 class FolderSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Folders are local paths; relative ones are taken from the hub's ``data_dir``."""
+    """Folders are local paths; relative ones are taken from the hub's ``data_dir`` (itself beside
+    the catalog, see :func:`expediter.catalog.paths.data_dir`), never from the working folder."""
 
     inbox_dir: str
     """Where incoming files are picked up."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import msgspec
 
+from expediter.catalog.paths import data_dir
 from expediter.connectors.base import Capability, Connector, ConnectorContext
 from expediter.connectors.folder.client import FolderTransport
 from expediter.connectors.folder.config import FolderSettings
@@ -14,12 +13,13 @@ from expediter.errors import ConfigError
 
 
 def make_transport(ctx: ConnectorContext, flow_id: str | None = None) -> FolderTransport:
-    """Build the transport for ``ctx.system``; relative folders are under the hub's ``data_dir``."""
+    """Build the transport for ``ctx.system``; relative folders are under the hub's ``data_dir``,
+    which is beside the catalog (never the folder the process was started in)."""
     try:
         settings = msgspec.convert(ctx.system.settings, FolderSettings)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"system {ctx.system.id}: folder settings: {exc}") from None
-    base = Path(ctx.catalog.hub.data_dir)
+    base = data_dir(ctx.catalog)
     inbox = base / settings.inbox_dir
     return FolderTransport(
         inbox=inbox,

@@ -24,6 +24,7 @@ from expediter.connectors.ftp.config import FtpSettings
 from expediter.connectors.transport import (
     RemoteFile,
     check_file_name,
+    check_listed_name,
     matches,
     receipt_for,
     temp_name,
@@ -32,6 +33,7 @@ from expediter.connectors.transport import (
 from expediter.errors import ConfigError, TerminalError, TransientError
 
 T = TypeVar("T")
+_MLSD_FACTS = ("type", "size", "modify")
 
 
 class FtpTransport:
@@ -43,6 +45,7 @@ class FtpTransport:
         self.server = f"{settings.host}:{settings.port}"
         scheme = "ftps" if settings.tls else "ftp"
         self.endpoint = f"{scheme}://{settings.username}@{self.server}/{settings.inbox_dir.lstrip('/')}"
+        self._lists_with_mlsd = True
 
     # --- the Transport protocol ---
 
@@ -57,7 +60,7 @@ class FtpTransport:
         return await self._run(lambda ftp: self._list(ftp, pattern), f"list {self.settings.inbox_dir}")
 
     async def download(self, name: str) -> bytes:
-        check_file_name(name)
+        check_listed_name(name)
         path = posixpath.join(self.settings.inbox_dir, name)
 
         def read(ftp: ftplib.FTP) -> bytes:
@@ -110,12 +113,8 @@ class FtpTransport:
             ftp.delete(path)
 
     def _list(self, ftp: ftplib.FTP, pattern: str) -> list[RemoteFile]:
-        folder = self.settings.inbox_dir
-        try:
-            entries = list(ftp.mlsd(folder, facts=["type", "size", "modify"]))
-        except ftplib.error_perm as exc:
-            if not str(exc).startswith(("500", "502")):
-                raise
+        entries = self._mlsd(ftp) if self._lists_with_mlsd else None
+        if entries is None:
             return self._list_without_mlsd(ftp, pattern)
         files = [
             RemoteFile(name=name, size=int(facts.get("size", 0)), mtime=_mlsd_time(facts.get("modify", "")))
@@ -124,8 +123,30 @@ class FtpTransport:
         ]
         return sorted(files, key=lambda f: f.name)
 
+    def _mlsd(self, ftp: ftplib.FTP) -> list[tuple[str, dict[str, str]]] | None:
+        """The inbox as MLSD lists it, or ``None`` for a server that does not list that way: any
+        5xx to ``OPTS MLST`` (vsftpd answers 501), or 500/502 to ``MLSD`` itself. The answer is
+        kept for this transport's later sessions. Other refusals (a missing folder) raise."""
+        try:
+            ftp.sendcmd(f"OPTS MLST {';'.join(_MLSD_FACTS)};")
+        except ftplib.error_perm:
+            self._lists_with_mlsd = False
+            return None
+        try:
+            return list(ftp.mlsd(self.settings.inbox_dir))
+        except ftplib.error_perm as exc:
+            if not str(exc).startswith(("500", "502")):
+                raise
+            self._lists_with_mlsd = False
+            return None
+
     def _list_without_mlsd(self, ftp: ftplib.FTP, pattern: str) -> list[RemoteFile]:
-        """For old servers: NLST, then SIZE and MDTM per file (directories fail SIZE and are skipped)."""
+        """For servers without MLSD: NLST, then SIZE and MDTM per file (directories fail SIZE and
+        are skipped). Some (vsftpd) list a missing folder as empty, so the folder is entered first:
+        a missing one is refused with 550 like any other."""
+        home = ftp.pwd()
+        ftp.cwd(self.settings.inbox_dir)
+        ftp.cwd(home)
         ftp.voidcmd("TYPE I")
         files = []
         for entry in ftp.nlst(self.settings.inbox_dir):
@@ -150,7 +171,7 @@ class FtpTransport:
         return target
 
     async def _move(self, name: str, folder: str) -> str:
-        check_file_name(name)
+        check_listed_name(name)
         return await self._run(lambda ftp: self._move_blocking(ftp, name, folder), f"move {name} to {folder}")
 
     # --- sessions and errors ---

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
 
+from expediter.catalog.paths import catalog_folder
 from expediter.connectors.base import Capability, Connector, ConnectorContext
 from expediter.connectors.ftp.client import FtpTransport
 from expediter.connectors.ftp.config import SECRET_SETTINGS, FtpSettings
@@ -12,11 +15,14 @@ from expediter.errors import ConfigError
 
 
 def make_transport(ctx: ConnectorContext, flow_id: str | None = None) -> FtpTransport:
-    """The transport for ``ctx.system``; ``flow_id`` (if given) is named in error messages."""
+    """The transport for ``ctx.system``; ``flow_id`` (if given) is named in error messages. A
+    relative ``ca_file`` is beside the catalog, like the database."""
     try:
         settings = msgspec.convert(ctx.system.settings, FtpSettings)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"system {ctx.system.id}: ftp settings: {exc}") from None
+    if settings.ca_file and not Path(settings.ca_file).expanduser().is_absolute():
+        settings.ca_file = str(catalog_folder(ctx.catalog) / settings.ca_file)
     return FtpTransport(settings, label=where(ctx.system.id, flow_id))
 
 

@@ -1,6 +1,6 @@
 """The ``paychex`` connector: Paychex Standard Payroll Import files, one per pay period.
 
-The lead's payroll flow builds a :class:`~expediter.operations.labor.payroll.PayrollPeriod`, calls
+The payroll flow builds a :class:`~expediter.operations.labor.payroll.PayrollPeriod`, calls
 :func:`~expediter.connectors.paychex.formats.payroll_import_file` and hands the file to a transport.
 """
 

@@ -8,8 +8,11 @@ both. Hours are ``-999.99`` to ``999.99``.
 
 Rows written per employee: for each job and rate, one row per pay class with hours (the regular
 component is the job's earning code from ``mappings.job_earning_codes`` when mapped), ``Rate`` the
-job's hourly rate; then one amount row each for card tips, declared cash tips and service-charge
-wages that are not zero.
+job's hourly rate (Paychex applies the component's 1.5× or 2×); then one amount row each for the
+tips rung on the POS, service-charge wages, California's split-shift premium and the regular-rate
+adjustment (the overtime the hours rows leave out for several rates in a week or a tip credit),
+and declared cash tips (a memo earning: reported, not paid), those that are not zero. The rows add
+up, as Paychex computes them, to the pay of :mod:`expediter.operations.labor.workweek`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from expediter.connectors.paychex.config import PaychexSettings
 from expediter.errors import ConfigError, RejectedInput
 from expediter.model.money import Money
 from expediter.operations.labor.pay import LaborLine
-from expediter.operations.labor.payroll import PayrollEmployee, PayrollPeriod
+from expediter.operations.labor.payroll import (
+    PayrollEmployee,
+    PayrollPeriod,
+    regular_rate_adjustment,
+    split_shift_pay,
+)
 
 T, M, D, N = ColumnType.TEXT, ColumnType.MONEY, ColumnType.DECIMAL, ColumnType.INTEGER
 MAX_HOURS = Decimal("999.99")
@@ -119,11 +127,14 @@ def _hour_rows(
 
 
 def _amount_rows(client: str, person: PayrollEmployee, s: PaychexSettings) -> Iterator[list[Any]]:
-    amounts: tuple[tuple[str, Money], ...] = (
-        (s.card_tips_component, person.card_tips),
-        (s.declared_cash_tips_component, person.declared_cash_tips),
+    amounts: list[tuple[str, Money]] = [
+        (s.card_tips_component, person.pos_tips),
         (s.service_charge_component, person.service_charge_wages),
-    )
+        (s.split_shift_component, split_shift_pay(person)),
+    ]
+    if s.regular_rate_adjustment_component:
+        amounts.append((s.regular_rate_adjustment_component, regular_rate_adjustment(person)))
+    amounts.append((s.declared_cash_tips_component, person.declared_cash_tips))
     for component, amount in amounts:
         if amount.amount:
             yield _row(client, person.payroll_id, None, component, amount=amount)

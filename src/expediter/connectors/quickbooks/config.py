@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 
@@ -12,8 +14,16 @@ class QuickBooksSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     access_token: str = "env:QBO_ACCESS_TOKEN"
     minor_version: int = 75
     account_ids: dict[str, str] = {}
-    """Account name as mapped in ``[mappings]`` → QBO account Id; unmapped names are sent as is."""
+    """Account name as mapped in ``[mappings]`` → QBO account Id. Names not listed are looked up
+    through the QuickBooks Account query when posting; a name found nowhere is refused."""
     timeout_seconds: float = 30.0
+    iif_name: str = ""
+    """QuickBooks Desktop (IIF): the NAME on every line of the day's entry (an "Other Name" such
+    as ``Daily Sales``); empty leaves NAME blank."""
+    iif_class: Literal["", "location", "dimension"] = ""
+    """QuickBooks Desktop (IIF): the CLASS of each line: ``location`` (the location's id, for
+    class tracking by restaurant), ``dimension`` (the dining option, when revenue is split by
+    it), or empty."""
 
 
 SECRET_SETTINGS = frozenset({"access_token"})

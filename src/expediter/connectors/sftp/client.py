@@ -3,6 +3,11 @@
 The server's host key is pinned from the settings; nothing is read from ``~/.ssh`` (no user config,
 no agent, no default keys), so the hub behaves the same on every machine. One connection is opened
 lazily and reused; a broken one is dropped and the next call reconnects.
+
+An upload writes a temporary name first. When the upload fails the temporary file is removed; when
+that is impossible (the connection is gone, the process was killed) the first upload of a later
+connection removes the temporary files of ours left in the upload folder: those it failed to remove
+itself, and any other not written to for :data:`~expediter.connectors.transport.STALE_TEMP_AGE`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import asyncssh
+import structlog
 
 from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.base import Receipt
@@ -23,6 +29,8 @@ from expediter.connectors.sftp.config import SftpSettings
 from expediter.connectors.transport import (
     RemoteFile,
     check_file_name,
+    check_listed_name,
+    is_stale_temp_file,
     matches,
     receipt_for,
     secret_path,
@@ -32,6 +40,7 @@ from expediter.connectors.transport import (
 from expediter.errors import ConfigError, TerminalError, TransientError
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 
 def pinned_key(line: str, *, label: str) -> asyncssh.SSHKey:
@@ -67,6 +76,10 @@ class SftpTransport:
         self._conn: asyncssh.SSHClientConnection | None = None
         self._sftp: asyncssh.SFTPClient | None = None
         self._connecting: asyncio.Lock | None = None
+        self._swept = False
+        self._leftovers: set[str] = set()
+        """Temporary files an upload could not remove (the connection was gone): removed on the
+        next connection."""
 
     # --- the Transport protocol ---
 
@@ -75,13 +88,15 @@ class SftpTransport:
         target = posixpath.join(self.settings.upload_dir, name)
 
         async def write(sftp: asyncssh.SFTPClient) -> None:
+            await self._sweep(sftp)
             temp = posixpath.join(self.settings.upload_dir, temp_name(name))
             try:
                 async with sftp.open(temp, "wb") as handle:
                     await handle.write(data)
                 await self._rename_replacing(sftp, temp, target)
             except BaseException:
-                await self._quietly_remove(sftp, temp)
+                if not await self._quietly_remove(sftp, temp):
+                    self._leftovers.add(temp)
                 raise
 
         await self._run(write, f"upload {target}")
@@ -100,7 +115,7 @@ class SftpTransport:
         return await self._run(scan, f"list {self.settings.inbox_dir}")
 
     async def download(self, name: str) -> bytes:
-        check_file_name(name)
+        check_listed_name(name)
         path = posixpath.join(self.settings.inbox_dir, name)
 
         async def read(sftp: asyncssh.SFTPClient) -> bytes:
@@ -118,6 +133,7 @@ class SftpTransport:
 
     async def close(self) -> None:
         conn, self._conn, self._sftp, self._connecting = self._conn, None, None, None
+        self._swept = False
         if conn is not None:
             conn.close()
             await conn.wait_closed()
@@ -125,7 +141,7 @@ class SftpTransport:
     # --- helpers ---
 
     async def _move(self, name: str, folder: str) -> str:
-        check_file_name(name)
+        check_listed_name(name)
 
         async def move(sftp: asyncssh.SFTPClient) -> str:
             await sftp.makedirs(folder, exist_ok=True)
@@ -145,10 +161,32 @@ class SftpTransport:
                 await sftp.remove(target)
             await sftp.rename(temp, target)
 
-    async def _quietly_remove(self, sftp: asyncssh.SFTPClient, path: str) -> None:
-        """Best effort: the original error matters more, and a temp file is never listed anyway."""
-        with contextlib.suppress(OSError, asyncssh.Error):
+    async def _quietly_remove(self, sftp: asyncssh.SFTPClient, path: str) -> bool:
+        """Best effort (the original error matters more): whether ``path`` is gone."""
+        try:
             await sftp.remove(path)
+        except asyncssh.SFTPNoSuchFile:
+            return True
+        except (OSError, asyncssh.Error):
+            return False
+        return True
+
+    async def _sweep(self, sftp: asyncssh.SFTPClient) -> None:
+        """Once per connection, before its first upload: remove the temporary files of ours that
+        earlier uploads left behind (see the module docstring). Never fails an upload."""
+        if self._swept:
+            return
+        self._swept = True
+        stale = set(self._leftovers)
+        with contextlib.suppress(OSError, asyncssh.Error):
+            for entry in await sftp.readdir(self.settings.upload_dir):
+                modified = datetime.fromtimestamp(entry.attrs.mtime or 0, UTC)
+                if is_stale_temp_file(str(entry.filename), modified):
+                    stale.add(posixpath.join(self.settings.upload_dir, str(entry.filename)))
+        for path in sorted(stale):
+            if await self._quietly_remove(sftp, path):
+                self._leftovers.discard(path)
+                log.info("stale temporary file removed", server=self.server, path=path)
 
     async def _run(self, action: Callable[[asyncssh.SFTPClient], Awaitable[T]], what: str) -> T:
         """Run ``action`` on a live session, mapping every failure to the retry classes."""
@@ -202,10 +240,20 @@ class SftpTransport:
             raise TerminalError(await self._host_key_message()) from None
         except asyncssh.PermissionDenied:
             raise TerminalError(self._auth_message()) from None
-        except (OSError, TimeoutError, asyncssh.Error) as exc:
-            raise TransientError(
-                f"{self.label}: cannot reach SFTP server {self.server}: {exc or type(exc).__name__}"
-            ) from None
+        except asyncssh.Error as exc:
+            # The key exchange fails (or the server hangs up) when it has no host key of the
+            # pinned type: re-keyed with another type. Say so, instead of retrying for ever.
+            message = await self._other_key_type_message()
+            if message is not None:
+                raise TerminalError(message) from None
+            raise self._unreachable(exc) from None
+        except (OSError, TimeoutError) as exc:
+            raise self._unreachable(exc) from None
+
+    def _unreachable(self, exc: BaseException) -> TransientError:
+        return TransientError(
+            f"{self.label}: cannot reach SFTP server {self.server}: {exc or type(exc).__name__}"
+        )
 
     def _connect_options(self) -> dict[str, Any]:
         settings = self.settings
@@ -238,24 +286,44 @@ class SftpTransport:
         except (OSError, asyncssh.KeyImportError, asyncssh.KeyEncryptionError) as exc:
             raise ConfigError(f"{self.label}: cannot load private key {path}: {exc}") from None
 
+    def _pinned(self) -> str:
+        return f"{self._host_key.get_algorithm()} {self._host_key.get_fingerprint()}"
+
+    async def _presented_key(self, *, pinned_type: bool) -> asyncssh.SSHKey | None:
+        """The host key the server presents: of the pinned key's type, or of its own choice."""
+        algorithms = [alg.decode() for alg in self._host_key.sig_algorithms] if pinned_type else ()
+        try:
+            return await asyncio.wait_for(
+                asyncssh.get_server_host_key(
+                    self.settings.host, self.settings.port, server_host_key_algs=algorithms, config=None
+                ),
+                self.settings.connect_timeout,
+            )
+        except (OSError, TimeoutError, asyncssh.Error):
+            return None
+
     async def _host_key_message(self) -> str:
-        pinned = self._host_key.get_fingerprint()
         message = (
             f"the host key of {self.server} is not the one pinned in the catalog ({self.label}; "
-            f"pinned {pinned})."
+            f"pinned {self._pinned()})."
         )
-        try:
-            presented = await asyncssh.get_server_host_key(
-                self.settings.host, self.settings.port, config=None
-            )
-        except (OSError, asyncssh.Error):
-            presented = None
+        presented = await self._presented_key(pinned_type=True)
         if presented is None:
             return f"{message} If the server was re-keyed, update settings.host_key to its new key."
-        line = presented.export_public_key().decode().strip()
+        return f"{message} The server offered {_described(presented)}. {_rekeyed_fix(presented)}"
+
+    async def _other_key_type_message(self) -> str | None:
+        """Why the key exchange failed when the server offers no host key of the pinned type;
+        ``None`` when it does, or cannot be reached to tell."""
+        if await self._presented_key(pinned_type=True) is not None:
+            return None
+        presented = await self._presented_key(pinned_type=False)
+        if presented is None:
+            return None
         return (
-            f"{message} The server presented {presented.get_fingerprint()}. If the server was re-keyed "
-            f"(confirm with its administrator), update settings.host_key to: {line}"
+            f"SFTP server {self.server} offers no {self._host_key.get_algorithm()} host key, the type "
+            f"pinned in the catalog ({self.label}; pinned {self._pinned()}): it offered "
+            f"{_described(presented)}. {_rekeyed_fix(presented)}"
         )
 
     def _auth_message(self) -> str:
@@ -266,3 +334,12 @@ class SftpTransport:
             f"({self.label}, {how} from {ref}); "
             "check the user name and the secret it refers to"
         )
+
+
+def _described(key: asyncssh.SSHKey) -> str:
+    return f"{key.get_algorithm()} {key.get_fingerprint()}"
+
+
+def _rekeyed_fix(presented: asyncssh.SSHKey) -> str:
+    line = presented.export_public_key().decode().strip()
+    return f"If the server was re-keyed (confirm with its administrator), update settings.host_key to: {line}"

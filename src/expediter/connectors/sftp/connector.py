@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from expediter.connectors.base import Capability, Connector, ConnectorContext
-from expediter.connectors.sftp.client import SftpTransport
+from expediter.connectors.base import Capability, Connector, ConnectorContext, SettingProblem
+from expediter.connectors.sftp.client import SftpTransport, pinned_key
 from expediter.connectors.sftp.config import SECRET_SETTINGS, SftpSettings
 from expediter.connectors.transport import where
 from expediter.errors import ConfigError
@@ -23,6 +23,25 @@ def make_transport(ctx: ConnectorContext, flow_id: str | None = None) -> SftpTra
     return SftpTransport(settings, label=where(ctx.system.id, flow_id))
 
 
+def check(ctx: ConnectorContext) -> list[SettingProblem]:
+    """A host key that is not a key (the starter's placeholder) pins nothing: the hub would refuse
+    every connection, so it is a problem before the first nightly file."""
+    settings = msgspec.convert(ctx.system.settings, SftpSettings)
+    try:
+        pinned_key(settings.host_key, label=ctx.system.id)
+    except ConfigError:
+        return [
+            SettingProblem(
+                key="host_key",
+                message="host_key is not an OpenSSH public key line (still the placeholder?): the hub"
+                " cannot tell the server from an impostor, so it would never connect",
+                fix=f"paste the server's key: run `ssh-keyscan -t ed25519 {settings.host}` and copy"
+                " 'ssh-ed25519 AAAA...' (or ask the server's administrator for it)",
+            )
+        ]
+    return []
+
+
 CONNECTOR = Connector(
     name="sftp",
     title="SFTP server",
@@ -30,5 +49,6 @@ CONNECTOR = Connector(
     settings_type=SftpSettings,
     secret_settings=SECRET_SETTINGS,
     make_transport=make_transport,
+    check=check,
     description="Uploads and picks up files over SFTP (pinned host key; password or private key).",
 )

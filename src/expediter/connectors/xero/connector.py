@@ -7,6 +7,8 @@ journal import layout. A day with an unmapped account is held (see
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from expediter.connectors.base import (
     Capability,
     Connector,
@@ -16,7 +18,9 @@ from expediter.connectors.base import (
     connector_settings,
 )
 from expediter.connectors.xero.config import XeroSettings
-from expediter.connectors.xero.formats import xero_manual_journal_csv
+from expediter.connectors.xero.formats import xero_bills_csv, xero_manual_journal_csv
+from expediter.formats.bills import BillsAndJournal, bill_file_stem
+from expediter.model.vendors import APBill, BillKind
 from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
 from expediter.operations.accounting.journal import JournalEntry
 
@@ -36,8 +40,27 @@ def render(settings: XeroSettings) -> RenderJournal:
     return file
 
 
-def make_exporter(ctx: ConnectorContext) -> JournalFileExporter:
-    return JournalFileExporter("xero", render(settings_for(ctx)))
+def render_bills(settings: XeroSettings) -> Callable[[list[APBill]], list[OutputFile]]:
+    def files(bills: list[APBill]) -> list[OutputFile]:
+        out = []
+        for kind in (BillKind.BILL, BillKind.CREDIT):
+            chosen = [bill for bill in bills if bill.kind is kind]
+            if chosen:
+                what = "bills" if kind is BillKind.BILL else "credit_notes"
+                name = f"xero_{what}_{bill_file_stem(chosen[0])}.csv"
+                out.append(
+                    OutputFile(
+                        name=name, data=xero_bills_csv(chosen, settings).encode("utf-8"), records=len(chosen)
+                    )
+                )
+        return out
+
+    return files
+
+
+def make_exporter(ctx: ConnectorContext) -> BillsAndJournal:
+    settings = settings_for(ctx)
+    return BillsAndJournal(JournalFileExporter("xero", render(settings)), render_bills(settings))
 
 
 CONNECTOR = Connector(

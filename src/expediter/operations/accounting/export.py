@@ -10,6 +10,11 @@ A later run that builds the day (the mapping was added, and the scheduler, ``exp
 ``expediter journal release`` ran it again) marks the held entry released: from then on the
 delivery of the file is the ledger's business, like any other file.
 
+The journal flow's own settings (``[[flows]] settings``) choose two things a bookkeeper decides:
+``by_dining_option = true`` splits revenue by dining option, and ``drawer_count`` says whether the
+counted cash (``expediter drawer count``) is ``"optional"`` (posted as over/short when counted, the
+default) or ``"required"`` (a day without a count is held until someone counts it).
+
 A refund is booked on its own business date (:mod:`~expediter.operations.accounting.dating`): a
 day's entry takes the orders sold that day plus the orders of earlier days refunded that day, from
 ``request.orders`` (the request's dates) and ``request.refunds`` (earlier days' orders whose refunds
@@ -22,26 +27,86 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from enum import StrEnum
 from pathlib import Path
 
+import msgspec
 import structlog
 
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog
 from expediter.connectors.base import ExportRequest, OutputFile
-from expediter.errors import TerminalError
+from expediter.errors import ConfigError, TerminalError
+from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order
 from expediter.operations.accounting.close import CloseStatus, close_journal
 from expediter.operations.accounting.dating import refunds_by_day, sale_date
-from expediter.operations.accounting.journal import JournalEntry, document_number, latest_versions
+from expediter.operations.accounting.journal import (
+    DrawerCount,
+    JournalEntry,
+    JournalSettings,
+    document_number,
+    latest_versions,
+)
 from expediter.operations.accounting.mapping import UnmappedAccounts
-from expediter.operations.accounting.queue import HoldState, JournalQueue, SqliteJournalQueue
+from expediter.operations.accounting.queue import HeldEntry, HoldState, JournalQueue, SqliteJournalQueue
 
 log = structlog.get_logger(__name__)
 
 QUEUE_FILE = "journal-queue.db"
 JOURNAL_DATA = "journal"
+DRAWER_COUNTS = "drawer_counts"
+"""``ExportRequest.extra`` key of the day's drawer counts (the engine reads them from the hub)."""
+
+
+class DrawerPolicy(StrEnum):
+    """The journal flow's ``drawer_count`` setting."""
+
+    OPTIONAL = "optional"
+    """Post cash over/short when the drawer was counted; without a count, cash stays as rung."""
+    REQUIRED = "required"
+    """Hold the day until the drawer is counted."""
+
+
+class BooksSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """What a journal flow's ``settings`` may say (other keys belong to the flow's connector)."""
+
+    by_dining_option: bool = False
+    drawer_count: DrawerPolicy = DrawerPolicy.OPTIONAL
+
+
+class DrawerNotCounted(ConfigError):
+    """The flow requires a counted drawer and the day has none: the day is held."""
+
+    def __init__(self, location_id: str, business_date: date) -> None:
+        self.document_number = document_number(location_id, business_date)
+        super().__init__(
+            f"journal {self.document_number} held: the cash drawer of {location_id} for {business_date}"
+            f" is not counted; count it: expediter drawer count {location_id} {business_date} AMOUNT"
+        )
+
+
+def books_settings(request: ExportRequest) -> BooksSettings:
+    """The journal flow's ``by_dining_option`` and ``drawer_count``; a bad value is a ConfigError."""
+    flow = request.extra.get("flow")
+    settings = getattr(flow, "settings", {}) or {}
+    chosen = {key: settings[key] for key in ("by_dining_option", "drawer_count") if key in settings}
+    try:
+        return msgspec.convert(chosen, BooksSettings)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(
+            f"flow {getattr(flow, 'id', '?')}.settings: {exc}; by_dining_option is true or false,"
+            ' drawer_count "optional" or "required"'
+        ) from None
+
+
+def drawer_counts(request: ExportRequest) -> dict[date, DrawerCount]:
+    """The latest count of each business date of the request."""
+    counts: dict[date, DrawerCount] = {}
+    for count in request.extra.get(DRAWER_COUNTS, ()):
+        counts[count.business_date] = count
+    return counts
 
 
 def journal_queue_path(catalog: Catalog) -> Path:
@@ -76,12 +141,23 @@ def _alert(kind: str, message: str) -> None:
 
 
 def journal_for_day(
-    orders: Iterable[Order], catalog: Catalog, location_id: str, business_date: date, queue: JournalQueue
+    orders: Iterable[Order],
+    catalog: Catalog,
+    location_id: str,
+    business_date: date,
+    queue: JournalQueue,
+    *,
+    drawer: DrawerCount | None = None,
+    books: BooksSettings | None = None,
 ) -> JournalEntry:
-    """The day's balanced entry, or hold it and raise :class:`UnmappedAccounts`.
+    """The day's balanced entry, or hold it and raise :class:`UnmappedAccounts` (or
+    :class:`DrawerNotCounted` when the flow requires a count and there is none).
 
     The catalog's location dates the refunds (an order of another day books only its refunds
     dated on ``business_date``)."""
+    books = books or BooksSettings()
+    if drawer is None and books.drawer_count is DrawerPolicy.REQUIRED:
+        _hold_uncounted(queue, location_id, business_date)
     posted: list[JournalEntry] = []
     outcome = close_journal(
         orders,
@@ -91,6 +167,8 @@ def journal_for_day(
         queue=queue,
         alert=_alert,
         post=posted.append,
+        drawer=drawer,
+        settings=JournalSettings(by_dining_option=books.by_dining_option),
         location=catalog.location(location_id),
     )
     if outcome.status is CloseStatus.HELD:
@@ -100,6 +178,25 @@ def journal_for_day(
     entry = posted[0]
     _release_if_held(queue, entry)
     return entry
+
+
+def _hold_uncounted(queue: JournalQueue, location_id: str, business_date: date) -> None:
+    error = DrawerNotCounted(location_id, business_date)
+    previous = queue.get(error.document_number)
+    now = clock.now()
+    queue.hold(
+        HeldEntry(
+            document_number=error.document_number,
+            location_id=location_id,
+            business_date=business_date,
+            state=HoldState.HELD,
+            reason=str(error),
+            held_at=previous.held_at if previous else now,
+            updated_at=now,
+        )
+    )
+    _alert("journal_drawer_not_counted", str(error))
+    raise error
 
 
 def _release_if_held(queue: JournalQueue, entry: JournalEntry) -> None:
@@ -124,10 +221,14 @@ def closing_orders_by_day(request: ExportRequest) -> dict[date, list[Order]]:
     """What each business date of the request closes: the orders sold that day, plus the orders
     sold earlier (in the request or in ``request.refunds``) that were refunded that day. The
     journal and the sales summary book only the refunds of an earlier day's order."""
-    location = request.location
-    orders = latest_versions([*request.orders(), *request.refunds()])
-    by_day = orders_by_day(orders, location)
-    for day, refunded in refunds_by_day(orders, location).items():
+    return closing_orders([*request.orders(), *request.refunds()], request.location)
+
+
+def closing_orders(orders: Iterable[Order], location: Location) -> dict[date, list[Order]]:
+    """What each business date closes, from orders sold on it and earlier orders refunded on it."""
+    latest = latest_versions(orders)
+    by_day = orders_by_day(latest, location)
+    for day, refunded in refunds_by_day(latest, location).items():
         by_day.setdefault(day, []).extend(refunded)
     return by_day
 
@@ -137,13 +238,24 @@ def journals_for_request(request: ExportRequest) -> list[JournalEntry]:
     one's :class:`UnmappedAccounts` is raised (so nothing of the run is written)."""
     location = request.location
     by_day = closing_orders_by_day(request)
+    books, counts = books_settings(request), drawer_counts(request)
     entries: list[JournalEntry] = []
-    errors: list[UnmappedAccounts] = []
+    errors: list[ConfigError] = []
     with open_journal_queue(request.catalog) as queue:
         for day in business_dates(request.start_date, request.end_date):
             try:
-                entries.append(journal_for_day(by_day.get(day, []), request.catalog, location.id, day, queue))
-            except UnmappedAccounts as error:
+                entries.append(
+                    journal_for_day(
+                        by_day.get(day, []),
+                        request.catalog,
+                        location.id,
+                        day,
+                        queue,
+                        drawer=counts.get(day),
+                        books=books,
+                    )
+                )
+            except (UnmappedAccounts, DrawerNotCounted) as error:
                 errors.append(error)
     if errors:
         raise errors[0]
@@ -178,12 +290,19 @@ class JournalFileExporter:
 
 
 __all__ = [
+    "DRAWER_COUNTS",
     "JOURNAL_DATA",
     "QUEUE_FILE",
+    "BooksSettings",
+    "DrawerNotCounted",
+    "DrawerPolicy",
     "JournalFileExporter",
+    "books_settings",
     "business_dates",
+    "closing_orders",
     "closing_orders_by_day",
     "document_number",
+    "drawer_counts",
     "journal_file_name",
     "journal_for_day",
     "journal_queue_path",

@@ -25,13 +25,13 @@ open check, an overpayment) is balanced through ``accounts.unpaid_checks`` rathe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import IntEnum, StrEnum
 
 import msgspec
 
-from expediter.catalog.schema import Mappings
+from expediter.catalog.schema import AccountType, Mappings
 from expediter.errors import ExpediterError, RejectedInput
 from expediter.model.location import Location
 from expediter.model.money import Money
@@ -45,6 +45,7 @@ from expediter.model.order import (
     Refund,
     TaxKind,
     TenderType,
+    order_totals,
 )
 from expediter.operations.accounting.dating import refunds_on, sale_date
 from expediter.operations.accounting.mapping import AccountResolver, FixedAccount, MappingTable
@@ -92,6 +93,8 @@ class JournalStatistics(msgspec.Struct, kw_only=True):
     refund_amount: int = 0
     earlier_sales_refunded: int = 0
     """Orders sold on an earlier business date whose refund is booked on this one."""
+    refunded_tax: int = 0
+    """Sales tax the day's refunds gave back (taken out of Sales Tax Payable)."""
 
 
 class JournalEntry(msgspec.Struct, kw_only=True):
@@ -111,11 +114,13 @@ class JournalEntry(msgspec.Struct, kw_only=True):
 
 
 class DrawerCount(msgspec.Struct, frozen=True, kw_only=True):
-    """The cash a manager counted in the drawer(s) at close."""
+    """The cash a manager counted in the drawer(s) at close (``expediter drawer count``)."""
 
     location_id: str
     business_date: date
     counted_cash: Money
+    counted_by: str = ""
+    counted_at: datetime | None = None
 
 
 class JournalSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -138,6 +143,33 @@ def latest_versions(orders: Iterable[Order]) -> list[Order]:
         if seen is None or order.version >= seen.version:
             latest[order.id] = order
     return list(latest.values())
+
+
+def payable_tax(order: Order) -> int:
+    """The sales tax of the check that is the restaurant's to remit: all of it but what a
+    marketplace collected and remits itself (as the day's ``sales tax`` line books it)."""
+    own = sum(t.amount.amount for t in order.taxes if not t.marketplace_facilitator)
+    facilitator = sum(t.amount.amount for t in order.taxes if t.marketplace_facilitator)
+    marketplace_paid = sum(p.amount.amount for p in order.payments if p.tender is TenderType.MARKETPLACE)
+    return own + facilitator - max(0, min(facilitator, marketplace_paid))
+
+
+def refunded_tax(order: Order) -> dict[str, int]:
+    """The sales tax each refund of the check gives back, by refund id: the check's payable tax in
+    proportion to the part of the check refunded, counted cumulatively in the order the refunds
+    were made, so refunding the whole check gives back exactly the tax collected, never more."""
+    tax = payable_tax(order)
+    charged = order_totals(order).total.amount
+    if tax <= 0 or charged <= 0:
+        return {}
+    shares: dict[str, int] = {}
+    refunded = given = 0
+    for refund in order.refunds:
+        refunded += refund.amount.amount
+        due = min(tax, int((Decimal(refunded) * tax / charged).quantize(_UNIT, rounding=ROUND_HALF_EVEN)))
+        shares[refund.id] = max(0, due - given)
+        given += shares[refund.id]
+    return shares
 
 
 def document_number(location_id: str, business_date: date) -> str:
@@ -314,11 +346,14 @@ class _Builder:
     def _service_charges(self, order: Order) -> None:
         for charge in order.service_charges:
             if charge.auto_gratuity:
-                account, memo = self.accounts.auto_gratuity(), "auto-gratuity"
-            else:
-                account = self.accounts.fixed(FixedAccount.SERVICE_CHARGES, used_for="service charges")
-                memo = "service charges"
-            self.post((account, memo, "", Side.CREDIT, AccountRole.REVENUE), charge.amount.amount)
+                account, kind = self.accounts.auto_gratuity()
+                role = AccountRole.LIABILITY if kind is AccountType.LIABILITY else AccountRole.REVENUE
+                self.post((account, "auto-gratuity", "", Side.CREDIT, role), charge.amount.amount)
+                continue
+            account = self.accounts.fixed(FixedAccount.SERVICE_CHARGES, used_for="service charges")
+            self.post(
+                (account, "service charges", "", Side.CREDIT, AccountRole.REVENUE), charge.amount.amount
+            )
 
     def _payments(self, order: Order, facilitator: int) -> None:
         for payment in order.payments:
@@ -355,21 +390,28 @@ class _Builder:
         return account, payment.tender.value, AccountRole.CLEARING
 
     def _refunds(self, order: Order, booked: list[Refund]) -> None:
-        """Debit refunds (contra-revenue), credit the tender refunded (the order's first tender
-        when the refund names none); a cash refund leaves the drawer."""
+        """Debit refunds (contra-revenue) and Sales Tax Payable for the tax refunded, credit the
+        tender refunded (the order's first tender when the refund names none); a cash refund
+        leaves the drawer."""
         by_id = {p.id: p for p in order.payments}
+        taxes = refunded_tax(order)
         for refund in booked:
             paid_with = by_id.get(refund.payment_id or "") or (order.payments[0] if order.payments else None)
             payment = paid_with or Payment(id="", tender=TenderType.CASH, amount=refund.amount)
             account, memo, role = self._tender(payment)
             refunds = self.accounts.fixed(FixedAccount.REFUNDS, used_for="refunds")
             amount = refund.amount.amount
-            self.post((refunds, "refunds", "", Side.DEBIT, AccountRole.CONTRA_REVENUE), amount)
+            tax = taxes.get(refund.id, 0)
+            if tax:
+                sales_tax = self.accounts.fixed(FixedAccount.SALES_TAX, used_for="sales tax refunded")
+                self.post((sales_tax, "sales tax refunded", "", Side.DEBIT, AccountRole.LIABILITY), tax)
+            self.post((refunds, "refunds", "", Side.DEBIT, AccountRole.CONTRA_REVENUE), amount - tax)
             self.post((account, f"refund: {memo}", "", Side.CREDIT, role), amount)
             if payment.tender is TenderType.CASH:
                 self.stats.expected_cash -= amount
             self.stats.refunds += 1
             self.stats.refund_amount += amount
+            self.stats.refunded_tax += tax
 
     def _settle_difference(self) -> None:
         """A check paid more or less than it charged: book the difference, never drop it."""

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 import msgspec
 
-from expediter.catalog.schema import Mappings
+from expediter.catalog.schema import AccountType, Mappings
 from expediter.errors import ConfigError
 from expediter.model.order import Payment, TenderType
 
@@ -24,6 +24,7 @@ class MappingTable(StrEnum):
     DISCOUNT = "discount_accounts"
     TENDER = "tender_accounts"
     FIXED = "accounts"
+    ACCOUNT_TYPES = "account_types"
 
 
 class FixedAccount(StrEnum):
@@ -47,6 +48,7 @@ _EXAMPLES: dict[MappingTable, str] = {
     MappingTable.DISCOUNT: "4900 Discounts",
     MappingTable.TENDER: "1010 Card Clearing",
     MappingTable.FIXED: "2100 Sales Tax Payable",
+    MappingTable.ACCOUNT_TYPES: "liability",
 }
 _FIXED_EXAMPLES: dict[str, str] = {
     FixedAccount.SALES_TAX: "2100 Sales Tax Payable",
@@ -118,6 +120,7 @@ class AccountResolver:
             MappingTable.TENDER: mappings.tender_accounts,
             MappingTable.FIXED: mappings.accounts,
         }
+        self._types: dict[str, AccountType] = dict(mappings.account_types)
         self._missing: dict[tuple[MappingTable, str], MissingMapping] = {}
         self._cache: dict[tuple[MappingTable, tuple[str, ...]], str] = {}
 
@@ -139,11 +142,29 @@ class AccountResolver:
     def fixed(self, account: FixedAccount, used_for: str = "") -> str:
         return self.lookup(MappingTable.FIXED, account.value, used_for=used_for)
 
-    def auto_gratuity(self) -> str:
-        """Auto-gratuity has its own account when mapped, else the service charges account."""
+    def auto_gratuity(self) -> tuple[str, AccountType]:
+        """Auto-gratuity's account and what it is. Its own account, when mapped, must say its type
+        (``[mappings.account_types]``): owed to staff (a liability, paid out through payroll) or
+        the restaurant's income; a name is never taken for a type. Without its own account it is
+        a service charge, income unless the service charges account says otherwise."""
         if self._tables[MappingTable.FIXED].get(FixedAccount.AUTO_GRATUITY.value):
-            return self.fixed(FixedAccount.AUTO_GRATUITY, used_for="auto-gratuity")
-        return self.fixed(FixedAccount.SERVICE_CHARGES, used_for="auto-gratuity")
+            account = self.fixed(FixedAccount.AUTO_GRATUITY, used_for="auto-gratuity")
+            declared = self._types.get(account)
+            if declared is None and account != self.PLACEHOLDER:
+                self._missing.setdefault(
+                    (MappingTable.ACCOUNT_TYPES, account),
+                    MissingMapping(
+                        table=MappingTable.ACCOUNT_TYPES,
+                        key=account,
+                        used_for="auto-gratuity: liability if owed to staff, income if the house's",
+                    ),
+                )
+            return account, declared or AccountType.INCOME
+        account = self.fixed(FixedAccount.SERVICE_CHARGES, used_for="auto-gratuity")
+        return account, self._types.get(account, AccountType.INCOME)
+
+    def account_type(self, account: str) -> AccountType | None:
+        return self._types.get(account)
 
     def comp(self, reason: str) -> str:
         """A comp reason may have its own discount account; otherwise the fixed ``comps`` account."""

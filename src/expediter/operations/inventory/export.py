@@ -357,7 +357,7 @@ def export_inventory(
     data: str, request: ExportRequest, recipes_setting: str, options: FileOptions
 ) -> list[ExportFile]:
     """The files of ``inventory_usage`` or ``purchase_order`` for every date of the request."""
-    book = load_book(request.catalog, recipes_setting)
+    book = priced_book(load_book(request.catalog, recipes_setting), request)
     lookup = counts_lookup(request)
     location = request.location
     by_day = orders_by_day(request.orders(), location) if data == USAGE_DATA else {}
@@ -418,6 +418,22 @@ class _EarlierOrders:
         return lambda location_id, first, last: asyncio.run(
             read_stored_orders(database, location_id, first, last)
         )
+
+
+COSTS_EXTRA = "ingredient_costs"
+"""``ExportRequest.extra`` key: ingredient id → its latest invoiced cost, instead of the database."""
+
+
+def priced_book(book: RecipeBook, request: ExportRequest) -> RecipeBook:
+    """The recipe book with each ingredient at its latest matched invoice's cost (from purchasing),
+    so usage and variance are costed at what the kitchen pays now, not at the book's old price."""
+    from expediter.operations.purchasing.costs import with_costs
+    from expediter.operations.purchasing.store import read_stored_costs
+
+    given = request.extra.get(COSTS_EXTRA)
+    if given is None and COUNTS_EXTRA not in request.extra:  # a real run: read the hub's database
+        given = asyncio.run(read_stored_costs(request.catalog.hub.database))
+    return with_costs(book, given) if given else book
 
 
 def counts_lookup(request: ExportRequest) -> CountsLookup:

@@ -8,8 +8,13 @@ Two rule sets ship:
   workday of the workweek the first 8 h are 1.5× and the rest 2×; and the weekly 40 h rule, where
   hours already paid as daily overtime do not count toward the 40 (no double counting, no pyramiding).
 
-A *workday* is the business date the shift started in (see :mod:`expediter.operations.labor.hours`),
-so a shift from 18:00 to 02:00 is one workday of 8 hours, not two days of 6 and 2.
+A *workday* is the employer's fixed workday (see :mod:`expediter.operations.labor.hours`): by
+default it starts at the location's business day start, so a shift from 18:00 to 02:00 is one
+workday of 8 hours, while a shift that runs past the workday's start has its hours split between
+the two workdays. The workweek is seven fixed workdays from ``workweek_start``.
+
+:func:`rules_for` reads a location's ``[locations.labor]`` settings; an adopted alternative workweek
+schedule (Labor Code §511) moves California's daily overtime to after the scheduled hours.
 
 Allocation is chronological per employee: shifts are walked in clock-in order, each one's seconds
 fill the day's and the week's bands in turn, so overtime lands on the job worked when it accrued.
@@ -25,7 +30,24 @@ from enum import StrEnum
 
 import msgspec
 
+from expediter.model.labor import OvertimeRuleSet, Weekday
+from expediter.model.location import Location
 from expediter.operations.labor.hours import SECONDS_PER_HOUR, WorkedShift
+
+__all__ = [
+    "MULTIPLIERS",
+    "ClassifiedShift",
+    "OvertimeRules",
+    "PayClass",
+    "Weekday",
+    "california",
+    "classify_shifts",
+    "classify_week",
+    "federal",
+    "rules_for",
+    "rules_named",
+    "workweek_start_of",
+]
 
 
 class PayClass(StrEnum):
@@ -39,21 +61,6 @@ MULTIPLIERS: dict[PayClass, Decimal] = {
     PayClass.OVERTIME: Decimal("1.5"),
     PayClass.DOUBLE_TIME: Decimal(2),
 }
-
-
-class Weekday(StrEnum):
-    MONDAY = "monday"
-    TUESDAY = "tuesday"
-    WEDNESDAY = "wednesday"
-    THURSDAY = "thursday"
-    FRIDAY = "friday"
-    SATURDAY = "saturday"
-    SUNDAY = "sunday"
-
-    @property
-    def number(self) -> int:
-        """Python's ``date.weekday()`` number (Monday 0)."""
-        return list(Weekday).index(self)
 
 
 class OvertimeRules(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,18 +81,29 @@ def federal(workweek_start: Weekday = Weekday.SUNDAY) -> OvertimeRules:
     return OvertimeRules(name="federal", workweek_start=workweek_start)
 
 
-def california(workweek_start: Weekday = Weekday.SUNDAY) -> OvertimeRules:
-    """California Labor Code §510: daily 8/12, the seventh day, and the weekly 40."""
+def california(
+    workweek_start: Weekday = Weekday.SUNDAY, alternative_workweek_hours: Decimal | None = None
+) -> OvertimeRules:
+    """California Labor Code §510: daily 8/12, the seventh day, and the weekly 40; with an adopted
+    alternative workweek schedule (§511) daily overtime starts after its scheduled hours."""
     return OvertimeRules(
         name="california",
         workweek_start=workweek_start,
-        daily_overtime_after=Decimal(8),
+        daily_overtime_after=alternative_workweek_hours or Decimal(8),
         daily_double_time_after=Decimal(12),
         seventh_day=True,
     )
 
 
 RULE_SETS = {"federal": federal, "california": california}
+
+
+def rules_for(location: Location) -> OvertimeRules:
+    """The rule set of a location's ``[locations.labor]`` settings."""
+    labor = location.labor
+    if labor.overtime_rules == OvertimeRuleSet.CALIFORNIA:
+        return california(labor.workweek_start, labor.alternative_workweek_hours)
+    return federal(labor.workweek_start)
 
 
 def rules_named(name: str, workweek_start: Weekday = Weekday.SUNDAY) -> OvertimeRules:
@@ -119,7 +137,7 @@ def _seconds(hours: Decimal | None) -> int | None:
 
 
 def workweek_start_of(day: date, start: Weekday) -> date:
-    return day - timedelta(days=(day.weekday() - start.number) % 7)
+    return day - timedelta(days=(day.weekday() - Weekday(start).number) % 7)
 
 
 def daily_bands(rules: OvertimeRules, seventh_day: bool) -> list[Band]:
@@ -188,6 +206,16 @@ class _WeekState:
         )
 
 
+def classify_week(
+    shifts: Iterable[WorkedShift], rules: OvertimeRules, week_start: date
+) -> list[ClassifiedShift]:
+    """Classify one employee's shifts of the workweek starting ``week_start``, in clock-in order."""
+    week_shifts = sorted(shifts, key=lambda s: (s.clock_in, s.punch_id))
+    worked_days = {s.business_date for s in week_shifts if s.worked_seconds > 0}
+    state = _WeekState(rules, worked_days, week_start)
+    return [state.classify(shift) for shift in week_shifts]
+
+
 def classify_shifts(shifts: Iterable[WorkedShift], rules: OvertimeRules) -> list[ClassifiedShift]:
     """Split every shift's seconds into regular, overtime and double time under ``rules``.
 
@@ -199,8 +227,5 @@ def classify_shifts(shifts: Iterable[WorkedShift], rules: OvertimeRules) -> list
         weeks[(shift.employee_id, workweek_start_of(shift.business_date, rules.workweek_start))].append(shift)
     result: list[ClassifiedShift] = []
     for (_, week_start), week_shifts in sorted(weeks.items()):
-        week_shifts.sort(key=lambda s: (s.clock_in, s.punch_id))
-        worked_days = {s.business_date for s in week_shifts if s.worked_seconds > 0}
-        state = _WeekState(rules, worked_days, week_start)
-        result.extend(state.classify(shift) for shift in week_shifts)
+        result.extend(classify_week(week_shifts, rules, week_start))
     return result

@@ -1,24 +1,37 @@
-"""One pay period per employee: hours by job and rate, tips and service-charge wages.
+"""One pay period per employee: hours by job and rate, pay by earning, tips and service-charge wages.
 
 This is what the payroll files (:mod:`expediter.connectors.adp`, :mod:`expediter.connectors.paychex`)
-are written from. Tips and service-charge wages are computed by the caller with
-:mod:`expediter.operations.labor.tips` (direct to the check's server, or through a tip pool) and
-passed in by employee id, so the payroll file never decides tip policy.
+are written from. Pay is computed workweek by workweek (:mod:`expediter.operations.labor.workweek`:
+the regular rate of an employee with several rates, the tip credit, California's daily rules);
+a period that starts mid-week takes the week's earlier days into account and pays only its own.
+Tips and service-charge wages are computed by the caller with :mod:`expediter.operations.labor.tips`
+(direct to the check's server, or through a tip pool) and passed in by employee id, so the payroll
+file never decides tip policy. Declared cash tips are reported income, not pay: a memo.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from fractions import Fraction
 
 import msgspec
 
 from expediter.errors import RejectedInput
-from expediter.model.labor import Employee, TimePunch
+from expediter.model.labor import Employee, Job, TimePunch
 from expediter.model.money import Money
-from expediter.operations.labor.hours import Locations
+from expediter.operations.labor.hours import Locations, location_of, worked_shifts
 from expediter.operations.labor.overtime import OvertimeRules
-from expediter.operations.labor.pay import LaborLine, labor_for_period
+from expediter.operations.labor.pay import LaborLine, labor_lines
+from expediter.operations.labor.workweek import (
+    Earning,
+    EarningKind,
+    PiecePay,
+    compute_weeks,
+    earnings_of,
+    round_cents,
+    tip_credit_of,
+)
 
 
 class PayrollEmployee(msgspec.Struct, kw_only=True):
@@ -26,9 +39,18 @@ class PayrollEmployee(msgspec.Struct, kw_only=True):
     payroll_id: str
     name: str
     lines: list[LaborLine]
-    card_tips: Money
-    declared_cash_tips: Money
-    service_charge_wages: Money
+    """Hours by job and rate."""
+    earnings: list[Earning] = []
+    """Pay by kind, job and rate, with the regular rate of each workweek applied."""
+    wages: Money = Money(0)
+    """The sum of ``earnings``: what the hours pay."""
+    pos_tips: Money = Money(0)
+    """Tips rung on the POS on any tender (card, cash, gift card, ...), owed through payroll."""
+    declared_cash_tips: Money = Money(0)
+    """Cash tips the employee kept and declared: reported income, not pay (a memo)."""
+    service_charge_wages: Money = Money(0)
+    tip_credit: Money = Money(0)
+    """The tip credit taken against the minimum wage in the period."""
 
 
 class PayrollPeriod(msgspec.Struct, kw_only=True):
@@ -51,39 +73,86 @@ def _payroll_id(employee_id: str, employees: Mapping[str, Employee]) -> tuple[st
     return employee.payroll_id, employee.name
 
 
+def roster_jobs(employees: Mapping[str, Employee]) -> dict[str, Job]:
+    """Job code → job, from the roster (which jobs are tipped; the rate of a punch without one)."""
+    jobs: dict[str, Job] = {}
+    for employee in employees.values():
+        for job in employee.jobs:
+            jobs.setdefault(job.code, job)
+    return jobs
+
+
+class _Pay(msgspec.Struct, kw_only=True):
+    earnings: list[Earning]
+    wages: Money
+    tip_credit: Money
+
+
+def pay_in_period(
+    locations: Locations,
+    start: date,
+    end: date,
+    punches: Iterable[TimePunch],
+    jobs: Mapping[str, Job],
+    rules: OvertimeRules | None,
+    currency: str,
+) -> tuple[dict[str, _Pay], list[PiecePay]]:
+    """Each employee's pay for the workdays ``start``..``end``, and the pieces it is made of."""
+    pieces: dict[str, list[PiecePay]] = {}
+    premiums: dict[str, list[tuple[date, Fraction]]] = {}
+    for week in compute_weeks(punches, locations, jobs, rules):
+        kept = [p for p in week.pieces if start <= p.workday <= end]
+        pieces.setdefault(week.employee_id, []).extend(kept)
+        premiums.setdefault(week.employee_id, []).extend(d for d in week.premiums if start <= d[0] <= end)
+    pay = {}
+    for employee_id, own in pieces.items():
+        earnings, wages = earnings_of(own, premiums[employee_id], currency)
+        pay[employee_id] = _Pay(
+            earnings=earnings, wages=wages, tip_credit=Money(round_cents(tip_credit_of(own)), currency)
+        )
+    return pay, [p for own in pieces.values() for p in own]
+
+
 def build_payroll(
     locations: Locations,
     start: date,
     end: date,
     punches: Iterable[TimePunch],
     employees: Mapping[str, Employee],
-    rules: OvertimeRules,
+    rules: OvertimeRules | None = None,
     *,
-    card_tips: Mapping[str, Money] | None = None,
+    pos_tips: Mapping[str, Money] | None = None,
     service_charge_wages: Mapping[str, Money] | None = None,
     currency: str = "USD",
 ) -> PayrollPeriod:
-    """The pay period ``start``..``end`` (business dates, inclusive) for every employee with hours,
-    tips or service-charge wages. Every such employee must have a payroll id."""
-    result = labor_for_period(locations, start, end, punches, rules)
-    in_period = result.lines
-    card_tips = card_tips or {}
+    """The pay period ``start``..``end`` (workdays, inclusive) for every employee with hours, tips
+    or service-charge wages. Every such employee must have a payroll id. ``rules`` replace the
+    locations' own ``[locations.labor]`` rule set when given."""
+    punches = list(punches)
+    pay, pieces = pay_in_period(locations, start, end, punches, roster_jobs(employees), rules, currency)
+    lines = [line for line in labor_lines((p.classified for p in pieces), by_day=False) if line.total_hours]
+    pos_tips = pos_tips or {}
     service_charge_wages = service_charge_wages or {}
-    ids = {line.employee_id for line in in_period} | set(card_tips) | set(service_charge_wages)
     zero = Money(0, currency)
+    cash_tips = _declared_cash_tips(locations, start, end, punches, currency)
+    ids = {line.employee_id for line in lines} | set(pos_tips) | set(service_charge_wages)
+    ids |= {e for e, amount in cash_tips.items() if amount.amount}
     people = []
     for employee_id in sorted(ids):
         payroll_id, name = _payroll_id(employee_id, employees)
-        lines = [line for line in in_period if line.employee_id == employee_id]
+        own = pay.get(employee_id)
         people.append(
             PayrollEmployee(
                 employee_id=employee_id,
                 payroll_id=payroll_id,
                 name=name,
-                lines=lines,
-                card_tips=card_tips.get(employee_id, zero),
-                declared_cash_tips=sum((line.declared_cash_tips for line in lines), zero),
+                lines=[line for line in lines if line.employee_id == employee_id],
+                earnings=own.earnings if own else [],
+                wages=own.wages if own else zero,
+                pos_tips=pos_tips.get(employee_id, zero),
+                declared_cash_tips=cash_tips.get(employee_id, zero),
                 service_charge_wages=service_charge_wages.get(employee_id, zero),
+                tip_credit=own.tip_credit if own else zero,
             )
         )
     return PayrollPeriod(
@@ -91,5 +160,60 @@ def build_payroll(
         end=end,
         currency=currency,
         employees=people,
-        open_punches=[p.id for p in result.open_punches],
+        open_punches=_open_punches(locations, start, end, punches),
     )
+
+
+def _declared_cash_tips(
+    locations: Locations, start: date, end: date, punches: list[TimePunch], currency: str
+) -> dict[str, Money]:
+    """Declared cash tips of the punches whose first workday is in the period."""
+    tips: dict[str, Money] = {}
+    for shift in worked_shifts(punches, locations).shifts:
+        if start <= shift.business_date <= end and shift.declared_cash_tips.amount:
+            tips[shift.employee_id] = (
+                tips.get(shift.employee_id, Money(0, currency)) + shift.declared_cash_tips
+            )
+    return tips
+
+
+def _open_punches(locations: Locations, start: date, end: date, punches: list[TimePunch]) -> list[str]:
+    split = worked_shifts(punches, locations)
+    return [
+        p.id
+        for p in split.open_punches
+        if start <= location_of(p, locations).business_date_for(p.clock_in) <= end
+    ]
+
+
+MULTIPLIER_OF = {"regular": Fraction(1), "overtime": Fraction(3, 2), "double_time": Fraction(2)}
+
+
+def pay_from_hours(person: PayrollEmployee) -> Money:
+    """What a payroll provider computes from hours rows at each job's rate: regular hours × rate,
+    overtime × 1.5 × rate, double time × 2 × rate, each rounded half up to the cent."""
+    cents = 0
+    for line in person.lines:
+        rate = Fraction(line.hourly_wage.amount)
+        for hours, multiplier in (
+            (line.regular_hours, MULTIPLIER_OF["regular"]),
+            (line.overtime_hours, MULTIPLIER_OF["overtime"]),
+            (line.double_time_hours, MULTIPLIER_OF["double_time"]),
+        ):
+            cents += round_cents(Fraction(hours) * rate * multiplier)
+    return Money(cents, person.wages.currency)
+
+
+def split_shift_pay(person: PayrollEmployee) -> Money:
+    """California split-shift premiums of the period (their own earning in the files)."""
+    cents = sum(e.amount.amount for e in person.earnings if e.kind is EarningKind.SPLIT_SHIFT)
+    return Money(cents, person.wages.currency)
+
+
+def regular_rate_adjustment(person: PayrollEmployee) -> Money:
+    """What the hours rows leave out of the pay, or overpay: overtime of an employee with several
+    rates in a week is paid on the weighted regular rate, a tipped employee's on the full minimum
+    wage (29 CFR 778.115, 531.60; DOL Fact Sheet #15), and hours are rounded to 0.01 in the rows.
+    Sent as its own earning so the file adds up to the pay computed here; zero for a week at one
+    rate without a tip credit."""
+    return person.wages - split_shift_pay(person) - pay_from_hours(person)

@@ -2,11 +2,13 @@
 
 Three kinds of money reach staff from the guests, and payroll treats them differently:
 
-- **charged tips** (``Payment.tip`` on any tender but cash: card, gift card, house account,
+- **tips rung on the POS** (``Payment.tip`` on any tender: card, cash, gift card, house account,
   marketplace): the guest's voluntary tip; belongs to the server of the check, or to a tip pool
-  when the location pools; payroll files still call them card tips;
-- **declared cash tips** (``TimePunch.declared_cash_tips``): already in the employee's pocket,
-  reported so payroll can withhold tax on them;
+  when the location pools. The journal credits every one of them to Tips Payable (a cash tip rung
+  on the check stays in the drawer), so payroll pays every one of them out
+  (:func:`pos_tips_by_employee`);
+- **declared cash tips** (``TimePunch.declared_cash_tips``): cash handed to the employee and never
+  rung, already in their pocket; reported so payroll can withhold tax on them, never paid again;
 - **service charges**, auto-gratuity included: the restaurant's revenue, paid out as *wages*,
   never as tips (IRS Rev. Rul. 2012-18); :func:`service_charge_wages` keeps them apart.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -57,6 +60,46 @@ def charged_tips_by_employee(orders: Iterable[Order]) -> dict[str, Money]:
 
 card_tips_by_employee = charged_tips_by_employee
 """The former name, from when only card tenders were counted; kept for existing callers."""
+
+
+def pos_tips_by_employee(orders: Iterable[Order]) -> dict[str, Money]:
+    """Tips rung on any tender, cash included, per check owner: what the journal credits to Tips
+    Payable and payroll must pay out. Canceled checks carry none."""
+    tips: dict[str, Money] = {}
+    for order in orders:
+        if order.state is OrderState.CANCELED:
+            continue
+        for payment in order.payments:
+            if payment.tip.amount:
+                key = order.employee_id or UNASSIGNED
+                tips[key] = tips.get(key, Money(0, payment.tip.currency)) + payment.tip
+    return tips
+
+
+class UnownedCharge(msgspec.Struct, frozen=True, kw_only=True):
+    """Auto-gratuity on a check nobody owns: wages nobody can be paid until a person says whose."""
+
+    order_id: str
+    location_id: str
+    opened_at: datetime
+    amount: Money
+
+
+def unowned_auto_gratuity(orders: Iterable[Order]) -> list[UnownedCharge]:
+    """Auto-gratuity on checks without an employee, one per check."""
+    found = []
+    for order in orders:
+        if order.state is OrderState.CANCELED or order.employee_id:
+            continue
+        charged = [c.amount for c in order.service_charges if c.auto_gratuity and c.amount.amount]
+        if charged:
+            amount = sum(charged[1:], charged[0])
+            found.append(
+                UnownedCharge(
+                    order_id=order.id, location_id=order.location_id, opened_at=order.opened_at, amount=amount
+                )
+            )
+    return found
 
 
 def declared_cash_tips_by_employee(punches: Iterable[TimePunch]) -> dict[str, Money]:
