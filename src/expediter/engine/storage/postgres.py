@@ -45,6 +45,8 @@ MAX_BATCH = 2000
 STATEMENT_TIMEOUT_MS = 30_000
 MIGRATION_LOCK = 7_240_431
 """``pg_advisory_xact_lock`` key: hub processes starting together migrate one at a time."""
+DELIVERY_LOCK = 7_240_432
+"""``pg_try_advisory_lock`` key held by the one hub process that delivers (see :meth:`claim_worker`)."""
 
 
 class PgRow(Sequence[Any]):
@@ -166,10 +168,34 @@ class PostgresStorage:
         self._read_local = threading.local()
         self._connections: list[Any] = []
         self._lock = threading.Lock()
+        self._claim: Any = None
         self.batches = 0
         """Transactions committed so far."""
 
     # -- lifecycle --------------------------------------------------------------------------------
+
+    def claim_worker(self) -> bool:
+        """Whether this process is the database's one delivery worker: the first hub process to
+        take a session advisory lock holds it for as long as its connection lives, so a process
+        that dies (even by ``kill -9``) frees it at once and the next one to start claims it. With
+        one worker per database every lane's deliveries leave in order. Idempotent."""
+        if self._claim is not None and not self._claim.closed:
+            return True
+        conn = connect(self.url)
+        conn.autocommit = True
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (DELIVERY_LOCK,)).fetchone()
+        if not row[0]:
+            conn.close()
+            return False
+        self._claim = conn
+        return True
+
+    def release_worker(self) -> None:
+        """Give the delivery claim up (the hub stopped)."""
+        if self._claim is not None:
+            with contextlib.suppress(Exception):
+                self._claim.close()
+            self._claim = None
 
     async def start(self) -> None:
         if self._writers:
