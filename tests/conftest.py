@@ -34,7 +34,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     chosen = metafunc.config.getoption("--backend")
     backends = BACKENDS if chosen == "both" else (chosen,)
-    params = [pytest.param(name, marks=pytest.mark.service) if name == "postgresql" else name for name in backends]
+    params = [
+        pytest.param(name, marks=pytest.mark.service) if name == "postgresql" else name for name in backends
+    ]
     metafunc.parametrize("backend", params, indirect=True)
 
 
@@ -42,9 +44,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def backend(request: pytest.FixtureRequest) -> str:
     """``sqlite`` or ``postgresql``: the backend this run of the test uses."""
     name = str(request.param)
-    if name == "postgresql":
-        if postgres_binaries() is None:
-            pytest.skip("PostgreSQL is not installed here (apt-get install postgresql)")
+    if name == "postgresql" and postgres_binaries() is None:
+        pytest.skip("PostgreSQL is not installed here (apt-get install postgresql)")
     return name
 
 

@@ -58,8 +58,16 @@ class PostgresServer:
             shutil.chown(self.folder, "postgres")
         if not self.data.exists():
             self._run(
-                str(self.binaries / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                "--no-locale", "-E", "UTF8",
+                str(self.binaries / "initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-locale",
+                "-E",
+                "UTF8",
             )
         options = (
             f"-p {self.port} -k {self.folder} -c listen_addresses={LOOPBACK}"

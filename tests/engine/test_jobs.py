@@ -109,7 +109,9 @@ async def _store_day(hub: Hub) -> int:
 
 def test_a_run_delivers_the_file_and_records_it(tmp_path: Path, database: str) -> None:
     async def scenario() -> tuple[int, int, RunResult, RunResult, list[Transfer]]:
-        async with Hub(_catalog(tmp_path, database), connectors={"counting": _connector()}, deliver=False) as hub:
+        async with Hub(
+            _catalog(tmp_path, database), connectors={"counting": _connector()}, deliver=False
+        ) as hub:
             stored = await _store_day(hub)
             found = len(await orders_between(hub, LOCATION.id, DAY, DAY))
             result = await FileJobs(hub).run("nightly", LOCATION.id, DAY)
@@ -145,7 +147,9 @@ def test_a_refused_export_is_a_failed_transfer_and_writes_nothing(tmp_path: Path
     assert not (tmp_path / "drop").exists() or not any((tmp_path / "drop").iterdir())
 
 
-def test_a_run_that_meets_a_bug_is_a_failed_transfer_with_the_error_and_an_alert(tmp_path: Path, database: str) -> None:
+def test_a_run_that_meets_a_bug_is_a_failed_transfer_with_the_error_and_an_alert(
+    tmp_path: Path, database: str
+) -> None:
     """A stored order the exporter cannot add up (a quantity of NaN, as an older hub accepted)
     raises no error of the hub's own: the night still leaves a failed transfer and an alert."""
     broken = {

@@ -20,7 +20,7 @@ from expediter.engine.storage import open_storage
 from expediter.engine.storage import sqlite as sqlite_storage
 from expediter.engine.storage.base import Tx
 from expediter.engine.storage.sqlite import SqliteStorage
-from expediter.errors import ConfigError, TransientError
+from expediter.errors import TransientError
 
 
 def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from expediter.model.location import Location
 API_TOKEN = "test-token-for-the-pos"
 
 
-def web_catalog(database: Path) -> Catalog:
+def web_catalog(database: str | Path) -> Catalog:
     return Catalog(
         hub=Hub(database=str(database)),
         locations=[
@@ -44,5 +44,6 @@ def web_catalog(database: Path) -> Catalog:
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Catalog:
-    return web_catalog(tmp_path / "hub.db")
+def catalog(database: str) -> Catalog:
+    """The web catalog over this run's database (SQLite, then PostgreSQL)."""
+    return web_catalog(database)
