@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "kds",
     "x12",
     "purchasing",
+    "db",
 )
 """Modules of :mod:`expediter.commands`, in the order their commands are listed."""
 

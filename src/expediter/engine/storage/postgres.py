@@ -153,6 +153,24 @@ def apply_migrations(conn: Any) -> list[str]:
     return applied
 
 
+def prepare_database(url: str) -> list[str]:
+    """Check the durability rule (``synchronous_commit``) and apply the migrations not yet
+    applied; their names."""
+    conn = connect(url)
+    try:
+        setting = conn.execute("SHOW synchronous_commit").fetchone()[0]
+        conn.rollback()
+        if setting not in ("on", "remote_write", "remote_apply"):
+            raise ConfigError(
+                f"the PostgreSQL server runs with synchronous_commit = {setting}: an order could be"
+                " acknowledged and then lost; set synchronous_commit = on for the hub's database"
+                " or role (ALTER ROLE ... SET synchronous_commit = on)"
+            )
+        return apply_migrations(conn)
+    finally:
+        conn.close()
+
+
 class PostgresStorage:
     """PostgreSQL behind the storage interface: the record a restaurant group's IT backs up."""
 
@@ -210,19 +228,7 @@ class PostgresStorage:
             self._writers.append(thread)
 
     def _prepare_database(self) -> list[str]:
-        conn = connect(self.url)
-        try:
-            setting = conn.execute("SHOW synchronous_commit").fetchone()[0]
-            conn.rollback()
-            if setting not in ("on", "remote_write", "remote_apply"):
-                raise ConfigError(
-                    f"the PostgreSQL server runs with synchronous_commit = {setting}: an order could be"
-                    " acknowledged and then lost; set synchronous_commit = on for the hub's database"
-                    " or role (ALTER ROLE ... SET synchronous_commit = on)"
-                )
-            return apply_migrations(conn)
-        finally:
-            conn.close()
+        return prepare_database(self.url)
 
     async def stop(self) -> None:
         if not self._writers:
