@@ -122,10 +122,8 @@ def test_a_target_holding_another_hub_is_refused(tmp_path: Path, new_database: C
     fill(source, 0, 2)
     fill(other, 100, 2)
     assert "already holds another hub's messages" in refused("db", "copy", source, other)
-    assert [ref for (ref,) in query(other, "SELECT ref FROM messages ORDER BY id")] == [
-        "order-100",
-        "order-101",
-    ]
+    kept = [key for (key,) in query(other, "SELECT idempotency_key FROM messages ORDER BY id")]
+    assert kept == ["pos:order-100:1", "pos:order-101:1"]
 
 
 def test_a_missing_source_file_is_named(tmp_path: Path, postgres_url: str) -> None:
