@@ -18,7 +18,7 @@ from rich.table import Table
 
 from expediter.commands.common import CatalogOption, catalog_path
 from expediter.engine.storage import open_storage
-from expediter.engine.storage.copy import TableCount, copy_database, count_rows, tables_in_order
+from expediter.engine.storage.copy import TableCount, copy_database, counts
 from expediter.engine.storage.maintenance import backup as backup_database
 from expediter.engine.storage.maintenance import migrate as migrate_database
 from expediter.errors import ConfigError
@@ -103,9 +103,7 @@ async def _copy(source: str, target: str) -> list[TableCount]:
     try:
         await to_storage.start()
         try:
-            totals = {
-                t: await from_storage.read(lambda tx, t=t: count_rows(tx, t)) for t in tables_in_order()
-            }
+            totals = await from_storage.read(counts)
             with Progress(
                 TextColumn("{task.description:<22}"),
                 BarColumn(),

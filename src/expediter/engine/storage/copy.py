@@ -11,6 +11,7 @@ table's row count is compared on both sides.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -129,7 +130,7 @@ async def copy_table(source: Storage, target: Storage, table: str, progress: Pro
         return  # taken over first (see _take_identity)
     if not await source.read(lambda tx: _has_id(tx, table)):
         offset = 0
-        while rows := await source.read(lambda tx, at=offset: _rows_from(tx, table, at)):
+        while rows := await source.read(functools.partial(_rows_from, table=table, offset=offset)):
             await target.write(_insert_all(table, rows))
             offset += len(rows)
             progress(table, len(rows))
@@ -138,7 +139,7 @@ async def copy_table(source: Storage, target: Storage, table: str, progress: Pro
     done = await target.read(lambda tx: count_rows(tx, table))
     if done:
         progress(table, done)
-    while rows := await source.read(lambda tx, at=after: _rows_after(tx, table, at)):
+    while rows := await source.read(functools.partial(_rows_after, table=table, after=after)):
         await target.write(_insert_all(table, rows))
         after = int(rows[-1]["id"])
         progress(table, len(rows))
