@@ -266,10 +266,17 @@ class PostgresStorage:
     # -- reads --------------------------------------------------------------------------------------
 
     def _read_job(self, work: Callable[[Any], T]) -> T:
+        import psycopg
+
         conn = self._thread_connection()
         try:
             with conn.transaction():
                 return work(_Tx(conn))
+        except psycopg.OperationalError as exc:
+            self._drop_if_broken(conn, exc)
+            raise TransientError(
+                f"the PostgreSQL connection was lost during a read: {_first_line(exc)}"
+            ) from exc
         except Exception as exc:
             self._drop_if_broken(conn, exc)
             raise
