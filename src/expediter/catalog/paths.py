@@ -15,9 +15,10 @@ from expediter.catalog.secrets import anchor_file_references
 
 def catalog_folder(catalog: Catalog) -> Path:
     """The folder relative settings are read from: the database's folder, else the working folder
-    (a PostgreSQL URL or an in-memory database has no folder)."""
+    (a PostgreSQL URL, a database named by a secret reference or an in-memory database has no
+    folder)."""
     database = catalog.hub.database
-    if "://" in database or database == ":memory:":
+    if "://" in database or database == ":memory:" or database.startswith(("env:", "file:")):
         return Path.cwd()
     return Path(database).resolve().parent
 
@@ -33,7 +34,11 @@ def anchor_to(catalog: Catalog, folder: Path) -> Catalog:
     relative SQLite ``hub.database`` beside the catalog, not in the working folder, and every
     relative ``file:`` reference of the systems' and alert channels' settings made absolute."""
     database = catalog.hub.database
-    if "://" not in database and database != ":memory:" and not Path(database).is_absolute():
+    if database.startswith("file:") and not Path(database.removeprefix("file:")).is_absolute():
+        catalog.hub.database = f"file:{folder / database.removeprefix('file:')}"  # a secret's file
+    elif database.startswith("env:"):
+        pass  # a secret reference, resolved where the database is opened
+    elif "://" not in database and database != ":memory:" and not Path(database).is_absolute():
         catalog.hub.database = str(folder / database)
     for system in catalog.systems:
         system.settings = anchor_file_references(system.settings, folder)

@@ -41,9 +41,10 @@ DatabaseOption = Annotated[
 def _database(database: str | None, catalog: Path | None) -> str:
     if database:
         return database
+    from expediter.catalog.secrets import resolve_database
     from expediter.web.app import read_catalog
 
-    return read_catalog(catalog_path(catalog)).hub.database
+    return resolve_database(read_catalog(catalog_path(catalog)).hub.database)
 
 
 def _shown(database: str) -> str:

@@ -20,6 +20,7 @@ import msgspec
 import structlog
 
 from expediter.catalog.schema import Catalog
+from expediter.catalog.secrets import resolve_database
 from expediter.connectors import registry
 from expediter.connectors.base import Connector, ConnectorContext, Processor, Sink
 from expediter.engine.counters import FLUSH_SECONDS, Counters
@@ -61,7 +62,7 @@ class Hub:
         runs no delivery worker (for extra ingest processes sharing one database)."""
         self.catalog = catalog
         if database is None:
-            database = catalog.hub.database
+            database = resolve_database(catalog.hub.database)
         self.storage: Storage = database if not isinstance(database, str | Path) else open_storage(database)
         self._connectors = dict(connectors or {})
         self.services: dict[str, Any] = {}
