@@ -25,7 +25,7 @@ LOCATION = Location(id="L001", name="Bistro", timezone="America/New_York")
 
 def _catalog(tmp_path: Path, database: str | None = None) -> Catalog:
     return Catalog(
-        hub=HubSettings(database=database or str(tmp_path / "hub.db")),
+        hub=HubSettings(database=database or str(tmp_path / "hub.db"), data_dir=str(tmp_path / "data")),
         locations=[LOCATION],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="GM"),

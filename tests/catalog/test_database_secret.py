@@ -65,3 +65,9 @@ def test_a_hub_opens_the_postgresql_database_its_reference_names(
             return await hub.inbox.count()
 
     assert asyncio.run(scenario()) == 1
+
+
+def test_with_a_postgresql_database_the_hubs_files_go_beside_the_catalog(tmp_path: Path) -> None:
+    path = write_catalog(tmp_path)
+    path.write_text(path.read_text().replace(DATABASE_LINE, 'database = "postgresql://expediter@db/hub"'))
+    assert Path(read_catalog(path).hub.data_dir) == tmp_path / "data"

@@ -46,7 +46,7 @@ def catalog(tmp_path: Path, database: str | None = None) -> Catalog:
         return Flow(**(fields | extra))  # type: ignore[arg-type]
 
     return Catalog(
-        hub=HubSettings(database=database or str(tmp_path / "hub.db")),
+        hub=HubSettings(database=database or str(tmp_path / "hub.db"), data_dir=str(tmp_path / "data")),
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="test_source", owner="ops"),
             System(id="printer", kind=SystemKind.PRINTER, connector="test_sink", owner="ops"),

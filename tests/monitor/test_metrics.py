@@ -44,7 +44,7 @@ def catalog(tmp_path: Path, database: str | None = None) -> Catalog:
         )
 
     return Catalog(
-        hub=HubSettings(database=database or str(tmp_path / "hub.db")),
+        hub=HubSettings(database=database or str(tmp_path / "hub.db"), data_dir=str(tmp_path / "data")),
         locations=[Location(id="loc-1", name="Downtown", timezone="America/New_York")],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops"),
