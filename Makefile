@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium wrk strace vsftpd
+DEBIAN_PACKAGES := chromium wrk strace vsftpd postgresql
 PYTEST_ARGS ?=
 # The suites that read the hub's clock; `make test` runs them again with the clock on other dates.
 CLOCK_SUITES ?= tests/operations/kitchen tests/operations/labor tests/operations/accounting tests/connectors/escpos tests/connectors/online \
@@ -74,7 +74,7 @@ demo: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(BIN)/python -m tests.other_dates -q -p no:cacheprovider $(CLOCK_SUITES)
+	$(BIN)/python -m tests.other_dates -q -p no:cacheprovider --backend sqlite $(CLOCK_SUITES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -12,13 +12,20 @@ idle (``/proc/stat``: a run held up by waits leaves more of it) for:
 - ``durable``: ``POST /api/v1/orders``: each 202 is sent only after the order's transaction is
   fsynced (group commit).
 
-The two run back to back, ``--rounds`` times (default 3 × 6 s each); the summary is the median of
+With ``--database postgresql://…`` (an empty database on a server running with
+``synchronous_commit = on``), a second hub on that database runs beside the SQLite one, and each
+round also measures ``postgres``: the same durable endpoint, each 202 after the order's ``COMMIT``
+(group commit over two writer connections), with the ratio to SQLite's durable rate of the same
+round.
+
+The runs go back to back, ``--rounds`` times (default 3 × 6 s each); the summary is the median of
 the rounds, and the ratio is the median of each round's own ratio, because a shared machine drifts
 (the same run measured 10k–13k durable orders/s minutes apart). At the end the stored rows are
 counted, so an acknowledgement that was not stored would show, and each worker's group-commit
 figures are printed (one ``storage`` line per worker: with several workers, uneven batch sizes mean
 the 50 connections were shared out unevenly).
-Usage: ``.venv/bin/python bench/ingest.py [--workers 2] [--rounds 3] [--duration 6]``.
+Usage: ``.venv/bin/python bench/ingest.py [--workers 2] [--rounds 3] [--duration 6]
+[--database postgresql://user@host:port/db]``.
 """
 
 from __future__ import annotations
@@ -113,16 +120,27 @@ def template() -> bytes:
     return body
 
 
-def write_catalog(folder: Path) -> Path:
+def write_catalog(folder: Path, database: str, name: str = "catalog.json") -> Path:
     catalog = Catalog(
-        hub=Hub(database=str(folder / "bench.db")),
+        hub=Hub(database=database),
         locations=[Location(id="L1", name="Bench", timezone="America/New_York")],
         systems=[System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="bench")],
         api_tokens=[ApiToken(name="bench", sha256=hash_token(TOKEN), systems=["pos"])],
     )
-    path = folder / "catalog.json"
+    path = folder / name
     path.write_bytes(msgspec.json.encode(catalog))
     return path
+
+
+def stored_rows(database: str) -> int:
+    if database.startswith(("postgresql://", "postgres://")):
+        import psycopg
+
+        with psycopg.connect(database) as conn:
+            row = conn.execute("SELECT COUNT(*) FROM messages").fetchone()
+            return int(row[0]) if row else 0
+    with sqlite3.connect(database) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
 
 
 def start_server(config: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -201,9 +219,13 @@ def line(name: str, result: dict[str, float]) -> str:
     )
 
 
-def report(label: str, bare: dict[str, float], durable: dict[str, float]) -> None:
+def report(
+    label: str, bare: dict[str, float], durable: dict[str, float], postgres: dict[str, float] | None
+) -> None:
     print(f"{label:8} {line('bare', bare)}")
     print(f"{'':8} {line('durable', durable)}   ratio {durable['rate'] / bare['rate']:.2f}")
+    if postgres is not None:
+        print(f"{'':8} {line('postgres', postgres)}   ÷ SQLite {postgres['rate'] / durable['rate']:.2f}")
 
 
 def server_cpu_seconds(pid: int) -> float:
@@ -259,33 +281,50 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=1, help="wrk threads (one drives 50 connections and leaves a core)"
     )
+    parser.add_argument(
+        "--database",
+        default="",
+        help="also a hub on this PostgreSQL database (postgresql://…, empty), measured in the same rounds",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     bares: list[dict[str, float]] = []
     durables: list[dict[str, float]] = []
+    postgres: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="expediter-bench-", dir=os.environ.get("BENCH_DIR")) as tmp:
         folder = Path(tmp)
         body = folder / "order.json"
         body.write_bytes(template())
-        process, base = start_server(write_catalog(folder), args.workers)
+        sqlite_db = str(folder / "bench.db")
+        process, base = start_server(write_catalog(folder, sqlite_db), args.workers)
+        pg_process, pg_base = None, ""
         print(
             f"expediter ingest: {len(template())} B orders, {args.connections} connections, "
             f"{args.rounds} rounds of {args.duration} s each, {args.workers} worker(s), "
             f"{os.cpu_count()} cores, SQLite WAL synchronous=FULL"
+            + (", PostgreSQL synchronous_commit=on on the same machine" if args.database else "")
         )
         try:
+            if args.database:
+                pg_process, pg_base = start_server(
+                    write_catalog(folder, args.database, "pg.json"), args.workers
+                )
             run_wrk(base, "/api/v1/_bench/bare", body, argparse.Namespace(**{**vars(args), "duration": 2}))
             for number in range(1, args.rounds + 1):
                 bares.append(measured(base, "/api/v1/_bench/bare", body, args, process.pid))
                 durables.append(measured(base, "/api/v1/orders", body, args, process.pid))
-                report(f"round {number}", bares[-1], durables[-1])
+                if pg_process is not None:
+                    postgres.append(measured(pg_base, "/api/v1/orders", body, args, pg_process.pid))
+                report(f"round {number}", bares[-1], durables[-1], postgres[-1] if postgres else None)
             storage = worker_stats(base, args.workers)
         finally:
-            process.terminate()
-            process.wait(timeout=60)
-        with sqlite3.connect(folder / "bench.db") as conn:
-            stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+            for running in (process, pg_process):
+                if running is not None:
+                    running.terminate()
+                    running.wait(timeout=60)
+        stored = stored_rows(sqlite_db)
+        pg_stored = stored_rows(args.database) if args.database else 0
     acknowledged = int(sum(run["requests"] - run["non2xx"] for run in durables))
     keys = ("rate", "p50_us", "p99_us", "cpu_us", "idle")
     bare = {key: median([run[key] for run in bares]) for key in keys}
@@ -310,6 +349,16 @@ def main() -> None:
         f"stored   {stored:,} rows for {acknowledged:,} acknowledged"
         " (wrk may count a few unanswered at the end as errors)"
     )
+    if postgres:
+        pg = {key: median([run[key] for run in postgres]) for key in keys}
+        pg_ratios = [p["rate"] / d["rate"] for d, p in zip(durables, postgres, strict=True)]
+        pg_acknowledged = int(sum(run["requests"] - run["non2xx"] for run in postgres))
+        print("median   " + line("postgres", pg))
+        print(
+            f"postgres ÷ SQLite durable {median(pg_ratios):.2f} (median of the rounds), range"
+            f" {min(pg_ratios):.2f}–{max(pg_ratios):.2f}; stored {pg_stored:,} rows for"
+            f" {pg_acknowledged:,} acknowledged"
+        )
 
 
 if __name__ == "__main__":

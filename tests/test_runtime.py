@@ -23,9 +23,9 @@ from expediter.web.app import create_app
 LOCATION = Location(id="L001", name="Bistro", timezone="America/New_York")
 
 
-def _catalog(tmp_path: Path) -> Catalog:
+def _catalog(tmp_path: Path, database: str | None = None) -> Catalog:
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        hub=HubSettings(database=database or str(tmp_path / "hub.db"), data_dir=str(tmp_path / "data")),
         locations=[LOCATION],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="GM"),
@@ -56,13 +56,13 @@ def _local(clock: ManualClock, hour: int, minute: int = 0) -> datetime:
 
 
 def test_a_flow_that_missed_its_deadline_is_alerted_and_recorded_once(
-    tmp_path: Path, clock: ManualClock
+    tmp_path: Path, database: str, clock: ManualClock
 ) -> None:
     # The hub runs from 03:00; by 07:00 the 04:30 run should have succeeded (by 06:00).
     clock.set(_local(clock, 3))
 
     async def scenario() -> None:
-        async with Runtime(_catalog(tmp_path), schedule=False, watch=False) as runtime:
+        async with Runtime(_catalog(tmp_path, database), schedule=False, watch=False) as runtime:
             await runtime.watch_once()
             assert runtime.alerting.book.firing() == []  # 03:00: nothing due yet
             clock.advance(4 * 3600)
@@ -78,13 +78,13 @@ def test_a_flow_that_missed_its_deadline_is_alerted_and_recorded_once(
 
 
 def test_a_brand_new_hub_is_not_late_for_a_run_due_before_it_existed(
-    tmp_path: Path, clock: ManualClock
+    tmp_path: Path, database: str, clock: ManualClock
 ) -> None:
     # First started at 09:00: today's 04:30 run was due (by 06:00) before this hub existed.
     clock.set(_local(clock, 9))
 
     async def scenario() -> None:
-        async with Runtime(_catalog(tmp_path), schedule=False, watch=False) as runtime:
+        async with Runtime(_catalog(tmp_path, database), schedule=False, watch=False) as runtime:
             await runtime.watch_once()
             assert runtime.alerting.book.firing() == []
             assert await runtime.hub.ledger.transfers(flow_id="nightly-sales") == []
@@ -95,14 +95,14 @@ def test_a_brand_new_hub_is_not_late_for_a_run_due_before_it_existed(
     asyncio.run(scenario())
 
     async def restarted() -> list[AlertKind]:  # a restart does not make it new again
-        async with Runtime(_catalog(tmp_path), schedule=False, watch=False) as runtime:
+        async with Runtime(_catalog(tmp_path, database), schedule=False, watch=False) as runtime:
             await runtime.watch_once()
             return [a.kind for a in runtime.alerting.book.firing()]
 
     assert asyncio.run(restarted()) == [AlertKind.LATENESS]
 
 
-def test_order_versions_finds_the_newest_version_of_one_order_only(tmp_path: Path) -> None:
+def test_order_versions_finds_the_newest_version_of_one_order_only(tmp_path: Path, database: str) -> None:
     from expediter.connectors.base import IncomingMessage
     from expediter.runtime import OrderVersions
 
@@ -110,7 +110,7 @@ def test_order_versions_finds_the_newest_version_of_one_order_only(tmp_path: Pat
         return IncomingMessage(source_system="sq", kind=kind, idempotency_key=key, payload=b"{}")
 
     async def scenario() -> tuple[int | None, int | None, int | None]:
-        async with Runtime(_catalog(tmp_path), schedule=False, watch=False) as runtime:
+        async with Runtime(_catalog(tmp_path, database), schedule=False, watch=False) as runtime:
             for key in ("sq:A:1", "sq:A:3", "sq:A:2", "sq:AB:9", "sq:B:7"):
                 await runtime.hub.inbox.accept(message(key), processed=True)
             await runtime.hub.inbox.accept(message("sq:C:5", kind="square.event"), processed=True)
@@ -125,10 +125,10 @@ def test_order_versions_finds_the_newest_version_of_one_order_only(tmp_path: Pat
     assert asyncio.run(scenario()) == (3, None, None)
 
 
-def _two_nightly_flows(tmp_path: Path, bad_schedule: str) -> Catalog:
+def _two_nightly_flows(tmp_path: Path, database: str, bad_schedule: str) -> Catalog:
     """The catalog above with a folder for the office and a second nightly flow on ``bad_schedule``
     (written as code, so it never met ``expediter check``)."""
-    catalog = _catalog(tmp_path)
+    catalog = _catalog(tmp_path, database)
     office = catalog.systems[1]
     office.settings = {"transport": {"inbox_dir": str(tmp_path / "office")}}
     good = catalog.flows[0]
@@ -145,8 +145,10 @@ async def _until(condition: Callable[[], Awaitable[bool]], what: str, seconds: f
         await asyncio.sleep(0.05)
 
 
-def test_a_schedule_the_hub_cannot_run_stops_only_its_own_flow(tmp_path: Path, clock: ManualClock) -> None:
-    catalog = _two_nightly_flows(tmp_path, "30 4 * * * *")  # six fields: croniter reads seconds
+def test_a_schedule_the_hub_cannot_run_stops_only_its_own_flow(
+    tmp_path: Path, database: str, clock: ManualClock
+) -> None:
+    catalog = _two_nightly_flows(tmp_path, database, "30 4 * * * *")  # six fields: croniter reads seconds
     today = LOCATION.business_date_for(clock.now())
     ran_before = today - timedelta(days=3)
 
@@ -183,7 +185,7 @@ def _succeeded(flow_id: str, day: date, now: datetime) -> Transfer:
     )
 
 
-def test_a_part_that_stops_fires_an_alert_and_makes_healthz_503(tmp_path: Path) -> None:
+def test_a_part_that_stops_fires_an_alert_and_makes_healthz_503(tmp_path: Path, database: str) -> None:
     async def broken() -> None:
         await asyncio.sleep(0)
         raise ValueError("the disk is full")
@@ -192,7 +194,7 @@ def test_a_part_that_stops_fires_an_alert_and_makes_healthz_503(tmp_path: Path) 
         await asyncio.sleep(0)
 
     async def scenario() -> None:
-        async with Runtime(_catalog(tmp_path), schedule=False, watch=False) as runtime:
+        async with Runtime(_catalog(tmp_path, database), schedule=False, watch=False) as runtime:
             app = create_app(runtime.hub, manage_hub=False)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "purchasing",
     "people",
     "drift",
+    "db",
 )
 """Modules of :mod:`expediter.commands`, in the order their commands are listed."""
 

@@ -1,5 +1,5 @@
-"""Crash test: the hub as a user runs it (``expediter serve``, SQLite on disk) is killed with
-SIGKILL mid-stream, with one process and with two sharing the database.
+"""Crash test: the hub as a user runs it (``expediter serve``, on SQLite and on PostgreSQL) is
+killed with SIGKILL mid-stream, with one process and with two sharing the database.
 
 Every order that got a 2xx before the kill must be stored exactly once after the restart, and every
 delivery to the downstream receiver must take effect exactly once (the receiver de-duplicates by the
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import sqlite3
 import subprocess
 import threading
 import time
@@ -33,6 +32,7 @@ from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order
 from expediter.sim.ports import free_port
+from tests.databases import query
 from tests.processes import kill_group, serve_command, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
@@ -82,9 +82,9 @@ def receiver() -> Iterator[Receiver]:
     server.server.server_close()
 
 
-def write_catalog(folder: Path, receiver_url: str) -> Path:
+def write_catalog(folder: Path, database: str, receiver_url: str) -> Path:
     catalog = Catalog(
-        hub=Hub(database=str(folder / "hub.db")),
+        hub=Hub(database=database),
         locations=[Location(id="L1", name="Downtown", timezone="America/Chicago")],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops"),
@@ -187,13 +187,10 @@ async def stream_until_killed(base: str, process: subprocess.Popen[bytes]) -> se
     return acknowledged
 
 
-def wait_all_delivered(db: Path) -> None:
+def wait_all_delivered(database: str) -> None:
     deadline = time.monotonic() + 60
     while True:
-        with sqlite3.connect(db) as conn:
-            open_count = conn.execute(
-                "SELECT COUNT(*) FROM deliveries WHERE state != 'delivered'"
-            ).fetchone()[0]
+        [(open_count,)] = query(database, "SELECT COUNT(*) FROM deliveries WHERE state != 'delivered'")
         if open_count == 0:
             return
         assert time.monotonic() < deadline, f"{open_count} deliveries never completed"
@@ -202,11 +199,12 @@ def wait_all_delivered(db: Path) -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_kill_9_mid_stream_loses_nothing_and_repeats_no_effect(
-    tmp_path: Path, receiver: Receiver, workers: int
+    tmp_path: Path, database: str, receiver: Receiver, workers: int
 ) -> None:
-    """With two workers, both processes commit to the same file in turn (the writers' lock, the
-    commit on the event loop) and either may be mid-commit when they are killed."""
-    config = write_catalog(tmp_path, receiver.url)
+    """With two workers, both processes commit to the same database (on SQLite in turn: the
+    writers' lock, the commit on the event loop) and either may be mid-commit when they are
+    killed."""
+    config = write_catalog(tmp_path, database, receiver.url)
     process, base = start_server(config, workers)
     try:
         acknowledged = asyncio.run(stream_until_killed(base, process))
@@ -214,14 +212,12 @@ def test_kill_9_mid_stream_loses_nothing_and_repeats_no_effect(
         reached_before_kill = set(receiver.keys)
         receiver.gate.set()
         process, base = start_server(config, workers)
-        db = tmp_path / "hub.db"
-        wait_all_delivered(db)
+        wait_all_delivered(database)
     finally:
         stop(process)
 
-    with sqlite3.connect(db) as conn:
-        stored = Counter(ref for (ref,) in conn.execute("SELECT ref FROM messages"))
-        keys = {key for (key,) in conn.execute("SELECT delivery_key FROM deliveries")}
+    stored = Counter(ref for (ref,) in query(database, "SELECT ref FROM messages"))
+    keys = {key for (key,) in query(database, "SELECT delivery_key FROM deliveries")}
     assert len(acknowledged) >= ACKS_BEFORE_KILL
     assert all(stored[order_id] == 1 for order_id in acknowledged), (
         "an acknowledged order was lost or doubled"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from expediter.connectors.base import IncomingMessage
@@ -18,7 +19,7 @@ from expediter.engine.storage.base import SQLITE
 from tests.engine.helpers import TEST_CONNECTORS, order_message, sample_catalog
 
 
-async def _accept(db: Path, message: IncomingMessage) -> tuple[int, set[str]]:
+async def _accept(db: str | Path, message: IncomingMessage) -> tuple[int, set[str]]:
     """Store ``message`` on a hub over ``db``; its row id and the keys of its deliveries."""
     async with Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
         accepted = await hub.inbox.accept(message)
@@ -50,10 +51,10 @@ def test_a_restored_backup_never_reuses_a_key_a_receiver_has_seen(tmp_path: Path
     asyncio.run(scenario())
 
 
-def test_two_hubs_never_give_one_order_the_same_keys(tmp_path: Path) -> None:
+def test_two_hubs_never_give_one_order_the_same_keys(new_database: Callable[[str], str]) -> None:
     async def scenario() -> None:
-        _, at_downtown = await _accept(tmp_path / "downtown.db", order_message(1))
-        _, at_harbor = await _accept(tmp_path / "harbor.db", order_message(1))
+        _, at_downtown = await _accept(new_database("downtown"), order_message(1))
+        _, at_harbor = await _accept(new_database("harbor"), order_message(1))
         assert len(at_downtown) == len(at_harbor) == 3
         assert not at_downtown & at_harbor
 

@@ -18,14 +18,14 @@ from expediter.errors import RejectedInput
 from tests.engine.helpers import TEST_CONNECTORS, Board, order_message, sample_catalog
 
 
-def test_accepted_message_survives_restart_and_a_duplicate_stores_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "hub.db"
+def test_accepted_message_survives_restart_and_a_duplicate_stores_nothing(database: str) -> None:
+    db = database
 
     async def scenario() -> None:
-        async with Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
+        async with Hub(sample_catalog(db), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
             first = await hub.inbox.accept(order_message(1), ref="order-1")
             assert not first.duplicate
-        async with Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
+        async with Hub(sample_catalog(db), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
             again = await hub.inbox.accept(order_message(1), ref="order-1")
             assert again.duplicate and again.message_id == first.message_id
             assert await hub.inbox.count() == 1
@@ -38,10 +38,10 @@ def test_accepted_message_survives_restart_and_a_duplicate_stores_nothing(tmp_pa
     asyncio.run(scenario())
 
 
-def test_duplicates_within_one_commit_are_one_message(tmp_path: Path) -> None:
+def test_duplicates_within_one_commit_are_one_message(database: str) -> None:
     async def scenario() -> None:
-        db = tmp_path / "hub.db"
-        async with Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
+        db = database
+        async with Hub(sample_catalog(db), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
             results = await asyncio.gather(*(hub.inbox.accept(order_message(7)) for _ in range(20)))
             assert sum(not r.duplicate for r in results) == 1
             assert len({r.message_id for r in results}) == 1
@@ -50,10 +50,10 @@ def test_duplicates_within_one_commit_are_one_message(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
-def test_router_fans_out_by_flow_and_location(tmp_path: Path) -> None:
+def test_router_fans_out_by_flow_and_location(database: str) -> None:
     async def scenario() -> None:
-        db = tmp_path / "hub.db"
-        async with Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
+        db = database
+        async with Hub(sample_catalog(db), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
             at_l1 = await hub.inbox.accept(order_message(1, "L1"))
             at_l2 = await hub.inbox.accept(order_message(2, "L2"))
             unrelated = await hub.inbox.accept(order_message(3, "L1", source="kds"))
@@ -71,11 +71,11 @@ def test_router_fans_out_by_flow_and_location(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
-def test_processor_output_goes_back_through_the_inbox(tmp_path: Path) -> None:
+def test_processor_output_goes_back_through_the_inbox(database: str) -> None:
     async def scenario() -> None:
-        db = tmp_path / "hub.db"
+        db = database
         board = Board()
-        hub = Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, retry=None)
+        hub = Hub(sample_catalog(db), db, connectors=TEST_CONNECTORS, retry=None)
         hub.services["board"] = board
         async with hub:
             raw = order_message(1, source="online")
@@ -100,10 +100,10 @@ async def _until(check) -> None:  # type: ignore[no-untyped-def]
     await eventually(check)
 
 
-def test_a_request_key_leads_to_its_message_and_other_content_is_a_conflict(tmp_path: Path) -> None:
+def test_a_request_key_leads_to_its_message_and_other_content_is_a_conflict(database: str) -> None:
     async def scenario() -> None:
-        db = tmp_path / "hub.db"
-        async with Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
+        db = database
+        async with Hub(sample_catalog(db), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
             first = await hub.inbox.accept(order_message(1), request_key="pos:key:K1")
             by_version = await hub.inbox.accept(order_message(1))
             by_other_key = await hub.inbox.accept(order_message(1), request_key="pos:key:K2")
@@ -146,14 +146,14 @@ def test_keys_stored_before_request_keys_existed_still_find_their_message(tmp_pa
     asyncio.run(scenario())
 
 
-def test_a_payload_holding_a_card_number_is_refused_and_not_stored(tmp_path: Path) -> None:
+def test_a_payload_holding_a_card_number_is_refused_and_not_stored(database: str) -> None:
     card = "4111-1111-1111-1111"
     note = msgspec.json.encode({"id": "order-9", "notes": f"CC-{card.replace('-', '')}"})
     sheet = f"ingredient,unit,quantity\nbeef,kg,2\n{card}-exp,each,1\n".encode()
 
     async def scenario() -> None:
-        db = tmp_path / "hub.db"
-        async with Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
+        db = database
+        async with Hub(sample_catalog(db), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
             with pytest.raises(RejectedInput) as json_refusal:
                 await hub.inbox.accept(msgspec.structs.replace(order_message(9), payload=note))
             assert json_refusal.value.where == "$.notes"

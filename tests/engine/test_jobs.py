@@ -60,9 +60,9 @@ def _connector() -> Connector:
     )
 
 
-def _catalog(tmp_path: Path, refuse: bool = False) -> Catalog:
+def _catalog(tmp_path: Path, database: str, refuse: bool = False) -> Catalog:
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db"), data_dir=str(tmp_path)),
+        hub=HubSettings(database=database, data_dir=str(tmp_path)),
         locations=[LOCATION],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="GM"),
@@ -107,9 +107,11 @@ async def _store_day(hub: Hub) -> int:
     return len({o.id for o in day.orders})
 
 
-def test_a_run_delivers_the_file_and_records_it(tmp_path: Path) -> None:
+def test_a_run_delivers_the_file_and_records_it(tmp_path: Path, database: str) -> None:
     async def scenario() -> tuple[int, int, RunResult, RunResult, list[Transfer]]:
-        async with Hub(_catalog(tmp_path), connectors={"counting": _connector()}, deliver=False) as hub:
+        async with Hub(
+            _catalog(tmp_path, database), connectors={"counting": _connector()}, deliver=False
+        ) as hub:
             stored = await _store_day(hub)
             found = len(await orders_between(hub, LOCATION.id, DAY, DAY))
             result = await FileJobs(hub).run("nightly", LOCATION.id, DAY)
@@ -129,9 +131,9 @@ def test_a_run_delivers_the_file_and_records_it(tmp_path: Path) -> None:
     assert transfers[0].checksum.startswith("sha256:")
 
 
-def test_a_refused_export_is_a_failed_transfer_and_writes_nothing(tmp_path: Path) -> None:
+def test_a_refused_export_is_a_failed_transfer_and_writes_nothing(tmp_path: Path, database: str) -> None:
     async def scenario() -> tuple[RunResult, list[Transfer]]:
-        catalog = _catalog(tmp_path, refuse=True)
+        catalog = _catalog(tmp_path, database, refuse=True)
         async with Hub(catalog, connectors={"counting": _connector()}, deliver=False) as hub:
             await _store_day(hub)
             result = await FileJobs(hub).run("nightly", LOCATION.id, DAY)
@@ -145,7 +147,9 @@ def test_a_refused_export_is_a_failed_transfer_and_writes_nothing(tmp_path: Path
     assert not (tmp_path / "drop").exists() or not any((tmp_path / "drop").iterdir())
 
 
-def test_a_run_that_meets_a_bug_is_a_failed_transfer_with_the_error_and_an_alert(tmp_path: Path) -> None:
+def test_a_run_that_meets_a_bug_is_a_failed_transfer_with_the_error_and_an_alert(
+    tmp_path: Path, database: str
+) -> None:
     """A stored order the exporter cannot add up (a quantity of NaN, as an older hub accepted)
     raises no error of the hub's own: the night still leaves a failed transfer and an alert."""
     broken = {
@@ -157,7 +161,7 @@ def test_a_run_that_meets_a_bug_is_a_failed_transfer_with_the_error_and_an_alert
     }
 
     async def scenario() -> tuple[RunResult, list[Transfer], list[Alert]]:
-        hub = Hub(_catalog(tmp_path), connectors={"counting": _connector()}, deliver=False)
+        hub = Hub(_catalog(tmp_path, database), connectors={"counting": _connector()}, deliver=False)
         async with Runtime(hub.catalog, hub, schedule=False, watch=False) as runtime:
             await hub.inbox.accept(
                 IncomingMessage(

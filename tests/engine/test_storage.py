@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from expediter.engine.storage import open_storage
 from expediter.engine.storage import sqlite as sqlite_storage
 from expediter.engine.storage.base import Tx
 from expediter.engine.storage.sqlite import SqliteStorage
-from expediter.errors import ConfigError
+from expediter.errors import TransientError
 
 
 def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
@@ -218,9 +219,13 @@ def test_stop_commits_what_was_accepted(tmp_path: Path) -> None:
     assert conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 10
 
 
-def test_postgres_url_is_refused_clearly() -> None:
-    with pytest.raises(ConfigError, match="PostgreSQL"):
-        open_storage("postgresql://hub@db/expediter")
+def test_a_postgresql_server_that_does_not_answer_is_a_clear_transient_error() -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"postgresql://hub@127.0.0.1:{probe.getsockname()[1]}/expediter?connect_timeout=2"
+    storage = open_storage(url)
+    with pytest.raises(TransientError, match="cannot reach the PostgreSQL database"):
+        asyncio.run(storage.start())
 
 
 def test_two_storages_on_one_file_take_turns(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from expediter.engine.migrations import MIGRATIONS, split_statements
+from expediter.engine.storage import open_storage
 from expediter.engine.storage.base import SQLITE, Tx
 from expediter.engine.storage.sqlite import SqliteStorage, _Tx
 from expediter.ledger import Direction, Ledger, Transfer, TransferOutcome, checksum_of
@@ -36,9 +37,9 @@ def transfer(flow_id: str, minutes: int, outcome: TransferOutcome, location: str
     )
 
 
-def test_record_query_and_summarize(tmp_path: Path) -> None:
+def test_record_query_and_summarize(database: str) -> None:
     async def scenario() -> None:
-        storage = SqliteStorage(tmp_path / "hub.db")
+        storage = open_storage(database)
         await storage.start()
         ledger = Ledger(storage)
         await ledger.record(transfer("nightly-sales", 0, TransferOutcome.FAILED))

@@ -33,7 +33,7 @@ def documented_kinds() -> list[str]:
     return re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE)
 
 
-def catalog(tmp_path: Path) -> Catalog:
+def catalog(tmp_path: Path, database: str | None = None) -> Catalog:
     def flow(flow_id: str, destination: str, **extra: object) -> Flow:
         fields: dict[str, object] = {
             "id": flow_id,
@@ -47,7 +47,7 @@ def catalog(tmp_path: Path) -> Catalog:
         return Flow(**(fields | extra))  # type: ignore[arg-type]
 
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        hub=HubSettings(database=database or str(tmp_path / "hub.db"), data_dir=str(tmp_path / "data")),
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="test_source", owner="ops"),
             System(id="printer", kind=SystemKind.PRINTER, connector="test_sink", owner="ops"),
@@ -152,13 +152,17 @@ def test_the_docs_list_every_kind_the_hub_fires_and_no_other() -> None:
     assert sorted(documented_kinds()) == sorted(kind.value for kind in AlertKind)
 
 
-def test_every_documented_kind_fires_in_a_running_hub(tmp_path: Path) -> None:
+def test_every_documented_kind_fires_in_a_running_hub(
+    tmp_path: Path, new_database: Callable[[str], str]
+) -> None:
     for kind in documented_kinds():
         assert kind in SCENARIOS, f"docs/monitoring.md promises {kind!r} alerts, but nothing fires them"
         folder = tmp_path / kind
         folder.mkdir()
         declare, scenario = SCENARIOS[kind]
-        fired = asyncio.run(_fire(declare(folder), scenario))
+        declared = declare(folder)
+        declared.hub = msgspec.structs.replace(declared.hub, database=new_database(kind))
+        fired = asyncio.run(_fire(declared, scenario))
         assert kind in fired, f"{kind}: fired {fired}"
 
 

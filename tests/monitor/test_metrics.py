@@ -32,7 +32,7 @@ TOKEN = "metrics-test-token"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
-def catalog(tmp_path: Path) -> Catalog:
+def catalog(tmp_path: Path, database: str | None = None) -> Catalog:
     def flow(flow_id: str, destination: str) -> Flow:
         return Flow(
             id=flow_id,
@@ -45,7 +45,7 @@ def catalog(tmp_path: Path) -> Catalog:
         )
 
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        hub=HubSettings(database=database or str(tmp_path / "hub.db"), data_dir=str(tmp_path / "data")),
         locations=[Location(id="loc-1", name="Downtown", timezone="America/New_York")],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops"),
@@ -100,8 +100,8 @@ async def scrape(client: httpx.AsyncClient) -> str:
     return answer.text
 
 
-def test_every_series_moves_with_what_it_counts(tmp_path: Path) -> None:
-    declared = catalog(tmp_path)
+def test_every_series_moves_with_what_it_counts(tmp_path: Path, database: str) -> None:
+    declared = catalog(tmp_path, database)
     board = Board(behaviour={"printer": refuse_the_first})
     seen: dict[str, str] = {}
 
@@ -198,9 +198,9 @@ def test_every_series_moves_with_what_it_counts(tmp_path: Path) -> None:
     assert value(second, "expediter_alerts_firing", kind="dead_letter") == 1  # the watcher's alert
 
 
-def test_names_follow_the_prometheus_conventions(tmp_path: Path) -> None:
+def test_names_follow_the_prometheus_conventions(tmp_path: Path, database: str) -> None:
     async def main() -> str:
-        hub = Hub(catalog(tmp_path), connectors=TEST_CONNECTORS)
+        hub = Hub(catalog(tmp_path, database), connectors=TEST_CONNECTORS)
         async with served(create_app(hub)) as client:
             return await scrape(client)
 

@@ -13,9 +13,11 @@ from expediter.model.location import Location
 API_TOKEN = "test-token-for-the-pos"
 
 
-def web_catalog(database: Path) -> Catalog:
+def web_catalog(database: str | Path, data_dir: Path | None = None) -> Catalog:
+    """``data_dir``: where the side files go (beside a SQLite database when not given)."""
+    folder = data_dir or Path(str(database)).parent / "data"
     return Catalog(
-        hub=Hub(database=str(database), allowed_hosts=["hub.test", "localhost"]),
+        hub=Hub(database=str(database), data_dir=str(folder), allowed_hosts=["hub.test", "localhost"]),
         locations=[
             Location(id="L1", name="Downtown", timezone="America/New_York"),
             Location(id="L2", name="Harbor", timezone="America/Los_Angeles", day_start="05:00"),
@@ -44,5 +46,6 @@ def web_catalog(database: Path) -> Catalog:
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Catalog:
-    return web_catalog(tmp_path / "hub.db")
+def catalog(database: str, tmp_path: Path) -> Catalog:
+    """The web catalog over this run's database (SQLite, then PostgreSQL)."""
+    return web_catalog(database, tmp_path / "data")

@@ -16,7 +16,13 @@ import msgspec
 from expediter.catalog.installed import Unavailable, installed_connectors
 from expediter.catalog.problems import Problem, Severity
 from expediter.catalog.schema import Catalog, System
-from expediter.catalog.secrets import SecretUnavailable, is_reference, looks_secret, resolve_secret
+from expediter.catalog.secrets import (
+    SecretUnavailable,
+    is_reference,
+    looks_secret,
+    resolve_database,
+    resolve_secret,
+)
 from expediter.connectors.base import (
     TRANSPORT_SETTINGS,
     Connector,
@@ -314,6 +320,7 @@ def check_hub(catalog: Catalog, file: str) -> list[Problem]:
                     " without scheme, port or path",
                 )
             )
+    found.extend(_database_secret(catalog, file))
     password = _PG_PASSWORD.match(catalog.hub.database)
     if password and not is_reference(password["password"]):
         found.append(
@@ -325,6 +332,22 @@ def check_hub(catalog: Catalog, file: str) -> list[Problem]:
             )
         )
     return found
+
+
+def _database_secret(catalog: Catalog, file: str) -> list[Problem]:
+    """A database named by a secret reference (or with its password one) must resolve."""
+    try:
+        resolve_database(catalog.hub.database)
+    except SecretUnavailable as exc:
+        return [
+            Problem(
+                file=file,
+                where="$.hub.database",
+                message=f"the database does not resolve: {exc}",
+                fix="set that environment variable (or create that file) before running the hub",
+            )
+        ]
+    return []
 
 
 def check_secrets(catalog: Catalog, file: str, base_dir: Path | None) -> list[Problem]:

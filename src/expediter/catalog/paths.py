@@ -15,11 +15,15 @@ from expediter.catalog.secrets import anchor_file_references
 
 def catalog_folder(catalog: Catalog) -> Path:
     """The folder relative settings are read from: the database's folder, else the working folder
-    (a PostgreSQL URL or an in-memory database has no folder)."""
+    (a PostgreSQL URL, a database named by a secret reference or an in-memory database has no
+    folder)."""
     database = catalog.hub.database
-    if "://" in database or database == ":memory:":
-        return Path.cwd()
-    return Path(database).resolve().parent
+    return Path(database).resolve().parent if has_folder(database) else Path.cwd()
+
+
+def has_folder(database: str) -> bool:
+    """Whether ``hub.database`` is a SQLite file (not a URL, a secret reference or ``:memory:``)."""
+    return not ("://" in database or database == ":memory:" or database.startswith(("env:", "file:")))
 
 
 def data_dir(catalog: Catalog) -> Path:
@@ -30,11 +34,19 @@ def data_dir(catalog: Catalog) -> Path:
 
 def anchor_to(catalog: Catalog, folder: Path) -> Catalog:
     """``catalog`` (changed in place) as the hub runs it from the catalog file's ``folder``: a
-    relative SQLite ``hub.database`` beside the catalog, not in the working folder, and every
-    relative ``file:`` reference of the systems' and alert channels' settings made absolute."""
+    relative SQLite ``hub.database`` beside the catalog, not in the working folder (with a
+    PostgreSQL database, a relative ``data_dir`` beside the catalog), and every relative ``file:``
+    reference of the systems' and alert channels' settings made absolute."""
     database = catalog.hub.database
-    if "://" not in database and database != ":memory:" and not Path(database).is_absolute():
+    if database.startswith("file:") and not Path(database.removeprefix("file:")).is_absolute():
+        catalog.hub.database = f"file:{folder / database.removeprefix('file:')}"  # a secret's file
+    elif database.startswith("env:"):
+        pass  # a secret reference, resolved where the database is opened
+    elif "://" not in database and database != ":memory:" and not Path(database).is_absolute():
         catalog.hub.database = str(folder / database)
+    if not has_folder(catalog.hub.database) and not Path(catalog.hub.data_dir).is_absolute():
+        # a server database has no folder: the hub's files go beside the catalog all the same
+        catalog.hub.data_dir = str(folder / catalog.hub.data_dir)
     for system in catalog.systems:
         system.settings = anchor_file_references(system.settings, folder)
     for channel in catalog.alert_channels:

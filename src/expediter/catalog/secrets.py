@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from expediter.catalog.schema import ApiToken, Catalog
 from expediter.errors import ConfigError
@@ -68,6 +69,25 @@ def resolve_secret(ref: str, base_dir: Path | None = None, *, setting: str = "")
         if setting:
             raise SecretUnavailable(f"{setting}: {exc}") from None
         raise
+
+
+_URL_PASSWORD = re.compile(
+    r"^(?P<head>postgres(?:ql)?://[^/@:]+:)(?P<password>(?:env|file):[^@]+)(?P<tail>@.*)$"
+)
+
+
+def resolve_database(database: str, base_dir: Path | None = None) -> str:
+    """``hub.database`` with its secret resolved: the whole URL as a reference
+    (``env:EXPEDITER_DATABASE``, ``file:secrets/database-url``), or a URL whose password is one
+    (``postgresql://expediter:env:DB_PASSWORD@db/expediter``). Anything else is returned as is.
+    Resolved where the database is opened, so the catalog never holds the secret."""
+    if is_reference(database):
+        return resolve_secret(database, base_dir, setting="hub.database")
+    found = _URL_PASSWORD.match(database)
+    if found is None:
+        return database
+    password = resolve_secret(found["password"], base_dir, setting="hub.database (its password)")
+    return f"{found['head']}{quote(password, safe='')}{found['tail']}"
 
 
 def _from_env(name: str) -> str:

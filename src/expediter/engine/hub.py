@@ -20,6 +20,7 @@ import msgspec
 import structlog
 
 from expediter.catalog.schema import Catalog
+from expediter.catalog.secrets import resolve_database
 from expediter.connectors import registry
 from expediter.connectors.base import Connector, ConnectorContext, Processor, Sink
 from expediter.engine.counters import FLUSH_SECONDS, Counters
@@ -62,7 +63,7 @@ class Hub:
         runs no delivery worker (for extra ingest processes sharing one database)."""
         self.catalog = catalog
         if database is None:
-            database = catalog.hub.database
+            database = resolve_database(catalog.hub.database)
         self.storage: Storage = database if not isinstance(database, str | Path) else open_storage(database)
         self._connectors = dict(connectors or {})
         self.services: dict[str, Any] = {}
@@ -112,6 +113,9 @@ class Hub:
         if self._delivery_lock is not None:
             self._delivery_lock.close()  # releases the lock
             self._delivery_lock = None
+        release = getattr(self.storage, "release_worker", None)
+        if release is not None:
+            release()
         self.started = False
 
     async def _flush_counts(self) -> None:
@@ -139,13 +143,17 @@ class Hub:
     def claim_deliveries(self) -> bool:
         """Whether this process delivers. One delivery worker per database: with several hub
         processes on one SQLite file (uvicorn workers), the first to lock
-        ``<database>.deliveries.lock`` delivers; the others only ingest and their deliveries are
+        ``<database>.deliveries.lock`` delivers (on PostgreSQL, the first to take the database's
+        advisory lock); the others only ingest and their deliveries are
         found by the worker's poll. Idempotent; services that must run once (the kitchen, the
         scheduler) start only where this is true."""
         if not self._deliver:
             return False
         if self._delivery_lock is not None:
             return True
+        claim = getattr(self.storage, "claim_worker", None)
+        if claim is not None:  # a server database: the storage holds the claim
+            return bool(claim())
         path = getattr(self.storage, "path", None)
         if not isinstance(path, str) or path == ":memory:":
             return True

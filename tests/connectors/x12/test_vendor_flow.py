@@ -48,14 +48,14 @@ ORDER = PurchaseOrder(
 )
 
 
-def _catalog(tmp_path: Path) -> Catalog:
+def _catalog(tmp_path: Path, database: str | None = None) -> Catalog:
     vendor_transport = {
         "inbox_dir": str(tmp_path / "from_vendor"),
         "upload_dir": str(tmp_path / "to_vendor"),
         "stable_seconds": 0.01,
     }
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db"), data_dir=str(tmp_path / "data")),
+        hub=HubSettings(database=database or str(tmp_path / "hub.db"), data_dir=str(tmp_path / "data")),
         locations=[LOCATION],
         systems=[
             System(
@@ -102,13 +102,13 @@ def _catalog(tmp_path: Path) -> Catalog:
     )
 
 
-def test_po_out_ack_and_invoice_in_exceptions_and_one_bill(tmp_path: Path) -> None:
+def test_po_out_ack_and_invoice_in_exceptions_and_one_bill(tmp_path: Path, database: str) -> None:
     drop = tmp_path / "from_vendor"
     drop.mkdir()
     changes = demo_changes(ORDER)
 
     async def scenario() -> None:
-        async with Hub(_catalog(tmp_path), deliver=False) as hub:
+        async with Hub(_catalog(tmp_path, database), deliver=False) as hub:
             desk = desk_of(hub)
             system = hub.catalog.system("vendor")
             assert system is not None
@@ -193,7 +193,7 @@ def test_control_numbers_survive_a_restart_and_a_restored_backup(tmp_path: Path,
     assert everything == sorted(everything)
 
 
-def test_an_unreadable_vendor_file_is_quarantined_and_alerted(tmp_path: Path) -> None:
+def test_an_unreadable_vendor_file_is_quarantined_and_alerted(tmp_path: Path, database: str) -> None:
     from expediter.runtime import Runtime
 
     drop = tmp_path / "from_vendor"
@@ -201,7 +201,7 @@ def test_an_unreadable_vendor_file_is_quarantined_and_alerted(tmp_path: Path) ->
     (drop / "810_main_20260303.edi").write_bytes(b"ISA*00*this is not a whole interchange")
 
     async def scenario() -> list[str]:
-        async with Runtime(_catalog(tmp_path)) as runtime:
+        async with Runtime(_catalog(tmp_path, database)) as runtime:
             for _ in range(400):  # the watcher's first poll runs at start
                 if (drop / "failed" / "810_main_20260303.edi").exists():
                     break
@@ -214,14 +214,14 @@ def test_an_unreadable_vendor_file_is_quarantined_and_alerted(tmp_path: Path) ->
     assert any(line.startswith("vendor_in:") for line in firing), firing
 
 
-def test_dispute_then_credit_memo_books_a_bill_and_a_vendor_credit(tmp_path: Path) -> None:
+def test_dispute_then_credit_memo_books_a_bill_and_a_vendor_credit(tmp_path: Path, database: str) -> None:
     from expediter.formats.x12.writer import segment, transaction
     from expediter.operations.purchasing import ExceptionState
 
     changes = demo_changes(ORDER)
 
     async def scenario() -> None:
-        async with Hub(_catalog(tmp_path), deliver=False) as hub:
+        async with Hub(_catalog(tmp_path, database), deliver=False) as hub:
             desk = desk_of(hub)
             await desk.store.record_po(ORDER)
             flow = hub.catalog.flows[0]

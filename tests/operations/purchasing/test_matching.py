@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import msgspec
 
-from expediter.engine.storage.sqlite import SqliteStorage
+from expediter.engine.storage import open_storage
 from expediter.model.money import Money
 from expediter.model.vendors import (
     AckLine,
@@ -186,9 +185,9 @@ def test_bill_adds_up_to_what_the_vendor_says_is_owed() -> None:
     assert bill.total() == invoice.amount_due() and bill.bill_number == "INV-0001"
 
 
-def _run(tmp_path: Path, scenario):  # type: ignore[no-untyped-def]
+def _run(database: str, scenario):  # type: ignore[no-untyped-def]
     async def main():  # type: ignore[no-untyped-def]
-        storage = SqliteStorage(tmp_path / "hub.db")
+        storage = open_storage(database)
         await storage.start()
         try:
             return await scenario(PurchasingStore(storage))
@@ -198,7 +197,7 @@ def _run(tmp_path: Path, scenario):  # type: ignore[no-untyped-def]
     return asyncio.run(main())
 
 
-def test_duplicate_invoice_is_stored_and_booked_once(tmp_path: Path) -> None:
+def test_duplicate_invoice_is_stored_and_booked_once(database: str) -> None:
     async def scenario(store: PurchasingStore) -> None:
         await store.record_po(ORDER)
         assert await store.purchase_order("PO-1") == ORDER
@@ -212,10 +211,10 @@ def test_duplicate_invoice_is_stored_and_booked_once(tmp_path: Path) -> None:
         assert await store.book(first.id, bill) is False
         assert [b.bill_number for b in await store.bills()] == ["INV-0001"]
 
-    _run(tmp_path, scenario)
+    _run(database, scenario)
 
 
-def test_credit_memo_settles_a_disputed_exception(tmp_path: Path) -> None:
+def test_credit_memo_settles_a_disputed_exception(database: str) -> None:
     async def scenario(store: PurchasingStore) -> None:
         lines = [_line("1", "TOM25", "4", "29.95"), *EXACT_LINES[1:]]
         invoice = _invoice(lines)
@@ -238,4 +237,4 @@ def test_credit_memo_settles_a_disputed_exception(tmp_path: Path) -> None:
         assert done.resolution == "credit memo CM-77"
         assert await store.exceptions() == []
 
-    _run(tmp_path, scenario)
+    _run(database, scenario)

@@ -8,16 +8,22 @@ from expediter.engine.storage.base import Storage, Tx
 from expediter.engine.storage.sqlite import SqliteStorage
 from expediter.errors import ConfigError
 
-__all__ = ["SqliteStorage", "Storage", "Tx", "open_storage"]
+__all__ = ["SqliteStorage", "Storage", "Tx", "is_postgres", "open_storage"]
+
+
+def is_postgres(url_or_path: str | Path) -> bool:
+    return str(url_or_path).startswith(("postgresql://", "postgres://"))
 
 
 def open_storage(url_or_path: str | Path) -> Storage:
-    """A SQLite file path (the default), or a ``postgresql://`` URL once that backend lands."""
+    """A SQLite file path (the default), or a ``postgresql://`` URL (PostgreSQL through psycopg 3,
+    multi-host URLs included). Secret references (``env:NAME``, ``file:PATH``) are resolved by the
+    catalog's loader before this is called."""
     text = str(url_or_path)
-    if text.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(
-            "the PostgreSQL backend is not available yet; set hub.database to a SQLite file path"
-        )
+    if is_postgres(text):
+        from expediter.engine.storage.postgres import PostgresStorage
+
+        return PostgresStorage(text)
     if text in (":memory:", "sqlite:///:memory:"):
         raise ConfigError(
             "hub.database cannot be ':memory:': the hub reads and writes through several connections;"

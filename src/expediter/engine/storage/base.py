@@ -65,6 +65,9 @@ class Dialect:
     name: str
     placeholder: str
     ddl_words: dict[str, str]
+    reset_ids: str = ""
+    """SQL that moves ``{table}``'s id generator past the ids written explicitly (a copy), if the
+    backend needs it."""
 
     def sql(self, text: str) -> str:
         """Rewrite ``?`` placeholders into the driver's own style."""
@@ -95,6 +98,8 @@ POSTGRES = Dialect(
         "blob": "BYTEA",
         "random_id": "md5(random()::text || clock_timestamp()::text)",
     },
+    reset_ids="SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1"
+    " FROM {table}), false)",
 )
 
 

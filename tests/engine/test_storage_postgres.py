@@ -1,0 +1,149 @@
+"""PostgreSQL storage on a real server: migrations once, group commit, a bad write isolated, a lost
+connection reported and reopened, and the durability rule checked at start."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import psycopg
+import pytest
+
+from expediter.engine.migrations import MIGRATIONS
+from expediter.engine.storage import open_storage
+from expediter.engine.storage.base import Tx
+from expediter.engine.storage.postgres import PostgresStorage
+from expediter.errors import ConfigError, TransientError
+
+pytestmark = pytest.mark.service
+
+
+def insert(n: int) -> Callable[[Tx], int | None]:
+    def work(tx: Tx) -> int | None:
+        if n == 13:
+            raise ValueError("unlucky")
+        return tx.insert(
+            "INSERT INTO messages (idempotency_key, source_system, kind, received_at, content_type,"
+            " payload) VALUES (?, 'pos', 'orders', 'now', 'application/json', ?)"
+            " ON CONFLICT (idempotency_key) DO NOTHING",
+            (f"k{n}", b"{}"),
+        )
+
+    return work
+
+
+def count(tx: Tx) -> int:
+    row = tx.one("SELECT COUNT(*) AS n FROM messages")
+    assert row is not None
+    return int(row["n"])
+
+
+def test_a_postgresql_url_opens_postgresql(postgres_url: str) -> None:
+    assert isinstance(open_storage(postgres_url), PostgresStorage)
+
+
+def test_migrations_are_recorded_once_even_when_hubs_start_together(postgres_url: str) -> None:
+    async def scenario() -> list[str]:
+        storages = [PostgresStorage(postgres_url) for _ in range(3)]
+        await asyncio.gather(*(storage.start() for storage in storages))
+        names = await storages[0].read(
+            lambda tx: [row["name"] for row in tx.all("SELECT name FROM migrations ORDER BY name")]
+        )
+        await asyncio.gather(*(storage.stop() for storage in storages))
+        return names
+
+    assert asyncio.run(scenario()) == [name for name, _ in MIGRATIONS]
+
+
+def test_writes_waiting_together_share_commits(postgres_url: str) -> None:
+    async def scenario() -> None:
+        storage = PostgresStorage(postgres_url)
+        await storage.start()
+        ids = await asyncio.gather(*(storage.write(insert(n)) for n in range(100, 300)))
+        assert len(set(ids)) == 200
+        assert storage.batches < 200 / 4  # grouped: far fewer commits than writes
+        await storage.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_failing_write_fails_alone(postgres_url: str) -> None:
+    async def scenario() -> None:
+        storage = PostgresStorage(postgres_url)
+        await storage.start()
+        results = await asyncio.gather(
+            *(storage.write(insert(n)) for n in range(1, 201)), return_exceptions=True
+        )
+        failed = [r for r in results if isinstance(r, BaseException)]
+        assert [str(e) for e in failed] == ["unlucky"]
+        ids = [r for r in results if isinstance(r, int)]
+        assert len(set(ids)) == 199
+        assert await storage.read(count) == 199
+        assert await storage.write(insert(1)) is None  # ON CONFLICT DO NOTHING: no new id
+        await storage.stop()
+
+    asyncio.run(scenario())
+
+
+def test_rows_read_by_name_and_by_position_and_literal_percent_signs(postgres_url: str) -> None:
+    async def scenario() -> tuple[object, ...]:
+        storage = PostgresStorage(postgres_url)
+        await storage.start()
+        await storage.write(insert(5))
+        row = await storage.read(
+            lambda tx: tx.one(
+                "SELECT idempotency_key, kind, '100%' AS share FROM messages WHERE idempotency_key LIKE ?",
+                ("k%",),
+            )
+        )
+        await storage.stop()
+        assert row is not None
+        return (row["idempotency_key"], row[1], row["share"], len(row), row.keys())
+
+    assert asyncio.run(scenario()) == ("k5", "orders", "100%", 3, ["idempotency_key", "kind", "share"])
+
+
+def test_every_connection_has_a_statement_timeout(postgres_url: str) -> None:
+    async def scenario() -> str:
+        storage = PostgresStorage(postgres_url)
+        await storage.start()
+        shown = await storage.read(lambda tx: tx.one("SHOW statement_timeout"))
+        written = await storage.write(lambda tx: tx.one("SHOW statement_timeout"))
+        await storage.stop()
+        assert shown is not None and written is not None
+        assert shown[0] == written[0]
+        return str(shown[0])
+
+    assert asyncio.run(scenario()) == "30s"
+
+
+def test_a_lost_connection_is_a_transient_error_and_the_next_write_reconnects(postgres_url: str) -> None:
+    async def scenario() -> None:
+        storage = PostgresStorage(postgres_url, writers=1)
+        await storage.start()
+        await storage.write(insert(1))
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(TransientError, match="connection was lost"):
+            await storage.write(insert(2))
+        assert await storage.write(insert(3)) is not None
+        assert await storage.read(count) == 2
+        await storage.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_server_that_would_acknowledge_before_the_disk_is_refused(postgres_url: str) -> None:
+    database = postgres_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{database}" SET synchronous_commit = off')
+
+    async def scenario() -> None:
+        storage = PostgresStorage(postgres_url)
+        with pytest.raises(ConfigError, match="synchronous_commit = off"):
+            await storage.start()
+
+    asyncio.run(scenario())
