@@ -87,3 +87,16 @@ def refuse_card_numbers(payload: Any) -> None:
 def raw_contains_card_number(raw: bytes) -> bool:
     """Fast pre-check on raw bytes (a payload with no such digit run skips the JSON walk)."""
     return contains_card_number(raw.decode("utf-8", errors="replace"))
+
+
+def mask_card_numbers(text: str) -> str:
+    """``text`` with every full card number (as :func:`contains_card_number` finds them) shown as
+    ``•••• 1111``: what a page may show of a stored payload that came in some other way."""
+
+    def mask(match: re.Match[str]) -> str:
+        digits = "".join(str(int(char)) for char in _NOT_DIGITS.sub("", match.group()))
+        if 13 <= len(digits) <= 19 and digits.startswith(_NETWORK_PREFIXES) and luhn_valid(digits):
+            return f"•••• {digits[-4:]}"
+        return match.group()
+
+    return _CANDIDATE.sub(mask, text)
