@@ -452,6 +452,7 @@ class Runtime:
         """Drill ``flow_id`` here and now (see :mod:`expediter.drill`); a failed drill fires a
         ``drill_failed`` alert, a passed one resolves it."""
         result = await run_drill(self.hub, flow_id, nudge=self.watch_dead_letters if self.watching else None)
+        await self.watch_dead_letters()  # the drill's dead-letter alert resolves with it, even when it failed
         now = clock.now()
         if result.passed:
             await self.alerting.resolve(AlertKind.DRILL_FAILED, now, flow_id)

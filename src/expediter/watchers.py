@@ -141,7 +141,7 @@ class Watchers:
         minutes = system.offline_minutes if system else 5
         flow = next((f for f in self.catalog.flows if f.enabled and f.to == kitchen.system_id), None)
         flow_id = flow.id if flow else None
-        for station in sorted(set(kitchen.stations()) | self._screens_seen):
+        for station in sorted({*kitchen.stations(), *kitchen.screened_stations(), *self._screens_seen}):
             online = kitchen.screens_online(station) > 0
             if online:
                 self._screens_seen.add(station)

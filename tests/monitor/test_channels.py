@@ -140,7 +140,9 @@ def test_webhook_refused_connection_is_transient() -> None:
 
     async def main() -> None:
         async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
-            await WebhookChannel("hook", "https://hooks.example.com/x", client=client).send(Notice.of(alert(), FLOW))
+            await WebhookChannel("hook", "https://hooks.example.com/x", client=client).send(
+                Notice.of(alert(), FLOW)
+            )
 
     with pytest.raises(TransientError, match="ConnectError"):
         asyncio.run(main())

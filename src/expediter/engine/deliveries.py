@@ -414,6 +414,10 @@ class Deliveries:
     async def dead_letters(self, flow_id: str | None = None, limit: int = 1000) -> list[DeliveryRecord]:
         return await self.records(DeliveryState.DEAD, flow_id=flow_id, limit=limit)
 
+    async def dead_letters_with_payload(self, flow_id: str, limit: int = 200) -> list[lanes.DeadLetter]:
+        """``flow_id``'s dead letters with the message each one carried, oldest first."""
+        return await self.storage.read(lambda tx: lanes.dead_letters_with_payload(tx, flow_id, limit))
+
     async def records(
         self, state: DeliveryState | None = None, *, flow_id: str | None = None, limit: int = 1000
     ) -> list[DeliveryRecord]:

@@ -80,16 +80,20 @@ class AlertRouter:
         return self.catalog.flow(alert.flow_id) if alert.flow_id else None
 
     def route_for(self, alert: Alert) -> AlertRoute | None:
-        flow = self.flow_of(alert)
+        return self.route_of(self.flow_of(alert))
+
+    def route_of(self, flow: Flow | None) -> AlertRoute | None:
         name = flow.alert_route if flow else DEFAULT_ROUTE
         return self.routes.get(name) or self.routes.get(DEFAULT_ROUTE)
 
     def channel_names_for(self, alert: Alert) -> list[str]:
+        return self.channel_names_of(self.flow_of(alert))
+
+    def channel_names_of(self, flow: Flow | None) -> list[str]:
         """The route's channels, and the flow's contact when it names a channel; ``log`` (the
         hub's log) when there is neither."""
-        route = self.route_for(alert)
+        route = self.route_of(flow)
         names = list(route.channels) if route else []
-        flow = self.flow_of(alert)
         declared = {c.id for c in self.catalog.alert_channels}
         if flow is not None and flow.contact in declared and flow.contact not in names:
             names.append(flow.contact)
@@ -257,8 +261,8 @@ class Alerting:
             route = self.router.route_for(alert)
             if route is None:
                 continue
-            await self._maybe_escalate(alert, route, now)
             await self._maybe_repeat(alert, route, now)
+            await self._maybe_escalate(alert, route, now)
 
     async def _maybe_repeat(self, alert: Alert, route: AlertRoute, now: datetime) -> None:
         last = alert.notified_at or alert.started_at
