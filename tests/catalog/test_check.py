@@ -309,6 +309,9 @@ trigger = "schedule"
 schedule = "0 5 * * *"
 transport = "folder"
 owner = "Chef"
+contact = "chef@bistro.example"
+description = "The night's theoretical usage."
+impact = "The chef orders blind."
 """
 
 
