@@ -165,8 +165,9 @@ def count_arrivals(
     tx: Tx, source_system: str, kind: str, location_id: str, business_dates: list[date], start: str, end: str
 ) -> int:
     """How many messages of ``kind`` from ``source_system`` at ``location_id`` were stored in
-    (``start``, ``end``] (ISO times, see ``to_iso``: the last hour includes this instant). ``business_dates`` are the dates the window
-    can hold: they keep the count on the (kind, location, business date) index."""
+    (``start``, ``end``] (ISO times, see ``to_iso``: the last hour includes this instant).
+    ``business_dates`` are the dates the window can hold: they keep the count on the (kind,
+    location, business date) index."""
     marks = ", ".join("?" for _ in business_dates)
     row = tx.one(
         "SELECT COUNT(*) FROM messages WHERE kind = ? AND location_id = ?"
