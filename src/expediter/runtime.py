@@ -55,6 +55,8 @@ log = structlog.get_logger(__name__)
 
 WATCH_SECONDS = 30.0
 DEAD_LETTER_WATCH_SECONDS = 5.0
+VOLUME_WATCH_SECONDS = 300.0
+"""An hour's volume changes slowly: counted every five minutes, not at each watch."""
 SECOND = timedelta(seconds=1)
 
 
@@ -414,23 +416,28 @@ class Runtime:
         """Every flow's health each :data:`WATCH_SECONDS`; the dead letters more often (a cheap
         count), so a replay made elsewhere (the CLI) resolves its alert within seconds."""
         loop = asyncio.get_running_loop()
-        next_full = loop.time()
+        next_full = next_volume = loop.time()
         while True:
             try:
                 if loop.time() >= next_full:
                     next_full = loop.time() + WATCH_SECONDS
-                    await self.watch_once()
+                    volume = loop.time() >= next_volume
+                    if volume:
+                        next_volume = loop.time() + VOLUME_WATCH_SECONDS
+                    await self.watch_once(volume=volume)
                 else:
                     await self.watch_dead_letters()
             except Exception:  # the watch must outlive one bad evaluation
                 log.exception("alert watch failed")
             await asyncio.sleep(DEAD_LETTER_WATCH_SECONDS)
 
-    async def watch_once(self, now: datetime | None = None) -> None:
+    async def watch_once(self, now: datetime | None = None, *, volume: bool = True) -> None:
+        """Every kind, once. ``volume=False`` leaves out the volume counts (a handful of indexed
+        counts per flow and location, which the loop takes only every few minutes)."""
         now = now or clock.now()
         await self.alerting.evaluate_health(await statuses_from_ledger(self.hub.ledger, now), now)
         await self._record_lateness(now)
-        await self.watchers.watch(now)
+        await self.watchers.watch(now, volume=volume)
         await self.watch_dead_letters(now)
 
     async def watch_dead_letters(self, now: datetime | None = None) -> None:

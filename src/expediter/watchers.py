@@ -54,8 +54,9 @@ class Watchers:
         self._screens_seen: set[str] = set()
         self._screens_gone: dict[str, datetime] = {}
 
-    async def watch(self, now: datetime) -> None:
-        await self.volume(now)
+    async def watch(self, now: datetime, *, volume: bool = True) -> None:
+        if volume:
+            await self.volume(now)
         await self.signatures(now)
         await self.kitchen_screens(now)
         await self.printers(now)
