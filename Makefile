@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 CLOCK_SUITES ?= tests/operations/kitchen tests/operations/labor tests/operations/accounting tests/connectors/escpos tests/connectors/online \
   tests/web/test_kds_sse.py tests/web/test_dashboard.py tests/engine tests/e2e tests/monitor \
   tests/catalog/test_flows_command.py tests/model tests/ledger tests/commands tests/test_runtime.py \
-  tests/web/test_dashboard_alerts.py tests/web/test_dashboard_lanes.py
+  tests/web/test_dashboard_alerts.py tests/web/test_dashboard_lanes.py tests/web/test_flow_page.py
 
 .PHONY: demo test lint format bench system-deps docs constraints clean
 

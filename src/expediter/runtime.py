@@ -461,6 +461,8 @@ class Runtime:
         result = await run_drill(self.hub, flow_id, nudge=self.watch_dead_letters if self.watching else None)
         await self.watch_dead_letters()  # the drill's dead-letter alert resolves with it, even when it failed
         now = clock.now()
+        if not self.watching:  # the watching process keeps the alerts
+            return result
         if result.passed:
             await self.alerting.resolve(AlertKind.DRILL_FAILED, now, flow_id)
         elif self.catalog.flow(flow_id) is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import msgspec
@@ -25,13 +26,14 @@ from expediter.catalog.schema import (
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.cli import app
 from expediter.drill import DrillResult
+from expediter.engine.hub import Hub
 from expediter.ledger import Transfer
 from expediter.ledger.drills import Drill, DrillState, drills_of
 from expediter.model.clock import ManualClock
 from expediter.model.location import Location
 from expediter.monitor.alerts import AlertKind
 from expediter.sim.ports import free_port
-from tests.engine.helpers import Board
+from tests.engine.helpers import TEST_CONNECTORS, Board, eventually
 from tests.monitor import kinds
 from tests.monitor.conftest import HttpReceiver
 from tests.processes import kill_group, serve_command, wait_healthy
@@ -177,3 +179,33 @@ def test_the_drill_command_drills_the_running_hub(tmp_path: Path, http_receiver:
     assert "drill of pos-kitchen passed" in result.output
     assert "✓ the firing alert reached chef-hook" in result.output
     assert [body["event"] for _, _, body in http_receiver.requests] == ["firing", "resolved"]
+
+
+def test_a_flows_drill_schedule_drills_it_and_a_failed_drill_fires_drill_failed(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """``drill_schedule = "* * * * *"`` with the clock half a second before the minute: the hub
+    drills by itself; the route's only channel refuses, so ``drill_failed`` fires."""
+    declared = kinds.kinds_catalog(tmp_path)
+    drilled = msgspec.structs.replace(declared.flow("pos-office"), drill_schedule="* * * * *")  # type: ignore[type-var]
+    declared.flows = [drilled]
+    declared.systems = [s for s in declared.systems if s.id in ("pos", "office")]
+    clock.set(clock.now() + timedelta(seconds=59.5))
+
+    async def main() -> tuple[list[Drill], list[str]]:
+        hub = Hub(declared, connectors=TEST_CONNECTORS)
+        hub.services["board"] = Board()
+        async with kinds.Runtime(declared, hub, watch=False) as runtime:
+
+            async def drilled_once() -> bool:
+                found = await hub.storage.read(lambda tx: drills_of(tx, "pos-office"))
+                firing = [a for a in runtime.alerting.book.firing() if a.kind is AlertKind.DRILL_FAILED]
+                return any(d.state is DrillState.FAILED for d in found) and bool(firing)
+
+            await eventually(drilled_once, timeout=120)
+            found = await hub.storage.read(lambda tx: drills_of(tx, "pos-office"))
+            return found, [str(a.kind) for a in runtime.alerting.book.firing()]
+
+    found, firing = asyncio.run(main())
+    assert found[-1].state is DrillState.FAILED and "office-hook" in found[-1].reason
+    assert str(AlertKind.DRILL_FAILED) in firing

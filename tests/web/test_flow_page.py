@@ -25,6 +25,7 @@ from expediter.errors import TerminalError
 from expediter.ledger import Direction, Transfer, TransferOutcome
 from expediter.model import clock
 from expediter.model.location import Location
+from expediter.model.time import zone
 from expediter.monitor import alert_store
 from expediter.monitor.alerts import AlertKind, AlertState
 from expediter.monitor.runbook import runbook_html
@@ -210,7 +211,7 @@ def test_transfers_are_filtered_by_outcome_dates_location_and_text(tmp_path: Pat
                 transfer(TransferOutcome.DEAD, "L1", "HTTP 400: station 100%_unknown", days_ago=10),
             ):
                 await runtime.hub.ledger.record(t)
-            today = now.astimezone(clock.now().tzinfo).date()
+            today = now.astimezone(zone("America/New_York")).date()  # the dates the page filters by
             queries = {
                 "failed": "outcome=failed",
                 "L2": "location=L2",
