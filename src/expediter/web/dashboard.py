@@ -55,7 +55,7 @@ from expediter.web.dashboard_data import (
 
 WEB = Path(__file__).parent
 REFRESH_SECONDS = 15
-ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript", "live.js": "text/javascript"}
 log = structlog.get_logger("expediter.dashboard")
 _templates = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape())
 _templates.globals.update(shorten=shorten, duration=duration_text, size=size_text, Outcome=TransferOutcome)
@@ -182,6 +182,7 @@ class Dashboard:
             ago=lambda ts: ago(ts, now),
             refresh=REFRESH_SECONDS,
             refresh_url="/",
+            live=True,
             Health=Health,
             page="flows",
         )
