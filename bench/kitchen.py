@@ -48,7 +48,7 @@ def bench_catalog(directory: Path, locations: int) -> Any:
     from expediter.model.location import Location
 
     return Catalog(
-        hub=HubSettings(database=str(directory / "hub.db")),
+        hub=HubSettings(database=str(directory / "hub.db"), allowed_hosts=["bench"]),
         locations=[Location(id=f"loc-{n}", name=f"Bench {n}", timezone="UTC") for n in range(locations)],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="bench"),
@@ -92,17 +92,32 @@ async def serve(directory: Path, via_sink: bool, locations: int) -> None:
         hub.services["availability"] = kitchen
         await hub.start()
         app = create_app(hub, manage_hub=False)
-        path = "/api/v1/orders"
+        path, device = "/api/v1/orders", await paired_screen(hub)
     else:
-        app, path = sink_app(kitchen), "/bench/order"
+        app, path, device = sink_app(kitchen), "/bench/order", ""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    print(json.dumps({"url": f"http://127.0.0.1:{port}", "path": path}), flush=True)
+    print(json.dumps({"url": f"http://127.0.0.1:{port}", "path": path, "device": device}), flush=True)
     await task
+
+
+async def paired_screen(hub: Any) -> str:
+    """A screen's device credential, paired for every location as an operator would pair it (the
+    kitchen feed is for paired devices only)."""
+    from expediter.web.people import people_of
+
+    devices = people_of(hub).devices
+    made = await devices.request_pairing(STATION, "bench")
+    assert made is not None
+    claim, request = made
+    await devices.approve(request.code, name="bench", location_id="", stations=[STATION], approved_by="bench")
+    claimed = await devices.claim(claim, "bench")
+    assert claimed is not None
+    return claimed[0]
 
 
 def sink_app(kitchen: Any) -> Any:
@@ -174,11 +189,12 @@ def host_port(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
-async def watch(url: str, seen: dict[str, float], ready: asyncio.Event) -> None:
+async def watch(url: str, seen: dict[str, float], ready: asyncio.Event, device: str = "") -> None:
     """One screen on raw asyncio streams (HTTP/1.0: no chunking): when each order's first ticket
     event arrives. A Python HTTP library would cost more CPU than the server being measured."""
     reader, writer = await asyncio.open_connection(*host_port(url), limit=2**26)
-    writer.write(f"GET /kds/{STATION}/events HTTP/1.0\r\nHost: bench\r\n\r\n".encode())
+    cookie = f"Cookie: expediter_device={device}\r\n" if device else ""
+    writer.write(f"GET /kds/{STATION}/events HTTP/1.0\r\nHost: bench\r\n{cookie}\r\n".encode())
     event = b""
     try:
         while line := await reader.readline():
@@ -225,14 +241,14 @@ async def poster(url: str, queue: asyncio.Queue[bytes | None], statuses: list[in
 
 
 async def run_rate(
-    url: str, path: str, rate: int, seconds: float, tag: str, locations: int
+    url: str, path: str, rate: int, seconds: float, tag: str, locations: int, device: str = ""
 ) -> dict[str, float]:
     """Open loop: order n is due at start + n/rate; its latency counts from then (so a server
     that falls behind shows it, rather than slowing the client down)."""
     seen: dict[str, float] = {}
     due: dict[str, float] = {}
     ready = asyncio.Event()
-    watcher = asyncio.create_task(watch(url, seen, ready))
+    watcher = asyncio.create_task(watch(url, seen, ready, device))
     await asyncio.wait_for(ready.wait(), 10)
     total = int(rate * seconds)
     requests = [
@@ -280,11 +296,13 @@ def summary(rate: int, achieved: float, ms: list[float], missing: int, failed: i
     }
 
 
-async def client_main(url: str, path: str, rates: list[int], seconds: float, locations: int) -> None:
+async def client_main(
+    url: str, path: str, rates: list[int], seconds: float, locations: int, device: str = ""
+) -> None:
     print(f"path: {path} (order POSTed → ticket event on /kds/{STATION}/events), {locations} locations")
     best = 0
     for index, rate in enumerate(rates):
-        result = await run_rate(url, path, rate, seconds, f"r{index}", locations)
+        result = await run_rate(url, path, rate, seconds, f"r{index}", locations, device)
         print(json.dumps(result), flush=True)
         healthy = result["p99_ms"] < 100 and result["achieved"] >= rate * 0.95 and not result["missing"]
         if not healthy and index > 0:
@@ -327,7 +345,16 @@ def main() -> None:
             drain = threading.Thread(target=server.stdout.read, daemon=True)  # the hub logs to stdout
             drain.start()
             rates = [int(r) for r in args.rates.split(",")]
-            asyncio.run(client_main(started["url"], started["path"], rates, args.seconds, args.locations))
+            asyncio.run(
+                client_main(
+                    started["url"],
+                    started["path"],
+                    rates,
+                    args.seconds,
+                    args.locations,
+                    started.get("device", ""),
+                )
+            )
         finally:
             server.terminate()
             server.wait(10)

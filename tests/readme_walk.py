@@ -2,7 +2,9 @@
 
 ``python -m tests.readme_walk FOLDER`` runs every command line of the README's "Running it for a
 restaurant" block in ``FOLDER`` and prints one JSON object per command: its arguments, exit code
-and output. ``serve`` runs until ``/healthz`` answers, then gets SIGTERM. tests/test_readme.py runs
+and output. A command that asks for a password (``users add``) runs on a terminal of its own
+(a pseudo-terminal) and is typed :data:`PASSWORD` at each prompt, as the user would type it.
+``serve`` runs until ``/healthz`` answers, then gets SIGTERM. tests/test_readme.py runs
 this inside a network namespace of its own (only loopback), so the starter catalog's example hosts
 are never contacted and port 8080 is the namespace's own.
 """
@@ -11,11 +13,14 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
+import select
 import shlex
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from expediter.commands.catalog import STARTER_SECRETS
@@ -26,6 +31,10 @@ from tests.processes import wait_healthy
 EXPEDITER = Path(sys.executable).parent / "expediter"
 SECTION = "## Running it for a restaurant"
 STOP_SECONDS = 30
+PASSWORD = "a walk through the readme"
+"""What the walk types when a command asks for a password."""
+PROMPTS = ("Password: ", "Repeat for confirmation: ")
+"""The prompts of a command that asks for a new password, in order."""
 
 
 def readme_commands(readme: Path = REPO_ROOT / "README.md") -> list[list[str]]:
@@ -55,6 +64,46 @@ def run_one(args: list[str], folder: Path) -> dict[str, object]:
     return {"args": args, "returncode": done.returncode, "output": done.stdout + done.stderr}
 
 
+def run_typed(args: list[str], folder: Path) -> dict[str, object]:
+    """On a terminal of its own (no other: ``start_new_session``), :data:`PASSWORD` typed at each
+    prompt once the prompt is shown."""
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [str(EXPEDITER), *args],
+        cwd=folder,
+        env=environment(),
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
+    )
+    os.close(terminal)
+    shown, prompts = b"", list(PROMPTS)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 1)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the command exited and its terminal closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if prompts and shown.decode(errors="replace").endswith(prompts[0]):
+                os.write(main, f"{PASSWORD}\n".encode())
+                prompts.pop(0)
+        code = process.wait(timeout=max(deadline - time.monotonic(), 1))
+    finally:
+        os.close(main)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return {"args": args, "returncode": code, "output": shown.decode(errors="replace")}
+
+
 def run_server(args: list[str], folder: Path) -> dict[str, object]:
     """Until the hub answers on the starter catalog's own address, then a SIGTERM."""
     log = folder / "serve.log"
@@ -79,7 +128,12 @@ def run_server(args: list[str], folder: Path) -> dict[str, object]:
 
 def main(folder: Path) -> None:
     for args in readme_commands():
-        result = run_server(args, folder) if args[:1] == ["serve"] else run_one(args, folder)
+        if args[:1] == ["serve"]:
+            result = run_server(args, folder)
+        elif args[:2] == ["users", "add"]:
+            result = run_typed(args, folder)
+        else:
+            result = run_one(args, folder)
         print(json.dumps(result), flush=True)
         if args[:1] == ["init"]:
             complete_the_catalog(folder / "expediter.toml")  # what the README's next line says

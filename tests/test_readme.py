@@ -27,7 +27,8 @@ def can_isolate() -> bool:
 def test_the_readme_names_the_commands_it_shows() -> None:
     names = [args[0] for args in readme_commands()]
     assert names[:2] == ["init", "check"]
-    assert {"flows", "serve", "diagram", "run", "transfers", "dead-letters", "replay"} <= set(names)
+    assert {"flows", "users", "serve", "diagram", "run", "transfers", "dead-letters", "replay"} <= set(names)
+    assert names.index("users") < names.index("serve")  # someone can sign in once the hub runs
 
 
 @pytest.mark.slow
@@ -57,3 +58,7 @@ def test_every_readme_command_runs_against_the_starter_catalog(tmp_path: Path) -
     assert "no errors" in by_name["check"]["output"]
     assert "journal_to_accounting" in by_name["flows"]["output"]
     assert json.loads(by_name["dead-letters"]["output"]) == []
+    # The first user is added before serve: the hub does not warn that nobody can sign in.
+    assert "gm added: admin at every location" in by_name["users"]["output"]
+    assert "Password:" in by_name["users"]["output"], "the password was asked for, not given"
+    assert "no_users_yet" not in by_name["serve"]["output"]

@@ -195,7 +195,7 @@ def test_a_part_that_stops_fires_an_alert_and_makes_healthz_503(tmp_path: Path) 
         async with Runtime(_catalog(tmp_path), schedule=False, watch=False) as runtime:
             app = create_app(runtime.hub, manage_hub=False)
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
                 assert (await client.get("/healthz")).status_code == 200
                 runtime.spawn(broken(), "the scheduler (no flow runs on schedule)")
                 runtime.spawn(finished(), "the polling fallback of system pos")

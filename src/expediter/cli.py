@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "kds",
     "x12",
     "purchasing",
+    "people",
 )
 """Modules of :mod:`expediter.commands`, in the order their commands are listed."""
 

@@ -180,6 +180,18 @@ MISTAKES = [
         id="token-form",
     ),
     pytest.param(
+        ('sha256 = "sha256:2bb8', 'locations = ["uptown"]\nsha256 = "sha256:2bb8'),
+        "$.api_tokens[0].locations",
+        "unknown location 'uptown'",
+        id="token-unknown-location",
+    ),
+    pytest.param(
+        ('database = "hub.db"', 'database = "hub.db"\nallowed_hosts = ["https://hub.example.com:8443"]'),
+        "$.hub.allowed_hosts[0]",
+        "'https://hub.example.com:8443' is not a host name",
+        id="hub-allowed-host-with-scheme",
+    ),
+    pytest.param(
         ('expected_by = "06:00"', 'expected_by = "6am"'),
         "$.flows[0].expected_by",
         "is not a local time HH:MM",
@@ -244,7 +256,7 @@ def test_each_mistake_is_reported(tmp_path: Path, change: tuple[str, str], where
     problem = matching[0]
     assert problem.file == str(path)
     assert problem.fix
-    assert problem.subject.split(" ")[0] in {"flow", "system", "location", "alert", "api"}
+    assert problem.subject.split(" ")[0] in {"flow", "system", "location", "alert", "api", "hub"}
 
 
 @pytest.mark.usefixtures("secrets_set")

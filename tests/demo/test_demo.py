@@ -16,19 +16,46 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 
 URL = re.compile(r"^\s*(?P<name>[A-Za-z][\w ()-]*?)\s{2,}(?P<url>http://127\.0\.0\.1:\d+\S*)\s*$")
+SIGN_IN = re.compile(r"^\s*Sign in as\s{2,}(?P<name>\w+), password (?P<password>\S+)\s*$")
+FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+CODE = re.compile(r'id="pairing-code">([A-Z0-9 ]+)<')
 
 
 def _read_urls(process: subprocess.Popen[str], deadline: float) -> dict[str, str]:
-    """The banner's name → URL lines, read until the nightly close has been printed."""
+    """The banner's name → URL lines (and the demo admin's name and password, under ``-user``
+    and ``-password``), read until the nightly close has been printed."""
     urls: dict[str, str] = {}
     assert process.stdout is not None
     for line in process.stdout:
-        match = URL.match(line)
+        match, signing_in = URL.match(line), SIGN_IN.match(line)
         if match:
             urls[match["name"].strip()] = match["url"]
+        if signing_in:
+            urls["-user"], urls["-password"] = signing_in["name"], signing_in["password"]
         if line.startswith("Nightly close") or time.monotonic() > deadline:
             break
     return urls
+
+
+def _sign_in(client: httpx.Client, urls: dict[str, str]) -> None:
+    """As the banner says: the demo admin and the printed password."""
+    login = urls["Dashboard"] + "login"
+    token = FIELD.search(client.get(login).text)
+    assert token
+    form = {"csrf": token[1], "name": urls["-user"], "password": urls["-password"], "next": "/"}
+    assert client.post(login, data=form).status_code == 303
+
+
+def _pair(client: httpx.Client, urls: dict[str, str]) -> None:
+    """One browser, paired for every station at once on the devices page."""
+    code = CODE.search(client.get(urls["KDS grill"]).text)
+    devices = urls["Pair kitchen screens"]
+    token = FIELD.search(client.get(devices).text)
+    assert code and token
+    stations = ["grill", "fry", "cold", "bar", "expo"]
+    form = {"csrf": token[1], "code": code[1], "name": "pass", "location": "L001", "stations": stations}
+    assert client.post(devices + "/approve", data=form).status_code == 303
+    assert client.get(urls["KDS grill"]).status_code == 303  # the screen takes its credential
 
 
 def test_demo_prints_its_urls_serves_them_and_closes_the_night(tmp_path: Path) -> None:
@@ -39,8 +66,12 @@ def test_demo_prints_its_urls_serves_them_and_closes_the_night(tmp_path: Path) -
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         urls = _read_urls(process, time.monotonic() + 120)
-        assert {"Dashboard", "Flow diagram", "KDS grill", "KDS expo", "Health"} <= set(urls), urls
+        names = {"Dashboard", "Flow diagram", "KDS grill", "KDS expo", "Health", "-user", "-password"}
+        assert names <= set(urls), sorted(urls)
         with httpx.Client(timeout=10) as client:
+            assert client.get(urls["Dashboard"]).status_code == 303  # to the sign-in page
+            _sign_in(client, urls)
+            _pair(client, urls)
             for name in ("Dashboard", "Flow diagram", "KDS grill", "KDS expo", "Health", "Metrics"):
                 assert client.get(urls[name]).status_code == 200, name
         rest, _ = process.communicate(timeout=120)

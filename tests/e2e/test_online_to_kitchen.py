@@ -100,7 +100,7 @@ def test_online_order_reaches_kitchen_and_pos_and_ready_goes_back(
         await runtime.start()
         transport = httpx.ASGITransport(app=create_app(runtime.hub, manage_hub=False))
         try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
                 await _play(runtime, pos, client, secret)
         finally:
             await runtime.stop()

@@ -97,7 +97,7 @@ def test_pos_outage_then_recovery(
         await runtime.start()
         transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
         try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
                 bodies = _payloads(7)
 
                 async def place(body: bytes) -> None:

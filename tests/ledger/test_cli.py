@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import msgspec
@@ -87,6 +88,19 @@ def test_transfers_dead_letters_and_replay(tmp_path: Path) -> None:
 
     usage = runner.invoke(cli(), ["replay", "-c", str(config)])
     assert usage.exit_code != 0
+
+    from expediter.cli import app
+
+    audit = runner.invoke(app, ["audit", "--json", "-c", str(config)])
+    entries = [
+        (e["actor_kind"], e["action"], e["target"], e["detail"]) for e in reversed(json.loads(audit.output))
+    ]
+    assert [entry[1:] for entry in entries] == [
+        ("replay", f"ids [{first}]", "1 back to pending"),
+        ("replay", f"ids [{first}]", "0 back to pending"),
+        ("replay", "pos-printer", "1 back to pending"),
+    ]
+    assert {entry[0] for entry in entries} == {"command"}
 
 
 def test_catalog_database_is_found_beside_the_catalog(tmp_path: Path) -> None:

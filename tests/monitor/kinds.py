@@ -173,7 +173,7 @@ async def a_rotated_signing_key(runtime: Runtime, manual: ManualClock) -> None:
     """Five webhooks signed with an old key, through the hub's own HTTP door."""
     app = create_app(runtime.hub, manage_hub=False)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub.test"
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
     ) as client:
         for n in range(5):
             body = msgspec.json.encode({"event_id": f"e-{n}"})

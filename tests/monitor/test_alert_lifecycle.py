@@ -16,6 +16,7 @@ import msgspec
 import pytest
 from typer.testing import CliRunner
 
+from expediter.access.audit import ActorKind, AuditAction, AuditLog
 from expediter.catalog.schema import (
     AlertChannel,
     AlertRoute,
@@ -206,6 +207,13 @@ def test_an_alert_fires_once_repeats_escalates_is_acknowledged_and_resolves(
             result = await asyncio.to_thread(CliRunner().invoke, app, command)  # its own asyncio.run
             assert result.exit_code == 0, result.output
             assert f"alert {alert.id} (dead_letter, flow {FLOW}) acknowledged by Maria" in result.output
+            [acked] = [
+                e
+                for e in await AuditLog(runtime.hub.storage).entries()
+                if e.action is AuditAction.ACKNOWLEDGE
+            ]
+            assert acked.actor_kind is ActorKind.COMMAND and acked.actor.startswith("command:")
+            assert acked.target == f"alert {alert.id}" and "acknowledged by Maria" in acked.detail
             mark = heard.mark()
             await runtime.watch_dead_letters()
             steps["acknowledged"] = heard.since(mark)

@@ -4,6 +4,7 @@ route's real HTTP receiver and resolve, and no real system may be touched."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 from datetime import timedelta
@@ -179,6 +180,10 @@ def test_the_drill_command_drills_the_running_hub(tmp_path: Path, http_receiver:
     assert "drill of pos-kitchen passed" in result.output
     assert "✓ the firing alert reached chef-hook" in result.output
     assert [body["event"] for _, _, body in http_receiver.requests] == ["firing", "resolved"]
+    audit = CliRunner().invoke(app, ["audit", "--json", "-c", str(config)])
+    [drilled] = [e for e in json.loads(audit.output) if e["action"] == "drill"]
+    assert (drilled["actor_kind"], drilled["target"]) == ("command", "pos-kitchen")
+    assert drilled["actor"].startswith("command:") and drilled["detail"].endswith(" passed")
 
 
 def test_a_flows_drill_schedule_drills_it_and_a_failed_drill_fires_drill_failed(

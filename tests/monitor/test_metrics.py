@@ -26,6 +26,7 @@ from expediter.runtime import Runtime
 from expediter.web.app import create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually
 from tests.operations.kitchen.helpers import order
+from tests.web.signin import pair_screen
 
 TOKEN = "metrics-test-token"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -111,7 +112,8 @@ def test_every_series_moves_with_what_it_counts(tmp_path: Path) -> None:
         async with served(create_app(hub, runtime=runtime)) as client:
             seen["quiet"] = await scrape(client)
             assert [await post(client, n) for n in ("o-1", "o-2", "o-1")] == [202, 202, 200]
-            async with client.stream("GET", "/kds/grill/events") as screen:  # a screen connects
+            await pair_screen(hub, client, "grill", "loc-1")
+            async with client.stream("GET", "/kds/grill/events") as screen:  # a paired screen connects
                 await eventually(lambda: runtime.kitchen.screens_online("grill") == 1)
 
                 async def delivered() -> bool:

@@ -6,17 +6,18 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
 import msgspec
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
+from expediter.access.roles import Role
 from expediter.catalog.contacts import ContactKind, contact_kind
 from expediter.cli import app
 from expediter.engine.hub import Hub
 from expediter.web.app import create_app, read_catalog
 from tests.engine.helpers import TEST_CONNECTORS
 from tests.fixtures_path import REPO_ROOT
+from tests.web.signin import signed_in
 from tests.web.test_flow_page import page_catalog
 
 EXAMPLE = REPO_ROOT / "examples" / "single-restaurant" / "expediter.toml"
@@ -67,11 +68,8 @@ def test_the_dashboard_serves_the_page_docs_flows_writes(tmp_path: Path) -> None
 
     async def served() -> str:
         hub = Hub(catalog, connectors=TEST_CONNECTORS)
-        async with hub:
-            app_ = create_app(hub, manage_hub=False)
-            transport = httpx.ASGITransport(app=app_)
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
-                return (await client.get("/flows/pos-kds/runbook")).text
+        async with hub, signed_in(hub, create_app(hub, manage_hub=False), Role.VIEWER) as (client, _):
+            return (await client.get("/flows/pos-kds/runbook")).text
 
     assert written in asyncio.run(served())
 

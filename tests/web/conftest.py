@@ -15,7 +15,7 @@ API_TOKEN = "test-token-for-the-pos"
 
 def web_catalog(database: Path) -> Catalog:
     return Catalog(
-        hub=Hub(database=str(database)),
+        hub=Hub(database=str(database), allowed_hosts=["hub.test", "localhost"]),
         locations=[
             Location(id="L1", name="Downtown", timezone="America/New_York"),
             Location(id="L2", name="Harbor", timezone="America/Los_Angeles", day_start="05:00"),

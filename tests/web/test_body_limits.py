@@ -20,6 +20,7 @@ from expediter.model.location import Location
 from expediter.sim.ports import free_port
 from tests.clocks import SUITE_STARTED
 from tests.processes import serve_command, wait_healthy
+from tests.web.signin import add_user_by_command, pair_at_devices, sign_in_to
 
 TOKEN = "body-limit-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -50,6 +51,9 @@ def catalog_file(folder: Path) -> Path:
                 level=Level.REALTIME,
                 trigger=Trigger.EVENT,
                 owner="chef",
+                contact="chef@bistro.example",
+                description="Every check rung in at the POS becomes tickets on the station screens.",
+                impact="Cooks do not see new orders.",
             )
         ],
         api_tokens=[ApiToken(name="pos", sha256=hash_token(TOKEN), systems=["pos"])],
@@ -87,8 +91,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def served(folder: Path) -> Iterator[str]:
     """One hub for the module: each test counts what was stored before and after its request."""
-    port = free_port()
-    process = subprocess.Popen(serve_command(catalog_file(folder), port), env=dict(os.environ))
+    port, catalog = free_port(), catalog_file(folder)
+    add_user_by_command(catalog)  # someone to approve the kitchen screen
+    process = subprocess.Popen(serve_command(catalog, port), env=dict(os.environ))
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, process)
@@ -117,6 +122,8 @@ def test_a_chunked_order_over_the_limit_is_refused_and_neither_stored_nor_forwar
             "fix": "send one order, punch or event per request",
         }
         assert client.get("/api/v1/orders/big-1", headers=AUTH).status_code == 404
+        sign_in_to(client)
+        pair_at_devices(client, "grill")  # the kitchen's tickets are for paired screens
         assert client.get("/api/v1/kds/grill/tickets").json()["tickets"] == []
         # Just under the limit, in many chunks: read whole and accepted.
         fits = client.post(

@@ -43,9 +43,11 @@ from expediter.sim.printer import VirtualPrinter
 from expediter.web.app import create_app
 from expediter.web.dashboard import Dashboard, ago, routes
 from expediter.web.dashboard_data import duration_text, shorten, size_text
+from expediter.web.roles import Role
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
 from tests.operations.kitchen.helpers import burger, make_kitchen, with_kitchen
 from tests.operations.kitchen.helpers import order as kitchen_order
+from tests.web.signin import add_user, admin_client, sign_in_page, signed_in
 
 
 class DeadLetters:
@@ -92,7 +94,7 @@ async def serve(hub: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def client_for(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost")
 
 
 def run(coro: Any) -> Any:
@@ -226,8 +228,7 @@ def test_the_real_app_and_hub_serve_the_dashboard(catalog_path: Path) -> None:
         async with hub:
             now = hub_clock.now()
             await hub.ledger.record(transfer("kds_status_to_pos", TransferOutcome.FAILED, now))
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            async with admin_client(hub, app) as client:
                 return await client.get("/")
 
     response = run(main())
@@ -256,8 +257,7 @@ def test_recent_transfers_on_the_index_and_filtered_on_their_page(catalog_path: 
             failed = transfer("kds_status_to_pos", TransferOutcome.DEAD, start + timedelta(minutes=5))
             failed.error, failed.file_name, failed.bytes = LONG_ERROR, "sales_L001.csv", 2048
             await hub.ledger.record(failed)
-            transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            async with admin_client(hub, create_app(hub, manage_hub=False)) as client:
                 return [
                     await client.get("/"),
                     await client.get("/transfers", params={"flow": "kds_status_to_pos"}),
@@ -292,7 +292,7 @@ async def refuse(item: object) -> None:
     raise TerminalError("printer_grill rejects the ticket: unknown station")
 
 
-def test_replay_button_sends_dead_letters_back_and_refuses_cross_site_posts(tmp_path: Path) -> None:
+def test_replay_button_sends_dead_letters_back_and_refuses_forged_posts(tmp_path: Path) -> None:
     board = Board(behaviour={"printer": refuse})
     db = tmp_path / "hub.db"
     hub = Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, retry=RetryPolicy(0.001, 0.005))
@@ -305,28 +305,27 @@ def test_replay_button_sends_dead_letters_back_and_refuses_cross_site_posts(tmp_
             await hub.inbox.accept(order_message(2, "L2"))
             await eventually(lambda: len(board.delivered_to("kds")) == 2)
             await eventually(_dead_count(hub, 2))
-            transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            async with signed_in(hub, create_app(hub, manage_hub=False), Role.OPERATOR) as (client, csrf):
                 seen["index"] = await client.get("/")
                 form = {"flow": "pos-printer"}
                 seen["cross_origin"] = await client.post(
-                    "/dashboard/replay", data=form, headers={"Origin": "http://evil.example"}
+                    "/dashboard/replay",
+                    data={**form, "csrf": csrf},
+                    headers={"Origin": "http://evil.example"},
                 )
-                seen["cross_referer"] = await client.post(
-                    "/dashboard/replay", data=form, headers={"Referer": "http://evil.example/x"}
-                )
-                seen["no_origin"] = await client.post("/dashboard/replay", data=form)
+                seen["no_token"] = await client.post("/dashboard/replay", data=form)
+                seen["wrong_token"] = await client.post("/dashboard/replay", data={**form, "csrf": "guess"})
                 seen["null_origin"] = await client.post(
-                    "/dashboard/replay", data=form, headers={"Origin": "null"}
+                    "/dashboard/replay", data={**form, "csrf": csrf}, headers={"Origin": "null"}
                 )
                 seen["still_dead"] = len(await hub.deliveries.dead_letters())
                 seen["unknown_flow"] = await client.post(
-                    "/dashboard/replay", data={"flow": "nope"}, headers={"Origin": "http://hub"}
+                    "/dashboard/replay",
+                    data={"flow": "nope", "csrf": csrf},
+                    headers={"Origin": "https://localhost"},
                 )
                 del board.behaviour["printer"]  # the cause is fixed: the printer takes tickets again
-                seen["replay"] = await client.post(
-                    "/dashboard/replay", data=form, headers={"Referer": "http://hub/"}
-                )
+                seen["replay"] = await client.post("/dashboard/replay", data={**form, "csrf": csrf})
                 seen["after"] = await client.get(seen["replay"].headers["location"])
             await eventually(lambda: len(board.delivered_to("printer")) == 2)
             seen["dead_after"] = await hub.deliveries.dead_letters()
@@ -335,8 +334,8 @@ def test_replay_button_sends_dead_letters_back_and_refuses_cross_site_posts(tmp_
     seen = run(main())
     row = seen["index"].text.split('id="dead-pos-printer"')[1].split("</tr>")[0]
     assert '<td class="num">2</td>' in row and "unknown station" in row and "ops" in row
-    assert '<form method="post" action="/dashboard/replay"' in row
-    for refused in ("cross_origin", "cross_referer", "no_origin", "null_origin"):
+    assert '<form method="post" action="/dashboard/replay"' in row and 'name="csrf"' in row
+    for refused in ("cross_origin", "no_token", "wrong_token", "null_origin"):
         assert seen[refused].status_code == 403, refused
     assert seen["still_dead"] == 2  # nothing moved on a refused post
     assert seen["unknown_flow"].status_code == 400
@@ -461,7 +460,7 @@ def journal_pages(tmp_path: Path, mappings: Mappings) -> tuple[list[httpx.Respon
             await store_day(hub, orders)
             app = Starlette(routes=dashboard.routes())
             async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://hub"
+                transport=httpx.ASGITransport(app=app), base_url="http://localhost"
             ) as client:
                 return [await client.get("/"), await client.get("/")]
 
@@ -501,7 +500,7 @@ def test_journal_panel_without_orders_says_so(tmp_path: Path) -> None:
         async with hub:
             app = Starlette(routes=routes(hub, clock=lambda: AFTER_CLOSE))
             async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://hub"
+                transport=httpx.ASGITransport(app=app), base_url="http://localhost"
             ) as client:
                 return await client.get("/")
 
@@ -571,13 +570,11 @@ def test_signature_failures_show_the_latest_per_system_with_its_hint(catalog_pat
     hint = "the signature matches https://hub.example.com/webhooks/online but the catalog has http://hub.example.com"
 
     async def main() -> list[httpx.Response]:
-        async with hub:
-            transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-                calm = await client.get("/")
-                hub.note_signature_failure("online", "signature header missing", "send X-Signature")
-                hub.note_signature_failure("online", "signature does not match the body", hint)
-                return [calm, await client.get("/")]
+        async with hub, admin_client(hub, create_app(hub, manage_hub=False)) as client:
+            calm = await client.get("/")
+            hub.note_signature_failure("online", "signature header missing", "send X-Signature")
+            hub.note_signature_failure("online", "signature does not match the body", hint)
+            return [calm, await client.get("/")]
 
     calm, page = run(main())
     assert 'id="signature-failures"' not in calm.text
@@ -628,7 +625,8 @@ class LiveHub:
 
 @pytest.mark.browser
 def test_chromium_presses_replay_and_sees_the_deliveries_go_out(tmp_path: Path) -> None:
-    """The same-origin check against what a real browser sends with the form, confirm dialog and all."""
+    """The CSRF token and the session against what a real browser sends with the form, confirm
+    dialog and all."""
     from playwright.sync_api import expect, sync_playwright
 
     board = Board(behaviour={"printer": refuse})
@@ -638,10 +636,11 @@ def test_chromium_presses_replay_and_sees_the_deliveries_go_out(tmp_path: Path) 
     with LiveHub(hub) as live, sync_playwright() as playwright:
         live.call(hub.inbox.accept(order_message(1, "L1")))
         live.call(eventually(_dead_count(hub, 1)))
+        live.call(add_user(hub, "manager", Role.OPERATOR))
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.goto(live.url + "/")
+            sign_in_page(page, live.url)
             page.on("dialog", lambda dialog: dialog.accept())
             del board.behaviour["printer"]
             page.locator("#dead-pos-printer button", has_text="Replay").click()

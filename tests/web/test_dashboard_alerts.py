@@ -7,8 +7,6 @@ import asyncio
 import html
 from pathlib import Path
 
-import httpx
-
 from expediter.connectors.base import Capability, Connector, IncomingMessage, Outbound
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
@@ -16,7 +14,9 @@ from expediter.errors import TerminalError
 from expediter.monitor.alerts import AlertKind
 from expediter.runtime import Runtime
 from expediter.web.app import create_app
+from expediter.web.roles import Role
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
+from tests.web.signin import add_user, client_for, sign_in
 
 
 async def refuse(item: object) -> None:
@@ -51,17 +51,17 @@ def test_a_replay_resolves_the_dead_letter_alert_at_once_and_both_count_alike(tm
                 await runtime.watch_once()
             [dead_alert] = [a for a in runtime.alerting.book.firing() if a.kind is AlertKind.DEAD_LETTER]
             assert dead_alert.count == 1
+            await add_user(hub, role=Role.OPERATOR)
             other = Runtime(catalog, Hub(catalog, db, deliver=False), schedule=False, watch=False)
             async with other:  # another hub process on the same database: it does not watch
                 assert not other.watching
                 seen["other"] = await _page(other.hub, "/")
-            transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            async with client_for(create_app(hub, manage_hub=False)) as client:
+                csrf = await sign_in(client)
                 seen["before"] = (await client.get("/")).text
                 del board.behaviour["printer"]
-                replay = await client.post(
-                    "/dashboard/replay", data={"flow": "pos-printer"}, headers={"Origin": "http://hub"}
-                )
+                replay = await client.post("/dashboard/replay", data={"flow": "pos-printer", "csrf": csrf})
+                assert replay.status_code == 303, replay.text
                 seen["after"] = (await client.get(replay.headers["location"])).text
             assert [a.kind for a in await runtime.alerting.open_alerts()] == [AlertKind.FAILURE]
 
@@ -107,8 +107,9 @@ def test_a_replay_from_another_process_resolves_the_alert_on_the_next_dead_lette
 
 
 async def _page(hub: Hub, path: str) -> str:
-    transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+    """``path`` as the operator added before sees it (the same database, another process's app)."""
+    async with client_for(create_app(hub, manage_hub=False)) as client:
+        await sign_in(client)
         return (await client.get(path)).text
 
 

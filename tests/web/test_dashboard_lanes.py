@@ -6,14 +6,13 @@ import asyncio
 import html
 from pathlib import Path
 
-import httpx
-
 from expediter.connectors.base import Outbound
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError, TransientError
 from expediter.web.app import create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
+from tests.web.signin import admin_client
 
 
 async def printer_trouble(item: Outbound) -> None:
@@ -38,8 +37,7 @@ def test_waiting_lanes_name_their_head_why_and_how_many_wait(tmp_path: Path) -> 
 
             await eventually(both_wait)
             await eventually(lambda: len(board.delivered_to("kds")) == 5)  # the kitchen lanes flow
-            transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            async with admin_client(hub, create_app(hub, manage_hub=False)) as client:
                 return (await client.get("/")).text
 
     page = asyncio.run(main())

@@ -1,12 +1,11 @@
 """The kitchen wired into the real hub: POST /api/v1/orders → inbox → kds sink → ticket on a screen's
-feed; a bump at the pass → ``ticket_status`` back into the hub's inbox."""
+feed; a bump at the pass (a paired screen) → ``ticket_status`` back into the hub's inbox."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-import httpx
 import msgspec
 
 from expediter.catalog.schema import ApiToken, Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
@@ -18,6 +17,7 @@ from expediter.model.location import Location
 from expediter.operations.kitchen import Kitchen, KitchenStore, ticket_id_for
 from expediter.web.app import create_app
 from tests.operations.kitchen.helpers import order
+from tests.web.signin import client_for, pair_screen
 
 TOKEN = "kds-hub-test-token"
 
@@ -71,7 +71,8 @@ def test_order_posted_to_the_hub_reaches_the_screen_and_ready_goes_back(tmp_path
         await hub.start()
         screen = kitchen.subscribe("grill")
         try:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://hub") as client:
+            async with client_for(app) as client:
+                csrf = await pair_screen(hub, client, "grill", "loc-1", ("grill", "fry"))
                 body = msgspec.json.encode(msgspec.structs.replace(order("o-1"), source_system="pos"))
                 headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
                 posted = await client.post("/api/v1/orders", content=body, headers=headers)
@@ -81,7 +82,9 @@ def test_order_posted_to_the_hub_reaches_the_screen_and_ready_goes_back(tmp_path
                 assert kitchen.timing("grill").yellow_seconds == 90
                 for station in ("grill", "fry"):
                     tid = ticket_id_for("o-1", station)
-                    bumped = await client.post(f"/api/v1/kds/{station}/tickets/{tid}/bump")
+                    bumped = await client.post(
+                        f"/api/v1/kds/{station}/tickets/{tid}/bump", headers={"X-CSRF-Token": csrf}
+                    )
                     assert bumped.status_code == 200
         finally:
             kitchen.unsubscribe(screen)

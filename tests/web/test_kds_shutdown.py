@@ -15,6 +15,7 @@ from expediter.catalog.secrets import hash_token
 from expediter.model.location import Location
 from expediter.sim.ports import free_port
 from tests.processes import kill_group, serve_command, wait_healthy
+from tests.web.signin import add_user_by_command, pair_at_devices, sign_in_to
 
 pytestmark = pytest.mark.slow
 
@@ -50,25 +51,28 @@ def kitchen_catalog(folder: Path) -> Path:
 
 
 def test_serve_stops_on_sigterm_while_screens_are_connected(tmp_path: Path) -> None:
-    port = free_port()
-    command = serve_command(kitchen_catalog(tmp_path), port)
+    port, catalog = free_port(), kitchen_catalog(tmp_path)
+    add_user_by_command(catalog)  # the manager who pairs the screens
+    command = serve_command(catalog, port)
     process = subprocess.Popen(command, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     received: list[str] = []
     try:
         wait_healthy(base, process)
-        client = httpx.Client(base_url=base, timeout=httpx.Timeout(10.0))
-        with (
-            client,
-            client.stream("GET", "/kds/grill/events") as grill,
-            client.stream("GET", "/kds/expo/events"),
-        ):
-            lines = grill.iter_lines()
-            while "event: caught_up" not in received:
-                received.append(next(lines))
-            process.send_signal(signal.SIGTERM)
-            code = process.wait(timeout=60)  # generous: a hang, not a slow stop, fails here
-            received.extend(lines)  # what was left; a stream cut off unfinished would raise
+        with httpx.Client(base_url=base, timeout=httpx.Timeout(10.0)) as client:
+            sign_in_to(client)
+            pair_at_devices(client, "grill", "L1", stations=("grill", "expo"))
+            with (
+                client.stream("GET", "/kds/grill/events") as grill,
+                client.stream("GET", "/kds/expo/events") as expo,
+            ):
+                assert (grill.status_code, expo.status_code) == (200, 200)  # both screens are on their feeds
+                lines = grill.iter_lines()
+                while "event: caught_up" not in received:
+                    received.append(next(lines))
+                process.send_signal(signal.SIGTERM)
+                code = process.wait(timeout=60)  # generous: a hang, not a slow stop, fails here
+                received.extend(lines)  # what was left; a stream cut off unfinished would raise
     finally:
         if process.poll() is None:
             kill_group(process)

@@ -7,14 +7,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from expediter.engine.hub import Hub
 from expediter.engine.purchasing import desk_of
 from expediter.operations.purchasing import InvoiceState
 from expediter.sim.distributor import demo_changes, distributor_file, invoice_810
 from expediter.web.app import create_app
+from expediter.web.roles import Role
 from tests.connectors.x12.test_vendor_flow import ORDER, _catalog
+from tests.web.signin import signed_in
 
 
 def test_exceptions_are_listed_and_resolved_from_the_page(tmp_path: Path) -> None:
@@ -29,8 +29,8 @@ def test_exceptions_are_listed_and_resolved_from_the_page(tmp_path: Path) -> Non
                 [invoice_810(ORDER, demo_changes(ORDER), "A-100", date(2026, 3, 3))], "IN"
             )
             await desk.receive_file(flow, "810.edi", data)
-            transport = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
-            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            app = create_app(hub, manage_hub=False)
+            async with signed_in(hub, app, Role.OPERATOR) as (client, csrf):
                 seen["page"] = (await client.get("/purchasing")).text
                 found = await desk.store.exceptions()
                 seen["count"] = len(found)
@@ -42,8 +42,7 @@ def test_exceptions_are_listed_and_resolved_from_the_page(tmp_path: Path) -> Non
                 for item in found:
                     seen["last"] = await client.post(
                         "/purchasing/resolve",
-                        data={"exception": str(item.id), "action": "accept"},
-                        headers={"Origin": "http://hub"},
+                        data={"exception": str(item.id), "action": "accept", "csrf": csrf},
                     )
                 seen["after"] = (await client.get("/purchasing")).text
             seen["state"] = (await desk.store.invoices())[0].state

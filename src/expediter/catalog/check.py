@@ -358,7 +358,8 @@ def _flow_numbers(flow: Flow, problem: _Make) -> list[Problem]:
 
 
 def check_tokens(catalog: Catalog, file: str, names: Names | None = None) -> list[Problem]:
-    systems = (names or Names.of(catalog, {})).systems
+    known = names or Names.of(catalog, {})
+    systems = known.systems
     problems = []
     for index, token in enumerate(catalog.api_tokens):
         subject = f"api token {token.name}"
@@ -383,6 +384,17 @@ def check_tokens(catalog: Catalog, file: str, names: Names | None = None) -> lis
                         subject=subject,
                         message=f"unknown system {system_id!r}",
                         fix="list ids of [[systems]] entries this token may post as",
+                    )
+                )
+        for location_id in token.locations:
+            if location_id not in known.locations:
+                problems.append(
+                    Problem(
+                        file=file,
+                        where=f"$.api_tokens[{index}].locations",
+                        subject=subject,
+                        message=f"unknown location {location_id!r}",
+                        fix="list ids of [[locations]] entries this token may send for (none: every one)",
                     )
                 )
     return problems

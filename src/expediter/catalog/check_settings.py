@@ -298,6 +298,11 @@ def _email_settings_shape(settings: Mapping[str, Any], problem: Any) -> list[Pro
     return []
 
 
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"^(?:{_LABEL}\.)*{_LABEL}$|^[0-9A-Fa-f:]+$")
+"""A DNS name, an IPv4 address, or an IPv6 address without brackets."""
+
+
 def check_hub(catalog: Catalog, file: str) -> list[Problem]:
     found = []
     if not 0 < catalog.hub.port < 65536:
@@ -309,6 +314,18 @@ def check_hub(catalog: Catalog, file: str) -> list[Problem]:
                 fix="use 1-65535, e.g. 8080",
             )
         )
+    for index, name in enumerate(catalog.hub.allowed_hosts):
+        if not _HOST_NAME.match(name):
+            found.append(
+                Problem(
+                    file=file,
+                    where=f"$.hub.allowed_hosts[{index}]",
+                    subject="hub",
+                    message=f"{name!r} is not a host name",
+                    fix="give the bare name the hub is reached by (hub.example.com, 192.168.1.20),"
+                    " without scheme, port or path",
+                )
+            )
     password = _PG_PASSWORD.match(catalog.hub.database)
     if password and not is_reference(password["password"]):
         found.append(

@@ -122,6 +122,8 @@ class ApiToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sha256: str
     systems: list[str] = []
     """Systems this token may post as; empty means any."""
+    locations: list[str] = []
+    """Locations this token may send orders, punches and employees for; empty means every one."""
 
 
 class AlertChannel(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -184,6 +186,11 @@ class Hub(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     public_url: str = ""
     """How systems outside reach the hub (used to verify webhook signatures that sign the URL)."""
     data_dir: str = "data"
+    allowed_hosts: list[str] = []
+    """Host names the hub answers to (``Host`` header); empty: localhost, 127.0.0.1 and ::1. The
+    host of ``public_url`` is always allowed. Any other name is refused (no DNS rebinding)."""
+    secure_cookies: bool | None = None
+    """Send the sign-in and device cookies only over https; unset: when ``public_url`` is https."""
 
 
 class Catalog(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

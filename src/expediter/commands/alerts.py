@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from expediter.access.audit import AuditAction, AuditLog, command_actor
 from expediter.commands.common import CatalogOption, catalog_path, with_hub
 from expediter.engine.hub import Hub
 from expediter.model import clock
@@ -68,14 +69,14 @@ def alerts(
 @alerts_app.command("ack")
 def ack(
     alert_id: Annotated[int, typer.Argument(help="The alert's number (see `expediter alerts`).")],
-    by: Annotated[str, typer.Option("--by", help="Who takes it (shown to everyone told).")] = "",
+    by: Annotated[
+        str, typer.Option("--by", help="Who takes it (shown to everyone told); default: command:<your user>.")
+    ] = "",
     catalog: CatalogOption = None,
 ) -> None:
     """Acknowledge an alert: you are on it. No more reminders or escalation; it resolves by itself."""
-    who = by.strip() or "the command line"
-    alert = with_hub(
-        catalog_path(catalog), lambda hub: acknowledge_alert(hub.storage, alert_id, who, clock.now())
-    )
+    who = by.strip()[:80] or command_actor()
+    alert = with_hub(catalog_path(catalog), lambda hub: _audited_ack(hub, alert_id, who))
     if alert is None:
         typer.echo(f"no alert {alert_id}; `expediter alerts` lists the open ones", err=True)
         raise typer.Exit(1)
@@ -85,6 +86,18 @@ def ack(
         typer.echo(f"alert {alert_id} was acknowledged already by {alert.acknowledged_by}")
     else:
         typer.echo(f"alert {alert_id} ({alert.kind}, flow {alert.flow_id or '—'}) acknowledged by {who}")
+
+
+async def _audited_ack(hub: Hub, alert_id: int, who: str) -> Alert | None:
+    """Acknowledge, and say so in the audit log (made by ``command:<user>``)."""
+    alert = await acknowledge_alert(hub.storage, alert_id, who, clock.now())
+    if alert is not None:
+        flow = alert.flow_id or "—"
+        detail = f"{alert.kind}, flow {flow}: {alert.state}, acknowledged by {alert.acknowledged_by}"
+        await AuditLog(hub.storage).record_command(
+            AuditAction.ACKNOWLEDGE, f"alert {alert_id}", detail, location_id=alert.location_id
+        )
+    return alert
 
 
 def register(app: typer.Typer) -> None:

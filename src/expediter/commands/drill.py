@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from expediter.access.audit import AuditAction, AuditLog
 from expediter.commands.common import CatalogOption, catalog_path
 from expediter.drill import DRILL_TIMEOUT, DrillResult, run_drill
 from expediter.engine.hub import Hub
@@ -33,7 +34,11 @@ def drill(
         if not hub.delivering_elsewhere():
             return None
         async with hub:
-            return await run_drill(hub, flow, timeout=timeout)
+            result = await run_drill(hub, flow, timeout=timeout)
+            outcome = "passed" if result.passed else f"failed: {result.reason}"
+            number = f"drill {result.drill_id} " if result.drill_id is not None else "drill "
+            await AuditLog(hub.storage).record_command(AuditAction.DRILL, flow, number + outcome)
+            return result
 
     result = asyncio.run(main())
     if result is None:

@@ -173,16 +173,28 @@ def replay(
     config = catalog_path(catalog)
     if delivery_ids:
         ids = delivery_ids
-        moved = with_hub(config, lambda hub: hub.deliveries.replay(ids))
+        moved = with_hub(config, lambda hub: _audited_replay(hub, hub.deliveries.replay(ids), f"ids {ids}"))
     else:
         flow_id = str(flow)
         moved = with_hub(
-            config, lambda hub: _checked(hub, flow_id, lambda: hub.deliveries.replay_flow(flow_id))
+            config,
+            lambda hub: _checked(
+                hub, flow_id, lambda: _audited_replay(hub, hub.deliveries.replay_flow(flow_id), flow_id)
+            ),
         )
     typer.echo(f"{moved} dead letter(s) back to pending")
     if delivery_ids and moved < len(delivery_ids):
         typer.echo("some ids were not dead letters (already delivered, pending, or unknown)", err=True)
         raise typer.Exit(1)
+
+
+async def _audited_replay(hub: Hub, replaying: Awaitable[int], target: str) -> int:
+    """Replay, and say so in the audit log (made by ``command:<user>``)."""
+    from expediter.access.audit import AuditAction, AuditLog
+
+    moved = await replaying
+    await AuditLog(hub.storage).record_command(AuditAction.REPLAY, target, f"{moved} back to pending")
+    return moved
 
 
 def register(app: typer.Typer) -> None:

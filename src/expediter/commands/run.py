@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from expediter.access.audit import AuditAction, AuditLog
 from expediter.catalog.schema import Catalog
 from expediter.commands.common import CatalogOption, catalog_path
 from expediter.engine.hub import Hub
@@ -113,7 +114,12 @@ async def _run_all(catalog: Catalog, flow_id: str, runs: list[tuple[str, date, d
         ) as progress:
             task = progress.add_task(f"running {flow_id}", total=len(runs))
             for location_id, first, last in runs:
-                results.append(await jobs.run(flow_id, location_id, first, last))
+                result = await jobs.run(flow_id, location_id, first, last)
+                results.append(result)
+                detail = f"{first}..{last}: {result.outcome}"
+                await AuditLog(hub.storage).record_command(
+                    AuditAction.RUN, flow_id, detail, location_id=location_id
+                )
                 progress.advance(task)
     return results
 

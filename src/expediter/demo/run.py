@@ -13,6 +13,10 @@ What runs, all on loopback, in one process:
 - a failure to see and fix: the POS's own API is "down for maintenance" for the first minutes, so
   online orders cannot be entered into it: the first becomes a dead letter and the others wait
   behind it (in order) until the manager replays it.
+
+The dashboard asks for a sign-in, as a real hub does: the demo adds an admin ``demo`` with a new
+random password and prints it with the URLs (the demo's database is new at each start). Kitchen
+screens ask to be paired, as real ones do: open one, approve its code at ``/devices``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from expediter.access.roles import Role
+from expediter.access.users import Users
 from expediter.catalog.check import checked_catalog
 from expediter.catalog.problems import CatalogError
 from expediter.catalog.schema import Catalog, Level, Trigger
@@ -73,6 +79,7 @@ SECRET_ENV = {
     "sftp_password": "EXPEDITER_DEMO_SFTP_PASSWORD",
 }
 STATIONS = ("grill", "fry", "cold", "bar")
+DEMO_USER = "demo"
 
 
 @dataclass
@@ -95,6 +102,8 @@ class DemoState:
     token: str
     online_secret: str
     base_url: str = ""
+    password: str = ""
+    """The demo admin's password, printed with the URLs."""
     printer: VirtualPrinter | None = None
     pos: PosStandIn = field(default_factory=PosStandIn)
     close_results: list[RunResult] = field(default_factory=list)
@@ -185,6 +194,8 @@ async def run_demo(options: DemoOptions) -> int:
     runtime = Runtime(catalog)
     runtime.hub.services["virtual_printer"] = printer  # the dashboard shows what it printed
     await runtime.start()
+    state.password = secrets.token_urlsafe(12)
+    await Users(runtime.hub.storage).add(DEMO_USER, Role.ADMIN, [], state.password)
     hub_server, _ = await serve_in_background(create_app(runtime.hub, manage_hub=False), hub_port)
     try:
         print_banner(state, catalog_file, sftp)
@@ -379,6 +390,8 @@ def print_banner(state: DemoState, catalog_file: Path, sftp: SftpServer) -> None
     base = state.base_url
     table = Table(show_header=False, box=None, padding=(0, 2))
     table.add_row("Dashboard", f"{base}/")
+    table.add_row("Sign in as", f"{DEMO_USER}, password {state.password}")
+    table.add_row("Pair kitchen screens", f"{base}/devices")
     table.add_row("Flow diagram", f"{base}/diagram")
     table.add_row("Vendor invoices", f"{base}/purchasing")
     for station in (*STATIONS, "expo"):
@@ -409,6 +422,10 @@ def print_banner(state: DemoState, catalog_file: Path, sftp: SftpServer) -> None
         "[yellow]A delivery to check:[/] the purchase order went to Valley Foods as an X12 850; its 855"
         " comes back at once and, a minute later (the next day on the demo's clock), an 810 with a"
         f" substitution, a short and a price change. Resolve them at {base}/purchasing.\n"
+    )
+    console.print(
+        "[yellow]Kitchen screens ask to be paired:[/] open one; it shows a code. Approve the code at"
+        f" {base}/devices (tick every station to use one browser for all of them).\n"
     )
     console.print("Press Ctrl-C to stop.\n")
 

@@ -245,6 +245,73 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # People who sign in (argon2 hashes only), their sessions (only a hash of the cookie's
+        # random id is kept), paired kitchen devices and their pairing codes, and the audit log.
+        "0013_people",
+        """
+        CREATE TABLE users (
+            id {id},
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            locations TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            password_changed_at TEXT NOT NULL
+        );
+        CREATE TABLE sessions (
+            id_hash TEXT PRIMARY KEY,
+            user_id {bigint} NOT NULL REFERENCES users (id),
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            address TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX sessions_by_user ON sessions (user_id);
+        CREATE TABLE devices (
+            id {id},
+            name TEXT NOT NULL,
+            location_id TEXT NOT NULL,
+            stations TEXT NOT NULL,
+            credential_hash TEXT NOT NULL UNIQUE,
+            csrf TEXT NOT NULL,
+            paired_by TEXT NOT NULL,
+            paired_at TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            address TEXT NOT NULL DEFAULT '',
+            revoked_at TEXT,
+            revoked_by TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE pairing_requests (
+            code TEXT PRIMARY KEY,
+            claim_hash TEXT NOT NULL UNIQUE,
+            station TEXT NOT NULL,
+            address TEXT NOT NULL DEFAULT '',
+            requested_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            approved_by TEXT NOT NULL DEFAULT '',
+            approved_at TEXT,
+            name TEXT NOT NULL DEFAULT '',
+            location_id TEXT NOT NULL DEFAULT '',
+            stations TEXT NOT NULL DEFAULT '[]',
+            device_id {bigint}
+        );
+        CREATE TABLE audit_log (
+            id {id},
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            actor_kind TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL,
+            address TEXT NOT NULL DEFAULT '',
+            location_id TEXT
+        );
+        CREATE INDEX audit_by_time ON audit_log (at);
+        CREATE INDEX audit_by_actor ON audit_log (actor, action, at)
+        """,
+    ),
+    (
         # Every alert is kept (the flow page's history), with who acknowledged it and each channel
         # it was sent to; an open alert carries its de-duplication key in open_key (NULL once
         # resolved), which replaces the table of open alerts.

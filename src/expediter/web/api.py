@@ -28,7 +28,11 @@ from expediter.engine.hub import Hub
 from expediter.engine.inbox import Accepted, Conflict, StoredMessage
 from expediter.errors import ConfigError, RejectedInput, TerminalError
 from expediter.model import clock
-from expediter.model.cards import contains_card_number, holds_card_number, refuse_card_numbers
+from expediter.model.cards import (
+    contains_card_number,
+    holds_card_number,
+    refuse_card_numbers,
+)
 from expediter.model.order import Order, refuse_implausible_order
 from expediter.web.bodies import (
     UNREADABLE,
@@ -38,6 +42,7 @@ from expediter.web.bodies import (
     single_chunk,
     unreadable,
 )
+from expediter.web.roles import Caller, open_to
 
 log = structlog.get_logger("expediter.api")
 
@@ -294,6 +299,17 @@ def stamped(order: Order, source: str, lookups: Lookups) -> Order:
     return order
 
 
+def check_location(token: ApiToken, location_id: str | None) -> None:
+    """403 naming the location when the token is limited to others (``api_tokens.locations``)."""
+    if token.locations and location_id not in token.locations:
+        raise ApiError(
+            403,
+            f"this token may not send for location {location_id!r}",
+            where="$.location_id",
+            fix=f"use a token whose api_tokens entry lists {location_id!r} (this one: {token.locations})",
+        )
+
+
 # -- endpoints ------------------------------------------------------------------------------------
 
 
@@ -320,6 +336,7 @@ class OrdersApi:
             source = source_of(order, token, self.lookups)
             order = stamped(order, source, self.lookups)
             refuse_other_locations(source, order.location_id, self.lookups)
+            check_location(token, order.location_id)
             given = request_key(headers, source)
         except ApiError as exc:
             return exc.status, _encode(exc.body)
@@ -360,6 +377,7 @@ class OrdersApi:
             order = decode_order(body)
             order = stamped(order, source_of(order, token, self.lookups), self.lookups)
             refuse_other_locations(order.source_system or "", order.location_id, self.lookups)
+            check_location(token, order.location_id)
             request_key(headers, order.source_system or "")
         except ApiError as exc:
             return exc.status, _encode(exc.body)
@@ -373,14 +391,17 @@ class OrdersApi:
         )
         return 202, _encode(answer)
 
+    @open_to(Caller.MACHINE)
     async def post(self, request: Request) -> Response:
         status, body = await self.ingest(request.headers, await request.body())
         return Response(body, status_code=status, media_type="application/json")
 
+    @open_to(Caller.MACHINE)
     async def bare(self, request: Request) -> Response:
         status, body = await self.validate_only(request.headers, await request.body())
         return Response(body, status_code=status, media_type="application/json")
 
+    @open_to(Caller.MACHINE)
     async def get(self, request: Request) -> Response:
         try:
             token = self.tokens.authenticate(request.headers)
@@ -491,6 +512,7 @@ class WebhooksApi:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
+    @open_to(Caller.MACHINE)
     async def post(self, request: Request) -> Response:
         system_id = request.path_params["system"]
         try:
@@ -541,7 +563,21 @@ class WebhooksApi:
             raise rejected(exc) from None
         except UNREADABLE as exc:  # bytes the connector could not even read as JSON
             raise bad_json(exc) from None
+        self._check_locations(system_id, messages)
         return messages
+
+    def _check_locations(self, system_id: str, messages: list[IncomingMessage]) -> None:
+        """A signed webhook speaks for its system: 403 for a location the system does not serve."""
+        system = self.hub.catalog.system(system_id)
+        served = system.locations if system is not None else []
+        for message in messages:
+            if served and message.location_id is not None and message.location_id not in served:
+                raise ApiError(
+                    403,
+                    f"system {system_id!r} does not serve location {message.location_id!r}",
+                    where="body",
+                    fix=f"add {message.location_id!r} to the system's locations in the catalog ({served})",
+                )
 
     def _signed_url(self, request: Request) -> str:
         """The URL the product signed: the hub's public URL when set (proxies rewrite hosts)."""
@@ -560,9 +596,11 @@ def routes(hub: Hub) -> list[BaseRoute]:
     document = _encode(openapi_document())
     health = _encode(Health(status="ok", version=__version__))
 
+    @open_to(Caller.ANYONE)
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")
 
+    @open_to(Caller.ANYONE)
     async def healthz(request: Request) -> Response:
         runtime = hub.services.get("runtime")
         problems = runtime.health_problems() if runtime is not None else []
@@ -580,6 +618,7 @@ def routes(hub: Hub) -> list[BaseRoute]:
     if os.environ.get(BENCH_ENV) == "1":
         found.append(Route("/api/v1/_bench/bare", orders.bare, methods=["POST"]))
 
+        @open_to(Caller.ANYONE)
         async def storage_stats(request: Request) -> Response:
             stats = getattr(hub.storage, "stats", None)
             return json_response(stats.summary() if stats is not None else {})

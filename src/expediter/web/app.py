@@ -4,6 +4,9 @@ Web modules are listed in :data:`WEB_MODULES`; each exposes ``routes(hub) -> lis
 and may expose ``fast_routes(hub)`` (raw ASGI endpoints answered before routing) and
 ``begin_shutdown(hub)`` (end what never finishes by itself, such as the screens' live feeds, when
 the server starts to stop). A module not (yet) present is skipped, so the API runs on its own.
+Every route collected is put behind the one door of :mod:`expediter.web.guard` (sessions,
+devices, roles, CSRF, the audit log), and every request whose ``Host`` is not one of the hub's
+names is refused before routing.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Protocol
 
+import structlog
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -27,13 +31,15 @@ from expediter.web.bodies import (
     BODYLESS_METHODS,
     MAX_BODY_BYTES,
     BodyTooLarge,
-    declared_length,
     read_body,
     replaying,
     send_too_large,
 )
+from expediter.web.guard import protect
+from expediter.web.people import allowed_hosts, host_name, people_of
 from expediter.web.request_ids import tag_request
 
+log = structlog.get_logger("expediter.web")
 CONFIG_ENV = "EXPEDITER_CATALOG"
 """The catalog file a server process loads in :func:`app_from_env` (uvicorn ``--factory``)."""
 OLD_CONFIG_ENV = "EXPEDITER_CONFIG"
@@ -45,6 +51,8 @@ WEB_MODULES = (
     "expediter.web.flows",
     "expediter.web.kds",
     "expediter.web.purchasing",
+    "expediter.web.signin",
+    "expediter.web.admin",
 )
 
 
@@ -61,6 +69,37 @@ def collect_routes(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> list[Bas
     return found
 
 
+def _length_and_host(scope: Scope) -> tuple[int, str]:
+    """The declared body length and the host name asked for, in one pass over the headers."""
+    length, host = 0, ""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            length = int(value) if value.isdigit() else 0
+        elif name == b"host":
+            host = host_name(value.decode("latin-1"))
+    return length, host
+
+
+async def _refuse_host(host: str, send: Send) -> None:
+    """400 for a name that is not the hub's: a page of another site whose name was pointed at
+    this address (DNS rebinding) gets nothing."""
+    body = (
+        f"refused: {host or 'a request without a Host header'!s} is not a name of this hub; if it"
+        " should be, add it to hub.allowed_hosts in the catalog\n"
+    ).encode("utf-8", "replace")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", b"%d" % len(body)),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class HubApp(Starlette):
     """Starlette, plus a few raw ASGI endpoints answered before routing (the ingest hot path).
 
@@ -71,6 +110,7 @@ class HubApp(Starlette):
 
     fast: dict[tuple[str, str], ASGIApp]
     shutdown_hooks: list[Callable[[], None]]
+    hosts: frozenset[str] = frozenset()
 
     def begin_shutdown(self) -> None:
         """The server stops accepting: end the responses that would otherwise never finish (it
@@ -79,9 +119,17 @@ class HubApp(Starlette):
             hook()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            length, host = _length_and_host(scope)
+            if host not in self.hosts:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                else:
+                    await _refuse_host(host, send)
+                return
         if scope["type"] == "http":
             send = tag_request(scope, send)
-            if declared_length(scope["headers"]) > MAX_BODY_BYTES:
+            if length > MAX_BODY_BYTES:
                 await send_too_large(send)
                 return
             handler = self.fast.get((scope["method"], scope["path"]))
@@ -153,6 +201,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if managed is not None:
             await managed.start()
+            await _say_when_nobody_can_sign_in(hub)
         if whole_process:
             gc.freeze()
         try:
@@ -161,11 +210,21 @@ def create_app(
             if managed is not None:
                 await managed.stop()
 
-    app = HubApp(routes=collect_routes(hub), lifespan=lifespan)
+    app = HubApp(routes=protect(collect_routes(hub), people_of(hub)), lifespan=lifespan)
     app.fast = collect_fast_routes(hub)
     app.shutdown_hooks = collect_shutdown_hooks(hub)
+    app.hosts = allowed_hosts(hub.catalog.hub)
     app.state.hub = hub
     return app
+
+
+async def _say_when_nobody_can_sign_in(hub: Hub) -> None:
+    if await people_of(hub).users.count() == 0:
+        log.warning(
+            "no_users_yet",
+            message="the dashboard refuses everyone until the first user is added; the API keeps working",
+            fix="expediter users add NAME --role admin --all-locations --catalog <the catalog>",
+        )
 
 
 def read_catalog(path: str | Path) -> Catalog:

@@ -10,10 +10,10 @@ signatures, open alerts, dead letters with a Replay button, the night's journal,
 Flow health is read in :func:`read_hub_state`, the other panels in
 :func:`expediter.web.dashboard_data.read_panels`: the two adapters to wire when the engine changes.
 
-``POST /dashboard/replay`` is the page's only write. It is refused (403) unless the browser says the
-form came from this very host (``Origin``, else ``Referer``, naming the request's ``Host``), so
-another site cannot make a visitor's browser replay dead letters. A reverse proxy in front of the hub
-must pass the original ``Host`` header through.
+``POST /dashboard/replay`` is the page's only write: it needs an operator, and, like every form of
+the hub, the session's CSRF token (checked by :mod:`expediter.web.guard`). A person limited to some
+locations sees, and replays, only their locations' flows and dead letters
+(:mod:`expediter.web.visibility`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 import msgspec
 import structlog
@@ -52,6 +52,10 @@ from expediter.web.dashboard_data import (
     size_text,
     virtual_printer,
 )
+from expediter.web.pages import GLOBALS
+from expediter.web.people import note_for_audit
+from expediter.web.roles import Caller, Role, needs, open_to
+from expediter.web.visibility import Sees, alert_visible, everything, flow_visible, sees_for
 
 WEB = Path(__file__).parent
 REFRESH_SECONDS = 15
@@ -59,6 +63,7 @@ ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript", "live.
 log = structlog.get_logger("expediter.dashboard")
 _templates = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape())
 _templates.globals.update(shorten=shorten, duration=duration_text, size=size_text, Outcome=TransferOutcome)
+_templates.globals.update(GLOBALS)  # csrf_field() in every form, signed_in() in the header
 
 
 class HubState(msgspec.Struct, kw_only=True):
@@ -97,10 +102,12 @@ async def read_hub_state(hub: Any, now: datetime) -> HubState:
     return state
 
 
-def flow_rows(catalog: Catalog, state: HubState, now: datetime) -> list[FlowRow]:
+def flow_rows(catalog: Catalog, state: HubState, now: datetime, sees: Sees = everything) -> list[FlowRow]:
     timezone = catalog.locations[0].timezone if catalog.locations else "UTC"
     rows = []
     for flow in catalog.flows:
+        if not flow_visible(catalog, flow.id, sees):
+            continue
         status = state.statuses.get(flow.id)
         rows.append(FlowRow(flow=flow, health=flow_health(flow, status, now, timezone), status=status))
     return rows
@@ -119,19 +126,6 @@ def ago(ts: datetime | None, now: datetime) -> str:
     return "just now"
 
 
-def same_origin(request: Request) -> bool:
-    """Whether the browser says this request comes from a page of this host.
-
-    Browsers send ``Origin`` on every cross-site POST and cannot be made to forge it; ``Referer`` is
-    the fallback for older ones. Neither, or ``Origin: null`` (a sandboxed frame), is refused.
-    """
-    claimed = request.headers.get("origin") or request.headers.get("referer") or ""
-    host = request.headers.get("host", "")
-    if not claimed or claimed == "null" or not host:
-        return False
-    return urlsplit(claimed).netloc.lower() == host.lower()
-
-
 def posted_field(body: bytes, name: str) -> str:
     """One field of an ``application/x-www-form-urlencoded`` body (Starlette's own form parser
     needs python-multipart, which the hub does not depend on)."""
@@ -142,6 +136,16 @@ def posted_field(body: bytes, name: str) -> str:
 def replay_message(count: int, flow_id: str) -> str:
     noun = "delivery" if count == 1 else "deliveries"
     return f"{count} {noun} of {flow_id} back to pending"
+
+
+async def replay_seen(hub: Any, flow_id: str, sees: Sees) -> int:
+    """Every dead letter of ``flow_id`` the person sees back to pending; how many moved."""
+    if sees is everything:
+        count: int = await hub.deliveries.replay_flow(flow_id)
+        return count
+    dead = await hub.deliveries.dead_letters(flow_id=flow_id, limit=100_000)
+    moved: int = await hub.deliveries.replay([d.id for d in dead if sees(d.location_id)])
+    return moved
 
 
 class Dashboard:
@@ -165,12 +169,13 @@ class Dashboard:
         return self.catalog.flow(flow_id) is not None
 
     async def index(self, request: Request) -> Response:
-        now = self.clock()
+        now, sees = self.clock(), sees_for(request)
         state = await read_hub_state(self.hub, now)
-        panels = await read_panels(self.hub, self.journals, now)
-        if panels.dead_letters:  # the tile and the list count the same (larger) read
+        panels = await read_panels(self.hub, self.journals, now, sees)
+        if panels.dead_letters or sees is not everything:  # the tile and the list count the same read
             state.dead_letters = sum(group.count for group in panels.dead_letters)
-        rows = flow_rows(self.catalog, state, now)
+        state.alerts = [a for a in state.alerts if alert_visible(self.catalog, a, sees)]
+        rows = flow_rows(self.catalog, state, now, sees)
         counts = {h: sum(r.health == h for r in rows) for h in Health}
         html = _templates.get_template("dashboard.html").render(
             rows=rows,
@@ -197,15 +202,15 @@ class Dashboard:
         return replay_message(int(replayed), flow_id)
 
     async def transfers(self, request: Request) -> Response:
-        now = self.clock()
+        now, sees = self.clock(), sees_for(request)
         flow_id = request.query_params.get("flow") or None
         outcome = outcome_from(request.query_params.get("outcome"))
         transfers = await recent_transfers(
-            self.hub, flow_id=flow_id, outcome=outcome, limit=TRANSFERS_PAGE_LIMIT
+            self.hub, flow_id=flow_id, outcome=outcome, limit=TRANSFERS_PAGE_LIMIT, sees=sees
         )
         html = _templates.get_template("dashboard_transfers.html").render(
             transfers=transfers,
-            flows=[f.id for f in self.catalog.flows],
+            flows=[f.id for f in self.catalog.flows if flow_visible(self.catalog, f.id, sees)],
             chosen_flow=flow_id or "",
             chosen_outcome=str(outcome or ""),
             limit=TRANSFERS_PAGE_LIMIT,
@@ -231,21 +236,24 @@ class Dashboard:
         )
         return HTMLResponse(html)
 
+    @needs(Role.OPERATOR)
     async def replay(self, request: Request) -> Response:
-        """The Replay button: every dead letter of one flow back to pending, then back to ``/``."""
-        if not same_origin(request):
-            log.warning("replay_refused_cross_origin", origin=request.headers.get("origin", ""))
-            return PlainTextResponse("refused: this form must be posted from the dashboard", 403)
-        flow_id = posted_field(await request.body(), "flow")
-        if not self._known(flow_id):
+        """The Replay button: every dead letter of one flow back to pending (those of the person's
+        own locations when they are limited to some), then back to ``/``."""
+        flow_id, sees = posted_field(await request.body(), "flow"), sees_for(request)
+        if not self._known(flow_id) or not flow_visible(self.catalog, flow_id, sees):
             return PlainTextResponse(f"unknown flow {flow_id!r}", status_code=400)
-        count: int = await self.hub.deliveries.replay_flow(flow_id)
+        count = await self._replay(flow_id, sees)
+        note_for_audit(request, replay_message(count, flow_id))
         log.info("dead_letters_replayed", flow=flow_id, count=count)
         runtime = getattr(self.hub, "services", {}).get("runtime")
         if runtime is not None:  # the dead-letter alert resolves with the replay, not a watch later
             await runtime.watch_dead_letters()
         query = urlencode({"replayed": count, "flow": flow_id})
         return RedirectResponse(f"/?{query}#dead-letter-list", status_code=303)
+
+    async def _replay(self, flow_id: str, sees: Sees) -> int:
+        return await replay_seen(self.hub, flow_id, sees)
 
     async def diagram(self, request: Request) -> Response:
         now = self.clock()
@@ -265,6 +273,7 @@ class Dashboard:
         health = {r.flow.id: r.health for r in flow_rows(self.catalog, state, now)}
         return Response(render_svg(self.catalog, health), media_type="image/svg+xml")
 
+    @open_to(Caller.ANYONE)  # Prometheus scrapes it; it holds counts, never payloads
     async def metrics_page(self, request: Request) -> Response:
         body, content_type = await exposition(self.hub)
         return Response(body, media_type=content_type)
@@ -274,13 +283,14 @@ class Dashboard:
             Route("/", self.index, methods=["GET"]),
             Route("/transfers", self.transfers, methods=["GET"]),
             Route("/printer", self.printer, methods=["GET"]),
-            Route("/dashboard/replay", self.replay, methods=["POST"]),
+            Route("/dashboard/replay", self.replay, methods=["POST"], name="replay"),
             Route("/diagram", self.diagram, methods=["GET"]),
             Route("/diagram.svg", self.diagram_svg, methods=["GET"]),
             Route("/metrics", self.metrics_page, methods=["GET"]),
             Route("/static/dashboard/{name}", self.asset, methods=["GET"]),
         ]
 
+    @open_to(Caller.ANYONE)
     async def asset(self, request: Request) -> Response:
         name = request.path_params["name"]
         if name not in ASSETS:

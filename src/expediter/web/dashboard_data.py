@@ -29,6 +29,7 @@ from expediter.model.money import Money
 from expediter.operations.accounting.journal import JournalEntry, JournalLine, build_journal
 from expediter.operations.accounting.mapping import UnmappedAccounts
 from expediter.sim.printer import PrintedTicket, VirtualPrinter
+from expediter.web.visibility import Sees, everything, flow_visible, located, system_visible
 
 RECENT_TRANSFERS = 50
 TRANSFERS_PAGE_LIMIT = 500
@@ -50,12 +51,17 @@ async def recent_transfers(
     flow_id: str | None = None,
     outcome: TransferOutcome | None = None,
     limit: int = RECENT_TRANSFERS,
+    sees: Sees = everything,
 ) -> list[Transfer]:
-    """Newest first; empty when the hub has no ledger."""
+    """Newest first; empty when the hub has no ledger. ``sees``: only a person's locations."""
     ledger = getattr(hub, "ledger", None)
     if ledger is None:
         return []
-    transfers: list[Transfer] = await ledger.transfers(flow_id=flow_id, outcome=outcome, limit=limit)
+    read = limit if sees is everything else limit * 5  # room for the other locations' rows
+    transfers: list[Transfer] = await ledger.transfers(flow_id=flow_id, outcome=outcome, limit=read)
+    if sees is not everything:
+        shown = [t for t in transfers if flow_visible(hub.catalog, t.flow_id, sees)]
+        transfers = located(shown, sees, lambda t: t.location_id)[:limit]
     return transfers
 
 
@@ -108,7 +114,7 @@ class DeadLetterGroup(msgspec.Struct, kw_only=True):
     impact: str = ""
 
 
-async def dead_letter_groups(hub: Any) -> tuple[list[DeadLetterGroup], bool]:
+async def dead_letter_groups(hub: Any, sees: Sees = everything) -> tuple[list[DeadLetterGroup], bool]:
     """Per flow, most dead first; and whether the counts are only a lower bound.
 
     The counts come from the database's count per flow (the same one the dead-letter alert
@@ -119,7 +125,7 @@ async def dead_letter_groups(hub: Any) -> tuple[list[DeadLetterGroup], bool]:
         return [], False
     dead = await deliveries.dead_letters(limit=DEAD_LETTERS_READ)
     groups: dict[str, DeadLetterGroup] = {}
-    for record in dead:
+    for record in located(dead, sees, lambda d: d.location_id):
         group = groups.get(record.flow_id)
         if group is None:
             group = groups[record.flow_id] = _new_group(hub, record)
@@ -128,7 +134,7 @@ async def dead_letter_groups(hub: Any) -> tuple[list[DeadLetterGroup], bool]:
             group.last_at, group.last_error = record.updated_at, record.last_error
     capped = len(dead) >= DEAD_LETTERS_READ
     counted = getattr(deliveries, "dead_by_flow", None)
-    if counted is not None:
+    if counted is not None and sees is everything:  # the counts are of every location
         for flow_id, count in (await counted()).items():
             group = groups.get(flow_id) or groups.setdefault(flow_id, _unread_group(hub, flow_id))
             group.count = count
@@ -164,14 +170,15 @@ def _new_group(hub: Any, record: Any) -> DeadLetterGroup:
     )
 
 
-async def waiting_lanes(hub: Any) -> list[WaitingLane]:
-    """Lanes held by a dead letter or waiting for a retry of their first delivery."""
+async def waiting_lanes(hub: Any, sees: Sees = everything) -> list[WaitingLane]:
+    """Lanes held by a dead letter or waiting for a retry of their first delivery (of the
+    locations the reader sees)."""
     deliveries = getattr(hub, "deliveries", None)
     reader = getattr(deliveries, "waiting_lanes", None)
     if reader is None:
         return []
     lanes: list[WaitingLane] = await reader()
-    return lanes
+    return list(located(lanes, sees, lambda lane: lane.location_id))
 
 
 # -- last night's journal --------------------------------------------------------------------------
@@ -289,11 +296,14 @@ def _posted(panel: JournalPanel, entry: JournalEntry) -> JournalPanel:
     return panel
 
 
-async def journal_panels(hub: Any, cache: JournalCache, now: datetime) -> list[JournalPanel]:
+async def journal_panels(
+    hub: Any, cache: JournalCache, now: datetime, sees: Sees = everything
+) -> list[JournalPanel]:
     """One panel per catalog location; none when the hub has no storage to read orders from."""
     if getattr(hub, "storage", None) is None:
         return []
-    return [await _panel_or_failure(hub, cache, location, now) for location in hub.catalog.locations]
+    locations = located(hub.catalog.locations, sees, lambda location: location.id)
+    return [await _panel_or_failure(hub, cache, location, now) for location in locations]
 
 
 async def _panel_or_failure(hub: Any, cache: JournalCache, location: Location, now: datetime) -> JournalPanel:
@@ -359,16 +369,18 @@ class Panels(msgspec.Struct, kw_only=True):
     signature_failures: list[SignatureFailure] = []
 
 
-async def read_panels(hub: Any, journals: JournalCache, now: datetime) -> Panels:
-    """The index page's panels; the second adapter beside ``dashboard.read_hub_state``."""
-    groups, capped = await dead_letter_groups(hub)
+async def read_panels(hub: Any, journals: JournalCache, now: datetime, sees: Sees = everything) -> Panels:
+    """The index page's panels; the second adapter beside ``dashboard.read_hub_state``.
+    ``sees``: what a person limited to some locations may see (:mod:`expediter.web.visibility`)."""
+    groups, capped = await dead_letter_groups(hub, sees)
+    failures = [f for f in latest_signature_failures(hub) if system_visible(hub.catalog, f.system, sees)]
     return Panels(
-        transfers=await recent_transfers(hub),
-        dead_letters=groups,
+        transfers=await recent_transfers(hub, sees=sees),
+        dead_letters=[g for g in groups if flow_visible(hub.catalog, g.flow_id, sees)],
         dead_letters_capped=capped,
-        waiting_lanes=await waiting_lanes(hub),
-        journals=await journal_panels(hub, journals, now),
+        waiting_lanes=await waiting_lanes(hub, sees),
+        journals=await journal_panels(hub, journals, now, sees),
         kitchen=kitchen_status(hub),
         has_printer=virtual_printer(hub) is not None,
-        signature_failures=latest_signature_failures(hub),
+        signature_failures=failures,
     )

@@ -23,6 +23,8 @@ from expediter.monitor.alert_store import Notification
 from expediter.monitor.alerts import Alert
 from expediter.monitor.health import Health, flow_health
 from expediter.monitor.ledger_view import statuses_from_ledger
+from expediter.web.dashboard_data import DEAD_LETTERS_READ
+from expediter.web.visibility import Sees, alert_visible, everything, flow_visible, located
 
 TRANSFERS_SHOWN = 200
 DEAD_LETTERS_SHOWN = 200
@@ -77,8 +79,14 @@ def first_timezone(catalog: Catalog) -> str:
     return catalog.locations[0].timezone if catalog.locations else "UTC"
 
 
-async def flow_transfers(hub: Any, flow: Flow, filters: TransferFilters) -> list[Transfer]:
+async def flow_transfers(
+    hub: Any, flow: Flow, filters: TransferFilters, sees: Sees = everything
+) -> list[Transfer]:
+    """Newest first; ``sees``: only a person's locations (a location they do not see: none)."""
+    if filters.location is not None and not sees(filters.location):
+        return []
     since, until = filters.bounds(first_timezone(hub.catalog))
+    limited = sees is not everything and filters.location is None
     transfers: list[Transfer] = await hub.ledger.transfers(
         flow_id=flow.id,
         outcome=filters.outcome,
@@ -86,9 +94,9 @@ async def flow_transfers(hub: Any, flow: Flow, filters: TransferFilters) -> list
         until=until,
         location_id=filters.location,
         text=filters.text or None,
-        limit=TRANSFERS_SHOWN,
+        limit=TRANSFERS_SHOWN * 5 if limited else TRANSFERS_SHOWN,  # room for the other locations'
     )
-    return transfers
+    return located(transfers, sees, lambda t: t.location_id)[:TRANSFERS_SHOWN]
 
 
 class ShownLetter(msgspec.Struct, kw_only=True):
@@ -121,8 +129,11 @@ def shown_payload(payload: bytes, content_type: str) -> str:
     return text
 
 
-async def flow_dead_letters(hub: Any, flow_id: str) -> list[ShownLetter]:
-    letters = await hub.deliveries.dead_letters_with_payload(flow_id, DEAD_LETTERS_SHOWN)
+async def flow_dead_letters(hub: Any, flow_id: str, sees: Sees = everything) -> list[ShownLetter]:
+    """Oldest first; ``sees``: only a person's locations."""
+    limit = DEAD_LETTERS_SHOWN if sees is everything else DEAD_LETTERS_SHOWN * 5
+    found = await hub.deliveries.dead_letters_with_payload(flow_id, limit)
+    letters = located(found, sees, lambda letter: letter.record.location_id)[:DEAD_LETTERS_SHOWN]
     return [
         ShownLetter(
             id=letter.record.id,
@@ -155,6 +166,11 @@ async def flow_alerts(hub: Any, flow_id: str) -> list[AlertEntry]:
     return [AlertEntry(alert=a, notifications=by_alert.get(a.id or 0, [])) for a in alerts]
 
 
+async def flow_alert(hub: Any, alert_id: int) -> Alert | None:
+    found: Alert | None = await hub.storage.read(lambda tx: alert_store.alert_by_id(tx, alert_id))
+    return found
+
+
 async def flow_drills(hub: Any, flow_id: str) -> list[Drill]:
     found: list[Drill] = await hub.storage.read(lambda tx: drills_of(tx, flow_id))
     return found
@@ -177,12 +193,16 @@ class LiveHealth(msgspec.Struct, kw_only=True):
     dead_letters: int
 
 
-async def live_health(hub: Any, now: datetime) -> LiveHealth:
+async def live_health(hub: Any, now: datetime, sees: Sees = everything) -> LiveHealth:
+    """``sees``: as a person limited to some locations sees the home page (their flows, and of
+    those their locations' alerts and dead letters)."""
     catalog: Catalog = hub.catalog
     statuses = await statuses_from_ledger(hub.ledger, now, count_failures=False)
     timezone = first_timezone(catalog)
     flows = []
     for flow in catalog.flows:
+        if not flow_visible(catalog, flow.id, sees):
+            continue
         status = statuses.get(flow.id)
         flows.append(
             LiveFlow(
@@ -193,7 +213,14 @@ async def live_health(hub: Any, now: datetime) -> LiveHealth:
             )
         )
     alerting = getattr(hub, "alerting", None)
-    alerts = len(await alerting.open_alerts()) if alerting is not None else 0
-    dead = sum((await hub.deliveries.dead_by_flow()).values())
+    open_alerts = list(await alerting.open_alerts()) if alerting is not None else []
+    alerts = sum(alert_visible(catalog, alert, sees) for alert in open_alerts)
     counts = {str(h): sum(f.health == h for f in flows) for h in Health}
-    return LiveHealth(at=now, flows=flows, counts=counts, alerts=alerts, dead_letters=dead)
+    return LiveHealth(at=now, flows=flows, counts=counts, alerts=alerts, dead_letters=await _dead(hub, sees))
+
+
+async def _dead(hub: Any, sees: Sees) -> int:
+    if sees is everything:  # counted in SQL
+        return sum((await hub.deliveries.dead_by_flow()).values())
+    dead = await hub.deliveries.dead_letters(limit=DEAD_LETTERS_READ)
+    return sum(1 for d in dead if flow_visible(hub.catalog, d.flow_id, sees) and sees(d.location_id))

@@ -10,16 +10,20 @@ stream subscribes *before* it reads the log, replays every event numbered above 
 ``Last-Event-ID`` (or ``?after=``) from the kitchen's store, then continues live, skipping anything
 already sent. A screen with no position, or one whose position is gone from the log, first gets a
 ``snapshot`` of the open tickets. Every asset is served by the hub (kitchens lose the internet).
+
+Screens and their API work only on paired devices (:mod:`expediter.web.guard`): a device sees
+and acts on the tickets of its own location and stations; a screen that is not paired shows a
+pairing code instead (:mod:`expediter.web.pairing`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -30,7 +34,12 @@ from starlette.routing import BaseRoute, Route
 from expediter.errors import RejectedInput
 from expediter.model import clock
 from expediter.operations.kitchen import EXPO, Kitchen, Subscription, Ticket
+from expediter.operations.kitchen.tickets import TicketState
 from expediter.web.bodies import UNREADABLE, unreadable
+from expediter.web.pages import csrf_token
+from expediter.web.people import note_for_audit
+from expediter.web.roles import Caller, Role, needs, open_to
+from expediter.web.visibility import Sees, everything, sees_for
 
 WEB = Path(__file__).parent
 STATION = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -38,6 +47,7 @@ HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 1000
 _encode = msgspec.json.Encoder().encode
 _templates = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape())
+_templates.globals["csrf_token"] = csrf_token
 
 
 class KdsError(Exception):
@@ -148,17 +158,20 @@ class KdsWeb:
         page = _templates.get_template("kds_index.html").render(stations=self.kitchen().stations())
         return HTMLResponse(page)
 
+    @open_to(Caller.SCREEN)
     async def screen(self, request: Request) -> Response:
-        station = station_of(request)
+        station, sees = station_of(request), sees_for(request)
         kitchen = self.kitchen()
         timing = kitchen.timing(station)
-        zones = {location.id: location.timezone for location in kitchen.locations.values()}
+        zones = {
+            location.id: location.timezone for location in kitchen.locations.values() if sees(location.id)
+        }
         page = _templates.get_template("kds.html").render(
             station=station,
             expo=station == EXPO,
             yellow=timing.yellow_seconds,
             red=timing.red_seconds,
-            locations=self._locations(),
+            locations=[location for location in self._locations() if sees(location)],
             server_time=clock.now_iso(),
             zone=header_zone(zones, request.query_params.get("location")),
             zones=zones,
@@ -167,47 +180,53 @@ class KdsWeb:
 
     # -- live feed ------------------------------------------------------------------------------
 
+    @open_to(Caller.DEVICE)
     async def events(self, request: Request) -> Response:
         station = station_of(request)
         kitchen = self.kitchen()
         after = resume_position(request)
         return StreamingResponse(
-            self._stream(kitchen, station, after),
+            self._stream(kitchen, station, after, sees_for(request)),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    async def _stream(self, kitchen: Kitchen, station: str, after: int | None) -> AsyncIterator[bytes]:
+    async def _stream(
+        self, kitchen: Kitchen, station: str, after: int | None, sees: Sees = everything
+    ) -> AsyncIterator[bytes]:
         sub = kitchen.subscribe(station)  # before reading the log: nothing falls in between
         try:
             yield f"retry: {RETRY_MS}\n\n".encode()
             sent = -1
-            async for chunk, seq in self._catch_up(kitchen, station, after):
+            async for chunk, seq in self._catch_up(kitchen, station, after, sees):
                 sent = max(sent, seq)
                 if chunk:
                     yield chunk
             yield sse("caught_up", _encode({"seq": sent, "now": clock.now()}))
-            async for chunk in self._live(sub, sent):
+            async for chunk in self._live(sub, sent, sees):
                 yield chunk
         finally:
             kitchen.unsubscribe(sub)
 
     async def _catch_up(
-        self, kitchen: Kitchen, station: str, after: int | None
+        self, kitchen: Kitchen, station: str, after: int | None, sees: Sees = everything
     ) -> AsyncIterator[tuple[bytes, int]]:
-        """The snapshot, or the events the screen missed, oldest first."""
+        """The snapshot, or the events the screen missed, oldest first (another location's
+        events move the position without being sent)."""
         if after is not None and await self._log_covers(kitchen, station, after):
             position = after
             while True:
                 batch = await kitchen.events_after(station, position)
                 for event in batch:
-                    yield sse("ticket", _encode(event), event.seq), event.seq
+                    shown = sees(event.ticket.location_id)
+                    yield (sse("ticket", _encode(event), event.seq) if shown else b""), event.seq
                     position = event.seq
                 if len(batch) < 1000:
                     break
             yield b"", position
             return
         tickets, seq = kitchen.snapshot(station)
+        tickets = [ticket for ticket in tickets if sees(ticket.location_id)]
         yield sse("snapshot", _encode({"seq": seq, "tickets": tickets}), seq), seq
 
     async def _log_covers(self, kitchen: Kitchen, station: str, after: int) -> bool:
@@ -216,7 +235,7 @@ class KdsWeb:
         first = await kitchen.store.first_seq(station)
         return after <= last and (after >= first - 1 or first == 0)
 
-    async def _live(self, sub: Subscription, sent: int) -> AsyncIterator[bytes]:
+    async def _live(self, sub: Subscription, sent: int, sees: Sees = everything) -> AsyncIterator[bytes]:
         while True:
             try:
                 event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
@@ -230,12 +249,14 @@ class KdsWeb:
             if event.seq != sent + 1:
                 return  # a gap: end the stream, the screen reconnects from ``sent`` and catches up
             sent = event.seq
-            yield sse("ticket", _encode(event), event.seq)
+            if sees(event.ticket.location_id):
+                yield sse("ticket", _encode(event), event.seq)
 
     # -- JSON API -------------------------------------------------------------------------------
 
+    @open_to(Caller.DEVICE)
     async def list_tickets(self, request: Request) -> Response:
-        station = station_of(request)
+        station, sees = station_of(request), sees_for(request)
         kitchen = self.kitchen()
         include_bumped = request.query_params.get("include_bumped") in ("1", "true")
         timing = kitchen.timing(station)
@@ -243,20 +264,25 @@ class KdsWeb:
         body = TicketList(
             station=station,
             seq=seq,
-            tickets=kitchen.tickets_for(station, include_bumped=include_bumped),
+            tickets=[
+                t for t in kitchen.tickets_for(station, include_bumped=include_bumped) if sees(t.location_id)
+            ],
             all_day={name: f"{qty.normalize():f}" for name, qty in kitchen.all_day(station).items()},
             yellow_seconds=timing.yellow_seconds,
             red_seconds=timing.red_seconds,
         )
         return json_response(body)
 
+    @open_to(Caller.DEVICE)
+    @needs(Role.OPERATOR)
     async def act(self, request: Request) -> Response:
         station = station_of(request)
         ticket_id = request.path_params["ticket_id"]
         kitchen = self.kitchen()
         ticket = kitchen.ticket(ticket_id)
-        if ticket is None or ticket.station != station:
+        if ticket is None or ticket.station != station or not sees_for(request)(ticket.location_id):
             raise KdsError(404, f"no ticket {ticket_id!r} at station {station!r}")
+        note_for_audit(request, f"ticket #{ticket.order_number} ({ticket_id})", ticket.location_id)
         action = {
             "bump": kitchen.bump,
             "recall": kitchen.recall,
@@ -264,32 +290,60 @@ class KdsWeb:
         }[request.url.path.rsplit("/", 1)[-1]]
         return json_response(await action(station, ticket_id))
 
+    @open_to(Caller.DEVICE)
+    @needs(Role.OPERATOR)
     async def recall_last(self, request: Request) -> Response:
-        return json_response(await self.kitchen().recall_last(station_of(request)))
+        """The bump bar's ``r``: the station's most recently bumped ticket of this location."""
+        station, sees, kitchen = station_of(request), sees_for(request), self.kitchen()
+        if sees is everything:
+            return json_response(await kitchen.recall_last(station))
+        bumped = [
+            t
+            for t in kitchen.tickets_for(station, include_bumped=True)
+            if t.state is TicketState.BUMPED and sees(t.location_id)
+        ]
+        if not bumped:
+            raise KdsError(409, f"nothing bumped at {station!r} to recall")
+        last = max(bumped, key=lambda t: t.bumped_at or t.updated_at)
+        note_for_audit(request, f"ticket #{last.order_number} ({last.id})", last.location_id)
+        return json_response(await kitchen.recall(station, last.id))
 
+    @open_to(Caller.DEVICE)
+    @needs(Role.OPERATOR)
     async def fire(self, request: Request) -> Response:
         body = decode_body(await request.body(), FireRequest)
         kitchen = self.kitchen()
-        if not kitchen.knows_order(body.order_id):
+        at_expo = [t for t in kitchen.tickets_for(EXPO, include_bumped=True) if t.order_id == body.order_id]
+        known = kitchen.knows_order(body.order_id) and all(sees_for(request)(t.location_id) for t in at_expo)
+        if not known:
             raise KdsError(404, f"unknown order {body.order_id!r}", "send the order to the kitchen first")
+        note_for_audit(request, f"order {body.order_id} course {body.course}")
         changed = await kitchen.fire_course(body.order_id, body.course)
         return json_response(Fired(order_id=body.order_id, course=body.course, tickets=changed))
 
+    @open_to(Caller.DEVICE)
+    @needs(Role.OPERATOR)
     async def set_availability(self, request: Request) -> Response:
         body = decode_body(await request.body(), AvailabilityRequest)
+        if not sees_for(request)(body.location_id):
+            raise KdsError(403, f"this screen is not paired for location {body.location_id!r}")
+        state = "available again" if body.available else "86"
+        note_for_audit(request, f"{body.key}: {state}", body.location_id)
         changed = await self.kitchen().set_availability(body.location_id, body.key, body.available)
         answer = AvailabilitySet(
             location_id=body.location_id, key=body.key, available=body.available, changed=changed
         )
         return json_response(answer)
 
+    @open_to(Caller.DEVICE)
     async def availability(self, request: Request) -> Response:
-        location = request.query_params.get("location_id")
-        off = self.kitchen().unavailable(location)
+        location, sees = request.query_params.get("location_id"), sees_for(request)
+        off = [(loc, key) for loc, key in self.kitchen().unavailable(location) if sees(loc)]
         return json_response(
             AvailabilityList(unavailable=[Unavailable(location_id=loc, key=key) for loc, key in off])
         )
 
+    @open_to(Caller.ANYONE)
     async def asset(self, request: Request) -> Response:
         name = request.url.path.rsplit("/", 1)[-1]
         media = {"kds.js": "text/javascript", "kds.css": "text/css"}[name]
@@ -320,23 +374,13 @@ def decode_body(body: bytes, kind: type[Any]) -> Any:
         raise KdsError(400, f"bad request body: {unreadable(exc)[0]}") from None
 
 
-def cross_site(request: Request) -> bool:
-    """A browser posting from a page of another site (it always sends ``Origin`` then). Screens,
-    bump bars and scripts on the kitchen LAN post from this host or send no origin at all."""
-    claimed = request.headers.get("origin") or request.headers.get("referer")
-    if claimed is None:
-        return False
-    return claimed == "null" or urlsplit(claimed).netloc.lower() != request.headers.get("host", "").lower()
-
-
 def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
-    """Turn the kitchen's refusals into JSON errors: ``{"error": ..., "fix": ...}``."""
+    """Turn the kitchen's refusals into JSON errors: ``{"error": ..., "fix": ...}``. The handler's
+    marks (who calls it, the role it needs) stay on the endpoint."""
 
+    @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
-        if request.method == "POST" and cross_site(request):
-            return json_response(
-                KdsErrorBody(error="a page of another site may not act on the kitchen screens"), 403
-            )
+
         try:
             response: Response = await handler(request)
             return response
@@ -351,7 +395,12 @@ def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
 def kds_routes(kds: KdsWeb) -> list[BaseRoute]:
     """The KDS routes over ``kds`` (tests build a Starlette app from these directly)."""
     actions = [
-        Route(f"/api/v1/kds/{{station}}/tickets/{{ticket_id}}/{action}", guarded(kds.act), methods=["POST"])
+        Route(
+            f"/api/v1/kds/{{station}}/tickets/{{ticket_id}}/{action}",
+            guarded(kds.act),
+            methods=["POST"],
+            name=action,
+        )
         for action in ("bump", "recall", "start")
     ]
     return [
@@ -360,11 +409,11 @@ def kds_routes(kds: KdsWeb) -> list[BaseRoute]:
         Route("/kds", guarded(kds.index), methods=["GET"]),
         Route("/kds/{station}", guarded(kds.screen), methods=["GET"]),
         Route("/kds/{station}/events", guarded(kds.events), methods=["GET"]),
-        Route("/api/v1/kds/fire", guarded(kds.fire), methods=["POST"]),
-        Route("/api/v1/kds/availability", guarded(kds.set_availability), methods=["POST"]),
+        Route("/api/v1/kds/fire", guarded(kds.fire), methods=["POST"], name="fire"),
+        Route("/api/v1/kds/availability", guarded(kds.set_availability), methods=["POST"], name="86"),
         Route("/api/v1/kds/availability", guarded(kds.availability), methods=["GET"]),
         Route("/api/v1/kds/{station}/tickets", guarded(kds.list_tickets), methods=["GET"]),
-        Route("/api/v1/kds/{station}/recall", guarded(kds.recall_last), methods=["POST"]),
+        Route("/api/v1/kds/{station}/recall", guarded(kds.recall_last), methods=["POST"], name="recall"),
         *actions,
     ]
 

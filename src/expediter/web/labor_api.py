@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from expediter.catalog.schema import ApiToken
 from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.errors import RejectedInput
@@ -35,6 +36,7 @@ from expediter.web.api import (
     Lookups,
     Tokens,
     bad_json,
+    check_location,
     conflict_of,
     invalid,
     json_response,
@@ -44,6 +46,7 @@ from expediter.web.api import (
     screen_json,
 )
 from expediter.web.bodies import UNREADABLE
+from expediter.web.roles import Caller, open_to
 
 T = TypeVar("T", TimePunch, Employee)
 
@@ -80,7 +83,7 @@ class LaborApi:
         self.tokens = Tokens(hub.catalog.api_tokens)
         self.lookups = Lookups(hub.catalog)
 
-    def _source(self, headers: Mapping[str, str]) -> str:
+    def _source(self, headers: Mapping[str, str]) -> ApiToken:
         token = self.tokens.authenticate(headers)
         if len(token.systems) != 1:
             raise ApiError(
@@ -89,7 +92,7 @@ class LaborApi:
                 where="headers.Authorization",
                 fix="use a token whose api_tokens entry names exactly one system (the POS or time clock)",
             )
-        return token.systems[0]
+        return token
 
     def _location(self, source: str, location_id: str) -> None:
         if self.hub.catalog.location(location_id) is None:
@@ -125,11 +128,14 @@ class LaborApi:
         )
         return json_response(body, 200 if accepted.duplicate else 202)
 
+    @open_to(Caller.MACHINE)
     async def punches(self, request: Request) -> Response:
         try:
-            source = self._source(request.headers)
+            token = self._source(request.headers)
             punch = decode_strict(await request.body(), TimePunch, "time punch")
+            source = token.systems[0]
             self._location(source, punch.location_id)
+            check_location(token, punch.location_id)
         except ApiError as exc:
             return json_response(exc.body, exc.status)
         location = self.hub.catalog.location(punch.location_id)
@@ -144,11 +150,14 @@ class LaborApi:
         day = location.business_date_for(punch.clock_in)
         return await self._store(message, punch.id, day, request.headers, "punch")
 
+    @open_to(Caller.MACHINE)
     async def employees(self, request: Request) -> Response:
         try:
-            source = self._source(request.headers)
+            token = self._source(request.headers)
             employee = decode_strict(await request.body(), Employee, "employee")
+            source = token.systems[0]
             self._location(source, employee.location_id)
+            check_location(token, employee.location_id)
         except ApiError as exc:
             return json_response(exc.body, exc.status)
         payload = msgspec.json.encode(employee)

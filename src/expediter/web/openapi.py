@@ -1,10 +1,12 @@
 """The OpenAPI document of every route the hub serves, generated from the same msgspec types the
 routes decode and answer with, so the document cannot drift from the code.
 
-Each route is one :class:`Operation` in :func:`operations`: its request body type, its
-parameters and every answer it gives (success and refusal) with its type or media type. A test
-holds the list against the app's routes, and schemathesis holds the running hub against the
-document.
+Each route is one :class:`Operation` in :func:`operations`: who calls it and the least role it
+needs (the marks of :mod:`expediter.web.roles`), its request body type, its parameters and every
+answer it gives (success and refusal) with its type or media type. The answers of the one door
+every route goes through (:mod:`expediter.web.guard`: sign in, pair the screen, role, CSRF token)
+are added from the caller and the role, as the door gives them. A test holds the list, callers and
+roles against the app's routes, and schemathesis holds the running hub against the document.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 import msgspec
 
 from expediter import __version__
+from expediter.web.people import DEVICE_COOKIE, SESSION_COOKIE
+from expediter.web.roles import Caller, Role
 
 REF = "#/components/schemas/{name}"
 JSON = "application/json"
@@ -53,6 +57,10 @@ class Operation:
     body_media: str = JSON
     params: tuple[Param, ...] = ()
     bearer: bool = False
+    caller: Caller = Caller.PERSON
+    """Who calls it (:func:`expediter.web.roles.caller_of` of the route)."""
+    role: Role = Role.VIEWER
+    """The least role it needs (:func:`expediter.web.roles.role_needed` of the route)."""
 
 
 def _path_params(path: str) -> tuple[Param, ...]:
@@ -62,6 +70,20 @@ def _path_params(path: str) -> tuple[Param, ...]:
 
 def _error(error_body: Any, description: str) -> Answer:
     return Answer(description, error_body)
+
+
+def _form(properties: dict[str, Any], *required: str) -> dict[str, Any]:
+    """A form's body: its fields, and ``csrf`` (the page's CSRF token, or the header instead)."""
+    every = {**properties, "csrf": {"type": "string", "description": "The page's CSRF token"}}
+    return {"type": "object", "properties": every, "required": list(required)}
+
+
+REDIRECT = ("Location",)
+CSRF = Param(
+    "X-CSRF-Token",
+    "header",
+    "The session's (a device's) CSRF token, if the body does not carry it as the form field `csrf`",
+)
 
 
 def _api_refusals(error: Any, *, body: bool) -> dict[int, Answer]:
@@ -83,8 +105,7 @@ def flow_page_operations() -> list[Operation]:
     """A page per flow, its runbook, and the operator's buttons on it (forms posted from the page)."""
     page = {200: Answer("The page", media=(HTML,)), 404: Answer("No such flow", media=(TEXT,))}
     back = {
-        303: Answer("Done; back to the flow page with what happened", media=(TEXT,), headers=("Location",)),
-        403: Answer("Posted from a page of another site", media=(TEXT,)),
+        303: Answer("Done; back to the flow page with what happened", media=(), headers=REDIRECT),
         404: Answer("No such flow", media=(TEXT,)),
         413: Answer("The body is larger than 1 MiB", media=(JSON,)),
     }
@@ -98,7 +119,7 @@ def flow_page_operations() -> list[Operation]:
     )
 
     def form(*fields: str) -> dict[str, Any]:
-        return {"type": "object", "properties": {name: {"type": "string"} for name in fields}}
+        return _form({name: {"type": "string"} for name in fields})
 
     return [
         Operation(
@@ -125,6 +146,7 @@ def flow_page_operations() -> list[Operation]:
             {**back, **refused},
             body=form("delivery"),
             body_media=FORM,
+            role=Role.OPERATOR,
         ),
         Operation(
             "post",
@@ -134,6 +156,7 @@ def flow_page_operations() -> list[Operation]:
             {**back, 400: Answer("Not a scheduled flow, no such location, or a bad date", media=(TEXT,))},
             body=form("location", "date"),
             body_media=FORM,
+            role=Role.OPERATOR,
         ),
         Operation(
             "post",
@@ -141,7 +164,9 @@ def flow_page_operations() -> list[Operation]:
             "Start a drill of the flow: its alert must fire, reach its channels and resolve",
             "dashboard",
             {**back, 400: Answer("No running hub to drill in", media=(TEXT,))},
+            body=form(),
             body_media=FORM,
+            role=Role.OPERATOR,
         ),
         Operation(
             "post",
@@ -150,7 +175,9 @@ def flow_page_operations() -> list[Operation]:
             "dashboard",
             {**back, 404: Answer("No such flow, or no such alert of the flow", media=(TEXT,))},
             params=(Param("alert_id", "path", "The alert's number", {"type": "integer"}, True),),
+            body=form(),
             body_media=FORM,
+            role=Role.OPERATOR,
         ),
     ]
 
@@ -184,6 +211,7 @@ def api_operations() -> list[Operation]:
             body=Order,
             params=(key,),
             bearer=True,
+            caller=Caller.MACHINE,
         ),
         Operation(
             "get",
@@ -193,6 +221,7 @@ def api_operations() -> list[Operation]:
             {200: Answer("The order", Order), 404: _error(ErrorBody, "No such order")}
             | _api_refusals(ErrorBody, body=False),
             bearer=True,
+            caller=Caller.MACHINE,
         ),
         Operation(
             "post",
@@ -212,6 +241,7 @@ def api_operations() -> list[Operation]:
                 503: _error(ErrorBody, "The system is not configured to verify webhooks"),
             },
             body=dict[str, Any],
+            caller=Caller.MACHINE,
         ),
         Operation(
             "post",
@@ -222,6 +252,7 @@ def api_operations() -> list[Operation]:
             body=TimePunch,
             params=(key,),
             bearer=True,
+            caller=Caller.MACHINE,
         ),
         Operation(
             "post",
@@ -232,6 +263,7 @@ def api_operations() -> list[Operation]:
             body=Employee,
             params=(key,),
             bearer=True,
+            caller=Caller.MACHINE,
         ),
         Operation(
             "get",
@@ -239,9 +271,15 @@ def api_operations() -> list[Operation]:
             "Whether the hub is up and its parts run",
             "health",
             {200: Answer("Healthy", Health), 503: Answer("Up, but a part has stopped", Health)},
+            caller=Caller.ANYONE,
         ),
         Operation(
-            "get", "/openapi.json", "This document", "health", {200: Answer("OpenAPI 3.1", dict[str, Any])}
+            "get",
+            "/openapi.json",
+            "This document",
+            "health",
+            {200: Answer("OpenAPI 3.1", dict[str, Any])},
+            caller=Caller.ANYONE,
         ),
     ]
 
@@ -276,13 +314,13 @@ def dashboard_operations() -> list[Operation]:
             "The Replay button: every dead letter of one flow back to pending",
             "dashboard",
             {
-                303: Answer("Replayed; back to the dashboard", media=(TEXT,), headers=("Location",)),
-                400: Answer("No such flow", media=(TEXT,)),
-                403: Answer("Posted from a page of another site", media=(TEXT,)),
+                303: Answer("Replayed; back to the dashboard", media=(), headers=REDIRECT),
+                400: Answer("No such flow (or not one of the person's locations)", media=(TEXT,)),
                 413: _error(ErrorBody, "The body is larger than 1 MiB"),
             },
-            body={"type": "object", "properties": {"flow": {"type": "string"}}, "required": ["flow"]},
+            body=_form({"flow": {"type": "string"}}, "flow"),
             body_media=FORM,
+            role=Role.OPERATOR,
         ),
         Operation("get", "/purchasing", "Vendor invoices and their open exceptions", "dashboard", page),
         Operation(
@@ -291,21 +329,22 @@ def dashboard_operations() -> list[Operation]:
             "Accept or dispute one invoice exception",
             "dashboard",
             {
-                303: Answer("Resolved; back to the page", media=(TEXT,), headers=("Location",)),
+                303: Answer("Resolved; back to the page", media=(), headers=REDIRECT),
                 400: Answer("No such exception, or not an action", media=(TEXT,)),
-                403: Answer("Posted from a page of another site", media=(TEXT,)),
+                403: Answer("That vendor serves locations the person does not see", media=(TEXT,)),
                 413: _error(ErrorBody, "The body is larger than 1 MiB"),
             },
-            body={
-                "type": "object",
-                "properties": {
+            body=_form(
+                {
                     "exception": {"type": "string"},
                     "action": {"type": "string", "enum": ["accept", "dispute"]},
                     "note": {"type": "string"},
                 },
-                "required": ["exception", "action"],
-            },
+                "exception",
+                "action",
+            ),
             body_media=FORM,
+            role=Role.OPERATOR,
         ),
         *flow_page_operations(),
         Operation("get", "/diagram", "The flow diagram page", "dashboard", page),
@@ -322,6 +361,7 @@ def dashboard_operations() -> list[Operation]:
             "Prometheus metrics",
             "dashboard",
             {200: Answer("The text exposition format", media=(TEXT,))},
+            caller=Caller.ANYONE,
         ),
         Operation(
             "get",
@@ -332,6 +372,7 @@ def dashboard_operations() -> list[Operation]:
                 200: Answer("The file", media=("text/css", "text/javascript")),
                 404: Answer("No such file", media=(TEXT,)),
             },
+            caller=Caller.ANYONE,
         ),
     ]
 
@@ -350,11 +391,7 @@ def kds_operations() -> list[Operation]:
 
     down = {503: _error(KdsErrorBody, "The kitchen service is not running")}
     unknown = {404: _error(KdsErrorBody, "No such station or ticket")}
-    posted = {
-        403: _error(KdsErrorBody, "Posted from a page of another site"),
-        409: _error(KdsErrorBody, "Refused by the kitchen (e.g. nothing to recall)"),
-        **down,
-    }
+    posted = {409: _error(KdsErrorBody, "Refused by the kitchen (e.g. nothing to recall)"), **down}
     decoded = {
         400: _error(KdsErrorBody, "The body is not JSON (not UTF-8, cut short, nested too deep)"),
         413: _error(KdsErrorBody, "The body is larger than 1 MiB"),
@@ -369,14 +406,25 @@ def kds_operations() -> list[Operation]:
             f"{action.capitalize()} a ticket",
             "kitchen",
             {200: Answer("The ticket", Ticket), **unknown, **posted},
+            caller=Caller.DEVICE,
+            role=Role.OPERATOR,
         )
         for action in ("bump", "recall", "start")
     ]
     return [
-        Operation("get", "/static/kds.js", "The screens' script", "kitchen", asset),
-        Operation("get", "/static/kds.css", "The screens' stylesheet", "kitchen", asset),
+        Operation("get", "/static/kds.js", "The screens' script", "kitchen", asset, caller=Caller.ANYONE),
+        Operation(
+            "get", "/static/kds.css", "The screens' stylesheet", "kitchen", asset, caller=Caller.ANYONE
+        ),
         Operation("get", "/kds", "The list of station screens", "kitchen", {**page, **down}),
-        Operation("get", "/kds/{station}", "A station's screen", "kitchen", {**page, **unknown, **down}),
+        Operation(
+            "get",
+            "/kds/{station}",
+            "A station's screen (on a device not paired yet: its pairing code)",
+            "kitchen",
+            {**page, **unknown, **down},
+            caller=Caller.SCREEN,
+        ),
         Operation(
             "get",
             "/kds/{station}/events",
@@ -392,6 +440,7 @@ def kds_operations() -> list[Operation]:
                 Param("after", "query", "Resume after this event id"),
                 Param("Last-Event-ID", "header", "Resume after this event id (the browser's own)"),
             ),
+            caller=Caller.DEVICE,
         ),
         Operation(
             "post",
@@ -400,6 +449,8 @@ def kds_operations() -> list[Operation]:
             "kitchen",
             {200: Answer("The tickets it changed", Fired), **unknown, **posted, **decoded},
             body=FireRequest,
+            caller=Caller.DEVICE,
+            role=Role.OPERATOR,
         ),
         Operation(
             "post",
@@ -408,6 +459,8 @@ def kds_operations() -> list[Operation]:
             "kitchen",
             {200: Answer("Done", AvailabilitySet), **posted, **decoded},
             body=AvailabilityRequest,
+            caller=Caller.DEVICE,
+            role=Role.OPERATOR,
         ),
         Operation(
             "get",
@@ -416,6 +469,7 @@ def kds_operations() -> list[Operation]:
             "kitchen",
             {200: Answer("Every item off", AvailabilityList), **down},
             params=(Param("location_id", "query", "Only this location"),),
+            caller=Caller.DEVICE,
         ),
         Operation(
             "get",
@@ -431,6 +485,7 @@ def kds_operations() -> list[Operation]:
                     {"type": "string", "enum": ["true", "false", "1", "0"]},
                 ),
             ),
+            caller=Caller.DEVICE,
         ),
         Operation(
             "post",
@@ -438,20 +493,207 @@ def kds_operations() -> list[Operation]:
             "Recall the station's most recently bumped ticket",
             "kitchen",
             {200: Answer("The ticket", Ticket), **unknown, **posted},
+            caller=Caller.DEVICE,
+            role=Role.OPERATOR,
         ),
         *actions,
     ]
 
 
+def people_operations() -> list[Operation]:
+    from expediter.web.api import ErrorBody
+
+    page = {200: Answer("The page", media=(HTML,))}
+    too_large = {413: _error(ErrorBody, "The body is larger than 1 MiB")}
+    back = {303: Answer("Done or refused: back to the page, which says which", media=(), headers=REDIRECT)}
+    return [
+        Operation(
+            "get",
+            "/login",
+            "The sign-in form",
+            "people",
+            {
+                **page,
+                303: Answer("Signed in already: on to `next`", media=(), headers=REDIRECT),
+                503: Answer("No user yet: the page says how to add the first", media=(HTML,)),
+            },
+            params=(Param("next", "query", "Where to go once signed in (a path of this hub)"),),
+            caller=Caller.ANYONE,
+        ),
+        Operation(
+            "post",
+            "/login",
+            "Sign in: a session cookie, then on to `next`",
+            "people",
+            {
+                303: Answer("Signed in: on to `next`", media=(), headers=REDIRECT),
+                401: Answer("Wrong name or password: the form again", media=(HTML,)),
+                403: Answer("The form is out of date, or from another site: the form again", media=(HTML,)),
+                429: Answer("Too many failed sign-ins for this name: wait", media=(HTML,)),
+                **too_large,
+            },
+            body=_form(
+                {"name": {"type": "string"}, "password": {"type": "string"}, "next": {"type": "string"}},
+                "name",
+                "password",
+            ),
+            body_media=FORM,
+            caller=Caller.ANYONE,
+        ),
+        Operation(
+            "post",
+            "/logout",
+            "Sign out: the session ends",
+            "people",
+            {303: Answer("Signed out: to the sign-in page", media=(), headers=REDIRECT), **too_large},
+        ),
+        Operation(
+            "get",
+            "/devices",
+            "Kitchen screens waiting for their code to be approved, and the paired devices",
+            "people",
+            page,
+            params=(
+                Param("done", "query", "What was just done"),
+                Param("error", "query", "What was refused"),
+            ),
+            role=Role.OPERATOR,
+        ),
+        Operation(
+            "post",
+            "/devices/approve",
+            "Approve a screen's pairing code for a location and its stations",
+            "people",
+            {**back, **too_large},
+            body=_form(
+                {
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                    "location": {"type": "string", "description": "A location id, or `*` for every one"},
+                    "stations": {"type": "array", "items": {"type": "string"}},
+                },
+                "code",
+                "location",
+            ),
+            body_media=FORM,
+            role=Role.OPERATOR,
+        ),
+        Operation(
+            "post",
+            "/devices/revoke",
+            "Revoke a paired device: it must be paired again",
+            "people",
+            {**back, **too_large},
+            body=_form({"device": {"type": "string"}}, "device"),
+            body_media=FORM,
+            role=Role.ADMIN,
+        ),
+        Operation(
+            "get",
+            "/audit",
+            "The audit log: who did what, when",
+            "people",
+            page,
+            params=(
+                Param("since", "query", "The period", {"type": "string", "enum": ["1h", "24h", "7d", "30d"]}),
+                Param("user", "query", "Only this person's (or device's) actions"),
+            ),
+            role=Role.ADMIN,
+        ),
+    ]
+
+
 def operations() -> list[Operation]:
     """Every route the hub serves (the benchmark's own routes aside)."""
-    return [*api_operations(), *dashboard_operations(), *kds_operations()]
+    return [*api_operations(), *dashboard_operations(), *kds_operations(), *people_operations()]
+
+
+# -- the door's answers --------------------------------------------------------------------------------
+
+WHO = {
+    Caller.PERSON: "a signed-in person",
+    Caller.DEVICE: "a paired kitchen device (it acts as an operator of its stations)",
+    Caller.SCREEN: "anyone: a paired device sees its screen, any other browser a pairing code",
+    Caller.MACHINE: "a machine with its own credential (an API token or a webhook signature)",
+    Caller.ANYONE: "anyone",
+}
+SECURITY: dict[Caller, list[dict[str, list[str]]]] = {
+    Caller.PERSON: [{"session": []}],
+    Caller.DEVICE: [{"device": []}],
+    Caller.SCREEN: [{"device": []}, {}],
+}
+
+
+def _who(op: Operation) -> str:
+    if op.caller in (Caller.PERSON, Caller.DEVICE):
+        return f"For {WHO[op.caller]} with the role {op.role.value} or above."
+    return f"For {WHO[op.caller]}."
+
+
+def door_answers(op: Operation) -> dict[int, Answer]:
+    """What :mod:`expediter.web.guard` answers instead of the route, for the route's caller and role."""
+    from expediter.web.kds import KdsErrorBody
+
+    unsafe = op.method != "get"
+    forged = "the CSRF token is missing or out of date, or another site's page sent it"
+    if op.caller is Caller.PERSON:
+        found = {
+            503: Answer("Nobody can sign in yet: the page says how to add the first user", media=(HTML,))
+        }
+        if unsafe:
+            found[401] = Answer("Not signed in", media=(HTML,))
+        else:
+            found[303] = Answer("Not signed in: to the sign-in page", media=(), headers=REDIRECT)
+        refusals = [f"the person is not an {op.role.value}"] if op.role is not Role.VIEWER else []
+        if unsafe:
+            refusals.append(forged)
+        if refusals:
+            found[403] = Answer("Refused: " + "; or ".join(refusals), media=(HTML,))
+        return found
+    if op.caller is Caller.DEVICE:
+        found = {401: Answer("This device is not paired with the hub", KdsErrorBody)}
+        refusals = ["the device is paired for other stations"] if "{station}" in op.path else []
+        if unsafe:
+            refusals.append(forged)
+        if refusals:
+            found[403] = Answer("Refused: " + "; or ".join(refusals), KdsErrorBody)
+        return found
+    if op.caller is Caller.SCREEN:
+        return {
+            303: Answer(
+                "Just approved: the same page again, with the device's cookie", media=(), headers=REDIRECT
+            ),
+            401: Answer("Not paired yet: the pairing code to approve at /devices", media=(HTML,)),
+            403: Answer("Refused: the device is paired for other stations", media=(HTML,)),
+            429: Answer("Too many screens are waiting for a code", media=(HTML,)),
+        }
+    return {}
+
+
+def _joined(own: Answer, door: Answer) -> Answer:
+    """One status the route and the door both give: either's description, body and media types."""
+    if own.type is not None and door.type is not None and own.type is not door.type:
+        raise TypeError(f"{own.description!r} and {door.description!r}: two bodies for one status")
+    return Answer(
+        f"{own.description}; or {door.description[0].lower()}{door.description[1:]}",
+        own.type if own.type is not None else door.type,
+        tuple(dict.fromkeys((*own.media, *door.media))),
+        tuple(dict.fromkeys((*own.headers, *door.headers))),
+    )
+
+
+def answers_of(op: Operation) -> dict[int, Answer]:
+    """The route's own answers and the door's."""
+    found = dict(op.answers)
+    for status, answer in door_answers(op).items():
+        found[status] = _joined(found[status], answer) if status in found else answer
+    return found
 
 
 def _types(ops: list[Operation]) -> list[Any]:
     found: list[Any] = []
     for op in ops:
-        candidates = [op.body, *(answer.type for answer in op.answers.values())]
+        candidates = [op.body, *(answer.type for answer in answers_of(op).values())]
         for kind in candidates:
             if kind is not None and not isinstance(kind, dict) and kind not in found:
                 found.append(kind)
@@ -463,9 +705,18 @@ def _content(schema: dict[str, Any] | None, media: tuple[str, ...]) -> dict[str,
 
 
 def _operation(op: Operation, schemas: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    unsafe_with_cookie = op.method != "get" and op.caller in (Caller.PERSON, Caller.DEVICE)
     named = {(p.name, p.where) for p in op.params}  # an operation's own word on a path parameter wins
-    params = [*(p for p in _path_params(op.path) if (p.name, p.where) not in named), *op.params]
-    found: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "responses": {}}
+    own = (p for p in _path_params(op.path) if (p.name, p.where) not in named)
+    params = [*own, *op.params, *((CSRF,) if unsafe_with_cookie else ())]
+    found: dict[str, Any] = {
+        "summary": op.summary,
+        "description": _who(op),
+        "tags": [op.tag],
+        "x-caller": op.caller.value,
+        "x-role": op.role.value,
+        "responses": {},
+    }
     if params:
         found["parameters"] = [
             {
@@ -479,12 +730,15 @@ def _operation(op: Operation, schemas: dict[Any, dict[str, Any]]) -> dict[str, A
         ]
     if op.bearer:
         found["security"] = [{"bearer": []}]
+    elif op.caller in SECURITY:
+        found["security"] = SECURITY[op.caller]
     if op.body is not None:
         schema = op.body if isinstance(op.body, dict) else schemas[op.body]
         found["requestBody"] = {"required": True, "content": {op.body_media: {"schema": schema}}}
-    for status, answer in sorted(op.answers.items()):
+    for status, answer in sorted(answers_of(op).items()):
         response: dict[str, Any] = {"description": answer.description}
-        response["content"] = _content(schemas.get(answer.type), answer.media)
+        if answer.media:
+            response["content"] = _content(schemas.get(answer.type), answer.media)
         if answer.headers:
             response["headers"] = {name: {"schema": {"type": "string"}} for name in answer.headers}
         found["responses"][str(status)] = response
@@ -504,7 +758,21 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": "Expediter", "version": __version__},
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": SESSION_COOKIE,
+                    "description": "Signing in at /login sets it",
+                },
+                "device": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": DEVICE_COOKIE,
+                    "description": "Set on a kitchen screen once an operator approves its pairing code",
+                },
+            },
         },
         "paths": paths,
     }

@@ -54,7 +54,8 @@ def catalog(tmp_path: Path) -> Catalog:
         "locations": {SQUARE_LOCATION: LOCATION.id},
     }
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        # Square posts to the hub's public URL; its host is one of the names the hub answers to.
+        hub=HubSettings(database=str(tmp_path / "hub.db"), public_url="http://hub.test"),
         locations=[LOCATION],
         systems=[System(id="square", kind=SystemKind.POS, connector="square", owner="GM", settings=settings)],
     )

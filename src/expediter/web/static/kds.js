@@ -47,6 +47,9 @@
 
   const base = "/api/v1/kds/" + encodeURIComponent(station);
 
+  // The paired device's CSRF token: every change the screen asks for carries it.
+  const token = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
   // -- time -------------------------------------------------------------------------------------
 
   function hubTime(iso) {
@@ -77,7 +80,7 @@
   function post(path, body) {
     return fetch(path, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token },
       body: body === undefined ? undefined : JSON.stringify(body),
     }).then((r) => r.json().then((data) => (r.ok ? data : Promise.reject(data))));
   }
