@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from expediter.model.clock import ManualClock, use_clock
 from tests.clocks import SUITE_STARTED
@@ -75,6 +76,12 @@ def new_database(
 def database(new_database: Callable[[str], str]) -> str:
     """The hub's database on this run's backend (``hub.db`` in the test's folder on SQLite)."""
     return new_database("hub")
+
+
+# Property tests judge what the code answers, never how fast: no deadline per example and no
+# complaint that generating examples is slow (both are timings, and the suite shares its machine).
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from expediter import __version__
+from expediter.commands.common import CatalogOption, catalog_path
 
 COMMAND_MODULES = (
     "catalog",
@@ -20,6 +21,8 @@ COMMAND_MODULES = (
     "run",
     "manual",
     "ledger",
+    "alerts",
+    "drill",
     "journal",
     "drawer",
     "payroll",
@@ -142,8 +145,8 @@ def _plain(text: str) -> str:
     return " ".join(text.split())
 
 
-docs_app = typer.Typer(help="Generate documentation from the code.", hidden=True)
-app.add_typer(docs_app, name="docs", hidden=True)
+docs_app = typer.Typer(help="Write documentation from the code and the catalog.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
 
 
 @docs_app.command("cli")
@@ -156,6 +159,22 @@ def _docs_cli(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@docs_app.command("flows")
+def _docs_flows(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the pages into.")] = Path(
+        "runbooks"
+    ),
+    catalog: CatalogOption = None,
+) -> None:
+    """Write a runbook page per flow (and an index) from the catalog: what moves, from where to
+    where, when, in what format, owner and contact, what each alert means and what to do."""
+    from expediter.monitor.runbook import write_runbooks
+    from expediter.web.app import read_catalog
+
+    written = write_runbooks(read_catalog(catalog_path(catalog)), output)
+    typer.echo(f"{len(written) - 1} runbook pages and an index written to {output}")
 
 
 register_commands(app)

@@ -7,8 +7,10 @@ from each other and nothing else:
   status and availability back through the inbox, and answers the online-ordering connector;
 - **order versions** for connectors that must not let an older version overwrite a newer one;
 - the **scheduler** for file flows (``FileJobs`` runs each planned run), catching up from the ledger;
-- **alerting**: a watch loop that evaluates every flow's health (failing, late) and dead letters and
-  routes alerts to the catalog's channels.
+- **alerting**: a watch loop that evaluates every flow's health (failing, late), dead letters and
+  the other kinds (:mod:`expediter.watchers`: volume, signature bursts, offline screens and printers,
+  missing files), routes alerts to the catalog's channels, repeats and escalates them;
+- **drills** on each flow's ``drill_schedule`` (:mod:`expediter.drill`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from expediter.catalog.paths import catalog_folder
 from expediter.catalog.paths import data_dir as catalog_data_dir
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.connectors.base import IncomingMessage
+from expediter.drill import DrillResult, run_drill
 from expediter.engine.canonical import canonical_facts, is_canonical
 from expediter.engine.hub import Hub
 from expediter.engine.inbound import FileArrivals
@@ -39,6 +42,7 @@ from expediter.engine.schedule_time import (
 from expediter.engine.scheduler import Scheduler
 from expediter.engine.storage.base import Tx
 from expediter.errors import ConfigError, ExpediterError, RejectedInput
+from expediter.ledger.drills import running_drills
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
 from expediter.model.location import Location
@@ -49,11 +53,14 @@ from expediter.monitor.drift_store import Drift
 from expediter.monitor.ledger_view import statuses_from_ledger
 from expediter.monitor.routes import Alerting, AlertRouter
 from expediter.monitor.shapes import FieldChange
+from expediter.watchers import Watchers, money_at_risk
 
 log = structlog.get_logger(__name__)
 
 WATCH_SECONDS = 30.0
 DEAD_LETTER_WATCH_SECONDS = 5.0
+VOLUME_WATCH_SECONDS = 300.0
+"""An hour's volume changes slowly: counted every five minutes, not at each watch."""
 SECOND = timedelta(seconds=1)
 
 
@@ -94,8 +101,11 @@ class Runtime:
         self.hub = hub or Hub(catalog)
         self.jobs = FileJobs(self.hub)
         self.alerting = Alerting(
-            AlertRouter.from_catalog(catalog, catalog_folder(catalog)), storage=self.hub.storage
+            AlertRouter.from_catalog(catalog, catalog_folder(catalog)),
+            storage=self.hub.storage,
+            at_risk=lambda flow, now: money_at_risk(self.hub, flow, now),
         )
+        self.watchers = Watchers(self.hub, self.alerting)
         self.hub.alerting = self.alerting  # type: ignore[attr-defined]  # read by the dashboard
         self.kitchen: Any = None
         self._schedule = schedule
@@ -137,6 +147,7 @@ class Runtime:
         if delivering and self._schedule:
             self._start_pollers()
             self._start_file_arrivals()
+            self._start_drills()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -467,29 +478,71 @@ class Runtime:
         """Every flow's health each :data:`WATCH_SECONDS`; the dead letters more often (a cheap
         count), so a replay made elsewhere (the CLI) resolves its alert within seconds."""
         loop = asyncio.get_running_loop()
-        next_full = loop.time()
+        next_full = next_volume = loop.time()
         while True:
             try:
                 if loop.time() >= next_full:
                     next_full = loop.time() + WATCH_SECONDS
-                    await self.watch_once()
+                    volume = loop.time() >= next_volume
+                    if volume:
+                        next_volume = loop.time() + VOLUME_WATCH_SECONDS
+                    await self.watch_once(volume=volume)
                 else:
                     await self.watch_dead_letters()
             except Exception:  # the watch must outlive one bad evaluation
                 log.exception("alert watch failed")
             await asyncio.sleep(DEAD_LETTER_WATCH_SECONDS)
 
-    async def watch_once(self, now: datetime | None = None) -> None:
+    async def watch_once(self, now: datetime | None = None, *, volume: bool = True) -> None:
+        """Every kind, once. ``volume=False`` leaves out the volume counts (a handful of indexed
+        counts per flow and location, which the loop takes only every few minutes)."""
         now = now or clock.now()
         await self.alerting.evaluate_health(await statuses_from_ledger(self.hub.ledger, now), now)
         await self._record_lateness(now)
         await self._watch_drift(now)
+        await self.watchers.watch(now, volume=volume)
         await self.watch_dead_letters(now)
 
     async def watch_dead_letters(self, now: datetime | None = None) -> None:
-        """Fire or resolve each flow's dead-letter alert from the dead letters now in the database.
-        Called after a replay in this process too, so the alert resolves with the replay."""
+        """Fire or resolve each flow's dead-letter alert from the dead letters now in the database,
+        then repeat, escalate and read acknowledgements (:meth:`Alerting.tick`). Called after a
+        replay in this process too, so the alert resolves with the replay."""
         if not self.watching:
             return
+        now = now or clock.now()
+        drilled = await self.hub.storage.read(lambda tx: running_drills(tx, now))
+        self.alerting.drilling = {drill.flow_id for drill in drilled}
         by_flow = await self.hub.deliveries.dead_by_flow()
-        await self.alerting.evaluate_dead_letters(by_flow, now or clock.now())
+        await self.alerting.evaluate_dead_letters(by_flow, now)
+        await self.alerting.tick(now)
+
+    # -- drills --------------------------------------------------------------------------------------
+
+    async def drill(self, flow_id: str) -> DrillResult:
+        """Drill ``flow_id`` here and now (see :mod:`expediter.drill`); a failed drill fires a
+        ``drill_failed`` alert, a passed one resolves it."""
+        result = await run_drill(self.hub, flow_id, nudge=self.watch_dead_letters if self.watching else None)
+        await self.watch_dead_letters()  # the drill's dead-letter alert resolves with it, even when it failed
+        now = clock.now()
+        if not self.watching:  # the watching process keeps the alerts
+            return result
+        if result.passed:
+            await self.alerting.resolve(AlertKind.DRILL_FAILED, now, flow_id)
+        elif self.catalog.flow(flow_id) is not None:
+            message = f"The drill of flow {flow_id} failed: {result.reason}"
+            await self.alerting.fire(AlertKind.DRILL_FAILED, message, now, flow_id)
+        return result
+
+    def _start_drills(self) -> None:
+        for flow in self.catalog.flows:
+            if flow.enabled and flow.drill_schedule:
+                self.spawn(self._drill_loop(flow), f"the drill schedule of flow {flow.id}")
+
+    async def _drill_loop(self, flow: Flow) -> None:
+        assert flow.drill_schedule is not None
+        timezone = self.catalog.locations[0].timezone if self.catalog.locations else "UTC"
+        while True:
+            due = next_occurrence(flow.drill_schedule, timezone, clock.now())
+            await asyncio.sleep(max(0.0, (due - clock.now()).total_seconds()))
+            result = await self.drill(flow.id)
+            log.info("scheduled drill", flow=flow.id, passed=result.passed, reason=result.reason)

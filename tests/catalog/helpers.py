@@ -48,6 +48,9 @@ schedule = "30 4 * * *"
 expected_by = "06:00"
 transport = "folder"
 owner = "Lee"
+contact = "lee@bistro.example"
+description = "The night's sales summary for the back office."
+impact = "The back office has no sales for the night."
 
 [[flows]]
 id = "orders"
@@ -58,6 +61,9 @@ level = "realtime"
 trigger = "event"
 transport = "http"
 owner = "Dana"
+contact = "+1 212 555 0100"
+description = "Each order, as the POS rings it."
+impact = "The back office misses orders."
 
 [[alert_channels]]
 id = "log"

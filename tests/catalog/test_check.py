@@ -18,6 +18,60 @@ STARTER_PLACEHOLDER = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIReplaceWithTheOutput
 
 MISTAKES = [
     pytest.param(
+        ('description = "Each order, as the POS rings it."\n', ""),
+        "$.flows[1].description",
+        "the flow has no description",
+        id="flow-without-description",
+    ),
+    pytest.param(
+        ('impact = "The back office misses orders."', 'impact = " "'),
+        "$.flows[1].impact",
+        "the flow has no impact",
+        id="flow-without-impact",
+    ),
+    pytest.param(
+        ('contact = "+1 212 555 0100"', 'contact = "Dana, ask at the bar"'),
+        "$.flows[1].contact",
+        "contact 'Dana, ask at the bar' reaches nobody: its owner (Dana) cannot be reached",
+        id="contact-that-reaches-nobody",
+    ),
+    pytest.param(
+        ('contact = "+1 212 555 0100"\n', ""),
+        "$.flows[1].contact",
+        "the flow has no contact",
+        id="flow-without-contact",
+    ),
+    pytest.param(
+        ('owner = "Dana"\ncontact', 'owner = "Dana"\ndrill_schedule = "every tuesday"\ncontact'),
+        "$.flows[1].drill_schedule",
+        "has 2 field(s)",
+        id="bad-drill-schedule",
+    ),
+    pytest.param(
+        ('channels = ["log"]', 'channels = ["log"]\nescalate_to = ["gm-phone"]\nrepeat_minutes = -5'),
+        "$.alert_routes[0].escalate_to",
+        "unknown alert channel 'gm-phone'",
+        id="unknown-escalation-channel",
+    ),
+    pytest.param(
+        ('channels = ["log"]', 'channels = ["log"]\nrepeat_minutes = -5'),
+        "$.alert_routes[0].repeat_minutes",
+        "repeat_minutes is negative",
+        id="negative-repeat",
+    ),
+    pytest.param(
+        ('id = "log"\nkind = "log"', 'id = "log"\nkind = "slack"\ntarget = "hooks.slack.com/services/T/B/x"'),
+        "$.alert_channels[0].target",
+        "a slack channel needs a URL",
+        id="slack-without-url",
+    ),
+    pytest.param(
+        ('id = "log"\nkind = "log"', 'id = "log"\nkind = "slack"\ntarget = "env:TEST_UNSET_SLACK_URL"'),
+        "$.alert_channels[0].target",
+        "environment variable TEST_UNSET_SLACK_URL is not set",
+        id="slack-url-not-set",
+    ),
+    pytest.param(
         (
             'from = "pos"\nto = "back_office"\ndata = "orders"',
             'from = "poss"\nto = "back_office"\ndata = "orders"',
@@ -321,6 +375,9 @@ trigger = "schedule"
 schedule = "0 5 * * *"
 transport = "folder"
 owner = "Chef"
+contact = "chef@bistro.example"
+description = "The night's theoretical usage."
+impact = "The chef orders blind."
 """
 
 

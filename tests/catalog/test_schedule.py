@@ -42,6 +42,9 @@ def scheduled(schedule: str) -> Flow:
         level=Level.FILE,
         trigger=Trigger.SCHEDULE,
         owner="ops",
+        contact="ops@bistro.example",
+        description="The night's sales.",
+        impact="The back office has no sales.",
         schedule=schedule,
     )
 

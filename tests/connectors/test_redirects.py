@@ -18,7 +18,7 @@ from expediter.connectors.square.client import SquareClient
 from expediter.errors import TerminalError
 from expediter.model import clock
 from expediter.monitor.alerts import Alert, AlertKind, AlertState, Severity
-from expediter.monitor.channels import WebhookChannel
+from expediter.monitor.channels import Notice, WebhookChannel
 from expediter.operations.accounting.journal import build_journal
 from tests.operations.accounting.worked_day import DAY, DRAWER, LOCATION, MAPPINGS, worked_orders
 
@@ -78,7 +78,7 @@ async def alert_webhook(transport: httpx.MockTransport) -> object:
         flow = Flow(
             id="f", from_="a", to="b", data="orders", level=Level.REALTIME, trigger=Trigger.EVENT, owner="o"
         )
-        await WebhookChannel("hook", "http://alerts.test/hook", client=http).send(alert, flow)
+        await WebhookChannel("hook", "http://alerts.test/hook", client=http).send(Notice.of(alert, flow))
     return None
 
 

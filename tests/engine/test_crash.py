@@ -107,6 +107,9 @@ def write_catalog(folder: Path, database: str, receiver_url: str) -> Path:
                 level=Level.REALTIME,
                 trigger=Trigger.EVENT,
                 owner="ops",
+                contact="ops@bistro.example",
+                description="Every order, mirrored to the second POS.",
+                impact="The second POS misses orders.",
             )
         ],
         api_tokens=[ApiToken(name="pos", sha256=hash_token(TOKEN), systems=["pos"])],

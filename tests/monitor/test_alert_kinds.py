@@ -19,10 +19,13 @@ from expediter.engine.hub import Hub
 from expediter.errors import TerminalError
 from expediter.ledger import Direction, Transfer, TransferOutcome
 from expediter.model import clock
+from expediter.model.clock import ManualClock, use_clock
 from expediter.monitor.alerts import AlertKind
 from expediter.monitor.drift import Arrival
 from expediter.runtime import Runtime
+from tests.clocks import SUITE_STARTED
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message
+from tests.monitor import kinds
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "monitoring.md"
 Scenario = Callable[[Runtime], Awaitable[None]]
@@ -146,6 +149,16 @@ SCENARIOS: dict[str, tuple[Callable[[Path], Catalog], Scenario]] = {
     "stopped": (catalog, a_part_that_stops),
     "held_for_review": (payroll_catalog, pay_nobody_owns),
 }
+ClockedScenario = Callable[[Runtime, ManualClock], Awaitable[None]]
+CLOCKED: dict[str, tuple[ClockedScenario, timedelta]] = {
+    "volume": (kinds.a_quiet_friday_evening, kinds.HISTORY),
+    "signature_failures": (kinds.a_rotated_signing_key, timedelta(0)),
+    "offline": (kinds.the_grill_screen_goes_dark, timedelta(0)),
+    "missing_file": (kinds.no_invoice_by_its_time, timedelta(0)),
+    "drill_failed": (kinds.a_drill_whose_channel_refuses, timedelta(0)),
+}
+"""Kinds fired in the hub of :func:`tests.monitor.kinds.kinds_catalog`, on a clock the steps move
+(tests/monitor/test_watch_kinds.py makes each of them resolve too)."""
 
 
 def test_the_docs_list_every_kind_the_hub_fires_and_no_other() -> None:
@@ -156,14 +169,31 @@ def test_every_documented_kind_fires_in_a_running_hub(
     tmp_path: Path, new_database: Callable[[str], str]
 ) -> None:
     for kind in documented_kinds():
-        assert kind in SCENARIOS, f"docs/monitoring.md promises {kind!r} alerts, but nothing fires them"
+        assert kind in SCENARIOS or kind in CLOCKED, (
+            f"docs/monitoring.md promises {kind!r} alerts, but nothing fires them"
+        )
         folder = tmp_path / kind
         folder.mkdir()
-        declare, scenario = SCENARIOS[kind]
-        declared = declare(folder)
-        declared.hub = msgspec.structs.replace(declared.hub, database=new_database(kind))
-        fired = asyncio.run(_fire(declared, scenario))
+        if kind in CLOCKED:
+            step, started_before = CLOCKED[kind]
+            fired = _fire_on_a_clock(folder, step, started_before)
+        else:
+            declare, scenario = SCENARIOS[kind]
+            declared = declare(folder)
+            declared.hub = msgspec.structs.replace(declared.hub, database=new_database(kind))
+            fired = asyncio.run(_fire(declared, scenario))
         assert kind in fired, f"{kind}: fired {fired}"
+
+
+def _fire_on_a_clock(folder: Path, step: ClockedScenario, started_before: timedelta) -> list[str]:
+    async def main(manual: ManualClock) -> list[str]:
+        async with kinds.running_hub(folder, manual) as runtime:
+            await step(runtime, manual)
+            return [str(alert.kind) for alert in runtime.alerting.book.firing()]
+
+    with use_clock(ManualClock(SUITE_STARTED - started_before)) as manual:
+        assert isinstance(manual, ManualClock)
+        return asyncio.run(main(manual))
 
 
 async def _fire(declared: Catalog, scenario: Scenario) -> list[str]:

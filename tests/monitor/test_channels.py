@@ -12,7 +12,7 @@ import pytest
 from expediter.catalog.schema import AlertChannel, AlertRoute, Catalog, Flow, Level, Trigger
 from expediter.errors import ConfigError, TerminalError, TransientError
 from expediter.monitor.alerts import Alert, AlertKind, AlertState, Severity
-from expediter.monitor.channels import LogChannel, WebhookChannel, build_channel
+from expediter.monitor.channels import LogChannel, Notice, WebhookChannel, build_channel
 from expediter.monitor.health import FlowStatus
 from expediter.monitor.routes import Alerting, AlertRouter
 from tests.monitor.conftest import SMTP_PASSWORD, SMTP_USER, HttpReceiver, SmtpServer
@@ -66,7 +66,7 @@ def test_email_alert_reaches_the_smtp_server(
 ) -> None:
     monkeypatch.setenv("TEST_SMTP_PASSWORD", SMTP_PASSWORD)
     channel = build_channel(email_channel(smtp_server))
-    asyncio.run(channel.send(alert(), FLOW))
+    asyncio.run(channel.send(Notice.of(alert(), FLOW)))
     [message] = smtp_server.messages
     assert smtp_server.logins == [SMTP_USER]
     assert message["Subject"] == "[Expediter] FIRING failure: flow pos_orders_to_kds at main"
@@ -81,7 +81,7 @@ def test_refused_smtp_login_is_terminal(smtp_server: SmtpServer, monkeypatch: py
     monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong")
     channel = build_channel(email_channel(smtp_server))
     with pytest.raises(TerminalError, match="refused the login") as caught:
-        asyncio.run(channel.send(alert(), FLOW))
+        asyncio.run(channel.send(Notice.of(alert(), FLOW)))
     assert "wrong" not in str(caught.value)
     assert smtp_server.messages == []
 
@@ -93,7 +93,7 @@ def test_an_smtp_server_that_is_down_is_transient(
     settings = email_channel(smtp_server).settings | {"port": 1}
     channel = build_channel(AlertChannel(id="m", kind="email", target="a@example.com", settings=settings))
     with pytest.raises(TransientError, match=r"SMTP 127\.0\.0\.1:1\b"):
-        asyncio.run(channel.send(alert(), FLOW))
+        asyncio.run(channel.send(Notice.of(alert(), FLOW)))
 
 
 def test_an_unset_smtp_password_fails_at_build(
@@ -106,7 +106,7 @@ def test_an_unset_smtp_password_fails_at_build(
 
 def test_webhook_alert_is_posted_as_json(http_receiver: HttpReceiver) -> None:
     channel = build_channel(AlertChannel(id="hook", kind="webhook", target=http_receiver.url))
-    asyncio.run(channel.send(alert(AlertState.RESOLVED), FLOW))
+    asyncio.run(channel.send(Notice.of(alert(AlertState.RESOLVED), FLOW)))
     [(path, headers, document)] = http_receiver.requests
     assert path == "/hooks/alerts"
     assert headers["content-type"] == "application/json"
@@ -115,6 +115,7 @@ def test_webhook_alert_is_posted_as_json(http_receiver: HttpReceiver) -> None:
     assert document["flow"] == {
         "id": FLOW.id,
         "owner": "Sam (chef)",
+        "contact": "",
         "impact": FLOW.impact,
         "from": "pos",
         "to": "kds",
@@ -130,7 +131,7 @@ def test_webhook_status_maps_to_retry_class(
     http_receiver.status = status
     channel = WebhookChannel("hook", http_receiver.url)
     with pytest.raises(error, match=f"HTTP {status}"):
-        asyncio.run(channel.send(alert(), FLOW))
+        asyncio.run(channel.send(Notice.of(alert(), FLOW)))
 
 
 def test_webhook_refused_connection_is_transient() -> None:
@@ -139,7 +140,9 @@ def test_webhook_refused_connection_is_transient() -> None:
 
     async def main() -> None:
         async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
-            await WebhookChannel("hook", "https://hooks.example.com/x", client=client).send(alert(), FLOW)
+            await WebhookChannel("hook", "https://hooks.example.com/x", client=client).send(
+                Notice.of(alert(), FLOW)
+            )
 
     with pytest.raises(TransientError, match="ConnectError"):
         asyncio.run(main())

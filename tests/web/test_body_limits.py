@@ -51,6 +51,9 @@ def catalog_file(folder: Path) -> Path:
                 level=Level.REALTIME,
                 trigger=Trigger.EVENT,
                 owner="chef",
+                contact="chef@bistro.example",
+                description="Every check rung in at the POS becomes tickets on the station screens.",
+                impact="Cooks do not see new orders.",
             )
         ],
         api_tokens=[ApiToken(name="pos", sha256=hash_token(TOKEN), systems=["pos"])],

@@ -38,6 +38,9 @@ def kitchen_catalog(folder: Path) -> Path:
                 level=Level.REALTIME,
                 trigger=Trigger.EVENT,
                 owner="kitchen",
+                description="What the test sends through the hub.",
+                impact="The test's orders stop.",
+                contact="kitchen@bistro.example",
             )
         ],
         api_tokens=[ApiToken(name="pos", sha256=hash_token("a-token-for-the-pos"), systems=["pos"])],

@@ -63,6 +63,9 @@ def logging_catalog(folder: Path, sftp: SftpServer) -> Path:
                 trigger=Trigger.FILE_ARRIVAL,
                 transport="sftp",
                 owner="chef",
+                description="What the test sends through the hub.",
+                impact="The test's orders stop.",
+                contact="chef@bistro.example",
             )
         ],
         api_tokens=[ApiToken(name="pos", sha256=hash_token(TOKEN), systems=["pos"])],

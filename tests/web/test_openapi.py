@@ -12,6 +12,7 @@ whichever the route is for (and the POS's bearer token).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -80,6 +81,9 @@ def hub_catalog(folder: Path) -> Catalog:
                 trigger=Trigger.EVENT,
                 transport="sse",
                 owner="kitchen",
+                description="What the test sends through the hub.",
+                impact="The test's orders stop.",
+                contact="kitchen@bistro.example",
             )
         ],
         api_tokens=[ApiToken(name="pos", sha256=hash_token(TOKEN), systems=["pos"])],
@@ -91,7 +95,8 @@ def served_routes(catalog: Catalog) -> set[tuple[str, str]]:
     found = {(method.lower(), path) for method, path in app.fast}  # type: ignore[attr-defined]
     for route in app.routes:
         assert isinstance(route, Route)
-        found |= {(method.lower(), route.path) for method in route.methods or () if method != "HEAD"}
+        path = re.sub(r":\w+}", "}", route.path)  # {alert_id:int} is {alert_id} in the document
+        found |= {(method.lower(), path) for method in route.methods or () if method != "HEAD"}
     return found
 
 

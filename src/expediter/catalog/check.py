@@ -21,6 +21,7 @@ from typing import Protocol
 import msgspec
 
 from expediter.catalog.check_labor import check_labor
+from expediter.catalog.check_people import check_people
 from expediter.catalog.check_settings import (
     Names,
     check_alerting,
@@ -117,6 +118,7 @@ def check_catalog(
     problems += check_systems(catalog, file, names)
     problems += check_flows(catalog, file, names)
     problems += check_alerting(catalog, file, names)
+    problems += check_people(catalog, file)
     problems += check_tokens(catalog, file, names)
     problems += check_hub(catalog, file)
     problems += check_secrets(catalog, file, base_dir)

@@ -31,7 +31,7 @@ from expediter.connectors.base import (
     own_settings,
 )
 
-CHANNEL_KINDS = frozenset({"log", "email", "webhook"})
+CHANNEL_KINDS = frozenset({"log", "email", "webhook", "slack"})
 DEFAULT_ROUTE = "default"
 _PG_PASSWORD = re.compile(r"^postgres(?:ql)?://[^/@:]+:(?P<password>[^@]+)@")
 
@@ -253,7 +253,11 @@ def _channel_problems(
         )
 
     if kind not in CHANNEL_KINDS:
-        return [problem("kind", f"unknown channel kind {kind!r}", 'use kind = "log", "email" or "webhook"')]
+        return [
+            problem(
+                "kind", f"unknown channel kind {kind!r}", 'use kind = "log", "email", "webhook" or "slack"'
+            )
+        ]
     found = []
     if kind == "email":
         if "@" not in target:
@@ -269,9 +273,17 @@ def _channel_problems(
                 )
             )
         found += _email_settings_shape(settings, problem)
-    if kind == "webhook" and not target.startswith(("http://", "https://")):
+    if (
+        kind in ("webhook", "slack")
+        and not target.startswith(("http://", "https://"))
+        and not is_reference(target)
+    ):
         found.append(
-            problem("target", "a webhook channel needs a URL", 'target = "https://hooks.example.com/..."')
+            problem(
+                "target",
+                f"a {kind} channel needs a URL",
+                'target = "env:ALERT_WEBHOOK_URL" (the URL is a credential: keep it out of the catalog)',
+            )
         )
     return found
 
@@ -374,6 +386,11 @@ def check_secrets(catalog: Catalog, file: str, base_dir: Path | None) -> list[Pr
             problem = _secret_problem(where, key, value, subject, declared, file, base_dir)
             if problem is not None:
                 problems.append(problem)
+    for index, channel in enumerate(catalog.alert_channels):
+        where, subject = f"$.alert_channels[{index}].target", f"alert channel {channel.id}"
+        problem = _secret_problem(where, "target", channel.target, subject, frozenset(), file, base_dir)
+        if problem is not None and is_reference(channel.target):
+            problems.append(problem)
     return problems
 
 

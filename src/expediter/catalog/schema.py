@@ -75,6 +75,9 @@ class System(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     settings: dict[str, Any] = {}
     """Connector settings; values that are secrets are references (``env:NAME`` or ``file:PATH``)."""
     description: str = ""
+    offline_minutes: int = 5
+    """A kitchen system's station with no screen connected, or a printer whose deliveries keep
+    failing, for this long fires an ``offline`` alert (0: never)."""
 
 
 class Flow(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, rename={"from_": "from"}):
@@ -88,6 +91,9 @@ class Flow(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, rename={"fr
     level: Level
     trigger: Trigger
     owner: str
+    contact: str = ""
+    """How to reach the owner: an e-mail address, a phone number, or the id of an
+    ``[[alert_channels]]`` entry (which then hears this flow's alerts too)."""
     description: str = ""
     impact: str = ""
     """What breaks for the restaurant when this flow stops, in plain words."""
@@ -114,6 +120,12 @@ class Flow(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, rename={"fr
     """What to do with what arrives in another shape than the flow's source sent so far."""
     enabled: bool = True
     settings: dict[str, Any] = {}
+    volume_weeks: int = 4
+    """An event flow's message count of the last hour is held against the same hour of the same
+    weekday over this many weeks, per location (0: not watched)."""
+    drill_schedule: str | None = None
+    """Cron expression (the first location's time zone): when the hub runs ``expediter drill`` on
+    this flow by itself."""
 
 
 class ApiToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -130,14 +142,21 @@ class ApiToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class AlertChannel(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: str
     kind: str
-    """``log``, ``email``, ``webhook``."""
+    """``log``, ``email``, ``webhook``, ``slack``."""
     target: str = ""
+    """E-mail: the recipients (``contact`` stands for the alerting flow's contact address);
+    webhook and Slack: the URL, best as a secret reference (``env:NAME`` / ``file:PATH``)."""
     settings: dict[str, Any] = {}
 
 
 class AlertRoute(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: str
     channels: list[str]
+    repeat_minutes: int = 60
+    """A firing alert nobody acknowledged is sent again this often (0: once)."""
+    escalate_to: list[str] = []
+    """Channels of the second contact, told when nobody acknowledges in time."""
+    escalate_after_minutes: int = 30
 
 
 class AccountType(StrEnum):

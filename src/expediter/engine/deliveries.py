@@ -47,6 +47,7 @@ from expediter.catalog.schema import Flow
 from expediter.connectors.base import Outbound, Receipt
 from expediter.engine import lanes
 from expediter.engine.canonical import canonical_facts
+from expediter.engine.drill_lane import DRILL_SUFFIX, hand_over_drill, is_drill
 from expediter.engine.lanes import DeliveryRecord, DeliveryState, WaitingLane
 from expediter.engine.router import is_process_destination
 from expediter.engine.storage.base import Row, Tx, from_iso, now_iso, to_iso, utcnow
@@ -306,7 +307,7 @@ class Deliveries:
         latency = None
         if state is DeliveryState.DELIVERED and delivery.stored_at is not None:
             latency = (utcnow() - delivery.stored_at).total_seconds()
-        self.hub.counters.delivery(delivery.flow_id, str(state), latency)
+        self.hub.counters.delivery(_ledger_flow(delivery), str(state), latency)
 
     def _after_transient(
         self, flow: Flow | None, attempt: int, retry_after: float | None, failing_for: timedelta
@@ -345,6 +346,8 @@ class Deliveries:
             content_type=delivery.content_type,
             attempt=attempt,
         )
+        if is_drill(delivery.location_id):  # a drill's delivery never reaches a sink
+            return await hand_over_drill(self.storage, delivery.payload, delivery.destination)
         if is_process_destination(delivery.destination):
             processor = self.hub.processor_for(delivery.destination.split("#", 1)[0])
             produced = await processor.process(outbound)
@@ -369,7 +372,7 @@ class Deliveries:
     ) -> Transfer:
         processing = is_process_destination(delivery.destination)
         return Transfer(
-            flow_id=delivery.flow_id,
+            flow_id=_ledger_flow(delivery),
             direction=Direction.IN if processing else Direction.OUT,
             level=str(flow.level) if flow else "realtime",
             transport=flow.transport if flow else "internal",
@@ -431,6 +434,10 @@ class Deliveries:
     async def dead_letters(self, flow_id: str | None = None, limit: int = 1000) -> list[DeliveryRecord]:
         return await self.records(DeliveryState.DEAD, flow_id=flow_id, limit=limit)
 
+    async def dead_letters_with_payload(self, flow_id: str, limit: int = 200) -> list[lanes.DeadLetter]:
+        """``flow_id``'s dead letters with the message each one carried, oldest first."""
+        return await self.storage.read(lambda tx: lanes.dead_letters_with_payload(tx, flow_id, limit))
+
     async def records(
         self, state: DeliveryState | None = None, *, flow_id: str | None = None, limit: int = 1000
     ) -> list[DeliveryRecord]:
@@ -474,6 +481,11 @@ class Deliveries:
         released = await self.storage.write(lambda tx: lanes.release(tx, ids, states, now))
         self.notify(set(released))
         return len(released)
+
+
+def _ledger_flow(delivery: DueDelivery) -> str:
+    """The flow the ledger and the counters name: a drill's attempts are ``<flow>#drill``."""
+    return delivery.flow_id + DRILL_SUFFIX if is_drill(delivery.location_id) else delivery.flow_id
 
 
 async def _all_saved(saves: list[asyncio.Task[None]]) -> None:

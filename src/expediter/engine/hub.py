@@ -166,6 +166,23 @@ class Hub:
         self._delivery_lock = handle
         return True
 
+    def delivering_elsewhere(self) -> bool:
+        """Whether another process delivers on this database (a running ``expediter serve``):
+        it holds the delivery lock. Tried and let go at once; ``False`` when there is no lock file
+        to ask (an in-memory database or PostgreSQL)."""
+        if self._delivery_lock is not None:
+            return False
+        path = getattr(self.storage, "path", None)
+        if not isinstance(path, str) or path == ":memory:":
+            return False
+        with open(f"{path}.deliveries.lock", "a+b") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
     async def __aenter__(self) -> Hub:
         await self.start()
         return self

@@ -62,7 +62,7 @@ class StoredMessage(msgspec.Struct, kw_only=True):
     payload: bytes
 
 
-_INSERT = (
+INSERT_MESSAGE = (
     "INSERT INTO messages (idempotency_key, source_system, kind, ref, location_id, business_date,"
     " received_at, content_type, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (idempotency_key) DO NOTHING"
@@ -273,7 +273,7 @@ class Inbox:
             known = tx.one(_BY_REQUEST_KEY, (request_key,))
             if known is not None:
                 return _again(known, message.payload, Conflict.REQUEST_KEY), []
-        message_id = tx.insert(_INSERT, params)
+        message_id = tx.insert(INSERT_MESSAGE, params)
         if message_id is None:
             existing = tx.one(
                 "SELECT id, payload FROM messages WHERE idempotency_key = ?", (message.idempotency_key,)
@@ -329,3 +329,19 @@ class Inbox:
             return int(row[0]) if row else 0
 
         return await self.storage.read(query)
+
+
+def count_arrivals(
+    tx: Tx, source_system: str, kind: str, location_id: str, business_dates: list[date], start: str, end: str
+) -> int:
+    """How many messages of ``kind`` from ``source_system`` at ``location_id`` were stored in
+    (``start``, ``end``] (ISO times, see ``to_iso``: the last hour includes this instant).
+    ``business_dates`` are the dates the window can hold: they keep the count on the (kind,
+    location, business date) index."""
+    marks = ", ".join("?" for _ in business_dates)
+    row = tx.one(
+        "SELECT COUNT(*) FROM messages WHERE kind = ? AND location_id = ?"
+        f" AND business_date IN ({marks}) AND source_system = ? AND received_at > ? AND received_at <= ?",
+        (kind, location_id, *(d.isoformat() for d in business_dates), source_system, start, end),
+    )
+    return int(row[0]) if row else 0

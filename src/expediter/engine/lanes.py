@@ -195,3 +195,46 @@ def release_unordered(tx: Tx, ordered_flows: list[str]) -> None:
     tx.execute(
         f"UPDATE deliveries SET holds_lane = 0 WHERE state = 'dead' AND holds_lane = 1{keep}", ordered_flows
     )
+
+
+def undelivered_payloads(tx: Tx, flow_id: str, kind: str, since: str, limit: int = 10_000) -> list[bytes]:
+    """The payloads of ``kind`` messages stored since ``since`` whose delivery for ``flow_id`` has
+    not landed (pending, retrying or dead): what a broken flow is holding back."""
+    rows = tx.all(
+        "SELECT m.payload FROM deliveries d JOIN messages m ON m.id = d.message_id"
+        " WHERE d.state IN ('pending', 'retrying', 'dead') AND d.flow_id = ? AND m.kind = ?"
+        " AND m.received_at >= ? ORDER BY d.id LIMIT ?",
+        (flow_id, kind, since, limit),
+    )
+    return [bytes(row[0]) for row in rows]
+
+
+class DeadLetter(msgspec.Struct, kw_only=True):
+    """A dead letter with its original message, for the flow page."""
+
+    record: DeliveryRecord
+    kind: str
+    content_type: str
+    payload: bytes
+    received_at: datetime
+
+
+def dead_letters_with_payload(tx: Tx, flow_id: str, limit: int) -> list[DeadLetter]:
+    """``flow_id``'s dead letters, oldest first, each with the message it carried."""
+    columns = ", ".join(f"d.{c.strip()}" for c in _RECORD_COLUMNS.split(","))
+    rows = tx.all(
+        f"SELECT {columns}, m.kind AS m_kind, m.content_type AS m_type, m.payload AS m_payload,"
+        " m.received_at AS m_received FROM deliveries d JOIN messages m ON m.id = d.message_id"
+        " WHERE d.state = 'dead' AND d.flow_id = ? ORDER BY d.id LIMIT ?",
+        (flow_id, limit),
+    )
+    return [
+        DeadLetter(
+            record=_record_from_row(row),
+            kind=row["m_kind"],
+            content_type=row["m_type"],
+            payload=bytes(row["m_payload"]),
+            received_at=from_iso(row["m_received"]),
+        )
+        for row in rows
+    ]

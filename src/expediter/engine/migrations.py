@@ -414,6 +414,62 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # Every alert is kept (the flow page's history), with who acknowledged it and each channel
+        # it was sent to; an open alert carries its de-duplication key in open_key (NULL once
+        # resolved), which replaces the table of open alerts.
+        "0016_alert_history",
+        """
+        CREATE TABLE alerts (
+            id {id},
+            open_key TEXT UNIQUE,
+            rule_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            flow_id TEXT NOT NULL,
+            location_id TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            message TEXT NOT NULL,
+            state TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            count {bigint} NOT NULL,
+            at_risk TEXT NOT NULL DEFAULT '',
+            acknowledged_at TEXT,
+            acknowledged_by TEXT NOT NULL DEFAULT '',
+            notified_at TEXT,
+            escalated_at TEXT,
+            resolved_at TEXT
+        );
+        CREATE INDEX alerts_by_flow ON alerts (flow_id, started_at);
+        INSERT INTO alerts (open_key, rule_id, kind, severity, flow_id, location_id, message, state,
+                started_at, last_seen_at, count, notified_at)
+            SELECT rule_id || '|' || flow_id || '|' || location_id || '|', rule_id, kind, severity,
+                flow_id, location_id, message, 'firing', started_at, last_seen_at, count, started_at
+            FROM alerts_open;
+        DROP TABLE alerts_open;
+        CREATE TABLE alert_notifications (
+            id {id},
+            alert_id {bigint} NOT NULL REFERENCES alerts (id),
+            channel TEXT NOT NULL,
+            event TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            error TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX alert_notifications_by_alert ON alert_notifications (alert_id, id);
+        CREATE TABLE drills (
+            id {id},
+            flow_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            phase TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            reason TEXT NOT NULL DEFAULT '',
+            steps TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX drills_by_flow ON drills (flow_id, id);
+        """,
+    ),
 ]
 
 

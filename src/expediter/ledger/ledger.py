@@ -81,11 +81,16 @@ class Ledger:
         since: datetime | None = None,
         location_id: str | None = None,
         delivery_id: int | None = None,
+        until: datetime | None = None,
+        text: str | None = None,
         limit: int = 100,
     ) -> list[Transfer]:
         """Newest first, filtered by whichever arguments are given. ``outcome`` ``failed`` finds
-        every failure: ``failed``, ``retrying`` and ``dead`` (see :func:`outcomes_asked`)."""
+        every failure: ``failed``, ``retrying`` and ``dead`` (see :func:`outcomes_asked`).
+        ``since`` ≤ start < ``until``; ``text`` is found, whatever its case, in the error, the file
+        name, the endpoint, the remote reference or the checksum."""
         where, params = _filters(flow_id, outcome, since, location_id, delivery_id)
+        where, params = _more_filters(where, params, until, text)
         sql = f"SELECT {_COLUMNS} FROM transfers{where} ORDER BY started_at DESC, id DESC LIMIT ?"
 
         def query(tx: Tx) -> list[Transfer]:
@@ -156,6 +161,28 @@ def _filters(
             clauses.append(column)
             params.append(value)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+_TEXT_COLUMNS = ("error", "file_name", "endpoint", "remote_ref", "checksum")
+
+
+def _more_filters(
+    where: str, params: list[Any], until: datetime | None, text: str | None
+) -> tuple[str, list[Any]]:
+    clauses, more = ([where.removeprefix(" WHERE ")] if where else []), list(params)
+    if until is not None:
+        clauses.append("started_at < ?")
+        more.append(to_iso(until))
+    if text and text.strip():
+        pattern = "%" + _escape_like(text.strip().lower()) + "%"
+        clauses.append("(" + " OR ".join(f"LOWER({c}) LIKE ? ESCAPE '\\'" for c in _TEXT_COLUMNS) + ")")
+        more.extend(pattern for _ in _TEXT_COLUMNS)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), more
+
+
+def _escape_like(text: str) -> str:
+    """``%`` and ``_`` typed by a person are themselves, not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def summarize(tx: Tx) -> dict[str, FlowSummary]:

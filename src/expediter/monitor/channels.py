@@ -1,6 +1,9 @@
-"""Alert channels: the hub's log, e-mail over SMTP, and a webhook (JSON POST).
+"""Alert channels: the hub's log, e-mail over SMTP, a webhook (JSON POST) and a Slack-compatible
+incoming webhook (Slack's ``text`` and ``blocks``).
 
-A channel only sends; which alerts go where is :mod:`expediter.monitor.routes`. Errors follow
+A channel only sends a :class:`Notice` (an alert, what happened to it, the flow, its owner and the
+link to the flow page); which alerts go where, and when again, is :mod:`expediter.monitor.routes`.
+Errors follow
 :mod:`expediter.errors` (a mail server that is down is transient, refused credentials terminal) and
 never contain a password.
 
@@ -18,7 +21,9 @@ import logging
 import smtplib
 import ssl
 import threading
+from dataclasses import dataclass
 from email.message import EmailMessage
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,8 +31,9 @@ import httpx
 import msgspec
 import structlog
 
+from expediter.catalog.contacts import is_email_address
 from expediter.catalog.schema import AlertChannel, Flow
-from expediter.catalog.secrets import resolve_secret
+from expediter.catalog.secrets import is_reference, resolve_secret
 from expediter.errors import ConfigError, TerminalError, TransientError, error_for_status
 from expediter.monitor.alerts import Alert, AlertState
 
@@ -78,41 +84,115 @@ _WEBHOOK_URLS = _HideWebhookUrls()
 logging.getLogger("httpx").addFilter(_WEBHOOK_URLS)
 
 
+class NoticeEvent(StrEnum):
+    """Why a channel hears about an alert."""
+
+    FIRING = "firing"
+    REPEAT = "repeat"
+    """Still firing and nobody acknowledged it (every route's ``repeat_minutes``)."""
+    ESCALATION = "escalation"
+    """Nobody acknowledged it in time: the route's second contact hears it."""
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+_SUBJECT_WORDS = {
+    NoticeEvent.FIRING: "FIRING",
+    NoticeEvent.REPEAT: "STILL FIRING",
+    NoticeEvent.ESCALATION: "ESCALATED",
+    NoticeEvent.ACKNOWLEDGED: "ACKNOWLEDGED",
+    NoticeEvent.RESOLVED: "RESOLVED",
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a channel sends: the alert, why now, and what a person needs to act on it."""
+
+    alert: Alert
+    flow: Flow | None
+    event: NoticeEvent = NoticeEvent.FIRING
+    link: str = ""
+    """The flow page (``hub.public_url`` + ``/flows/<id>``); empty when the alert names no flow."""
+    owner: str = ""
+    contact: str = ""
+    drill: bool = False
+    """Raised by ``expediter drill``: nothing real broke."""
+
+    @classmethod
+    def of(cls, alert: Alert, flow: Flow | None, event: NoticeEvent | None = None, **extra: Any) -> Notice:
+        if event is None:
+            event = NoticeEvent.RESOLVED if alert.state is AlertState.RESOLVED else NoticeEvent.FIRING
+        owner = extra.pop("owner", flow.owner if flow else "")
+        contact = extra.pop("contact", flow.contact if flow else "")
+        return cls(alert=alert, flow=flow, event=event, owner=owner, contact=contact, **extra)
+
+
 class Channel(Protocol):
     id: str
 
-    async def send(self, alert: Alert, flow: Flow | None) -> None:
+    async def send(self, notice: Notice) -> None:
         """Tell someone; raise ``TransientError`` / ``TerminalError`` when it could not be sent."""
         ...
 
 
-def alert_subject(alert: Alert) -> str:
+def alert_subject(notice: Notice) -> str:
+    alert = notice.alert
     where = f"flow {alert.flow_id}" if alert.flow_id else "the hub"
     place = f" at {alert.location_id}" if alert.location_id else ""
-    return f"[Expediter] {alert.state.upper()} {alert.kind}: {where}{place}"
+    part = f" ({alert.subject})" if alert.subject else ""
+    drill = "DRILL " if notice.drill else ""
+    return f"[Expediter] {drill}{_SUBJECT_WORDS[notice.event]} {alert.kind}: {where}{place}{part}"
 
 
-def alert_body(alert: Alert, flow: Flow | None) -> str:
-    """Plain words for the person who will fix it: what, since when, who owns it, what it breaks."""
-    lines = [alert.message, "", f"State: {alert.state} (since {alert.started_at.isoformat()})"]
-    if alert.count > 1:
-        lines.append(f"Seen {alert.count} times.")
+def notice_facts(notice: Notice) -> list[tuple[str, str]]:
+    """The labelled lines every channel shows: the flow, its owner, since when, the impact, the
+    money at risk, who acknowledged it, where to act."""
+    alert, flow = notice.alert, notice.flow
+    facts: list[tuple[str, str]] = []
     if flow is not None:
-        lines += [f"Flow: {flow.id} ({flow.from_} → {flow.to}, {flow.data}, {flow.level})"]
-        lines += [f"Owner: {flow.owner}"]
-        if flow.impact and alert.state == AlertState.FIRING:
-            lines += [f"Impact: {flow.impact}"]
+        facts.append(("Flow", f"{flow.id} ({flow.from_} → {flow.to}, {flow.data}, {flow.level})"))
+    if notice.owner:
+        facts.append(("Owner", notice.owner))
+    if notice.contact:
+        facts.append(("Contact", notice.contact))
+    facts.append(("State", f"{alert.state} (since {alert.started_at.isoformat(timespec='seconds')})"))
+    if alert.count > 1:
+        facts.append(("Seen", f"{alert.count} times"))
+    if flow is not None and flow.impact and alert.state is not AlertState.RESOLVED:
+        facts.append(("Impact", flow.impact))
+    if alert.at_risk and alert.state is not AlertState.RESOLVED:
+        facts.append(("At risk", alert.at_risk))
+    if alert.acknowledged_by:
+        facts.append(("Acknowledged by", alert.acknowledged_by))
+    if notice.link:
+        facts.append(("Flow page", notice.link))
+    if alert.id is not None and alert.state is AlertState.FIRING:
+        facts.append(("Acknowledge", f"on the flow page, or `expediter alerts ack {alert.id}`"))
+    return facts
+
+
+def alert_body(notice: Notice) -> str:
+    """Plain words for the person who will fix it: what, since when, who owns it, what it breaks."""
+    lead = "This is a drill: nothing real broke. " if notice.drill else ""
+    lines = [lead + notice.alert.message, ""]
+    lines += [f"{label}: {value}" for label, value in notice_facts(notice)]
     return "\n".join(lines)
 
 
-def alert_document(alert: Alert, flow: Flow | None) -> dict[str, Any]:
+def alert_document(notice: Notice) -> dict[str, Any]:
     """The JSON a webhook channel posts."""
+    alert, flow = notice.alert, notice.flow
     document: dict[str, Any] = msgspec.to_builtins(alert)
-    document["subject"] = alert_subject(alert)
+    document["subject"] = alert_subject(notice)
+    document["event"] = str(notice.event)
+    document["link"] = notice.link
+    document["drill"] = notice.drill
     if flow is not None:
         document["flow"] = {
             "id": flow.id,
-            "owner": flow.owner,
+            "owner": notice.owner,
+            "contact": notice.contact,
             "impact": flow.impact,
             "from": flow.from_,
             "to": flow.to,
@@ -120,22 +200,59 @@ def alert_document(alert: Alert, flow: Flow | None) -> dict[str, Any]:
     return document
 
 
+def _slack_escape(text: str) -> str:
+    """Slack reads ``&``, ``<`` and ``>`` as markup; everything else is shown as written."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_document(notice: Notice) -> dict[str, Any]:
+    """Slack's incoming-webhook message: ``text`` (the notification's fallback) and ``blocks``."""
+    subject = alert_subject(notice).removeprefix("[Expediter] ")
+    message = ("This is a drill: nothing real broke. " if notice.drill else "") + notice.alert.message
+    fields = [
+        {"type": "mrkdwn", "text": f"*{label}*\n{_slack_escape(value)}"[:2000]}
+        for label, value in notice_facts(notice)
+        if label not in ("Flow page", "Acknowledge")
+    ]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": subject[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _slack_escape(message)[:3000]}},
+        {"type": "section", "fields": fields[:10]},
+    ]
+    if notice.link:
+        ack = f" · acknowledge with `expediter alerts ack {notice.alert.id}`" if notice.alert.id else ""
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"<{notice.link}|Open the flow page>{ack}"}],
+            }
+        )
+    return {"text": _slack_escape(f"{subject}: {message}")[:3000], "blocks": blocks}
+
+
 class LogChannel:
     def __init__(self, channel_id: str = "log") -> None:
         self.id = channel_id
 
-    async def send(self, alert: Alert, flow: Flow | None) -> None:
+    async def send(self, notice: Notice) -> None:
+        alert = notice.alert
         emit = log.warning if alert.state == AlertState.FIRING else log.info
         emit(
             "alert",
+            notice=str(notice.event),
             state=str(alert.state),
             kind=str(alert.kind),
             rule=alert.rule_id,
+            alert_id=alert.id,
             flow=alert.flow_id,
             location=alert.location_id,
-            owner=flow.owner if flow else None,
+            subject=alert.subject,
+            owner=notice.owner or None,
             message=alert.message,
             count=alert.count,
+            at_risk=alert.at_risk or None,
+            link=notice.link or None,
+            drill=notice.drill,
         )
 
 
@@ -151,6 +268,10 @@ class EmailSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, re
     timeout_seconds: float = 15.0
 
 
+CONTACT_RECIPIENT = "contact"
+"""In an e-mail channel's ``target``: the alerting flow's ``contact``, when it is an address."""
+
+
 class EmailChannel:
     """SMTP through the standard library, in a worker thread so the event loop never blocks."""
 
@@ -160,12 +281,27 @@ class EmailChannel:
         self.settings = settings
         self._password = password
 
-    async def send(self, alert: Alert, flow: Flow | None) -> None:
+    def recipients(self, notice: Notice) -> list[str]:
+        """The target's addresses, ``contact`` replaced by the flow's contact address."""
+        found: list[str] = []
+        for entry in self.to:
+            address = notice.contact if entry == CONTACT_RECIPIENT else entry
+            if is_email_address(address) and address not in found:
+                found.append(address)
+        return found
+
+    async def send(self, notice: Notice) -> None:
+        recipients = self.recipients(notice)
+        if not recipients:
+            raise TerminalError(
+                f"alert channel {self.id}: no recipient (the flow's contact {notice.contact!r} is not"
+                " an e-mail address)"
+            )
         message = EmailMessage()
-        message["Subject"] = alert_subject(alert)
+        message["Subject"] = alert_subject(notice)
         message["From"] = self.settings.sender
-        message["To"] = ", ".join(self.to)
-        message.set_content(alert_body(alert, flow))
+        message["To"] = ", ".join(recipients)
+        message.set_content(alert_body(notice))
         await asyncio.to_thread(self._send_blocking, message)
 
     def _send_blocking(self, message: EmailMessage) -> None:
@@ -196,7 +332,13 @@ class WebhookChannel:
     """POSTs the alert as JSON; a 5xx or a refused connection is transient."""
 
     def __init__(
-        self, channel_id: str, url: str, client: httpx.AsyncClient | None = None, timeout: float = 10.0
+        self,
+        channel_id: str,
+        url: str,
+        client: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+        *,
+        slack: bool = False,
     ) -> None:
         self.id = channel_id
         self.url = url
@@ -205,9 +347,10 @@ class WebhookChannel:
         _WEBHOOK_URLS.hide(url)
         self._client = client
         self._timeout = timeout
+        self._document = slack_document if slack else alert_document
 
-    async def send(self, alert: Alert, flow: Flow | None) -> None:
-        body = msgspec.json.encode(alert_document(alert, flow))
+    async def send(self, notice: Notice) -> None:
+        body = msgspec.json.encode(self._document(notice))
         headers = {"content-type": "application/json", "user-agent": "expediter-alerts"}
         try:
             if self._client is not None:
@@ -239,8 +382,11 @@ def build_channel(
     """
     if channel.kind == "log":
         return LogChannel(channel.id)
-    if channel.kind == "webhook":
-        return WebhookChannel(channel.id, channel.target, client=client)
+    if channel.kind in ("webhook", "slack"):
+        url = channel.target
+        if is_reference(url):
+            url = resolve_secret(url, base_dir, setting=f"alert_channels[{channel.id}].target")
+        return WebhookChannel(channel.id, url, client=client, slack=channel.kind == "slack")
     if channel.kind == "email":
         try:
             settings = msgspec.convert(channel.settings, EmailSettings)
@@ -249,4 +395,6 @@ def build_channel(
         password = resolve_secret(settings.password, base_dir) if settings.password else ""
         recipients = [part.strip() for part in channel.target.split(",") if part.strip()]
         return EmailChannel(channel.id, recipients, settings, password)
-    raise ConfigError(f"alert channel {channel.id}: unknown kind {channel.kind!r}; use log, email or webhook")
+    raise ConfigError(
+        f"alert channel {channel.id}: unknown kind {channel.kind!r}; use log, email, webhook or slack"
+    )

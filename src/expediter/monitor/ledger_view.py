@@ -23,11 +23,14 @@ class LedgerLike(Protocol):
     async def watched_since(self) -> dict[str, datetime]: ...
 
 
-async def statuses_from_ledger(ledger: LedgerLike, now: datetime) -> dict[str, FlowStatus]:
+async def statuses_from_ledger(
+    ledger: LedgerLike, now: datetime, *, count_failures: bool = True
+) -> dict[str, FlowStatus]:
     """Per flow id: last transfer, last outcome, last success, failures in the last 24 hours, and
-    since when the hub has watched the flow."""
+    since when the hub has watched the flow. ``count_failures=False`` skips the day's failure
+    count (the health does not need it; a page polling every few seconds reads only the totals)."""
     summaries = await ledger.summary()
-    failures = await ledger.failures_since(now - timedelta(hours=24))
+    failures = await ledger.failures_since(now - timedelta(hours=24)) if count_failures else {}
     watched = await ledger.watched_since()
     statuses = {flow_id: FlowStatus(watched_since=since) for flow_id, since in watched.items()}
     for flow_id, summary in summaries.items():

@@ -48,6 +48,7 @@ WEB_MODULES = (
     "expediter.web.api",
     "expediter.web.labor_api",
     "expediter.web.dashboard",
+    "expediter.web.flows",
     "expediter.web.kds",
     "expediter.web.purchasing",
     "expediter.web.signin",

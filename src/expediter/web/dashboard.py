@@ -59,7 +59,12 @@ from expediter.web.visibility import Sees, alert_visible, everything, flow_visib
 
 WEB = Path(__file__).parent
 REFRESH_SECONDS = 15
-ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript", "imports.js": "text/javascript"}
+ASSETS = {
+    "dashboard.css": "text/css",
+    "dashboard.js": "text/javascript",
+    "imports.js": "text/javascript",
+    "live.js": "text/javascript",
+}
 log = structlog.get_logger("expediter.dashboard")
 _templates = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape())
 _templates.globals.update(shorten=shorten, duration=duration_text, size=size_text, Outcome=TransferOutcome)
@@ -138,6 +143,16 @@ def replay_message(count: int, flow_id: str) -> str:
     return f"{count} {noun} of {flow_id} back to pending"
 
 
+async def replay_seen(hub: Any, flow_id: str, sees: Sees) -> int:
+    """Every dead letter of ``flow_id`` the person sees back to pending; how many moved."""
+    if sees is everything:
+        count: int = await hub.deliveries.replay_flow(flow_id)
+        return count
+    dead = await hub.deliveries.dead_letters(flow_id=flow_id, limit=100_000)
+    moved: int = await hub.deliveries.replay([d.id for d in dead if sees(d.location_id)])
+    return moved
+
+
 class Dashboard:
     def __init__(self, hub: Any, clock: Callable[[], datetime] = clock.now) -> None:
         """``clock`` decides which business date is "last night" (tests pin it)."""
@@ -177,6 +192,7 @@ class Dashboard:
             ago=lambda ts: ago(ts, now),
             refresh=REFRESH_SECONDS,
             refresh_url="/",
+            live=True,
             Health=Health,
             page="flows",
         )
@@ -242,12 +258,7 @@ class Dashboard:
         return RedirectResponse(f"/?{query}#dead-letter-list", status_code=303)
 
     async def _replay(self, flow_id: str, sees: Sees) -> int:
-        if sees is everything:
-            count: int = await self.hub.deliveries.replay_flow(flow_id)
-            return count
-        dead = await self.hub.deliveries.dead_letters(flow_id=flow_id, limit=100_000)
-        moved: int = await self.hub.deliveries.replay([d.id for d in dead if sees(d.location_id)])
-        return moved
+        return await replay_seen(self.hub, flow_id, sees)
 
     async def diagram(self, request: Request) -> Response:
         now = self.clock()

@@ -101,6 +101,87 @@ def _api_refusals(error: Any, *, body: bool) -> dict[int, Answer]:
     return found
 
 
+def flow_page_operations() -> list[Operation]:
+    """A page per flow, its runbook, and the operator's buttons on it (forms posted from the page)."""
+    page = {200: Answer("The page", media=(HTML,)), 404: Answer("No such flow", media=(TEXT,))}
+    back = {
+        303: Answer("Done; back to the flow page with what happened", media=(), headers=REDIRECT),
+        404: Answer("No such flow", media=(TEXT,)),
+        413: Answer("The body is larger than 1 MiB", media=(JSON,)),
+    }
+    refused = {400: Answer("The form does not name what to act on", media=(TEXT,))}
+    transfers = (
+        Param("location", "query", "Only this location"),
+        Param("outcome", "query", "Only this outcome (succeeded, failed, retrying, dead, ...)"),
+        Param("from", "query", "From this business date (YYYY-MM-DD)"),
+        Param("to", "query", "Up to this business date (YYYY-MM-DD)"),
+        Param("q", "query", "Text in the transfer's reference or error"),
+    )
+
+    def form(*fields: str) -> dict[str, Any]:
+        return _form({name: {"type": "string"} for name in fields})
+
+    return [
+        Operation(
+            "get",
+            "/flows/health.json",
+            "Every flow's health now (what the home page colours)",
+            "dashboard",
+            {200: Answer("Health per flow", dict[str, Any])},
+        ),
+        Operation(
+            "get",
+            "/flows/{flow_id}",
+            "A flow's page: its documentation, owner, transfers, dead letters, alerts and drills",
+            "dashboard",
+            page,
+            params=transfers,
+        ),
+        Operation("get", "/flows/{flow_id}/runbook", "The flow's runbook page", "dashboard", page),
+        Operation(
+            "post",
+            "/flows/{flow_id}/replay",
+            "Replay one dead letter of the flow (delivery=ID) or all of them (delivery=all)",
+            "dashboard",
+            {**back, **refused},
+            body=form("delivery"),
+            body_media=FORM,
+            role=Role.OPERATOR,
+        ),
+        Operation(
+            "post",
+            "/flows/{flow_id}/run",
+            "Run a scheduled flow now for a location and business date",
+            "dashboard",
+            {**back, 400: Answer("Not a scheduled flow, no such location, or a bad date", media=(TEXT,))},
+            body=form("location", "date"),
+            body_media=FORM,
+            role=Role.OPERATOR,
+        ),
+        Operation(
+            "post",
+            "/flows/{flow_id}/drill",
+            "Start a drill of the flow: its alert must fire, reach its channels and resolve",
+            "dashboard",
+            {**back, 400: Answer("No running hub to drill in", media=(TEXT,))},
+            body=form(),
+            body_media=FORM,
+            role=Role.OPERATOR,
+        ),
+        Operation(
+            "post",
+            "/flows/{flow_id}/alerts/{alert_id}/ack",
+            "Acknowledge one of the flow's alerts",
+            "dashboard",
+            {**back, 404: Answer("No such flow, or no such alert of the flow", media=(TEXT,))},
+            params=(Param("alert_id", "path", "The alert's number", {"type": "integer"}, True),),
+            body=form(),
+            body_media=FORM,
+            role=Role.OPERATOR,
+        ),
+    ]
+
+
 def api_operations() -> list[Operation]:
     from expediter.model.labor import Employee, TimePunch
     from expediter.model.order import Order
@@ -265,6 +346,7 @@ def dashboard_operations() -> list[Operation]:
             body_media=FORM,
             role=Role.OPERATOR,
         ),
+        *flow_page_operations(),
         Operation("get", "/diagram", "The flow diagram page", "dashboard", page),
         Operation(
             "get",
@@ -700,7 +782,9 @@ def _content(schema: dict[str, Any] | None, media: tuple[str, ...]) -> dict[str,
 
 def _operation(op: Operation, schemas: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     unsafe_with_cookie = op.method != "get" and op.caller in (Caller.PERSON, Caller.DEVICE)
-    params = [*_path_params(op.path), *op.params, *((CSRF,) if unsafe_with_cookie else ())]
+    named = {(p.name, p.where) for p in op.params}  # an operation's own word on a path parameter wins
+    own = (p for p in _path_params(op.path) if (p.name, p.where) not in named)
+    params = [*own, *op.params, *((CSRF,) if unsafe_with_cookie else ())]
     found: dict[str, Any] = {
         "summary": op.summary,
         "description": _who(op),

@@ -535,6 +535,10 @@ class Kitchen:
         """How many screens are listening to ``station`` right now (printers fall back on zero)."""
         return len(self._subscribers.get(station, ()))
 
+    def screened_stations(self) -> list[str]:
+        """Stations with at least one screen listening now."""
+        return sorted(station for station, screens in self._subscribers.items() if screens)
+
     def disconnect(self, station: str) -> int:
         """End every live stream of ``station`` (screens reconnect and catch up); returns how many."""
         subscribers = self._subscribers.pop(station, set())
