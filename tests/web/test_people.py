@@ -44,7 +44,14 @@ from tests.web.signin import (
 )
 
 TOKEN, L1_TOKEN = "people-test-token", "people-test-token-for-L1"
-SAMPLE = {"station": "grill", "ticket_id": "grill-0", "system": "pos", "order_id": "o-1", "name": "kds.js"}
+SAMPLE = {
+    "station": "grill",
+    "ticket_id": "grill-0",
+    "system": "pos",
+    "order_id": "o-1",
+    "name": "kds.js",
+    "import_id": "1",
+}
 
 
 def kitchen_catalog(tmp_path: Path) -> Catalog:
