@@ -52,6 +52,7 @@ SAMPLE = {
     "name": "kds.js",
     "flow_id": "pos-kds",
     "alert_id": "1",
+    "import_id": "1",
 }
 
 
