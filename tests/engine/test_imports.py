@@ -41,6 +41,9 @@ def _flow(flow_id: str, data: str, source: str = "inventory", **settings: str) -
         trigger=Trigger.MANUAL,
         transport="upload",
         owner="GM",
+        description=f"A manager imports the {data.replace('_', ' ')} file.",
+        impact="The hub keeps the figures it had until the file is imported.",
+        contact="gm@bistro.example",
         settings=dict(settings),
     )
 

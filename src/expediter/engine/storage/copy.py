@@ -25,6 +25,7 @@ BATCH = 1000
 NOT_COPIED = frozenset({"migrations"})
 """Each side records its own migrations."""
 _CREATED = re.compile(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", re.IGNORECASE)
+_DROPPED = re.compile(r"DROP TABLE (?:IF EXISTS )?(\w+)", re.IGNORECASE)
 
 Progress = Callable[[str, int], None]
 """Told ``(table, rows copied in this batch)`` after each committed batch."""
@@ -42,10 +43,12 @@ class TableCount:
 
 
 def tables_in_order() -> list[str]:
-    """The hub's tables, in the order the migrations create them."""
+    """The hub's tables, in the order the migrations create them (a table a later migration drops
+    is not one of them)."""
     seen: list[str] = []
     for _, script in MIGRATIONS:
         seen += [name for name in _CREATED.findall(script) if name not in seen]
+        seen = [name for name in seen if name not in _DROPPED.findall(script)]
     return [name for name in seen if name not in NOT_COPIED]
 
 
