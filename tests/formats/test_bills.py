@@ -84,6 +84,21 @@ def test_qbo_bill_json() -> None:
     assert "VendorCredit" in json.loads(credit_file.data)
 
 
+def test_long_invoice_numbers_sharing_a_beginning_stay_two_qbo_bills() -> None:
+    """QBO's DocNumber holds 21 characters (its Bill reference); a cut would make two bills one."""
+    first = msgspec.structs.replace(BILL, bill_number="VALLEY-FOODS-2026-000447")
+    second = msgspec.structs.replace(BILL, bill_number="VALLEY-FOODS-2026-000448")
+    bodies = [json.loads(f.data)["Bill"] for f in _export("quickbooks", "qbo_json", [first, second])]
+    numbers = [body["DocNumber"] for body in bodies]
+    assert all(len(number) <= 21 for number in numbers) and numbers[0] != numbers[1]
+    assert numbers[0].startswith("VALLEY-FOODS")
+    assert bodies[0]["PrivateNote"].startswith("invoice VALLEY-FOODS-2026-000447")
+    assert (
+        _export("quickbooks", "qbo_json", [first])[0].data
+        == _export("quickbooks", "qbo_json", [first])[0].data
+    )
+
+
 def test_iif_bill_balances_and_credit_is_a_bill_cred() -> None:
     (iif,) = _export("quickbooks", "iif", [BILL, CREDIT])
     rows = [r.split("\t") for r in iif.data.decode("cp1252").splitlines()]

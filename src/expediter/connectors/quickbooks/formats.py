@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from expediter.connectors.quickbooks.config import QuickBooksSettings
-from expediter.connectors.quickbooks.mapping import decimal_text, iif_doc_number
+from expediter.connectors.quickbooks.mapping import decimal_text, iif_doc_number, qbo_bill_number
 from expediter.model.vendors import APBill, BillKind
 from expediter.operations.accounting.journal import JournalEntry, JournalLine
 
@@ -107,15 +107,22 @@ def iif_bill(bills: Iterable[APBill]) -> str:
     return "\r\n".join(rows) + "\r\n"
 
 
+def _note(bill: APBill) -> str:
+    """The bill's memo, led by the vendor's whole invoice number when ``DocNumber`` had to shorten it."""
+    if qbo_bill_number(bill.bill_number) == bill.bill_number:
+        return bill.memo
+    return f"invoice {bill.bill_number}" + (f"; {bill.memo}" if bill.memo else "")
+
+
 def qbo_bill(bill: APBill) -> dict[str, object]:
     """A QuickBooks Online ``Bill`` (or ``VendorCredit``) object, amounts as exact decimals."""
     body: dict[str, object] = {
-        "DocNumber": bill.bill_number[:21],
+        "DocNumber": qbo_bill_number(bill.bill_number),
         "TxnDate": bill.bill_date.isoformat(),
         "VendorRef": {"value": bill.vendor, "name": bill.vendor_name},
         "APAccountRef": {"value": bill.payable_account},
         "CurrencyRef": {"value": bill.currency},
-        "PrivateNote": bill.memo,
+        "PrivateNote": _note(bill),
         "Line": [
             {
                 "DetailType": "AccountBasedExpenseLineDetail",

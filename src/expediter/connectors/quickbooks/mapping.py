@@ -69,6 +69,16 @@ def qbo_doc_number(entry: JournalEntry) -> str:
     return f"DS-{digest}-{entry.business_date:%Y%m%d}"
 
 
+def qbo_bill_number(bill_number: str) -> str:
+    """A vendor's invoice number as QBO's 21-character ``DocNumber``: as it is when it fits, else
+    its first 12 characters and a hash of the whole (``INV-2026-000-1f3a9c2e``), so two long numbers
+    that share a beginning stay two bills. The full number goes in the bill's note."""
+    if len(bill_number) <= QBO_DOC_NUMBER_LIMIT:
+        return bill_number
+    digest = hashlib.sha256(bill_number.encode()).hexdigest()[:8]
+    return f"{bill_number[: QBO_DOC_NUMBER_LIMIT - 9]}-{digest}"
+
+
 def iif_doc_number(entry: JournalEntry) -> str:
     """A DOCNUM within QuickBooks Desktop's 11 characters, stable per location and day:
     ``<location>-<YYMMDD>`` for a location id of up to 4 characters, else 5 base-36 characters of
