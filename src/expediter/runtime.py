@@ -26,10 +26,10 @@ from expediter.catalog.paths import catalog_folder
 from expediter.catalog.paths import data_dir as catalog_data_dir
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.connectors.base import IncomingMessage
-from expediter.engine.canonical import canonical_facts
 from expediter.engine.hub import Hub
 from expediter.engine.inbound import FileArrivals
 from expediter.engine.jobs import FileJobs, RunResult
+from expediter.engine.polls import poll_window
 from expediter.engine.schedule_time import (
     PlannedRun,
     business_day_end,
@@ -330,41 +330,7 @@ class Runtime:
         """Ask ``system_id`` what changed in the last ``window`` and store what the inbox lacks;
         returns how many messages were new. Duplicates of webhook deliveries store nothing."""
         now = now or clock.now()
-        system = self.catalog.system(system_id)
-        connector = self.hub.connector(system.connector) if system else None
-        if system is None or connector is None or connector.poll is None:
-            raise ValueError(f"system {system_id!r} has no polling fallback")
-        started, new = clock.now(), 0
-        outcome, error = TransferOutcome.SUCCEEDED, ""
-        try:
-            for message in await connector.poll(self.hub.context(system_id), now - window, now):
-                ref, day = canonical_facts(message, self.catalog)
-                accepted = await self.hub.inbox.accept(message, ref=ref, business_date=day, processed=True)
-                new += not accepted.duplicate
-        except ExpediterError as exc:
-            outcome, error = TransferOutcome.FAILED, str(exc)
-            raise
-        finally:
-            await self._record_poll(system_id, started, new, outcome, error)
-        return new
-
-    async def _record_poll(
-        self, system_id: str, started: datetime, new: int, outcome: TransferOutcome, error: str
-    ) -> None:
-        await self.hub.ledger.record(
-            Transfer(
-                flow_id=f"{system_id}#poll",
-                direction=Direction.IN,
-                level=Level.REALTIME,
-                transport="http",
-                endpoint="polling fallback",
-                started_at=started,
-                finished_at=clock.now(),
-                outcome=outcome,
-                records=new,
-                error=error,
-            )
-        )
+        return await poll_window(self.hub, system_id, now - window, now)
 
     async def _record_lateness(self, now: datetime) -> None:
         """A lateness alert leaves one ``late`` transfer in the ledger, so the gap stays on record
