@@ -277,16 +277,28 @@ class FileJobs:
         self.hub = hub
 
     async def run(
-        self, flow_id: str, location_id: str, start_date: date, end_date: date | None = None
+        self,
+        flow_id: str,
+        location_id: str,
+        start_date: date,
+        end_date: date | None = None,
+        *,
+        extra: dict[str, Any] | None = None,
+        rename: Callable[[str], str] | None = None,
     ) -> RunResult:
-        """Export and send one run; every outcome (failures too) is in the ledger."""
+        """Export and send one run; every outcome (failures too) is in the ledger. ``extra`` goes
+        to the exporter with the request; ``rename`` names the files (a correction's)."""
         end_date = end_date or start_date
         flow, location, destination = self._resolve(flow_id, location_id)
         started = clock.now()
         sending = False
         inputs = InputIds(flow.data)
         try:
-            files, notices = await self._export(flow, location, destination, start_date, end_date, inputs)
+            files, notices = await self._export(
+                flow, location, destination, start_date, end_date, inputs, extra or {}
+            )
+            if rename is not None:
+                files = [msgspec.structs.replace(f, name=rename(f.name)) for f in files]
             sending = True
             sent = await self._send(flow, location, destination, files, start_date, inputs)
             await self._after_send(flow)
@@ -333,13 +345,20 @@ class FileJobs:
         return flow, location, destination
 
     async def _export(
-        self, flow: Flow, location: Location, destination: System, start: date, end: date, inputs: InputIds
+        self,
+        flow: Flow,
+        location: Location,
+        destination: System,
+        start: date,
+        end: date,
+        inputs: InputIds,
+        given: dict[str, Any],
     ) -> tuple[list[OutputFile], list[str]]:
         from expediter.engine.purchasing import bills_extra, desk_of
 
         desk = desk_of(self.hub)  # purchase orders and X12 control numbers for the vendor exporters
         exporter = self._exporter(destination)
-        extra = await bills_extra(desk, flow)
+        extra = {**(await bills_extra(desk, flow) or {}), **given}
         request = await export_request(self.hub, flow, location, start, end, extra, inputs)
         files = await asyncio.to_thread(exporter.export, flow.data, request)
         for notice in request.notices:

@@ -108,6 +108,16 @@ class Ledger:
         """The digest of what a file transfer was built from (``None`` before lineage was kept)."""
         return await self.storage.read(lambda tx: inputs_of_transfer(tx, transfer_id))
 
+    async def first_business_date(self, flow_id: str, location_id: str) -> date | None:
+        """The earliest business date the flow has a transfer for at the location (it ran since)."""
+        sql = "SELECT MIN(business_date) FROM transfers WHERE flow_id = ? AND location_id = ?"
+
+        def query(tx: Tx) -> date | None:
+            row = tx.one(sql, (flow_id, location_id))
+            return date.fromisoformat(row[0]) if row and row[0] else None
+
+        return await self.storage.read(query)
+
     async def day_transfers(
         self,
         flow_id: str,

@@ -21,7 +21,8 @@ class AlertKind(StrEnum):
     DEAD_LETTER = "dead_letter"
     LATENESS = "lateness"
     VOLUME_ANOMALY = "volume_anomaly"
-    RECONCILIATION_MISMATCH = "reconciliation_mismatch"
+    RECONCILIATION = "reconciliation"
+    """Two systems disagree on one location's business date (a reconciliation check differs)."""
     SCHEMA_DRIFT = "schema_drift"
     SIGNATURE_FAILURE = "signature_failure"
     HELD_FOR_REVIEW = "held_for_review"
@@ -64,9 +65,9 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         description="Today's records differ from the usual by more than half.",
     ),
     AlertRule(
-        id="reconciliation_mismatch",
-        kind=AlertKind.RECONCILIATION_MISMATCH,
-        description="Two systems disagree on the same business day's totals.",
+        id="reconciliation",
+        kind=AlertKind.RECONCILIATION,
+        description="Two systems disagree on a business day: a reconciliation check lists the records.",
     ),
     AlertRule(
         id="schema_drift",

@@ -1,0 +1,544 @@
+"""Reconciliation, gathered: the facts each check compares, read from the hub, then checked and stored.
+
+The comparisons themselves are small functions on model objects in
+:mod:`expediter.monitor.reconcile`; this module reads what they need through the hub's own
+tables and the ledger's lineage (each a lookup: the day's messages by the day index, the transfers
+that carried them by their ids), asks the kitchen for its tickets, runs the nightly poll of a
+system with webhooks and a polling fallback, and asks each file's destination whether it holds
+what the ledger says was delivered.
+
+Which checks a location-day gets follows the catalog: ``sales`` when a journal or sales-summary
+file flow serves it, ``kitchen`` per flow of orders to a kds system, ``webhooks`` per system
+whose connector both receives webhooks and polls, ``labor`` when a labor or payroll flow serves
+it, ``online`` per flow of orders from an online-ordering system to a POS, ``deliveries`` when
+any file flow does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import msgspec
+import structlog
+
+from expediter.catalog.paths import data_dir
+from expediter.catalog.schema import Flow, Level, SystemKind
+from expediter.engine.acknowledge import acknowledgements
+from expediter.engine.hub import Hub
+from expediter.engine.inbox import StoredMessage
+from expediter.engine.jobs import punches_between, refunded_orders_between
+from expediter.engine.polls import NIGHTLY_POLL, poll, poll_flow_id
+from expediter.engine.schedule_time import business_day_end, expected_by_deadline, next_occurrence
+from expediter.errors import ConfigError, ExpediterError
+from expediter.ledger.lineage import LinkRole, LinkRow
+from expediter.ledger.transfers import Transfer, TransferOutcome
+from expediter.model import clock
+from expediter.model.labor import TimePunch
+from expediter.model.location import Location
+from expediter.model.order import Order, order_totals
+from expediter.monitor.reconcile.deliveries import DeliveryFacts, check_deliveries
+from expediter.monitor.reconcile.kitchen import Handed, KitchenFacts, check_kitchen
+from expediter.monitor.reconcile.labor import LaborFacts, SentPunches, check_labor
+from expediter.monitor.reconcile.model import CheckName, CheckResult, CheckState
+from expediter.monitor.reconcile.online import OnlineFacts, SentOrder, check_online
+from expediter.monitor.reconcile.sales import SalesFacts, SentOrders, check_sales
+from expediter.monitor.reconcile.store import load_results, save_results
+from expediter.monitor.reconcile.webhooks import Arrival, SourceOrder, WebhookFacts, check_webhooks
+from expediter.operations.kitchen.routing import RoutingRules
+from expediter.operations.kitchen.service import KitchenSettings
+from expediter.operations.kitchen.tickets import Ticket
+
+log = structlog.get_logger(__name__)
+
+SALES_DATA = frozenset({"journal", "sales_summary"})
+LABOR_DATA = frozenset({"labor", "payroll"})
+NIGHTLY_POLL_REACH = timedelta(days=1)
+"""The nightly poll asks for orders updated from the day's start until this long after its end
+(a check paid after the close is updated then), or until now."""
+_orders = msgspec.json.Decoder(Order)
+_punches = msgspec.json.Decoder(TimePunch)
+
+
+class KitchenTickets(Protocol):
+    async def tickets_of_orders(self, order_ids: list[str]) -> list[Ticket]: ...
+
+
+def file_due(flow: Flow, location: Location, day: date, now: datetime) -> bool:
+    """Whether the night's file of ``flow`` should have gone out by ``now``: past its
+    ``expected_by``, else an hour after its scheduled run, else once the day has ended."""
+    end = business_day_end(location, day)
+    try:
+        if flow.expected_by:
+            return now >= expected_by_deadline(location, day, flow.expected_by)
+        if flow.schedule:
+            return now >= next_occurrence(flow.schedule, location.timezone, end - timedelta(seconds=1)) + (
+                timedelta(hours=1)
+            )
+    except ConfigError:
+        pass
+    return now >= end
+
+
+def decoded_orders(messages: Iterable[StoredMessage]) -> list[tuple[StoredMessage, Order]]:
+    found = []
+    for message in messages:
+        try:
+            found.append((message, _orders.decode(message.payload)))
+        except msgspec.DecodeError:
+            continue  # not canonical: its delivery said so
+    return found
+
+
+def newest_by_ref(pairs: Iterable[tuple[StoredMessage, Order]]) -> dict[str, tuple[StoredMessage, Order]]:
+    """One version per order: the highest version (the latest stored when versions tie)."""
+    newest: dict[str, tuple[StoredMessage, Order]] = {}
+    for message, order in pairs:
+        known = newest.get(order.id)
+        if known is None or order.version >= known[1].version:
+            newest[order.id] = (message, order)
+    return newest
+
+
+class Day:
+    """One location-day's reads, shared by its checks."""
+
+    def __init__(self, hub: Hub, location: Location, day: date, now: datetime) -> None:
+        self.hub, self.location, self.day, self.now = hub, location, day, now
+        self._orders: list[tuple[StoredMessage, Order]] | None = None
+        self._links: dict[int, list[LinkRow]] = {}
+        self._transfers: dict[int, Transfer] = {}
+
+    @property
+    def closed(self) -> bool:
+        return self.now >= business_day_end(self.location, self.day)
+
+    async def orders(self, source_system: str | None = None) -> list[tuple[StoredMessage, Order]]:
+        """Every version of every order of the day (of one source system, or all)."""
+        if self._orders is None:
+            self._orders = decoded_orders(await self.hub.inbox.of_day("orders", self.location.id, self.day))
+        return [(m, o) for m, o in self._orders if source_system in (None, m.source_system)]
+
+    async def links(self, message_ids: Sequence[int]) -> dict[int, list[LinkRow]]:
+        """Message id → its lineage, each message read once."""
+        missing = [i for i in message_ids if i not in self._links]
+        if missing:
+            for message_id in missing:
+                self._links[message_id] = []
+            for link in await self.hub.ledger.links_of(missing):
+                self._links[link.message_id].append(link)
+        return {i: self._links[i] for i in message_ids}
+
+    async def transfers(self, transfer_ids: Iterable[int]) -> dict[int, Transfer]:
+        missing = [i for i in set(transfer_ids) if i not in self._transfers]
+        if missing:
+            for transfer in await self.hub.ledger.get(missing):
+                assert transfer.id is not None
+                self._transfers[transfer.id] = transfer
+        return self._transfers
+
+    async def latest_file(self, flow: Flow) -> Transfer | None:
+        """The flow's latest successful file of the day."""
+        sent = await self.hub.ledger.day_transfers(
+            flow.id, self.location.id, self.day, self.day, TransferOutcome.SUCCEEDED
+        )
+        return sent[-1] if sent else None
+
+    async def carried(self, transfer: Transfer | None) -> list[StoredMessage]:
+        if transfer is None or transfer.id is None:
+            return []
+        return await self.hub.inbox.get_many(await self.hub.ledger.carried_by(transfer.id))
+
+
+class Reconciler:
+    """Reconciles location-days and stores the results (``reconciliations``)."""
+
+    def __init__(self, hub: Hub, kitchen: KitchenTickets | None = None, *, poll: bool = True) -> None:
+        self.hub = hub
+        self.catalog = hub.catalog
+        self.kitchen = kitchen
+        self.poll = poll
+        """Whether a day with a polling system gets its nightly poll (off: compare what is there)."""
+
+    async def reconcile(
+        self,
+        location_ids: Sequence[str],
+        start: date,
+        end: date,
+        checks: Sequence[CheckName] = (),
+        now: datetime | None = None,
+    ) -> list[CheckResult]:
+        """Every check of every location-day in [start, end]; stored, and returned."""
+        now = now or clock.now()
+        previous = {r.key: r for r in await load_results(self.hub.storage, start, end, location_ids)}
+        results: list[CheckResult] = []
+        for location_id in location_ids:
+            location = self.catalog.location(location_id)
+            if location is None:
+                raise ConfigError(f"no location {location_id!r} in the catalog")
+            for offset in range((end - start).days + 1):
+                day = Day(self.hub, location, start + timedelta(days=offset), now)
+                found = await self.reconcile_day(day, checks, previous)
+                await save_results(self.hub.storage, found)
+                results += found
+        return results
+
+    async def reconcile_day(
+        self, day: Day, checks: Sequence[CheckName], previous: dict[Any, CheckResult]
+    ) -> list[CheckResult]:
+        wanted = set(checks or CheckName)
+        results: list[CheckResult] = []
+        if CheckName.SALES in wanted:
+            results += await self._sales(day)
+        if CheckName.KITCHEN in wanted:
+            results += await self._kitchen(day, previous)
+        if CheckName.WEBHOOKS in wanted:
+            results += await self._webhooks(day, previous)
+        if CheckName.LABOR in wanted:
+            results += await self._labor(day)
+        if CheckName.ONLINE in wanted:
+            results += await self._online(day)
+        if CheckName.DELIVERIES in wanted:
+            results += await self._deliveries(day)
+        for result in results:
+            result.checked_at = day.now
+        return _one_per_check(results)
+
+    def _serving(self, flow: Flow, location: Location) -> bool:
+        destination = self.catalog.system(flow.to)
+        return flow.enabled and (
+            destination is None or not destination.locations or location.id in destination.locations
+        )
+
+    def _file_flows(self, location: Location, data: frozenset[str] | None = None) -> list[Flow]:
+        return [
+            f
+            for f in self.catalog.flows
+            if f.level is Level.FILE
+            and f.trigger != "file_arrival"
+            and (data is None or f.data in data)
+            and self._serving(f, location)
+        ]
+
+    # -- sales --------------------------------------------------------------------------------------
+
+    async def _sales(self, day: Day) -> list[CheckResult]:
+        flows = self._file_flows(day.location, SALES_DATA)
+        if not flows:
+            return []
+        now = [o for _, o in newest_by_ref(await day.orders()).values()]
+        now += await refunded_orders_between(self.hub, day.location, day.day, day.day)
+        files = []
+        for flow in flows:
+            transfer = await day.latest_file(flow)
+            carried = decoded_orders(m for m in await day.carried(transfer) if m.kind == "orders")
+            files.append(
+                SentOrders(
+                    flow_id=flow.id,
+                    data=flow.data,
+                    sent=transfer is not None,
+                    due=file_due(flow, day.location, day.day, day.now),
+                    file_name=transfer.file_name if transfer else "",
+                    orders=[o for _, o in carried],
+                )
+            )
+        facts = SalesFacts(
+            location=day.location,
+            business_date=day.day,
+            orders=now,
+            files=files,
+            mappings=self.catalog.mappings,
+        )
+        return [check_sales(facts)]
+
+    # -- kitchen ------------------------------------------------------------------------------------
+
+    def _kitchen_flows(self, location: Location) -> list[Flow]:
+        return [
+            f
+            for f in self.catalog.flows
+            if f.level is Level.REALTIME
+            and f.data == "orders"
+            and (s := self.catalog.system(f.to)) is not None
+            and s.connector == "kds"
+            and self._serving(f, location)
+        ]
+
+    async def _kitchen(self, day: Day, previous: dict[Any, CheckResult]) -> list[CheckResult]:
+        results = []
+        for flow in self._kitchen_flows(day.location):
+            system = self.catalog.system(flow.to)
+            settings = msgspec.convert(system.settings if system else {}, KitchenSettings, strict=False)
+            kept = day.now - timedelta(hours=settings.keep_hours) <= business_day_end(day.location, day.day)
+            key = (day.location.id, day.day, CheckName.KITCHEN)
+            if not kept and key in previous:
+                continue  # the day's tickets are gone: the result from when they were kept stands
+            handed = await self._handed(day, flow)
+            tickets = await self._tickets(list(handed))
+            facts = KitchenFacts(
+                location_id=day.location.id,
+                business_date=day.day,
+                flow_id=flow.id,
+                rules=RoutingRules(
+                    category_stations=self.catalog.mappings.stations,
+                    plu_stations=self.catalog.mappings.plu_stations,
+                    default_station=settings.default_station,
+                ),
+                max_age=timedelta(minutes=settings.max_age_minutes),
+                handed=handed,
+                tickets=tickets,
+                kept=kept,
+            )
+            results.append(check_kitchen(facts))
+        return results
+
+    async def _handed(self, day: Day, flow: Flow) -> dict[str, list[Handed]]:
+        """Order id → each version and what became of its delivery on ``flow``."""
+        pairs = await day.orders(flow.from_)
+        links = await day.links([m.id for m, _ in pairs])
+        transfers = await day.transfers(link.transfer_id for found in links.values() for link in found)
+        handed: dict[str, list[Handed]] = {}
+        for message, order in pairs:
+            attempts = _attempts(links[message.id], transfers, flow.id)
+            handed.setdefault(order.id, []).append(_handed_version(order, attempts))
+        return handed
+
+    async def _tickets(self, order_ids: list[str]) -> dict[str, set[str]]:
+        kitchen = self.kitchen or self._kitchen_store()
+        if kitchen is None or not order_ids:
+            return {}
+        found: dict[str, set[str]] = {}
+        for ticket in await kitchen.tickets_of_orders(order_ids):
+            found.setdefault(ticket.order_id, set()).add(ticket.station)
+        return found
+
+    def _kitchen_store(self) -> KitchenTickets | None:
+        service = self.hub.services.get("kitchen")
+        store = getattr(service, "store", None)
+        return store if store is not None else None
+
+    # -- webhooks and the nightly poll --------------------------------------------------------------
+
+    def _polled_systems(self) -> list[str]:
+        found = []
+        for system in self.catalog.systems:
+            connector = self.hub.connector(system.connector)
+            if connector is not None and connector.poll is not None and connector.make_webhook is not None:
+                found.append(system.id)
+        return found
+
+    async def _webhooks(self, day: Day, previous: dict[Any, CheckResult]) -> list[CheckResult]:
+        results = []
+        for system_id in self._polled_systems():
+            before = previous.get((day.location.id, day.day, CheckName.WEBHOOKS))
+            nightly, error = await self._nightly_poll(day, system_id, before)
+            pairs = await day.orders(system_id)
+            links = await day.links([m.id for m, _ in pairs])
+            found = set(await self.hub.ledger.carried_by(nightly.id)) if nightly and nightly.id else set()
+            facts = WebhookFacts(
+                location_id=day.location.id,
+                business_date=day.day,
+                system_id=system_id,
+                flow_id=next((f.id for f in self.catalog.flows_from(system_id)), ""),
+                currency=day.location.currency,
+                polled=nightly is not None or bool(error),
+                poll_error=error,
+                orders=_source_orders(pairs, links, found),
+            )
+            results.append(check_webhooks(facts))
+        return results
+
+    async def _nightly_poll(
+        self, day: Day, system_id: str, before: CheckResult | None
+    ) -> tuple[Transfer | None, str]:
+        """The day's nightly poll: the last one, or a new one once the day has closed (again when
+        the last result differed, so a fix shows)."""
+        flow_id = poll_flow_id(system_id)
+        done = await self.hub.ledger.day_transfers(flow_id, day.location.id, day.day, day.day)
+        done = [t for t in done if t.endpoint == NIGHTLY_POLL and t.outcome is TransferOutcome.SUCCEEDED]
+        again = before is None or before.state is not CheckState.AGREE
+        if not day.closed or not self.poll or (done and not again):
+            return (done[-1] if done else None), ""
+        start = business_day_end(day.location, day.day - timedelta(days=1))
+        end = min(day.now, business_day_end(day.location, day.day) + NIGHTLY_POLL_REACH)
+        try:
+            result = await poll(
+                self.hub, system_id, start, end, location_id=day.location.id, business_date=day.day
+            )
+        except ExpediterError as exc:
+            log.warning("nightly poll failed", system=system_id, location=day.location.id, error=str(exc))
+            return None, str(exc)
+        [transfer] = await self.hub.ledger.get([result.transfer_id])
+        return transfer, ""
+
+    # -- labor --------------------------------------------------------------------------------------
+
+    async def _labor(self, day: Day) -> list[CheckResult]:
+        flows = self._file_flows(day.location, LABOR_DATA)
+        if not flows:
+            return []
+        ids: list[int] = []
+        punches = await punches_between(self.hub, day.location.id, day.day, day.day, ids)
+        versions = [m.id for m in await self.hub.inbox.of_day("punches", day.location.id, day.day)]
+        links = await day.links(versions)
+        transfers = await day.transfers(link.transfer_id for found in links.values() for link in found)
+        files = [await self._sent_punches(day, flow, links, transfers) for flow in flows]
+        return [
+            check_labor(
+                LaborFacts(location=day.location, business_date=day.day, punches=punches, files=files)
+            )
+        ]
+
+    async def _sent_punches(
+        self, day: Day, flow: Flow, links: dict[int, list[LinkRow]], transfers: dict[int, Transfer]
+    ) -> SentPunches:
+        """The flow's latest successful file that carried the day's punches (a labor file of the
+        night, or the payroll file whose period covers it)."""
+        if flow.data == "labor":
+            transfer = await day.latest_file(flow)
+            due = file_due(flow, day.location, day.day, day.now)
+        else:
+            carrying = {link.transfer_id for found in links.values() for link in found}
+            mine = [
+                transfers[t] for t in sorted(carrying) if t in transfers and transfers[t].flow_id == flow.id
+            ]
+            succeeded = [t for t in mine if t.outcome is TransferOutcome.SUCCEEDED]
+            transfer, due = (succeeded[-1] if succeeded else None), False
+        carried = [m for m in await day.carried(transfer) if m.kind == "punches"]
+        punches = [p for p in (_punches.decode(m.payload) for m in carried) if _worked_on(p, day)]
+        return SentPunches(
+            flow_id=flow.id, data=flow.data, sent=transfer is not None, due=due, punches=punches
+        )
+
+    # -- online orders to the POS -------------------------------------------------------------------
+
+    def _online_flows(self, location: Location) -> list[Flow]:
+        found = []
+        for flow in self.catalog.flows:
+            source, target = self.catalog.system(flow.from_), self.catalog.system(flow.to)
+            if source is None or target is None or flow.data != "orders" or flow.level is not Level.REALTIME:
+                continue
+            if (
+                source.kind == SystemKind.ONLINE_ORDERING
+                and target.kind == SystemKind.POS
+                and self._serving(flow, location)
+            ):
+                found.append(flow)
+        return found
+
+    async def _online(self, day: Day) -> list[CheckResult]:
+        results = []
+        for flow in self._online_flows(day.location):
+            newest = newest_by_ref(await day.orders(flow.from_))
+            links = await day.links([m.id for m, _ in newest.values()])
+            transfers = await day.transfers(link.transfer_id for found in links.values() for link in found)
+            orders = [
+                _sent_order(order, _attempts(links[message.id], transfers, flow.id))
+                for message, order in newest.values()
+            ]
+            facts = OnlineFacts(
+                location_id=day.location.id,
+                business_date=day.day,
+                flow_id=flow.id,
+                currency=day.location.currency,
+                orders=sorted(orders, key=lambda o: o.order_id),
+            )
+            results.append(check_online(facts))
+        return results
+
+    # -- what the destinations hold -----------------------------------------------------------------
+
+    async def _deliveries(self, day: Day) -> list[CheckResult]:
+        flows = self._file_flows(day.location)
+        if not flows:
+            return []
+        acks = []
+        for flow in flows:
+            sent = await self.hub.ledger.day_transfers(
+                flow.id, day.location.id, day.day, day.day, TransferOutcome.SUCCEEDED
+            )
+            latest = {t.file_name: t for t in sent if t.file_name}
+            if latest:
+                acks += await acknowledgements(self.hub, flow, list(latest.values()))
+        return [
+            check_deliveries(DeliveryFacts(location_id=day.location.id, business_date=day.day, files=acks))
+        ]
+
+
+def kitchen_store_path(hub: Hub) -> Path:
+    """Where the kitchen keeps its tickets (for a reconcile run outside the serving hub)."""
+    return data_dir(hub.catalog) / "kitchen.db"
+
+
+def _one_per_check(results: list[CheckResult]) -> list[CheckResult]:
+    """A check that runs per flow (two kitchens) is stored once per day: the first that differs."""
+    chosen: dict[CheckName, CheckResult] = {}
+    for result in results:
+        known = chosen.get(result.check)
+        if known is None or (known.state is not CheckState.DIFFER and result.state is CheckState.DIFFER):
+            chosen[result.check] = result
+    return list(chosen.values())
+
+
+def _attempts(links: list[LinkRow], transfers: dict[int, Transfer], flow_id: str) -> list[Transfer]:
+    found = [transfers[link.transfer_id] for link in links if link.role is LinkRole.CARRIED]
+    return sorted((t for t in found if t.flow_id == flow_id), key=lambda t: (t.started_at, t.id or 0))
+
+
+def _handed_version(order: Order, attempts: list[Transfer]) -> Handed:
+    delivered = [t for t in attempts if t.outcome is TransferOutcome.SUCCEEDED]
+    if delivered:
+        return Handed(order=order, delivered_at=delivered[0].started_at)
+    last = attempts[-1] if attempts else None
+    return Handed(
+        order=order, state=str(last.outcome) if last else "pending", error=last.error if last else ""
+    )
+
+
+def _sent_order(order: Order, attempts: list[Transfer]) -> SentOrder:
+    total = order_totals(order).total.amount
+    delivered = [t for t in attempts if t.outcome is TransferOutcome.SUCCEEDED]
+    if delivered:
+        return SentOrder(order_id=order.id, total=total, confirmed=True, remote_ref=delivered[-1].remote_ref)
+    last = attempts[-1] if attempts else None
+    state = str(last.outcome) if last else "pending"
+    return SentOrder(
+        order_id=order.id, total=total, confirmed=False, state=state, error=last.error if last else ""
+    )
+
+
+def _source_orders(
+    pairs: list[tuple[StoredMessage, Order]], links: dict[int, list[LinkRow]], found: set[int]
+) -> list[SourceOrder]:
+    """Per order of the system: how its versions arrived, and whether the nightly poll listed it."""
+    roles: dict[str, set[LinkRole]] = {}
+    listed: dict[str, bool] = {}
+    newest = newest_by_ref(pairs)
+    for message, order in pairs:
+        roles.setdefault(order.id, set()).update(link.role for link in links[message.id])
+        listed[order.id] = listed.get(order.id, False) or message.id in found
+    orders = []
+    for order_id, (_, order) in sorted(newest.items()):
+        seen = roles[order_id]
+        arrival = (
+            Arrival.WEBHOOK
+            if LinkRole.PRODUCED in seen
+            else Arrival.POLL
+            if LinkRole.POLLED in seen
+            else Arrival.OTHER
+        )
+        orders.append(
+            SourceOrder(
+                order_id=order_id,
+                total=order_totals(order).total.amount,
+                arrival=arrival,
+                found_by_poll=listed[order_id],
+            )
+        )
+    return orders
+
+
+def _worked_on(punch: TimePunch, day: Day) -> bool:
+    return day.location.business_date_for(punch.clock_in) == day.day
