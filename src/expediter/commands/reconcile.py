@@ -222,7 +222,7 @@ def _print_journey(journey: Journey) -> None:
         table.add_row(when, str(hop.stage), escape(hop.system), hop.flow_id, escape(hop.what))
     console.print(table)
     for share in journey.files:
-        console.print(f"[bold]{share.file_name}[/] ({share.flow_id}, {share.outcome}):")
+        console.print(f"[bold]{share.flow_id}[/] {share.business_date}: {', '.join(share.files)}")
         for line in share.lines:
             console.print(f"  {escape(line)}")
 

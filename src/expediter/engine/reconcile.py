@@ -267,20 +267,28 @@ class Reconciler:
         ]
 
     async def _kitchen(self, day: Day, previous: dict[Any, CheckResult]) -> list[CheckResult]:
-        results = []
+        """One check per kitchen system, over every flow that brings it orders."""
+        by_kitchen: dict[str, list[Flow]] = {}
         for flow in self._kitchen_flows(day.location):
-            system = self.catalog.system(flow.to)
+            by_kitchen.setdefault(flow.to, []).append(flow)
+        results = []
+        for system_id, flows in by_kitchen.items():
+            system = self.catalog.system(system_id)
             settings = msgspec.convert(system.settings if system else {}, KitchenSettings, strict=False)
             kept = day.now - timedelta(hours=settings.keep_hours) <= business_day_end(day.location, day.day)
-            key = (day.location.id, day.day, CheckName.KITCHEN)
-            if not kept and key in previous:
+            if not kept and (day.location.id, day.day, CheckName.KITCHEN) in previous:
                 continue  # the day's tickets are gone: the result from when they were kept stands
-            handed = await self._handed(day, flow)
-            tickets = await self._tickets(list(handed))
+            handed: dict[str, list[Handed]] = {}
+            flow_of: dict[str, str] = {}
+            for flow in flows:
+                for order_id, versions in (await self._handed(day, flow)).items():
+                    handed.setdefault(order_id, []).extend(versions)
+                    flow_of.setdefault(order_id, flow.id)
             facts = KitchenFacts(
                 location_id=day.location.id,
                 business_date=day.day,
-                flow_id=flow.id,
+                flow_id=flows[0].id,
+                flow_of=flow_of,
                 rules=RoutingRules(
                     category_stations=self.catalog.mappings.stations,
                     plu_stations=self.catalog.mappings.plu_stations,
@@ -288,7 +296,7 @@ class Reconciler:
                 ),
                 max_age=timedelta(minutes=settings.max_age_minutes),
                 handed=handed,
-                tickets=tickets,
+                tickets=await self._tickets(list(handed)),
                 kept=kept,
             )
             results.append(check_kitchen(facts))

@@ -12,6 +12,7 @@ its tips in payroll and its ingredients in the usage.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
@@ -29,7 +30,7 @@ from expediter.operations.accounting.journal import build_journal
 from expediter.operations.inventory.export import load_book
 from expediter.operations.inventory.usage import theoretical_usage
 from expediter.operations.kitchen.tickets import Ticket, TicketState
-from expediter.operations.labor.tips import pos_tips_by_employee, service_charge_wages
+from expediter.operations.labor.tips import UNASSIGNED, pos_tips_by_employee, service_charge_wages
 from expediter.operations.sales.close import product_mix, summarize_day
 
 _orders = msgspec.json.Decoder(Order)
@@ -74,14 +75,15 @@ class Version(msgspec.Struct, kw_only=True):
 
 
 class FileShare(msgspec.Struct, kw_only=True):
-    """A nightly file that carried the order, and what the order put in it."""
+    """A nightly flow's files for a night that carried the order, and what the order put in them."""
 
     flow_id: str
     data: str
-    file_name: str
-    transfer_id: int
+    business_date: date | None
+    files: list[str]
+    transfer_ids: list[int]
     sent_at: datetime
-    outcome: str
+    """When the latest of them went."""
     lines: list[str]
 
 
@@ -250,26 +252,32 @@ class Tracer:
         transfers: dict[int | None, Transfer],
         orders: list[tuple[StoredMessage, Order]],
     ) -> list[FileShare]:
+        """Per flow and night: the files that carried a version of the order, and its share."""
         by_id = {m.id: o for m, o in orders}
-        shares = []
+        grouped: dict[tuple[str, date | None], list[tuple[Transfer, Order]]] = {}
         for link in links:
             transfer = transfers[link.transfer_id]
-            flow = self.catalog.flow(transfer.flow_id)
-            if flow is None or transfer.file_name == "" or link.role is not LinkRole.CARRIED:
-                continue
-            order = by_id[link.message_id]
-            shares.append(
-                FileShare(
-                    flow_id=flow.id,
-                    data=flow.data,
-                    file_name=transfer.file_name,
-                    transfer_id=transfer.id or 0,
-                    sent_at=transfer.finished_at,
-                    outcome=str(transfer.outcome),
-                    lines=self._share(flow.data, flow.to, order, transfer.business_date),
-                )
-            )
-        return sorted(shares, key=lambda s: (s.sent_at, s.transfer_id))
+            if transfer.file_name and link.role is LinkRole.CARRIED and self.catalog.flow(transfer.flow_id):
+                key = (transfer.flow_id, transfer.business_date)
+                grouped.setdefault(key, []).append((transfer, by_id[link.message_id]))
+        return sorted(
+            (self._file_share(flow_id, day, carried) for (flow_id, day), carried in grouped.items()),
+            key=lambda share: (share.sent_at, share.flow_id),
+        )
+
+    def _file_share(self, flow_id: str, day: date | None, carried: list[tuple[Transfer, Order]]) -> FileShare:
+        flow = self.catalog.flow(flow_id)
+        assert flow is not None
+        latest, order = max(carried, key=lambda pair: (pair[0].finished_at, pair[0].id or 0))
+        return FileShare(
+            flow_id=flow_id,
+            data=flow.data,
+            business_date=day,
+            files=sorted({t.file_name for t, _ in carried}),
+            transfer_ids=sorted(t.id or 0 for t, _ in carried),
+            sent_at=latest.finished_at,
+            lines=self._share(flow.data, flow.to, order, day),
+        )
 
     def _share(self, data: str, system_id: str, order: Order, day: date | None) -> list[str]:
         location = self.catalog.location(order.location_id)
@@ -292,7 +300,7 @@ class Tracer:
         used = theoretical_usage(
             [order], load_book(self.catalog, recipes), location_id=location.id, business_date=day
         )
-        lines = [f"{ingredient}: {quantity.normalize():f}" for ingredient, quantity in used.usage.items()]
+        lines = [f"{ingredient}: {_quantity(quantity)}" for ingredient, quantity in used.usage.items()]
         return lines + [f"no recipe for {m.name} ({m.key})" for m in used.missing_recipes]
 
 
@@ -316,14 +324,21 @@ def _mix(tracer: Tracer, order: Order, location: Location, day: date, system_id:
 
 
 def _tips(tracer: Tracer, order: Order, location: Location, day: date, system_id: str) -> list[str]:
-    lines = [
-        f"tips to {employee}: {amount.format()}" for employee, amount in pos_tips_by_employee([order]).items()
-    ]
+    tips = pos_tips_by_employee([order])
+    wages = service_charge_wages([order])
+    lines = [f"tips to {_whom(employee)}: {amount.format()}" for employee, amount in tips.items()]
     lines += [
-        f"service-charge wages to {employee}: {amount.format()}"
-        for employee, amount in service_charge_wages([order]).items()
+        f"service-charge wages to {_whom(employee)}: {amount.format()}" for employee, amount in wages.items()
     ]
     return lines or ["no tips on this order"]
+
+
+def _whom(employee_id: str) -> str:
+    return employee_id if employee_id != UNASSIGNED else "the tip pool (the check has no server)"
+
+
+def _quantity(quantity: Decimal) -> str:
+    return f"{quantity.quantize(Decimal('0.0001')).normalize():f}"
 
 
 def _no_share(tracer: Tracer, order: Order, location: Location, day: date, system_id: str) -> list[str]:

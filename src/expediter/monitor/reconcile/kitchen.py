@@ -35,6 +35,8 @@ class KitchenFacts(msgspec.Struct, kw_only=True):
     location_id: str
     business_date: date
     flow_id: str
+    """The kitchen's first flow: whose owner hears about a difference, unless ``flow_of`` names
+    the differing order's own."""
     rules: RoutingRules
     max_age: timedelta
     handed: dict[str, list[Handed]]
@@ -43,6 +45,8 @@ class KitchenFacts(msgspec.Struct, kw_only=True):
     """Order id → the stations holding a ticket for it."""
     kept: bool = True
     """False when the kitchen no longer keeps the day's tickets (``keep_hours``)."""
+    flow_of: dict[str, str] = {}
+    """Order id → the flow that brought it to the kitchen."""
 
 
 def expected_stations(versions: list[Handed], rules: RoutingRules, max_age: timedelta) -> set[str]:
@@ -78,7 +82,7 @@ def check_kitchen(facts: KitchenFacts) -> CheckResult:
         agreed=f"{plural(len(facts.handed), 'order')}, {plural(made_total, 'ticket')}"
         " where the routing sends them",
         pending=pending,
-        flow_id=facts.flow_id,
+        flow_id=facts.flow_of.get(differences[0].record, facts.flow_id) if differences else facts.flow_id,
         unit=Unit.COUNT,
         totals={"orders": len(facts.handed), "tickets expected": expected_total, "tickets made": made_total},
     )
