@@ -65,16 +65,23 @@ class DemoHub:
 
     async def online_order(self, number: int = 0) -> dict[str, object]:
         """A signed marketplace order placed now, posted to the hub's webhook; its payload."""
-        today = self.location.business_date_for(clock.now())
-        payload = list(iter_online_payloads(self.location, today, seed=11, count=number + 1))[number][1]
-        now = clock.now().replace(microsecond=0)
-        payload |= {"placed_at": now.isoformat(), "pickup_at": (now + timedelta(minutes=20)).isoformat()}
-        body = msgspec.json.encode(payload)
-        answer = await self.client.post(
-            "/api/v1/webhooks/online", content=body, headers=signed_headers(self.online_secret, body)
-        )
-        assert answer.status_code == 202, answer.text
-        return payload
+        return await post_online_order(self.client, self.location, self.online_secret, number)
+
+
+async def post_online_order(
+    client: httpx.AsyncClient, location: Location, secret: str, number: int = 0, system: str = "online"
+) -> dict[str, object]:
+    """A signed marketplace order placed now, posted to ``/api/v1/webhooks/<system>``; its payload."""
+    today = location.business_date_for(clock.now())
+    payload = list(iter_online_payloads(location, today, seed=11, count=number + 1))[number][1]
+    now = clock.now().replace(microsecond=0)
+    payload |= {"placed_at": now.isoformat(), "pickup_at": (now + timedelta(minutes=20)).isoformat()}
+    body = msgspec.json.encode(payload)
+    answer = await client.post(
+        f"/api/v1/webhooks/{system}", content=body, headers=signed_headers(secret, body)
+    )
+    assert answer.status_code == 202, answer.text
+    return payload
 
 
 @contextlib.asynccontextmanager

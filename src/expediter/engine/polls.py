@@ -14,6 +14,7 @@ from datetime import date, datetime
 import msgspec
 
 from expediter.catalog.schema import Level
+from expediter.connectors.base import ConnectorContext
 from expediter.engine.canonical import canonical_facts
 from expediter.engine.hub import Hub
 from expediter.errors import ExpediterError
@@ -22,6 +23,9 @@ from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
 
 POLL_SUFFIX = "#poll"
+ORDER_VERSIONS = "order_versions"
+"""The service connectors ask for the newest version the hub holds, to skip what it has: the
+nightly poll leaves it out, so what the hub holds already comes back too (and is ``confirmed``)."""
 NIGHTLY_POLL = "nightly poll"
 """The ``endpoint`` of a poll over a whole business day (a reconciliation's)."""
 
@@ -69,8 +73,15 @@ async def poll(
     links: list[Link] = []
     result = PollResult()
     outcome, error = TransferOutcome.SUCCEEDED, ""
+    context = hub.context(system_id)
+    if business_date is not None:  # the nightly poll wants the whole listing, stored or not
+        context = ConnectorContext(
+            catalog=context.catalog,
+            system=context.system,
+            services={k: v for k, v in context.services.items() if k != ORDER_VERSIONS},
+        )
     try:
-        for message in await connector.poll(hub.context(system_id), start, end):
+        for message in await connector.poll(context, start, end):
             if location_id is not None and message.location_id not in (None, location_id):
                 continue
             ref, day = canonical_facts(message, hub.catalog)

@@ -1,0 +1,231 @@
+"""Self-healing nights: a night whose file never went out is run; a night whose inputs changed after
+it went out is re-sent, corrected or left for a person by the flow's ``heal`` policy; the running
+hub does it in a watched loop and alerts the flow's owner when a person must act."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from expediter.catalog.check import flow_problems
+from expediter.engine.heal import Healer, HealOutcome, NightProblem
+from expediter.engine.hub import Hub
+from expediter.engine.jobs import FileJobs
+from expediter.engine.reconcile import Reconciler
+from expediter.model.money import Money
+from expediter.model.order import Line, Order
+from expediter.monitor.alerts import AlertKind
+from expediter.monitor.reconcile.model import CheckName, CheckState
+from expediter.runtime import Runtime
+from tests.engine.reconcile_support import (
+    LOCATION,
+    due_at,
+    folder_catalog,
+    last_night,
+    nightly_flow,
+    store,
+    store_day,
+)
+
+PIE = Line(id="late", name="Pie", quantity=Decimal(1), unit_price=Money(650), category="Desserts")
+
+
+def _edited(order: Order) -> Order:
+    """The check with a pie added after the close (a new version)."""
+    return msgspec.structs.replace(order, version=order.version + 1, lines=[*order.lines, PIE])
+
+
+def test_a_night_whose_file_never_went_out_is_run_and_then_found_whole(tmp_path: Path) -> None:
+    catalog = folder_catalog(tmp_path, [nightly_flow("nightly-sales")])
+    night = last_night()
+
+    async def scenario() -> tuple[list, list, list]:
+        async with Hub(catalog, deliver=False) as hub:
+            for day in (night - timedelta(days=1), night):
+                await store_day(hub, day)
+            await FileJobs(hub).run(
+                "nightly-sales", LOCATION.id, night - timedelta(days=1)
+            )  # then the hub was down
+            healer = Healer(hub)
+            found = await healer.find(due_at(night))
+            healed = await healer.heal(found)
+            return found, healed, await healer.find(due_at(night))
+
+    found, healed, after = asyncio.run(scenario())
+    [missing] = found
+    assert (missing.business_date, missing.problem) == (night, NightProblem.MISSING)
+    [done] = healed
+    assert done.outcome is HealOutcome.RESENT and done.files
+    assert (tmp_path / "out" / "office" / done.files[0]).exists()
+    assert after == []
+
+
+def test_a_night_whose_inputs_changed_is_resent_and_reconciles(tmp_path: Path) -> None:
+    catalog = folder_catalog(tmp_path, [nightly_flow("nightly-journal"), nightly_flow("nightly-sales")])
+    night = last_night()
+
+    async def scenario() -> tuple[list, list, list, CheckState]:
+        async with Hub(catalog, deliver=False) as hub:
+            orders, _ = await store_day(hub, night)
+            for flow in catalog.flows:
+                await FileJobs(hub).run(flow.id, LOCATION.id, night)
+            healer = Healer(hub)
+            unchanged = await healer.find(due_at(night))
+            await store(hub, "orders", _edited(orders[0]), night)
+            healed = await healer.look_back(due_at(night))
+            [sales] = await Reconciler(hub).reconcile(
+                [LOCATION.id], night, night, [CheckName.SALES], now=due_at(night)
+            )
+            return unchanged, healed, await healer.find(due_at(night)), sales.state
+
+    unchanged, healed, after, sales = asyncio.run(scenario())
+    assert unchanged == []
+    assert {(n.flow_id, n.problem, n.outcome) for n in healed} == {
+        ("nightly-journal", NightProblem.CHANGED, HealOutcome.RESENT),
+        ("nightly-sales", NightProblem.CHANGED, HealOutcome.RESENT),
+    }
+    assert after == [] and sales is CheckState.AGREE
+
+
+def test_a_changed_journal_under_correction_posts_only_the_difference(tmp_path: Path) -> None:
+    catalog = folder_catalog(tmp_path, [nightly_flow("nightly-journal", heal="correction")])
+    night = last_night()
+
+    async def scenario() -> tuple[list, list]:
+        async with Hub(catalog, deliver=False) as hub:
+            orders, _ = await store_day(hub, night)
+            await FileJobs(hub).run("nightly-journal", LOCATION.id, night)
+            await store(hub, "orders", _edited(orders[0]), night)
+            healed = await Healer(hub).look_back(due_at(night))
+            return healed, await Healer(hub).find(due_at(night))
+
+    healed, after = asyncio.run(scenario())
+    [night_healed] = healed
+    assert night_healed.outcome is HealOutcome.CORRECTED
+    [name] = night_healed.files
+    assert name == f"journal_L001_{night:%Y%m%d}-correction-1.beancount"
+    text = (tmp_path / "out" / "books" / name).read_text()
+    assert f'document: "DS-L001-{night:%Y%m%d}-C1"' in text
+    assert "Income:4000-Food-Sales" in text and "-6.50 USD" in text  # the pie, and nothing else of the day
+    original = (tmp_path / "out" / "books" / f"journal_L001_{night:%Y%m%d}.beancount").read_text()
+    assert len(text.splitlines()) < len(original.splitlines())
+    assert after == []
+
+
+def test_ask_sends_nothing_and_the_running_hub_asks_the_owner_until_someone_reruns(tmp_path: Path) -> None:
+    catalog = folder_catalog(tmp_path, [nightly_flow("nightly-sales", heal="ask")])
+    night = last_night()
+
+    async def scenario() -> tuple[int, list[str], list[str], int]:
+        runtime = Runtime(catalog, schedule=False, watch=False)
+        await runtime.start()
+        try:
+            hub = runtime.hub
+            orders, _ = await store_day(hub, night)
+            await FileJobs(hub).run("nightly-sales", LOCATION.id, night)
+            await store(hub, "orders", _edited(orders[0]), night)
+            await runtime.reconcile_once(due_at(night))
+            sent = len(await hub.ledger.day_transfers("nightly-sales", LOCATION.id, night, night))
+            asking = [
+                a.message for a in runtime.alerting.book.firing() if a.kind is AlertKind.HELD_FOR_REVIEW
+            ]
+            await FileJobs(hub).run("nightly-sales", LOCATION.id, night)  # the owner re-runs it
+            await runtime.reconcile_once(due_at(night))
+            still = [a.message for a in runtime.alerting.book.firing() if a.kind is AlertKind.HELD_FOR_REVIEW]
+            return (
+                sent,
+                asking,
+                still,
+                len(await hub.ledger.day_transfers("nightly-sales", LOCATION.id, night, night)),
+            )
+        finally:
+            await runtime.stop()
+
+    sent, asking, still, after = asyncio.run(scenario())
+    assert sent == 1  # nothing went out by itself
+    [message] = asking
+    assert "changed" in message and f"expediter run nightly-sales --date {night}" in message
+    assert still == [] and after == 2
+
+
+def test_the_running_hub_alerts_the_flows_owner_while_a_check_differs_and_resolves_after_the_fix(
+    tmp_path: Path,
+) -> None:
+    catalog = folder_catalog(tmp_path, [nightly_flow("nightly-journal")])
+    night = last_night()
+
+    async def scenario() -> tuple[list, list]:
+        runtime = Runtime(catalog, schedule=False, watch=False)
+        await runtime.start()
+        try:
+            hub = runtime.hub
+            await store_day(hub, night)
+            [name] = (await FileJobs(hub).run("nightly-journal", LOCATION.id, night)).files
+            (tmp_path / "out" / "books" / name).unlink()
+            await runtime.reconcile_once(due_at(night))
+            firing = [a for a in runtime.alerting.book.firing() if a.kind is AlertKind.RECONCILIATION]
+            await FileJobs(hub).run("nightly-journal", LOCATION.id, night)
+            await runtime.reconcile_once(due_at(night))
+            return firing, [a for a in runtime.alerting.book.firing() if a.kind is AlertKind.RECONCILIATION]
+        finally:
+            await runtime.stop()
+
+    firing, after = asyncio.run(scenario())
+    [alert] = firing
+    assert (alert.flow_id, alert.location_id) == ("nightly-journal", LOCATION.id)
+    assert "deliveries" in alert.message and "not at the destination" in alert.message
+    assert after == []
+
+
+def test_the_reconciliation_loop_is_a_watched_part_of_the_running_hub(tmp_path: Path) -> None:
+    catalog = folder_catalog(tmp_path, [nightly_flow("nightly-journal")])
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        runtime = Runtime(catalog)
+        await runtime.start()
+        try:
+            [loop] = [t for t in runtime._tasks if t.get_name().startswith("the reconciliation watch")]
+            loop.cancel()
+            await asyncio.sleep(0.05)
+            stopped = [a.message for a in runtime.alerting.book.firing() if a.kind is AlertKind.STOPPED]
+            return runtime.health_problems(), stopped
+        finally:
+            await runtime.stop()
+
+    problems, stopped = asyncio.run(scenario())
+    assert any(p.startswith("the reconciliation watch") for p in problems)
+    assert stopped and "the reconciliation watch" in stopped[0]
+
+
+@pytest.mark.parametrize(("value", "problems"), [("resend", 0), ("correction", 0), ("ask", 0), ("later", 1)])
+def test_the_heal_setting_is_checked(tmp_path: Path, value: str, problems: int) -> None:
+    catalog = folder_catalog(tmp_path, [nightly_flow("nightly-journal", heal=value)])
+    found = [
+        p
+        for p in flow_problems(catalog, catalog.flows[0], "$.flows[0]", "expediter.toml")
+        if "heal" in p.where
+    ]
+    assert len(found) == problems
+    if found:
+        assert (
+            found[0].where == "$.flows[0].settings.heal" and '"resend", "correction", "ask"' in found[0].fix
+        )
+
+
+def test_nights_before_the_flow_first_ran_are_not_backfilled(tmp_path: Path) -> None:
+    catalog = folder_catalog(tmp_path, [nightly_flow("nightly-sales")])
+    night = last_night()
+
+    async def scenario() -> list:
+        async with Hub(catalog, deliver=False) as hub:
+            await store_day(hub, night - timedelta(days=3))
+            await store_day(hub, night)
+            await FileJobs(hub).run("nightly-sales", LOCATION.id, night)
+            return await Healer(hub).find(due_at(night))
+
+    assert asyncio.run(scenario()) == []
