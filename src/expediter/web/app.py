@@ -29,6 +29,7 @@ WEB_MODULES = (
     "expediter.web.dashboard",
     "expediter.web.kds",
     "expediter.web.purchasing",
+    "expediter.web.reconcile",
 )
 
 
