@@ -108,6 +108,7 @@ class Day:
     def __init__(self, hub: Hub, location: Location, day: date, now: datetime) -> None:
         self.hub, self.location, self.day, self.now = hub, location, day, now
         self._orders: list[tuple[StoredMessage, Order]] | None = None
+        self._decoded: dict[int, Order] = {}
         self._links: dict[int, list[LinkRow]] = {}
         self._transfers: dict[int, Transfer] = {}
 
@@ -118,8 +119,15 @@ class Day:
     async def orders(self, source_system: str | None = None) -> list[tuple[StoredMessage, Order]]:
         """Every version of every order of the day (of one source system, or all)."""
         if self._orders is None:
-            self._orders = decoded_orders(await self.hub.inbox.of_day("orders", self.location.id, self.day))
+            self._orders = self.decoded(await self.hub.inbox.of_day("orders", self.location.id, self.day))
         return [(m, o) for m, o in self._orders if source_system in (None, m.source_system)]
+
+    def decoded(self, messages: Iterable[StoredMessage]) -> list[tuple[StoredMessage, Order]]:
+        """The orders among ``messages``, each message decoded once for all the day's checks."""
+        wanted = [m for m in messages if m.kind == "orders"]
+        for pair in decoded_orders(m for m in wanted if m.id not in self._decoded):
+            self._decoded[pair[0].id] = pair[1]
+        return [(m, self._decoded[m.id]) for m in wanted if m.id in self._decoded]
 
     async def links(self, message_ids: Sequence[int]) -> dict[int, list[LinkRow]]:
         """Message id → its lineage, each message read once."""
@@ -161,6 +169,7 @@ class Reconciler:
         self.kitchen = kitchen
         self.poll = poll
         """Whether a day with a polling system gets its nightly poll (off: compare what is there)."""
+        self._polled: list[str] | None = None
 
     async def reconcile(
         self,
@@ -178,11 +187,12 @@ class Reconciler:
             location = self.catalog.location(location_id)
             if location is None:
                 raise ConfigError(f"no location {location_id!r} in the catalog")
+            mine: list[CheckResult] = []
             for offset in range((end - start).days + 1):
                 day = Day(self.hub, location, start + timedelta(days=offset), now)
-                found = await self.reconcile_day(day, checks, previous)
-                await save_results(self.hub.storage, found)
-                results += found
+                mine += await self.reconcile_day(day, checks, previous)
+            await save_results(self.hub.storage, mine)  # one commit per location
+            results += mine
         return results
 
     async def reconcile_day(
@@ -233,7 +243,7 @@ class Reconciler:
         files = []
         for flow in flows:
             transfer = await day.latest_file(flow)
-            carried = decoded_orders(m for m in await day.carried(transfer) if m.kind == "orders")
+            carried = day.decoded(await day.carried(transfer))
             files.append(
                 SentOrders(
                     flow_id=flow.id,
@@ -330,12 +340,18 @@ class Reconciler:
     # -- webhooks and the nightly poll --------------------------------------------------------------
 
     def _polled_systems(self) -> list[str]:
-        found = []
-        for system in self.catalog.systems:
-            connector = self.hub.connector(system.connector)
-            if connector is not None and connector.poll is not None and connector.make_webhook is not None:
-                found.append(system.id)
-        return found
+        """Systems whose connector both receives webhooks and polls (looked up once)."""
+        if self._polled is None:
+            self._polled = []
+            for system in self.catalog.systems:
+                connector = self.hub.connector(system.connector)
+                if (
+                    connector is not None
+                    and connector.poll is not None
+                    and connector.make_webhook is not None
+                ):
+                    self._polled.append(system.id)
+        return self._polled
 
     async def _webhooks(self, day: Day, previous: dict[Any, CheckResult]) -> list[CheckResult]:
         results = []

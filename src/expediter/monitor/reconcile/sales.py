@@ -13,6 +13,7 @@ sales), so a builder that counts differently from the orders it was given shows 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 import msgspec
@@ -84,18 +85,37 @@ def journal_revenue(entry: JournalEntry) -> int:
     return total
 
 
+class _Figures:
+    """Each order version's figures, worked out once (the sides mostly carry the same versions)."""
+
+    def __init__(self, location: Location, day: date) -> None:
+        self.location, self.day = location, day
+        self._known: dict[tuple[str, int], tuple[int, int]] = {}
+
+    def of(self, order: Order) -> tuple[int, int]:
+        key = (order.id, order.version)
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = figures(order, self.location, self.day)
+        return found
+
+    def net(self, orders: Iterable[Order]) -> int:
+        return sum(self.of(o)[0] for o in orders)
+
+
 def check_sales(facts: SalesFacts) -> CheckResult:
     location, day = facts.location, facts.business_date
+    counted = _Figures(location, day)
     pos = {o.id: o for o in latest_versions(facts.orders)}
     sides = {_label(f, facts.files): f for f in facts.files}
     differences = [_not_sent(label, f, day) for label, f in sides.items() if not f.sent and f.due]
     sent = {label: {o.id: o for o in latest_versions(f.orders)} for label, f in sides.items() if f.sent}
-    differences += _order_differences(pos, sent, location, day)
-    totals = {POS: sum(figures(o, location, day)[0] for o in pos.values())}
+    differences += _order_differences(pos, sent, counted, location)
+    totals = {POS: counted.net(pos.values())}
     for label, file in sides.items():
         if file.sent:
-            totals[label] = _side_total(file, facts)
-    differences += _total_differences(totals, sent, location, day)
+            totals[label] = _side_total(file, facts, counted)
+    differences += _total_differences(totals, sent, counted, location)
     pending = "" if sent or not sides else "the night's files have not gone out yet"
     return verdict(
         CheckName.SALES,
@@ -125,15 +145,15 @@ def _not_sent(label: str, file: SentOrders, day: date) -> Difference:
 
 
 def _order_differences(
-    pos: dict[str, Order], sent: dict[str, dict[str, Order]], location: Location, day: date
+    pos: dict[str, Order], sent: dict[str, dict[str, Order]], counted: _Figures, location: Location
 ) -> list[Difference]:
     found = []
     for order_id in sorted(set(pos).union(*sent.values())):
         now = pos.get(order_id)
-        mine = figures(now, location, day) if now is not None else (0, 0)
+        mine = counted.of(now) if now is not None else (0, 0)
         for label, orders in sent.items():
             theirs = orders.get(order_id)
-            values = figures(theirs, location, day) if theirs is not None else (0, 0)
+            values = counted.of(theirs) if theirs is not None else (0, 0)
             if values != mine:
                 found.append(_order_difference(order_id, label, now, theirs, mine, values, location))
     return found
@@ -169,7 +189,7 @@ def _order_difference(
     )
 
 
-def _side_total(file: SentOrders, facts: SalesFacts) -> int:
+def _side_total(file: SentOrders, facts: SalesFacts, counted: _Figures) -> int:
     """The side's net sales as its own builder counts them."""
     location, day = facts.location, facts.business_date
     if file.data == SALES_SUMMARY:
@@ -181,25 +201,26 @@ def _side_total(file: SentOrders, facts: SalesFacts) -> int:
                 file.orders, facts.mappings, location_id=location.id, business_date=day, location=location
             )
         except ExpediterError:  # the mappings changed since it went out: count its orders instead
-            return sum(figures(o, location, day)[0] for o in latest_versions(file.orders))
+            return counted.net(latest_versions(file.orders))
         return journal_revenue(entry)
-    return sum(figures(o, location, day)[0] for o in latest_versions(file.orders))
+    return counted.net(latest_versions(file.orders))
 
 
 def _total_differences(
-    totals: dict[str, int], sent: dict[str, dict[str, Order]], location: Location, day: date
+    totals: dict[str, int], sent: dict[str, dict[str, Order]], counted: _Figures, location: Location
 ) -> list[Difference]:
     """A side whose builder's total is not the sum of its own orders' net sales."""
     found = []
     for label, orders in sent.items():
-        own = sum(figures(o, location, day)[0] for o in orders.values())
+        own = counted.net(orders.values())
         if label in totals and totals[label] != own:
+            money = location.currency
             found.append(
                 Difference(
                     record=f"{label} total",
                     problem=f"the {label} file's net sales are"
-                    f" {amount_text(totals[label], Unit.MINOR, location.currency)},"
-                    f" its orders' {amount_text(own, Unit.MINOR, location.currency)}",
+                    f" {amount_text(totals[label], Unit.MINOR, money)}, its orders'"
+                    f" {amount_text(own, Unit.MINOR, money)}",
                     values={label: totals[label], "its orders": own},
                 )
             )
