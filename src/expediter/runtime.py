@@ -114,6 +114,8 @@ class Runtime:
         self._reports: set[asyncio.Task[Any]] = set()
         self._late_recorded: set[tuple[str, datetime]] = set()
         self.arrivals: FileArrivals | None = None
+        self.healer = Healer(self.hub, self.run_flow)
+        """Kept between passes: it remembers which nights' inputs it found unchanged."""
 
     async def start(self) -> None:
         """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
@@ -411,7 +413,7 @@ class Runtime:
         """Heal the last 30 nights, reconcile the night that closed and the days still differing,
         and fire or resolve the reconciliation and heal alerts."""
         now = now or clock.now()
-        nights = await Healer(self.hub, self.run_flow).look_back(now)
+        nights = await self.healer.look_back(now)
         await self._heal_alerts(nights, now)
         results: list[CheckResult] = []
         reconciler = Reconciler(self.hub)

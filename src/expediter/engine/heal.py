@@ -33,7 +33,6 @@ from expediter.engine.hub import Hub
 from expediter.engine.jobs import (
     DATA_INPUTS,
     DRAWERS,
-    EMPLOYEES,
     ORDERS,
     PUNCHES,
     REFUND_LOOKBACK,
@@ -130,6 +129,10 @@ class Healer:
         self.jobs = FileJobs(hub)
         self.run = run or self.jobs.run
         """Runs one night (the runtime's alerts on failure, or the plain jobs)."""
+        self.verified: dict[int, int] = {}
+        """Transfer id → the newest input message id at which its digest was found unchanged: a
+        healer kept between passes (the running hub's) reads a night's inputs again only when a
+        message newer than that arrives."""
 
     def flows(self, location: Location) -> list[Flow]:
         """The nightly file flows serving ``location``."""
@@ -168,7 +171,6 @@ class Healer:
             kind: await self.hub.inbox.newest_ids(kind, location.id, first, last)
             for kind in MESSAGE_KINDS.values()
         }
-        found["employees"] = {last: await self.hub.inbox.newest_undated_id("employees", location.id)}
         return found
 
     async def _flow_nights(
@@ -227,10 +229,14 @@ class Healer:
         latest = succeeded[-1]
         assert latest.id is not None
         recorded = await self.hub.ledger.inputs(latest.id)
-        if recorded is None or not _newer(flow.data, day, newest, recorded.as_of):
+        if recorded is None:
+            return None
+        newest_input = _newest_input(flow.data, day, newest)
+        if newest_input <= max(recorded.as_of, self.verified.get(latest.id, 0)):
             return None
         digest = await self._digest_now(flow, location, day, digests)
         if digest == recorded.digest:
+            self.verified[latest.id] = newest_input
             return None
         return Night(
             flow_id=flow.id,
@@ -327,15 +333,13 @@ def _policy(flow: Flow) -> HealPolicy:
         return HealPolicy.ASK
 
 
-def _newer(data: str, day: date, newest: dict[str, dict[date, int]], as_of: int) -> bool:
-    """Whether a message the night reads from was stored after its inputs were read."""
+def _newest_input(data: str, day: date, newest: dict[str, dict[date, int]]) -> int:
+    """The id of the newest message a night reads from (0 when there is none)."""
+    found = 0
     for kind, (start, end) in input_windows(data, day).items():
         by_day = newest.get(kind, {})
-        if any(message_id > as_of for d, message_id in by_day.items() if start <= d <= end):
-            return True
-    if EMPLOYEES in DATA_INPUTS.get(data, frozenset()):
-        return any(message_id > as_of for message_id in newest.get("employees", {}).values())
-    return False
+        found = max([found, *(message_id for d, message_id in by_day.items() if start <= d <= end)])
+    return found
 
 
 def _after(night: Night, result: RunResult, done: HealOutcome) -> Night:

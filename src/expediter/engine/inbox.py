@@ -165,17 +165,6 @@ class Inbox:
 
         return await self.storage.read(query)
 
-    async def newest_undated_id(self, kind: str, location_id: str) -> int:
-        """The id of the newest message of ``kind`` for the location that has no business date
-        (employees), or 0."""
-        sql = "SELECT MAX(id) FROM messages WHERE kind = ? AND location_id = ? AND business_date IS NULL"
-
-        def query(tx: Tx) -> int:
-            row = tx.one(sql, (kind, location_id))
-            return int(row[0]) if row and row[0] is not None else 0
-
-        return await self.storage.read(query)
-
     async def by_key_prefix(self, prefix: str) -> list[StoredMessage]:
         """Every message whose idempotency key starts with ``prefix`` (a range of its unique index),
         oldest first: the kitchen's ready notices of one order (``kds:<order id>:ready:``)."""

@@ -57,11 +57,12 @@ DATA_INPUTS: dict[str, frozenset[str]] = {
     "product_mix": _SALES,
     "inventory_usage": _SALES,
     "journal": _SALES | {DRAWERS},
-    "labor": frozenset({PUNCHES, EMPLOYEES}),
-    "payroll": frozenset({ORDERS, PUNCHES, EMPLOYEES}),
+    "labor": frozenset({PUNCHES}),
+    "payroll": frozenset({ORDERS, PUNCHES}),
 }
 """What each nightly file is built from: the inputs its lineage links and its digest covers, so a
-changed punch never makes the journal look changed. Other data kinds keep no lineage."""
+changed punch never makes the journal look changed. The roster is left out: a new hire changes no
+night already worked (each punch carries its own wage). Other data kinds keep no lineage."""
 
 
 class InputIds:
