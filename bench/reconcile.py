@@ -69,7 +69,7 @@ def mappings() -> Mappings:
             "comps": "4950 Comps",
             "refunds": "4960 Refunds",
             "unpaid_checks": "1200 Unpaid Checks",
-        },  # fmt: skip
+        },
         account_types={"4510 Auto Gratuity": AccountType.INCOME},
     )
 
@@ -102,7 +102,7 @@ def catalog(folder: Path, locations: int) -> Catalog:
                 owner="Controller",
                 settings=out("office"),
             ),
-        ],  # fmt: skip
+        ],
         flows=flows,
         mappings=mappings(),
     )
@@ -126,8 +126,10 @@ def _message(kind: str, item: Any, location: Location) -> IncomingMessage:
 
 async def _store_day(hub: Hub, location: Location, day: date, scale: float, seed: int) -> int:
     simulated = simulate_day(location, day, seed=seed, scale=scale)
-    pending = [hub.inbox.accept(_message("orders", o, location), ref=o.id, business_date=o.business_date or day)
-               for o in simulated.orders]  # fmt: skip
+    pending = [
+        hub.inbox.accept(_message("orders", o, location), ref=o.id, business_date=o.business_date or day)
+        for o in simulated.orders
+    ]
     pending += [
         hub.inbox.accept(
             _message("punches", p, location), ref=p.id, business_date=location.business_date_for(p.clock_in)
@@ -157,8 +159,14 @@ async def seed(folder: Path, locations: int, days: int, scale: float) -> dict[st
                     if result.outcome != "succeeded":
                         raise SystemExit(f"{flow_id} {location.id} {day}: {result.error}")
     done = time.perf_counter()
-    return {"locations": locations, "days": days, "scale": scale, "messages": rows,
-            "store_seconds": round(stored - started, 1), "files_seconds": round(done - stored, 1)}  # fmt: skip
+    return {
+        "locations": locations,
+        "days": days,
+        "scale": scale,
+        "messages": rows,
+        "store_seconds": round(stored - started, 1),
+        "files_seconds": round(done - stored, 1),
+    }
 
 
 async def measure(folder: Path, locations: int, days: int) -> dict[str, Any]:
@@ -221,7 +229,8 @@ def main() -> None:
     )
     wall = figures["wall_seconds"]
     print(
-        f"reconciled {figures['location_days']} location-days ({figures['checks']} checks: {figures['states']})"
+        f"reconciled {figures['location_days']} location-days"
+        f" ({figures['checks']} checks: {figures['states']})"
         f" in {wall:.2f} s wall: {figures['location_days'] / wall:.1f} location-days/s,"
         f" {figures['rows'] / wall:,.0f} rows/s ({figures['rows']:,} order versions, punches and files);"
         f" peak memory {figures['peak_rss_mb']} MB (RSS of the reconciling process)"

@@ -60,17 +60,21 @@ async def acknowledgements(hub: Hub, flow: Flow, transfers: list[Transfer]) -> l
         await transport.close()
 
 
+def exactly(name: str) -> str:
+    """A listing pattern that matches ``name`` alone (its ``*``, ``?`` and ``[`` taken literally)."""
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in name)
+
+
 async def _read_back(transport: Transport, flow: Flow, transfers: list[Transfer]) -> list[FileAck]:
-    try:
-        listed = {f.name: f for f in await transport.list_files("*")}
-    except ExpediterError as exc:
-        return [_ack(t, flow, found=False, error=str(exc)) for t in transfers]
+    """Each delivered file listed by its own name (the folder may hold thousands), read and
+    checksummed."""
     acks = []
     for transfer in transfers:
-        if transfer.file_name not in listed:
-            acks.append(_ack(transfer, flow, found=False))
-            continue
         try:
+            listed = [f.name for f in await transport.list_files(exactly(transfer.file_name))]
+            if transfer.file_name not in listed:
+                acks.append(_ack(transfer, flow, found=False))
+                continue
             data = await transport.download(transfer.file_name)
         except ExpediterError as exc:
             acks.append(_ack(transfer, flow, found=False, error=str(exc)))

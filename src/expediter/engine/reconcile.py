@@ -16,10 +16,11 @@ any file flow does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 import structlog
@@ -29,7 +30,7 @@ from expediter.catalog.schema import Flow, Level, SystemKind
 from expediter.engine.acknowledge import acknowledgements
 from expediter.engine.hub import Hub
 from expediter.engine.inbox import StoredMessage
-from expediter.engine.jobs import punches_between, refunded_orders_between
+from expediter.engine.jobs import REFUND_LOOKBACK, punches_between, refunded_orders_between
 from expediter.engine.polls import NIGHTLY_POLL, poll, poll_flow_id
 from expediter.engine.schedule_time import business_day_end, expected_by_deadline, next_occurrence
 from expediter.errors import ConfigError, ExpediterError
@@ -47,6 +48,7 @@ from expediter.monitor.reconcile.online import OnlineFacts, SentOrder, check_onl
 from expediter.monitor.reconcile.sales import SalesFacts, SentOrders, check_sales
 from expediter.monitor.reconcile.store import load_results, save_results
 from expediter.monitor.reconcile.webhooks import Arrival, SourceOrder, WebhookFacts, check_webhooks
+from expediter.operations.accounting.dating import refund_dates, sale_date
 from expediter.operations.kitchen.routing import RoutingRules
 from expediter.operations.kitchen.service import KitchenSettings
 from expediter.operations.kitchen.tickets import Ticket
@@ -82,6 +84,16 @@ def file_due(flow: Flow, location: Location, day: date, now: datetime) -> bool:
     return now >= end
 
 
+LOCATIONS_AT_ONCE = 2
+Facts = TypeVar("Facts")
+
+
+async def _off_loop(check: Callable[[Facts], CheckResult], facts: Facts) -> CheckResult:
+    """A comparison builds journals and summaries: run it on a worker thread, so the kitchen's
+    screens and the API keep their event loop."""
+    return await asyncio.to_thread(check, facts)
+
+
 def decoded_orders(messages: Iterable[StoredMessage]) -> list[tuple[StoredMessage, Order]]:
     found = []
     for message in messages:
@@ -102,11 +114,39 @@ def newest_by_ref(pairs: Iterable[tuple[StoredMessage, Order]]) -> dict[str, tup
     return newest
 
 
+class EarlierRefunds:
+    """Orders sold before a day and refunded on it, for a run of consecutive days: the look-back
+    before the first day is read once (not once a day), then the run's own orders that carry a
+    refund are added as the days go by."""
+
+    def __init__(self, location: Location, before: Iterable[Order]) -> None:
+        self.location = location
+        self.orders: dict[str, Order] = {}
+        self.add(before)
+
+    def add(self, orders: Iterable[Order]) -> None:
+        for order in orders:
+            known = self.orders.get(order.id)
+            if order.refunds and (known is None or order.version >= known.version):
+                self.orders[order.id] = order
+
+    def on(self, day: date) -> list[Order]:
+        oldest = day - REFUND_LOOKBACK
+        return [
+            order
+            for order in self.orders.values()
+            if oldest <= sale_date(order, self.location) < day and day in refund_dates(order, self.location)
+        ]
+
+
 class Day:
     """One location-day's reads, shared by its checks."""
 
-    def __init__(self, hub: Hub, location: Location, day: date, now: datetime) -> None:
+    def __init__(
+        self, hub: Hub, location: Location, day: date, now: datetime, refunds: EarlierRefunds | None = None
+    ) -> None:
         self.hub, self.location, self.day, self.now = hub, location, day, now
+        self.refunds = refunds
         self._orders: list[tuple[StoredMessage, Order]] | None = None
         self._decoded: dict[int, Order] = {}
         self._links: dict[int, list[LinkRow]] = {}
@@ -179,21 +219,45 @@ class Reconciler:
         checks: Sequence[CheckName] = (),
         now: datetime | None = None,
     ) -> list[CheckResult]:
-        """Every check of every location-day in [start, end]; stored, and returned."""
+        """Every check of every location-day in [start, end]; stored, and returned. Locations go
+        two at a time (one's reads overlap the other's comparisons)."""
         now = now or clock.now()
         previous = {r.key: r for r in await load_results(self.hub.storage, start, end, location_ids)}
-        results: list[CheckResult] = []
+        locations = []
         for location_id in location_ids:
             location = self.catalog.location(location_id)
             if location is None:
                 raise ConfigError(f"no location {location_id!r} in the catalog")
-            mine: list[CheckResult] = []
-            for offset in range((end - start).days + 1):
-                day = Day(self.hub, location, start + timedelta(days=offset), now)
-                mine += await self.reconcile_day(day, checks, previous)
-            await save_results(self.hub.storage, mine)  # one commit per location
-            results += mine
-        return results
+            locations.append(location)
+        gate = asyncio.Semaphore(LOCATIONS_AT_ONCE)
+
+        async def one(location: Location) -> list[CheckResult]:
+            async with gate:
+                return await self._location(location, start, end, checks, previous, now)
+
+        found = await asyncio.gather(*(one(location) for location in locations))
+        return [result for results in found for result in results]
+
+    async def _location(
+        self,
+        location: Location,
+        start: date,
+        end: date,
+        checks: Sequence[CheckName],
+        previous: dict[Any, CheckResult],
+        now: datetime,
+    ) -> list[CheckResult]:
+        mine: list[CheckResult] = []
+        refunds = None
+        if CheckName.SALES in (checks or CheckName) and self._file_flows(location, SALES_DATA):
+            refunds = EarlierRefunds(location, await refunded_orders_between(self.hub, location, start, end))
+        for offset in range((end - start).days + 1):
+            day = Day(self.hub, location, start + timedelta(days=offset), now, refunds)
+            mine += await self.reconcile_day(day, checks, previous)
+            if refunds is not None:
+                refunds.add(o for _, o in newest_by_ref(await day.orders()).values())
+        await save_results(self.hub.storage, mine)  # one commit per location
+        return mine
 
     async def reconcile_day(
         self, day: Day, checks: Sequence[CheckName], previous: dict[Any, CheckResult]
@@ -239,7 +303,10 @@ class Reconciler:
         if not flows:
             return []
         now = [o for _, o in newest_by_ref(await day.orders()).values()]
-        now += await refunded_orders_between(self.hub, day.location, day.day, day.day)
+        if day.refunds is not None:
+            now += day.refunds.on(day.day)
+        else:
+            now += await refunded_orders_between(self.hub, day.location, day.day, day.day)
         files = []
         for flow in flows:
             transfer = await day.latest_file(flow)
@@ -261,7 +328,7 @@ class Reconciler:
             files=files,
             mappings=self.catalog.mappings,
         )
-        return [check_sales(facts)]
+        return [await _off_loop(check_sales, facts)]
 
     # -- kitchen ------------------------------------------------------------------------------------
 
@@ -309,7 +376,7 @@ class Reconciler:
                 tickets=await self._tickets(list(handed)),
                 kept=kept,
             )
-            results.append(check_kitchen(facts))
+            results.append(await _off_loop(check_kitchen, facts))
         return results
 
     async def _handed(self, day: Day, flow: Flow) -> dict[str, list[Handed]]:
@@ -371,7 +438,7 @@ class Reconciler:
                 poll_error=error,
                 orders=_source_orders(pairs, links, found),
             )
-            results.append(check_webhooks(facts))
+            results.append(await _off_loop(check_webhooks, facts))
         return results
 
     async def _nightly_poll(
@@ -410,8 +477,9 @@ class Reconciler:
         transfers = await day.transfers(link.transfer_id for found in links.values() for link in found)
         files = [await self._sent_punches(day, flow, links, transfers) for flow in flows]
         return [
-            check_labor(
-                LaborFacts(location=day.location, business_date=day.day, punches=punches, files=files)
+            await _off_loop(
+                check_labor,
+                LaborFacts(location=day.location, business_date=day.day, punches=punches, files=files),
             )
         ]
 
@@ -469,7 +537,7 @@ class Reconciler:
                 currency=day.location.currency,
                 orders=sorted(orders, key=lambda o: o.order_id),
             )
-            results.append(check_online(facts))
+            results.append(await _off_loop(check_online, facts))
         return results
 
     # -- what the destinations hold -----------------------------------------------------------------
@@ -487,7 +555,10 @@ class Reconciler:
             if latest:
                 acks += await acknowledgements(self.hub, flow, list(latest.values()))
         return [
-            check_deliveries(DeliveryFacts(location_id=day.location.id, business_date=day.day, files=acks))
+            await _off_loop(
+                check_deliveries,
+                DeliveryFacts(location_id=day.location.id, business_date=day.day, files=acks),
+            )
         ]
 
 
