@@ -17,41 +17,51 @@ any file flow does.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 import structlog
 
-from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Flow, Level, SystemKind
 from expediter.engine.acknowledge import acknowledgements
 from expediter.engine.hub import Hub
-from expediter.engine.inbox import StoredMessage
-from expediter.engine.jobs import REFUND_LOOKBACK, punches_between, refunded_orders_between
+from expediter.engine.jobs import punches_between, refunded_orders_between
 from expediter.engine.polls import NIGHTLY_POLL, poll, poll_flow_id
-from expediter.engine.schedule_time import business_day_end, expected_by_deadline, next_occurrence
+from expediter.engine.reconcile.day import (
+    Day,
+    EarlierRefunds,
+    KitchenTickets,
+    file_due,
+    kitchen_store_path,
+    newest_by_ref,
+)
+from expediter.engine.reconcile.gather import (
+    attempts_on,
+    handed_version,
+    one_per_check,
+    sent_order,
+    source_orders,
+    worked_on,
+)
+from expediter.engine.schedule_time import business_day_end
 from expediter.errors import ConfigError, ExpediterError
-from expediter.ledger.lineage import LinkRole, LinkRow
+from expediter.ledger.lineage import LinkRow
 from expediter.ledger.transfers import Transfer, TransferOutcome
 from expediter.model import clock
 from expediter.model.labor import TimePunch
 from expediter.model.location import Location
-from expediter.model.order import Order, order_totals
 from expediter.monitor.reconcile.deliveries import DeliveryFacts, check_deliveries
 from expediter.monitor.reconcile.kitchen import Handed, KitchenFacts, check_kitchen
 from expediter.monitor.reconcile.labor import LaborFacts, SentPunches, check_labor
 from expediter.monitor.reconcile.model import CheckName, CheckResult, CheckState
-from expediter.monitor.reconcile.online import OnlineFacts, SentOrder, check_online
+from expediter.monitor.reconcile.online import OnlineFacts, check_online
 from expediter.monitor.reconcile.sales import SalesFacts, SentOrders, check_sales
 from expediter.monitor.reconcile.store import load_results, save_results
-from expediter.monitor.reconcile.webhooks import Arrival, SourceOrder, WebhookFacts, check_webhooks
-from expediter.operations.accounting.dating import refund_dates, sale_date
+from expediter.monitor.reconcile.webhooks import WebhookFacts, check_webhooks
 from expediter.operations.kitchen.routing import RoutingRules
 from expediter.operations.kitchen.service import KitchenSettings
-from expediter.operations.kitchen.tickets import Ticket
 
 log = structlog.get_logger(__name__)
 
@@ -60,29 +70,7 @@ LABOR_DATA = frozenset({"labor", "payroll"})
 NIGHTLY_POLL_REACH = timedelta(days=1)
 """The nightly poll asks for orders updated from the day's start until this long after its end
 (a check paid after the close is updated then), or until now."""
-_orders = msgspec.json.Decoder(Order)
 _punches = msgspec.json.Decoder(TimePunch)
-
-
-class KitchenTickets(Protocol):
-    async def tickets_of_orders(self, order_ids: list[str]) -> list[Ticket]: ...
-
-
-def file_due(flow: Flow, location: Location, day: date, now: datetime) -> bool:
-    """Whether the night's file of ``flow`` should have gone out by ``now``: past its
-    ``expected_by``, else an hour after its scheduled run, else once the day has ended."""
-    end = business_day_end(location, day)
-    try:
-        if flow.expected_by:
-            return now >= expected_by_deadline(location, day, flow.expected_by)
-        if flow.schedule:
-            return now >= next_occurrence(flow.schedule, location.timezone, end - timedelta(seconds=1)) + (
-                timedelta(hours=1)
-            )
-    except ConfigError:
-        pass
-    return now >= end
-
 
 LOCATIONS_AT_ONCE = 2
 Facts = TypeVar("Facts")
@@ -92,112 +80,6 @@ async def _off_loop(check: Callable[[Facts], CheckResult], facts: Facts) -> Chec
     """A comparison builds journals and summaries: run it on a worker thread, so the kitchen's
     screens and the API keep their event loop."""
     return await asyncio.to_thread(check, facts)
-
-
-def decoded_orders(messages: Iterable[StoredMessage]) -> list[tuple[StoredMessage, Order]]:
-    found = []
-    for message in messages:
-        try:
-            found.append((message, _orders.decode(message.payload)))
-        except msgspec.DecodeError:
-            continue  # not canonical: its delivery said so
-    return found
-
-
-def newest_by_ref(pairs: Iterable[tuple[StoredMessage, Order]]) -> dict[str, tuple[StoredMessage, Order]]:
-    """One version per order: the highest version (the latest stored when versions tie)."""
-    newest: dict[str, tuple[StoredMessage, Order]] = {}
-    for message, order in pairs:
-        known = newest.get(order.id)
-        if known is None or order.version >= known[1].version:
-            newest[order.id] = (message, order)
-    return newest
-
-
-class EarlierRefunds:
-    """Orders sold before a day and refunded on it, for a run of consecutive days: the look-back
-    before the first day is read once (not once a day), then the run's own orders that carry a
-    refund are added as the days go by."""
-
-    def __init__(self, location: Location, before: Iterable[Order]) -> None:
-        self.location = location
-        self.orders: dict[str, Order] = {}
-        self.add(before)
-
-    def add(self, orders: Iterable[Order]) -> None:
-        for order in orders:
-            known = self.orders.get(order.id)
-            if order.refunds and (known is None or order.version >= known.version):
-                self.orders[order.id] = order
-
-    def on(self, day: date) -> list[Order]:
-        oldest = day - REFUND_LOOKBACK
-        return [
-            order
-            for order in self.orders.values()
-            if oldest <= sale_date(order, self.location) < day and day in refund_dates(order, self.location)
-        ]
-
-
-class Day:
-    """One location-day's reads, shared by its checks."""
-
-    def __init__(
-        self, hub: Hub, location: Location, day: date, now: datetime, refunds: EarlierRefunds | None = None
-    ) -> None:
-        self.hub, self.location, self.day, self.now = hub, location, day, now
-        self.refunds = refunds
-        self._orders: list[tuple[StoredMessage, Order]] | None = None
-        self._decoded: dict[int, Order] = {}
-        self._links: dict[int, list[LinkRow]] = {}
-        self._transfers: dict[int, Transfer] = {}
-
-    @property
-    def closed(self) -> bool:
-        return self.now >= business_day_end(self.location, self.day)
-
-    async def orders(self, source_system: str | None = None) -> list[tuple[StoredMessage, Order]]:
-        """Every version of every order of the day (of one source system, or all)."""
-        if self._orders is None:
-            self._orders = self.decoded(await self.hub.inbox.of_day("orders", self.location.id, self.day))
-        return [(m, o) for m, o in self._orders if source_system in (None, m.source_system)]
-
-    def decoded(self, messages: Iterable[StoredMessage]) -> list[tuple[StoredMessage, Order]]:
-        """The orders among ``messages``, each message decoded once for all the day's checks."""
-        wanted = [m for m in messages if m.kind == "orders"]
-        for pair in decoded_orders(m for m in wanted if m.id not in self._decoded):
-            self._decoded[pair[0].id] = pair[1]
-        return [(m, self._decoded[m.id]) for m in wanted if m.id in self._decoded]
-
-    async def links(self, message_ids: Sequence[int]) -> dict[int, list[LinkRow]]:
-        """Message id → its lineage, each message read once."""
-        missing = [i for i in message_ids if i not in self._links]
-        if missing:
-            for message_id in missing:
-                self._links[message_id] = []
-            for link in await self.hub.ledger.links_of(missing):
-                self._links[link.message_id].append(link)
-        return {i: self._links[i] for i in message_ids}
-
-    async def transfers(self, transfer_ids: Iterable[int]) -> dict[int, Transfer]:
-        missing = [i for i in set(transfer_ids) if i not in self._transfers]
-        if missing:
-            for transfer in await self.hub.ledger.get(missing):
-                assert transfer.id is not None
-                self._transfers[transfer.id] = transfer
-        return self._transfers
-
-    async def latest_file(self, flow: Flow) -> Transfer | None:
-        """The flow's latest successful file of the day."""
-        sent = await self.hub.ledger.day_transfers(
-            flow.id, self.location.id, self.day, self.day, TransferOutcome.SUCCEEDED
-        )
-        return sent[-1] if sent else None
-
-    async def carried(self, transfer: Transfer | None) -> list[StoredMessage]:
-        if transfer is None or transfer.id is None:
-            return []
-        return await self.hub.inbox.get_many(await self.hub.ledger.carried_by(transfer.id))
 
 
 class Reconciler:
@@ -278,7 +160,7 @@ class Reconciler:
             results += await self._deliveries(day)
         for result in results:
             result.checked_at = day.now
-        return _one_per_check(results)
+        return one_per_check(results)
 
     def _serving(self, flow: Flow, location: Location) -> bool:
         destination = self.catalog.system(flow.to)
@@ -386,8 +268,8 @@ class Reconciler:
         transfers = await day.transfers(link.transfer_id for found in links.values() for link in found)
         handed: dict[str, list[Handed]] = {}
         for message, order in pairs:
-            attempts = _attempts(links[message.id], transfers, flow.id)
-            handed.setdefault(order.id, []).append(_handed_version(order, attempts))
+            attempts = attempts_on(links[message.id], transfers, flow.id)
+            handed.setdefault(order.id, []).append(handed_version(order, attempts))
         return handed
 
     async def _tickets(self, order_ids: list[str]) -> dict[str, set[str]]:
@@ -436,7 +318,7 @@ class Reconciler:
                 currency=day.location.currency,
                 polled=nightly is not None or bool(error),
                 poll_error=error,
-                orders=_source_orders(pairs, links, found),
+                orders=source_orders(pairs, links, found),
             )
             results.append(await _off_loop(check_webhooks, facts))
         return results
@@ -499,7 +381,9 @@ class Reconciler:
             succeeded = [t for t in mine if t.outcome is TransferOutcome.SUCCEEDED]
             transfer, due = (succeeded[-1] if succeeded else None), False
         carried = [m for m in await day.carried(transfer) if m.kind == "punches"]
-        punches = [p for p in (_punches.decode(m.payload) for m in carried) if _worked_on(p, day)]
+        punches = [
+            p for p in (_punches.decode(m.payload) for m in carried) if worked_on(p, day.location, day.day)
+        ]
         return SentPunches(
             flow_id=flow.id, data=flow.data, sent=transfer is not None, due=due, punches=punches
         )
@@ -527,7 +411,7 @@ class Reconciler:
             links = await day.links([m.id for m, _ in newest.values()])
             transfers = await day.transfers(link.transfer_id for found in links.values() for link in found)
             orders = [
-                _sent_order(order, _attempts(links[message.id], transfers, flow.id))
+                sent_order(order, attempts_on(links[message.id], transfers, flow.id))
                 for message, order in newest.values()
             ]
             facts = OnlineFacts(
@@ -562,78 +446,4 @@ class Reconciler:
         ]
 
 
-def kitchen_store_path(hub: Hub) -> Path:
-    """Where the kitchen keeps its tickets (for a reconcile run outside the serving hub)."""
-    return data_dir(hub.catalog) / "kitchen.db"
-
-
-def _one_per_check(results: list[CheckResult]) -> list[CheckResult]:
-    """A check that runs per flow (two kitchens) is stored once per day: the first that differs."""
-    chosen: dict[CheckName, CheckResult] = {}
-    for result in results:
-        known = chosen.get(result.check)
-        if known is None or (known.state is not CheckState.DIFFER and result.state is CheckState.DIFFER):
-            chosen[result.check] = result
-    return list(chosen.values())
-
-
-def _attempts(links: list[LinkRow], transfers: dict[int, Transfer], flow_id: str) -> list[Transfer]:
-    found = [transfers[link.transfer_id] for link in links if link.role is LinkRole.CARRIED]
-    return sorted((t for t in found if t.flow_id == flow_id), key=lambda t: (t.started_at, t.id or 0))
-
-
-def _handed_version(order: Order, attempts: list[Transfer]) -> Handed:
-    delivered = [t for t in attempts if t.outcome is TransferOutcome.SUCCEEDED]
-    if delivered:
-        return Handed(order=order, delivered_at=delivered[0].started_at)
-    last = attempts[-1] if attempts else None
-    return Handed(
-        order=order, state=str(last.outcome) if last else "pending", error=last.error if last else ""
-    )
-
-
-def _sent_order(order: Order, attempts: list[Transfer]) -> SentOrder:
-    total = order_totals(order).total.amount
-    delivered = [t for t in attempts if t.outcome is TransferOutcome.SUCCEEDED]
-    if delivered:
-        return SentOrder(order_id=order.id, total=total, confirmed=True, remote_ref=delivered[-1].remote_ref)
-    last = attempts[-1] if attempts else None
-    state = str(last.outcome) if last else "pending"
-    return SentOrder(
-        order_id=order.id, total=total, confirmed=False, state=state, error=last.error if last else ""
-    )
-
-
-def _source_orders(
-    pairs: list[tuple[StoredMessage, Order]], links: dict[int, list[LinkRow]], found: set[int]
-) -> list[SourceOrder]:
-    """Per order of the system: how its versions arrived, and whether the nightly poll listed it."""
-    roles: dict[str, set[LinkRole]] = {}
-    listed: dict[str, bool] = {}
-    newest = newest_by_ref(pairs)
-    for message, order in pairs:
-        roles.setdefault(order.id, set()).update(link.role for link in links[message.id])
-        listed[order.id] = listed.get(order.id, False) or message.id in found
-    orders = []
-    for order_id, (_, order) in sorted(newest.items()):
-        seen = roles[order_id]
-        arrival = (
-            Arrival.WEBHOOK
-            if LinkRole.PRODUCED in seen
-            else Arrival.POLL
-            if LinkRole.POLLED in seen
-            else Arrival.OTHER
-        )
-        orders.append(
-            SourceOrder(
-                order_id=order_id,
-                total=order_totals(order).total.amount,
-                arrival=arrival,
-                found_by_poll=listed[order_id],
-            )
-        )
-    return orders
-
-
-def _worked_on(punch: TimePunch, day: Day) -> bool:
-    return day.location.business_date_for(punch.clock_in) == day.day
+__all__ = ["Day", "EarlierRefunds", "KitchenTickets", "Reconciler", "file_due", "kitchen_store_path"]
