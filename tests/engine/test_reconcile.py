@@ -85,11 +85,11 @@ def test_sales_an_edited_check_after_the_close_differs_until_the_night_is_run_ag
 
     agreed, differs, fixed = asyncio.run(scenario())
     assert agreed.state is CheckState.AGREE, agreed.differences
-    assert agreed.totals["pos"] == agreed.totals["journal"] == agreed.totals["back_office"] > 0
+    assert agreed.totals["pos"] == agreed.totals["journal"] == agreed.totals["sales summary"] > 0
     assert differs.state is CheckState.DIFFER
     assert {d.record for d in differs.differences} == {agreed_id(differs)}
     assert all(
-        d.values["pos"] - d.values.get("journal", d.values.get("back_office", 0)) == 650
+        d.values["pos"] - d.values.get("journal", d.values.get("sales summary", 0)) == 650
         for d in differs.differences
     )
     assert differs.totals["pos"] == agreed.totals["pos"] + 650

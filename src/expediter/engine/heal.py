@@ -244,8 +244,7 @@ class Healer:
             business_date=day,
             problem=NightProblem.CHANGED,
             policy=policy,
-            detail=f"its inputs changed after {latest.file_name or 'it'} went out (a late refund, a replayed"
-            " or corrected order or punch)",
+            detail=f"inputs changed after {latest.file_name or 'its file'} went out",
         )
 
     async def _digest_now(

@@ -30,7 +30,7 @@ from expediter.operations.sales.close import line_gross_minor, summarize_day
 
 POS = "pos"
 JOURNAL, SALES_SUMMARY = "journal", "sales_summary"
-LABELS = {JOURNAL: "journal", SALES_SUMMARY: "back_office"}
+LABELS = {JOURNAL: "journal", SALES_SUMMARY: "sales summary"}
 
 
 class SentOrders(msgspec.Struct, kw_only=True):
@@ -182,11 +182,10 @@ def _order_difference(
             f"; refunds {amount_text(mine[1], Unit.MINOR, money)} in the POS,"
             f" {amount_text(values[1], Unit.MINOR, money)} in the {label} file"
         )
-    return Difference(
-        record=order_id,
-        problem=problem,
-        values={POS: mine[0], label: values[0], f"{POS} refunds": mine[1], f"{label} refunds": values[1]},
-    )
+    amounts = {POS: mine[0], label: values[0]}
+    if mine[1] or values[1]:
+        amounts |= {f"{POS} refunds": mine[1], f"{label} refunds": values[1]}
+    return Difference(record=order_id, problem=problem, values=amounts)
 
 
 def _side_total(file: SentOrders, facts: SalesFacts, counted: _Figures) -> int:
