@@ -16,9 +16,12 @@ from typer.testing import CliRunner
 
 from expediter.catalog.schema import Level, Trigger
 from expediter.cli import app
+from expediter.demo.run import restamped
 from expediter.engine.trace import Journey, Stage, Tracer
 from expediter.model import clock
+from expediter.model.order import Order
 from expediter.operations.kitchen.routing import EXPO
+from expediter.sim.day import simulate_day
 from tests.e2e.demo_hub import DemoHub, demo_hub
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
@@ -32,8 +35,18 @@ async def _until(condition: Callable[[], Awaitable[bool]], what: str, seconds: f
         await asyncio.sleep(0.05)
 
 
-async def _service(demo: DemoHub) -> str:
-    """One online order cooked, bumped and handed out; the night's files sent. Its id."""
+def _grill_check(demo: DemoHub) -> Order:
+    """A check of today with something for the grill, as the POS rings it in now."""
+    today = demo.location.business_date_for(clock.now())
+    for order in simulate_day(demo.location, today, seed=23, scale=0.05).orders:
+        if any(line.category in ("Burgers", "Entrees") for line in order.lines):
+            return restamped(order, clock.now())
+    raise AssertionError("the simulated day has no grill check")
+
+
+async def _service(demo: DemoHub) -> tuple[str, str]:
+    """An online order and a POS check cooked, bumped and handed out; the night's files sent.
+    Their ids."""
     runtime, kitchen = demo.runtime, demo.runtime.kitchen
     today = demo.location.business_date_for(clock.now())
     await demo.staff(today)
@@ -53,6 +66,8 @@ async def _service(demo: DemoHub) -> str:
         return demo.pos.count("/online/status") >= 1 and demo.pos.count("/orders") >= 1
 
     await _until(ready_sent, "ready back to the marketplace and the order in the POS")
+    check = _grill_check(demo)
+    await demo.post("/api/v1/orders", check, f"live:{check.id}:{check.version}")
     await _delivered(demo)
     for flow in demo.catalog.flows:
         if flow.level is Level.FILE and flow.trigger is Trigger.SCHEDULE and flow.data != "purchase_order":
@@ -60,7 +75,7 @@ async def _service(demo: DemoHub) -> str:
             result = await runtime.run_flow(flow.id, demo.location.id, start, today)
             assert result.outcome == "succeeded", (flow.id, result.error)
     assert payload["external_id"]
-    return expo.order_id
+    return expo.order_id, check.id
 
 
 async def _delivered(demo: DemoHub) -> None:
@@ -81,12 +96,13 @@ def _stages(journey: Journey) -> dict[Stage, list[str]]:
 
 
 def test_a_traced_order_shows_every_hop_of_the_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def scenario() -> tuple[Journey, Path]:
+    async def scenario() -> tuple[Journey, Journey, Path]:
         async with demo_hub(tmp_path / "demo", monkeypatch) as demo:
-            order_id = await _service(demo)
-            return await Tracer(demo.runtime.hub).trace(order_id), demo.catalog_file
+            online_id, check_id = await _service(demo)
+            tracer = Tracer(demo.runtime.hub)
+            return await tracer.trace(online_id), await tracer.trace(check_id), demo.catalog_file
 
-    journey, catalog_file = asyncio.run(scenario())
+    journey, rung_in, catalog_file = asyncio.run(scenario())
     stages = _stages(journey)
     [version] = journey.versions
     assert version.via == "webhook" and version.source_system == "online"
@@ -117,3 +133,10 @@ def test_a_traced_order_shows_every_hop_of_the_demo(tmp_path: Path, monkeypatch:
     again = json.loads(printed.output)
     assert again["order_id"] == journey.order_id
     assert len(again["hops"]) == len(journey.hops)  # the kitchen's store is read from its file too
+
+    [version] = rung_in.versions
+    assert version.via == "api" and version.source_system == "pos"
+    assert any("POST /api/v1/orders" in hop for hop in _stages(rung_in)[Stage.RECEIVED])
+    delivered = " | ".join(_stages(rung_in)[Stage.DELIVERED])
+    assert "pos-orders-to-kitchen" in delivered and "pos-orders-to-grill-printer" in delivered
+    assert any(hop.startswith("kds:grill") for hop in _stages(rung_in)[Stage.TICKET])
