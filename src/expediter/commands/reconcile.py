@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from expediter.commands.ledger import DEFAULT_CONFIG, ConfigOption
-from expediter.commands.run import _dates
+from expediter.commands.run import chosen_dates
 from expediter.engine.heal import LOOK_BACK_DAYS, Healer, HealOutcome, Night
 from expediter.engine.hub import Hub
 from expediter.engine.reconcile import Reconciler, kitchen_store_path
@@ -94,7 +94,7 @@ def reconcile(
         places = _locations(hub, location)
         first_location = hub.catalog.location(places[0])
         assert first_location is not None
-        first, last = _dates(on, start, end, first_location)
+        first, last = chosen_dates(on, start, end, first_location)
         return await Reconciler(hub, kitchen).reconcile(places, first, last, check or ())
 
     results = _with_hub(config, work)
