@@ -52,8 +52,8 @@ from expediter.model.location import Location
 from expediter.monitor.alerts import AlertKind
 from expediter.monitor.ledger_view import statuses_from_ledger
 from expediter.monitor.reconcile.alerts import sync_alerts
-from expediter.monitor.reconcile.model import CheckResult
-from expediter.monitor.reconcile.store import differing
+from expediter.monitor.reconcile.model import CheckResult, CheckState
+from expediter.monitor.reconcile.store import differing, load_results
 from expediter.monitor.routes import Alerting, AlertRouter
 
 log = structlog.get_logger(__name__)
@@ -425,9 +425,14 @@ class Runtime:
         return results
 
     async def _days_to_reconcile(self, now: datetime, since: date) -> list[tuple[str, date]]:
-        """Each location's night that closed, and every day whose stored result still differs."""
-        days = {(loc.id, closes_business_date(loc, now)) for loc in self.catalog.locations}
-        days |= {(r.location_id, r.business_date) for r in await differing(self.hub.storage, since)}
+        """Each location's night that closed (until every check of it agrees: a green night is not
+        read again every pass), and every day whose stored result still differs."""
+        days = {(r.location_id, r.business_date) for r in await differing(self.hub.storage, since)}
+        for location in self.catalog.locations:
+            night = closes_business_date(location, now)
+            stored = await load_results(self.hub.storage, night, night, [location.id])
+            if not stored or any(r.state is not CheckState.AGREE for r in stored):
+                days.add((location.id, night))
         return sorted(days)
 
     async def _heal_alerts(self, nights: list[Night], now: datetime) -> None:
