@@ -12,9 +12,11 @@ PYTEST_ARGS ?=
 # The suites that read the hub's clock; `make test` runs them again with the clock on other dates.
 CLOCK_SUITES ?= tests/operations/kitchen tests/operations/labor tests/operations/accounting tests/connectors/escpos tests/connectors/online \
   tests/web/test_kds_sse.py tests/web/test_dashboard.py tests/engine tests/e2e tests/monitor \
-  tests/catalog/test_flows_command.py tests/model tests/ledger tests/commands
+  tests/catalog/test_flows_command.py tests/model tests/ledger tests/commands tests/test_runtime.py \
+  tests/web/test_dashboard_alerts.py tests/web/test_dashboard_lanes.py tests/web/test_bad_input.py \
+  tests/web/test_idempotency.py tests/connectors/square/test_refusals.py
 
-.PHONY: demo test lint format bench system-deps docs constraints clean
+.PHONY: demo test lint format bench system-deps docs constraints lowest clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +34,26 @@ constraints:
 	{ grep '^#' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable; } \
 	  > constraints.new && mv constraints.new constraints.txt
 	rm -rf .venv-constraints
+
+# The lowest versions pyproject.toml declares (each range's lower bound, exactly), installed into a
+# scratch venv with the test runner, then a smoke subset of the suite: a declared minimum that does
+# not work fails here. Deprecation warnings of old libraries are not failures here.
+LOWEST_VENV := .venv-lowest
+LOWEST_SUITES ?= tests/test_cli.py tests/test_logs.py tests/test_readme.py tests/catalog tests/ledger \
+  tests/model tests/web/test_api.py tests/web/test_logs.py tests/web/test_kds.py tests/web/test_labor_api.py \
+  tests/connectors/sftp tests/connectors/folder
+TEST_RUNNER := pytest pytest-timeout hypothesis iniconfig pluggy packaging sortedcontainers attrs
+lowest: $(STAMP)
+	rm -rf $(LOWEST_VENV)
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWEST_VENV)/bin/python -m pip install --quiet $$($(BIN)/python -m tests.lowest_versions)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	grep -iE "^($$(echo $(TEST_RUNNER) | tr ' ' '|'))==" constraints.txt > $(LOWEST_VENV)/runner.txt
+	$(LOWEST_VENV)/bin/python -m pip install --quiet -r $(LOWEST_VENV)/runner.txt
+	$(LOWEST_VENV)/bin/python -m pip freeze --exclude-editable
+	$(LOWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning \
+	  -W ignore::cryptography.utils.CryptographyDeprecationWarning $(LOWEST_SUITES)
 
 system-deps:
 	@missing=""; \
@@ -74,4 +96,4 @@ docs: $(STAMP)
 	$(BIN)/expediter docs cli -o docs/cli.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-data
+	rm -rf $(VENV) $(LOWEST_VENV) .pytest_cache .mypy_cache .ruff_cache demo-data

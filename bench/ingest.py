@@ -144,7 +144,7 @@ def start_server(config: Path, workers: int) -> tuple[subprocess.Popen[bytes], s
         "--log-level",
         "warning",
     ]
-    env = {**os.environ, "EXPEDITER_CONFIG": str(config), "EXPEDITER_BENCH_BARE": "1"}
+    env = {**os.environ, "EXPEDITER_CATALOG": str(config), "EXPEDITER_BENCH_BARE": "1"}
     process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 import typer
@@ -116,8 +117,65 @@ def test_check_as_a_real_process(tmp_path: Path) -> None:
     assert "fix: write five fields" in broken.stdout
 
 
-def test_config_from_the_environment(tmp_path: Path) -> None:
+def test_the_catalog_from_the_environment(tmp_path: Path) -> None:
     path = write_catalog(tmp_path)
-    result = CliRunner().invoke(app, ["flows"], env={"EXPEDITER_CONFIG": str(path)})
+    result = CliRunner().invoke(app, ["flows"], env={"EXPEDITER_CATALOG": str(path)})
     assert result.exit_code == 0, result.output
     assert "sales" in result.output
+
+
+CATALOG_FREE = {("demo",), ("simulate",), ("x12", "read")}
+"""Commands that read no catalog: the demo writes its own, the simulator posts to a URL, an X12
+file is read as it is."""
+
+
+def command_at(path: tuple[str, ...]) -> Any:
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.get_command(command.context_class(command), name)  # type: ignore[attr-defined]
+    return command
+
+
+@pytest.mark.parametrize("path", all_commands(), ids=" ".join)
+def test_every_command_names_the_catalog_one_way(path: tuple[str, ...]) -> None:
+    command = command_at(path)
+    if hasattr(command, "list_commands"):
+        return
+    params = command.get_params(command.context_class(command))
+    names = {name for param in params for name in param.opts}
+    assert "--config" not in names
+    catalog = [param for param in params if "--catalog" in param.opts]
+    if path in CATALOG_FREE:
+        assert not catalog
+        return
+    [option] = catalog
+    assert option.opts == ["--catalog", "-c"]
+    assert option.help == "The catalog file (default: $EXPEDITER_CATALOG, else ./expediter.toml)."
+
+
+@pytest.mark.parametrize("command", ["check", "serve"])
+def test_check_and_serve_refuse_two_different_catalogs(tmp_path: Path, command: str) -> None:
+    one, other = write_catalog(tmp_path, name="one.toml"), write_catalog(tmp_path, name="other.toml")
+    result = CliRunner().invoke(app, [command, str(one), "--catalog", str(other)], env=SECRET_ENV)
+    assert result.exit_code == 2
+    assert "two catalogs named" in result.output
+
+
+def test_the_option_and_the_argument_name_the_same_catalog(tmp_path: Path) -> None:
+    path = write_catalog(tmp_path)
+    by_argument = CliRunner().invoke(app, ["check", str(path)], env=SECRET_ENV)
+    by_option = CliRunner().invoke(app, ["check", "-c", str(path)], env=SECRET_ENV)
+    both = CliRunner().invoke(app, ["check", str(path), "--catalog", str(path)], env=SECRET_ENV)
+    assert by_argument.exit_code == by_option.exit_code == both.exit_code == 0, by_option.output
+    assert by_argument.output == by_option.output == both.output
+
+
+def test_init_writes_where_the_catalog_is_named(tmp_path: Path) -> None:
+    target = tmp_path / "site" / "bistro.toml"
+    written = CliRunner().invoke(app, ["init", "-c", str(target)])
+    assert written.exit_code == 0, written.output
+    assert target.exists()
+    assert f"expediter check {target}" in written.output.replace("\n", "")
+    from_env = CliRunner().invoke(app, ["init"], env={"EXPEDITER_CATALOG": str(target)})
+    assert from_env.exit_code == 1
+    assert "already exists" in from_env.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,6 +15,7 @@ from expediter.catalog.schema import Hub as HubSettings
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model.clock import ManualClock
 from expediter.model.location import Location
+from expediter.model.time import zone
 from expediter.monitor.alerts import AlertKind
 from expediter.runtime import Runtime
 from expediter.web.app import create_app
@@ -47,14 +48,26 @@ def _catalog(tmp_path: Path) -> Catalog:
     )
 
 
-def test_a_flow_that_missed_its_deadline_is_alerted_and_recorded_once(tmp_path: Path) -> None:
-    # 07:00 in New York on 27 Nov 2026: the 04:30 run should have succeeded by 06:00.
-    after_deadline = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+def _local(clock: ManualClock, hour: int, minute: int = 0) -> datetime:
+    """The next ``hour:minute`` in New York after the suite's minute (the clock then moves there)."""
+    local = clock.now().astimezone(zone(LOCATION.timezone))
+    at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return at if at > local else (at + timedelta(days=1)).replace(hour=hour, minute=minute)
+
+
+def test_a_flow_that_missed_its_deadline_is_alerted_and_recorded_once(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # The hub runs from 03:00; by 07:00 the 04:30 run should have succeeded (by 06:00).
+    clock.set(_local(clock, 3))
 
     async def scenario() -> None:
         async with Runtime(_catalog(tmp_path), schedule=False, watch=False) as runtime:
-            await runtime.watch_once(after_deadline)
-            await runtime.watch_once(after_deadline)  # still late: no second record
+            await runtime.watch_once()
+            assert runtime.alerting.book.firing() == []  # 03:00: nothing due yet
+            clock.advance(4 * 3600)
+            await runtime.watch_once()
+            await runtime.watch_once()  # still late: no second record
             firing = runtime.alerting.book.firing()
             late = await runtime.hub.ledger.transfers(flow_id="nightly-sales")
         assert [(a.kind, a.flow_id) for a in firing] == [(AlertKind.LATENESS, "nightly-sales")]
@@ -62,6 +75,31 @@ def test_a_flow_that_missed_its_deadline_is_alerted_and_recorded_once(tmp_path: 
         assert "late" in late[0].error
 
     asyncio.run(scenario())
+
+
+def test_a_brand_new_hub_is_not_late_for_a_run_due_before_it_existed(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # First started at 09:00: today's 04:30 run was due (by 06:00) before this hub existed.
+    clock.set(_local(clock, 9))
+
+    async def scenario() -> None:
+        async with Runtime(_catalog(tmp_path), schedule=False, watch=False) as runtime:
+            await runtime.watch_once()
+            assert runtime.alerting.book.firing() == []
+            assert await runtime.hub.ledger.transfers(flow_id="nightly-sales") == []
+            clock.advance(22 * 3600)  # 07:00 the next day: tomorrow's run was due while it ran
+            await runtime.watch_once()
+            assert [a.kind for a in runtime.alerting.book.firing()] == [AlertKind.LATENESS]
+
+    asyncio.run(scenario())
+
+    async def restarted() -> list[AlertKind]:  # a restart does not make it new again
+        async with Runtime(_catalog(tmp_path), schedule=False, watch=False) as runtime:
+            await runtime.watch_once()
+            return [a.kind for a in runtime.alerting.book.firing()]
+
+    assert asyncio.run(restarted()) == [AlertKind.LATENESS]
 
 
 def test_order_versions_finds_the_newest_version_of_one_order_only(tmp_path: Path) -> None:

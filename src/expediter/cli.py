@@ -58,6 +58,9 @@ def _root(
     ] = False,
 ) -> None:
     """Expediter: the integration hub for restaurants."""
+    from expediter.logs import configure_logging
+
+    configure_logging()  # log lines on standard error, so a command's output stays its own
 
 
 def register_commands(target: typer.Typer, modules: tuple[str, ...] = COMMAND_MODULES) -> list[str]:

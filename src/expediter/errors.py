@@ -7,10 +7,10 @@
      ├── ConfigError        the catalog or a setting is wrong: stop and tell the systems manager
      └── DeliveryError      sending to a destination failed
           ├── TransientError   may work later (timeout, 5xx, 429, connection refused): retry with backoff
-          └── TerminalError    will never work as it is (4xx, bad credentials): dead-letter now
+          └── TerminalError    will never work as it is (4xx, a redirect, bad credentials): dead-letter now
 
 HTTP status codes from destinations are mapped to these in exactly one place:
-:func:`error_for_status`.
+:func:`error_for_status`. Only a 2xx answer delivers.
 """
 
 from __future__ import annotations
@@ -68,11 +68,26 @@ class TerminalError(DeliveryError):
 _TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
 
 
-def error_for_status(status: int, detail: str = "") -> DeliveryError | None:
-    """Map a destination's HTTP status to the retry class; ``None`` means success."""
-    if status < 400:
+def error_for_status(status: int, detail: str = "", *, location: str | None = None) -> DeliveryError | None:
+    """Map a destination's HTTP status to the retry class; ``None`` (success) for 2xx only.
+
+    A redirect (3xx) is terminal: nothing arrived, and following it would send orders and
+    credentials wherever the answer points. ``location`` is the answer's ``Location`` header, named
+    in the error so the systems manager can check it and update the system's address.
+    """
+    if 200 <= status < 300:
         return None
     message = f"HTTP {status}" + (f": {detail}" if detail else "")
+    if 300 <= status < 400:
+        return TerminalError(f"{message} — {_redirect_text(location)}")
     if status >= 500 or status in _TRANSIENT_STATUSES:
         return TransientError(message)
     return TerminalError(message)
+
+
+def _redirect_text(location: str | None) -> str:
+    where = f"it points to {location}" if location else "it names no new location"
+    return (
+        f"a redirect, so nothing was delivered; {where}: if that is the destination's new address,"
+        " put it in the system's settings"
+    )

@@ -61,6 +61,7 @@ log = structlog.get_logger(__name__)
 WATCH_SECONDS = 30.0
 RECONCILE_SECONDS = 15 * 60.0
 """How often the reconciliation and healing loop looks back over the nights."""
+DEAD_LETTER_WATCH_SECONDS = 5.0
 SECOND = timedelta(seconds=1)
 
 
@@ -100,7 +101,9 @@ class Runtime:
         self.catalog = catalog
         self.hub = hub or Hub(catalog)
         self.jobs = FileJobs(self.hub)
-        self.alerting = Alerting(AlertRouter.from_catalog(catalog, catalog_folder(catalog)))
+        self.alerting = Alerting(
+            AlertRouter.from_catalog(catalog, catalog_folder(catalog)), storage=self.hub.storage
+        )
         self.hub.alerting = self.alerting  # type: ignore[attr-defined]  # read by the dashboard
         self.kitchen: Any = None
         self._schedule = schedule
@@ -116,6 +119,8 @@ class Runtime:
         self.arrivals: FileArrivals | None = None
         self.healer = Healer(self.hub, self.run_flow)
         """Kept between passes: it remembers which nights' inputs it found unchanged."""
+        self.watching = False
+        """Whether this process fires and resolves alerts (the one that delivers)."""
 
     async def start(self) -> None:
         """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
@@ -129,6 +134,11 @@ class Runtime:
         if delivering:
             await self._start_kitchen(data_dir)
         await self.hub.start()
+        if delivering:
+            enabled = [flow.id for flow in self.catalog.flows if flow.enabled]
+            await self.hub.ledger.note_watched(enabled, clock.now())
+            await self.alerting.load()
+            self.watching = True
         if delivering and self._schedule:
             await self._start_scheduler()
         if delivering and self._watch:
@@ -348,7 +358,11 @@ class Runtime:
 
     async def poll_once(self, system_id: str, *, window: timedelta, now: datetime | None = None) -> int:
         """Ask ``system_id`` what changed in the last ``window`` and store what the inbox lacks;
-        returns how many messages were new. Duplicates of webhook deliveries store nothing."""
+        returns how many messages were new. Duplicates of webhook deliveries store nothing.
+        Canonical messages are stored as processed; anything else (a record the connector
+        could not map, as it came) goes to the system's processing, where a refusal becomes a
+        dead letter with its reason. A message the inbox refuses (a card number in it) is left
+        out, and the poll goes on with the others; the poll's transfer says what was refused."""
         now = now or clock.now()
         return await poll_window(self.hub, system_id, now - window, now)
 
@@ -378,26 +392,34 @@ class Runtime:
     # -- alerts --------------------------------------------------------------------------------------
 
     async def _watch_loop(self) -> None:
+        """Every flow's health each :data:`WATCH_SECONDS`; the dead letters more often (a cheap
+        count), so a replay made elsewhere (the CLI) resolves its alert within seconds."""
+        loop = asyncio.get_running_loop()
+        next_full = loop.time()
         while True:
             try:
-                await self.watch_once()
+                if loop.time() >= next_full:
+                    next_full = loop.time() + WATCH_SECONDS
+                    await self.watch_once()
+                else:
+                    await self.watch_dead_letters()
             except Exception:  # the watch must outlive one bad evaluation
                 log.exception("alert watch failed")
-            await asyncio.sleep(WATCH_SECONDS)
+            await asyncio.sleep(DEAD_LETTER_WATCH_SECONDS)
 
     async def watch_once(self, now: datetime | None = None) -> None:
         now = now or clock.now()
         await self.alerting.evaluate_health(await statuses_from_ledger(self.hub.ledger, now), now)
         await self._record_lateness(now)
+        await self.watch_dead_letters(now)
+
+    async def watch_dead_letters(self, now: datetime | None = None) -> None:
+        """Fire or resolve each flow's dead-letter alert from the dead letters now in the database.
+        Called after a replay in this process too, so the alert resolves with the replay."""
+        if not self.watching:
+            return
         by_flow = await self.hub.deliveries.dead_by_flow()
-        watched = {flow.id for flow in self.catalog.flows} | set(by_flow)  # ``<system>#process`` too
-        for flow_id in sorted(watched):
-            count = by_flow.get(flow_id, 0)
-            if count:
-                message = f"{count} deliveries of {flow_id} are dead letters; replay them once fixed"
-                await self.alerting.fire(AlertKind.DEAD_LETTER, message, now, flow_id)
-            else:
-                await self.alerting.resolve(AlertKind.DEAD_LETTER, now, flow_id)
+        await self.alerting.evaluate_dead_letters(by_flow, now or clock.now())
 
     # -- reconciliation and self-healing nights ------------------------------------------------------
 

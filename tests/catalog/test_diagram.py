@@ -84,7 +84,7 @@ def test_dot_has_clusters_and_an_edge_per_flow(starter: Path) -> None:
 @pytest.mark.parametrize("fmt", ["mermaid", "dot", "svg"])
 def test_diagram_command_writes_each_format(starter: Path, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"flows.{fmt}"
-    result = CliRunner().invoke(app, ["diagram", str(starter), "--format", fmt, "-o", str(out)])
+    result = CliRunner().invoke(app, ["diagram", "-c", str(starter), "--format", fmt, "-o", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text()
     assert "pos" in text
@@ -93,11 +93,11 @@ def test_diagram_command_writes_each_format(starter: Path, tmp_path: Path, fmt: 
 
 
 def test_diagram_command_prints_to_stdout(starter: Path) -> None:
-    result = CliRunner().invoke(app, ["diagram", str(starter)])
+    result = CliRunner().invoke(app, ["diagram", "-c", str(starter)])
     assert result.exit_code == 0
     assert result.output.startswith("flowchart LR")
 
 
 def test_diagram_rejects_an_unknown_format(starter: Path) -> None:
-    result = CliRunner().invoke(app, ["diagram", str(starter), "--format", "png"])
+    result = CliRunner().invoke(app, ["diagram", "-c", str(starter), "--format", "png"])
     assert result.exit_code == 2

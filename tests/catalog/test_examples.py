@@ -40,17 +40,17 @@ def test_example_checks_clean(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_p
     header = path.read_text(encoding="utf-8").split("[hub]")[0]
     for name in env_references(path):
         assert name in header, f"{name} is not listed in the example's header comment"
-    result = CliRunner().invoke(app, ["diagram", str(path), "--format", "svg"])
+    result = CliRunner().invoke(app, ["diagram", "-c", str(path), "--format", "svg"])
     assert result.exit_code == 0 and "<svg" in result.output
 
 
 def test_docs_hold_the_diagram_of_the_single_restaurant_example(tmp_path: Path) -> None:
     """docs/flows.svg and docs/flows.mmd are the example's diagram, regenerated and compared:
-    `expediter diagram examples/single-restaurant/expediter.toml --format svg -o docs/flows.svg`."""
+    `expediter diagram -c examples/single-restaurant/expediter.toml --format svg -o docs/flows.svg`."""
     example = REPO_ROOT / "examples" / "single-restaurant" / "expediter.toml"
     for fmt, name in (("svg", "flows.svg"), ("mermaid", "flows.mmd")):
         out = tmp_path / name
-        result = CliRunner().invoke(app, ["diagram", str(example), "--format", fmt, "-o", str(out)])
+        result = CliRunner().invoke(app, ["diagram", "-c", str(example), "--format", fmt, "-o", str(out)])
         assert result.exit_code == 0, result.output
         assert (REPO_ROOT / "docs" / name).read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
     svg = (REPO_ROOT / "docs" / "flows.svg").read_text(encoding="utf-8")

@@ -42,7 +42,7 @@ def transfer(flow_id: str, outcome: TransferOutcome, at: datetime) -> Transfer:
 
 def test_flows_without_a_database_shows_dashes(tmp_path: Path) -> None:
     path = write_catalog(tmp_path)
-    result = CliRunner().invoke(app, ["flows", str(path)], terminal_width=200)
+    result = CliRunner().invoke(app, ["flows", "-c", str(path)], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "sales" in result.output and "orders" in result.output
     assert "pos → back_office" in result.output
@@ -59,7 +59,7 @@ def test_flows_shows_last_transfer_and_health_from_the_ledger(tmp_path: Path) ->
         transfer("orders", TransferOutcome.SUCCEEDED, now - timedelta(minutes=3)),
         transfer("orders", TransferOutcome.DEAD, now - timedelta(minutes=1)),
     )
-    result = CliRunner().invoke(app, ["flows", str(path)], terminal_width=220)
+    result = CliRunner().invoke(app, ["flows", "-c", str(path)], terminal_width=220)
     assert result.exit_code == 0, result.output
     orders = next(line for line in result.output.splitlines() if "│ orders" in line)
     assert "failing" in orders

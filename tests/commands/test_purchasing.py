@@ -70,19 +70,17 @@ def test_import_list_and_resolve(tmp_path: Path) -> None:
         distributor_file([invoice_810(ORDER, demo_changes(ORDER), "77-1", date(2026, 3, 3))], "IN")
     )
     runner = CliRunner()
-    imported = runner.invoke(app, ["purchasing", "import", "vendor", str(invoice), "--config", str(config)])
+    imported = runner.invoke(app, ["purchasing", "import", "vendor", str(invoice), "-c", str(config)])
     assert imported.exit_code == 0, imported.output
     assert "invoice 77-1: exceptions" in imported.output
-    listed = runner.invoke(app, ["purchasing", "exceptions", "--json", "--config", str(config)])
+    listed = runner.invoke(app, ["purchasing", "exceptions", "--json", "-c", str(config)])
     found = json.loads(listed.output)
     assert sorted(e["kind"] for e in found) == ["price", "short", "substitution"]
     for item in found:
-        done = runner.invoke(
-            app, ["purchasing", "resolve", str(item["id"]), "--accept", "--config", str(config)]
-        )
+        done = runner.invoke(app, ["purchasing", "resolve", str(item["id"]), "--accept", "-c", str(config)])
         assert done.exit_code == 0, done.output
     assert "invoice 77-1 from vendor: booked" in done.output
-    again = runner.invoke(app, ["purchasing", "import", "vendor", str(invoice), "--config", str(config)])
+    again = runner.invoke(app, ["purchasing", "import", "vendor", str(invoice), "-c", str(config)])
     assert "duplicate" in again.output
-    both = runner.invoke(app, ["purchasing", "resolve", "1", "--config", str(config)])
+    both = runner.invoke(app, ["purchasing", "resolve", "1", "-c", str(config)])
     assert both.exit_code != 0

@@ -49,7 +49,7 @@ def test_reconcile_finds_the_edited_check_heal_resends_the_night_and_it_agrees(t
     config = tmp_path / "catalog.json"
     config.write_bytes(msgspec.json.encode(catalog))
     cli = CliRunner()
-    args = ["--date", str(night), "--config", str(config)]
+    args = ["--date", str(night), "--catalog", str(config)]
 
     differs = cli.invoke(app, ["reconcile", *args, "--check", "sales", "--json"], env=WIDE)
     assert differs.exit_code == 1, differs.output
@@ -63,9 +63,9 @@ def test_reconcile_finds_the_edited_check_heal_resends_the_night_and_it_agrees(t
         and "version 1, the POS version 2" in printed.output
     )
 
-    listed = cli.invoke(app, ["heal", "--dry-run", "--config", str(config)], env=WIDE)
+    listed = cli.invoke(app, ["heal", "--dry-run", "--catalog", str(config)], env=WIDE)
     assert listed.exit_code == 1 and "changed" in listed.output and "(dry run)" in listed.output
-    healed = cli.invoke(app, ["heal", "--config", str(config), "--json"], env=WIDE)
+    healed = cli.invoke(app, ["heal", "--catalog", str(config), "--json"], env=WIDE)
     assert healed.exit_code == 0, healed.output
     assert {(n["flow_id"], n["outcome"]) for n in json.loads(healed.output)} == {
         ("nightly-journal", "resent"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -59,4 +60,20 @@ def test_demo_prints_its_urls_serves_them_and_closes_the_night(tmp_path: Path) -
     for journal in journals:  # beancount's own checker accepts every journal the demo writes
         checked = subprocess.run([str(bean_check), str(journal)], capture_output=True, text=True, check=False)
         assert checked.returncode == 0, (journal.name, checked.stdout, checked.stderr)
+    [journal] = (folder / "out" / "accounting").glob("journal_*.beancount")
     assert (folder / "out" / "payroll" / "PRBISEPI.csv").exists()
+    assert_yesterday_stayed_off_the_screens(folder, journal.stem.rsplit("_", 1)[-1])
+
+
+def assert_yesterday_stayed_off_the_screens(folder: Path, yesterday: str) -> None:
+    """The demo rings in yesterday's whole day first: every check went through the kitchen (a
+    delivery to the kds system), and none of them reached a screen; today's live checks did."""
+    with sqlite3.connect(folder / "expediter.db") as hub:
+        delivered = hub.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE destination = 'kds' AND state = 'delivered'"
+        ).fetchone()[0]
+    with sqlite3.connect(folder / "data" / "kitchen.db") as kitchen:
+        on_screens = [row[0] for row in kitchen.execute("SELECT DISTINCT order_id FROM kitchen_tickets")]
+    assert delivered > 1000
+    assert [o for o in on_screens if f"-{yesterday}-" in o] == []
+    assert any(o.startswith("L001-") for o in on_screens), on_screens

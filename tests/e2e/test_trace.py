@@ -127,7 +127,7 @@ def test_a_traced_order_shows_every_hop_of_the_demo(tmp_path: Path, monkeypatch:
     assert "sftp://" in files and shares["journal"].files[0] in files
 
     printed = CliRunner().invoke(
-        app, ["trace", journey.order_id, "--config", str(catalog_file), "--json"], env={"COLUMNS": "200"}
+        app, ["trace", journey.order_id, "--catalog", str(catalog_file), "--json"], env={"COLUMNS": "200"}
     )
     assert printed.exit_code == 0, printed.output
     again = json.loads(printed.output)

@@ -109,7 +109,7 @@ def flow(flow_id: str, source: str, destination: str, data: str = "orders", **ex
     )
 
 
-def sample_catalog(database: str, *, retry_limit: int = 8) -> Catalog:
+def sample_catalog(database: str, *, retry_limit: int | None = None) -> Catalog:
     """Two locations; a POS fanning orders out to a KDS, a printer, and a back office at L1 only."""
     return Catalog(
         hub=HubSettings(database=database),

@@ -93,7 +93,9 @@ def write_catalog(folder: Path, receiver_url: str) -> Path:
                 kind=SystemKind.POS,
                 connector="generic_pos",
                 owner="ops",
-                settings={"url": receiver_url, "timeout_seconds": 5.0},
+                # Longer than the stream takes on a loaded machine: the delivery the receiver holds
+                # must still be in flight (not timed out and retried) when the hub is killed.
+                settings={"url": receiver_url, "timeout_seconds": 55.0},
             ),
         ],
         flows=[

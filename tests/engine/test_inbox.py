@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
+import msgspec
+import pytest
+
+from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
+from expediter.engine.inbox import Conflict
+from expediter.engine.migrations import MIGRATIONS, split_statements
+from expediter.engine.storage.base import SQLITE
+from expediter.errors import RejectedInput
 from tests.engine.helpers import TEST_CONNECTORS, Board, order_message, sample_catalog
 
 
@@ -89,3 +98,75 @@ async def _until(check) -> None:  # type: ignore[no-untyped-def]
     from tests.engine.helpers import eventually
 
     await eventually(check)
+
+
+def test_a_request_key_leads_to_its_message_and_other_content_is_a_conflict(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        db = tmp_path / "hub.db"
+        async with Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
+            first = await hub.inbox.accept(order_message(1), request_key="pos:key:K1")
+            by_version = await hub.inbox.accept(order_message(1))
+            by_other_key = await hub.inbox.accept(order_message(1), request_key="pos:key:K2")
+            assert {first.message_id, by_version.message_id, by_other_key.message_id} == {first.message_id}
+            assert (by_version.conflict, by_other_key.conflict) == (None, None)
+            reused = await hub.inbox.accept(order_message(2), request_key="pos:key:K1")
+            assert reused.duplicate and reused.conflict is Conflict.REQUEST_KEY
+            changed = msgspec.structs.replace(order_message(1), payload=b'{"id": "order-1", "n": 99}')
+            again = await hub.inbox.accept(changed)
+            assert again.duplicate and again.conflict is Conflict.CONTENT
+            # K2 was recorded with the duplicate: it stands for order 1 from now on.
+            assert (await hub.inbox.accept(order_message(3), request_key="pos:key:K2")).conflict
+            assert await hub.inbox.count() == 1
+
+    asyncio.run(scenario())
+
+
+def test_keys_stored_before_request_keys_existed_still_find_their_message(tmp_path: Path) -> None:
+    """A database written before migration 0006 kept a sender's key as the message's own key."""
+    db = tmp_path / "hub.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        for name, script in MIGRATIONS[:5]:
+            for statement in split_statements(SQLITE.ddl(script)):
+                conn.execute(statement)
+            conn.execute("INSERT INTO migrations VALUES (?, '2026-01-01T00:00:00+00:00')", (name,))
+        conn.execute(
+            "INSERT INTO messages (idempotency_key, source_system, kind, ref, location_id, received_at,"
+            " content_type, payload) VALUES ('pos:key:K1', 'pos', 'orders', 'order-1', 'L1',"
+            " '2026-01-01T00:00:00+00:00', 'application/json', ?)",
+            (order_message(1).payload,),
+        )
+
+    async def scenario() -> None:
+        async with Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
+            retry = await hub.inbox.accept(order_message(1), request_key="pos:key:K1")
+            assert retry.duplicate and retry.conflict is None
+            assert await hub.inbox.count() == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_payload_holding_a_card_number_is_refused_and_not_stored(tmp_path: Path) -> None:
+    card = "4111-1111-1111-1111"
+    note = msgspec.json.encode({"id": "order-9", "notes": f"CC-{card.replace('-', '')}"})
+    sheet = f"ingredient,unit,quantity\nbeef,kg,2\n{card}-exp,each,1\n".encode()
+
+    async def scenario() -> None:
+        db = tmp_path / "hub.db"
+        async with Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, deliver=False) as hub:
+            with pytest.raises(RejectedInput) as json_refusal:
+                await hub.inbox.accept(msgspec.structs.replace(order_message(9), payload=note))
+            assert json_refusal.value.where == "$.notes"
+            counts = IncomingMessage(
+                source_system="pos",
+                kind="counts",
+                idempotency_key="counts-1",
+                payload=sheet,
+                content_type="text/csv",
+            )
+            with pytest.raises(RejectedInput) as text_refusal:
+                await hub.inbox.accept(counts)
+            assert text_refusal.value.where == "line 3"
+            assert await hub.inbox.count() == 0
+
+    asyncio.run(scenario())

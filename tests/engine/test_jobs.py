@@ -25,6 +25,8 @@ from expediter.errors import RejectedInput
 from expediter.ledger.transfers import Transfer, TransferOutcome
 from expediter.model.location import Location
 from expediter.model.order import order_totals
+from expediter.monitor.alerts import Alert, AlertKind
+from expediter.runtime import Runtime
 from expediter.sim.day import simulate_day
 
 DAY = date(2026, 11, 26)
@@ -141,3 +143,41 @@ def test_a_refused_export_is_a_failed_transfer_and_writes_nothing(tmp_path: Path
     assert "Merch" in result.error
     assert [t.outcome for t in transfers] == [TransferOutcome.FAILED]
     assert not (tmp_path / "drop").exists() or not any((tmp_path / "drop").iterdir())
+
+
+def test_a_run_that_meets_a_bug_is_a_failed_transfer_with_the_error_and_an_alert(tmp_path: Path) -> None:
+    """A stored order the exporter cannot add up (a quantity of NaN, as an older hub accepted)
+    raises no error of the hub's own: the night still leaves a failed transfer and an alert."""
+    broken = {
+        "id": "nan-1",
+        "location_id": LOCATION.id,
+        "opened_at": "2026-11-26T23:00:00+00:00",
+        "business_date": DAY.isoformat(),
+        "lines": [{"id": "1", "name": "Burger", "quantity": "NaN", "unit_price": {"amount": 1250}}],
+    }
+
+    async def scenario() -> tuple[RunResult, list[Transfer], list[Alert]]:
+        hub = Hub(_catalog(tmp_path), connectors={"counting": _connector()}, deliver=False)
+        async with Runtime(hub.catalog, hub, schedule=False, watch=False) as runtime:
+            await hub.inbox.accept(
+                IncomingMessage(
+                    source_system="pos",
+                    kind="orders",
+                    idempotency_key="pos:nan-1:1",
+                    payload=msgspec.json.encode(broken),
+                    location_id=LOCATION.id,
+                ),
+                ref="nan-1",
+                business_date=DAY,
+            )
+            result = await runtime.run_flow("nightly", LOCATION.id, DAY)
+            return result, await hub.ledger.transfers(flow_id="nightly"), runtime.alerting.book.firing()
+
+    result, transfers, firing = asyncio.run(scenario())
+
+    assert result.outcome is TransferOutcome.FAILED
+    assert "unexpected error" in result.error and "run the flow again" in result.error
+    assert [(t.outcome, t.business_date) for t in transfers] == [(TransferOutcome.FAILED, DAY)]
+    assert transfers[0].error == result.error
+    assert [(a.kind, a.flow_id) for a in firing] == [(AlertKind.FAILURE, "nightly")]
+    assert result.error in firing[0].message

@@ -13,7 +13,8 @@ from expediter.commands.ledger import register
 from expediter.connectors.base import Outbound
 from expediter.engine.deliveries import DeliveryState, RetryPolicy
 from expediter.engine.hub import Hub
-from expediter.errors import TerminalError
+from expediter.errors import TerminalError, TransientError
+from expediter.ledger import TransferOutcome
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
 
 
@@ -32,7 +33,7 @@ def prepare(tmp_path: Path) -> Path:
         hub = Hub(catalog, db, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
         hub.services["board"] = Board(behaviour={"printer": refuse})
         async with hub:
-            await hub.inbox.accept(order_message(1, "L2"))
+            await hub.inbox.accept(order_message(1, "L1"))  # one in each printer lane
             await hub.inbox.accept(order_message(2, "L2"))
 
             async def two_dead() -> bool:
@@ -67,7 +68,7 @@ def test_transfers_dead_letters_and_replay(tmp_path: Path) -> None:
     assert listed.exit_code == 0, listed.output
     assert "2 transfers" in listed.output and "dead" in listed.output
     failed = runner.invoke(cli(), ["transfers", "--outcome", "succeeded", "--since", "1h", "-c", str(config)])
-    assert "2 transfers" in failed.output and "pos-kds" in failed.output
+    assert "3 transfers" in failed.output and "pos-kds" in failed.output  # kds twice, bo at L1
 
     dead = runner.invoke(cli(), ["dead-letters", "-c", str(config)])
     assert dead.exit_code == 0 and "2 dead letters" in dead.output and "printer rejects" in dead.output
@@ -96,3 +97,53 @@ def test_catalog_database_is_found_beside_the_catalog(tmp_path: Path) -> None:
     catalog = sample_catalog("hub.db")
     config.write_bytes(msgspec.json.encode(catalog))
     assert read_catalog(config).hub.database == str(config.parent.resolve() / "hub.db")
+
+
+def test_outcome_failed_finds_a_real_time_outage(tmp_path: Path) -> None:
+    """A real-time delivery that fails is recorded as retrying, then dead: asking for failed
+    transfers (the README's example) finds both, and names each one's own outcome."""
+    config = prepare(tmp_path)  # two dead letters for pos-printer
+
+    async def outage() -> None:
+        async def down(item: Outbound) -> None:
+            raise TransientError("HTTP 503: kitchen screen offline")
+
+        catalog = sample_catalog(str(tmp_path / "hub.db"), retry_limit=1000)
+        hub = Hub(catalog, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
+        hub.services["board"] = Board(behaviour={"kds": down})
+        async with hub:
+            await hub.inbox.accept(order_message(3, "L2"))
+
+            async def retried() -> bool:
+                return len(await hub.ledger.transfers(outcome=TransferOutcome.RETRYING)) >= 1
+
+            await eventually(retried)
+
+    asyncio.run(outage())
+    runner = CliRunner(env={"COLUMNS": "200"})
+    found = runner.invoke(cli(), ["transfers", "--outcome", "failed", "--since", "1h", "-c", str(config)])
+    assert found.exit_code == 0, found.output
+    assert "kitchen screen offline" in found.output and "retrying" in found.output
+    assert "printer rejects this ticket" in found.output and "dead" in found.output
+    assert "succeeded" not in found.output
+    only_dead = runner.invoke(cli(), ["transfers", "--outcome", "dead", "-c", str(config)])
+    assert "2 transfers" in only_dead.output and "retrying" not in only_dead.output
+
+
+def test_replay_of_a_misspelled_flow_names_it_suggests_the_close_ones_and_fails(tmp_path: Path) -> None:
+    config = prepare(tmp_path)  # two dead letters for pos-printer
+    runner = CliRunner(env={"COLUMNS": "200"})
+    typo = runner.invoke(cli(), ["replay", "--flow", "pos-printr", "--all", "-c", str(config)])
+    assert typo.exit_code != 0
+    assert "pos-printr" in typo.output and "did you mean pos-printer" in typo.output
+    assert "back to pending" not in typo.output
+    assert set(states(config).values()) == {DeliveryState.DEAD}  # nothing moved
+
+    nothing_close = runner.invoke(cli(), ["replay", "--flow", "zzz", "--all", "-c", str(config)])
+    assert nothing_close.exit_code != 0 and "expediter flows" in nothing_close.output
+
+    listing = runner.invoke(cli(), ["dead-letters", "--flow", "pos-printr", "-c", str(config)])
+    assert listing.exit_code != 0 and "did you mean pos-printer" in listing.output
+
+    processing = runner.invoke(cli(), ["replay", "--flow", "online#process", "--all", "-c", str(config)])
+    assert processing.exit_code == 0 and "0 dead letter(s) back to pending" in processing.output

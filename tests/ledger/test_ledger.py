@@ -120,3 +120,26 @@ def test_summary_reads_running_totals_that_agree_with_the_ledger(tmp_path: Path)
         await storage.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_card_number_in_a_transfers_text_is_masked_in_the_ledger(tmp_path: Path) -> None:
+    """An error quoting a bad value, or a file named after one, never puts a card number on disk."""
+
+    async def scenario() -> list[Transfer]:
+        storage = SqliteStorage(tmp_path / "hub.db")
+        await storage.start()
+        failed = transfer("counts-in", 0, TransferOutcome.FAILED)
+        failed.error = "row 3: quantity 'CC-4539578763621486' is not a number"
+        failed.file_name = "4111111111111111-exp.csv"
+        await Ledger(storage).record(failed)
+        found = await Ledger(storage).transfers(flow_id="counts-in")
+        await storage.stop()
+        return found
+
+    [stored] = asyncio.run(scenario())
+    assert stored.error == "row 3: quantity 'CC-************1486' is not a number"
+    assert stored.file_name == "************1111-exp.csv"
+    for name in ("hub.db", "hub.db-wal"):
+        if (tmp_path / name).exists():
+            data = (tmp_path / name).read_bytes()
+            assert b"4539578763621486" not in data and b"4111111111111111" not in data

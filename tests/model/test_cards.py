@@ -5,7 +5,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from expediter.errors import RejectedInput
-from expediter.model.cards import contains_card_number, luhn_valid, refuse_card_numbers
+from expediter.model.cards import (
+    contains_card_number,
+    luhn_valid,
+    mask_card_numbers,
+    mask_card_numbers_in_log,
+    refuse_card_numbers,
+    refuse_card_numbers_in_payload,
+)
 
 VISA_TEST = "4111111111111111"
 FULLWIDTH_VISA = "".join(chr(0xFF10 + int(digit)) for digit in VISA_TEST)
@@ -92,3 +99,46 @@ def test_a_card_number_as_an_object_key_is_refused_without_echoing_it() -> None:
         refuse_card_numbers({"notes": {"ok": "x", VISA_TEST: "x"}})
     assert caught.value.where == "$.notes.<a key>"
     assert VISA_TEST not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "CC-4539578763621486",  # a label and a dash before it
+        "4111111111111111-exp",  # a dash and letters after it
+        "card4111111111111111",
+        "ref-4111-1111-1111-1111",
+        "4111 1111 1111 1111/12-29",
+    ],
+)
+def test_a_card_number_touching_dashes_or_letters_is_found(written: str) -> None:
+    assert contains_card_number(written)
+    with pytest.raises(RejectedInput):
+        refuse_card_numbers({"notes": written})
+
+
+def test_masking_keeps_the_last_four_and_the_text_around() -> None:
+    assert mask_card_numbers("declined: CC-4539578763621486 (exp)") == "declined: CC-************1486 (exp)"
+    assert mask_card_numbers("4111 1111 1111 1111") == "**** **** **** 1111"
+    assert mask_card_numbers("row 3: quantity '6011-1111-1111-1117' is not a number") == (
+        "row 3: quantity '****-****-****-1117' is not a number"
+    )
+    harmless = "order L001-20261127-0042, 12 items, total 4111"
+    assert mask_card_numbers(harmless) == harmless
+
+
+def test_a_card_number_in_a_text_file_is_refused_naming_its_line() -> None:
+    sheet = b"ingredient,unit,quantity\nbeef,kg,2\nbun,each,6011-1111-1111-1117\n"
+    with pytest.raises(RejectedInput) as caught:
+        refuse_card_numbers_in_payload(sheet, "text/csv")
+    assert caught.value.where == "line 3" and "6011" not in str(caught.value)
+    refuse_card_numbers_in_payload(b"ingredient,unit,quantity\nbeef,kg,2\n", "text/csv")
+
+
+def test_a_log_line_is_masked_before_it_is_written() -> None:
+    event = {"event": "delivery_failed", "error": "HTTP 400: card 4111111111111111 declined", "attempt": 2}
+    assert mask_card_numbers_in_log(None, "warning", event) == {
+        "event": "delivery_failed",
+        "error": "HTTP 400: card ************1111 declined",
+        "attempt": 2,
+    }

@@ -2,15 +2,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from expediter.monitor.alerts import (
     DEFAULT_RULES,
     AlertBook,
     AlertKind,
     AlertRule,
     AlertState,
-    is_volume_anomaly,
     rule_for,
 )
 
@@ -49,17 +46,3 @@ def test_resolve_closes_once() -> None:
     assert book.resolve(rule, NOW, "sales") is None
     assert book.firing() == []
     assert book.fire(rule, "late again", NOW, "sales") is not None  # fires anew after resolving
-
-
-@pytest.mark.parametrize(
-    ("history", "current", "anomaly"),
-    [
-        ([100] * 7, 100, False),
-        ([100] * 7, 40, True),
-        ([100] * 7, 160, True),
-        ([100] * 3, 0, False),
-        ([0] * 7, 5, True),
-    ],
-)
-def test_volume_anomaly(history: list[int], current: int, anomaly: bool) -> None:
-    assert is_volume_anomaly(history, current, 0.5) is anomaly

@@ -89,12 +89,19 @@ def test_without_expected_by_an_hour_of_grace() -> None:
     assert flow_health(flow, ok_at(yesterday), at_six, NEW_YORK) == Health.LATE
 
 
-def test_a_scheduled_flow_that_never_ran_is_late_once_a_deadline_passed() -> None:
-    assert flow_health(nightly(), None, NOON, NEW_YORK) == Health.LATE
-    three_am = datetime(
-        2026, 3, 10, 7, 0, tzinfo=UTC
-    )  # 03:00 local: the 04:30 run of yesterday was 22.5 h ago
-    assert flow_health(nightly(), None, three_am, NEW_YORK) == Health.LATE
+def test_a_scheduled_flow_that_never_ran_is_late_once_a_run_due_while_watched_is_missed() -> None:
+    watched = FlowStatus(watched_since=NOON - timedelta(days=2))
+    assert flow_health(nightly(), watched, NOON, NEW_YORK) == Health.LATE
+    three_am = datetime(2026, 3, 10, 7, 0, tzinfo=UTC)  # 03:00 local: yesterday's run is the one
+    assert flow_health(nightly(), watched, three_am, NEW_YORK) == Health.LATE
+
+
+def test_a_new_hub_is_not_late_for_a_run_due_before_it_watched_the_flow() -> None:
+    started_at_nine = FlowStatus(watched_since=datetime(2026, 3, 10, 13, 0, tzinfo=UTC))  # 09:00 local
+    assert flow_health(nightly(), started_at_nine, NOON, NEW_YORK) == Health.NEVER_RAN
+    assert flow_health(nightly(), None, NOON, NEW_YORK) == Health.NEVER_RAN  # nothing watched it
+    next_morning = datetime(2026, 3, 11, 11, 0, tzinfo=UTC)  # 07:00 local, the next day
+    assert flow_health(nightly(), started_at_nine, next_morning, NEW_YORK) == Health.LATE
 
 
 def test_idle_after_freshness_minutes() -> None:

@@ -32,10 +32,11 @@ from expediter.connectors.base import (
     SignatureInvalid,
 )
 from expediter.engine.hub import Hub
+from expediter.model.cards import must_scan_decoded
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order, Payment, TenderType
 from expediter.sim.ports import free_port
-from expediter.web.api import BENCH_ENV, must_scan_decoded
+from expediter.web.api import BENCH_ENV
 from expediter.web.app import CONFIG_ENV, create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board
 from tests.processes import serve_catalog, serve_command, wait_healthy
@@ -452,7 +453,7 @@ def test_serve_with_two_workers_answers_from_two_processes_and_stores_durably(tm
 
 def test_uvicorn_factory_serves_the_hub_named_in_the_environment(tmp_path: Path) -> None:
     """``uvicorn --factory expediter.web.app:app_from_env`` (for those who run uvicorn themselves):
-    the process loads the catalog named by ``EXPEDITER_CONFIG`` and stores what it accepts."""
+    the process loads the catalog named by ``EXPEDITER_CATALOG`` and stores what it accepts."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "expediter.web.app:app_from_env"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]

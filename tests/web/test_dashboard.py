@@ -35,7 +35,6 @@ from expediter.model import clock as hub_clock
 from expediter.model.location import Location
 from expediter.model.order import Order
 from expediter.monitor.alerts import AlertKind
-from expediter.monitor.metrics import Metrics
 from expediter.monitor.routes import Alerting, AlertRouter
 from expediter.operations.accounting.journal import build_journal
 from expediter.operations.kitchen import Kitchen
@@ -119,12 +118,7 @@ async def wired_hub(catalog_path: Path) -> tuple[SimpleNamespace, Any]:
     await alerting.fire(
         AlertKind.DEAD_LETTER, "A ticket could not reach the KDS.", now, "online_orders_to_kds"
     )
-    metrics = Metrics()
-    metrics.transfers.labels(flow="pos_orders_to_kds", outcome="succeeded").inc(3)
-    metrics.deliveries_pending.labels(destination="kds").set(2)
-    hub = SimpleNamespace(
-        catalog=catalog, ledger=ledger, deliveries=DeadLetters(4), alerting=alerting, metrics=metrics
-    )
+    hub = SimpleNamespace(catalog=catalog, ledger=ledger, deliveries=DeadLetters(4), alerting=alerting)
     return hub, storage
 
 
@@ -192,24 +186,6 @@ def test_diagram_page_has_the_svg_inline_and_the_mermaid_text(catalog_path: Path
     classes = {g.get("data-flow"): g.get("class", "") for g in root.iter("{http://www.w3.org/2000/svg}g")}
     assert "health-failing" in classes["online_orders_to_kds"]
     assert "health-healthy" in classes["pos_orders_to_kds"]
-
-
-def test_metrics_exposes_the_registry(catalog_path: Path) -> None:
-    async def main() -> httpx.Response:
-        hub, storage = await wired_hub(catalog_path)
-        try:
-            async for client in serve(hub):
-                return await client.get("/metrics")
-        finally:
-            await storage.stop()
-        raise AssertionError("unreachable")
-
-    response = run(main())
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    assert 'expediter_transfers_total{flow="pos_orders_to_kds",outcome="succeeded"} 3.0' in response.text
-    assert 'expediter_deliveries_pending{destination="kds"} 2.0' in response.text
-    assert "# HELP expediter_messages_accepted_total" in response.text
 
 
 def test_assets_are_served_by_the_hub(catalog_path: Path) -> None:
@@ -288,9 +264,10 @@ def test_recent_transfers_on_the_index_and_filtered_on_their_page(catalog_path: 
                     await client.get("/transfers", params={"outcome": "succeeded"}),
                     await client.get("/transfers", params={"flow": "pos_orders_to_kds", "outcome": "dead"}),
                     await client.get("/transfers", params={"outcome": "no-such-outcome"}),
+                    await client.get("/transfers", params={"outcome": "failed"}),
                 ]
 
-    index, by_flow, by_outcome, nothing, unfiltered = run(main())
+    index, by_flow, by_outcome, nothing, unfiltered, failures = run(main())
     recent = index.text.split('id="recent-transfers"')[1]
     assert recent.count('<tr class="outcome-') == 50
     first = recent.split('<tr class="outcome-')[1]  # newest first: the dead one
@@ -304,6 +281,8 @@ def test_recent_transfers_on_the_index_and_filtered_on_their_page(catalog_path: 
     assert by_outcome.text.count('<tr class="outcome-') == 54
     assert "No transfers match these filters" in nothing.text
     assert unfiltered.text.count('<tr class="outcome-') == 55
+    assert failures.text.count('<tr class="outcome-') == 1  # "failed" finds the dead delivery too
+    assert failures.text.count('<tr class="outcome-dead">') == 1
 
 
 # -- dead letters and the Replay button ------------------------------------------------------------

@@ -140,3 +140,16 @@ def test_a_page_of_another_site_cannot_86_an_item(tmp_path: Path) -> None:
         assert ours.status_code == 200 and not kitchen.is_available("loc-1", "1101")
 
     run(tmp_path, scenario)
+
+
+def test_an_86_key_of_100_kb_is_refused_and_not_kept(tmp_path: Path) -> None:
+    async def scenario(kitchen: Kitchen, client: httpx.AsyncClient) -> None:
+        huge = {"location_id": "loc-1", "key": "k" * 100_000, "available": False}
+        refused = await client.post("/api/v1/kds/availability", json=huge)
+        assert refused.status_code == 422
+        assert "$.key" in refused.json()["error"]
+        assert kitchen.unavailable() == []
+        empty = await client.post("/api/v1/kds/fire", json={"order_id": "", "course": 1})
+        assert empty.status_code == 422
+
+    run(tmp_path, scenario)

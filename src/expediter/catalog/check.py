@@ -356,8 +356,12 @@ def _flow_schedule(flow: Flow, problem: _Make) -> list[Problem]:
 
 def _flow_numbers(flow: Flow, problem: _Make) -> list[Problem]:
     found = []
-    if flow.retry_limit < 0:
+    if flow.retry_limit is not None and flow.retry_limit < 0:
         found.append(problem("retry_limit", "retry_limit is negative", "use 0 (never retry) or more"))
+    if flow.retry_hours <= 0:
+        found.append(
+            problem("retry_hours", "retry_hours must be positive", "give the hours to keep retrying, e.g. 72")
+        )
     if flow.freshness_minutes is not None and flow.freshness_minutes <= 0:
         found.append(
             problem(

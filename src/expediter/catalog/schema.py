@@ -112,7 +112,14 @@ class Flow(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, rename={"fr
     freshness_minutes: int | None = None
     """For event flows: alert when nothing moved for this long during opening hours."""
     alert_route: str = "default"
-    retry_limit: int = 8
+    retry_hours: float = 72.0
+    """How long a delivery that keeps failing is retried (backoff capped at a minute) before it
+    becomes a dead letter: long enough to ride out a real outage (Square retries webhooks 72 h)."""
+    retry_limit: int | None = None
+    """At most this many retries, if set (whichever of the two comes first)."""
+    ordered: bool = True
+    """Deliveries keep their lane's order: a dead letter holds the later deliveries to the same
+    destination and location until it is replayed. ``false``: a dead letter is set aside."""
     catch_up: CatchUp = CatchUp.RUN_MISSED
     enabled: bool = True
     settings: dict[str, Any] = {}

@@ -20,11 +20,19 @@ from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import CatalogError, Problem, Severity, errors
 from expediter.catalog.schema import Catalog
 from expediter.catalog.svg import render_svg
+from expediter.commands.common import (
+    DEFAULT_CATALOG,
+    CatalogArgument,
+    CatalogOption,
+    JsonOption,
+    catalog_path,
+    print_json,
+)
+from expediter.commands.listings import flow_row
 from expediter.model import clock
 from expediter.monitor.health import FlowStatus, Health, flow_health
 from expediter.monitor.ledger_view import read_statuses
 
-CATALOG_FILE = "expediter.toml"
 PIPE_WIDTH = 200
 STARTER_SECRETS = (
     "SQUARE_SIGNATURE_KEY",
@@ -43,15 +51,6 @@ HEALTH_STYLES = {
     Health.IDLE: "blue",
     Health.NEVER_RAN: "dim",
 }
-
-ConfigArg = Annotated[
-    Path,
-    typer.Argument(
-        help="The catalog file (default: ./expediter.toml, or $EXPEDITER_CONFIG).",
-        envvar="EXPEDITER_CONFIG",
-        show_default=False,
-    ),
-]
 
 
 def _console() -> Console:
@@ -84,19 +83,28 @@ def starter_text() -> str:
 
 
 def init_command(
-    directory: Annotated[Path, typer.Argument(help="Folder to write expediter.toml into.")] = Path("."),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing expediter.toml.")] = False,
+    directory: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder to write expediter.toml into (default: the --catalog file).", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing catalog file.")] = False,
+    catalog: CatalogOption = None,
 ) -> None:
     """Write a starter catalog for one restaurant."""
     console = _console()
-    target = directory / CATALOG_FILE
+    if directory is not None and catalog is not None:
+        raise typer.BadParameter("give a folder or --catalog FILE, not both", param_hint="--catalog")
+    target = directory / DEFAULT_CATALOG.name if directory is not None else catalog_path(catalog)
     if target.exists() and not force:
         console.print(f"[red]✗[/] {target} already exists; use --force to overwrite it.")
         raise typer.Exit(1)
-    directory.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(starter_text(), encoding="utf-8")
     console.print(f"[green]✓[/] wrote {target}")
-    console.print("Set these environment variables (the catalog's secrets), then run `expediter check`:")
+    check = "expediter check" if target == DEFAULT_CATALOG else f"expediter check {target}"
+    console.print(f"Set these environment variables (the catalog's secrets), then run `{check}`:")
     console.print("  " + " ".join(STARTER_SECRETS))
     console.print(
         "Paste each SFTP server's host key (`ssh-keyscan -t ed25519 HOST`) over its placeholder, and"
@@ -138,8 +146,9 @@ def checked_or_exit(config: Path) -> Catalog:
     return checked.catalog
 
 
-def check_command(config: ConfigArg = Path(CATALOG_FILE)) -> None:
+def check_command(argument: CatalogArgument = None, catalog_file: CatalogOption = None) -> None:
     """Validate the catalog."""
+    config = catalog_path(catalog_file, argument)
     console = _console()
     checked = check_file(config)
     catalog, problems = checked.catalog, checked.problems
@@ -169,13 +178,18 @@ def flow_healths(
     return {f.id: flow_health(f, statuses.get(f.id), now, timezone) for f in catalog.flows}
 
 
-def flows_command(config: ConfigArg = Path(CATALOG_FILE)) -> None:
+def flows_command(catalog_file: CatalogOption = None, as_json: JsonOption = False) -> None:
     """List every flow with its owner, schedule, last transfer and health."""
+    config = catalog_path(catalog_file)
     console = _console()
     catalog = load_or_exit(config)
     now = clock.now()
     statuses = _statuses(catalog, config, now)
     healths = flow_healths(catalog, statuses, now) or {}
+    if as_json:
+        found = statuses or {}
+        print_json([flow_row(f, found.get(f.id), healths.get(f.id)) for f in catalog.flows])
+        return
     table = Table(title=f"Flows in {config}", show_lines=False)
     for column in ("flow", "from → to", "data", "level", "schedule", "owner", "last transfer", "health"):
         table.add_column(column, overflow="fold")
@@ -205,7 +219,7 @@ def render_diagram(catalog: Catalog, fmt: DiagramFormat, health: dict[str, Healt
 
 
 def diagram_command(
-    config: ConfigArg = Path(CATALOG_FILE),
+    catalog_file: CatalogOption = None,
     fmt: Annotated[
         DiagramFormat,
         typer.Option("--format", "-f", help="mermaid, dot (Graphviz) or svg (drawn by Expediter)."),
@@ -215,6 +229,7 @@ def diagram_command(
     ] = None,
 ) -> None:
     """Draw the system integration flow diagram, coloured by health when the hub's database exists."""
+    config = catalog_path(catalog_file)
     console = _console()
     catalog = load_or_exit(config)
     now = clock.now()

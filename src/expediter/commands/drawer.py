@@ -19,8 +19,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from expediter.commands.common import CatalogOption, catalog_path, with_hub
 from expediter.commands.journal import journal_flows
-from expediter.commands.ledger import DEFAULT_CONFIG, ConfigOption, with_hub
 from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import (
@@ -165,9 +165,10 @@ def count(
     run: Annotated[
         bool, typer.Option("--run/--no-run", help="Run the day's journal flows again with the count.")
     ] = True,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
 ) -> None:
     """Record the cash counted at close; the day's journal then posts cash over or short."""
+    config = catalog_path(catalog)
     business_date = _parse_day(day)
 
     async def work(hub: Hub) -> tuple[DrawerStatus, list[RunResult]]:
@@ -190,9 +191,10 @@ def count(
 def show(
     location: Annotated[str, typer.Argument(help="The location id.")],
     day: Annotated[str, typer.Argument(metavar="DATE", help="The business date, YYYY-MM-DD.")],
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
 ) -> None:
     """Expected cash of a day (from the stored checks), the count and the difference."""
+    config = catalog_path(catalog)
     business_date = _parse_day(day)
     _print_status(with_hub(config, lambda hub: drawer_status(hub, location, business_date)))
 

@@ -19,7 +19,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from expediter.catalog.schema import Catalog, Flow, Level
-from expediter.commands.ledger import DEFAULT_CONFIG, ConfigOption, with_hub
+from expediter.commands.common import CatalogOption, JsonOption, catalog_path, print_json, with_hub
+from expediter.commands.listings import held_journal_row
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs, RunResult, orders_between, refunded_orders_between
 from expediter.ledger.transfers import TransferOutcome
@@ -116,11 +117,14 @@ def _missing_text(held: HeldEntry) -> str:
 
 
 @journal_app.command("held")
-def held(config: ConfigOption = DEFAULT_CONFIG) -> None:
+def held(catalog_file: CatalogOption = None, as_json: JsonOption = False) -> None:
     """Days whose journal is held for a missing account mapping: location, date, what is missing."""
     from expediter.web.app import read_catalog
 
-    entries = held_entries(read_catalog(config))
+    entries = held_entries(read_catalog(catalog_path(catalog_file)))
+    if as_json:
+        print_json([held_journal_row(entry) for entry in entries])
+        return
     table = Table("location", "business date", "state", "missing mappings", "held since (UTC)")
     table.title = f"{len(entries)} held journal entries"
     for entry in entries:
@@ -143,12 +147,12 @@ def _parse_day(text: str) -> date:
 def release(
     location: Annotated[str, typer.Argument(help="The location id of the held day.")],
     day: Annotated[str, typer.Argument(metavar="DATE", help="The held business date, YYYY-MM-DD.")],
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog_file: CatalogOption = None,
 ) -> None:
     """Rebuild a held day with the mappings now in the catalog and deliver it through its journal
     flow(s); exits 1 (saying what is still missing) when it cannot."""
     business_date = _parse_day(day)
-    outcome = with_hub(config, lambda hub: release_journal(hub, location, business_date))
+    outcome = with_hub(catalog_path(catalog_file), lambda hub: release_journal(hub, location, business_date))
     if outcome.missing:
         _console().print(f"[red]journal {outcome.document_number} is still held[/]: add to expediter.toml")
         _console().print(outcome.fix, markup=False)

@@ -6,26 +6,24 @@ hub within its poll interval.
 
 from __future__ import annotations
 
-import asyncio
+import difflib
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from expediter.commands.common import CatalogOption, JsonOption, catalog_path, print_json, with_hub
+from expediter.commands.listings import dead_letter_row, transfer_row
 from expediter.engine.hub import Hub
+from expediter.engine.router import process_destination
 from expediter.engine.storage.base import utcnow
 from expediter.ledger.transfers import TransferOutcome
 
 T = TypeVar("T")
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="The catalog file.", envvar="EXPEDITER_CONFIG")
-]
-DEFAULT_CONFIG = Path("expediter.toml")
 _RELATIVE = re.compile(r"^(?P<n>\d+)(?P<unit>[mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
@@ -42,37 +40,33 @@ def parse_since(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=utcnow().tzinfo)
 
 
-def with_hub(config: Path, work: Callable[[Hub], Awaitable[T]]) -> T:
-    """Open the catalog's database (no delivery worker), run ``work``, close."""
-    from expediter.web.app import read_catalog
-
-    async def main() -> T:
-        async with Hub(read_catalog(config), deliver=False) as hub:
-            return await work(hub)
-
-    return asyncio.run(main())
-
-
 def _when(ts: datetime | None) -> str:
     return ts.strftime("%Y-%m-%d %H:%M:%S") if ts else ""
 
 
 def transfers(
     flow: Annotated[str | None, typer.Option("--flow", help="Only this flow.")] = None,
-    outcome: Annotated[TransferOutcome | None, typer.Option("--outcome", help="Only this outcome.")] = None,
+    outcome: Annotated[
+        TransferOutcome | None,
+        typer.Option("--outcome", help="Only this outcome; failed also finds retrying and dead."),
+    ] = None,
     since: Annotated[str | None, typer.Option("--since", help="30m, 6h, 2d, or an ISO date/time.")] = None,
     location: Annotated[str | None, typer.Option("--location", help="Only this location.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N transfers.")] = 50,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The ledger: each execution of a flow, newest first (when, where, what, outcome, error)."""
     start = parse_since(since) if since else None
     found = with_hub(
-        config,
+        catalog_path(catalog),
         lambda hub: hub.ledger.transfers(
             flow_id=flow, outcome=outcome, since=start, location_id=location, limit=limit
         ),
     )
+    if as_json:
+        print_json([transfer_row(t) for t in found])
+        return
     table = Table(
         "started (UTC)",
         "flow",
@@ -102,12 +96,44 @@ def transfers(
     Console().print(table)
 
 
+async def known_flows(hub: Hub) -> set[str]:
+    """Flow ids that can have dead letters: the catalog's flows, each system's processing step
+    (``<system>#process``), and any flow the database still holds dead letters for."""
+    catalog = hub.catalog
+    known = {f.id for f in catalog.flows} | {process_destination(s.id) for s in catalog.systems}
+    return known | set(await hub.deliveries.dead_by_flow())
+
+
+def refuse_unknown_flow(flow_id: str, known: set[str]) -> None:
+    """A misspelled ``--flow`` is an error naming the close ones, never a silent "0 found"."""
+    if flow_id in known:
+        return
+    close = difflib.get_close_matches(flow_id, sorted(known), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}?" if close else "`expediter flows` lists the flows"
+    raise typer.BadParameter(
+        f"no flow {flow_id!r} in the catalog or the dead letters; {hint}", param_hint="--flow"
+    )
+
+
+async def _checked(hub: Hub, flow_id: str | None, work: Callable[[], Awaitable[T]]) -> T:
+    if flow_id is not None:
+        refuse_unknown_flow(flow_id, await known_flows(hub))
+    return await work()
+
+
 def dead_letters(
     flow: Annotated[str | None, typer.Option("--flow", help="Only this flow.")] = None,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Deliveries that exhausted their retries, with the last error; replay them with `replay`."""
-    found = with_hub(config, lambda hub: hub.deliveries.dead_letters(flow_id=flow))
+    found = with_hub(
+        catalog_path(catalog),
+        lambda hub: _checked(hub, flow, lambda: hub.deliveries.dead_letters(flow_id=flow)),
+    )
+    if as_json:
+        print_json([dead_letter_row(d) for d in found])
+        return
     table = Table(
         "id",
         "flow",
@@ -137,19 +163,22 @@ def replay(
         str | None, typer.Option("--flow", help="With --all: every dead letter of this flow.")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Replay every dead letter of --flow.")] = False,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
 ) -> None:
     """Send dead letters back to pending (retries start again from zero)."""
     if delivery_ids and (flow or all_):
         raise typer.BadParameter("give delivery ids, or --flow F --all, not both")
     if not delivery_ids and not (flow and all_):
         raise typer.BadParameter("give delivery ids (see `expediter dead-letters`), or --flow F --all")
+    config = catalog_path(catalog)
     if delivery_ids:
         ids = delivery_ids
         moved = with_hub(config, lambda hub: hub.deliveries.replay(ids))
     else:
         flow_id = str(flow)
-        moved = with_hub(config, lambda hub: hub.deliveries.replay_flow(flow_id))
+        moved = with_hub(
+            config, lambda hub: _checked(hub, flow_id, lambda: hub.deliveries.replay_flow(flow_id))
+        )
     typer.echo(f"{moved} dead letter(s) back to pending")
     if delivery_ids and moved < len(delivery_ids):
         typer.echo("some ids were not dead letters (already delivered, pending, or unknown)", err=True)

@@ -25,13 +25,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from expediter.catalog.schema import Catalog, Flow, Level
-from expediter.commands.ledger import DEFAULT_CONFIG, ConfigOption, with_hub
+from expediter.commands.common import CatalogOption, catalog_path, with_hub
 from expediter.connectors.base import ConnectorContext, Exporter, ExportRequest, IncomingMessage, OutputFile
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import export_request
 from expediter.errors import ConfigError, ExpediterError, RejectedInput, TerminalError
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of
 from expediter.model import clock
+from expediter.model.cards import refuse_card_numbers_in_payload
 from expediter.model.location import Location
 from expediter.operations.accounting.export import business_dates
 from expediter.operations.inventory.counts import CountLine, parse_count_sheet
@@ -201,18 +202,20 @@ def import_command(
     on: Annotated[
         str | None, typer.Option("--date", help="The business date counted, YYYY-MM-DD (default: today's).")
     ] = None,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog_file: CatalogOption = None,
 ) -> None:
     """Import a file for an inbound flow: on-hand counts (columns ingredient, unit, quantity).
     Every row is checked first; a bad file exits 1 naming the row and column, and nothing is stored."""
     from expediter.web.app import read_catalog
 
+    config = catalog_path(catalog_file)
     catalog = read_catalog(config)
     place = _location(catalog, location)
     business_date = _day(on, "--date") or place.business_date_for(clock.now())
     try:
         found = import_flow(catalog, flow)
         data = file.read_bytes()
+        refuse_card_numbers_in_payload(data, "text/csv")  # before any error could quote one
         lines = parse_counts(catalog, found, data)
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="FILE") from None
@@ -386,12 +389,13 @@ def export_command(
         str | None,
         typer.Option("--flow", help="The flow whose format to use (default: the first carrying KIND)."),
     ] = None,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog_file: CatalogOption = None,
 ) -> None:
     """Export stored data to files in a folder, in the format of the flow that carries KIND
     (no transport); each file is a manual transfer in the ledger."""
     from expediter.web.app import read_catalog
 
+    config = catalog_path(catalog_file)
     catalog = read_catalog(config)
     ranges = _ranges(kind, _day(on, "--date"), _day(start, "--from"), _day(end, "--to"))
     places = [loc for loc in catalog.locations if location in (None, loc.id)]

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from expediter.catalog.schema import Catalog
-from expediter.commands.ledger import DEFAULT_CONFIG, ConfigOption
+from expediter.commands.common import CatalogOption, catalog_path
 from expediter.operations.labor.holds import HoldState, PayHold, open_pay_holds
 
 payroll_app = typer.Typer(
@@ -44,9 +44,10 @@ def held_pay(catalog: Catalog) -> list[PayHold]:
 @payroll_app.command("held")
 def held(
     all_: Annotated[bool, typer.Option("--all", help="Also the holds assigned or paid already.")] = False,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
 ) -> None:
     """Amounts held out of payroll: hold id, location, check, business date, amount, state."""
+    config = catalog_path(catalog)
     holds = [h for h in held_pay(_catalog(config)) if all_ or h.state is HoldState.HELD]
     table = Table("hold", "location", "check", "business date", "amount", "state", "employee", "paid in")
     table.title = f"{len(holds)} payroll holds"
@@ -62,9 +63,10 @@ def held(
 def assign(
     hold_id: Annotated[str, typer.Argument(metavar="HOLD", help="The hold id (`expediter payroll held`).")],
     employee_id: Annotated[str, typer.Argument(help="The employee (roster id) it belongs to.")],
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
 ) -> None:
     """Assign a held amount to an employee; the next payroll run of its location pays it."""
+    config = catalog_path(catalog)
     with open_pay_holds(_catalog(config)) as holds:
         assigned = holds.assign(hold_id, employee_id)
     _console().print(

@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from expediter.catalog.schema import Trigger
-from expediter.commands.ledger import DEFAULT_CONFIG, ConfigOption, with_hub
+from expediter.commands.common import CatalogOption, catalog_path, with_hub
 from expediter.engine.hub import Hub
 from expediter.engine.purchasing import VENDOR_DATA, DeskOutcome, desk_of
 from expediter.errors import ConfigError
@@ -51,13 +51,14 @@ def _exceptions_table(found: list[StoredException]) -> Table:
 
 @purchasing_app.command("exceptions")
 def exceptions_command(
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
     all_states: Annotated[
         bool, typer.Option("--all", help="Also accepted, disputed and settled ones.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """The invoice exceptions waiting for a decision (open), or every one with --all."""
+    config = catalog_path(catalog)
     states = list(ExceptionState) if all_states else [ExceptionState.OPEN]
 
     async def work(hub: Hub) -> list[StoredException]:
@@ -80,9 +81,10 @@ def resolve_command(
         bool, typer.Option("--dispute", help="Reject it; a credit memo will settle it.")
     ] = False,
     note: Annotated[str, typer.Option("--note", help="Why, for the record.")] = "",
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
 ) -> None:
     """Resolve one exception; an invoice with none open left is booked."""
+    config = catalog_path(catalog)
     if accept == dispute:
         raise typer.BadParameter("give exactly one of --accept or --dispute")
     resolution = Resolution.ACCEPT if accept else Resolution.DISPUTE
@@ -95,8 +97,9 @@ def resolve_command(
 
 
 @purchasing_app.command("invoices")
-def invoices_command(config: ConfigOption = DEFAULT_CONFIG) -> None:
+def invoices_command(catalog: CatalogOption = None) -> None:
     """The vendor invoices received, newest first, with their state."""
+    config = catalog_path(catalog)
 
     async def work(hub: Hub) -> list[StoredInvoice]:
         return await desk_of(hub).store.invoices()
@@ -118,9 +121,10 @@ def invoices_command(config: ConfigOption = DEFAULT_CONFIG) -> None:
 def import_command(
     system: Annotated[str, typer.Argument(help="The vendor system (catalog id) the file is from.")],
     file: Annotated[Path, typer.Argument(help="An X12 or CSV invoice file.", exists=True, dir_okay=False)],
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
 ) -> None:
     """Read a vendor file by hand (a replay after a fix): matched and booked as if it had arrived."""
+    config = catalog_path(catalog)
 
     async def work(hub: Hub) -> DeskOutcome:
         flow = next(
@@ -152,9 +156,10 @@ def receive_command(
     po_number: Annotated[str, typer.Argument(help="The purchase order number.")],
     line: Annotated[str, typer.Argument(help="The PO line number.")],
     quantity: Annotated[str, typer.Argument(help="Units received, as counted.")],
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
 ) -> None:
     """Record the receiving count of one PO line (used where the receiver's count wins)."""
+    config = catalog_path(catalog)
     try:
         counted = Decimal(quantity)
     except InvalidOperation:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import msgspec
@@ -22,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from expediter.commands.ledger import DEFAULT_CONFIG, ConfigOption
+from expediter.commands.common import CatalogOption, JsonOption, catalog_path, print_json
 from expediter.commands.run import chosen_dates
 from expediter.engine.heal import LOOK_BACK_DAYS, Healer, HealOutcome, Night
 from expediter.engine.hub import Hub
@@ -38,7 +39,8 @@ COLOURS = {CheckState.AGREE: "green", CheckState.DIFFER: "red", CheckState.PENDI
 LocationOption = Annotated[
     str | None, typer.Option("--location", "-l", help="One location id (default: every location).")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+TraceJsonOption = Annotated[bool, typer.Option("--json", help="Print the journey as one JSON object.")]
+"""``--json`` of ``trace``, which prints one object; the listings use the shared option."""
 
 
 @contextlib.asynccontextmanager
@@ -56,11 +58,11 @@ async def _kitchen(hub: Hub) -> AsyncIterator[KitchenStore | None]:
         await store.stop()
 
 
-def _with_hub(config: ConfigOption, work: Callable[[Hub, KitchenStore | None], Awaitable[T]]) -> T:
+def _with_hub(catalog: Path, work: Callable[[Hub, KitchenStore | None], Awaitable[T]]) -> T:
     from expediter.web.app import read_catalog
 
     async def main() -> T:
-        async with Hub(read_catalog(config), deliver=False) as hub, _kitchen(hub) as kitchen:
+        async with Hub(read_catalog(catalog), deliver=False) as hub, _kitchen(hub) as kitchen:
             return await work(hub, kitchen)
 
     return asyncio.run(main())
@@ -84,7 +86,7 @@ def reconcile(
         list[CheckName] | None, typer.Option("--check", help="Only this check (repeat for several).")
     ] = None,
     as_json: JsonOption = False,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
 ) -> None:
     """Do the systems agree? Per location and business date: sales, kitchen tickets, webhooks
     against the nightly poll, punches against payroll, online orders against the POS, and files
@@ -97,9 +99,9 @@ def reconcile(
         first, last = chosen_dates(on, start, end, first_location)
         return await Reconciler(hub, kitchen).reconcile(places, first, last, check or ())
 
-    results = _with_hub(config, work)
+    results = _with_hub(catalog_path(catalog), work)
     if as_json:
-        typer.echo(msgspec.json.encode(results).decode())
+        print_json(results)
     else:
         _print_results(results)
     if any(r.state is CheckState.DIFFER for r in results):
@@ -147,7 +149,7 @@ def heal(
     location: LocationOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the nights; run nothing.")] = False,
     as_json: JsonOption = False,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog: CatalogOption = None,
 ) -> None:
     """Find the nights whose files are missing or whose inputs changed after they went out (a
     late refund, a replayed order) and run them again under each flow's `heal` policy. Exit code 1
@@ -158,9 +160,9 @@ def heal(
         nights = await healer.find(days=days, location_ids=_locations(hub, location))
         return nights if dry_run else await healer.heal(nights)
 
-    nights = _with_hub(config, work)
+    nights = _with_hub(catalog_path(catalog), work)
     if as_json:
-        typer.echo(msgspec.json.encode(nights).decode())
+        print_json(nights)
     else:
         _print_nights(nights, dry_run)
     if any(n.outcome in (HealOutcome.FAILED, HealOutcome.ASKED) or n.outcome is None for n in nights):
@@ -191,8 +193,8 @@ def _print_nights(nights: list[Night], dry_run: bool) -> None:
 
 def trace(
     order: Annotated[str, typer.Argument(help="The order's id, as the hub stores it.")],
-    as_json: JsonOption = False,
-    config: ConfigOption = DEFAULT_CONFIG,
+    as_json: TraceJsonOption = False,
+    catalog: CatalogOption = None,
 ) -> None:
     """One order through every system: how it came in, where it was stored, its kitchen tickets,
     the status sent back, and its lines in every nightly file, with each transfer that carried it."""
@@ -200,7 +202,7 @@ def trace(
     async def work(hub: Hub, kitchen: KitchenStore | None) -> Journey:
         return await Tracer(hub, kitchen).trace(order)
 
-    journey = _with_hub(config, work)
+    journey = _with_hub(catalog_path(catalog), work)
     if as_json:
         typer.echo(msgspec.json.encode(journey).decode())
         return

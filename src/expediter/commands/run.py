@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from expediter.catalog.schema import Catalog
-from expediter.commands.ledger import DEFAULT_CONFIG, ConfigOption
+from expediter.commands.common import CatalogOption, catalog_path
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs, RunResult
 from expediter.engine.schedule_time import closes_business_date
@@ -57,11 +57,12 @@ def run(
     location: Annotated[
         str | None, typer.Option("--location", "-l", help="One location id (default: every location).")
     ] = None,
-    config: ConfigOption = DEFAULT_CONFIG,
+    catalog_file: CatalogOption = None,
 ) -> None:
     """Run a file flow now: re-run a night or backfill a range; every run is in the ledger."""
     from expediter.web.app import read_catalog
 
+    config = catalog_path(catalog_file)
     catalog = read_catalog(config)
     found = catalog.flow(flow)
     if found is None:

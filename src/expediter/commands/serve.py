@@ -22,24 +22,12 @@ from typing import Annotated, Any
 import structlog
 import typer
 
-DEFAULT_CONFIG = "expediter.toml"
+from expediter.commands.common import CatalogArgument, CatalogOption, catalog_path
+from expediter.logs import LogFormat, LogLevel, configure_logging, uvicorn_options
+
+log = structlog.get_logger("expediter.serve")
+
 BACKLOG = 2048
-
-
-def configure_logging(level: str = "info") -> None:
-    """JSON lines on stderr. Payloads are never passed to the logger, so they never reach a log."""
-    logging.basicConfig(format="%(message)s", level=level.upper())
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        cache_logger_on_first_use=True,
-    )
 
 
 def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
@@ -60,7 +48,8 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
 
 
 def run_worker(config: Path, sock: socket.socket, options: dict[str, Any], *, shared: bool = False) -> None:
-    """One hub process: its own runtime (storage, services) and uvicorn server on ``sock``.
+    """One hub process: its own runtime (storage, services) and server on ``sock``
+    (:class:`~expediter.web.server.HubServer`: SIGTERM ends the screens' live feeds, then the hub).
     ``shared``: other hub processes write to the same database (``--workers N``), so this one
     commits on its event loop while commits are quick (see ``SqliteStorage.inline_commit``)."""
     import uvicorn
@@ -68,13 +57,16 @@ def run_worker(config: Path, sock: socket.socket, options: dict[str, Any], *, sh
     from expediter.engine.storage.sqlite import SqliteStorage
     from expediter.runtime import Runtime
     from expediter.web.app import create_app, read_catalog
+    from expediter.web.server import HubServer
 
     runtime = Runtime(read_catalog(config))
     if shared and isinstance(runtime.hub.storage, SqliteStorage):
         runtime.hub.storage.inline_commit = True
     app = create_app(runtime.hub, runtime=runtime, whole_process=True)
-    server = uvicorn.Server(uvicorn.Config(app, backlog=BACKLOG, **options))
+    server = HubServer(uvicorn.Config(app, backlog=BACKLOG, **options))
     server.run(sockets=[sock])
+    if not server.started:
+        raise SystemExit(3)  # the hub did not start (uvicorn logged why)
 
 
 def _worker_main(config: Path, first: socket.socket, index: int, options: dict[str, Any]) -> None:
@@ -90,10 +82,13 @@ def _worker_main(config: Path, first: socket.socket, index: int, options: dict[s
     run_worker(config, sock, options, shared=True)
 
 
+def wants_access_lines(log_level: LogLevel) -> bool:
+    return log_level.number <= logging.INFO
+
+
 def _announce(config: Path, host: str, port: int, workers: int) -> None:
     """Said once the port is bound, so ``--port 0`` shows the port actually used."""
-    processes = f" ({workers} processes)" if workers > 1 else ""
-    typer.echo(f"expediter: serving {config} on http://{host}:{port}/{processes}", err=True)
+    log.info("serving", catalog=str(config), url=f"http://{host}:{port}/", processes=workers)
 
 
 def run_workers(config: Path, host: str, port: int, workers: int, options: dict[str, Any]) -> int:
@@ -138,8 +133,9 @@ def run_workers(config: Path, host: str, port: int, workers: int, options: dict[
 
 
 def _exit_code(code: int | None, asked: bool) -> int:
-    """uvicorn re-raises the signal that stopped it once it has shut down, so a worker asked to
-    stop ends "killed by SIGTERM/SIGINT" after a clean shutdown: that is success."""
+    """A worker asked to stop ends with 0 after a clean shutdown (:class:`HubServer` does not
+    re-raise the signal as plain uvicorn does); one killed by SIGTERM/SIGINT was stopped by
+    someone else: success only when we passed the signal on."""
     if code is None or code == 0:
         return 0
     if code in (-signal.SIGTERM, -signal.SIGINT):
@@ -148,9 +144,7 @@ def _exit_code(code: int | None, asked: bool) -> int:
 
 
 def serve(
-    config: Annotated[Path, typer.Argument(help="The catalog file.", envvar="EXPEDITER_CONFIG")] = Path(
-        DEFAULT_CONFIG
-    ),
+    argument: CatalogArgument = None,
     host: Annotated[
         str | None, typer.Option(help="Listen address (default: the catalog's hub.host).")
     ] = None,
@@ -158,19 +152,37 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Processes sharing the database; one of them runs deliveries.")
     ] = 1,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(help="debug, info, warning or error: the least a line must matter to be logged."),
+    ] = (LogLevel.INFO),
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            help="json, console, or auto: JSON unless standard error is a terminal"
+            " (or as $EXPEDITER_LOG_FORMAT says)."
+        ),
+    ] = LogFormat.AUTO,
+    access_log: Annotated[
+        bool, typer.Option(help="A log line per HTTP request (method, path, status, request id).")
+    ] = True,
+    catalog_file: CatalogOption = None,
 ) -> None:
     """Run the hub: the HTTP API, the delivery worker and every web module, on one port."""
     from expediter.commands.catalog import checked_or_exit
     from expediter.web.protocol import HttpProtocol
 
-    configure_logging(log_level)
+    config = catalog_path(catalog_file, argument)
+
+    configure_logging(log_level, log_format)
     catalog = checked_or_exit(config)  # what `expediter check` refuses never starts
     listen_host = host or catalog.hub.host
     listen_port = catalog.hub.port if port is None else port
     options: dict[str, Any] = {
-        "access_log": False,
-        "log_level": log_level,
+        # uvicorn builds each access line's arguments even when its level is off: only when shown.
+        "access_log": access_log and wants_access_lines(log_level),
+        "log_level": str(log_level),
+        **uvicorn_options(),
         "http": HttpProtocol,  # httptools, each response in one write
         "loop": "uvloop",
         "server_header": False,  # says nothing a client needs; one header less per response

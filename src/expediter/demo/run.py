@@ -11,7 +11,8 @@ What runs, all on loopback, in one process:
   inventory usage, every transfer in the ledger;
 - a kitchen printer (a virtual one that decodes ESC/POS back to text) for the grill;
 - a failure to see and fix: the POS's own API is "down for maintenance" for the first minutes, so
-  online orders cannot be entered into it and end up as dead letters until the manager replays them.
+  online orders cannot be entered into it: the first becomes a dead letter and the others wait
+  behind it (in order) until the manager replays it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from expediter.catalog.schema import Catalog, Level, Trigger
 from expediter.connectors.online.signature import signed_headers
 from expediter.demo.vendor import count_sheet, distributor, store_counts
 from expediter.engine.jobs import RunResult
+from expediter.logs import LogFormat, configure_logging, uvicorn_options
 from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order, OrderState
@@ -58,6 +60,7 @@ from expediter.sim.printer import VirtualPrinter
 from expediter.sim.sftp_server import SftpServer
 from expediter.sim.staff import staff_roster
 from expediter.web.app import create_app
+from expediter.web.server import HubServer
 
 log = structlog.get_logger(__name__)
 console = Console()
@@ -139,18 +142,9 @@ def recipes_path(folder: Path) -> str:
 
 
 def log_to_file(path: Path) -> None:
-    """The hub's JSON log goes to a file, so the console keeps the URLs and the story."""
-    handle = path.open("a", encoding="utf-8")
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
-        logger_factory=structlog.WriteLoggerFactory(file=handle),
-        cache_logger_on_first_use=True,
-    )
+    """The hub's JSON log (its own lines, uvicorn's and asyncssh's) goes to a file, so the
+    console keeps the URLs and the story."""
+    configure_logging("info", LogFormat.JSON, path.open("a", encoding="utf-8"))
 
 
 async def run_demo(options: DemoOptions) -> int:
@@ -356,9 +350,12 @@ def cook_time(ticket_id: str, options: DemoOptions) -> float:
 
 
 async def serve_in_background(app: Any, port: int) -> tuple[uvicorn.Server, int]:
-    """Serve ``app`` on loopback in this event loop; returns the server and its port."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
+    """Serve ``app`` on loopback in this event loop; returns the server and its port. Stopping it
+    ends the kitchen screens' live feeds first (:class:`HubServer`), so it never waits on them."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **uvicorn_options()
+    )
+    server = HubServer(config)
     # Ctrl-C stops the whole demo, not one of its servers.
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(server.serve())
@@ -404,9 +401,9 @@ def print_banner(state: DemoState, catalog_file: Path, sftp: SftpServer) -> None
     console.print(
         f"\n[yellow]A failure to fix:[/] the POS's own API is down for maintenance for the first"
         f" {minutes:.1f} minutes, so online orders cannot be entered into the POS. Watch the flow"
-        " [bold]online-orders-to-pos[/] turn red on the dashboard and its deliveries become dead letters."
-        " When the POS is back, replay them:\n"
-        f"  .venv/bin/expediter replay --flow online-orders-to-pos --all --config {catalog_file}\n"
+        " [bold]online-orders-to-pos[/] turn red on the dashboard: its first order becomes a dead letter"
+        " and the later ones wait behind it. When the POS is back, replay it (the rest follow in order):\n"
+        f"  .venv/bin/expediter replay --flow online-orders-to-pos --all -c {catalog_file}\n"
     )
     console.print(
         "[yellow]A delivery to check:[/] the purchase order went to Valley Foods as an X12 850; its 855"

@@ -2,9 +2,16 @@
 
 A lane is one (destination, location): deliveries in a lane go strictly one after another in the
 order they were stored, and lanes run independently, so one dead printer never holds up another
-station. ``TransientError`` → retry after exponential backoff with jitter, up to the flow's
-``retry_limit`` retries, then dead letter; ``TerminalError`` → dead letter now. Each attempt's
+station. ``TransientError`` → retry after exponential backoff with jitter (capped at a minute) for
+the flow's ``retry_hours`` (72 by default: a real outage is ridden out), or at most ``retry_limit``
+retries, then dead letter; ``TerminalError`` and ``RejectedInput`` (a processor refusing what it
+was given: it will never be accepted as it is) → dead letter now, with the reason. Each attempt's
 outcome and its ledger transfer are committed together.
+
+A dead letter of an ordered flow (the default) **holds its lane**: the deliveries stored after it
+wait, so a replay later sends it first and the lane keeps its order; other lanes go on. A flow with
+``ordered = false``, and a source's processing step (``<system>#process``, which fetches the
+product's current state anyway), set their dead letters aside and the lane goes on.
 
 Delivery is at-least-once: a crash between a sink's success and the commit of that success means
 the attempt runs again after restart, with the same ``delivery_key``, which sinks pass on so the
@@ -24,7 +31,6 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -32,12 +38,15 @@ import structlog
 
 from expediter.catalog.schema import Flow
 from expediter.connectors.base import Outbound, Receipt
+from expediter.engine import lanes
 from expediter.engine.canonical import canonical_facts
+from expediter.engine.lanes import DeliveryRecord, DeliveryState, WaitingLane
 from expediter.engine.router import is_process_destination
 from expediter.engine.storage.base import Row, Tx, from_iso, now_iso, to_iso, utcnow
-from expediter.errors import TerminalError, TransientError
+from expediter.errors import RejectedInput, TerminalError, TransientError
 from expediter.ledger.lineage import Link, LinkRole, insert_links
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of, insert_transfer
+from expediter.model.cards import mask_card_numbers
 
 if TYPE_CHECKING:
     from expediter.engine.hub import Hub
@@ -46,17 +55,11 @@ log = structlog.get_logger(__name__)
 
 LANE_BATCH = 64
 """Deliveries read per lane query; a lane re-reads after each batch (and after every retry)."""
-DEFAULT_PROCESS_RETRY_LIMIT = 8
+DEFAULT_RETRY_HOURS = 72.0
+"""For a source's processing step, which has no flow of its own (see ``Flow.retry_hours``)."""
 DEFAULT_ATTEMPT_TIMEOUT = 60.0
 """Seconds one hand-over may take before it counts as a transient failure: a sink that hangs must
 not hold its lane forever."""
-
-
-class DeliveryState(StrEnum):
-    PENDING = "pending"
-    RETRYING = "retrying"
-    DELIVERED = "delivered"
-    DEAD = "dead"
 
 
 _OUTCOME = {
@@ -68,16 +71,21 @@ _OUTCOME = {
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with "equal jitter": half the step fixed, half random."""
+    """Exponential backoff with "equal jitter": half the step fixed, half random.
+
+    Steps double from ``base`` up to ``cap`` (a minute: once a destination is back, the lane it
+    held moves again within a minute); a destination's ``Retry-After`` is honoured up to
+    ``longest_wait``."""
 
     base: float = 1.0
-    cap: float = 300.0
+    cap: float = 60.0
+    longest_wait: float = 3600.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        step = min(self.cap, self.base * 2 ** (attempt - 1))
+        step = min(self.cap, self.base * 2 ** min(attempt - 1, 64))
         chosen = step / 2 + random.uniform(0, step / 2)
         if retry_after is not None:
-            chosen = max(chosen, min(retry_after, self.cap))
+            chosen = max(chosen, min(retry_after, max(self.cap, self.longest_wait)))
         return chosen
 
 
@@ -97,31 +105,23 @@ class DueDelivery(msgspec.Struct, kw_only=True):
     content_type: str
     payload: bytes
     business_date: date | None
+    retrying_since: datetime | None = None
+    """When its current run of failures began (``None`` while it has not failed)."""
+    stored_at: datetime | None = None
+    """When its message was stored (delivery latency runs from here)."""
 
 
-class DeliveryRecord(msgspec.Struct, kw_only=True):
-    """A delivery as listed for people (dead letters, the dashboard)."""
-
-    id: int
-    delivery_key: str
-    message_id: int
-    flow_id: str
-    destination: str
-    location_id: str | None
-    state: DeliveryState
-    attempts: int
-    last_error: str
-    updated_at: datetime
-
-
+_HELD_AT = (
+    "COALESCE((SELECT MIN(h.id) FROM deliveries h WHERE h.lane = ? AND h.state = 'dead'"
+    " AND h.holds_lane = 1), 9223372036854775807)"
+)
+"""The id of the dead letter holding a lane (nothing after it goes), or past every id."""
 _DUE_SQL = (
     "SELECT d.id, d.delivery_key, d.message_id, d.flow_id, d.destination, d.location_id, d.lane,"
-    " d.attempts, d.next_attempt_at, m.kind, m.content_type, m.payload, m.business_date"
-    " FROM deliveries d JOIN messages m ON m.id = d.message_id"
-    " WHERE d.lane = ? AND d.state IN ('pending', 'retrying') ORDER BY d.id LIMIT ?"
-)
-_RECORD_COLUMNS = (
-    "id, delivery_key, message_id, flow_id, destination, location_id, state, attempts, last_error, updated_at"
+    " d.attempts, d.next_attempt_at, d.retrying_since, m.kind, m.content_type, m.payload,"
+    " m.business_date, m.received_at FROM deliveries d JOIN messages m ON m.id = d.message_id"
+    f" WHERE d.lane = ? AND d.state IN ('pending', 'retrying') AND d.id < {_HELD_AT}"
+    " ORDER BY d.id LIMIT ?"
 )
 
 
@@ -140,21 +140,8 @@ def _due_from_row(row: Row) -> DueDelivery:
         content_type=row["content_type"],
         payload=bytes(row["payload"]),
         business_date=date.fromisoformat(row["business_date"]) if row["business_date"] else None,
-    )
-
-
-def _record_from_row(row: Row) -> DeliveryRecord:
-    return DeliveryRecord(
-        id=row["id"],
-        delivery_key=row["delivery_key"],
-        message_id=row["message_id"],
-        flow_id=row["flow_id"],
-        destination=row["destination"],
-        location_id=row["location_id"],
-        state=DeliveryState(row["state"]),
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        updated_at=from_iso(row["updated_at"]),
+        retrying_since=from_iso(row["retrying_since"]) if row["retrying_since"] else None,
+        stored_at=from_iso(row["received_at"]),
     )
 
 
@@ -184,8 +171,11 @@ class Deliveries:
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Resume every open delivery (in-flight ones included) and start watching for new work."""
+        """Resume every open delivery (in-flight ones included) and start watching for new work.
+        Dead letters of flows that no longer keep order (or left the catalog) release their lanes."""
         if self._main is None:
+            ordered = [flow.id for flow in self.hub.catalog.flows if flow.ordered]
+            await self.storage.write(lambda tx: lanes.release_unordered(tx, ordered))
             self.running = True
             self._main = asyncio.create_task(self._poll_loop(), name="deliveries")
 
@@ -212,8 +202,7 @@ class Deliveries:
         """Catches what no notification announced: work found at startup, due retries, replays
         made by another process (the CLI) and deliveries stored by other hub processes."""
         while True:
-            lanes = await self.storage.read(_open_lanes)
-            self.notify(lanes)
+            self.notify(await self.storage.read(lanes.open_lanes))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
@@ -225,7 +214,7 @@ class Deliveries:
             while self.running:
                 self._dirty.discard(lane)
                 batch = await self.storage.read(
-                    lambda tx: [_due_from_row(r) for r in tx.all(_DUE_SQL, (lane, LANE_BATCH))]
+                    lambda tx: [_due_from_row(r) for r in tx.all(_DUE_SQL, (lane, lane, LANE_BATCH))]
                 )
                 if not batch:
                     if lane in self._dirty:
@@ -258,8 +247,8 @@ class Deliveries:
                     return
                 state, save = await self._try(delivery)
                 saves.append(save)
-                if state is DeliveryState.RETRYING:
-                    return
+                if state is DeliveryState.RETRYING or (state is DeliveryState.DEAD and self._holds(delivery)):
+                    return  # the lane waits: for the retry, or for the dead letter's replay
         finally:
             await _all_saved(saves)
 
@@ -274,20 +263,22 @@ class Deliveries:
         attempt = delivery.attempts + 1
         flow = self.hub.catalog.flow(delivery.flow_id)
         started = utcnow()
+        since = delivery.retrying_since or started
         receipt: Receipt | None = None
         produced: list[int] = []
         error, delay = "", 0.0
         try:
             receipt, produced = await self._hand_over_in_time(delivery, flow, attempt)
             state = DeliveryState.DELIVERED
-        except TerminalError as exc:
+        except (TerminalError, RejectedInput) as exc:
             state, error = DeliveryState.DEAD, str(exc) or type(exc).__name__
         except Exception as exc:
             if not isinstance(exc, TransientError):
                 log.exception("sink_crashed", delivery_id=delivery.id, flow_id=delivery.flow_id)
             error = str(exc) or type(exc).__name__
             retry_after = exc.retry_after if isinstance(exc, TransientError) else None
-            state, delay = self._after_transient(flow, attempt, retry_after)
+            state, delay = self._after_transient(flow, attempt, retry_after, utcnow() - since)
+        self._count(delivery, state)
         if state is not DeliveryState.DELIVERED:
             log.warning(
                 "delivery_failed",
@@ -300,18 +291,37 @@ class Deliveries:
         transfer = self._transfer(delivery, flow, started, state, receipt, error)
         links = [Link(delivery.message_id, LinkRole.CARRIED, delivery.id)]
         links += [Link(message_id, LinkRole.PRODUCED, delivery.id) for message_id in produced]
-        save = asyncio.ensure_future(self._save(delivery, attempt, state, delay, error, transfer, links))
+        failing_since = since if state is not DeliveryState.DELIVERED else None
+        save = asyncio.ensure_future(
+            self._save(delivery, attempt, state, delay, error, transfer, links, failing_since)
+        )
         self._saves.add(save)
         save.add_done_callback(self._saves.discard)
         return state, save
 
+    def _count(self, delivery: DueDelivery, state: DeliveryState) -> None:
+        latency = None
+        if state is DeliveryState.DELIVERED and delivery.stored_at is not None:
+            latency = (utcnow() - delivery.stored_at).total_seconds()
+        self.hub.counters.delivery(delivery.flow_id, str(state), latency)
+
     def _after_transient(
-        self, flow: Flow | None, attempt: int, retry_after: float | None
+        self, flow: Flow | None, attempt: int, retry_after: float | None, failing_for: timedelta
     ) -> tuple[DeliveryState, float]:
-        limit = flow.retry_limit if flow is not None else DEFAULT_PROCESS_RETRY_LIMIT
-        if attempt > limit:
+        """Retry until the flow's ``retry_hours`` have passed since the failures began (or its
+        ``retry_limit``, if set, is used up); then it is a dead letter."""
+        hours = flow.retry_hours if flow is not None else DEFAULT_RETRY_HOURS
+        limit = flow.retry_limit if flow is not None else None
+        if failing_for >= timedelta(hours=hours) or (limit is not None and attempt > limit):
             return DeliveryState.DEAD, 0.0
         return DeliveryState.RETRYING, self.policy.delay(attempt, retry_after)
+
+    def _holds(self, delivery: DueDelivery) -> bool:
+        """Whether this delivery, dead, holds its lane (its flow keeps order)."""
+        if is_process_destination(delivery.destination):
+            return False
+        flow = self.hub.catalog.flow(delivery.flow_id)
+        return flow is not None and flow.ordered
 
     async def _hand_over_in_time(
         self, delivery: DueDelivery, flow: Flow | None, attempt: int
@@ -389,15 +399,27 @@ class Deliveries:
         error: str,
         transfer: Transfer,
         links: list[Link],
+        failing_since: datetime | None,
     ) -> None:
         now = utcnow()
         due = to_iso(now + timedelta(seconds=delay))
+        holds = state is DeliveryState.DEAD and self._holds(delivery)
+        since = to_iso(failing_since) if failing_since else None
 
         def save(tx: Tx) -> None:
             tx.execute(
                 "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
-                " updated_at = ? WHERE id = ?",
-                (str(state), attempt, due, error[:2000], to_iso(now), delivery.id),
+                " updated_at = ?, holds_lane = ?, retrying_since = ? WHERE id = ?",
+                (
+                    str(state),
+                    attempt,
+                    due,
+                    mask_card_numbers(error)[:2000],
+                    to_iso(now),
+                    int(holds),
+                    since,
+                    delivery.id,
+                ),
             )
             insert_links(tx, insert_transfer(tx, transfer), links)
 
@@ -407,15 +429,7 @@ class Deliveries:
 
     async def dead_by_flow(self) -> dict[str, int]:
         """How many dead letters each flow has (``<system>#process`` included), counted in SQL."""
-
-        def query(tx: Tx) -> dict[str, int]:
-            rows = tx.all(
-                "SELECT flow_id, COUNT(*) AS n FROM deliveries WHERE state = ? GROUP BY flow_id",
-                (DeliveryState.DEAD,),
-            )
-            return {row["flow_id"]: int(row["n"]) for row in rows}
-
-        return await self.storage.read(query)
+        return await self.storage.read(lanes.dead_by_flow)
 
     async def dead_letters(self, flow_id: str | None = None, limit: int = 1000) -> list[DeliveryRecord]:
         return await self.records(DeliveryState.DEAD, flow_id=flow_id, limit=limit)
@@ -423,33 +437,18 @@ class Deliveries:
     async def records(
         self, state: DeliveryState | None = None, *, flow_id: str | None = None, limit: int = 1000
     ) -> list[DeliveryRecord]:
-        clauses, params = [], []
-        if state is not None:
-            clauses.append("state = ?")
-            params.append(str(state))
-        if flow_id is not None:
-            clauses.append("flow_id = ?")
-            params.append(flow_id)
-        where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        sql = f"SELECT {_RECORD_COLUMNS} FROM deliveries{where} ORDER BY id LIMIT ?"
-        return await self.storage.read(
-            lambda tx: [_record_from_row(r) for r in tx.all(sql, [*params, limit])]
-        )
+        return await self.storage.read(lambda tx: lanes.records(tx, state, flow_id, limit))
 
     async def get(self, delivery_id: int) -> DeliveryRecord | None:
-        sql = f"SELECT {_RECORD_COLUMNS} FROM deliveries WHERE id = ?"
+        return await self.storage.read(lambda tx: lanes.record(tx, delivery_id))
 
-        def query(tx: Tx) -> DeliveryRecord | None:
-            row = tx.one(sql, (delivery_id,))
-            return _record_from_row(row) if row else None
-
-        return await self.storage.read(query)
+    async def waiting_lanes(self, limit: int = 200) -> list[WaitingLane]:
+        """Lanes whose first delivery cannot go now: held by a dead letter, or waiting to retry;
+        oldest first, with how many deliveries wait behind."""
+        return await self.storage.read(lambda tx: lanes.waiting_lanes(tx, limit))
 
     async def counts(self) -> dict[DeliveryState, int]:
-        rows = await self.storage.read(
-            lambda tx: tx.all("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
-        )
-        return {DeliveryState(r[0]): int(r[1]) for r in rows}
+        return await self.storage.read(lanes.counts)
 
     async def replay(self, delivery_ids: Iterable[int]) -> int:
         """Send dead letters back to pending, attempts reset; returns how many moved."""
@@ -462,17 +461,9 @@ class Deliveries:
 
     async def _replay(self, condition: str, param_sets: list[tuple[object, ...]]) -> int:
         now = now_iso()
-        sql = (
-            "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, last_error = '',"
-            f" updated_at = ? WHERE state = 'dead' AND {condition} RETURNING lane"
-        )
-
-        def replay(tx: Tx) -> list[str]:
-            return [row[0] for params in param_sets for row in tx.all(sql, (now, now, *params))]
-
-        lanes = await self.storage.write(replay)
-        self.notify(set(lanes))
-        return len(lanes)
+        replayed = await self.storage.write(lambda tx: lanes.replay(tx, condition, param_sets, now))
+        self.notify(set(replayed))
+        return len(replayed)
 
 
 async def _all_saved(saves: list[asyncio.Task[None]]) -> None:
@@ -482,10 +473,3 @@ async def _all_saved(saves: list[asyncio.Task[None]]) -> None:
         for save in saves:
             save.result()
         saves.clear()
-
-
-def _open_lanes(tx: Tx) -> list[str]:
-    return [
-        row[0]
-        for row in tx.all("SELECT DISTINCT lane FROM deliveries WHERE state IN ('pending', 'retrying')")
-    ]

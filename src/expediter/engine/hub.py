@@ -8,6 +8,7 @@ destination's sink.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 from collections import deque
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ import structlog
 from expediter.catalog.schema import Catalog
 from expediter.connectors import registry
 from expediter.connectors.base import Connector, ConnectorContext, Processor, Sink
+from expediter.engine.counters import FLUSH_SECONDS, Counters
 from expediter.engine.deliveries import DEFAULT_ATTEMPT_TIMEOUT, Deliveries, RetryPolicy
 from expediter.engine.inbox import Inbox
 from expediter.engine.router import Router
@@ -64,17 +66,20 @@ class Hub:
         self._connectors = dict(connectors or {})
         self.services: dict[str, Any] = {}
         self.signature_failures: dict[str, deque[SignatureFailure]] = {}
+        self.counters = Counters()
+        """What this process counted for ``/metrics``, added to the database's totals each second."""
         self.deliveries = Deliveries(
             self, policy=retry, poll_interval=poll_interval, attempt_timeout=attempt_timeout
         )
         self.router = Router(catalog, self.connector)
-        self.inbox = Inbox(self.storage, self.router, self.deliveries.notify)
+        self.inbox = Inbox(self.storage, self.router, self.deliveries.notify, self.counters)
         self.ledger = Ledger(self.storage)
         self._deliver = deliver
         self._sinks: dict[str, Sink] = {}
         self._processors: dict[str, Processor] = {}
         self._webhooks: dict[str, Any] = {}
         self._delivery_lock: IO[bytes] | None = None
+        self._flushing: asyncio.Task[None] | None = None
         self.started = False
 
     async def start(self) -> None:
@@ -84,6 +89,7 @@ class Hub:
         await self.storage.start()
         if self.claim_deliveries():
             await self.deliveries.start()
+        self._flushing = asyncio.create_task(self._flush_counts(), name="metrics-flush")
         self.started = True
 
     async def stop(self) -> None:
@@ -91,11 +97,27 @@ class Hub:
             return
         await self.deliveries.stop()
         await self._close_connectors()
+        if self._flushing is not None:
+            self._flushing.cancel()
+            await asyncio.gather(self._flushing, return_exceptions=True)
+            self._flushing = None
+        try:
+            await self.counters.flush(self.storage)  # the last counts, before the storage closes
+        except Exception:  # never stop a shutdown for a metric
+            log.exception("metrics_flush_failed")
         await self.storage.stop()
         if self._delivery_lock is not None:
             self._delivery_lock.close()  # releases the lock
             self._delivery_lock = None
         self.started = False
+
+    async def _flush_counts(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            try:
+                await self.counters.flush(self.storage)
+            except Exception:  # a busy or full disk: the counts wait for the next flush
+                log.exception("metrics_flush_failed")
 
     async def _close_connectors(self) -> None:
         """Sinks and processors holding connections may offer ``async aclose()``; built anew on use."""

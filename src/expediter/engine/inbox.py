@@ -2,24 +2,49 @@
 
 ``accept`` returns only after the message (and its deliveries, see :mod:`expediter.engine.router`)
 are committed to disk. The idempotency key is unique: a second message with the same key is a
-duplicate and stores nothing new.
+duplicate and stores nothing new. A sender's own request key (an HTTP ``Idempotency-Key``) is
+kept beside the message it brought (table ``request_keys``) and leads to that message again,
+so one order version is one message whether it came with a key, without one, or with another.
+
+A key stands for one content: a duplicate whose payload differs from the stored one is a
+:class:`Conflict` (the HTTP door answers 409), and nothing is stored. The stored payload itself
+is compared (duplicates are rare; a hash on every message would cost every message).
+
+Nothing holding a full card number is stored: a payload that does is refused with
+:class:`~expediter.errors.RejectedInput` (``screened=True`` for a caller that checked the bytes
+already, as the HTTP door does).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from enum import StrEnum
 
 import msgspec
 
 from expediter.connectors.base import IncomingMessage
+from expediter.engine.counters import Counters
 from expediter.engine.router import Router, insert_deliveries, message_token, read_hub_identity
 from expediter.engine.storage.base import Row, Storage, Tx, from_iso, now_iso
+from expediter.model.cards import refuse_card_numbers_in_payload
+
+
+class Conflict(StrEnum):
+    """Why a duplicate was not the same message again."""
+
+    REQUEST_KEY = "request_key"
+    """The request key was already used for other content."""
+    CONTENT = "content"
+    """The idempotency key (one version of one record) was already accepted with other content."""
 
 
 class Accepted(msgspec.Struct, frozen=True):
     message_id: int
+    """The new message, or the one already stored under the key."""
     duplicate: bool
+    conflict: Conflict | None = None
+    """Set when the key already stood for other content; nothing was stored."""
 
 
 class StoredMessage(msgspec.Struct, kw_only=True):
@@ -40,10 +65,23 @@ _INSERT = (
     " received_at, content_type, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (idempotency_key) DO NOTHING"
 )
+_BY_REQUEST_KEY = (
+    "SELECT m.id, m.payload FROM request_keys k JOIN messages m ON m.id = k.message_id"
+    " WHERE k.request_key = ?"
+)
+_INSERT_REQUEST_KEY = (
+    "INSERT INTO request_keys (request_key, message_id) VALUES (?, ?) ON CONFLICT (request_key) DO NOTHING"
+)
 _COLUMNS = (
     "id, idempotency_key, source_system, kind, ref, location_id, business_date, received_at,"
     " content_type, payload"
 )
+
+
+def _again(row: Row, payload: bytes, conflict: Conflict) -> Accepted:
+    """A duplicate of the stored message ``row``: the same one again, or ``conflict``."""
+    same = bytes(row["payload"]) == payload
+    return Accepted(int(row["id"]), True, None if same else conflict)
 
 
 def _message_from_row(row: Row) -> StoredMessage:
@@ -63,12 +101,17 @@ def _message_from_row(row: Row) -> StoredMessage:
 
 class Inbox:
     def __init__(
-        self, storage: Storage, router: Router, on_new_work: Callable[[Iterable[str]], None]
+        self,
+        storage: Storage,
+        router: Router,
+        on_new_work: Callable[[Iterable[str]], None],
+        counters: Counters | None = None,
     ) -> None:
         self.storage = storage
         self.router = router
         self._on_new_work = on_new_work
         self._hub_identity: str | None = None
+        self._counters = counters or Counters()
 
     async def accept(
         self,
@@ -77,10 +120,16 @@ class Inbox:
         ref: str | None = None,
         business_date: date | None = None,
         processed: bool = False,
+        request_key: str | None = None,
+        screened: bool = False,
     ) -> Accepted:
         """Store ``message`` and its deliveries; resolve once on disk. ``ref`` is the subject's own
         id (an order id) so it can be found again; ``business_date`` as the hub computed it;
-        ``processed`` for a processor's output (it is not processed again)."""
+        ``processed`` for a processor's output (it is not processed again); ``request_key`` the
+        sender's own key for this message; ``screened`` when the caller already refused card
+        numbers in these very bytes."""
+        if not screened:
+            refuse_card_numbers_in_payload(message.payload, message.content_type)
         routes = self.router.routes(message, process=not processed)
         now = now_iso()
         params = (
@@ -96,13 +145,22 @@ class Inbox:
         )
 
         def store(tx: Tx) -> tuple[Accepted, list[str]]:
+            if request_key is not None:
+                known = tx.one(_BY_REQUEST_KEY, (request_key,))
+                if known is not None:
+                    return _again(known, message.payload, Conflict.REQUEST_KEY), []
             message_id = tx.insert(_INSERT, params)
             if message_id is None:
                 existing = tx.one(
-                    "SELECT id FROM messages WHERE idempotency_key = ?", (message.idempotency_key,)
+                    "SELECT id, payload FROM messages WHERE idempotency_key = ?", (message.idempotency_key,)
                 )
                 assert existing is not None
-                return Accepted(int(existing[0]), True), []
+                accepted = _again(existing, message.payload, Conflict.CONTENT)
+                if request_key is not None and accepted.conflict is None:
+                    tx.execute(_INSERT_REQUEST_KEY, (request_key, accepted.message_id))
+                return accepted, []
+            if request_key is not None:
+                tx.execute(_INSERT_REQUEST_KEY, (request_key, message_id))
             if not routes:
                 return Accepted(message_id, False), []
             if self._hub_identity is None:
@@ -112,6 +170,7 @@ class Inbox:
             return Accepted(message_id, False), lanes
 
         accepted, lanes = await self.storage.write(store)
+        self._counters.message(message.source_system, message.kind, duplicate=accepted.duplicate)
         if lanes:
             self._on_new_work(lanes)
         return accepted

@@ -34,6 +34,7 @@ from expediter.errors import ConfigError, ExpediterError, TerminalError
 from expediter.ledger.lineage import Link, TransferInputs, inputs_of
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
+from expediter.model.cards import mask_card_numbers
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order, Refund
@@ -287,12 +288,11 @@ class FileJobs:
         extra: dict[str, Any] | None = None,
         rename: Callable[[str], str] | None = None,
     ) -> RunResult:
-        """Export and send one run; every outcome (failures too) is in the ledger. ``extra`` goes
-        to the exporter with the request; ``rename`` names the files (a correction's)."""
+        """Export and send one run; every outcome (failures too, a bug's included) is in the ledger.
+        ``extra`` goes to the exporter with the request; ``rename`` names the files (a correction's)."""
         end_date = end_date or start_date
         flow, location, destination = self._resolve(flow_id, location_id)
         started = clock.now()
-        sending = False
         inputs = InputIds(flow.data)
         try:
             files, notices = await self._export(
@@ -300,21 +300,16 @@ class FileJobs:
             )
             if rename is not None:
                 files = [msgspec.structs.replace(f, name=rename(f.name)) for f in files]
-            sending = True
-            sent = await self._send(flow, location, destination, files, start_date, inputs)
+            transport = self.transport_for(flow, destination)
+        except Exception as exc:
+            error = _described(exc, flow, location)
+            await self._record_failure(flow, location, start_date, started, error)
+            return _failed(flow, location, start_date, end_date, error)
+        try:
+            sent = await self._send(flow, location, transport, files, start_date, inputs)
             await self._after_send(flow)
-        except ExpediterError as exc:
-            if not sending:  # a failed upload is in the ledger already, with its file name
-                await self._record_failure(flow, location, start_date, started, exc)
-            log.warning("file flow failed", flow=flow.id, location=location.id, error=str(exc))
-            return RunResult(
-                flow_id=flow.id,
-                location_id=location.id,
-                start_date=start_date,
-                end_date=end_date,
-                outcome=TransferOutcome.FAILED,
-                error=str(exc),
-            )
+        except Exception as exc:  # each failed upload is in the ledger already, with its file name
+            return _failed(flow, location, start_date, end_date, _described(exc, flow, location))
         return RunResult(
             flow_id=flow.id,
             location_id=location.id,
@@ -412,12 +407,11 @@ class FileJobs:
         self,
         flow: Flow,
         location: Location,
-        destination: System,
+        transport: Transport,
         files: Iterable[OutputFile],
         day: date,
         inputs: InputIds,
     ) -> list[OutputFile]:
-        transport = self.transport_for(flow, destination)
         sent: list[OutputFile] = []
         try:
             for output in files:
@@ -464,7 +458,7 @@ class FileJobs:
         return record
 
     async def _record_failure(
-        self, flow: Flow, location: Location, day: date, started: datetime, exc: Exception
+        self, flow: Flow, location: Location, day: date, started: datetime, error: str
     ) -> None:
         """A run that failed before any file moved still leaves its transfer in the ledger."""
         await self.hub.ledger.record(
@@ -476,8 +470,32 @@ class FileJobs:
                 started_at=started,
                 finished_at=clock.now(),
                 outcome=TransferOutcome.FAILED,
-                error=str(exc),
+                error=error,
                 location_id=location.id,
                 business_date=day,
             )
         )
+
+
+def _described(exc: Exception, flow: Flow, location: Location) -> str:
+    """What the ledger and the alert say of a failed run. An error the hub raises on purpose
+    says what to fix; anything else is a bug met on the way, logged with its traceback."""
+    if isinstance(exc, ExpediterError):
+        log.warning("file flow failed", flow=flow.id, location=location.id, error=str(exc))
+        return mask_card_numbers(str(exc))
+    log.exception("file flow crashed", flow=flow.id, location=location.id)
+    return mask_card_numbers(
+        f"unexpected error ({type(exc).__name__}: {exc}); the hub's log has the details."
+        " Once the cause is fixed, run the flow again for this date"
+    )
+
+
+def _failed(flow: Flow, location: Location, start: date, end: date, error: str) -> RunResult:
+    return RunResult(
+        flow_id=flow.id,
+        location_id=location.id,
+        start_date=start,
+        end_date=end,
+        outcome=TransferOutcome.FAILED,
+        error=error,
+    )

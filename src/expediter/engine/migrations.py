@@ -188,11 +188,68 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "0008_flows_watched",
+        """
+        CREATE TABLE flows_watched (
+            flow_id TEXT PRIMARY KEY,
+            since TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        "0009_alerts_open",
+        """
+        CREATE TABLE alerts_open (
+            rule_id TEXT NOT NULL,
+            flow_id TEXT NOT NULL,
+            location_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            message TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            count {bigint} NOT NULL,
+            PRIMARY KEY (rule_id, flow_id, location_id)
+        );
+        """,
+    ),
+    (
+        "0010_deliveries_hold_lanes",
+        """
+        ALTER TABLE deliveries ADD COLUMN holds_lane INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE deliveries ADD COLUMN retrying_since TEXT;
+        """,
+    ),
+    (
+        "0011_metric_counters",
+        """
+        CREATE TABLE metric_counters (
+            name TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            value {bigint} NOT NULL,
+            PRIMARY KEY (name, labels)
+        );
+        """,
+    ),
+    (
+        "0012_request_keys",
+        # A sender's own key (HTTP Idempotency-Key) beside the message it brought; keyed messages
+        # stored before this kept the key as their idempotency key, and are found by it again.
+        """
+        CREATE TABLE request_keys (
+            request_key TEXT PRIMARY KEY,
+            message_id {bigint} NOT NULL REFERENCES messages (id)
+        );
+        INSERT INTO request_keys (request_key, message_id)
+            SELECT idempotency_key, id FROM messages WHERE idempotency_key LIKE '%:key:%';
+        """,
+    ),
+    (
         # Lineage: which messages each transfer carried (a delivery, a file, a poll, a processing
         # step), written in the transfer's own transaction, so an order's journey is a lookup.
         # transfer_inputs keeps, per file transfer, a digest of the inputs it was built from: a
         # night whose inputs changed after it went out is found by comparing digests.
-        "0008_lineage",
+        "0017_lineage",
         """
         CREATE TABLE lineage (
             message_id {bigint} NOT NULL,
@@ -212,7 +269,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     (
         # One row per location, business date and reconciliation check: the latest result.
-        "0009_reconciliations",
+        "0018_reconciliations",
         """
         CREATE TABLE reconciliations (
             location_id TEXT NOT NULL,

@@ -12,15 +12,19 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import msgspec
+import structlog
 
 from expediter.catalog.schema import Level
-from expediter.connectors.base import ConnectorContext
-from expediter.engine.canonical import canonical_facts
+from expediter.connectors.base import ConnectorContext, IncomingMessage
+from expediter.engine.canonical import canonical_facts, is_canonical
 from expediter.engine.hub import Hub
-from expediter.errors import ExpediterError
+from expediter.engine.inbox import Accepted
+from expediter.errors import ExpediterError, RejectedInput
 from expediter.ledger.lineage import Link, LinkRole
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
+
+log = structlog.get_logger(__name__)
 
 POLL_SUFFIX = "#poll"
 ORDER_VERSIONS = "order_versions"
@@ -64,7 +68,11 @@ async def poll(
     business_date: date | None = None,
 ) -> PollResult:
     """Ask the system's connector what changed in [start, end); store and link what it found. A
-    poll for one ``business_date`` is a nightly poll (its transfer names the location and date)."""
+    poll for one ``business_date`` is a nightly poll (its transfer names the location and date).
+    Canonical messages are stored as processed; anything else (a record the connector could not
+    map, as it came) goes to the system's processing, where a refusal becomes a dead letter with
+    its reason. A message the inbox refuses (a card number in it) is left out, and the poll goes
+    on with the others; the poll's transfer says what was refused."""
     system = hub.catalog.system(system_id)
     connector = hub.connector(system.connector) if system else None
     if system is None or connector is None or connector.poll is None:
@@ -72,7 +80,7 @@ async def poll(
     started = clock.now()
     links: list[Link] = []
     result = PollResult()
-    outcome, error = TransferOutcome.SUCCEEDED, ""
+    outcome, refused = TransferOutcome.SUCCEEDED, list[str]()
     context = hub.context(system_id)
     if business_date is not None:  # the nightly poll wants the whole listing, stored or not
         context = ConnectorContext(
@@ -84,14 +92,19 @@ async def poll(
         for message in await connector.poll(context, start, end):
             if location_id is not None and message.location_id not in (None, location_id):
                 continue
-            ref, day = canonical_facts(message, hub.catalog)
-            accepted = await hub.inbox.accept(message, ref=ref, business_date=day, processed=True)
+            try:
+                accepted = await _store(hub, message)
+            except RejectedInput as exc:
+                log.warning("polled message refused", system=system_id, error=str(exc))
+                refused.append(f"{message.idempotency_key}: {exc}")
+                continue
             role = LinkRole.CONFIRMED if accepted.duplicate else LinkRole.POLLED
             links.append(Link(accepted.message_id, role))
             result.new += not accepted.duplicate
             result.found += 1
     except ExpediterError as exc:
-        outcome, error = TransferOutcome.FAILED, str(exc)
+        outcome = TransferOutcome.FAILED
+        refused.insert(0, str(exc))
         raise
     finally:
         transfer = Transfer(
@@ -104,9 +117,15 @@ async def poll(
             finished_at=clock.now(),
             outcome=outcome,
             records=result.new,
-            error=error,
+            error="; ".join(refused),
             location_id=location_id,
             business_date=business_date,
         )
         result.transfer_id = await hub.ledger.record(transfer, links)
     return result
+
+
+async def _store(hub: Hub, message: IncomingMessage) -> Accepted:
+    ref, day = canonical_facts(message, hub.catalog)
+    processed = is_canonical(message.kind)
+    return await hub.inbox.accept(message, ref=ref, business_date=day, processed=processed)

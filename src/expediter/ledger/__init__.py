@@ -3,9 +3,18 @@ and the lineage that links each transfer to the messages it carried."""
 
 from expediter.ledger.ledger import FlowSummary, Ledger
 from expediter.ledger.lineage import Link, LinkRole, LinkRow, TransferInputs, inputs_digest, inputs_of
-from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of, insert_transfer
+from expediter.ledger.transfers import (
+    FAILURES,
+    Direction,
+    Transfer,
+    TransferOutcome,
+    checksum_of,
+    insert_transfer,
+    outcomes_asked,
+)
 
 __all__ = [
+    "FAILURES",
     "Direction",
     "FlowSummary",
     "Ledger",
@@ -19,4 +28,5 @@ __all__ = [
     "inputs_digest",
     "inputs_of",
     "insert_transfer",
+    "outcomes_asked",
 ]

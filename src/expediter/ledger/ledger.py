@@ -20,13 +20,23 @@ from expediter.ledger.lineage import (
     links_of_messages,
     messages_of_transfer,
 )
-from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, insert_transfer
+from expediter.ledger.transfers import (
+    FAILURES,
+    Direction,
+    Transfer,
+    TransferOutcome,
+    insert_transfer,
+    outcomes_asked,
+)
 
 _COLUMNS = (
     "id, flow_id, direction, level, transport, endpoint, remote_ref, file_name, started_at,"
     " finished_at, records, bytes, checksum, outcome, error, location_id, business_date,"
     " delivery_id, message_id"
 )
+
+
+_WATCH = "INSERT INTO flows_watched (flow_id, since) VALUES (?, ?) ON CONFLICT (flow_id) DO NOTHING"
 
 
 class FlowSummary(msgspec.Struct, kw_only=True):
@@ -153,7 +163,8 @@ class Ledger:
         delivery_id: int | None = None,
         limit: int = 100,
     ) -> list[Transfer]:
-        """Newest first, filtered by whichever arguments are given."""
+        """Newest first, filtered by whichever arguments are given. ``outcome`` ``failed`` finds
+        every failure: ``failed``, ``retrying`` and ``dead`` (see :func:`outcomes_asked`)."""
         where, params = _filters(flow_id, outcome, since, location_id, delivery_id)
         sql = f"SELECT {_COLUMNS} FROM transfers{where} ORDER BY started_at DESC, id DESC LIMIT ?"
 
@@ -167,10 +178,11 @@ class Ledger:
         SQL, so the dashboard never loads a day of transfers to count them."""
 
         def query(tx: Tx) -> dict[str, int]:
+            marks = ", ".join("?" for _ in FAILURES)
             rows = tx.all(
                 "SELECT flow_id, COUNT(*) AS n FROM transfers WHERE started_at >= ?"
-                " AND outcome IN (?, ?, ?) GROUP BY flow_id",
-                (to_iso(since), TransferOutcome.FAILED, TransferOutcome.RETRYING, TransferOutcome.DEAD),
+                f" AND outcome IN ({marks}) GROUP BY flow_id",
+                (to_iso(since), *sorted(FAILURES)),
             )
             return {row["flow_id"]: int(row["n"]) for row in rows}
 
@@ -178,7 +190,27 @@ class Ledger:
 
     async def summary(self) -> dict[str, FlowSummary]:
         """Per flow: last transfer, last success, last outcome and counts by outcome."""
-        return await self.storage.read(_summarize)
+        return await self.storage.read(summarize)
+
+    async def note_watched(self, flow_ids: Iterable[str], now: datetime) -> None:
+        """Remember when the hub began watching each flow (the first time only): a flow is never
+        late for a run that was due before the hub knew it."""
+        rows = [(flow_id, to_iso(now)) for flow_id in flow_ids]
+
+        def note(tx: Tx) -> None:
+            for row in rows:
+                tx.execute(_WATCH, row)
+
+        await self.storage.write(note)
+
+    async def watched_since(self) -> dict[str, datetime]:
+        """Per flow id, since when the hub has been watching it (see :meth:`note_watched`)."""
+
+        def query(tx: Tx) -> dict[str, datetime]:
+            rows = tx.all("SELECT flow_id, since FROM flows_watched")
+            return {row["flow_id"]: from_iso(row["since"]) for row in rows}
+
+        return await self.storage.read(query)
 
 
 def _filters(
@@ -190,9 +222,12 @@ def _filters(
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
+    if outcome is not None:
+        asked = sorted(outcomes_asked(outcome))
+        clauses.append(f"outcome IN ({', '.join('?' for _ in asked)})")
+        params.extend(str(o) for o in asked)
     for column, value in (
         ("flow_id = ?", flow_id),
-        ("outcome = ?", str(outcome) if outcome else None),
         ("started_at >= ?", to_iso(since) if since else None),
         ("location_id = ?", location_id),
         ("delivery_id = ?", delivery_id),
@@ -203,7 +238,9 @@ def _filters(
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def _summarize(tx: Tx) -> dict[str, FlowSummary]:
+def summarize(tx: Tx) -> dict[str, FlowSummary]:
+    """Per flow: last transfer, last success, last outcome and counts by outcome (from the running
+    totals kept with each transfer)."""
     summaries: dict[str, FlowSummary] = {}
     rows = tx.all("SELECT flow_id, outcome, transfers AS n, last_finished_at AS last FROM transfer_totals")
     for row in rows:

@@ -15,6 +15,7 @@ from enum import StrEnum
 import msgspec
 
 from expediter.engine.storage.base import Tx, to_iso
+from expediter.model.cards import mask_card_numbers
 
 
 class TransferOutcome(StrEnum):
@@ -29,6 +30,16 @@ class TransferOutcome(StrEnum):
     DUPLICATE = "duplicate"
     LATE = "late"
     """A scheduled flow had not succeeded by its ``expected_by`` time (recorded once per alert)."""
+
+
+FAILURES = frozenset({TransferOutcome.FAILED, TransferOutcome.RETRYING, TransferOutcome.DEAD})
+"""The outcomes that are a failure: what a person asking for ``failed`` transfers wants to see
+(a real-time delivery that fails is recorded as ``retrying``, then ``dead``, never ``failed``)."""
+
+
+def outcomes_asked(outcome: TransferOutcome) -> frozenset[TransferOutcome]:
+    """The outcomes a query for ``outcome`` finds: ``failed`` finds every failure, others themselves."""
+    return FAILURES if outcome is TransferOutcome.FAILED else frozenset({outcome})
 
 
 class Direction(StrEnum):
@@ -89,7 +100,8 @@ dashboard's summary reads a row per flow and outcome instead of grouping the who
 
 
 def insert_transfer(tx: Tx, transfer: Transfer) -> int:
-    """Write ``transfer`` in the caller's transaction; return its id."""
+    """Write ``transfer`` in the caller's transaction; return its id. A card number in its text
+    (an error quoting a bad value, a file's name) is masked: the ledger never keeps one."""
     duration_ms = int(transfer.duration.total_seconds() * 1000)
     finished = to_iso(transfer.finished_at)
     transfer_id = tx.insert(
@@ -99,9 +111,9 @@ def insert_transfer(tx: Tx, transfer: Transfer) -> int:
             str(transfer.direction),
             str(transfer.level),
             transfer.transport,
-            transfer.endpoint,
-            transfer.remote_ref,
-            transfer.file_name,
+            mask_card_numbers(transfer.endpoint),
+            mask_card_numbers(transfer.remote_ref),
+            mask_card_numbers(transfer.file_name),
             to_iso(transfer.started_at),
             finished,
             duration_ms,
@@ -109,7 +121,7 @@ def insert_transfer(tx: Tx, transfer: Transfer) -> int:
             transfer.bytes,
             transfer.checksum,
             str(transfer.outcome),
-            transfer.error[:2000],
+            mask_card_numbers(transfer.error)[:2000],
             transfer.location_id,
             transfer.business_date.isoformat() if transfer.business_date else None,
             transfer.delivery_id,

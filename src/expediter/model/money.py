@@ -7,15 +7,18 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import msgspec
 
+from expediter.model.bounds import Amount
+
 
 class CurrencyMismatch(ValueError):
     """Two amounts in different currencies were combined."""
 
 
 class Money(msgspec.Struct, frozen=True):
-    """An amount in the currency's minor unit (cents for USD): ``Money(1250, "USD")`` is $12.50."""
+    """An amount in the currency's minor unit (cents for USD): ``Money(1250, "USD")`` is $12.50.
+    Decoded amounts lie within ±:data:`~expediter.model.bounds.MAX_AMOUNT`."""
 
-    amount: int
+    amount: Amount
     currency: str = "USD"
 
     def _currency_with(self, other: Money) -> str:

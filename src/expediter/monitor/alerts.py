@@ -2,13 +2,12 @@
 
 A rule says what to watch; the engine and the health evaluation call :meth:`AlertBook.fire` and
 :meth:`AlertBook.resolve`. The book de-duplicates: a failure that repeats every minute is one firing
-alert (its ``count`` grows), and its channels hear about it once when it fires and once when it
-resolves.
+alert (its ``count`` grows with each new occurrence, not with each time a watch finds the condition
+still true), and its channels hear about it once when it fires and once when it resolves.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -17,14 +16,13 @@ import msgspec
 
 
 class AlertKind(StrEnum):
+    """The kinds the hub fires today (docs/monitoring.md lists exactly these)."""
+
     FAILURE = "failure"
     DEAD_LETTER = "dead_letter"
     LATENESS = "lateness"
-    VOLUME_ANOMALY = "volume_anomaly"
     RECONCILIATION = "reconciliation"
     """Two systems disagree on one location's business date (a reconciliation check differs)."""
-    SCHEMA_DRIFT = "schema_drift"
-    SIGNATURE_FAILURE = "signature_failure"
     HELD_FOR_REVIEW = "held_for_review"
     STOPPED = "stopped"
     """A part of the running hub stopped (the scheduler, a polling fallback, a file watcher, the
@@ -48,8 +46,6 @@ class AlertRule(msgspec.Struct, frozen=True, kw_only=True):
     kind: AlertKind
     severity: Severity = Severity.CRITICAL
     flow_id: str | None = None
-    threshold: float = 0.0
-    """Kind-specific: failures before firing, or the allowed fraction off the usual volume."""
     description: str = ""
 
 
@@ -58,32 +54,14 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
     AlertRule(id="dead_letter", kind=AlertKind.DEAD_LETTER, description="A delivery exhausted its retries."),
     AlertRule(id="lateness", kind=AlertKind.LATENESS, description="A scheduled run missed its deadline."),
     AlertRule(
-        id="volume_anomaly",
-        kind=AlertKind.VOLUME_ANOMALY,
-        severity=Severity.WARNING,
-        threshold=0.5,
-        description="Today's records differ from the usual by more than half.",
-    ),
-    AlertRule(
         id="reconciliation",
         kind=AlertKind.RECONCILIATION,
         description="Two systems disagree on a business day: a reconciliation check lists the records.",
     ),
     AlertRule(
-        id="schema_drift",
-        kind=AlertKind.SCHEMA_DRIFT,
-        severity=Severity.WARNING,
-        description="A source sent fields or shapes it never sent before.",
-    ),
-    AlertRule(
         id="stopped",
         kind=AlertKind.STOPPED,
         description="A part of the hub stopped running; /healthz answers 503 until it restarts.",
-    ),
-    AlertRule(
-        id="signature_failure",
-        kind=AlertKind.SIGNATURE_FAILURE,
-        description="A webhook arrived with a signature that did not verify.",
     ),
     AlertRule(
         id="held_for_review",
@@ -116,7 +94,8 @@ class Alert(msgspec.Struct, kw_only=True):
     last_seen_at: datetime
     resolved_at: datetime | None = None
     count: int = 1
-    """How many times the condition was seen while firing."""
+    """How many separate occurrences (a scheduled run that failed again) it has seen while firing;
+    a watch that finds the condition still true does not add to it."""
 
     @property
     def key(self) -> tuple[str, str | None, str | None]:
@@ -136,12 +115,15 @@ class AlertBook:
         now: datetime,
         flow_id: str | None = None,
         location_id: str | None = None,
+        *,
+        occurrence: bool = True,
     ) -> Alert | None:
-        """Record the condition; returns the alert only when it newly fires (so channels hear it once)."""
+        """Record the condition; returns the alert only when it newly fires (so channels hear it once).
+        ``occurrence=False``: a watch found the condition still true (the count stays)."""
         key = (rule.id, flow_id, location_id)
         current = self._open.get(key)
         if current is not None:
-            current.count += 1
+            current.count += occurrence
             current.last_seen_at = now
             current.message = message
             return None
@@ -170,18 +152,15 @@ class AlertBook:
         alert.resolved_at = now
         return alert
 
+    def get(
+        self, rule: AlertRule, flow_id: str | None = None, location_id: str | None = None
+    ) -> Alert | None:
+        return self._open.get((rule.id, flow_id, location_id))
+
+    def restore(self, alerts: Sequence[Alert]) -> None:
+        """Open again the alerts that were firing when the hub stopped (their channels heard them)."""
+        for alert in alerts:
+            self._open[alert.key] = alert
+
     def firing(self) -> list[Alert]:
         return sorted(self._open.values(), key=lambda a: a.started_at)
-
-
-def is_volume_anomaly(history: Sequence[int], current: int, tolerance: float) -> bool:
-    """Whether ``current`` is off the median of ``history`` by more than ``tolerance`` (a fraction).
-
-    Needs a week of history: a new flow has no "usual" yet.
-    """
-    if len(history) < 7:
-        return False
-    usual = statistics.median(history)
-    if usual == 0:
-        return current > 0
-    return abs(current - usual) / usual > tolerance

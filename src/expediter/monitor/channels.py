@@ -221,7 +221,11 @@ class WebhookChannel:
                     )
         except httpx.HTTPError as exc:
             raise TransientError(f"alert channel {self.id}: {self.shown_url}: {type(exc).__name__}") from None
-        error = error_for_status(response.status_code, f"alert channel {self.id}: {self.shown_url}")
+        error = error_for_status(
+            response.status_code,
+            f"alert channel {self.id}: {self.shown_url}",
+            location=response.headers.get("location"),
+        )
         if error is not None:
             raise error
 

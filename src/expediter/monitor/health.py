@@ -14,10 +14,11 @@ from croniter import croniter
 
 from expediter.catalog.schedule import cron_expression, schedule_problem
 from expediter.catalog.schema import Flow, Trigger
+from expediter.ledger.transfers import FAILURES
 from expediter.model.time import zone
 
-FAILED_OUTCOMES = frozenset({"failed", "dead", "retrying"})
-"""Transfer outcomes (``TransferOutcome`` values) that mean the flow is not moving data now."""
+FAILED_OUTCOMES: frozenset[str] = FAILURES
+"""Transfer outcomes that mean the flow is not moving data now."""
 DEFAULT_GRACE = timedelta(hours=1)
 """How long after its scheduled time a run without ``expected_by`` may take before it is late."""
 
@@ -40,28 +41,34 @@ class FlowStatus(msgspec.Struct, kw_only=True):
     last_outcome: str | None = None
     last_success_at: datetime | None = None
     failures_24h: int = 0
+    watched_since: datetime | None = None
+    """Since when the hub has watched the flow; ``None`` when it never has (a database that no
+    running hub has opened yet)."""
 
 
 def flow_health(flow: Flow, status: FlowStatus | None, now: datetime, timezone: str = "UTC") -> Health:
     """The health of ``flow`` at ``now``; ``timezone`` is the clock its schedule runs on."""
+    watched = status.watched_since if status else None
     if status is None or status.last_transfer_at is None:
-        if flow.trigger == Trigger.SCHEDULE and _missed_run(flow, None, now, timezone):
+        if flow.trigger == Trigger.SCHEDULE and _missed_run(flow, None, now, timezone, watched):
             return Health.LATE
         return Health.NEVER_RAN
     if status.last_outcome in FAILED_OUTCOMES:
         return Health.FAILING
-    if flow.trigger == Trigger.SCHEDULE and _missed_run(flow, status.last_success_at, now, timezone):
+    if flow.trigger == Trigger.SCHEDULE and _missed_run(flow, status.last_success_at, now, timezone, watched):
         return Health.LATE
     if flow.freshness_minutes and now - status.last_transfer_at > timedelta(minutes=flow.freshness_minutes):
         return Health.IDLE
     return Health.HEALTHY
 
 
-def _missed_run(flow: Flow, last_success: datetime | None, now: datetime, timezone: str) -> bool:
+def _missed_run(
+    flow: Flow, last_success: datetime | None, now: datetime, timezone: str, watched: datetime | None
+) -> bool:
     """Whether the latest run that is past its deadline has not succeeded.
 
-    A flow that never ran is only late once a deadline passed after ``now - 1 day`` (so a flow added
-    today is not late for yesterday).
+    A flow that never succeeded is late only for a run due while the hub was watching it
+    (``watched``): a hub started today is not late for a run that was due before it existed.
     """
     if not flow.schedule or schedule_problem(flow.schedule) is not None:
         return False
@@ -71,7 +78,7 @@ def _missed_run(flow: Flow, last_success: datetime | None, now: datetime, timezo
         run: datetime = runs.get_prev(datetime)
         if deadline_for(flow, run) <= local_now:
             if last_success is None:
-                return local_now - run < timedelta(days=1)
+                return watched is not None and run >= watched
             return last_success < run
     return False
 

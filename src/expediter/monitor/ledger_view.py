@@ -20,20 +20,25 @@ class LedgerLike(Protocol):
 
     async def failures_since(self, since: datetime) -> dict[str, int]: ...
 
+    async def watched_since(self) -> dict[str, datetime]: ...
+
 
 async def statuses_from_ledger(ledger: LedgerLike, now: datetime) -> dict[str, FlowStatus]:
-    """Per flow id: last transfer, last outcome, last success and failures in the last 24 hours."""
+    """Per flow id: last transfer, last outcome, last success, failures in the last 24 hours, and
+    since when the hub has watched the flow."""
     summaries = await ledger.summary()
     failures = await ledger.failures_since(now - timedelta(hours=24))
-    return {
-        flow_id: FlowStatus(
+    watched = await ledger.watched_since()
+    statuses = {flow_id: FlowStatus(watched_since=since) for flow_id, since in watched.items()}
+    for flow_id, summary in summaries.items():
+        statuses[flow_id] = FlowStatus(
             last_transfer_at=summary.last_transfer_at,
             last_outcome=str(summary.last_outcome) if summary.last_outcome else None,
             last_success_at=summary.last_success_at,
             failures_24h=failures.get(flow_id, 0),
+            watched_since=watched.get(flow_id),
         )
-        for flow_id, summary in summaries.items()
-    }
+    return statuses
 
 
 def database_path(database: str, base_dir: Path) -> Path | None:

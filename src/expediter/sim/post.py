@@ -114,7 +114,9 @@ class _Sender:
                 problem: str = f"{type(exc).__name__}"
                 delay = 0.2 * 2**attempt
             else:
-                error = error_for_status(response.status_code, response.text[:200])
+                error = error_for_status(
+                    response.status_code, response.text[:200], location=response.headers.get("location")
+                )
                 if error is None:
                     return PostOutcome.DUPLICATE if _is_duplicate(response) else PostOutcome.ACCEPTED
                 problem = str(error)

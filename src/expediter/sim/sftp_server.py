@@ -83,8 +83,9 @@ class SftpServer:
         self._connections: set[asyncssh.SSHServerConnection] = set()
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
-        """Settings for an ``sftp`` system pointing here; the password is passed as ``env:NAME``
-        by the caller (see ``password_env``)."""
+        """Settings for an ``sftp`` system pointing here. The password is a reference,
+        ``env:EXPEDITER_TEST_SFTP_PASSWORD``: the caller sets that variable to :attr:`password`
+        (or overrides ``password`` with a reference of its own)."""
         values: dict[str, Any] = {
             "host": self.host,
             "port": self.port,

@@ -1,16 +1,19 @@
 """The one Starlette app: every web module adds its routes; the hub starts and stops with it.
 
-Web modules are listed in :data:`WEB_MODULES`; each exposes ``routes(hub) -> list[BaseRoute]``.
-A module not (yet) present is skipped, so the API runs on its own.
+Web modules are listed in :data:`WEB_MODULES`; each exposes ``routes(hub) -> list[BaseRoute]``,
+and may expose ``fast_routes(hub)`` (raw ASGI endpoints answered before routing) and
+``begin_shutdown(hub)`` (end what never finishes by itself, such as the screens' live feeds, when
+the server starts to stop). A module not (yet) present is skipped, so the API runs on its own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -20,9 +23,21 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from expediter.catalog.schema import Catalog
 from expediter.engine.hub import Hub
+from expediter.web.bodies import (
+    BODYLESS_METHODS,
+    MAX_BODY_BYTES,
+    BodyTooLarge,
+    declared_length,
+    read_body,
+    replaying,
+    send_too_large,
+)
+from expediter.web.request_ids import tag_request
 
-CONFIG_ENV = "EXPEDITER_CONFIG"
+CONFIG_ENV = "EXPEDITER_CATALOG"
 """The catalog file a server process loads in :func:`app_from_env` (uvicorn ``--factory``)."""
+OLD_CONFIG_ENV = "EXPEDITER_CONFIG"
+"""The variable's earlier name, still read when ``EXPEDITER_CATALOG`` is not set."""
 WEB_MODULES = (
     "expediter.web.api",
     "expediter.web.labor_api",
@@ -46,46 +61,42 @@ def collect_routes(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> list[Bas
     return found
 
 
-MAX_BODY_BYTES = 1_048_576
-"""No request the hub answers needs more than 1 MiB (a large order is about 10 KB)."""
-
-
-def _declared_length(scope: Scope) -> int:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else 0
-    return 0
-
-
-async def _too_large(send: Send) -> None:
-    body = (
-        b'{"error":"the request body is larger than 1 MiB","where":"body",'
-        b'"fix":"send one order, punch or event per request"}'
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 class HubApp(Starlette):
-    """Starlette, plus a few raw ASGI endpoints answered before routing (the ingest hot path)."""
+    """Starlette, plus a few raw ASGI endpoints answered before routing (the ingest hot path).
+
+    Every request body is capped at :data:`~expediter.web.bodies.MAX_BODY_BYTES` while it is read:
+    a declared ``Content-Length`` over it is answered 413 at once; the fast endpoints read with
+    the cap themselves; for every other route the body is read (with the cap) before routing and
+    the route is handed the bytes read."""
 
     fast: dict[tuple[str, str], ASGIApp]
+    shutdown_hooks: list[Callable[[], None]]
+
+    def begin_shutdown(self) -> None:
+        """The server stops accepting: end the responses that would otherwise never finish (it
+        waits for every response in flight before the lifespan shutdown stops the hub)."""
+        for hook in self.shutdown_hooks:
+            hook()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if _declared_length(scope) > MAX_BODY_BYTES:
-                await _too_large(send)
+            send = tag_request(scope, send)
+            if declared_length(scope["headers"]) > MAX_BODY_BYTES:
+                await send_too_large(send)
                 return
             handler = self.fast.get((scope["method"], scope["path"]))
             if handler is not None:
                 await handler(scope, receive, send)
                 return
+            if scope["method"] not in BODYLESS_METHODS:
+                try:
+                    body = await read_body(receive)
+                except BodyTooLarge:
+                    await send_too_large(send)
+                    return
+                if body is None:
+                    return  # the client went away
+                receive = replaying(body, receive)
         await super().__call__(scope, receive, send)
 
 
@@ -101,6 +112,21 @@ def collect_fast_routes(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> dic
         if hasattr(module, "fast_routes"):
             found.update(module.fast_routes(hub))
     return found
+
+
+def collect_shutdown_hooks(hub: Hub, modules: tuple[str, ...] = WEB_MODULES) -> list[Callable[[], None]]:
+    hooks: list[Callable[[], None]] = []
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        begin: Callable[[Hub], None] | None = getattr(module, "begin_shutdown", None)
+        if begin is not None:
+            hooks.append(functools.partial(begin, hub))
+    return hooks
 
 
 class Startable(Protocol):
@@ -137,6 +163,7 @@ def create_app(
 
     app = HubApp(routes=collect_routes(hub), lifespan=lifespan)
     app.fast = collect_fast_routes(hub)
+    app.shutdown_hooks = collect_shutdown_hooks(hub)
     app.state.hub = hub
     return app
 
@@ -152,10 +179,10 @@ def read_catalog(path: str | Path) -> Catalog:
 
 def app_from_env() -> Starlette:
     """For ``uvicorn --factory expediter.web.app:app_from_env`` (several worker processes): each
-    process builds its own runtime on the catalog named by ``EXPEDITER_CONFIG``; only one of them
+    process builds its own runtime on the catalog named by ``EXPEDITER_CATALOG``; only one of them
     runs deliveries, the kitchen and the scheduler (see :meth:`Hub.claim_deliveries`)."""
     from expediter.catalog.check import checked_catalog
     from expediter.runtime import Runtime
 
-    runtime = Runtime(checked_catalog(os.environ[CONFIG_ENV]))  # refused as `check` refuses it
+    runtime = Runtime(checked_catalog(os.environ.get(CONFIG_ENV) or os.environ[OLD_CONFIG_ENV]))
     return create_app(runtime.hub, runtime=runtime, whole_process=True)

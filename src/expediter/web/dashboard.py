@@ -4,7 +4,8 @@
 who owns a broken flow, what does it break) and puts what needs a hand first: rejected webhook
 signatures, open alerts, dead letters with a Replay button, the night's journal, the last transfers.
 ``/transfers`` filters the ledger; ``/printer`` shows what the (virtual) kitchen printer printed;
-``/diagram`` draws the flows; ``/metrics`` exposes the counters the engine increments.
+``/diagram`` draws the flows; ``/metrics`` is Prometheus' view of the whole hub
+(:mod:`expediter.monitor.metrics`).
 
 Flow health is read in :func:`read_hub_state`, the other panels in
 :func:`expediter.web.dashboard_data.read_panels`: the two adapters to wire when the engine changes.
@@ -38,7 +39,7 @@ from expediter.model import clock
 from expediter.monitor.alerts import Alert
 from expediter.monitor.health import FlowStatus, Health, flow_health
 from expediter.monitor.ledger_view import statuses_from_ledger
-from expediter.monitor.metrics import METRICS, Metrics
+from expediter.monitor.metrics import exposition
 from expediter.web.dashboard_data import (
     TRANSFERS_PAGE_LIMIT,
     JournalCache,
@@ -79,8 +80,8 @@ async def read_hub_state(hub: Any, now: datetime) -> HubState:
     """The single adapter between the engine and the dashboard (duck-typed on purpose).
 
     ``hub.ledger`` gives flow statuses, ``hub.deliveries.dead_letters()`` the dead-letter count and
-    ``hub.alerting.book.firing()`` the open alerts; each part is optional so the page renders for a
-    hub that is only partly wired.
+    ``hub.alerting.open_alerts()`` the open alerts (as every hub process sees them); each part is
+    optional so the page renders for a hub that is only partly wired.
     """
     state = HubState()
     ledger = getattr(hub, "ledger", None)
@@ -92,7 +93,7 @@ async def read_hub_state(hub: Any, now: datetime) -> HubState:
         state.dead_letters = len(await deliveries.dead_letters())
     alerting = getattr(hub, "alerting", None)
     if alerting is not None:
-        state.alerts = list(alerting.book.firing())
+        state.alerts = list(await alerting.open_alerts())
     return state
 
 
@@ -162,11 +163,6 @@ class Dashboard:
         if step:
             return step == "process" and self.catalog.system(system) is not None
         return self.catalog.flow(flow_id) is not None
-
-    @property
-    def metrics(self) -> Metrics:
-        metrics: Metrics = getattr(self.hub, "metrics", None) or METRICS
-        return metrics
 
     async def index(self, request: Request) -> Response:
         now = self.clock()
@@ -244,6 +240,9 @@ class Dashboard:
             return PlainTextResponse(f"unknown flow {flow_id!r}", status_code=400)
         count: int = await self.hub.deliveries.replay_flow(flow_id)
         log.info("dead_letters_replayed", flow=flow_id, count=count)
+        runtime = getattr(self.hub, "services", {}).get("runtime")
+        if runtime is not None:  # the dead-letter alert resolves with the replay, not a watch later
+            await runtime.watch_dead_letters()
         query = urlencode({"replayed": count, "flow": flow_id})
         return RedirectResponse(f"/?{query}#dead-letter-list", status_code=303)
 
@@ -266,7 +265,7 @@ class Dashboard:
         return Response(render_svg(self.catalog, health), media_type="image/svg+xml")
 
     async def metrics_page(self, request: Request) -> Response:
-        body, content_type = self.metrics.exposition()
+        body, content_type = await exposition(self.hub)
         return Response(body, media_type=content_type)
 
     def routes(self) -> list[BaseRoute]:

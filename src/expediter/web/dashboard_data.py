@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import msgspec
 import structlog
 
+from expediter.engine.deliveries import WaitingLane
 from expediter.engine.hub import SignatureFailure
 from expediter.engine.jobs import orders_between, refunded_orders_between
 from expediter.engine.schedule_time import closes_business_date
@@ -108,7 +109,11 @@ class DeadLetterGroup(msgspec.Struct, kw_only=True):
 
 
 async def dead_letter_groups(hub: Any) -> tuple[list[DeadLetterGroup], bool]:
-    """Per flow, most dead first; and whether the read was capped at :data:`DEAD_LETTERS_READ`."""
+    """Per flow, most dead first; and whether the counts are only a lower bound.
+
+    The counts come from the database's count per flow (the same one the dead-letter alert
+    states); the last error and the time are read from at most :data:`DEAD_LETTERS_READ` letters.
+    """
     deliveries = getattr(hub, "deliveries", None)
     if deliveries is None or not hasattr(deliveries, "dead_letters"):
         return [], False
@@ -121,8 +126,29 @@ async def dead_letter_groups(hub: Any) -> tuple[list[DeadLetterGroup], bool]:
         group.count += 1
         if record.updated_at >= group.last_at:
             group.last_at, group.last_error = record.updated_at, record.last_error
+    capped = len(dead) >= DEAD_LETTERS_READ
+    counted = getattr(deliveries, "dead_by_flow", None)
+    if counted is not None:
+        for flow_id, count in (await counted()).items():
+            group = groups.get(flow_id) or groups.setdefault(flow_id, _unread_group(hub, flow_id))
+            group.count = count
+        capped = False
     ordered = sorted(groups.values(), key=lambda g: (-g.count, g.flow_id))
-    return ordered, len(dead) >= DEAD_LETTERS_READ
+    return ordered, capped
+
+
+def _unread_group(hub: Any, flow_id: str) -> DeadLetterGroup:
+    """A flow whose letters were beyond the read: its count is known, its last error is not."""
+    flow = hub.catalog.flow(flow_id)
+    return DeadLetterGroup(
+        flow_id=flow_id,
+        count=0,
+        last_error="(older than the letters read)",
+        last_at=datetime.min.replace(tzinfo=UTC),
+        destination=flow.to if flow else "",
+        owner=flow.owner if flow else "",
+        impact=flow.impact if flow else "",
+    )
 
 
 def _new_group(hub: Any, record: Any) -> DeadLetterGroup:
@@ -136,6 +162,16 @@ def _new_group(hub: Any, record: Any) -> DeadLetterGroup:
         owner=flow.owner if flow else "",
         impact=flow.impact if flow else "",
     )
+
+
+async def waiting_lanes(hub: Any) -> list[WaitingLane]:
+    """Lanes held by a dead letter or waiting for a retry of their first delivery."""
+    deliveries = getattr(hub, "deliveries", None)
+    reader = getattr(deliveries, "waiting_lanes", None)
+    if reader is None:
+        return []
+    lanes: list[WaitingLane] = await reader()
+    return lanes
 
 
 # -- last night's journal --------------------------------------------------------------------------
@@ -316,6 +352,7 @@ class Panels(msgspec.Struct, kw_only=True):
     transfers: list[Transfer] = []
     dead_letters: list[DeadLetterGroup] = []
     dead_letters_capped: bool = False
+    waiting_lanes: list[WaitingLane] = []
     journals: list[JournalPanel] = []
     kitchen: list[StationLoad] | None = None
     has_printer: bool = False
@@ -329,6 +366,7 @@ async def read_panels(hub: Any, journals: JournalCache, now: datetime) -> Panels
         transfers=await recent_transfers(hub),
         dead_letters=groups,
         dead_letters_capped=capped,
+        waiting_lanes=await waiting_lanes(hub),
         journals=await journal_panels(hub, journals, now),
         kitchen=kitchen_status(hub),
         has_printer=virtual_printer(hub) is not None,

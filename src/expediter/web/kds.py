@@ -1,6 +1,10 @@
 """KDS screens and their API: ``/kds/{station}`` (the screen), a live feed over server-sent events,
 and JSON calls to fetch, start, bump and recall tickets, fire courses and 86 items.
 
+The screen shows the hub's time in the location's time zone, never the device's own (kitchen
+tablets' clocks are often wrong): the page and every ``caught_up`` event carry the hub's clock, and
+the script keeps the difference.
+
 The live feed (``GET /kds/{station}/events``) never loses or repeats an event across reconnects: the
 stream subscribes *before* it reads the log, replays every event numbered above the screen's
 ``Last-Event-ID`` (or ``?after=``) from the kitchen's store, then continues live, skipping anything
@@ -14,7 +18,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -24,7 +28,9 @@ from starlette.responses import FileResponse, HTMLResponse, Response, StreamingR
 from starlette.routing import BaseRoute, Route
 
 from expediter.errors import RejectedInput
+from expediter.model import clock
 from expediter.operations.kitchen import EXPO, Kitchen, Subscription, Ticket
+from expediter.web.bodies import UNREADABLE, unreadable
 
 WEB = Path(__file__).parent
 STATION = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -42,16 +48,55 @@ class KdsError(Exception):
         self.fix = fix
 
 
+Key = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+"""An order id, location id, PLU or item id as the kitchen API takes it."""
+
+
 class FireRequest(msgspec.Struct, kw_only=True):
-    order_id: str
-    course: int
+    order_id: Key
+    course: Annotated[int, msgspec.Meta(ge=0, le=1000)]
 
 
 class AvailabilityRequest(msgspec.Struct, kw_only=True):
-    location_id: str
-    key: str
+    location_id: Key
+    key: Key
     """PLU or item id."""
     available: bool
+
+
+class Fired(msgspec.Struct, kw_only=True):
+    """The answer to ``POST /api/v1/kds/fire``: the tickets the course changed."""
+
+    order_id: str
+    course: int
+    tickets: list[Ticket]
+
+
+class AvailabilitySet(msgspec.Struct, kw_only=True):
+    """The answer to ``POST /api/v1/kds/availability``; ``changed`` is false when it already was."""
+
+    location_id: str
+    key: str
+    available: bool
+    changed: bool
+
+
+class Unavailable(msgspec.Struct, kw_only=True):
+    location_id: str
+    key: str
+
+
+class AvailabilityList(msgspec.Struct, kw_only=True):
+    """The 86 list: every item off, per location."""
+
+    unavailable: list[Unavailable]
+
+
+class KdsErrorBody(msgspec.Struct, kw_only=True):
+    """A refusal of the kitchen API (the same shape as the API's ``ErrorBody``, without ``where``)."""
+
+    error: str
+    fix: str = ""
 
 
 class TicketList(msgspec.Struct, kw_only=True):
@@ -105,13 +150,18 @@ class KdsWeb:
 
     async def screen(self, request: Request) -> Response:
         station = station_of(request)
-        timing = self.kitchen().timing(station)
+        kitchen = self.kitchen()
+        timing = kitchen.timing(station)
+        zones = {location.id: location.timezone for location in kitchen.locations.values()}
         page = _templates.get_template("kds.html").render(
             station=station,
             expo=station == EXPO,
             yellow=timing.yellow_seconds,
             red=timing.red_seconds,
             locations=self._locations(),
+            server_time=clock.now_iso(),
+            zone=header_zone(zones, request.query_params.get("location")),
+            zones=zones,
         )
         return HTMLResponse(page)
 
@@ -136,7 +186,7 @@ class KdsWeb:
                 sent = max(sent, seq)
                 if chunk:
                     yield chunk
-            yield sse("caught_up", _encode({"seq": sent}))
+            yield sse("caught_up", _encode({"seq": sent, "now": clock.now()}))
             async for chunk in self._live(sub, sent):
                 yield chunk
         finally:
@@ -223,22 +273,35 @@ class KdsWeb:
         if not kitchen.knows_order(body.order_id):
             raise KdsError(404, f"unknown order {body.order_id!r}", "send the order to the kitchen first")
         changed = await kitchen.fire_course(body.order_id, body.course)
-        return json_response({"order_id": body.order_id, "course": body.course, "tickets": changed})
+        return json_response(Fired(order_id=body.order_id, course=body.course, tickets=changed))
 
     async def set_availability(self, request: Request) -> Response:
         body = decode_body(await request.body(), AvailabilityRequest)
         changed = await self.kitchen().set_availability(body.location_id, body.key, body.available)
-        return json_response({**msgspec.to_builtins(body), "changed": changed})
+        answer = AvailabilitySet(
+            location_id=body.location_id, key=body.key, available=body.available, changed=changed
+        )
+        return json_response(answer)
 
     async def availability(self, request: Request) -> Response:
         location = request.query_params.get("location_id")
         off = self.kitchen().unavailable(location)
-        return json_response({"unavailable": [{"location_id": loc, "key": key} for loc, key in off]})
+        return json_response(
+            AvailabilityList(unavailable=[Unavailable(location_id=loc, key=key) for loc, key in off])
+        )
 
     async def asset(self, request: Request) -> Response:
         name = request.url.path.rsplit("/", 1)[-1]
         media = {"kds.js": "text/javascript", "kds.css": "text/css"}[name]
         return FileResponse(WEB / "static" / name, media_type=media)
+
+
+def header_zone(zones: dict[str, str], location: str | None) -> str:
+    """The time zone of the screen's clock: the location asked for (``?location=``), else the
+    first; ``""`` (the device's own) when the hub knows no location."""
+    if location in zones:
+        return zones[location]
+    return next(iter(zones.values()), "")
 
 
 def station_of(request: Request) -> str:
@@ -251,8 +314,10 @@ def station_of(request: Request) -> str:
 def decode_body(body: bytes, kind: type[Any]) -> Any:
     try:
         return msgspec.json.decode(body, type=kind)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except msgspec.ValidationError as exc:
         raise KdsError(422, f"bad request body: {exc}") from exc
+    except UNREADABLE as exc:
+        raise KdsError(400, f"bad request body: {unreadable(exc)[0]}") from None
 
 
 def cross_site(request: Request) -> bool:
@@ -270,15 +335,15 @@ def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         if request.method == "POST" and cross_site(request):
             return json_response(
-                {"error": "a page of another site may not act on the kitchen screens", "fix": ""}, 403
+                KdsErrorBody(error="a page of another site may not act on the kitchen screens"), 403
             )
         try:
             response: Response = await handler(request)
             return response
         except KdsError as exc:
-            return json_response({"error": exc.error, "fix": exc.fix}, exc.status)
+            return json_response(KdsErrorBody(error=exc.error, fix=exc.fix), exc.status)
         except RejectedInput as exc:
-            return json_response({"error": exc.message, "fix": exc.fix}, 409)
+            return json_response(KdsErrorBody(error=exc.message, fix=exc.fix), 409)
 
     return endpoint
 
@@ -307,6 +372,13 @@ def kds_routes(kds: KdsWeb) -> list[BaseRoute]:
 def kitchen_routes(kitchen: Kitchen, locations: list[str] | None = None) -> list[BaseRoute]:
     """Routes over a kitchen object directly (tests, the benchmark)."""
     return kds_routes(KdsWeb(lambda: kitchen, lambda: list(locations or [])))
+
+
+def begin_shutdown(hub: Any) -> None:
+    """Called by the server as it starts to stop: end every screen's live feed (screens retry)."""
+    kitchen = hub.services.get("kitchen")
+    if isinstance(kitchen, Kitchen):
+        kitchen.close_feeds()
 
 
 def routes(hub: Any) -> list[BaseRoute]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from expediter.connectors.escpos.connector import make_sink
 from expediter.model.clock import ManualClock
 from expediter.model.location import Location
 from expediter.model.money import Money
-from expediter.model.order import OrderState, Payment, TenderType
+from expediter.model.order import ModifierAction, Order, OrderState, Payment, TenderType
 from expediter.operations.kitchen import Kitchen
 from expediter.operations.kitchen.freshness import is_stale
 from expediter.sim.printer import VirtualPrinter
@@ -24,6 +24,7 @@ from tests.operations.kitchen.helpers import (
     OPENED,
     line,
     make_kitchen,
+    mod,
     order,
     with_kitchen,
 )
@@ -104,6 +105,25 @@ def test_age_counts_from_the_newest_timestamp_on_the_order() -> None:
 
 
 def test_slip_shows_the_opening_time_in_the_location_time_zone(clock: ManualClock) -> None:
+    assert_slip_times(clock, order(), promised=None)
+
+
+def test_slip_shows_the_pickup_time_and_a_removal_once(clock: ManualClock) -> None:
+    """A POS names the removal itself "No cheese": the slip says NO CHEESE, not NO NO CHEESE."""
+    burger = line(
+        "l-1",
+        "Burger",
+        modifiers=[mod("No cheese", ModifierAction.REMOVE), mod("onions", ModifierAction.REMOVE)],
+    )
+    pickup = OPENED + timedelta(minutes=25)
+    text = assert_slip_times(clock, order(lines=[burger], promised_at=pickup), promised=pickup)
+    removals = [row.strip() for row in text.splitlines() if row.strip().startswith("NO ")]
+    assert removals == ["NO CHEESE", "NO ONIONS"]
+
+
+def assert_slip_times(clock: ManualClock, ticket_order: Order, promised: datetime | None) -> str:
+    """The slip of ``ticket_order`` shows its opening (and pickup) time in New York's time zone."""
+
     async def scenario() -> str:
         async with VirtualPrinter() as printer:
             system = System(
@@ -120,11 +140,15 @@ def test_slip_shows_the_opening_time_in_the_location_time_zone(clock: ManualCloc
             )
             sink = make_sink(ConnectorContext(catalog=catalog, system=system))
             clock.set(OPENED + timedelta(minutes=1))
-            await sink.deliver(outbound(order()))
+            await sink.deliver(outbound(ticket_order))
             return (await printer.wait_for(1))[0].text
 
-    opened_in_new_york = OPENED.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")
-    assert f"Opened {opened_in_new_york}" in asyncio.run(scenario()).splitlines()
+    new_york = ZoneInfo("America/New_York")
+    text = asyncio.run(scenario())
+    assert f"Opened {OPENED.astimezone(new_york):%H:%M}" in text.splitlines()
+    pickups = [row for row in text.splitlines() if row.startswith("PICKUP")]
+    assert pickups == ([] if promised is None else [f"PICKUP {promised.astimezone(new_york):%H:%M}"])
+    return text
 
 
 def test_canceled_order_prints_every_line_as_void(tmp_path: Path) -> None:

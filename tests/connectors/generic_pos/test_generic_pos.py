@@ -159,3 +159,46 @@ def test_status_without_a_status_url_is_terminal(pos_server: PosServer) -> None:
     item = msgspec.structs.replace(outbound(), kind="ticket_status", payload=b'{"order_id": "o-9"}')
     with pytest.raises(TerminalError, match=r"status_url"):
         asyncio.run(sink_for(pos_server.url).deliver(item))
+
+
+def test_a_pos_that_redirects_gets_a_dead_letter_not_a_delivery(pos_server: PosServer, tmp_path: Any) -> None:
+    """Through the whole hub: the ledger says dead (never succeeded) and names where the POS points."""
+    from expediter.catalog.schema import Hub as HubSettings
+    from expediter.engine.hub import Hub
+    from expediter.ledger import TransferOutcome
+    from tests.engine.helpers import TEST_CONNECTORS, eventually, flow, order_message, system
+
+    moved = "https://pos.example/api/v2/orders"
+    pos_server.statuses = [(308, {"Location": moved})]
+    catalog = Catalog(
+        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        systems=[
+            system("till", "test_source", SystemKind.POS),
+            System(
+                id="pos",
+                kind=SystemKind.POS,
+                connector="generic_pos",
+                owner="ops",
+                settings={"url": pos_server.url},
+            ),
+        ],
+        flows=[flow("till-pos", "till", "pos")],
+    )
+
+    async def scenario() -> None:
+        async with Hub(catalog, connectors=TEST_CONNECTORS) as hub:
+            message = order_message(1)
+            await hub.inbox.accept(
+                msgspec.structs.replace(message, source_system="till", payload=outbound().payload)
+            )
+
+            async def dead() -> bool:
+                return len(await hub.deliveries.dead_letters()) == 1
+
+            await eventually(dead)
+            [letter] = await hub.deliveries.dead_letters()
+            assert "HTTP 308" in letter.last_error and moved in letter.last_error
+            outcomes = [t.outcome for t in await hub.ledger.transfers(flow_id="till-pos")]
+            assert outcomes == [TransferOutcome.DEAD]
+
+    asyncio.run(scenario())

@@ -55,6 +55,7 @@ def burgers(day: date) -> Order:
         opened_at=datetime(day.year, day.month, day.day, 18, tzinfo=UTC),
         business_date=day,
         lines=[Line(id="l", name="Burger", plu="B1", quantity=Decimal(40), unit_price=Money(1000))],
+        version=2,
     )
 
 
@@ -112,7 +113,7 @@ def test_a_one_day_export_reads_the_earlier_days_from_the_lookup(tmp_path: Path)
 
 def test_a_one_day_export_reads_counts_and_earlier_orders_from_the_database(tmp_path: Path) -> None:
     catalog = _catalog(tmp_path)
-    older_version = msgspec.structs.replace(WEEK[0], lines=[], version=0)
+    older_version = msgspec.structs.replace(WEEK[0], lines=[], version=1)
     stored = [
         ("orders", o.id, o.business_date, msgspec.json.encode(o)) for o in [older_version, *WEEK[:-1]]
     ] + [

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from expediter.connectors.base import IncomingMessage
+from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, ModifierAction, Order
 from expediter.operations.kitchen import Kitchen, KitchenSettings, KitchenStore
@@ -61,12 +62,15 @@ class Emitted:
         return [m for m in self.messages if m.kind == kind]
 
 
-def make_kitchen(path: Path, emitted: Emitted | None = None, **settings: Any) -> Kitchen:
+def make_kitchen(
+    path: Path, emitted: Emitted | None = None, *, locations: list[Location] | None = None, **settings: Any
+) -> Kitchen:
     return Kitchen(
         KitchenStore(path / "kitchen.db"),
         emit=emitted,
         settings=KitchenSettings(**settings),
         category_stations=CATEGORIES,
+        locations=locations,
     )
 
 

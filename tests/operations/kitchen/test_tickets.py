@@ -6,7 +6,7 @@ import pytest
 
 from expediter.errors import RejectedInput
 from expediter.operations.kitchen import tickets as tk
-from expediter.operations.kitchen.routing import RoutingRules, route_order
+from expediter.operations.kitchen.routing import RoutingRules, removal_name, route_order
 from expediter.operations.kitchen.tickets import StationTiming, TicketState, TimerColour
 from tests.operations.kitchen.helpers import CATEGORIES, OPENED, burger, line, order
 
@@ -108,3 +108,31 @@ def test_timer_colour_follows_station_thresholds() -> None:
     assert tk.timer_colour(ticket, timing, OPENED + timedelta(seconds=59)) is TimerColour.GREEN
     assert tk.timer_colour(ticket, timing, OPENED + timedelta(seconds=60)) is TimerColour.YELLOW
     assert tk.timer_colour(ticket, timing, OPENED + timedelta(seconds=120)) is TimerColour.RED
+
+
+def test_a_ticket_carries_the_pickup_time_and_a_new_one_updates_it_quietly() -> None:
+    pickup = OPENED + timedelta(minutes=20)
+    ticket = grill_ticket(order(promised_at=pickup))
+    assert ticket.promised_at == pickup
+    bumped = tk.bump(ticket, OPENED)
+    later = order(promised_at=pickup + timedelta(minutes=15), version=2)
+    moved = tk.apply_version(bumped, later, route_order(later, RULES)["grill"], OPENED)
+    assert moved is not None and moved.promised_at == pickup + timedelta(minutes=15)
+    assert moved.state is TicketState.BUMPED  # nothing to cook again: the line is not called back
+
+
+@pytest.mark.parametrize(
+    ("name", "reads"),
+    [
+        ("No cheese", "cheese"),
+        ("NO ONIONS", "ONIONS"),
+        ("no-mayo", "mayo"),
+        ("Without pickles", "pickles"),
+        ("Hold the tomato", "tomato"),
+        ("onions", "onions"),
+        ("Noodles", "Noodles"),
+        ("No", "No"),
+    ],
+)
+def test_a_removal_says_no_once(name: str, reads: str) -> None:
+    assert removal_name(name) == reads

@@ -154,9 +154,9 @@ def test_unowned_auto_gratuity_is_held_alerted_then_paid_once_assigned(tmp_path:
     runner = CliRunner()
     config = tmp_path / "catalog.json"
     config.write_bytes(msgspec.json.encode(catalog))
-    listed = runner.invoke(app, ["payroll", "held", "--config", str(config)], env={"COLUMNS": "200"})
+    listed = runner.invoke(app, ["payroll", "held", "-c", str(config)], env={"COLUMNS": "200"})
     assert listed.exit_code == 0 and "LA1:banquet" in listed.output and "36.00 USD" in listed.output
-    assigned = runner.invoke(app, ["payroll", "assign", "LA1:banquet", "bob", "--config", str(config)])
+    assigned = runner.invoke(app, ["payroll", "assign", "LA1:banquet", "bob", "-c", str(config)])
     assert assigned.exit_code == 0, assigned.output
 
     async def second_run() -> tuple[list[str], list[AlertKind]]:
@@ -200,6 +200,6 @@ def test_a_held_amount_cannot_be_reassigned_once_paid(tmp_path: Path) -> None:
     runner = CliRunner()
     config = tmp_path / "catalog.json"
     config.write_bytes(msgspec.json.encode(catalog))
-    result = runner.invoke(app, ["payroll", "assign", "LA1:x", "bob", "--config", str(config)])
+    result = runner.invoke(app, ["payroll", "assign", "LA1:x", "bob", "-c", str(config)])
     assert result.exit_code != 0
     assert "was paid in pay:p" in str(result.exception) + result.output

@@ -1,8 +1,9 @@
 """A print ticket → ESC/POS bytes (python-escpos builds them; we only send them).
 
 Paper cannot strike through, so a void prints as ``VOID`` with the item, an add-on as ``ADD``.
-Removals print in capitals (``NO ONIONS``) and bold. The ticket id is on every slip so a reprint is
-recognisable at the pass.
+Removals print in capitals (``NO ONIONS``) and bold, once ("No cheese" prints ``NO CHEESE``). The
+promised time (``PICKUP 12:40``) prints under the opening time, both in the location's time zone.
+The ticket id is on every slip so a reprint is recognisable at the pass.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from escpos.printer import Dummy
 
 from expediter.connectors.escpos.mapping import PrintTicket
 from expediter.model.order import ModifierAction
-from expediter.operations.kitchen.routing import TicketItem, TicketModifier
+from expediter.operations.kitchen.routing import TicketItem, TicketModifier, removal_name
 
 
 def quantity_text(quantity: Decimal) -> str:
@@ -33,7 +34,7 @@ def item_line(item: TicketItem) -> str:
 def modifier_line(mod: TicketModifier) -> str:
     indent = "   " * mod.depth
     if mod.action is ModifierAction.REMOVE:
-        return f"{indent}NO {mod.name.upper()}"
+        return f"{indent}NO {removal_name(mod.name).upper()}"
     qty = f"{quantity_text(mod.quantity)} " if mod.quantity != 1 else ""
     where = f" -> {mod.station.upper()}" if mod.station else ""
     prefix = "* " if mod.action is ModifierAction.NOTE else "+ "
@@ -41,12 +42,14 @@ def modifier_line(mod: TicketModifier) -> str:
 
 
 def header_lines(ticket: PrintTicket) -> list[str]:
-    return [
+    lines = [
         f"Order {ticket.order_number}  {ticket.heading}",
         f"{ticket.dining_option.replace('_', ' ').upper()}  {ticket.guest}",
         f"Opened {ticket.opened_at:%H:%M}",
-        f"Ticket {ticket.ticket_id}",
     ]
+    if ticket.promised_at is not None:
+        lines.append(f"PICKUP {ticket.promised_at:%H:%M}")
+    return [*lines, f"Ticket {ticket.ticket_id}"]
 
 
 def render(ticket: PrintTicket, width: int = 42) -> bytes:

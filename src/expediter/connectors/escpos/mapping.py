@@ -27,6 +27,8 @@ class PrintTicket(msgspec.Struct, kw_only=True):
     dining_option: str
     guest: str
     opened_at: datetime
+    promised_at: datetime | None = None
+    """When the guest or courier expects it (pickup time), in the location's time zone."""
     items: list[TicketItem]
 
 
@@ -52,6 +54,10 @@ def changes_since(
     return voided + added, merged
 
 
+def _local(moment: datetime, zone: tzinfo | None) -> datetime:
+    return moment.astimezone(zone) if zone is not None else moment
+
+
 def print_ticket(
     order: Order, station: str, items: list[TicketItem], first: bool, zone: tzinfo | None = None
 ) -> PrintTicket:
@@ -64,6 +70,7 @@ def print_ticket(
         heading="NEW" if first else f"UPDATE v{order.version}",
         dining_option=order.dining_option.value,
         guest=guest_label(order),
-        opened_at=order.opened_at.astimezone(zone) if zone is not None else order.opened_at,
+        opened_at=_local(order.opened_at, zone),
+        promised_at=_local(order.promised_at, zone) if order.promised_at is not None else None,
         items=items,
     )

@@ -31,7 +31,9 @@ class PosClient:
             response = await self._http.post(url, content=body, headers=headers)
         except httpx.TransportError as exc:
             raise TransientError(f"cannot reach the POS at {url}: {type(exc).__name__} {exc}") from None
-        error = error_for_status(response.status_code, response.text[:200])
+        error = error_for_status(
+            response.status_code, response.text[:200], location=response.headers.get("location")
+        )
         if error is not None:
             if isinstance(error, TransientError):
                 error.retry_after = _retry_after(response)

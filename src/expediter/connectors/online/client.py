@@ -29,7 +29,11 @@ class OnlineClient:
                 response = await client.post(url, content=body, headers=headers)
         except httpx.TransportError as exc:
             raise TransientError(f"POST {url}: {type(exc).__name__}: {exc}") from exc
-        error = error_for_status(response.status_code, f"POST {url}: {response.text[:200]}")
+        error = error_for_status(
+            response.status_code,
+            f"POST {url}: {response.text[:200]}",
+            location=response.headers.get("location"),
+        )
         if error is not None:
             raise error
         return response

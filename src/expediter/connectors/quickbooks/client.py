@@ -131,7 +131,9 @@ class QuickBooksClient:
                 response = await http.send(request)
             except httpx.TransportError as exc:
                 raise TransientError(f"QuickBooks unreachable: {type(exc).__name__}") from exc
-        error = error_for_status(response.status_code, _fault(response))
+        error = error_for_status(
+            response.status_code, _fault(response), location=response.headers.get("location")
+        )
         if error is not None:
             raise error
         body: dict[str, Any] = response.json()

@@ -98,7 +98,11 @@ def _raise_for(response: httpx.Response, method: str, path: str) -> None:
     detail = _error_detail(response)
     if response.status_code == 400 and "VERSION_MISMATCH" in detail:
         raise TransientError(f"Square {method} {path}: the order changed meanwhile ({detail})")
-    error = error_for_status(response.status_code, f"Square {method} {path}: {detail}".strip())
+    error = error_for_status(
+        response.status_code,
+        f"Square {method} {path}: {detail}".strip(),
+        location=response.headers.get("location"),
+    )
     if error is not None:
         if isinstance(error, TransientError):
             retry_after = response.headers.get("retry-after", "")

@@ -6,6 +6,13 @@ processor then fetches the full order (events carry only id, version and state) 
 an order seen by both paths enters the hub once. An older version never overwrites a newer one: the
 ``order_versions`` service says which version the hub already has.
 
+An order the mapping refuses (a quantity that is no number, an amount out of bounds: see
+:func:`~expediter.model.order.refuse_implausible_order`) raises ``RejectedInput``: on the webhook
+path the engine makes the event's processing a dead letter at once, with the reason; a poll
+hands such an order on as it came (``square.order``, key ``<system>:polled-order:<id>:<version>``)
+so that it too becomes a dead letter of the processing, replayable once the cause is fixed, while
+the poll goes on with the other orders.
+
 Services read from ``ConnectorContext.services`` (all optional):
 
 - ``order_versions``: an :class:`OrderVersions`; without it every fetched version is emitted.
@@ -41,6 +48,9 @@ from expediter.connectors.square.mapping import order_from_square, punch_from_ti
 from expediter.connectors.square.signature import verify_square_signature
 from expediter.connectors.square.wire import SqEvent, SqOrder, SqTimecard
 from expediter.errors import ConfigError, RejectedInput, TerminalError
+from expediter.model.bounds import encoded_within_bounds
+from expediter.model.labor import refuse_implausible_punch
+from expediter.model.order import refuse_implausible_order
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +61,8 @@ TIMECARD_EVENTS = frozenset(
 READY_STATUSES = frozenset({"ready", "bumped", "done"})
 """``ticket_status`` values that mean "the order is ready for the guest"."""
 _FINISHED_FULFILLMENTS = frozenset({"PREPARED", "COMPLETED", "CANCELED", "FAILED"})
+POLLED_ORDER = "square.order"
+"""The kind of a polled Square order the mapping refused, stored as it came to be processed."""
 
 
 @runtime_checkable
@@ -152,7 +164,14 @@ class SquareOrders:
         if await self._not_newer(sq.id, sq.version):
             return []
         location = self.hub_location(sq.location_id)
-        order = order_from_square(sq, source_system=self.system_id, location_id=location)
+        try:
+            order = order_from_square(sq, source_system=self.system_id, location_id=location)
+            refuse_implausible_order(order)
+            payload = encoded_within_bounds(order)
+        except RejectedInput as exc:
+            raise RejectedInput(
+                f"Square order {sq.id} version {sq.version}: {exc.message}", where=exc.where, fix=exc.fix
+            ) from None
         mismatches = reconcile(sq, order)
         if mismatches:
             log.warning("square.totals_mismatch", order_id=sq.id, version=sq.version, mismatches=mismatches)
@@ -161,7 +180,7 @@ class SquareOrders:
                 source_system=self.system_id,
                 kind="orders",
                 idempotency_key=f"{self.system_id}:{sq.id}:{sq.version}",
-                payload=msgspec.json.encode(order),
+                payload=payload,
                 location_id=location,
             )
         ]
@@ -191,6 +210,12 @@ class SquareProcessor:
         }
 
     async def process(self, item: Outbound) -> list[IncomingMessage]:
+        if item.kind == POLLED_ORDER:
+            try:
+                polled = msgspec.json.decode(item.payload, type=SqOrder)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise TerminalError(f"stored Square order does not decode: {exc}") from exc
+            return await self.orders.messages_for(polled)
         try:
             event = msgspec.json.decode(item.payload, type=SqEvent)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -227,13 +252,15 @@ class SquareProcessor:
             raise TerminalError(f"Square event {event.event_id}: timecard does not decode: {exc}") from exc
         location = self.orders.hub_location(timecard.location_id)
         punch = punch_from_timecard(timecard, location_id=location)
+        refuse_implausible_punch(punch)
+        payload = encoded_within_bounds(punch, f"Square timecard {timecard.id} version {timecard.version}: ")
         system = self.orders.system_id
         return [
             IncomingMessage(
                 source_system=system,
                 kind="punches",
                 idempotency_key=f"{system}:timecard:{timecard.id}:{timecard.version}",
-                payload=msgspec.json.encode(punch),
+                payload=payload,
                 location_id=location,
             )
         ]
@@ -295,7 +322,11 @@ async def poll(ctx: ConnectorContext, window_start: datetime, window_end: dateti
         raise ConfigError(f"systems[{ctx.system.id}].settings.locations is empty: nothing to poll")
     result: list[IncomingMessage] = []
     async for sq in orders.client.search_orders(square_locations, window_start, window_end):
-        result.extend(await orders.messages_for(sq))
+        try:
+            result.extend(await orders.messages_for(sq))
+        except RejectedInput as exc:
+            log.warning("square.order_refused", order_id=sq.id, version=sq.version, error=str(exc))
+            result.append(_refused(ctx.system.id, sq, orders.hub_location(sq.location_id)))
     return result
 
 
@@ -333,6 +364,17 @@ def check(ctx: ConnectorContext) -> list[SettingProblem]:
             )
         )
     return found
+
+
+def _refused(system_id: str, sq: SqOrder, location: str) -> IncomingMessage:
+    """A polled order the mapping refused, as it came: its processing will say why."""
+    return IncomingMessage(
+        source_system=system_id,
+        kind=POLLED_ORDER,
+        idempotency_key=f"{system_id}:polled-order:{sq.id}:{sq.version}",
+        payload=msgspec.json.encode(sq),
+        location_id=location,
+    )
 
 
 def make_webhook(ctx: ConnectorContext) -> SquareWebhook:

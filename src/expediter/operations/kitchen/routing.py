@@ -12,6 +12,7 @@ shown to the line) until that course is fired.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import msgspec
@@ -30,6 +31,17 @@ class RoutingRules(msgspec.Struct, kw_only=True, frozen=True):
     plu_stations: dict[str, list[str]] = {}
     """PLU → stations (``catalog.mappings.plu_stations``), for senders that give no category."""
     default_station: str = "kitchen"
+
+
+REMOVAL_WORDS = re.compile(r"^\s*(?:no|without|hold(?:\s+the)?|minus|remove)\b[\s.:-]*", re.IGNORECASE)
+"""The words a POS often puts in a removal's own name ("No cheese"), already said by "NO"."""
+
+
+def removal_name(name: str) -> str:
+    """What a removal leaves off, without the POS's own "No" ("No cheese" → "cheese"): a ticket
+    says "NO CHEESE", never "NO NO CHEESE". The screens' script applies the same rule."""
+    bare = REMOVAL_WORDS.sub("", name, count=1).strip()
+    return bare or name
 
 
 class TicketModifier(msgspec.Struct, kw_only=True):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,11 +25,13 @@ from expediter.catalog.schema import Catalog
 from expediter.connectors.base import IncomingMessage
 from expediter.errors import RejectedInput, TransientError
 from expediter.model import clock
+from expediter.model.location import Location
 from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen import tickets as tk
 from expediter.operations.kitchen.courses import CourseMode, courses_of, next_held_course
 from expediter.operations.kitchen.feed import Subscription
-from expediter.operations.kitchen.freshness import is_stale, last_activity
+from expediter.operations.kitchen.freshness import first_sight_skip, is_stale
+from expediter.operations.kitchen.memory import TicketMemory
 from expediter.operations.kitchen.routing import EXPO, RoutingRules, TicketItem, route_order
 from expediter.operations.kitchen.store import (
     Availability,
@@ -40,11 +42,15 @@ from expediter.operations.kitchen.store import (
     KitchenStore,
     OrderRecord,
 )
-from expediter.operations.kitchen.tickets import StationTiming, Ticket, TicketState
+from expediter.operations.kitchen.tickets import StationTiming, Ticket
 
 log = structlog.get_logger(__name__)
 
 Emit = Callable[[IncomingMessage], Awaitable[Any]]
+LET_GO_EVERY = timedelta(seconds=1)
+"""How often the kitchen looks for finished orders that may leave memory (cheap, but not free)."""
+PRUNE_EVERY = timedelta(hours=1)
+"""How often the running kitchen drops from its file what is older than ``keep_hours``."""
 
 
 class KitchenSettings(msgspec.Struct, kw_only=True, frozen=True):
@@ -57,8 +63,13 @@ class KitchenSettings(msgspec.Struct, kw_only=True, frozen=True):
     stations: dict[str, StationTiming] = {}
     """Per-station timer thresholds, e.g. ``bar = {yellow_seconds = 120, red_seconds = 240}``."""
     max_age_minutes: int = 720
-    """Orders opened longer ago than this never reach the screens (a day's history loaded into the
-    hub, or a backlog after an outage, must not bury the line in stale tickets)."""
+    """Order versions with nothing on them for longer than this never reach the screens (a day's
+    history loaded into the hub, or a backlog after an outage, must not bury the line in stale
+    tickets)."""
+    closed_max_age_minutes: int = 30
+    """An order the kitchen first hears of when it is already closed (or from an earlier business
+    day) is cooked only if it closed (or last changed) within this many minutes: the first start
+    must not put yesterday's checks on the screens."""
     keep_hours: int = 36
     """Bumped tickets, orders and events older than this are dropped at start (a screen further
     behind gets a fresh snapshot)."""
@@ -104,8 +115,11 @@ class Kitchen:
         settings: KitchenSettings | None = None,
         category_stations: dict[str, list[str]] | None = None,
         plu_stations: dict[str, list[str]] | None = None,
+        locations: list[Location] | None = None,
     ) -> None:
         self.store = store
+        self.locations = {location.id: location for location in locations or []}
+        """By id: the time zone and day start that say which business day an order belongs to."""
         self.system_id = system_id
         self.emit = emit
         self.settings = settings or KitchenSettings()
@@ -116,13 +130,14 @@ class Kitchen:
         )
         self._committer = GroupCommitter(store, self._publish_all)
         self._shown: dict[str, dict[str, Ticket]] = {}
-        """Per station, the tickets as the screens were last told (what a snapshot shows)."""
-        self._tickets: dict[str, Ticket] = {}
-        self._by_order: dict[str, list[str]] = {}
-        self._by_station: dict[str, dict[str, Ticket]] = {}
-        self._orders: dict[str, OrderRecord] = {}
+        """Per station, the open tickets as the screens were last told (what a snapshot shows)."""
+        self._memory = TicketMemory(store)
+        self._pruned_at: datetime | None = None
+        self._next_let_go = datetime.min.replace(tzinfo=UTC)
+        self._pruning: asyncio.Task[int] | None = None
         self._available: dict[tuple[str, str], bool] = {}
         self._subscribers: dict[str, set[Subscription]] = {}
+        self._feeds_open = True
         self._published: dict[str, int] = {}
 
     @classmethod
@@ -143,41 +158,45 @@ class Kitchen:
             settings=settings,
             category_stations=catalog.mappings.stations,
             plu_stations=catalog.mappings.plu_stations,
+            locations=list(catalog.locations),
         )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._feeds_open = True
         await self.store.start()
-        await self.store.prune(clock.now() - timedelta(hours=self.settings.keep_hours))
+        self._pruned_at = clock.now()
+        await self.store.prune(self._pruned_at - timedelta(hours=self.settings.keep_hours))
         await self._load()
 
     async def _load(self) -> None:
         """Memory from the store: at start, and after a failed write."""
-        self._tickets, self._by_order, self._by_station, self._shown = {}, {}, {}, {}
-        for ticket in await self.store.tickets():
-            self._remember(ticket)
+        await self._memory.load(clock.now())
+        self._shown = {}
+        for ticket in self._memory.tickets.values():
             if tk.is_open(ticket):
                 self._shown.setdefault(ticket.station, {})[ticket.id] = ticket
-        self._orders = {record.order_id: record for record in await self.store.orders()}
         self._available = {(a.location_id, a.key): a.available for a in await self.store.availability()}
         self._published = await self.store.last_seqs()
 
     async def stop(self) -> None:
-        for station in list(self._subscribers):
-            self.disconnect(station)
+        self.close_feeds()
         await self._committer.flush()
+        if self._pruning is not None:
+            await asyncio.gather(self._pruning, return_exceptions=True)
         await self.store.stop()
 
     # -- orders in ------------------------------------------------------------------------------
 
     async def receive(self, order: Order) -> list[Ticket]:
         """Turn an order (or a newer version of it) into ticket changes; older versions change nothing."""
-        record = self._orders.get(order.id)
+        record = self._memory.warm(order.id, clock.now())
         if record is not None and order.version <= record.version:
             return []
-        if is_stale(order, clock.now(), timedelta(minutes=self.settings.max_age_minutes)):
-            log.info("kitchen.order_too_old", order_id=order.id, last=last_activity(order).isoformat())
+        too_late = self._too_late(order, seen=record is not None)
+        if too_late:
+            log.info("kitchen.order_too_old", order_id=order.id, version=order.version, why=too_late)
             return []
         if order.state is OrderState.CANCELED:
             if record is None:
@@ -198,6 +217,22 @@ class Kitchen:
         await self._emit_statuses(statuses)
         return changed
 
+    def _too_late(self, order: Order, *, seen: bool) -> str:
+        """Why this version is not for the line ('' when it is). A newer version of an order the
+        line has (a dessert added to a table) is held to the age limit only; an order the kitchen
+        never saw also to what the line still cooks (:func:`first_sight_skip`)."""
+        now = clock.now()
+        open_limit = timedelta(minutes=self.settings.max_age_minutes)
+        if seen:
+            return "nothing on it for too long" if is_stale(order, now, open_limit) else ""
+        return first_sight_skip(
+            order,
+            now,
+            open_limit=open_limit,
+            closed_limit=timedelta(minutes=self.settings.closed_max_age_minutes),
+            location=self.locations.get(order.location_id),
+        )
+
     def _fired_courses(self, order: Order, record: OrderRecord | None) -> set[int]:
         fired = set(record.fired_courses) if record is not None else set()
         if self.settings.course_mode is CourseMode.IMMEDIATE:
@@ -207,12 +242,11 @@ class Kitchen:
     def _apply_routed(self, order: Order, routed: dict[str, list[TicketItem]], seen: bool) -> list[Ticket]:
         """Tickets that change for this order version (stations it left get their items struck)."""
         now = clock.now()
-        for ticket_id in self._by_order.get(order.id, []):
-            station = self._tickets[ticket_id].station
-            routed.setdefault(station, [])
+        for ticket in self._memory.order_tickets(order.id):
+            routed.setdefault(ticket.station, [])
         changed: list[Ticket] = []
         for station, items in routed.items():
-            existing = self._tickets.get(tk.ticket_id_for(order.id, station))
+            existing = self._memory.ticket(tk.ticket_id_for(order.id, station))
             if existing is None:
                 marked = [msgspec.structs.replace(i, added=seen, added_version=order.version) for i in items]
                 changed.append(tk.new_ticket(order, station, marked, now))
@@ -232,7 +266,7 @@ class Kitchen:
         return changed
 
     def _fire(self, order_id: str, course: int) -> tuple[list[Ticket], OrderRecord | None]:
-        record = self._orders.get(order_id)
+        record = self._memory.warm(order_id, clock.now())
         if record is None:
             raise RejectedInput(f"unknown order {order_id!r}", fix="send the order to the kitchen first")
         if course in record.fired_courses:
@@ -242,7 +276,7 @@ class Kitchen:
         now = clock.now()
         changed: list[Ticket] = []
         for station, items in route_order(order, self.rules, fired).items():
-            existing = self._tickets.get(tk.ticket_id_for(order_id, station))
+            existing = self._memory.ticket(tk.ticket_id_for(order_id, station))
             if existing is not None:
                 updated = tk.refire(existing, items, now)
                 if updated is not None:
@@ -265,16 +299,15 @@ class Kitchen:
 
     async def recall_last(self, station: str) -> Ticket:
         """Recall the station's most recently bumped ticket (the bump bar's ``r``)."""
-        bumped = [t for t in self._station(station) if t.state is TicketState.BUMPED]
-        if not bumped:
+        last = self._memory.last_bumped(station, clock.now())
+        if last is None:
             raise RejectedInput(f"nothing bumped at {station!r} to recall")
-        last = max(bumped, key=lambda t: t.bumped_at or t.updated_at)
         return await self.recall(station, last.id)
 
     async def _act(
         self, station: str, ticket_id: str, action: Callable[[Ticket, datetime], Ticket]
     ) -> Ticket:
-        ticket = self.ticket(ticket_id)
+        ticket = self._memory.warm_ticket(ticket_id, clock.now())
         if ticket is None or ticket.station != station:
             raise RejectedInput(f"no ticket {ticket_id!r} at station {station!r}")
         updated = action(ticket, clock.now())
@@ -282,11 +315,11 @@ class Kitchen:
             return ticket
         statuses = await self._save([updated], [])
         await self._emit_statuses(statuses)
-        return self._tickets[ticket_id]
+        return self._memory.ticket(ticket_id) or updated
 
     async def _fire_next_if_ready(self, order_id: str) -> None:
-        record = self._orders.get(order_id)
-        tickets = [self._tickets[t] for t in self._by_order.get(order_id, [])]
+        record = self._memory.warm(order_id, clock.now())
+        tickets = self._memory.order_tickets(order_id)
         stations = [t for t in tickets if t.station != EXPO]
         if record is None or not tk.fired_work_done(stations):
             return
@@ -305,11 +338,38 @@ class Kitchen:
         now = clock.now()
         events = [KitchenEvent(station=t.station, kind=EventKind.TICKET, ticket=t, at=now) for t in changed]
         for ticket in changed:
-            self._remember(ticket)
+            self._memory.remember(ticket)
         for record in records:
-            self._orders[record.order_id] = record
-        await self._durable(self._committer.submit(Changes(orders=records, tickets=changed, events=events)))
+            self._memory.orders[record.order_id] = record
+        committed = self._committer.submit(Changes(orders=records, tickets=changed, events=events))
+        self._housekeep(now, {t.order_id for t in changed} | {r.order_id for r in records})
+        await self._durable(committed)
         return statuses
+
+    def _housekeep(self, now: datetime, touched: set[str]) -> None:
+        """Mark what this action changed, let finished orders leave memory, and prune the file
+        every hour while the hub runs (not only at start)."""
+        for order_id in touched:
+            self._memory.touch(order_id, now, self._committer.submitted)
+        if now >= self._next_let_go:
+            self._next_let_go = now + LET_GO_EVERY
+            self._memory.let_go(now, self._committer.written)
+        if self._prune_due(now):
+            self._pruned_at = now
+            keep = timedelta(hours=self.settings.keep_hours)
+            self._pruning = asyncio.create_task(self._prune(now - keep), name="kitchen-prune")
+
+    async def _prune(self, before: datetime) -> int:
+        try:
+            return await self.store.prune(before)
+        except Exception:  # the next hour tries again; the kitchen goes on either way
+            log.exception("kitchen.prune_failed")
+            return 0
+
+    def _prune_due(self, now: datetime) -> bool:
+        if self._pruned_at is None or now - self._pruned_at < PRUNE_EVERY:
+            return False
+        return self._pruning is None or self._pruning.done()
 
     async def _durable(self, committed: asyncio.Future[list[KitchenEvent]]) -> None:
         """Wait for the write; when the disk refused it, go back to what the disk holds."""
@@ -326,11 +386,11 @@ class Kitchen:
         statuses: list[TicketStatus] = []
         for order_id in dict.fromkeys(t.order_id for t in changed):
             expo_id = tk.ticket_id_for(order_id, EXPO)
-            expo = pending.get(expo_id) or self._tickets.get(expo_id)
+            expo = pending.get(expo_id) or self._memory.ticket(expo_id)
             if expo is None:
                 continue
             stations = [
-                pending.get(tid) or self._tickets[tid]
+                pending.get(tid) or self._memory.tickets[tid]
                 for tid in self._ticket_ids(order_id, pending)
                 if tid != expo_id
             ]
@@ -342,7 +402,7 @@ class Kitchen:
         return list(pending.values()), statuses
 
     def _ticket_ids(self, order_id: str, pending: dict[str, Ticket]) -> list[str]:
-        known = list(self._by_order.get(order_id, []))
+        known = list(self._memory.order_ticket_ids(order_id))
         return known + [tid for tid, t in pending.items() if t.order_id == order_id and tid not in known]
 
     def _status(self, expo: Ticket, stations: list[Ticket]) -> TicketStatus:
@@ -361,7 +421,7 @@ class Kitchen:
 
     def _origin(self, order_id: str) -> tuple[str | None, str | None]:
         """Which system the order came from, and its id there (from the last version received)."""
-        record = self._orders.get(order_id)
+        record = self._memory.orders.get(order_id)
         if record is None:
             return None, None
         order = msgspec.json.decode(record.payload, type=Order)
@@ -386,13 +446,6 @@ class Kitchen:
             await self.emit(message)
         except Exception:
             log.exception("kitchen.emit_failed", kind=message.kind, key=message.idempotency_key)
-
-    def _remember(self, ticket: Ticket) -> None:
-        ids = self._by_order.setdefault(ticket.order_id, [])
-        if ticket.id not in ids:
-            ids.append(ticket.id)
-        self._tickets[ticket.id] = ticket
-        self._by_station.setdefault(ticket.station, {})[ticket.id] = ticket
 
     # -- 86 -------------------------------------------------------------------------------------
 
@@ -428,13 +481,16 @@ class Kitchen:
     # -- reading --------------------------------------------------------------------------------
 
     def knows_order(self, order_id: str) -> bool:
-        return order_id in self._orders
+        return order_id in self._memory.orders or self._memory.store.read_order(order_id)[0] is not None
 
     def ticket(self, ticket_id: str) -> Ticket | None:
-        return self._tickets.get(ticket_id)
+        """The ticket as it is now (from the kitchen's file when it left memory)."""
+        return self._memory.ticket(ticket_id) or self.store.read_ticket(ticket_id)
 
     def tickets_for(self, station: str, *, include_bumped: bool = False) -> list[Ticket]:
-        """The station's tickets with fired work, oldest first (ties in arrival order)."""
+        """The station's tickets with fired work, oldest first (ties in arrival order); with
+        ``include_bumped``, also those bumped lately (finished orders leave memory, see
+        :mod:`~expediter.operations.kitchen.memory`)."""
         found = [t for t in self._station(station) if tk.has_work(t) and (include_bumped or tk.is_open(t))]
         return sorted(found, key=lambda t: t.fired_at)
 
@@ -442,14 +498,14 @@ class Kitchen:
         return tk.all_day_counts(self._station(station))
 
     def _station(self, station: str) -> list[Ticket]:
-        return list(self._by_station.get(station, {}).values())
+        return self._memory.station_tickets(station)
 
     def timing(self, station: str) -> StationTiming:
         return self.settings.stations.get(station, self.settings.timing)
 
     def stations(self) -> list[str]:
         """Stations that have tickets or are configured, expo last."""
-        known = {t.station for t in self._tickets.values()} | set(self.settings.stations)
+        known = set(self._memory.stations) | set(self.settings.stations)
         known |= {s for stations in self.rules.category_stations.values() for s in stations}
         known |= {s for stations in self.rules.plu_stations.values() for s in stations}
         known.discard(EXPO)
@@ -458,9 +514,19 @@ class Kitchen:
     # -- live feed ------------------------------------------------------------------------------
 
     def subscribe(self, station: str) -> Subscription:
+        """A live feed of ``station``; once the feeds are closed, one that ends at once."""
         subscription = Subscription(station)
+        if not self._feeds_open:
+            subscription.close()
+            return subscription
         self._subscribers.setdefault(station, set()).add(subscription)
         return subscription
+
+    def close_feeds(self) -> int:
+        """End every live stream and every one that starts from now on (the server is stopping:
+        it waits for every response in flight, and a live stream never ends by itself)."""
+        self._feeds_open = False
+        return sum(self.disconnect(station) for station in list(self._subscribers))
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscribers.get(subscription.station, set()).discard(subscription)

@@ -4,9 +4,15 @@ Why an event log: a screen that lost its connection asks for everything after th
 number it saw (SSE ``Last-Event-ID``) and gets exactly the events it missed, in order. Sequence
 numbers are per station, start at 1 and never repeat, so the screen de-duplicates by number.
 
-SQLite in WAL mode with one writer thread (every call runs on it, in order); the SQL sticks to what
-SQLite and PostgreSQL share so the lead can move it behind the engine's storage interface. Schema
-changes are named migrations recorded in ``kitchen_migrations``.
+SQLite in WAL mode with one writer thread (every write runs on it, in order); the SQL sticks to what
+SQLite and PostgreSQL share so it can move behind the engine's storage interface. Schema changes are
+named migrations recorded in ``kitchen_migrations``.
+
+Why a second, reading connection used on the event loop itself: the kitchen keeps only the orders
+that are live in memory, and asks the file for an order it no longer holds while it decides what
+an arriving version changes. That read is one indexed lookup, and doing it without an ``await``
+keeps each decision atomic (nothing else runs on the kitchen between the read and the decision).
+WAL readers never wait for the writer.
 """
 
 from __future__ import annotations
@@ -73,6 +79,13 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 items BLOB NOT NULL,
                 printed_at TEXT NOT NULL,
                 PRIMARY KEY (printer, order_id))""",
+        ],
+    ),
+    (
+        "0003_kitchen_lookups",
+        [
+            "CREATE INDEX kitchen_tickets_order ON kitchen_tickets (order_id)",
+            "CREATE INDEX kitchen_tickets_bumped ON kitchen_tickets (station, state, updated_at)",
         ],
     ),
 ]
@@ -143,8 +156,28 @@ class Changes(msgspec.Struct, kw_only=True):
     availability: list[Availability] = []
 
 
+LIVE_ORDERS = "SELECT order_id FROM kitchen_tickets WHERE state != 'bumped' OR updated_at >= ?"
+"""Orders still live in the kitchen: a ticket not bumped yet, or one changed since ``?``."""
+ORDER_COLUMNS = "order_id, location_id, version, fired_courses, payload"
+
+
 def _now() -> str:
     return clock.now().isoformat()
+
+
+def _iso(moment: datetime | None) -> str:
+    """``moment`` as the store writes times; ``None`` is before every time written."""
+    return "" if moment is None else moment.isoformat()
+
+
+def _order_record(row: Any) -> OrderRecord:
+    return OrderRecord(
+        order_id=row[0],
+        location_id=row[1],
+        version=row[2],
+        fired_courses=msgspec.json.decode(row[3], type=list[int]),
+        payload=bytes(row[4]),
+    )
 
 
 class GroupCommitter:
@@ -159,10 +192,14 @@ class GroupCommitter:
         self.on_committed = on_committed
         self._pending: list[tuple[Changes, asyncio.Future[list[KitchenEvent]]]] = []
         self._task: asyncio.Task[None] | None = None
+        self.submitted = 0
+        """How many actions were submitted so far; action ``n`` is on disk once ``written >= n``."""
+        self.written = 0
 
     def submit(self, changes: Changes) -> asyncio.Future[list[KitchenEvent]]:
         future: asyncio.Future[list[KitchenEvent]] = asyncio.get_running_loop().create_future()
         self._pending.append((changes, future))
+        self.submitted += 1
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name="kitchen-group-commit")
         return future
@@ -178,10 +215,12 @@ class GroupCommitter:
             try:
                 results = await self.store.commit_many([changes for changes, _ in batch])
             except Exception as exc:
+                self.written += len(batch)  # settled: the kitchen reloads what the disk holds
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            self.written += len(batch)
             for (_, future), events in zip(batch, results, strict=True):
                 self.on_committed(events)
                 if not future.done():
@@ -195,15 +234,21 @@ class KitchenStore:
         self.path = str(path)
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
         self._seq: dict[str, int] = {}
 
     async def start(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kitchen-store")
         await self._run(self._open)
+        self._reader = sqlite3.connect(self.path, isolation_level=None)
+        self._reader.execute("PRAGMA busy_timeout=5000")
 
     async def stop(self) -> None:
         if self._executor is None:
             return
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         await self._run(self._close)
         self._executor.shutdown(wait=True)
         self._executor = None
@@ -309,12 +354,15 @@ class KitchenStore:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    async def tickets(self) -> list[Ticket]:
-        """Every ticket, for the kitchen's in-memory view at start."""
-        return await self._run(self._tickets)
+    async def tickets(self, changed_since: datetime | None = None) -> list[Ticket]:
+        """Every ticket of every order that is still live: one of its tickets is not bumped, or one
+        changed since ``changed_since`` (every ticket when it is ``None``), oldest first."""
+        return await self._run(self._tickets, _iso(changed_since))
 
-    def _tickets(self) -> list[Ticket]:
-        rows = self.conn.execute("SELECT payload FROM kitchen_tickets ORDER BY rowid").fetchall()
+    def _tickets(self, since: str) -> list[Ticket]:
+        rows = self.conn.execute(
+            f"SELECT payload FROM kitchen_tickets WHERE order_id IN ({LIVE_ORDERS}) ORDER BY rowid", (since,)
+        ).fetchall()
         return [msgspec.json.decode(row[0], type=Ticket) for row in rows]
 
     async def tickets_of_orders(self, order_ids: list[str]) -> list[Ticket]:
@@ -333,23 +381,57 @@ class KitchenStore:
             found += [msgspec.json.decode(row[0], type=Ticket) for row in rows]
         return found
 
-    async def orders(self) -> list[OrderRecord]:
-        return await self._run(self._orders)
+    async def orders(self, changed_since: datetime | None = None) -> list[OrderRecord]:
+        """The orders :meth:`tickets` returns tickets of, and those changed since ``changed_since``."""
+        return await self._run(self._orders, _iso(changed_since))
 
-    def _orders(self) -> list[OrderRecord]:
+    def _orders(self, since: str) -> list[OrderRecord]:
         rows = self.conn.execute(
-            "SELECT order_id, location_id, version, fired_courses, payload FROM kitchen_orders"
+            f"SELECT {ORDER_COLUMNS} FROM kitchen_orders"
+            f" WHERE order_id IN ({LIVE_ORDERS}) OR updated_at >= ?",
+            (since, since),
         ).fetchall()
-        return [
-            OrderRecord(
-                order_id=row[0],
-                location_id=row[1],
-                version=row[2],
-                fired_courses=msgspec.json.decode(row[3], type=list[int]),
-                payload=bytes(row[4]),
-            )
-            for row in rows
-        ]
+        return [_order_record(row) for row in rows]
+
+    async def stations(self) -> list[str]:
+        """Every station that has a ticket."""
+        return await self._run(self._stations)
+
+    def _stations(self) -> list[str]:
+        return [row[0] for row in self.conn.execute("SELECT DISTINCT station FROM kitchen_tickets")]
+
+    @property
+    def reader(self) -> sqlite3.Connection:
+        if self._reader is None:
+            raise RuntimeError("KitchenStore is not started")
+        return self._reader
+
+    def read_order(self, order_id: str) -> tuple[OrderRecord | None, list[Ticket]]:
+        """An order and its tickets as the file holds them (read on the caller's thread, at once)."""
+        row = self.reader.execute(
+            f"SELECT {ORDER_COLUMNS} FROM kitchen_orders WHERE order_id = ?", (order_id,)
+        ).fetchone()
+        if row is None:
+            return None, []
+        rows = self.reader.execute(
+            "SELECT payload FROM kitchen_tickets WHERE order_id = ? ORDER BY rowid", (order_id,)
+        ).fetchall()
+        return _order_record(row), [msgspec.json.decode(r[0], type=Ticket) for r in rows]
+
+    def read_ticket(self, ticket_id: str) -> Ticket | None:
+        row = self.reader.execute(
+            "SELECT payload FROM kitchen_tickets WHERE ticket_id = ?", (ticket_id,)
+        ).fetchone()
+        return None if row is None else msgspec.json.decode(row[0], type=Ticket)
+
+    def read_last_bumped(self, station: str) -> Ticket | None:
+        """The station's ticket bumped last, as the file holds it."""
+        row = self.reader.execute(
+            "SELECT payload FROM kitchen_tickets WHERE station = ? AND state = 'bumped'"
+            " ORDER BY updated_at DESC LIMIT 1",
+            (station,),
+        ).fetchone()
+        return None if row is None else msgspec.json.decode(row[0], type=Ticket)
 
     async def availability(self) -> list[Availability]:
         return await self._run(self._availability)
@@ -411,6 +493,7 @@ class KitchenStore:
             " (SELECT order_id FROM kitchen_tickets)",
             (before,),
         )
+        conn.execute("DELETE FROM kitchen_printed WHERE printed_at < ?", (before,))
         conn.execute("COMMIT")
         return dropped
 

@@ -60,6 +60,8 @@ class Ticket(msgspec.Struct, kw_only=True):
     table: str | None = None
     guest: str = ""
     """Who it is for, as the pass calls it out: the table, or the source and notes of a to-go order."""
+    promised_at: AwareDatetime | None = None
+    """When the guest or courier expects the order (pickup time), from the order's latest version."""
     version: int
     state: TicketState = TicketState.NEW
     items: list[TicketItem] = []
@@ -102,6 +104,7 @@ def new_ticket(order: Order, station: str, items: list[TicketItem], now: datetim
         dining_option=order.dining_option.value,
         table=order.table,
         guest=guest_label(order),
+        promised_at=order.promised_at,
         version=order.version,
         items=items,
         created_at=now,
@@ -158,14 +161,20 @@ def merge_items(old: list[TicketItem], new: list[TicketItem], version: int) -> t
 
 
 def apply_version(ticket: Ticket, order: Order, items: list[TicketItem], now: datetime) -> Ticket | None:
-    """The ticket after a newer order version; ``None`` when the version is not newer or the
-    station's part of the order did not change (the screen hears nothing)."""
+    """The ticket after a newer order version; ``None`` when the version is not newer or neither the
+    station's part of the order nor its pickup time changed (the screen hears nothing). A new
+    pickup time alone updates the ticket without calling the line back to it."""
     if order.version <= ticket.version:
         return None
     merged, attention = merge_items(ticket.items, items, order.version)
     if merged == ticket.items:
-        return None
-    return reopened(ticket, merged, order.version, attention, now)
+        if order.promised_at == ticket.promised_at:
+            return None
+        return msgspec.structs.replace(
+            ticket, promised_at=order.promised_at, version=order.version, updated_at=now
+        )
+    changed = reopened(ticket, merged, order.version, attention, now)
+    return msgspec.structs.replace(changed, promised_at=order.promised_at)
 
 
 def refire(ticket: Ticket, items: list[TicketItem], now: datetime) -> Ticket | None:

@@ -1,0 +1,156 @@
+"""What the kitchen holds in memory: the live orders and their tickets; finished ones leave.
+
+Why not everything: an order is about 7 KiB in memory (its last version, its tickets and their
+indexes), and a busy hub receives hundreds a minute for days. The line only ever acts on live
+orders, so memory holds an order while one of its tickets is open or a course is held, and for a
+while after it finished (:data:`FINISHED_KEPT`, at most :data:`MOST_FINISHED` orders): a recall
+or a late version usually comes soon. Everything stays in the kitchen's file
+(:class:`~expediter.operations.kitchen.store.KitchenStore`) for ``keep_hours``; an order that left
+memory is read back from it, whole, the moment anyone needs it (a later version, a recall, a
+fire), so leaving memory changes nothing the kitchen does.
+
+An order leaves memory only once its last change is on disk (the group committer's count), so
+the file always holds what memory forgot.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime, timedelta
+
+from expediter.operations.kitchen import tickets as tk
+from expediter.operations.kitchen.store import KitchenStore, OrderRecord
+from expediter.operations.kitchen.tickets import Ticket
+
+FINISHED_KEPT = timedelta(minutes=15)
+"""How long a finished order stays in memory after its last change."""
+MOST_FINISHED = 2000
+"""How many recently changed orders memory holds at most (a bound however busy the hub is)."""
+
+
+class TicketMemory:
+    """Tickets by id, by order and by station, the orders' last versions, and which leave next."""
+
+    def __init__(
+        self, store: KitchenStore, *, kept: timedelta = FINISHED_KEPT, most: int = MOST_FINISHED
+    ) -> None:
+        self.store = store
+        self.kept = kept
+        self.most = most
+        self.tickets: dict[str, Ticket] = {}
+        self.orders: dict[str, OrderRecord] = {}
+        self.stations: set[str] = set()
+        """Every station that ever had a ticket (the index of screens), also after they left."""
+        self._by_order: dict[str, list[str]] = {}
+        self._by_station: dict[str, dict[str, Ticket]] = {}
+        self._recent: OrderedDict[str, tuple[datetime, int]] = OrderedDict()
+        """Order id → when it last changed and the number of the write that holds the change."""
+
+    async def load(self, now: datetime) -> None:
+        """The live orders from the file (at start, and after a failed write)."""
+        self.tickets, self.orders, self._by_order, self._by_station = {}, {}, {}, {}
+        self._recent.clear()
+        since = now - self.kept
+        for ticket in await self.store.tickets(changed_since=since):
+            self.remember(ticket)
+        for record in await self.store.orders(changed_since=since):
+            self.orders[record.order_id] = record
+        self.stations |= set(await self.store.stations())
+        for order_id in self.orders:
+            self.touch(order_id, now, 0)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        return self.tickets.get(ticket_id)
+
+    def order_ticket_ids(self, order_id: str) -> list[str]:
+        return self._by_order.get(order_id, [])
+
+    def order_tickets(self, order_id: str) -> list[Ticket]:
+        return [self.tickets[t] for t in self._by_order.get(order_id, [])]
+
+    def station_tickets(self, station: str) -> list[Ticket]:
+        return list(self._by_station.get(station, {}).values())
+
+    def warm(self, order_id: str, now: datetime) -> OrderRecord | None:
+        """The order's last version, read back whole from the file when it had left memory."""
+        record = self.orders.get(order_id)
+        if record is not None:
+            return record
+        record, tickets = self.store.read_order(order_id)
+        if record is None:
+            return None
+        for ticket in tickets:
+            if ticket.id not in self.tickets:
+                self.remember(ticket)
+        self.orders[order_id] = record
+        self.touch(order_id, now, 0)
+        return record
+
+    def warm_ticket(self, ticket_id: str, now: datetime) -> Ticket | None:
+        """A ticket, with its whole order read back into memory when it had left."""
+        ticket = self.tickets.get(ticket_id)
+        if ticket is not None:
+            return ticket
+        stored = self.store.read_ticket(ticket_id)
+        if stored is None:
+            return None
+        self.warm(stored.order_id, now)
+        return self.tickets.get(ticket_id)
+
+    def last_bumped(self, station: str, now: datetime) -> Ticket | None:
+        """The station's most recently bumped ticket, wherever it is."""
+        bumped = [t for t in self.station_tickets(station) if t.state is tk.TicketState.BUMPED]
+        stored = self.store.read_last_bumped(station)
+        if stored is not None and stored.id not in self.tickets:
+            bumped.append(stored)
+        if not bumped:
+            return None
+        last = max(bumped, key=lambda t: t.bumped_at or t.updated_at)
+        return self.warm_ticket(last.id, now)
+
+    # -- changing -------------------------------------------------------------------------------
+
+    def remember(self, ticket: Ticket) -> None:
+        ids = self._by_order.setdefault(ticket.order_id, [])
+        if ticket.id not in ids:
+            ids.append(ticket.id)
+        self.tickets[ticket.id] = ticket
+        self._by_station.setdefault(ticket.station, {})[ticket.id] = ticket
+        self.stations.add(ticket.station)
+
+    def touch(self, order_id: str, now: datetime, write: int) -> None:
+        """``order_id`` changed at ``now``; the change is on disk once write number ``write`` is."""
+        self._recent[order_id] = (now, write)
+        self._recent.move_to_end(order_id)
+
+    def let_go(self, now: datetime, written: int) -> int:
+        """Forget the finished orders whose last change is old enough (or that are the oldest of
+        too many) and on disk; returns how many left. Cheap: it looks at the oldest only."""
+        gone = 0
+        while self._recent:
+            order_id, (changed, write) = next(iter(self._recent.items()))
+            due = changed <= now - self.kept or len(self._recent) > self.most
+            if not due or write > written:
+                break
+            del self._recent[order_id]
+            if self._finished(order_id):  # a live order stays; its next change brings it back here
+                self._forget(order_id)
+                gone += 1
+        return gone
+
+    def _finished(self, order_id: str) -> bool:
+        """Nothing left to do: every ticket is bumped (or has nothing fired) and no course waits."""
+        tickets = self.order_tickets(order_id)
+        held = any(not i.fired and not i.voided for t in tickets for i in t.items)
+        return not held and not any(tk.is_open(t) for t in tickets)
+
+    def _forget(self, order_id: str) -> None:
+        for ticket_id in self._by_order.pop(order_id, []):
+            ticket = self.tickets.pop(ticket_id)
+            station = self._by_station.get(ticket.station, {})
+            station.pop(ticket_id, None)
+            if not station:
+                self._by_station.pop(ticket.station, None)
+        self.orders.pop(order_id, None)

@@ -1,0 +1,159 @@
+"""docs/monitoring.md promises only alert kinds the hub fires: each kind its table lists is made to
+fire here by a running hub (a real database, the real watch), and the table lists every kind."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
+from expediter.catalog.schema import Hub as HubSettings
+from expediter.connectors.base import Outbound
+from expediter.engine.deliveries import RetryPolicy
+from expediter.engine.hub import Hub
+from expediter.errors import TerminalError
+from expediter.ledger import Direction, Transfer, TransferOutcome
+from expediter.model import clock
+from expediter.monitor.alerts import AlertKind
+from expediter.runtime import Runtime
+from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "monitoring.md"
+Scenario = Callable[[Runtime], Awaitable[None]]
+
+
+def documented_kinds() -> list[str]:
+    section = DOCS.read_text().split("## Alerts", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE)
+
+
+def catalog(tmp_path: Path) -> Catalog:
+    def flow(flow_id: str, destination: str, **extra: object) -> Flow:
+        fields: dict[str, object] = {
+            "id": flow_id,
+            "from_": "pos",
+            "to": destination,
+            "data": "orders",
+            "level": Level.REALTIME,
+            "trigger": Trigger.EVENT,
+            "owner": "ops",
+        }
+        return Flow(**(fields | extra))  # type: ignore[arg-type]
+
+    return Catalog(
+        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        systems=[
+            System(id="pos", kind=SystemKind.POS, connector="test_source", owner="ops"),
+            System(id="printer", kind=SystemKind.PRINTER, connector="test_sink", owner="ops"),
+            System(id="office", kind=SystemKind.BACK_OFFICE, connector="test_sink", owner="ops"),
+        ],
+        flows=[
+            flow("orders-to-printer", "printer"),
+            flow(
+                "nightly-sales",
+                "office",
+                data="sales_summary",
+                level=Level.FILE,
+                trigger=Trigger.SCHEDULE,
+                schedule="0 * * * *",
+                expected_by=None,
+                transport="folder",
+            ),
+        ],
+    )
+
+
+async def a_failed_transfer(runtime: Runtime) -> None:
+    now = clock.now()
+    failed = Transfer(
+        flow_id="orders-to-printer",
+        direction=Direction.OUT,
+        level=Level.REALTIME,
+        transport="http",
+        started_at=now,
+        finished_at=now,
+        outcome=TransferOutcome.FAILED,
+        error="printer offline",
+    )
+    await runtime.hub.ledger.record(failed)
+    await runtime.watch_once()
+
+
+async def a_dead_letter(runtime: Runtime) -> None:
+    async def refuse(item: Outbound) -> None:
+        raise TerminalError("HTTP 400: unknown station")
+
+    runtime.hub.services["board"].behaviour["printer"] = refuse
+    await runtime.hub.inbox.accept(order_message(1))
+
+    async def dead() -> bool:
+        return bool(await runtime.hub.deliveries.dead_by_flow())
+
+    await eventually(dead)
+    await runtime.watch_once()
+
+
+async def a_missed_deadline(runtime: Runtime) -> None:
+    # Watched for three hours, the hourly run never succeeded: its hour of grace is over.
+    await runtime.watch_once(clock.now() + timedelta(hours=3))
+
+
+async def a_part_that_stops(runtime: Runtime) -> None:
+    async def broken() -> None:
+        raise OSError("the disk is full")
+
+    runtime.spawn(broken(), "the scheduler (no flow runs on schedule)")
+
+    async def stopped() -> bool:
+        return bool(runtime.stopped_parts) and bool(runtime.alerting.book.firing())
+
+    await eventually(stopped)
+
+
+async def pay_nobody_owns(runtime: Runtime) -> None:
+    """A week's payroll with an auto-gratuity on a check that no employee owns (see the payroll
+    tests): the rest of the file goes out, that amount is held for a person."""
+    from tests.operations.labor.test_period import END, START, _store_week
+
+    await _store_week(runtime.hub)
+    await runtime.run_flow("pay", "LA1", START, END)
+
+
+def payroll_catalog(folder: Path) -> Catalog:
+    from tests.operations.labor.test_period import _catalog
+
+    return _catalog(folder)
+
+
+SCENARIOS: dict[str, tuple[Callable[[Path], Catalog], Scenario]] = {
+    "failure": (catalog, a_failed_transfer),
+    "dead_letter": (catalog, a_dead_letter),
+    "lateness": (catalog, a_missed_deadline),
+    "stopped": (catalog, a_part_that_stops),
+    "held_for_review": (payroll_catalog, pay_nobody_owns),
+}
+
+
+def test_the_docs_list_every_kind_the_hub_fires_and_no_other() -> None:
+    assert sorted(documented_kinds()) == sorted(kind.value for kind in AlertKind)
+
+
+def test_every_documented_kind_fires_in_a_running_hub(tmp_path: Path) -> None:
+    for kind in documented_kinds():
+        assert kind in SCENARIOS, f"docs/monitoring.md promises {kind!r} alerts, but nothing fires them"
+        folder = tmp_path / kind
+        folder.mkdir()
+        declare, scenario = SCENARIOS[kind]
+        fired = asyncio.run(_fire(declare(folder), scenario))
+        assert kind in fired, f"{kind}: fired {fired}"
+
+
+async def _fire(declared: Catalog, scenario: Scenario) -> list[str]:
+    hub = Hub(declared, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
+    hub.services["board"] = Board()
+    async with Runtime(declared, hub, schedule=False, watch=False) as runtime:
+        await scenario(runtime)
+        return [str(alert.kind) for alert in runtime.alerting.book.firing()]
