@@ -128,12 +128,32 @@ def payroll_catalog(folder: Path) -> Catalog:
     return _catalog(folder)
 
 
+async def a_file_gone_from_the_books(runtime: Runtime) -> None:
+    """The night's journal went out, then vanished from the books' folder: the deliveries check
+    differs at the next reconciliation pass."""
+    from tests.engine.reconcile_support import LOCATION, due_at, last_night, store_day
+
+    night = last_night()
+    await store_day(runtime.hub, night)
+    [name] = (await runtime.run_flow("nightly-journal", LOCATION.id, night)).files
+    [written] = Path(runtime.catalog.hub.database).parent.glob(f"out/books/{name}")
+    written.unlink()
+    await runtime.reconcile_once(due_at(night))
+
+
+def journal_catalog(folder: Path) -> Catalog:
+    from tests.engine.reconcile_support import folder_catalog, nightly_flow
+
+    return folder_catalog(folder, [nightly_flow("nightly-journal")])
+
+
 SCENARIOS: dict[str, tuple[Callable[[Path], Catalog], Scenario]] = {
     "failure": (catalog, a_failed_transfer),
     "dead_letter": (catalog, a_dead_letter),
     "lateness": (catalog, a_missed_deadline),
     "stopped": (catalog, a_part_that_stops),
     "held_for_review": (payroll_catalog, pay_nobody_owns),
+    "reconciliation": (journal_catalog, a_file_gone_from_the_books),
 }
 
 
