@@ -36,10 +36,11 @@ async def _until(condition: Callable[[], Awaitable[bool]], what: str, seconds: f
 
 
 def _grill_check(demo: DemoHub) -> Order:
-    """A check of today with something for the grill, as the POS rings it in now."""
+    """A tipped check of today with something for the grill, as the POS rings it in now."""
     today = demo.location.business_date_for(clock.now())
     for order in simulate_day(demo.location, today, seed=23, scale=0.05).orders:
-        if any(line.category in ("Burgers", "Entrees") for line in order.lines):
+        grill = any(line.category in ("Burgers", "Entrees") for line in order.lines)
+        if grill and any(payment.tip.amount > 0 for payment in order.payments):
             return restamped(order, clock.now())
     raise AssertionError("the simulated day has no grill check")
 
@@ -140,3 +141,5 @@ def test_a_traced_order_shows_every_hop_of_the_demo(tmp_path: Path, monkeypatch:
     delivered = " | ".join(_stages(rung_in)[Stage.DELIVERED])
     assert "pos-orders-to-kitchen" in delivered and "pos-orders-to-grill-printer" in delivered
     assert any(hop.startswith("kds:grill") for hop in _stages(rung_in)[Stage.TICKET])
+    [payroll] = [share for share in rung_in.files if share.data == "payroll"]
+    assert any(line.startswith("tips to ") for line in payroll.lines), payroll.lines
