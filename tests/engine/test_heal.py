@@ -5,6 +5,7 @@ hub does it in a watched loop and alerts the flow's owner when a person must act
 from __future__ import annotations
 
 import asyncio
+import shutil
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,8 +18,9 @@ from expediter.engine.heal import Healer, HealOutcome, NightProblem
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs
 from expediter.engine.reconcile import Reconciler
+from expediter.engine.schedule_time import business_day_end
 from expediter.model.money import Money
-from expediter.model.order import Line, Order
+from expediter.model.order import Line, Order, Refund
 from expediter.monitor.alerts import AlertKind
 from expediter.monitor.reconcile.model import CheckName, CheckState
 from expediter.runtime import Runtime
@@ -229,3 +231,71 @@ def test_nights_before_the_flow_first_ran_are_not_backfilled(tmp_path: Path) -> 
             return await Healer(hub).find(due_at(night))
 
     assert asyncio.run(scenario()) == []
+
+
+def test_a_late_refund_changes_the_night_it_was_given_on_and_the_night_is_resent(tmp_path: Path) -> None:
+    catalog = folder_catalog(tmp_path, [nightly_flow("nightly-journal")])
+    night = last_night()
+    before = night - timedelta(days=1)
+
+    journal_file = tmp_path / "out" / "books" / f"journal_L001_{night:%Y%m%d}.beancount"
+
+    async def scenario() -> tuple[str, list, str, CheckState]:
+        async with Hub(catalog, deliver=False) as hub:
+            orders, _ = await store_day(hub, before)
+            await store_day(hub, night)
+            for day in (before, night):
+                await FileJobs(hub).run("nightly-journal", LOCATION.id, day)
+            sent = journal_file.read_text()
+            [paid] = [o for o in orders if o.payments][:1]
+            given = business_day_end(LOCATION, night) - timedelta(hours=3)
+            refund = Refund(id="late", amount=Money(500), payment_id=paid.payments[0].id, created_at=given)
+            refunded = msgspec.structs.replace(paid, version=paid.version + 1, refunds=[refund])
+            await store(hub, "orders", refunded, before)
+            healed = await Healer(hub).look_back(due_at(night))
+            journal = journal_file.read_text()
+            [sales] = await Reconciler(hub).reconcile(
+                [LOCATION.id], night, night, [CheckName.SALES], now=due_at(night)
+            )
+            return sent, healed, journal, sales.state
+
+    sent, healed, journal, sales = asyncio.run(scenario())
+    assert ("nightly-journal", night, NightProblem.CHANGED, HealOutcome.RESENT) in {
+        (n.flow_id, n.business_date, n.problem, n.outcome) for n in healed
+    }
+    assert "Refunds" not in sent and "Refunds" in journal  # the resent night books the refund
+    assert sales is CheckState.AGREE
+
+
+def test_a_night_still_missing_after_its_rerun_asks_the_owner_until_it_goes_out(tmp_path: Path) -> None:
+    catalog = folder_catalog(tmp_path, [nightly_flow("nightly-sales")])
+    night = last_night()
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        runtime = Runtime(catalog, schedule=False, watch=False)
+        await runtime.start()
+        try:
+            hub = runtime.hub
+            await store_day(hub, night - timedelta(days=1))
+            await store_day(hub, night)
+            await FileJobs(hub).run("nightly-sales", LOCATION.id, night - timedelta(days=1))
+            office = tmp_path / "out" / "office"
+            shutil.rmtree(office)
+            office.write_text("not a folder")  # the back office's share is broken tonight
+            await runtime.reconcile_once(due_at(night))
+            missing = [
+                a.message for a in runtime.alerting.book.firing() if a.kind is AlertKind.HELD_FOR_REVIEW
+            ]
+            office.unlink()
+            await runtime.reconcile_once(due_at(night))
+            return missing, [
+                a.message for a in runtime.alerting.book.firing() if a.kind is AlertKind.HELD_FOR_REVIEW
+            ]
+        finally:
+            await runtime.stop()
+
+    missing, after = asyncio.run(scenario())
+    [message] = missing
+    assert f"{night} is still missing after its re-run" in message
+    assert f"expediter run nightly-sales --date {night} --location {LOCATION.id}" in message
+    assert after == []
