@@ -1,7 +1,7 @@
 """Lineage: which messages each transfer carried, so an order's journey is a lookup, not a search.
 
 Every transfer that moved a message writes its links in its own transaction (table ``lineage``,
-migration ``0008_lineage``):
+migration ``0017_lineage``):
 
 - a delivery attempt carried its message (``carried``, with the delivery's id);
 - a processing step (``<system>#process``) carried the raw message and **produced** the canonical

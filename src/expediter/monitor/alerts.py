@@ -26,7 +26,7 @@ class AlertKind(StrEnum):
     HELD_FOR_REVIEW = "held_for_review"
     STOPPED = "stopped"
     """A part of the running hub stopped (the scheduler, a polling fallback, a file watcher, the
-    alert watch): until the hub restarts, what it does does not happen."""
+    alert watch, the reconciliation watch): until the hub restarts, what it does does not happen."""
 
 
 class AlertState(StrEnum):
