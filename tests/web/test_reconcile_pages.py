@@ -11,6 +11,7 @@ import httpx
 
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs
+from expediter.model import clock
 from expediter.monitor.reconcile.model import CheckName, CheckResult, CheckState, Difference, Unit
 from expediter.monitor.reconcile.store import save_results
 from expediter.web.app import create_app
@@ -106,3 +107,28 @@ def test_the_trace_page_shows_an_orders_hops_and_says_when_there_is_no_such_orde
     assert 'class="hop hop-file"' in found and f"journal_L001_{night:%Y%m%d}.beancount" in found
     assert 'data-data="journal"' in found and "4000 Food Sales" in found
     assert missing.status_code == 404 and "no order &#39;no-such-order&#39; in the hub" in missing.text
+
+
+def test_a_date_out_of_range_is_a_clear_refusal_and_a_month_out_of_range_shows_this_month(
+    tmp_path: Path,
+) -> None:
+    catalog = folder_catalog(tmp_path, [nightly_flow("nightly-journal")])
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        async with Hub(catalog, deliver=False) as hub:
+            app = httpx.ASGITransport(app=create_app(hub, manage_hub=False))
+            async with httpx.AsyncClient(transport=app, base_url="http://hub") as client:
+                ancient = await client.get(f"/reconciliation/{LOCATION.id}/0001-01-01")
+                posted = await client.post(
+                    "/reconciliation/run",
+                    data={"location": LOCATION.id, "day": "9999-12-31"},
+                    headers={"Origin": "http://hub"},
+                )
+                month = await client.get("/reconciliation?month=0001-01")
+                return ancient, posted, month
+
+    ancient, posted, month = asyncio.run(scenario())
+    assert ancient.status_code == 400 and "YYYY-MM-DD" in ancient.text
+    assert posted.status_code == 400 and "a year ahead" in posted.text
+    today = LOCATION.business_date_for(clock.now())
+    assert month.status_code == 200 and f"{today:%B %Y}" in month.text

@@ -22,6 +22,7 @@ from expediter.engine.reconcile import Reconciler
 from expediter.engine.trace import Tracer
 from expediter.errors import RejectedInput
 from expediter.model import clock
+from expediter.model.bounds import FUTURE, PAST
 from expediter.monitor.reconcile.common import amount_text
 from expediter.monitor.reconcile.model import CHECK_TITLES, CheckName, CheckResult, CheckState
 from expediter.monitor.reconcile.store import load_results
@@ -46,13 +47,28 @@ class Day(msgspec.Struct, kw_only=True):
         return None
 
 
+BAD_DATE = "the date is YYYY-MM-DD, at most ten years back and a year ahead"
+
+
 def month_of(text: str | None, today: date) -> date:
-    """The first day of ``YYYY-MM`` (this month when missing or unreadable)."""
+    """The first day of ``YYYY-MM`` (this month when missing, unreadable or out of range)."""
     try:
         year, month = (int(part) for part in (text or "").split("-"))
-        return date(year, month, 1)
+        first = date(year, month, 1)
     except ValueError:
         return today.replace(day=1)
+    return first if today - PAST <= first <= today + FUTURE else today.replace(day=1)
+
+
+def business_day(text: str, today: date) -> date:
+    """A business date a page asks about, ``YYYY-MM-DD`` within the hub's plausible range."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise RejectedInput(BAD_DATE) from None
+    if not today - PAST <= day <= today + FUTURE:
+        raise RejectedInput(BAD_DATE)
+    return day
 
 
 def weeks(first: date, results: list[CheckResult]) -> list[list[Day]]:
@@ -108,9 +124,9 @@ class ReconciliationPages:
     async def day(self, request: Request) -> Response:
         location = self._location(request.path_params["location"])
         try:
-            day = date.fromisoformat(request.path_params["day"])
-        except ValueError:
-            return PlainTextResponse("the date is YYYY-MM-DD", status_code=400)
+            day = business_day(request.path_params["day"], clock.now().date())
+        except RejectedInput as exc:
+            return PlainTextResponse(str(exc), status_code=400)
         if location is None:
             return PlainTextResponse("no such location in the catalog", status_code=404)
         results = await load_results(self.hub.storage, day, day, [location.id])
@@ -136,9 +152,9 @@ class ReconciliationPages:
         body = await request.body()
         location = self._location(posted_field(body, "location"))
         try:
-            day = date.fromisoformat(posted_field(body, "day"))
-        except ValueError:
-            return PlainTextResponse("the date is YYYY-MM-DD", status_code=400)
+            day = business_day(posted_field(body, "day"), clock.now().date())
+        except RejectedInput as exc:
+            return PlainTextResponse(str(exc), status_code=400)
         if location is None:
             return PlainTextResponse("no such location in the catalog", status_code=404)
         results = await Reconciler(self.hub).reconcile([location.id], day, day)
