@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "run",
     "manual",
     "ledger",
+    "reconcile",
     "journal",
     "drawer",
     "payroll",
