@@ -41,6 +41,7 @@ class AuditAction(StrEnum):
     START = "start"
     FIRE = "fire"
     RESOLVE_INVOICE = "resolve_invoice"
+    RECONCILE = "reconcile"
     USER_ADDED = "user_added"
     USER_REMOVED = "user_removed"
     PASSWORD_RESET = "password_reset"

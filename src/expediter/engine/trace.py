@@ -96,6 +96,15 @@ class Journey(msgspec.Struct, kw_only=True):
     files: list[FileShare]
 
 
+def no_such_order(order_id: str) -> RejectedInput:
+    return RejectedInput(
+        f"no order {order_id!r} in the hub",
+        where="ORDER",
+        fix="give the order's id as the hub stores it (see `expediter transfers` or the POS),"
+        " e.g. L001-20261126-C0042",
+    )
+
+
 class KitchenTickets(Protocol):
     async def tickets_of_orders(self, order_ids: list[str]) -> list[Ticket]: ...
 
@@ -109,12 +118,7 @@ class Tracer:
     async def trace(self, order_id: str) -> Journey:
         messages = await self.hub.inbox.all_by_ref("orders", order_id)
         if not messages:
-            raise RejectedInput(
-                f"no order {order_id!r} in the hub",
-                where="ORDER",
-                fix="give the order's id as the hub stores it (see `expediter transfers` or the POS),"
-                " e.g. L001-20261126-C0042",
-            )
+            raise no_such_order(order_id)
         orders = [(m, _orders.decode(m.payload)) for m in messages]
         newest = max(orders, key=lambda pair: (pair[1].version, pair[0].id))
         links = await self.hub.ledger.links_of([m.id for m in messages])

@@ -369,7 +369,7 @@ def imports_operations() -> list[Operation]:
 def reconciliation_operations(page: dict[int, Answer]) -> list[Operation]:
     from expediter.web.api import ErrorBody
 
-    no_location = Answer("No such location in the catalog", media=(TEXT,))
+    no_location = Answer("No such location in the catalog (or not one of the person's)", media=(TEXT,))
     bad_date = Answer("Not a date, or out of range", media=(TEXT,))
     return [
         Operation(
@@ -389,18 +389,18 @@ def reconciliation_operations(page: dict[int, Answer]) -> list[Operation]:
             "The Reconcile now button: one location-day reconciled again",
             "dashboard",
             {
-                303: Answer("Reconciled; back to the day", media=(TEXT,), headers=("Location",)),
+                303: Answer("Reconciled; back to the day", media=(), headers=REDIRECT),
                 400: bad_date,
-                403: Answer("Posted from a page of another site", media=(TEXT,)),
                 404: no_location,
                 413: _error(ErrorBody, "The body is larger than 1 MiB"),
             },
-            body={
-                "type": "object",
-                "properties": {"location": {"type": "string"}, "day": {"type": "string", "format": "date"}},
-                "required": ["location", "day"],
-            },
+            body=_form(
+                {"location": {"type": "string"}, "day": {"type": "string", "format": "date"}},
+                "location",
+                "day",
+            ),
             body_media=FORM,
+            role=Role.OPERATOR,
         ),
         Operation(
             "get",

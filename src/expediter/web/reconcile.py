@@ -3,8 +3,9 @@
 **Reconcile now** button; ``/trace?order=ID``: one order through every system.
 
 The pages read the stored results (table ``reconciliations``); the button runs the day's checks
-through the same code as ``expediter reconcile`` (operator role, refused unless the form came from
-this very host, as the dashboard's replay is).
+through the same code as ``expediter reconcile`` (operator role; its form carries the session's
+CSRF token, and the audit log keeps who reconciled which day). A person limited to some locations
+sees only those locations' calendars, days and orders: another location's is not found (404).
 """
 
 from __future__ import annotations
@@ -19,17 +20,19 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import BaseRoute, Route
 
 from expediter.engine.reconcile import Reconciler
-from expediter.engine.trace import Tracer
+from expediter.engine.trace import Tracer, no_such_order
 from expediter.errors import RejectedInput
 from expediter.model import clock
 from expediter.model.bounds import FUTURE, PAST
 from expediter.monitor.reconcile.common import amount_text
 from expediter.monitor.reconcile.model import CHECK_TITLES, CheckName, CheckResult, CheckState
 from expediter.monitor.reconcile.store import load_results
-from expediter.web.dashboard import _templates, posted_field, same_origin
+from expediter.web.dashboard import _templates, posted_field
+from expediter.web.people import note_for_audit, sees
 from expediter.web.roles import Role, needs
 
 REFRESH_SECONDS = 60
+NO_LOCATION = "no such location in the catalog"
 
 
 class Day(msgspec.Struct, kw_only=True):
@@ -90,18 +93,21 @@ class ReconciliationPages:
     def __init__(self, hub: Any) -> None:
         self.hub = hub
 
-    def _location(self, location_id: str | None) -> Any:
-        catalog = self.hub.catalog
-        return (
-            catalog.location(location_id)
-            if location_id
-            else (catalog.locations[0] if catalog.locations else None)
-        )
+    def _location(self, request: Request, location_id: str | None) -> Any:
+        """The location asked for (none: the first the person sees); ``None`` when the catalog
+        has no such location or the person does not see it."""
+        seen = self._locations(request)
+        if not location_id:
+            return seen[0] if seen else None
+        return next((location for location in seen if location.id == location_id), None)
+
+    def _locations(self, request: Request) -> list[Any]:
+        return [location for location in self.hub.catalog.locations if sees(request, location.id)]
 
     async def calendar(self, request: Request) -> Response:
-        location = self._location(request.query_params.get("location"))
+        location = self._location(request, request.query_params.get("location"))
         if location is None:
-            return PlainTextResponse("no such location in the catalog", status_code=404)
+            return PlainTextResponse(NO_LOCATION, status_code=404)
         first = month_of(request.query_params.get("month"), location.business_date_for(clock.now()))
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         results = await load_results(
@@ -109,7 +115,7 @@ class ReconciliationPages:
         )
         html = _templates.get_template("reconciliation.html").render(
             location=location,
-            locations=self.hub.catalog.locations,
+            locations=self._locations(request),
             month=first,
             previous=(first - timedelta(days=1)).replace(day=1),
             following=last + timedelta(days=1),
@@ -122,13 +128,13 @@ class ReconciliationPages:
         return HTMLResponse(html)
 
     async def day(self, request: Request) -> Response:
-        location = self._location(request.path_params["location"])
+        location = self._location(request, request.path_params["location"])
         try:
             day = business_day(request.path_params["day"], clock.now().date())
         except RejectedInput as exc:
             return PlainTextResponse(str(exc), status_code=400)
         if location is None:
-            return PlainTextResponse("no such location in the catalog", status_code=404)
+            return PlainTextResponse(NO_LOCATION, status_code=404)
         results = await load_results(self.hub.storage, day, day, [location.id])
         html = _templates.get_template("reconciliation_day.html").render(
             location=location,
@@ -145,21 +151,18 @@ class ReconciliationPages:
     @needs(Role.OPERATOR)
     async def run(self, request: Request) -> Response:
         """Reconcile one location-day now (the day page's button)."""
-        if not same_origin(request):
-            return PlainTextResponse(
-                "refused: this form must be posted from the hub's own page", status_code=403
-            )
         body = await request.body()
-        location = self._location(posted_field(body, "location"))
+        location = self._location(request, posted_field(body, "location"))
         try:
             day = business_day(posted_field(body, "day"), clock.now().date())
         except RejectedInput as exc:
             return PlainTextResponse(str(exc), status_code=400)
         if location is None:
-            return PlainTextResponse("no such location in the catalog", status_code=404)
+            return PlainTextResponse(NO_LOCATION, status_code=404)
         results = await Reconciler(self.hub).reconcile([location.id], day, day)
         differing = sum(r.state is CheckState.DIFFER for r in results)
         done = f"reconciled: {len(results)} checks, {differing} differ"
+        note_for_audit(request, f"{location.id} {day}: {done}", location.id)
         return RedirectResponse(f"/reconciliation/{location.id}/{day}?done={done}", status_code=303)
 
     async def trace(self, request: Request) -> Response:
@@ -168,6 +171,9 @@ class ReconciliationPages:
         if order_id:
             try:
                 journey = await Tracer(self.hub).trace(order_id)
+                if not sees(request, journey.location_id):  # as if it were not there
+                    journey = None
+                    raise no_such_order(order_id)
             except RejectedInput as exc:
                 error = str(exc)
         html = _templates.get_template("trace.html").render(
@@ -178,7 +184,7 @@ class ReconciliationPages:
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/reconciliation", self.calendar, methods=["GET"]),
-            Route("/reconciliation/run", self.run, methods=["POST"]),
+            Route("/reconciliation/run", self.run, methods=["POST"], name="reconcile"),
             Route("/reconciliation/{location}/{day}", self.day, methods=["GET"]),
             Route("/trace", self.trace, methods=["GET"]),
         ]
