@@ -44,7 +44,16 @@ from tests.web.signin import (
 )
 
 TOKEN, L1_TOKEN = "people-test-token", "people-test-token-for-L1"
-SAMPLE = {"station": "grill", "ticket_id": "grill-0", "system": "pos", "order_id": "o-1", "name": "kds.js"}
+SAMPLE = {
+    "station": "grill",
+    "ticket_id": "grill-0",
+    "system": "pos",
+    "order_id": "o-1",
+    "name": "kds.js",
+    "import_id": "1",
+    "location": "L1",
+    "day": "2026-01-01",
+}
 
 
 def kitchen_catalog(tmp_path: Path) -> Catalog:

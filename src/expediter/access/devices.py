@@ -141,9 +141,9 @@ class Devices:
                 return None
             for _ in range(10):  # 32^6 codes: a clash with a waiting one is rare
                 code = _new_code()
-                inserted = tx.insert(
+                inserted = tx.one(  # the table has no id column: RETURNING its key instead
                     "INSERT INTO pairing_requests (code, claim_hash, station, address, requested_at,"
-                    " expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING",
+                    " expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING RETURNING code",
                     (code, digest(claim), station, address[:100], to_iso(now), to_iso(now + CODE_LIFETIME)),
                 )
                 if inserted is not None:
