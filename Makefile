@@ -15,7 +15,8 @@ CLOCK_SUITES ?= tests/operations/kitchen tests/operations/labor tests/operations
   tests/catalog/test_flows_command.py tests/model tests/ledger tests/commands tests/test_runtime.py \
   tests/web/test_dashboard_alerts.py tests/web/test_dashboard_lanes.py tests/web/test_bad_input.py \
   tests/web/test_idempotency.py tests/connectors/square/test_refusals.py tests/web/test_people.py \
-  tests/web/test_flow_page.py
+  tests/web/test_flow_page.py \
+  tests/web/test_reconcile_pages.py
 
 .PHONY: demo test lint format bench system-deps docs constraints lowest clean
 

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "ledger",
     "alerts",
     "drill",
+    "reconcile",
     "journal",
     "drawer",
     "payroll",

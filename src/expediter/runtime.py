@@ -10,7 +10,11 @@ from each other and nothing else:
 - **alerting**: a watch loop that evaluates every flow's health (failing, late), dead letters and
   the other kinds (:mod:`expediter.watchers`: volume, signature bursts, offline screens and printers,
   missing files), routes alerts to the catalog's channels, repeats and escalates them;
-- **drills** on each flow's ``drill_schedule`` (:mod:`expediter.drill`).
+- **drills** on each flow's ``drill_schedule`` (:mod:`expediter.drill`);
+- **reconciliation and self-healing nights**: a loop that re-runs the nights of the last 30 business
+  dates whose files are missing or whose inputs changed (under each flow's ``heal`` policy),
+  reconciles the night that closed and every day still differing, and alerts each flow's owner
+  while a check differs.
 """
 
 from __future__ import annotations
@@ -29,28 +33,34 @@ from expediter.catalog.paths import data_dir as catalog_data_dir
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.connectors.base import IncomingMessage
 from expediter.drill import DrillResult, run_drill
-from expediter.engine.canonical import canonical_facts, is_canonical
+from expediter.engine.heal import LOOK_BACK_DAYS, NIGHTLY_DATA, Healer, HealOutcome, Night
 from expediter.engine.hub import Hub
 from expediter.engine.inbound import FileArrivals
 from expediter.engine.jobs import FileJobs, RunResult
+from expediter.engine.polls import poll_window
+from expediter.engine.reconcile import Reconciler
 from expediter.engine.schedule_time import (
     PlannedRun,
     business_day_end,
+    closes_business_date,
     next_occurrence,
     scheduled_pairs,
 )
 from expediter.engine.scheduler import Scheduler
 from expediter.engine.storage.base import Tx
-from expediter.errors import ConfigError, ExpediterError, RejectedInput
+from expediter.errors import ConfigError, ExpediterError
 from expediter.ledger.drills import running_drills
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
 from expediter.model.location import Location
 from expediter.monitor import drift_store
 from expediter.monitor.alerts import AlertKind
-from expediter.monitor.drift import Arrival, drift_text
+from expediter.monitor.drift import drift_text
 from expediter.monitor.drift_store import Drift
 from expediter.monitor.ledger_view import statuses_from_ledger
+from expediter.monitor.reconcile.alerts import sync_alerts
+from expediter.monitor.reconcile.model import CheckResult, CheckState
+from expediter.monitor.reconcile.store import differing, load_results
 from expediter.monitor.routes import Alerting, AlertRouter
 from expediter.monitor.shapes import FieldChange
 from expediter.watchers import Watchers, money_at_risk
@@ -58,6 +68,8 @@ from expediter.watchers import Watchers, money_at_risk
 log = structlog.get_logger(__name__)
 
 WATCH_SECONDS = 30.0
+RECONCILE_SECONDS = 15 * 60.0
+"""How often the reconciliation and healing loop looks back over the nights."""
 DEAD_LETTER_WATCH_SECONDS = 5.0
 VOLUME_WATCH_SECONDS = 300.0
 """An hour's volume changes slowly: counted every five minutes, not at each watch."""
@@ -119,6 +131,8 @@ class Runtime:
         self._reports: set[asyncio.Task[Any]] = set()
         self._late_recorded: set[tuple[str, datetime]] = set()
         self.arrivals: FileArrivals | None = None
+        self.healer = Healer(self.hub, self.run_flow)
+        """Kept between passes: it remembers which nights' inputs it found unchanged."""
         self.watching = False
         """Whether this process fires and resolves alerts (the one that delivers)."""
         self.hub.drift.on_new = self._drift_found
@@ -144,6 +158,11 @@ class Runtime:
             await self._start_scheduler()
         if delivering and self._watch:
             self.spawn(self._watch_loop(), "the alert watch (failure, lateness and dead-letter alerts)")
+        if delivering and self._schedule and self._watch:
+            self.spawn(
+                self._reconcile_loop(),
+                "the reconciliation watch (nights are not healed, reconciliation does not run)",
+            )
         if delivering and self._schedule:
             self._start_pollers()
             self._start_file_arrivals()
@@ -248,10 +267,11 @@ class Runtime:
         )
 
     async def run_flow(
-        self, flow_id: str, location_id: str, start: date, end: date | None = None
+        self, flow_id: str, location_id: str, start: date, end: date | None = None, **options: Any
     ) -> RunResult:
-        """Run a file flow now and alert at once when it fails."""
-        result = await self.jobs.run(flow_id, location_id, start, end)
+        """Run a file flow now and alert at once when it fails (``options`` as
+        :meth:`FileJobs.run` takes them)."""
+        result = await self.jobs.run(flow_id, location_id, start, end, **options)
         now = clock.now()
         if result.outcome is TransferOutcome.FAILED:
             await self.alerting.fire(
@@ -360,53 +380,7 @@ class Runtime:
         dead letter with its reason. A message the inbox refuses (a card number in it) is left
         out, and the poll goes on with the others; the poll's transfer says what was refused."""
         now = now or clock.now()
-        system = self.catalog.system(system_id)
-        connector = self.hub.connector(system.connector) if system else None
-        if system is None or connector is None or connector.poll is None:
-            raise ValueError(f"system {system_id!r} has no polling fallback")
-        started, new, refused = clock.now(), 0, []
-        outcome = TransferOutcome.SUCCEEDED
-        try:
-            for message in await connector.poll(self.hub.context(system_id), now - window, now):
-                try:
-                    new += await self._store_polled(message)
-                except RejectedInput as exc:
-                    log.warning("polled message refused", system=system_id, error=str(exc))
-                    refused.append(f"{message.idempotency_key}: {exc}")
-        except ExpediterError as exc:
-            outcome = TransferOutcome.FAILED
-            refused.insert(0, str(exc))
-            raise
-        finally:
-            await self._record_poll(system_id, started, new, outcome, "; ".join(refused))
-        return new
-
-    async def _store_polled(self, message: IncomingMessage) -> bool:
-        """Whether ``message`` was new."""
-        ref, day = canonical_facts(message, self.catalog)
-        processed = is_canonical(message.kind)
-        accepted = await self.hub.inbox.accept(
-            message, ref=ref, business_date=day, processed=processed, arrival=Arrival.UNCHECKED
-        )
-        return not accepted.duplicate
-
-    async def _record_poll(
-        self, system_id: str, started: datetime, new: int, outcome: TransferOutcome, error: str
-    ) -> None:
-        await self.hub.ledger.record(
-            Transfer(
-                flow_id=f"{system_id}#poll",
-                direction=Direction.IN,
-                level=Level.REALTIME,
-                transport="http",
-                endpoint="polling fallback",
-                started_at=started,
-                finished_at=clock.now(),
-                outcome=outcome,
-                records=new,
-                error=error,
-            )
-        )
+        return await poll_window(self.hub, system_id, now - window, now)
 
     async def _record_lateness(self, now: datetime) -> None:
         """A lateness alert leaves one ``late`` transfer in the ledger, so the gap stays on record
@@ -546,3 +520,71 @@ class Runtime:
             await asyncio.sleep(max(0.0, (due - clock.now()).total_seconds()))
             result = await self.drill(flow.id)
             log.info("scheduled drill", flow=flow.id, passed=result.passed, reason=result.reason)
+
+    # -- reconciliation and self-healing nights ------------------------------------------------------
+
+    async def _reconcile_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RECONCILE_SECONDS)
+            try:
+                await self.reconcile_once()
+            except Exception:  # one bad pass must not end the loop; the next one tries again
+                log.exception("reconciliation pass failed")
+
+    async def reconcile_once(self, now: datetime | None = None) -> list[CheckResult]:
+        """Heal the last 30 nights, reconcile the night that closed and the days still differing,
+        and fire or resolve the reconciliation and heal alerts."""
+        now = now or clock.now()
+        nights = await self.healer.look_back(now)
+        await self._heal_alerts(nights, now)
+        results: list[CheckResult] = []
+        reconciler = Reconciler(self.hub)
+        since = min((closes_business_date(loc, now) for loc in self.catalog.locations), default=now.date())
+        since -= timedelta(days=LOOK_BACK_DAYS)
+        for location, day in await self._days_to_reconcile(now, since):
+            results += await reconciler.reconcile([location], day, day, now=now)
+        await sync_alerts(self.alerting, await differing(self.hub.storage, since), now)
+        return results
+
+    async def _days_to_reconcile(self, now: datetime, since: date) -> list[tuple[str, date]]:
+        """Each location's night that closed (until every check of it agrees: a green night is not
+        read again every pass), and every day whose stored result still differs."""
+        days = {(r.location_id, r.business_date) for r in await differing(self.hub.storage, since)}
+        for location in self.catalog.locations:
+            night = closes_business_date(location, now)
+            stored = await load_results(self.hub.storage, night, night, [location.id])
+            if not stored or any(r.state is not CheckState.AGREE for r in stored):
+                days.add((location.id, night))
+        return sorted(days)
+
+    async def _heal_alerts(self, nights: list[Night], now: datetime) -> None:
+        """A night left for a person, or still missing after its re-run: ``held_for_review`` for
+        the flow's owner at that location, resolved at the first pass without one."""
+        waiting: dict[tuple[str, str], list[Night]] = {}
+        for night in nights:
+            if night.outcome in (HealOutcome.ASKED, HealOutcome.FAILED):
+                waiting.setdefault((night.flow_id, night.location_id), []).append(night)
+        for (flow_id, location_id), found in waiting.items():
+            await self.alerting.fire(AlertKind.HELD_FOR_REVIEW, heal_text(found), now, flow_id, location_id)
+        for alert in self.alerting.book.firing():
+            key = (alert.flow_id or "", alert.location_id or "")
+            flow = self.catalog.flow(key[0])
+            nightly = flow is not None and flow.data in NIGHTLY_DATA  # a pay hold is payroll's own
+            if alert.kind is AlertKind.HELD_FOR_REVIEW and nightly and key not in waiting:
+                await self.alerting.resolve(AlertKind.HELD_FOR_REVIEW, now, alert.flow_id, alert.location_id)
+
+
+def heal_text(nights: list[Night]) -> str:
+    parts = []
+    for night in nights:
+        if night.outcome is HealOutcome.FAILED:
+            parts.append(f"{night.business_date} is still missing after its re-run: {night.error}")
+        else:
+            parts.append(f"{night.business_date} {night.problem}: {night.detail}")
+    first = nights[0]
+    return (
+        f"{first.flow_id} at {first.location_id}: "
+        + "; ".join(parts)
+        + f"; send it with: expediter run {first.flow_id} --date {first.business_date}"
+        f" --location {first.location_id}"
+    )

@@ -141,6 +141,27 @@ def payroll_catalog(folder: Path) -> Catalog:
     return _catalog(folder)
 
 
+async def a_file_gone_from_the_books(runtime: Runtime) -> None:
+    """The night's journal went out, then vanished from the books' folder: the deliveries check
+    differs at the next reconciliation pass."""
+    from tests.engine.reconcile_support import LOCATION, due_at, last_night, store_day
+
+    night = last_night()
+    await store_day(runtime.hub, night)
+    [name] = (await runtime.run_flow("nightly-journal", LOCATION.id, night)).files
+    books = runtime.catalog.system("books")
+    assert books is not None
+    [written] = Path(books.settings["transport"]["inbox_dir"]).glob(name)
+    written.unlink()
+    await runtime.reconcile_once(due_at(night))
+
+
+def journal_catalog(folder: Path) -> Catalog:
+    from tests.engine.reconcile_support import folder_catalog, nightly_flow
+
+    return folder_catalog(folder, [nightly_flow("nightly-journal")])
+
+
 SCENARIOS: dict[str, tuple[Callable[[Path], Catalog], Scenario]] = {
     "failure": (catalog, a_failed_transfer),
     "dead_letter": (catalog, a_dead_letter),
@@ -148,6 +169,7 @@ SCENARIOS: dict[str, tuple[Callable[[Path], Catalog], Scenario]] = {
     "drift": (catalog, a_field_the_model_does_not_know),
     "stopped": (catalog, a_part_that_stops),
     "held_for_review": (payroll_catalog, pay_nobody_owns),
+    "reconciliation": (journal_catalog, a_file_gone_from_the_books),
 }
 ClockedScenario = Callable[[Runtime, ManualClock], Awaitable[None]]
 CLOCKED: dict[str, tuple[ClockedScenario, timedelta]] = {

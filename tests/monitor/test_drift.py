@@ -249,7 +249,7 @@ async def _rig(tmp_path: Path, policy: DriftPolicy) -> AsyncIterator[Rig]:
     await runtime.start()
     try:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             yield Rig(hub=hub, runtime=runtime, client=client, board=board)
     finally:
         await runtime.stop()
@@ -415,7 +415,7 @@ def test_a_drift_another_process_sees_is_alerted_once_by_the_process_that_watche
             async with (
                 worker_hub,
                 httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://worker.test"
+                    transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
                 ) as client,
             ):
                 body = _order_body("o-9", line_extra={"alergy_note": "tree nuts"})

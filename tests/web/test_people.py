@@ -53,6 +53,8 @@ SAMPLE = {
     "flow_id": "pos-kds",
     "alert_id": "1",
     "import_id": "1",
+    "location": "L1",
+    "day": "2026-01-01",
 }
 
 

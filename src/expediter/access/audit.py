@@ -45,6 +45,7 @@ class AuditAction(StrEnum):
     """An alert acknowledged (no more reminders or escalation)."""
     DRILL = "drill"
     """A flow broken on purpose to check that its alert fires, reaches its channels and resolves."""
+    RECONCILE = "reconcile"
     USER_ADDED = "user_added"
     USER_REMOVED = "user_removed"
     PASSWORD_RESET = "password_reset"

@@ -34,7 +34,7 @@ from expediter.catalog.load import load_partial
 from expediter.catalog.paths import anchor_to
 from expediter.catalog.problems import CatalogError, Problem, Severity, errors
 from expediter.catalog.schedule import schedule_problem
-from expediter.catalog.schema import Catalog, Flow, Level, Trigger
+from expediter.catalog.schema import HEAL_SETTING, Catalog, Flow, HealPolicy, Level, Trigger, heal_policy
 from expediter.catalog.secrets import TOKEN_FORM, hash_token
 from expediter.connectors.base import Connector
 from expediter.model.time import parse_day_start, zone
@@ -215,7 +215,25 @@ def flow_problems(
     found += _flow_level(flow, problem)
     found += _flow_schedule(flow, problem)
     found += _flow_numbers(flow, problem)
+    found += _flow_heal(flow, problem)
     return found
+
+
+def _flow_heal(flow: Flow, problem: _Make) -> list[Problem]:
+    if HEAL_SETTING not in flow.settings:
+        return []
+    try:
+        heal_policy(flow)
+    except ValueError:
+        choices = ", ".join(f'"{p}"' for p in HealPolicy)
+        return [
+            problem(
+                f"settings.{HEAL_SETTING}",
+                f"unknown heal policy {flow.settings[HEAL_SETTING]!r}",
+                f"use one of {choices} (what to do with a night whose inputs changed after it went out)",
+            )
+        ]
+    return []
 
 
 def _flow_ends(catalog: Catalog, flow: Flow, problem: _Make, names: Names) -> list[Problem]:

@@ -62,6 +62,28 @@ class DriftPolicy(StrEnum):
     """Keep it aside (a file goes to the failed folder); only a person's release delivers it."""
 
 
+class HealPolicy(StrEnum):
+    """What the hub does with a night whose inputs changed after its files went out (the flow's
+    ``settings.heal``); a night whose files never went out is run under ``resend`` and
+    ``correction`` alike."""
+
+    RESEND = "resend"
+    """Run the night again: its files replace the ones sent (same names, same document numbers)."""
+    CORRECTION = "correction"
+    """Send a correction: for a journal, an entry of the differences (``DS-...-C1``); other files
+    again in full under a correction name, the originals left as they are."""
+    ASK = "ask"
+    """Send nothing; alert the flow's owner, who re-runs the night (``expediter run``) when ready."""
+
+
+HEAL_SETTING = "heal"
+
+
+def heal_policy(flow: Flow) -> HealPolicy:
+    """The flow's ``settings.heal`` (``resend`` by default); ``ValueError`` for another word."""
+    return HealPolicy(flow.settings.get(HEAL_SETTING, HealPolicy.RESEND))
+
+
 class System(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """An external (or built-in) system, used through a connector."""
 

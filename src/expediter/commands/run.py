@@ -71,7 +71,7 @@ def run(
     places = [loc for loc in catalog.locations if location in (None, loc.id)]
     if not places:
         raise typer.BadParameter(f"no location {location!r} in the catalog", param_hint="--location")
-    first, last = _dates(on, start, end, places[0])
+    first, last = chosen_dates(on, start, end, places[0])
     ids = [loc.id for loc in places]
     runs = plan(ids, first, last, found.data in PERIOD_DATA)
     results = asyncio.run(_run_all(catalog, flow, runs))
@@ -80,7 +80,9 @@ def run(
         raise typer.Exit(1)
 
 
-def _dates(on: str | None, start: str | None, end: str | None, location: Location) -> tuple[date, date]:
+def chosen_dates(on: str | None, start: str | None, end: str | None, location: Location) -> tuple[date, date]:
+    """The business dates ``--date`` or ``--from``/``--to`` name; without them, the night that
+    closed last at ``location``."""
     if on and (start or end):
         raise typer.BadParameter("give either --date or --from/--to, not both")
     if on:

@@ -52,6 +52,7 @@ from expediter.engine.lanes import DeliveryRecord, DeliveryState, WaitingLane
 from expediter.engine.router import is_process_destination
 from expediter.engine.storage.base import Row, Tx, from_iso, now_iso, to_iso, utcnow
 from expediter.errors import RejectedInput, TerminalError, TransientError
+from expediter.ledger.lineage import Link, LinkRole, insert_links
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of, insert_transfer
 from expediter.model.cards import mask_card_numbers
 
@@ -272,9 +273,10 @@ class Deliveries:
         started = utcnow()
         since = delivery.retrying_since or started
         receipt: Receipt | None = None
+        produced: list[int] = []
         error, delay = "", 0.0
         try:
-            receipt = await self._hand_over_in_time(delivery, flow, attempt)
+            receipt, produced = await self._hand_over_in_time(delivery, flow, attempt)
             state = DeliveryState.DELIVERED
         except (TerminalError, RejectedInput) as exc:
             state, error = DeliveryState.DEAD, str(exc) or type(exc).__name__
@@ -295,9 +297,11 @@ class Deliveries:
                 error=error,
             )
         transfer = self._transfer(delivery, flow, started, state, receipt, error)
+        links = [Link(delivery.message_id, LinkRole.CARRIED, delivery.id)]
+        links += [Link(message_id, LinkRole.PRODUCED, delivery.id) for message_id in produced]
         failing_since = since if state is not DeliveryState.DELIVERED else None
         save = asyncio.ensure_future(
-            self._save(delivery, attempt, state, delay, error, transfer, failing_since)
+            self._save(delivery, attempt, state, delay, error, transfer, links, failing_since)
         )
         self._saves.add(save)
         save.add_done_callback(self._saves.discard)
@@ -327,13 +331,18 @@ class Deliveries:
         flow = self.hub.catalog.flow(delivery.flow_id)
         return flow is not None and flow.ordered
 
-    async def _hand_over_in_time(self, delivery: DueDelivery, flow: Flow | None, attempt: int) -> Receipt:
+    async def _hand_over_in_time(
+        self, delivery: DueDelivery, flow: Flow | None, attempt: int
+    ) -> tuple[Receipt, list[int]]:
+        """The receipt, and the ids of the messages a processing step produced (its lineage)."""
         try:
             return await asyncio.wait_for(self._hand_over(delivery, flow, attempt), self.attempt_timeout)
         except TimeoutError:
             raise TransientError(f"no answer within {self.attempt_timeout:g} s") from None
 
-    async def _hand_over(self, delivery: DueDelivery, flow: Flow | None, attempt: int) -> Receipt:
+    async def _hand_over(
+        self, delivery: DueDelivery, flow: Flow | None, attempt: int
+    ) -> tuple[Receipt, list[int]]:
         outbound = Outbound(
             delivery_id=delivery.id,
             delivery_key=delivery.delivery_key,
@@ -347,19 +356,21 @@ class Deliveries:
             attempt=attempt,
         )
         if is_drill(delivery.location_id):  # a drill's delivery never reaches a sink
-            return await hand_over_drill(self.storage, delivery.payload, delivery.destination)
+            return await hand_over_drill(self.storage, delivery.payload, delivery.destination), []
         if is_process_destination(delivery.destination):
             processor = self.hub.processor_for(delivery.destination.split("#", 1)[0])
             produced = await processor.process(outbound)
+            ids = []
             for message in produced:
                 ref, day = canonical_facts(message, self.hub.catalog)
-                await self.hub.inbox.accept(
+                accepted = await self.hub.inbox.accept(
                     message, ref=ref, business_date=day, processed=True, origin=delivery.message_id
                 )
-            return Receipt(records=len(produced), bytes=len(delivery.payload))
+                ids.append(accepted.message_id)
+            return Receipt(records=len(produced), bytes=len(delivery.payload)), ids
         if flow is None:
             raise TerminalError(f"flow {delivery.flow_id!r} is no longer in the catalog")
-        return await self.hub.sink_for(delivery.destination).deliver(outbound)
+        return await self.hub.sink_for(delivery.destination).deliver(outbound), []
 
     def _transfer(
         self,
@@ -399,6 +410,7 @@ class Deliveries:
         delay: float,
         error: str,
         transfer: Transfer,
+        links: list[Link],
         failing_since: datetime | None,
     ) -> None:
         now = utcnow()
@@ -421,7 +433,7 @@ class Deliveries:
                     delivery.id,
                 ),
             )
-            insert_transfer(tx, transfer)
+            insert_links(tx, insert_transfer(tx, transfer), links)
 
         await self.storage.write(save)
 

@@ -300,6 +300,61 @@ class Inbox:
 
         return await self.storage.read(query)
 
+    async def get_many(self, message_ids: Iterable[int]) -> list[StoredMessage]:
+        """The messages with these ids (a primary-key lookup each), in id order."""
+        ids = sorted(set(message_ids))
+        sql = f"SELECT {_COLUMNS} FROM messages WHERE id = ?"
+
+        def query(tx: Tx) -> list[StoredMessage]:
+            rows = [tx.one(sql, (message_id,)) for message_id in ids]
+            return [_message_from_row(row) for row in rows if row is not None]
+
+        return await self.storage.read(query)
+
+    async def of_day(
+        self, kind: str, location_id: str, business_date: date, source_system: str | None = None
+    ) -> list[StoredMessage]:
+        """Every message of ``kind`` for a location's business date (every version), oldest first:
+        one range of the ``messages_by_day`` index."""
+        sql = (
+            f"SELECT {_COLUMNS} FROM messages WHERE kind = ? AND location_id = ? AND business_date = ?"
+            " ORDER BY id"
+        )
+        params = (kind, location_id, business_date.isoformat())
+
+        def query(tx: Tx) -> list[StoredMessage]:
+            rows = tx.all(sql, params)
+            return [_message_from_row(row) for row in rows if source_system in (None, row["source_system"])]
+
+        return await self.storage.read(query)
+
+    async def newest_ids(self, kind: str, location_id: str, start: date, end: date) -> dict[date, int]:
+        """Per business date in [start, end]: the id of the newest message of ``kind`` stored for
+        the location (what a night's inputs are checked against)."""
+        sql = (
+            "SELECT business_date, MAX(id) AS newest FROM messages WHERE kind = ? AND location_id = ?"
+            " AND business_date >= ? AND business_date <= ? GROUP BY business_date"
+        )
+        params = (kind, location_id, start.isoformat(), end.isoformat())
+
+        def query(tx: Tx) -> dict[date, int]:
+            return {date.fromisoformat(r["business_date"]): int(r["newest"]) for r in tx.all(sql, params)}
+
+        return await self.storage.read(query)
+
+    async def by_key_prefix(self, prefix: str) -> list[StoredMessage]:
+        """Every message whose idempotency key starts with ``prefix`` (a range of its unique index),
+        oldest first: the kitchen's ready notices of one order (``kds:<order id>:ready:``)."""
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        sql = (
+            f"SELECT {_COLUMNS} FROM messages WHERE idempotency_key >= ? AND idempotency_key < ? ORDER BY id"
+        )
+
+        def query(tx: Tx) -> list[StoredMessage]:
+            return [_message_from_row(row) for row in tx.all(sql, (prefix, upper))]
+
+        return await self.storage.read(query)
+
     async def all_by_ref(self, kind: str, ref: str) -> list[StoredMessage]:
         """Every accepted message about ``ref`` (each version of an order), oldest first."""
 

@@ -31,6 +31,7 @@ from expediter.connectors.transport import TransferRecord, Transport, send_file
 from expediter.engine.hub import Hub
 from expediter.engine.storage.base import Tx
 from expediter.errors import ConfigError, ExpediterError, TerminalError
+from expediter.ledger.lineage import Link, TransferInputs, inputs_of
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
 from expediter.model.cards import mask_card_numbers
@@ -50,6 +51,53 @@ REFUND_LOOKBACK = timedelta(days=35)
 its sale is not booked by the nightly close (card networks and most POS refuse those anyway)."""
 TRANSPORT_CONNECTORS = {"sftp": "sftp", "ftp": "ftp", "ftps": "ftp", "folder": "folder"}
 
+ORDERS, REFUNDS, PUNCHES, EMPLOYEES, DRAWERS = "orders", "refunds", "punches", "employees", "drawer_counts"
+_SALES = frozenset({ORDERS, REFUNDS})
+DATA_INPUTS: dict[str, frozenset[str]] = {
+    "sales_summary": _SALES,
+    "product_mix": _SALES,
+    "inventory_usage": _SALES,
+    "journal": _SALES | {DRAWERS},
+    "labor": frozenset({PUNCHES}),
+    "payroll": frozenset({ORDERS, PUNCHES}),
+}
+"""What each nightly file is built from: the inputs its lineage links and its digest covers, so a
+changed punch never makes the journal look changed. The roster is left out: a new hire changes no
+night already worked (each punch carries its own wage). Other data kinds keep no lineage."""
+
+
+class InputIds:
+    """The message versions an export read for one flow: the lineage of its files and the digest
+    of its inputs (:class:`~expediter.ledger.lineage.TransferInputs`)."""
+
+    def __init__(self, data: str) -> None:
+        self.kinds = DATA_INPUTS.get(data, frozenset())
+        self.ids: set[int] = set()
+        self.as_of = 0
+        """The newest message id in the hub when the inputs were read."""
+
+    def wants(self, kind: str) -> bool:
+        return kind in self.kinds
+
+    def add(self, kind: str, ids: Iterable[int]) -> None:
+        if kind in self.kinds:
+            self.ids.update(ids)
+
+    @property
+    def inputs(self) -> TransferInputs | None:
+        return inputs_of(self.ids, self.as_of) if self.kinds else None
+
+    def links(self) -> list[Link]:
+        return [Link(message_id) for message_id in sorted(self.ids)]
+
+
+async def newest_message_id(hub: Hub) -> int:
+    def query(tx: Tx) -> int:
+        row = tx.one("SELECT MAX(id) FROM messages")
+        return int(row[0]) if row and row[0] is not None else 0
+
+    return await hub.storage.read(query)
+
 
 class RunResult(msgspec.Struct, kw_only=True):
     flow_id: str
@@ -65,10 +113,12 @@ class RunResult(msgspec.Struct, kw_only=True):
     """What the exporter set aside for a person while the files went (the runtime alerts)."""
 
 
-async def orders_between(hub: Hub, location_id: str, start: date, end: date) -> list[Order]:
+async def orders_between(
+    hub: Hub, location_id: str, start: date, end: date, ids: list[int] | None = None
+) -> list[Order]:
     """The newest version of every order of ``location_id`` in [start, end]; a late retry of an
-    older version never replaces a newer one."""
-    return await _newest(hub, "orders", Order, location_id, start, end)
+    older version never replaces a newer one. ``ids`` receives the message id of each version."""
+    return await _newest(hub, "orders", Order, location_id, start, end, ids)
 
 
 class _RefundsOnly(msgspec.Struct):
@@ -80,49 +130,62 @@ class _RefundsOnly(msgspec.Struct):
 
 
 async def refunded_orders_between(
-    hub: Hub, location: Location, start: date, end: date, lookback: timedelta = REFUND_LOOKBACK
+    hub: Hub,
+    location: Location,
+    start: date,
+    end: date,
+    lookback: timedelta = REFUND_LOOKBACK,
+    ids: list[int] | None = None,
 ) -> list[Order]:
     """The newest version of every order of ``location`` sold in the ``lookback`` days before
     ``start`` that carries a refund booked in [start, end] (a refund's business date is its own,
-    :mod:`expediter.operations.accounting.dating`). Bounded by ``lookback``: older sales are not read."""
+    :mod:`expediter.operations.accounting.dating`). Bounded by ``lookback``: older sales are not read.
+    ``ids`` receives the message id of each order returned."""
     sql = (
-        "SELECT ref, payload FROM messages WHERE kind = 'orders' AND location_id = ?"
+        "SELECT id, ref, payload FROM messages WHERE kind = 'orders' AND location_id = ?"
         " AND business_date >= ? AND business_date < ? ORDER BY ref, id"
     )
     params = [location.id, (start - lookback).isoformat(), start.isoformat()]
     light = msgspec.json.Decoder(_RefundsOnly)
     full = msgspec.json.Decoder(Order)
 
-    def query(tx: Tx) -> list[Order]:
-        newest: dict[str, tuple[int, bytes | None]] = {}
+    def query(tx: Tx) -> list[tuple[int, Order]]:
+        newest: dict[str, tuple[int, int, bytes | None]] = {}
         for row in tx.all(sql, params):
             payload = bytes(row["payload"])
             record = light.decode(payload)
             known = newest.get(row["ref"])
             if known is None or record.version >= known[0]:
-                newest[row["ref"]] = (record.version, payload if record.refunds else None)
-        orders = [full.decode(payload) for _, payload in newest.values() if payload is not None]
-        return [order for order in orders if _refunded_in(order, location, start, end)]
+                newest[row["ref"]] = (record.version, int(row["id"]), payload if record.refunds else None)
+        orders = [(mid, full.decode(payload)) for _, mid, payload in newest.values() if payload is not None]
+        return [(mid, order) for mid, order in orders if _refunded_in(order, location, start, end)]
 
-    return await hub.storage.read(query)
+    found = await hub.storage.read(query)
+    if ids is not None:
+        ids.extend(mid for mid, _ in found)
+    return [order for _, order in found]
 
 
 def _refunded_in(order: Order, location: Location, start: date, end: date) -> bool:
     return any(start <= day <= end for day in refund_dates(order, location))
 
 
-async def punches_between(hub: Hub, location_id: str, start: date, end: date) -> list[TimePunch]:
-    return await _newest(hub, "punches", TimePunch, location_id, start, end)
+async def punches_between(
+    hub: Hub, location_id: str, start: date, end: date, ids: list[int] | None = None
+) -> list[TimePunch]:
+    return await _newest(hub, "punches", TimePunch, location_id, start, end, ids)
 
 
-async def employees_at(hub: Hub, location_id: str) -> list[Employee]:
+async def employees_at(hub: Hub, location_id: str, ids: list[int] | None = None) -> list[Employee]:
     """The latest record of every employee posted for ``location_id`` (kind ``employees``)."""
-    return await _newest(hub, "employees", Employee, location_id)
+    return await _newest(hub, "employees", Employee, location_id, ids=ids)
 
 
-async def drawer_counts_between(hub: Hub, location_id: str, start: date, end: date) -> list[DrawerCount]:
+async def drawer_counts_between(
+    hub: Hub, location_id: str, start: date, end: date, ids: list[int] | None = None
+) -> list[DrawerCount]:
     """The latest drawer count of each business date (kind ``drawer_count``, one ref per day)."""
-    return await _newest(hub, "drawer_count", DrawerCount, location_id, start, end)
+    return await _newest(hub, "drawer_count", DrawerCount, location_id, start, end, ids)
 
 
 Versioned = TypeVar("Versioned", Order, TimePunch, Employee, DrawerCount)
@@ -135,10 +198,12 @@ async def _newest(
     location_id: str,
     start: date | None = None,
     end: date | None = None,
+    ids: list[int] | None = None,
 ) -> list[Versioned]:
     """One record per ``ref``: the highest ``version`` (the latest stored when versions tie).
-    Decoded on the storage's read thread, not the event loop."""
-    sql = "SELECT ref, payload FROM messages WHERE kind = ? AND location_id = ?"
+    Decoded on the storage's read thread, not the event loop. ``ids`` receives the message id of
+    each record returned."""
+    sql = "SELECT id, ref, payload FROM messages WHERE kind = ? AND location_id = ?"
     params: list[object] = [kind, location_id]
     if start is not None and end is not None:
         sql += " AND business_date >= ? AND business_date <= ?"
@@ -146,16 +211,19 @@ async def _newest(
     sql += " ORDER BY ref, id"
     decoder = msgspec.json.Decoder(type_)
 
-    def query(tx: Tx) -> list[Versioned]:
-        newest: dict[str, Versioned] = {}
+    def query(tx: Tx) -> dict[str, tuple[int, Versioned]]:
+        newest: dict[str, tuple[int, Versioned]] = {}
         for row in tx.all(sql, params):
             record = decoder.decode(bytes(row["payload"]))
             known = newest.get(row["ref"])
-            if known is None or getattr(record, "version", 0) >= getattr(known, "version", 0):
-                newest[row["ref"]] = record
-        return list(newest.values())
+            if known is None or getattr(record, "version", 0) >= getattr(known[1], "version", 0):
+                newest[row["ref"]] = (int(row["id"]), record)
+        return newest
 
-    return await hub.storage.read(query)
+    found = await hub.storage.read(query)
+    if ids is not None:
+        ids.extend(mid for mid, _ in found.values())
+    return [record for _, record in found.values()]
 
 
 def transport_system(flow: Flow, system: System) -> System:
@@ -168,17 +236,28 @@ def transport_system(flow: Flow, system: System) -> System:
 
 
 async def export_request(
-    hub: Hub, flow: Flow, location: Location, start: date, end: date, extra: dict[str, Any] | None = None
+    hub: Hub,
+    flow: Flow,
+    location: Location,
+    start: date,
+    end: date,
+    extra: dict[str, Any] | None = None,
+    inputs: InputIds | None = None,
 ) -> ExportRequest:
     """What an exporter works on for ``flow`` at ``location`` over [start, end], read from the hub:
     the orders, the earlier orders refunded in the range, the punches (from a week before, for
     weekly overtime) and the roster. Scheduled runs, ``expediter run`` and ``expediter export``
-    all build it here."""
-    orders = await orders_between(hub, location.id, start, end)
-    refunded = await refunded_orders_between(hub, location, start, end)
-    punches = await punches_between(hub, location.id, start - WEEK_BEFORE, end)
-    employees = await employees_at(hub, location.id)
-    drawers = await drawer_counts_between(hub, location.id, start, end)
+    all build it here. ``inputs`` collects the message versions the flow's files are built from."""
+    inputs = inputs or InputIds(flow.data)
+    inputs.as_of = await newest_message_id(hub)
+    read: dict[str, list[int]] = {kind: [] for kind in (ORDERS, REFUNDS, PUNCHES, EMPLOYEES, DRAWERS)}
+    orders = await orders_between(hub, location.id, start, end, read[ORDERS])
+    refunded = await refunded_orders_between(hub, location, start, end, ids=read[REFUNDS])
+    punches = await punches_between(hub, location.id, start - WEEK_BEFORE, end, read[PUNCHES])
+    employees = await employees_at(hub, location.id, read[EMPLOYEES])
+    drawers = await drawer_counts_between(hub, location.id, start, end, read[DRAWERS])
+    for kind, ids in read.items():
+        inputs.add(kind, ids)
     return ExportRequest(
         catalog=hub.catalog,
         location=location,
@@ -200,21 +279,34 @@ class FileJobs:
         self.hub = hub
 
     async def run(
-        self, flow_id: str, location_id: str, start_date: date, end_date: date | None = None
+        self,
+        flow_id: str,
+        location_id: str,
+        start_date: date,
+        end_date: date | None = None,
+        *,
+        extra: dict[str, Any] | None = None,
+        rename: Callable[[str], str] | None = None,
     ) -> RunResult:
-        """Export and send one run; every outcome (failures too, a bug's included) is in the ledger."""
+        """Export and send one run; every outcome (failures too, a bug's included) is in the ledger.
+        ``extra`` goes to the exporter with the request; ``rename`` names the files (a correction's)."""
         end_date = end_date or start_date
         flow, location, destination = self._resolve(flow_id, location_id)
         started = clock.now()
+        inputs = InputIds(flow.data)
         try:
-            files, notices = await self._export(flow, location, destination, start_date, end_date)
+            files, notices = await self._export(
+                flow, location, destination, start_date, end_date, inputs, extra or {}
+            )
+            if rename is not None:
+                files = [msgspec.structs.replace(f, name=rename(f.name)) for f in files]
             transport = self.transport_for(flow, destination)
         except Exception as exc:
             error = _described(exc, flow, location)
             await self._record_failure(flow, location, start_date, started, error)
             return _failed(flow, location, start_date, end_date, error)
         try:
-            sent = await self._send(flow, location, transport, files, start_date)
+            sent = await self._send(flow, location, transport, files, start_date, inputs)
             await self._after_send(flow)
         except Exception as exc:  # each failed upload is in the ledger already, with its file name
             return _failed(flow, location, start_date, end_date, _described(exc, flow, location))
@@ -249,13 +341,21 @@ class FileJobs:
         return flow, location, destination
 
     async def _export(
-        self, flow: Flow, location: Location, destination: System, start: date, end: date
+        self,
+        flow: Flow,
+        location: Location,
+        destination: System,
+        start: date,
+        end: date,
+        inputs: InputIds,
+        given: dict[str, Any],
     ) -> tuple[list[OutputFile], list[str]]:
         from expediter.engine.purchasing import bills_extra, desk_of
 
         desk = desk_of(self.hub)  # purchase orders and X12 control numbers for the vendor exporters
         exporter = self._exporter(destination)
-        request = await export_request(self.hub, flow, location, start, end, await bills_extra(desk, flow))
+        extra = {**(await bills_extra(desk, flow) or {}), **given}
+        request = await export_request(self.hub, flow, location, start, end, extra, inputs)
         files = await asyncio.to_thread(exporter.export, flow.data, request)
         for notice in request.notices:
             log.warning("file flow notice", flow=flow.id, location=location.id, notice=notice)
@@ -304,7 +404,13 @@ class FileJobs:
         return transport
 
     async def _send(
-        self, flow: Flow, location: Location, transport: Transport, files: Iterable[OutputFile], day: date
+        self,
+        flow: Flow,
+        location: Location,
+        transport: Transport,
+        files: Iterable[OutputFile],
+        day: date,
+        inputs: InputIds,
     ) -> list[OutputFile]:
         sent: list[OutputFile] = []
         try:
@@ -314,7 +420,7 @@ class FileJobs:
                     output.name,
                     output.data,
                     scope=flow.id,
-                    record=self._recorder(flow, location, day, output),
+                    record=self._recorder(flow, location, day, output, inputs),
                 )
                 sent.append(output)
         finally:
@@ -322,7 +428,7 @@ class FileJobs:
         return sent
 
     def _recorder(
-        self, flow: Flow, location: Location, day: date, output: OutputFile
+        self, flow: Flow, location: Location, day: date, output: OutputFile, inputs: InputIds
     ) -> Callable[[TransferRecord], Awaitable[None]]:
         async def record(file: TransferRecord) -> None:
             failed = bool(file.error)
@@ -344,7 +450,9 @@ class FileJobs:
                     error=file.error,
                     location_id=location.id,
                     business_date=day,
-                )
+                ),
+                links=() if failed else inputs.links(),
+                inputs=None if failed else inputs.inputs,
             )
 
         return record

@@ -470,6 +470,48 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX drills_by_flow ON drills (flow_id, id);
         """,
     ),
+    (
+        # Lineage: which messages each transfer carried (a delivery, a file, a poll, a processing
+        # step), written in the transfer's own transaction, so an order's journey is a lookup.
+        # transfer_inputs keeps, per file transfer, a digest of the inputs it was built from: a
+        # night whose inputs changed after it went out is found by comparing digests.
+        "0017_lineage",
+        """
+        CREATE TABLE lineage (
+            message_id {bigint} NOT NULL,
+            transfer_id {bigint} NOT NULL,
+            delivery_id {bigint},
+            role TEXT NOT NULL,
+            PRIMARY KEY (message_id, transfer_id)
+        );
+        CREATE INDEX lineage_by_transfer ON lineage (transfer_id);
+        CREATE TABLE transfer_inputs (
+            transfer_id {bigint} PRIMARY KEY,
+            digest TEXT NOT NULL,
+            inputs INTEGER NOT NULL,
+            as_of {bigint} NOT NULL
+        )
+        """,
+    ),
+    (
+        # One row per location, business date and reconciliation check: the latest result.
+        "0018_reconciliations",
+        """
+        CREATE TABLE reconciliations (
+            location_id TEXT NOT NULL,
+            business_date TEXT NOT NULL,
+            check_name TEXT NOT NULL,
+            state TEXT NOT NULL,
+            flow_id TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL,
+            details {blob} NOT NULL,
+            checked_at TEXT NOT NULL,
+            differs_since TEXT,
+            PRIMARY KEY (location_id, business_date, check_name)
+        );
+        CREATE INDEX reconciliations_by_state ON reconciliations (state, location_id, business_date)
+        """,
+    ),
 ]
 
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import msgspec
 
 from expediter.engine.storage.base import Row, Storage, Tx, from_iso, to_iso
+from expediter.ledger.lineage import (
+    Link,
+    LinkRole,
+    LinkRow,
+    TransferInputs,
+    inputs_of_transfer,
+    insert_inputs,
+    insert_links,
+    links_of_messages,
+    messages_of_transfer,
+)
 from expediter.ledger.transfers import (
     FAILURES,
     Direction,
@@ -69,9 +80,78 @@ class Ledger:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
-    async def record(self, transfer: Transfer) -> int:
-        """Durably record one transfer; returns its id once committed."""
-        return await self.storage.write(lambda tx: insert_transfer(tx, transfer))
+    async def record(
+        self, transfer: Transfer, links: Iterable[Link] = (), inputs: TransferInputs | None = None
+    ) -> int:
+        """Durably record one transfer with the messages it carried (its lineage) and, for a file,
+        the digest of its inputs, in one transaction; returns its id once committed."""
+        carried = list(links)
+
+        def write(tx: Tx) -> int:
+            transfer_id = insert_transfer(tx, transfer)
+            insert_links(tx, transfer_id, carried)
+            if inputs is not None:
+                insert_inputs(tx, transfer_id, inputs)
+            return transfer_id
+
+        return await self.storage.write(write)
+
+    async def get(self, transfer_ids: Sequence[int]) -> list[Transfer]:
+        """The transfers with these ids (a primary-key lookup each), in id order."""
+        sql = f"SELECT {_COLUMNS} FROM transfers WHERE id = ?"
+
+        def query(tx: Tx) -> list[Transfer]:
+            rows = [tx.one(sql, (transfer_id,)) for transfer_id in sorted(set(transfer_ids))]
+            return [transfer_from_row(row) for row in rows if row is not None]
+
+        return await self.storage.read(query)
+
+    async def links_of(self, message_ids: Sequence[int]) -> list[LinkRow]:
+        """Every transfer that carried, produced or polled these messages (lineage)."""
+        return await self.storage.read(lambda tx: links_of_messages(tx, message_ids))
+
+    async def carried_by(self, transfer_id: int, roles: Sequence[LinkRole] = ()) -> list[int]:
+        """The message ids a transfer carried (or, with ``roles``, polled, produced...)."""
+        return await self.storage.read(lambda tx: messages_of_transfer(tx, transfer_id, roles))
+
+    async def inputs(self, transfer_id: int) -> TransferInputs | None:
+        """The digest of what a file transfer was built from (``None`` before lineage was kept)."""
+        return await self.storage.read(lambda tx: inputs_of_transfer(tx, transfer_id))
+
+    async def first_business_date(self, flow_id: str, location_id: str) -> date | None:
+        """The earliest business date the flow has a transfer for at the location (it ran since)."""
+        sql = "SELECT MIN(business_date) FROM transfers WHERE flow_id = ? AND location_id = ?"
+
+        def query(tx: Tx) -> date | None:
+            row = tx.one(sql, (flow_id, location_id))
+            return date.fromisoformat(row[0]) if row and row[0] else None
+
+        return await self.storage.read(query)
+
+    async def day_transfers(
+        self,
+        flow_id: str,
+        location_id: str,
+        start: date,
+        end: date,
+        outcome: TransferOutcome | None = None,
+    ) -> list[Transfer]:
+        """A flow's transfers at a location for business dates in [start, end], oldest first
+        (the flow's index narrows the read to that flow)."""
+        sql = (
+            f"SELECT {_COLUMNS} FROM transfers WHERE flow_id = ? AND location_id = ?"
+            " AND business_date >= ? AND business_date <= ?"
+        )
+        params: list[Any] = [flow_id, location_id, start.isoformat(), end.isoformat()]
+        if outcome is not None:
+            sql += " AND outcome = ?"
+            params.append(str(outcome))
+        sql += " ORDER BY started_at, id"
+
+        def query(tx: Tx) -> list[Transfer]:
+            return [transfer_from_row(row) for row in tx.all(sql, params)]
+
+        return await self.storage.read(query)
 
     async def transfers(
         self,

@@ -29,10 +29,12 @@ class AlertKind(StrEnum):
     LATENESS = "lateness"
     DRIFT = "drift"
     """A source sent a field that is new, missing or of another type than it sent so far."""
+    RECONCILIATION = "reconciliation"
+    """Two systems disagree on one location's business date (a reconciliation check differs)."""
     HELD_FOR_REVIEW = "held_for_review"
     STOPPED = "stopped"
     """A part of the running hub stopped (the scheduler, a polling fallback, a file watcher, the
-    alert watch): until the hub restarts, what it does does not happen."""
+    alert watch, the reconciliation watch): until the hub restarts, what it does does not happen."""
     VOLUME = "volume"
     """An event flow's last hour is far from the same weekday's normal at that hour."""
     SIGNATURE_FAILURES = "signature_failures"
@@ -76,6 +78,11 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         kind=AlertKind.DRIFT,
         severity=Severity.WARNING,
         description="A source sent a field that is new, missing or of another type than before.",
+    ),
+    AlertRule(
+        id="reconciliation",
+        kind=AlertKind.RECONCILIATION,
+        description="Two systems disagree on a business day: a reconciliation check lists the records.",
     ),
     AlertRule(
         id="stopped",

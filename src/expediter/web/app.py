@@ -54,6 +54,7 @@ WEB_MODULES = (
     "expediter.web.signin",
     "expediter.web.admin",
     "expediter.web.imports",
+    "expediter.web.reconcile",
 )
 
 

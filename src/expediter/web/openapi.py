@@ -347,6 +347,7 @@ def dashboard_operations() -> list[Operation]:
             role=Role.OPERATOR,
         ),
         *flow_page_operations(),
+        *reconciliation_operations(page),
         Operation("get", "/diagram", "The flow diagram page", "dashboard", page),
         Operation(
             "get",
@@ -443,6 +444,60 @@ def imports_operations() -> list[Operation]:
             body=_form({}),
             body_media=FORM,
             role=Role.OPERATOR,
+        ),
+    ]
+
+
+def reconciliation_operations(page: dict[int, Answer]) -> list[Operation]:
+    from expediter.web.api import ErrorBody
+
+    no_location = Answer("No such location in the catalog (or not one of the person's)", media=(TEXT,))
+    bad_date = Answer("Not a date, or out of range", media=(TEXT,))
+    return [
+        Operation(
+            "get",
+            "/reconciliation",
+            "A month's reconciliation calendar for one location",
+            "dashboard",
+            {**page, 404: no_location},
+            params=(
+                Param("location", "query", "The location (default: the catalog's first)"),
+                Param("month", "query", "YYYY-MM (default: this month)"),
+            ),
+        ),
+        Operation(
+            "post",
+            "/reconciliation/run",
+            "The Reconcile now button: one location-day reconciled again",
+            "dashboard",
+            {
+                303: Answer("Reconciled; back to the day", media=(), headers=REDIRECT),
+                400: bad_date,
+                404: no_location,
+                413: _error(ErrorBody, "The body is larger than 1 MiB"),
+            },
+            body=_form(
+                {"location": {"type": "string"}, "day": {"type": "string", "format": "date"}},
+                "location",
+                "day",
+            ),
+            body_media=FORM,
+            role=Role.OPERATOR,
+        ),
+        Operation(
+            "get",
+            "/reconciliation/{location}/{day}",
+            "One location-day: each check, its totals and the records that differ",
+            "dashboard",
+            {**page, 400: bad_date, 404: no_location},
+        ),
+        Operation(
+            "get",
+            "/trace",
+            "One order's journey through every system",
+            "dashboard",
+            {**page, 404: Answer("No such order in the hub", media=(HTML,))},
+            params=(Param("order", "query", "The order's id"),),
         ),
     ]
 

@@ -41,6 +41,7 @@ from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order
 from expediter.operations.accounting.close import CloseStatus, close_journal
+from expediter.operations.accounting.correction import correction_entry
 from expediter.operations.accounting.dating import refunds_by_day, sale_date
 from expediter.operations.accounting.journal import (
     DrawerCount,
@@ -58,6 +59,9 @@ QUEUE_FILE = "journal-queue.db"
 JOURNAL_DATA = "journal"
 DRAWER_COUNTS = "drawer_counts"
 """``ExportRequest.extra`` key of the day's drawer counts (the engine reads them from the hub)."""
+JOURNAL_CORRECTIONS = "journal_corrections"
+"""``ExportRequest.extra`` key of a correction run: business date → (the entry posted, the
+correction's number). The exporter then writes each night's correcting entry instead of the night."""
 
 
 class DrawerPolicy(StrEnum):
@@ -286,11 +290,31 @@ class JournalFileExporter:
     def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
         if data != JOURNAL_DATA:
             raise TerminalError(f"the {self.connector} connector writes the journal, not {data!r}")
-        return [self.render(entry, request) for entry in journals_for_request(request)]
+        entries = journals_for_request(request)
+        corrections = request.extra.get(JOURNAL_CORRECTIONS)
+        if corrections is not None:
+            entries = corrected(entries, corrections)
+        return [self.render(entry, request) for entry in entries]
+
+
+def corrected(
+    entries: list[JournalEntry], posted: dict[date, tuple[JournalEntry, int]]
+) -> list[JournalEntry]:
+    """Each night's correcting entry against what was posted (nights that did not change: none)."""
+    found = []
+    for entry in entries:
+        if entry.business_date not in posted:
+            continue
+        before, number = posted[entry.business_date]
+        correction = correction_entry(entry, before, number)
+        if correction is not None:
+            found.append(correction)
+    return found
 
 
 __all__ = [
     "DRAWER_COUNTS",
+    "JOURNAL_CORRECTIONS",
     "JOURNAL_DATA",
     "QUEUE_FILE",
     "BooksSettings",
@@ -301,6 +325,7 @@ __all__ = [
     "business_dates",
     "closing_orders",
     "closing_orders_by_day",
+    "corrected",
     "document_number",
     "drawer_counts",
     "journal_file_name",

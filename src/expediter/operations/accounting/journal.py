@@ -393,6 +393,8 @@ class _Builder:
         """Debit refunds (contra-revenue) and Sales Tax Payable for the tax refunded, credit the
         tender refunded (the order's first tender when the refund names none); a cash refund
         leaves the drawer."""
+        if not booked:
+            return  # most checks: no need to work out the tax their refunds would give back
         by_id = {p.id: p for p in order.payments}
         taxes = refunded_tax(order)
         for refund in booked:

@@ -365,6 +365,22 @@ class KitchenStore:
         ).fetchall()
         return [msgspec.json.decode(row[0], type=Ticket) for row in rows]
 
+    async def tickets_of_orders(self, order_ids: list[str]) -> list[Ticket]:
+        """The tickets of these orders (every station, bumped ones too), for reconciliation and an
+        order's trace."""
+        return await self._run(self._tickets_of_orders, list(dict.fromkeys(order_ids)))
+
+    def _tickets_of_orders(self, order_ids: list[str]) -> list[Ticket]:
+        found = []
+        for start in range(0, len(order_ids), 500):
+            chunk = order_ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.conn.execute(
+                f"SELECT payload FROM kitchen_tickets WHERE order_id IN ({marks}) ORDER BY rowid", chunk
+            ).fetchall()
+            found += [msgspec.json.decode(row[0], type=Ticket) for row in rows]
+        return found
+
     async def orders(self, changed_since: datetime | None = None) -> list[OrderRecord]:
         """The orders :meth:`tickets` returns tickets of, and those changed since ``changed_since``."""
         return await self._run(self._orders, _iso(changed_since))
