@@ -1,13 +1,14 @@
 """A whole running hub (the runtime and every web page) served by a real uvicorn on a loopback
 port, in its own thread, for browser tests. The test thread hands it work through
-:meth:`LiveHub.call` (the coroutine runs on the hub's own event loop)."""
+:meth:`LiveHub.call` (the coroutine runs on the hub's own event loop). :class:`LiveApp` serves an
+app the test built itself (its lifespan starts the hub)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import uvicorn
 
@@ -16,9 +17,42 @@ from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.runtime import Runtime
 from expediter.web.app import create_app
-from tests.engine.helpers import TEST_CONNECTORS, Board
+from tests.engine.helpers import TEST_CONNECTORS, Board, eventually
 
 T = TypeVar("T")
+
+
+class LiveApp:
+    """An app under uvicorn on a loopback port, in its own thread; its lifespan starts the hub."""
+
+    def __init__(self, app: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self._run, name="app-uvicorn", daemon=True)
+
+    def _run(self) -> None:
+        self.loop.run_until_complete(self.server.serve())
+        self.loop.close()
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        self.call(eventually(lambda: self.server.started))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def call(self, work: Coroutine[Any, Any, T], timeout: float = 20) -> T:
+        """Run ``work`` on the server's loop, where the hub lives."""
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.servers[0].sockets[0].getsockname()[1]}"
 
 
 class LiveHub:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import threading
 import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
@@ -17,7 +16,6 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from expediter.catalog.load import load_catalog
@@ -47,6 +45,7 @@ from expediter.web.roles import Role
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
 from tests.operations.kitchen.helpers import burger, make_kitchen, with_kitchen
 from tests.operations.kitchen.helpers import order as kitchen_order
+from tests.web.live_hub import LiveApp
 from tests.web.signin import add_user, admin_client, sign_in_page, signed_in
 
 
@@ -589,38 +588,12 @@ def test_signature_failures_show_the_latest_per_system_with_its_hint(catalog_pat
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
-class LiveHub:
+class LiveHub(LiveApp):
     """The real app (its lifespan starts the hub) under uvicorn on loopback, in its own thread."""
 
     def __init__(self, hub: Any) -> None:
+        super().__init__(create_app(hub))
         self.hub = hub
-        self.loop = asyncio.new_event_loop()
-        config = uvicorn.Config(
-            create_app(hub), host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self._run, name="dashboard-uvicorn", daemon=True)
-
-    def _run(self) -> None:
-        self.loop.run_until_complete(self.server.serve())
-        self.loop.close()
-
-    def __enter__(self) -> LiveHub:
-        self.thread.start()
-        self.call(eventually(lambda: self.server.started))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    def call(self, work: Any) -> Any:
-        """Run ``work`` on the server's loop, where the hub lives."""
-        return asyncio.run_coroutine_threadsafe(work, self.loop).result(15)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.servers[0].sockets[0].getsockname()[1]}"
 
 
 @pytest.mark.browser

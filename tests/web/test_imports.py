@@ -6,20 +6,19 @@ import asyncio
 import codecs
 import csv
 import io
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from expediter.engine.hub import Hub
 from expediter.web.app import create_app
 from expediter.web.imports import ImportsPage
 from expediter.web.roles import Role, role_needed
 from tests.engine.test_imports import SHEET, _catalog
+from tests.web.live_hub import LiveHub
 from tests.web.signin import add_user, client_for, sign_in, sign_in_page
 
 
@@ -146,38 +145,12 @@ def test_writes_need_the_operator_role() -> None:
 # -- the page in a real browser -------------------------------------------------------------------
 
 
-class LiveHub:
-    """The hub's whole web app served by uvicorn on a loopback port, in its own thread."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.hub = Hub(_catalog(tmp_path), deliver=False)
-        self.loop = asyncio.new_event_loop()
-        config = uvicorn.Config(create_app(self.hub), host="127.0.0.1", port=0, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.server.serve(),))
-
-    def start(self) -> str:
-        self.thread.start()
-        for _ in range(500):
-            if self.server.started:
-                asyncio.run_coroutine_threadsafe(add_user(self.hub), self.loop).result(10)
-                port = self.server.servers[0].sockets[0].getsockname()[1]
-                return f"http://127.0.0.1:{port}"
-            threading.Event().wait(0.02)
-        raise RuntimeError("uvicorn did not start")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.loop.close()
-
-
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[str]:
-    server = LiveHub(tmp_path)
-    url = server.start()
+    server = LiveHub(_catalog(tmp_path)).start()
     try:
-        yield url
+        server.call(add_user(server.hub))
+        yield server.url
     finally:
         server.stop()
 

@@ -4,15 +4,12 @@ location, and a kitchen screen that cannot bump until an operator approves its p
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from expediter.engine.deliveries import RetryPolicy
@@ -23,43 +20,12 @@ from expediter.web.app import create_app
 from expediter.web.roles import Role
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
 from tests.operations.kitchen.helpers import order
+from tests.web.live_hub import LiveApp
 from tests.web.signin import add_user, sign_in_page
 from tests.web.test_kds_browser import CHROMIUM_ARGS
 from tests.web.test_people import kitchen_catalog
 
 pytestmark = pytest.mark.browser
-
-
-class LiveApp:
-    """An app under uvicorn on a loopback port, in its own thread; its lifespan starts the hub."""
-
-    def __init__(self, app: Any) -> None:
-        self.loop = asyncio.new_event_loop()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self._run, name="people-uvicorn", daemon=True)
-
-    def _run(self) -> None:
-        self.loop.run_until_complete(self.server.serve())
-        self.loop.close()
-
-    def __enter__(self) -> LiveApp:
-        self.thread.start()
-        self.call(eventually(lambda: self.server.started))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    def call(self, work: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(work, self.loop).result(20)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.servers[0].sockets[0].getsockname()[1]}"
 
 
 @pytest.fixture(scope="module")
