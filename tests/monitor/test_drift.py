@@ -170,11 +170,7 @@ def _flow(flow_id: str, source: str, data: str, policy: DriftPolicy) -> Flow:
 
 def _catalog(tmp_path: Path, policy: DriftPolicy) -> Catalog:
     return Catalog(
-        hub=HubSettings(
-            database=str(tmp_path / "hub.db"),
-            data_dir=str(tmp_path / "data"),
-            allowed_hosts=["hub.test", "worker.test"],
-        ),
+        hub=HubSettings(database=str(tmp_path / "hub.db"), data_dir=str(tmp_path / "data")),
         locations=[Location(id="L1", name="Downtown", timezone="America/New_York")],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops"),
