@@ -8,7 +8,7 @@ process's memory, so several hub processes on one database (``serve --workers N`
   own running totals (``transfer_totals``, written with each transfer, so runs made by the CLI
   count too);
 - **gauges** from the database as it is now: deliveries pending per lane, lanes waiting, dead
-  letters per flow, alerts firing (the watching process keeps them in ``alerts_open``);
+  letters per flow, alerts firing (the watching process keeps them in the ``alerts`` table);
 - the **kitchen** gauges (open tickets, connected screens per station) from the kitchen service,
   which runs in one process only.
 
