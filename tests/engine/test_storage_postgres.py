@@ -147,3 +147,17 @@ def test_a_server_that_would_acknowledge_before_the_disk_is_refused(postgres_url
             await storage.start()
 
     asyncio.run(scenario())
+
+
+def test_a_hub_started_right_after_another_stopped_takes_the_delivery_claim(postgres_url: str) -> None:
+    """One delivery worker per database: the claim a stopped hub held is free at once for the next
+    (a closed session's locks are freed only once the server notices; the claim is unlocked first)."""
+    taken = []
+    for _ in range(20):
+        first, second = PostgresStorage(postgres_url), PostgresStorage(postgres_url)
+        assert first.claim_worker()
+        assert not second.claim_worker()  # held: the second hub only ingests
+        first.release_worker()
+        taken.append(second.claim_worker())
+        second.release_worker()
+    assert taken == [True] * 20

@@ -209,8 +209,12 @@ class PostgresStorage:
         return True
 
     def release_worker(self) -> None:
-        """Give the delivery claim up (the hub stopped)."""
+        """Give the delivery claim up (the hub stopped). Unlocked before the connection closes: the
+        server frees a closed session's locks only once its backend has noticed and exited, and a
+        hub started right after would find the claim still taken and never deliver."""
         if self._claim is not None:
+            with contextlib.suppress(Exception):
+                self._claim.execute("SELECT pg_advisory_unlock(%s)", (DELIVERY_LOCK,))
             with contextlib.suppress(Exception):
                 self._claim.close()
             self._claim = None
