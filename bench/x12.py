@@ -30,11 +30,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from expediter.engine.storage.sqlite import SqliteStorage
 from expediter.formats.x12 import read_documents
 from expediter.model.vendors import ItemIds, POLine, PurchaseOrder
 from expediter.operations.purchasing import PurchasingStore, bill_for, match_invoice
 from expediter.sim.distributor import Changes, distributor_file, invoice_810
+from expediter.storage.sqlite import SqliteStorage
 
 
 def order_of(lines: int) -> PurchaseOrder:

@@ -47,7 +47,6 @@ from expediter.engine.schedule_time import (
     scheduled_pairs,
 )
 from expediter.engine.scheduler import Scheduler
-from expediter.engine.storage.base import Tx
 from expediter.errors import ConfigError, ExpediterError
 from expediter.ledger.drills import running_drills
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
@@ -63,6 +62,7 @@ from expediter.monitor.reconcile.model import CheckResult, CheckState
 from expediter.monitor.reconcile.store import differing, load_results
 from expediter.monitor.routes import Alerting, AlertRouter
 from expediter.monitor.shapes import FieldChange
+from expediter.storage.base import Tx
 from expediter.watchers import Watchers, money_at_risk
 
 log = structlog.get_logger(__name__)

@@ -29,7 +29,6 @@ from expediter.catalog.schema import Flow, SystemKind, Trigger
 from expediter.engine.hub import Hub
 from expediter.engine.inbox import count_arrivals
 from expediter.engine.lanes import undelivered_payloads
-from expediter.engine.storage.base import Tx, to_iso
 from expediter.ledger.transfers import Direction, TransferOutcome
 from expediter.model.location import Location
 from expediter.model.money import Money
@@ -38,6 +37,7 @@ from expediter.model.time import zone
 from expediter.monitor import volume
 from expediter.monitor.alerts import AlertKind
 from expediter.monitor.routes import Alerting
+from expediter.storage.base import Tx, to_iso
 
 SIGNATURE_BURST = 5
 SIGNATURE_WINDOW = timedelta(minutes=10)

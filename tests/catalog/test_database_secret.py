@@ -14,7 +14,7 @@ from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import errors
 from expediter.catalog.secrets import SecretUnavailable, resolve_database
 from expediter.engine.hub import Hub
-from expediter.engine.storage.postgres import PostgresStorage
+from expediter.storage.postgres import PostgresStorage
 from expediter.web.app import read_catalog
 from tests.catalog.helpers import write_catalog
 from tests.engine.helpers import TEST_CONNECTORS, order_message, sample_catalog

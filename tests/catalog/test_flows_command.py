@@ -9,9 +9,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from expediter.cli import app
-from expediter.engine.storage import open_storage
 from expediter.ledger import Direction, Ledger, Transfer, TransferOutcome
 from expediter.model import clock as hub_clock
+from expediter.storage import open_storage
 from tests.catalog.helpers import write_catalog
 
 

@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from expediter.cli import app
 from expediter.engine.hub import Hub
-from expediter.engine.migrations import MIGRATIONS
-from expediter.engine.storage import open_storage
-from expediter.engine.storage.copy import copy_database, tables_in_order
-from expediter.engine.storage.maintenance import pg_dump_command
 from expediter.errors import ExpediterError
+from expediter.storage import open_storage
+from expediter.storage.copy import copy_database, tables_in_order
+from expediter.storage.maintenance import pg_dump_command
+from expediter.storage.migrations import MIGRATIONS
 from tests.commands.helpers import invoke, write_catalog
 from tests.databases import query
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog

@@ -15,8 +15,8 @@ from expediter.access.users import Users
 from expediter.catalog.schema import Catalog, System, SystemKind
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.cli import app
-from expediter.engine.storage import open_storage
 from expediter.model.location import Location
+from expediter.storage import open_storage
 
 PASSWORD = "correct horse battery"
 WIDE = {"COLUMNS": "200"}

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
-from expediter.engine.migrations import MIGRATIONS, split_statements
-from expediter.engine.storage.base import SQLITE
+from expediter.storage.base import SQLITE
+from expediter.storage.migrations import MIGRATIONS, split_statements
 from tests.engine.helpers import TEST_CONNECTORS, order_message, sample_catalog
 
 

@@ -12,9 +12,9 @@ import pytest
 from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.engine.inbox import Conflict
-from expediter.engine.migrations import MIGRATIONS, split_statements
-from expediter.engine.storage.base import SQLITE
 from expediter.errors import RejectedInput
+from expediter.storage.base import SQLITE
+from expediter.storage.migrations import MIGRATIONS, split_statements
 from tests.engine.helpers import TEST_CONNECTORS, Board, order_message, sample_catalog
 
 

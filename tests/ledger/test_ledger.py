@@ -7,12 +7,12 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from expediter.engine.migrations import MIGRATIONS, split_statements
-from expediter.engine.storage import open_storage
-from expediter.engine.storage.base import SQLITE, Tx
-from expediter.engine.storage.sqlite import SqliteStorage, _Tx
 from expediter.ledger import Direction, Ledger, Transfer, TransferOutcome, checksum_of
 from expediter.ledger.transfers import insert_transfer
+from expediter.storage import open_storage
+from expediter.storage.base import SQLITE, Tx
+from expediter.storage.migrations import MIGRATIONS, split_statements
+from expediter.storage.sqlite import SqliteStorage, _Tx
 
 T0 = datetime(2026, 3, 14, 4, 0, tzinfo=UTC)
 

@@ -26,7 +26,6 @@ from expediter.connectors.base import IncomingMessage
 from expediter.connectors.escpos.client import send as send_to_printer
 from expediter.engine.deliveries import DeliveryRecord, DeliveryState, RetryPolicy
 from expediter.engine.hub import Hub
-from expediter.engine.storage import open_storage
 from expediter.errors import TerminalError
 from expediter.ledger import Direction, Ledger, Transfer, TransferOutcome
 from expediter.model import clock as hub_clock
@@ -38,6 +37,7 @@ from expediter.operations.accounting.journal import build_journal
 from expediter.operations.kitchen import Kitchen
 from expediter.sim.day import simulate_day
 from expediter.sim.printer import VirtualPrinter
+from expediter.storage import open_storage
 from expediter.web.app import create_app
 from expediter.web.dashboard import Dashboard, ago, routes
 from expediter.web.dashboard_data import duration_text, shorten, size_text

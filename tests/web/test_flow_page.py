@@ -24,7 +24,6 @@ from expediter.catalog.schema import Hub as HubSettings
 from expediter.connectors.base import IncomingMessage, Outbound
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
-from expediter.engine.storage.base import Tx
 from expediter.errors import TerminalError
 from expediter.ledger import Direction, Transfer, TransferOutcome
 from expediter.ledger.drills import drills_of
@@ -36,6 +35,7 @@ from expediter.monitor import alert_store
 from expediter.monitor.alerts import AlertKind, AlertState
 from expediter.monitor.runbook import runbook_html
 from expediter.runtime import Runtime
+from expediter.storage.base import Tx
 from expediter.web.app import collect_routes, create_app
 from expediter.web.roles import Role, role_needed
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import msgspec
 
-from expediter.engine.storage.base import Row, Storage, Tx, from_iso, to_iso, utcnow
+from expediter.storage.base import Row, Storage, Tx, from_iso, to_iso, utcnow
 
 _COLUMNS = "id, at, actor, actor_kind, action, target, detail, outcome, address, location_id"
 SHOWN = 500

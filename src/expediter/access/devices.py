@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 import msgspec
 
 from expediter.access.credentials import digest, new_secret
-from expediter.engine.storage.base import Row, Storage, Tx, from_iso, to_iso, utcnow
 from expediter.errors import RejectedInput
+from expediter.storage.base import Row, Storage, Tx, from_iso, to_iso, utcnow
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O, 1/I: a cook reads the code to an operator across the pass."""

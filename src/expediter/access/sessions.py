@@ -12,7 +12,7 @@ import msgspec
 
 from expediter.access.credentials import digest, new_secret
 from expediter.access.users import User, Users
-from expediter.engine.storage.base import Storage, Tx, from_iso, to_iso, utcnow
+from expediter.storage.base import Storage, Tx, from_iso, to_iso, utcnow
 
 IDLE = timedelta(hours=12)
 LONGEST = timedelta(days=7)

@@ -14,8 +14,8 @@ import msgspec
 
 from expediter.access.passwords import hash_password, needs_rehash, verify_password
 from expediter.access.roles import Role
-from expediter.engine.storage.base import Row, Storage, Tx, from_iso, now_iso
 from expediter.errors import RejectedInput
+from expediter.storage.base import Row, Storage, Tx, from_iso, now_iso
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _COLUMNS = "id, name, role, locations, password_hash, created_at, password_changed_at"

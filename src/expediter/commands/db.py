@@ -17,11 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from expediter.commands.common import CatalogOption, catalog_path
-from expediter.engine.storage import open_storage
-from expediter.engine.storage.copy import TableCount, copy_database, counts
-from expediter.engine.storage.maintenance import backup as backup_database
-from expediter.engine.storage.maintenance import migrate as migrate_database
 from expediter.errors import ConfigError
+from expediter.storage import open_storage
+from expediter.storage.copy import TableCount, copy_database, counts
+from expediter.storage.maintenance import backup as backup_database
+from expediter.storage.maintenance import migrate as migrate_database
 
 db_app = typer.Typer(
     help="The hub's database: migrate it, copy it to PostgreSQL, back it up.", no_args_is_help=True
@@ -93,7 +93,7 @@ def copy(
 
 
 def _exists(database: str) -> bool:
-    from expediter.engine.storage import is_postgres
+    from expediter.storage import is_postgres
 
     return is_postgres(database) or Path(database.removeprefix("sqlite:///")).is_file()
 

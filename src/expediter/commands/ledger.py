@@ -20,8 +20,8 @@ from expediter.commands.common import CatalogOption, JsonOption, catalog_path, p
 from expediter.commands.listings import dead_letter_row, transfer_row
 from expediter.engine.hub import Hub
 from expediter.engine.router import process_destination
-from expediter.engine.storage.base import utcnow
 from expediter.ledger.transfers import TransferOutcome
+from expediter.storage.base import utcnow
 
 T = TypeVar("T")
 _RELATIVE = re.compile(r"^(?P<n>\d+)(?P<unit>[mhd])$")

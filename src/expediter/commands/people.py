@@ -29,9 +29,9 @@ from expediter.catalog.schema import Catalog
 from expediter.catalog.secrets import hash_token
 from expediter.commands.common import CatalogOption, catalog_path
 from expediter.commands.ledger import parse_since
-from expediter.engine.storage import open_storage
-from expediter.engine.storage.base import Storage
 from expediter.errors import ExpediterError, RejectedInput
+from expediter.storage import open_storage
+from expediter.storage.base import Storage
 
 T = TypeVar("T")
 users_app = typer.Typer(help="The people who sign in to the dashboard: add, list, reset a password, remove.")

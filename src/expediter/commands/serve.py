@@ -54,8 +54,8 @@ def run_worker(config: Path, sock: socket.socket, options: dict[str, Any], *, sh
     commits on its event loop while commits are quick (see ``SqliteStorage.inline_commit``)."""
     import uvicorn
 
-    from expediter.engine.storage.sqlite import SqliteStorage
     from expediter.runtime import Runtime
+    from expediter.storage.sqlite import SqliteStorage
     from expediter.web.app import create_app, read_catalog
     from expediter.web.server import HubServer
 

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 import msgspec
 
-from expediter.engine.storage.base import Storage, Tx
+from expediter.storage.base import Storage, Tx
 
 FLUSH_SECONDS = 1.0
 LATENCY_BUCKETS: tuple[float, ...] = (

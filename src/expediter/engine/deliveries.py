@@ -50,11 +50,11 @@ from expediter.engine.canonical import canonical_facts
 from expediter.engine.drill_lane import DRILL_SUFFIX, hand_over_drill, is_drill
 from expediter.engine.lanes import DeliveryRecord, DeliveryState, WaitingLane
 from expediter.engine.router import is_process_destination
-from expediter.engine.storage.base import Row, Tx, from_iso, now_iso, to_iso, utcnow
 from expediter.errors import RejectedInput, TerminalError, TransientError
 from expediter.ledger.lineage import Link, LinkRole, insert_links
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of, insert_transfer
 from expediter.model.cards import mask_card_numbers
+from expediter.storage.base import Row, Tx, from_iso, now_iso, to_iso, utcnow
 
 if TYPE_CHECKING:
     from expediter.engine.hub import Hub

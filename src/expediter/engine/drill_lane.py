@@ -15,9 +15,9 @@ from expediter.catalog.schema import Flow
 from expediter.connectors.base import Receipt
 from expediter.engine.inbox import INSERT_MESSAGE
 from expediter.engine.router import Route, insert_deliveries, lane_of, message_token, read_hub_identity
-from expediter.engine.storage.base import Storage, Tx, now_iso
 from expediter.errors import TerminalError
 from expediter.ledger.drills import DrillPhase, drill_phase
+from expediter.storage.base import Storage, Tx, now_iso
 
 DRILL_LOCATION = "#drill"
 DRILL_KIND = "drill"

@@ -27,11 +27,11 @@ from expediter.engine.counters import FLUSH_SECONDS, Counters
 from expediter.engine.deliveries import DEFAULT_ATTEMPT_TIMEOUT, Deliveries, RetryPolicy
 from expediter.engine.inbox import Inbox
 from expediter.engine.router import Router
-from expediter.engine.storage import open_storage
-from expediter.engine.storage.base import Storage, utcnow
 from expediter.errors import TerminalError
 from expediter.ledger.ledger import Ledger
 from expediter.monitor.drift import DriftWatch
+from expediter.storage import open_storage
+from expediter.storage.base import Storage, utcnow
 
 SIGNATURE_FAILURES_KEPT = 20
 log = structlog.get_logger(__name__)

@@ -29,7 +29,6 @@ from expediter.connectors.base import (
 )
 from expediter.connectors.transport import TransferRecord, Transport, send_file
 from expediter.engine.hub import Hub
-from expediter.engine.storage.base import Tx
 from expediter.errors import ConfigError, ExpediterError, TerminalError
 from expediter.ledger.lineage import Link, TransferInputs, inputs_of
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
@@ -41,6 +40,7 @@ from expediter.model.order import Order, Refund
 from expediter.operations.accounting.dating import refund_dates
 from expediter.operations.accounting.export import DRAWER_COUNTS
 from expediter.operations.accounting.journal import DrawerCount
+from expediter.storage.base import Tx
 
 log = structlog.get_logger(__name__)
 

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import msgspec
 
-from expediter.engine.storage.base import Row, Tx, from_iso
+from expediter.storage.base import Row, Tx, from_iso
 
 
 class DeliveryState(StrEnum):

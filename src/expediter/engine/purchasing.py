@@ -35,7 +35,6 @@ from expediter.catalog.schema import Flow, Level, System
 from expediter.connectors.base import ConnectorContext, ExportRequest, OutputFile
 from expediter.connectors.transport import TransferRecord, send_file
 from expediter.engine.hub import Hub
-from expediter.engine.storage.base import Storage, Tx, now_iso
 from expediter.errors import ConfigError, ExpediterError, RejectedInput, TerminalError
 from expediter.formats.x12.control import next_control_number
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
@@ -65,6 +64,7 @@ from expediter.operations.purchasing import (
     costs_from_invoice,
     match_invoice,
 )
+from expediter.storage.base import Storage, Tx, now_iso
 
 log = structlog.get_logger(__name__)
 VENDOR_DATA = frozenset({"invoice", "po_ack"})

@@ -16,7 +16,7 @@ import structlog
 
 from expediter.catalog.schema import Catalog, Level
 from expediter.connectors.base import Connector, IncomingMessage
-from expediter.engine.storage.base import Tx
+from expediter.storage.base import Tx
 
 PROCESS_SUFFIX = "#process"
 log = structlog.get_logger(__name__)

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import msgspec
 
-from expediter.engine.storage.base import Row, Tx, from_iso, to_iso
+from expediter.storage.base import Row, Tx, from_iso, to_iso
 
 STALE_AFTER = timedelta(minutes=15)
 """A drill still ``running`` after this long was abandoned (its process was killed)."""

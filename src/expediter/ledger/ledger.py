@@ -8,7 +8,6 @@ from typing import Any
 
 import msgspec
 
-from expediter.engine.storage.base import Row, Storage, Tx, from_iso, to_iso
 from expediter.ledger.lineage import (
     Link,
     LinkRole,
@@ -28,6 +27,7 @@ from expediter.ledger.transfers import (
     insert_transfer,
     outcomes_asked,
 )
+from expediter.storage.base import Row, Storage, Tx, from_iso, to_iso
 
 _COLUMNS = (
     "id, flow_id, direction, level, transport, endpoint, remote_ref, file_name, started_at,"

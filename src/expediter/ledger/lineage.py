@@ -24,7 +24,7 @@ from enum import StrEnum
 
 import msgspec
 
-from expediter.engine.storage.base import Row, Tx
+from expediter.storage.base import Row, Tx
 
 
 class LinkRole(StrEnum):

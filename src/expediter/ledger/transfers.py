@@ -14,8 +14,8 @@ from enum import StrEnum
 
 import msgspec
 
-from expediter.engine.storage.base import Tx, to_iso
 from expediter.model.cards import mask_card_numbers
+from expediter.storage.base import Tx, to_iso
 
 
 class TransferOutcome(StrEnum):

@@ -19,8 +19,8 @@ from datetime import datetime
 
 import msgspec
 
-from expediter.engine.storage.base import Row, Tx, from_iso, to_iso
 from expediter.monitor.alerts import Alert, AlertKind, AlertState, Severity
+from expediter.storage.base import Row, Tx, from_iso, to_iso
 
 _KINDS = frozenset(kind.value for kind in AlertKind)
 """Rows of a kind this version does not fire are left alone (never read as an alert)."""

@@ -34,7 +34,6 @@ import structlog
 
 from expediter.catalog.schema import Catalog, DriftPolicy, Flow, Level
 from expediter.connectors.base import IncomingMessage
-from expediter.engine.storage.base import Storage, Tx
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.order import Order
 from expediter.model.strict import known_path
@@ -51,6 +50,7 @@ from expediter.monitor.shapes import (
     json_shape,
     learn,
 )
+from expediter.storage.base import Storage, Tx
 
 log = structlog.get_logger(__name__)
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import msgspec
 
-from expediter.engine.storage.base import Storage, Tx, from_iso, now_iso
 from expediter.monitor.shapes import Change, FieldChange, FieldShape
+from expediter.storage.base import Storage, Tx, from_iso, now_iso
 
 
 class DriftState(StrEnum):

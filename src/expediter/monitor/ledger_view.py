@@ -60,8 +60,8 @@ async def read_statuses(database: str, base_dir: Path, now: datetime) -> dict[st
     path = database_path(database, base_dir)
     if path is None or not path.exists():
         return None
-    from expediter.engine.storage import open_storage
     from expediter.ledger import Ledger
+    from expediter.storage import open_storage
 
     storage = open_storage(path)
     await storage.start()

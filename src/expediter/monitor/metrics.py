@@ -37,10 +37,10 @@ from expediter.engine import lanes
 from expediter.engine.counters import INFINITY, LATENCY_BUCKETS, Count, Key, totals
 from expediter.engine.lanes import DeliveryState
 from expediter.engine.router import lane_of
-from expediter.engine.storage.base import Tx
 from expediter.ledger.ledger import FlowSummary, summarize
 from expediter.monitor.alert_store import open_alerts
 from expediter.monitor.alerts import Alert, AlertKind
+from expediter.storage.base import Tx
 
 PREFIX = "expediter"
 

@@ -28,7 +28,6 @@ import httpx
 import structlog
 
 from expediter.catalog.schema import AlertRoute, Catalog, Flow
-from expediter.engine.storage.base import Storage, Tx
 from expediter.errors import DeliveryError
 from expediter.monitor import alert_store
 from expediter.monitor.alert_store import Notification
@@ -43,6 +42,7 @@ from expediter.monitor.alerts import (
 )
 from expediter.monitor.channels import Channel, LogChannel, Notice, NoticeEvent, build_channel
 from expediter.monitor.health import FlowStatus, Health, flow_health
+from expediter.storage.base import Storage, Tx
 
 log = structlog.get_logger("expediter.alerts")
 DEFAULT_ROUTE = "default"

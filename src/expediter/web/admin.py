@@ -19,8 +19,8 @@ from starlette.routing import BaseRoute, Route
 
 from expediter.access.audit import AuditEntry
 from expediter.catalog.schema import Catalog
-from expediter.engine.storage.base import utcnow
 from expediter.errors import RejectedInput
+from expediter.storage.base import utcnow
 from expediter.web import pages
 from expediter.web.people import Actor, People, actor_of, note_for_audit, people_of
 from expediter.web.roles import Role, needs

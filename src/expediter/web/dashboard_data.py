@@ -21,7 +21,6 @@ from expediter.engine.deliveries import WaitingLane
 from expediter.engine.hub import SignatureFailure
 from expediter.engine.jobs import orders_between, refunded_orders_between
 from expediter.engine.schedule_time import closes_business_date
-from expediter.engine.storage.base import Tx
 from expediter.errors import ExpediterError
 from expediter.ledger import Transfer, TransferOutcome
 from expediter.model.location import Location
@@ -29,6 +28,7 @@ from expediter.model.money import Money
 from expediter.operations.accounting.journal import JournalEntry, JournalLine, build_journal
 from expediter.operations.accounting.mapping import UnmappedAccounts
 from expediter.sim.printer import PrintedTicket, VirtualPrinter
+from expediter.storage.base import Tx
 from expediter.web.visibility import Sees, everything, flow_visible, located, system_visible
 
 RECENT_TRANSFERS = 50

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from expediter.access.audit import ActorKind, AuditAction, Outcome
 from expediter.access.credentials import new_secret, same
 from expediter.access.sessions import LONGEST
-from expediter.engine.storage.base import utcnow
+from expediter.storage.base import utcnow
 from expediter.web import pages
 from expediter.web.people import (
     SESSION_COOKIE,

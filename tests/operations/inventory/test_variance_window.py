@@ -13,8 +13,6 @@ import msgspec
 from expediter.catalog.schema import Catalog, Hub
 from expediter.connectors.base import ExportRequest
 from expediter.connectors.csv.formats import ExportFile, read_csv
-from expediter.engine.storage import open_storage
-from expediter.engine.storage.base import Tx
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Order
@@ -29,6 +27,8 @@ from expediter.operations.inventory.export import (
     usage_files,
 )
 from expediter.operations.inventory.recipes import load_recipe_book
+from expediter.storage import open_storage
+from expediter.storage.base import Tx
 
 RECIPES = (
     '[ingredients.beef]\nunit = "lb"\nunit_cost = 5\n'

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import msgspec
 
-from expediter.engine.storage import open_storage
 from expediter.model.money import Money
 from expediter.model.vendors import (
     AckLine,
@@ -34,6 +33,7 @@ from expediter.operations.purchasing import (
     bill_for,
     match_invoice,
 )
+from expediter.storage import open_storage
 
 ORDER = PurchaseOrder(
     po_number="PO-1",

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Sequence
 from typing import BinaryIO
 
 from expediter.engine.imports.store import BadRow, bad_rows, get
-from expediter.engine.storage.base import Storage
 from expediter.formats.tabular import inert
+from expediter.storage.base import Storage
 
 QUARANTINE_COLUMN = "import_error"
 

@@ -37,7 +37,6 @@ from expediter.engine.imports.store import (
     stage_writer,
     started,
 )
-from expediter.engine.storage.base import Storage
 from expediter.errors import ConfigError, ExpediterError, RejectedInput
 from expediter.formats.tabular import Table, TableRow, open_table, restored
 from expediter.model.cards import contains_card_number, might_hold_card_number, must_scan_decoded
@@ -45,6 +44,7 @@ from expediter.operations.imports import Cells, ImportContext, ImportKind, KeyRu
 from expediter.operations.imports.counts import COUNTS_KIND
 from expediter.operations.inventory.export import load_book
 from expediter.operations.inventory.recipes import RecipeBook
+from expediter.storage.base import Storage
 
 STAGE_ROWS = 500
 """Rows staged per transaction: each holds the write lock for a few milliseconds only."""

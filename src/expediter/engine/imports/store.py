@@ -18,12 +18,12 @@ from typing import Any
 import msgspec
 
 from expediter.catalog.schema import Flow
-from expediter.engine.storage.base import Storage, Tx, from_iso, now_iso
 from expediter.errors import RejectedInput
 from expediter.formats.tabular import Encoding
 from expediter.model import clock
 from expediter.model.location import Location
 from expediter.operations.imports import KeyRule, Problem
+from expediter.storage.base import Storage, Tx, from_iso, now_iso
 
 DELETE_ROWS = 5000
 """Rows deleted (or marked) per transaction."""

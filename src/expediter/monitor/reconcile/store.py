@@ -9,8 +9,8 @@ from datetime import date
 
 import msgspec
 
-from expediter.engine.storage.base import Row, Storage, Tx, from_iso, to_iso
 from expediter.monitor.reconcile.model import CheckResult, CheckState
+from expediter.storage.base import Row, Storage, Tx, from_iso, to_iso
 
 _UPSERT = (
     "INSERT INTO reconciliations (location_id, business_date, check_name, state, flow_id, summary,"

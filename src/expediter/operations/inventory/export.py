@@ -47,7 +47,7 @@ from expediter.operations.inventory.usage import TheoreticalUsage, theoretical_u
 from expediter.operations.inventory.variance import VarianceReport, actual_usage, variance_report
 
 if TYPE_CHECKING:
-    from expediter.engine.storage.base import Storage
+    from expediter.storage.base import Storage
 
 COUNTS_KIND = "inventory_counts"
 COUNTS_EXTRA = "inventory_counts"
@@ -483,7 +483,7 @@ ORDERS_SQL = (
 async def read_stored_orders(database: str, location_id: str, first: date, last: date) -> list[Order]:
     """The stored orders of business dates ``first`` to ``last``, every version (usage keeps the
     latest), opening the catalog's database on its own as :func:`read_stored_counts` does."""
-    from expediter.engine.storage import open_storage
+    from expediter.storage import open_storage
 
     decoder = msgspec.json.Decoder(Order)
     storage = open_storage(database)
@@ -501,7 +501,7 @@ async def read_stored_orders(database: str, location_id: str, first: date, last:
 
 async def read_stored_counts(database: str, location_id: str, day: date) -> CountsOnFile:
     """:func:`counts_in_storage`, opening the catalog's database on its own (exporter threads)."""
-    from expediter.engine.storage import open_storage
+    from expediter.storage import open_storage
 
     storage = open_storage(database)
     await storage.start()

@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from expediter.engine.migrations import MIGRATIONS
-from expediter.engine.storage.base import Row, Storage, Tx
 from expediter.errors import ConfigError
+from expediter.storage.base import Row, Storage, Tx
+from expediter.storage.migrations import MIGRATIONS
 
 BATCH = 1000
 NOT_COPIED = frozenset({"migrations"})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from expediter.engine.storage.base import Storage, Tx
-from expediter.engine.storage.sqlite import SqliteStorage
 from expediter.errors import ConfigError
+from expediter.storage.base import Storage, Tx
+from expediter.storage.sqlite import SqliteStorage
 
 __all__ = ["SqliteStorage", "Storage", "Tx", "is_postgres", "open_storage"]
 
@@ -21,7 +21,7 @@ def open_storage(url_or_path: str | Path) -> Storage:
     catalog's loader before this is called."""
     text = str(url_or_path)
     if is_postgres(text):
-        from expediter.engine.storage.postgres import PostgresStorage
+        from expediter.storage.postgres import PostgresStorage
 
         return PostgresStorage(text)
     if text in (":memory:", "sqlite:///:memory:"):

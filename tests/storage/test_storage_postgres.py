@@ -9,11 +9,11 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
-from expediter.engine.migrations import MIGRATIONS
-from expediter.engine.storage import open_storage
-from expediter.engine.storage.base import Tx
-from expediter.engine.storage.postgres import PostgresStorage
 from expediter.errors import ConfigError, TransientError
+from expediter.storage import open_storage
+from expediter.storage.base import Tx
+from expediter.storage.migrations import MIGRATIONS
+from expediter.storage.postgres import PostgresStorage
 
 pytestmark = pytest.mark.service
 

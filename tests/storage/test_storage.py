@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from expediter.engine.migrations import MIGRATIONS
-from expediter.engine.storage import open_storage
-from expediter.engine.storage import sqlite as sqlite_storage
-from expediter.engine.storage.base import Tx
-from expediter.engine.storage.sqlite import SqliteStorage
 from expediter.errors import TransientError
+from expediter.storage import open_storage
+from expediter.storage import sqlite as sqlite_storage
+from expediter.storage.base import Tx
+from expediter.storage.migrations import MIGRATIONS
+from expediter.storage.sqlite import SqliteStorage
 
 
 def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
@@ -248,8 +248,8 @@ def test_two_storages_on_one_file_take_turns(tmp_path: Path) -> None:
 
 WRITER_PROCESS = """
 import asyncio, sys
-from expediter.engine.storage import checkpoint
-from expediter.engine.storage.sqlite import SqliteStorage
+from expediter.storage import checkpoint
+from expediter.storage.sqlite import SqliteStorage
 
 checkpoint.CHECKPOINT_EVERY_WRITES = 50  # checkpoints while the other process writes
 
@@ -317,7 +317,7 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path, commits: str
 
 STARTER_PROCESS = """
 import asyncio, sys, time
-from expediter.engine.storage.sqlite import SqliteStorage
+from expediter.storage.sqlite import SqliteStorage
 
 async def main():
     storage = SqliteStorage(sys.argv[1])

@@ -17,10 +17,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from expediter.engine.storage.postgres import PostgresStorage, prepare_database
 from expediter.errors import TransientError
-from tests.engine.test_storage_postgres import count, insert
+from expediter.storage.postgres import PostgresStorage, prepare_database
 from tests.postgres import LOOPBACK, PostgresServer, running_postgres
+from tests.storage.test_storage_postgres import count, insert
 
 pytestmark = pytest.mark.service
 NAME = "hub_failover"

@@ -1,6 +1,6 @@
 """What an operator does to a hub's database besides running the hub: migrate it, back it up.
 
-Both work on SQLite files and on PostgreSQL URLs (see :func:`expediter.engine.storage.is_postgres`).
+Both work on SQLite files and on PostgreSQL URLs (see :func:`expediter.storage.is_postgres`).
 """
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from expediter.engine.storage import is_postgres
 from expediter.errors import ConfigError, TransientError
+from expediter.storage import is_postgres
 
 
 def migrate(database: str) -> list[str]:
     """Apply the migrations ``database`` has not seen (what a hub does at start); their names."""
     if is_postgres(database):
-        from expediter.engine.storage.postgres import prepare_database
+        from expediter.storage.postgres import prepare_database
 
         return prepare_database(database)
-    from expediter.engine.storage.sqlite import apply_migrations, connect
+    from expediter.storage.sqlite import apply_migrations, connect
 
     path = database.removeprefix("sqlite:///")
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -32,9 +32,9 @@ from typing import Any, TypeVar
 
 import structlog
 
-from expediter.engine.migrations import MIGRATIONS, split_statements
-from expediter.engine.storage.base import POSTGRES, Row, now_iso
 from expediter.errors import ConfigError, TransientError
+from expediter.storage.base import POSTGRES, Row, now_iso
+from expediter.storage.migrations import MIGRATIONS, split_statements
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -90,7 +90,7 @@ def to_driver_sql(text: str) -> str:
 
 
 class _Tx:
-    """:class:`~expediter.engine.storage.base.Tx` over one psycopg connection."""
+    """:class:`~expediter.storage.base.Tx` over one psycopg connection."""
 
     __slots__ = ("_conn",)
 

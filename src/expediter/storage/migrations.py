@@ -2,7 +2,7 @@
 
 Never edit a migration that has shipped: add a new one. DDL uses ``{id}``, ``{bigint}``,
 ``{blob}`` and ``{random_id}`` for the words that differ between SQLite and PostgreSQL (see
-:class:`~expediter.engine.storage.base.Dialect`).
+:class:`~expediter.storage.base.Dialect`).
 """
 
 from __future__ import annotations

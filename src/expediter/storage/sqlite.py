@@ -36,7 +36,7 @@ benchmark with two processes, three runs each way back to back: groups of 17 →
 84–87 → 76–78 µs an order, durable 16.4k–17.4k → 18.1k–18.6k orders/s, p99 6.5–6.7 ms (was 6.8–7.5).
 
 WAL checkpoints do not run inside a commit (SQLite's automatic checkpoint would, holding the
-write lock for the copy and the database fsync): see :mod:`expediter.engine.storage.checkpoint`.
+write lock for the copy and the database fsync): see :mod:`expediter.storage.checkpoint`.
 
 A write function must be quick SQL only (no I/O, no waiting): it runs on the event loop.
 """
@@ -59,9 +59,9 @@ from typing import Any, TypeVar
 
 import structlog
 
-from expediter.engine.migrations import MIGRATIONS, split_statements
-from expediter.engine.storage.base import SQLITE, Dialect, Row, now_iso
-from expediter.engine.storage.checkpoint import Checkpointer
+from expediter.storage.base import SQLITE, Dialect, Row, now_iso
+from expediter.storage.checkpoint import Checkpointer
+from expediter.storage.migrations import MIGRATIONS, split_statements
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -79,7 +79,7 @@ average stays under this (a local SSD: 0.3–1 ms); slower ones go back to the w
 
 
 class _Tx:
-    """:class:`~expediter.engine.storage.base.Tx` over one sqlite3 connection."""
+    """:class:`~expediter.storage.base.Tx` over one sqlite3 connection."""
 
     __slots__ = ("_conn",)
 
