@@ -31,11 +31,11 @@ import msgspec
 sys.path.insert(0, str(Path(__file__).parent))
 
 from expediter.catalog.schema import Catalog, Flow, Hub, Level, System, SystemKind, Trigger
-from expediter.connectors.base import IncomingMessage
 from expediter.model.location import Location
 from expediter.model.order import Order
 from expediter.model.strict import strict_twin
 from expediter.monitor.drift import LEARN_MESSAGES, SAMPLE_EVERY, Arrival, DriftWatch
+from expediter.plugin.base import IncomingMessage
 from expediter.storage import open_storage
 from ingest import template
 

@@ -127,8 +127,8 @@ def sink_app(kitchen: Any) -> Any:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from expediter.connectors.base import Outbound
     from expediter.connectors.kds.client import KdsSink
+    from expediter.plugin.base import Outbound
     from expediter.web.kds import kitchen_routes
 
     sink = KdsSink(kitchen)

@@ -32,7 +32,6 @@ import msgspec
 
 from expediter.catalog.schema import AccountType, Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs
 from expediter.engine.reconcile import Reconciler
@@ -40,6 +39,7 @@ from expediter.engine.schedule_time import business_day_end, closes_business_dat
 from expediter.model import clock
 from expediter.model.location import Location
 from expediter.monitor.reconcile.model import CheckState
+from expediter.plugin.base import IncomingMessage
 from expediter.sim.day import simulate_day
 from expediter.sim.locations import sim_locations
 from expediter.sim.menu import CATEGORIES

@@ -103,7 +103,7 @@ def test_a_brand_new_hub_is_not_late_for_a_run_due_before_it_existed(
 
 
 def test_order_versions_finds_the_newest_version_of_one_order_only(tmp_path: Path, database: str) -> None:
-    from expediter.connectors.base import IncomingMessage
+    from expediter.plugin.base import IncomingMessage
     from expediter.runtime import OrderVersions
 
     def message(key: str, kind: str = "orders") -> IncomingMessage:

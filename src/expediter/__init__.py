@@ -4,7 +4,10 @@ The public surface is deliberately small; ``tests/test_public_surface.py`` locks
 need :class:`Connector` and the types beside it; everything else is reached through the CLI and HTTP.
 """
 
-from expediter.connectors.base import (
+from expediter.errors import RejectedInput, TerminalError, TransientError
+from expediter.model.money import Money
+from expediter.model.order import Order
+from expediter.plugin.base import (
     Capability,
     Connector,
     ConnectorContext,
@@ -12,9 +15,6 @@ from expediter.connectors.base import (
     Outbound,
     Receipt,
 )
-from expediter.errors import RejectedInput, TerminalError, TransientError
-from expediter.model.money import Money
-from expediter.model.order import Order
 
 __version__ = "0.1.0"
 

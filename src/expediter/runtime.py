@@ -31,7 +31,6 @@ import structlog
 from expediter.catalog.paths import catalog_folder
 from expediter.catalog.paths import data_dir as catalog_data_dir
 from expediter.catalog.schema import Catalog, Flow, Level
-from expediter.connectors.base import IncomingMessage
 from expediter.drill import DrillResult, run_drill
 from expediter.engine.heal import LOOK_BACK_DAYS, NIGHTLY_DATA, Healer, HealOutcome, Night
 from expediter.engine.hub import Hub
@@ -62,6 +61,7 @@ from expediter.monitor.reconcile.model import CheckResult, CheckState
 from expediter.monitor.reconcile.store import differing, load_results
 from expediter.monitor.routes import Alerting, AlertRouter
 from expediter.monitor.shapes import FieldChange
+from expediter.plugin.base import IncomingMessage
 from expediter.storage.base import Tx
 from expediter.watchers import Watchers, money_at_risk
 
@@ -80,7 +80,7 @@ class OrderVersions:
     """The newest version the hub holds of an order, by the source system's own id.
 
     Canonical orders derived from a product's events carry the idempotency key
-    ``<source>:<external id>:<version>`` (see :class:`~expediter.connectors.base.IncomingMessage`);
+    ``<source>:<external id>:<version>`` (see :class:`~expediter.plugin.base.IncomingMessage`);
     a key range on the unique index finds every version of one order without a scan.
     """
 

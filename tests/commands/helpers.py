@@ -14,9 +14,9 @@ import expediter.demo
 from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.cli import app
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.model.location import Location
+from expediter.plugin.base import IncomingMessage
 from expediter.sim.day import simulate_day
 from tests.e2e.test_daily_close import MAPPINGS
 

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 
 import msgspec
 
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.model.labor import Employee
 from expediter.model.location import Location
+from expediter.plugin.base import IncomingMessage
 from expediter.sim.day import DaySimulation
 
 

@@ -16,13 +16,13 @@ from beancount.core.data import Transaction
 
 from expediter.catalog.schema import Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs, refunded_orders_between
 from expediter.ledger.transfers import TransferOutcome
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Order, OrderState, Payment, Refund, TenderType
+from expediter.plugin.base import IncomingMessage
 
 LOCATION = Location(id="L001", name="Bistro", timezone="America/New_York")
 SALE_DAY, REFUND_DAY = date(2026, 3, 2), date(2026, 3, 3)

@@ -12,7 +12,8 @@ import msgspec
 
 from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import (
+from expediter.model.location import Location
+from expediter.plugin.base import (
     Capability,
     Connector,
     ConnectorContext,
@@ -20,7 +21,6 @@ from expediter.connectors.base import (
     Outbound,
     Receipt,
 )
-from expediter.model.location import Location
 
 Behaviour = Callable[[Outbound], Awaitable[None]]
 

@@ -11,13 +11,13 @@ import msgspec
 
 from expediter.catalog.schema import AccountType, Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.engine.schedule_time import business_day_end, closes_business_date
 from expediter.model import clock
 from expediter.model.labor import TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order
+from expediter.plugin.base import IncomingMessage
 from expediter.sim.day import simulate_day
 from expediter.sim.menu import CATEGORIES
 

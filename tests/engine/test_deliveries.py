@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import msgspec
 
-from expediter.connectors.base import Capability, Connector, IncomingMessage, Outbound
 from expediter.engine.deliveries import DeliveryState, RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError, TransientError
 from expediter.ledger import TransferOutcome
 from expediter.model.clock import ManualClock
+from expediter.plugin.base import Capability, Connector, IncomingMessage, Outbound
 from tests.clocks import SUITE_STARTED
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
 

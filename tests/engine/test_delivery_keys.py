@@ -12,8 +12,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
+from expediter.plugin.base import IncomingMessage
 from expediter.storage.base import SQLITE
 from expediter.storage.migrations import MIGRATIONS, split_statements
 from tests.engine.helpers import TEST_CONNECTORS, order_message, sample_catalog

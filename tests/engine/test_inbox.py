@@ -9,10 +9,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.engine.inbox import Conflict
 from expediter.errors import RejectedInput
+from expediter.plugin.base import IncomingMessage
 from expediter.storage.base import SQLITE
 from expediter.storage.migrations import MIGRATIONS, split_statements
 from tests.engine.helpers import TEST_CONNECTORS, Board, order_message, sample_catalog

@@ -12,13 +12,6 @@ import msgspec
 
 from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import (
-    Capability,
-    Connector,
-    ExportRequest,
-    IncomingMessage,
-    OutputFile,
-)
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs, RunResult, orders_between
 from expediter.errors import RejectedInput
@@ -26,6 +19,13 @@ from expediter.ledger.transfers import Transfer, TransferOutcome
 from expediter.model.location import Location
 from expediter.model.order import order_totals
 from expediter.monitor.alerts import Alert, AlertKind
+from expediter.plugin.base import (
+    Capability,
+    Connector,
+    ExportRequest,
+    IncomingMessage,
+    OutputFile,
+)
 from expediter.runtime import Runtime
 from expediter.sim.day import simulate_day
 

@@ -6,9 +6,9 @@ import asyncio
 from pathlib import Path
 
 from expediter.connectors.folder.client import FolderTransport
-from expediter.connectors.transport import FetchedFile, MemorySeenStore, TransferRecord
 from expediter.engine.schedule_watch import FileWatcher
 from expediter.errors import ExpediterError, TerminalError
+from expediter.plugin.transport import FetchedFile, MemorySeenStore, TransferRecord
 
 
 def folder_transport(root: Path) -> FolderTransport:

@@ -14,11 +14,11 @@ from beancount import loader
 
 from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import ConnectorContext, ExportRequest, OutputFile
-from expediter.connectors.registry import connector
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.vendors import APBill, BillKind, BillLine
+from expediter.plugin.base import ConnectorContext, ExportRequest, OutputFile
+from expediter.plugin.registry import connector
 
 LOCATION = Location(id="main", name="Bistro", timezone="America/New_York")
 BILL = APBill(

@@ -11,11 +11,11 @@ import typer
 from typer.testing import CliRunner
 
 from expediter.commands.ledger import register
-from expediter.connectors.base import Outbound
 from expediter.engine.deliveries import DeliveryState, RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError, TransientError
 from expediter.ledger import TransferOutcome
+from expediter.plugin.base import Outbound
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
 
 

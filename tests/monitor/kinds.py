@@ -26,7 +26,6 @@ from expediter.catalog.schema import (
     Trigger,
 )
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import IncomingMessage, Outbound
 from expediter.engine.canonical import canonical_facts
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
@@ -39,6 +38,7 @@ from expediter.model.money import Money
 from expediter.model.order import Line, Order
 from expediter.model.time import zone
 from expediter.monitor.volume import same_hour_windows
+from expediter.plugin.base import IncomingMessage, Outbound
 from expediter.runtime import Runtime
 from expediter.web.app import create_app
 from tests.engine.helpers import Board, eventually

@@ -13,7 +13,6 @@ import msgspec
 
 from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import Outbound
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError
@@ -22,6 +21,7 @@ from expediter.model import clock
 from expediter.model.clock import ManualClock, use_clock
 from expediter.monitor.alerts import AlertKind
 from expediter.monitor.drift import Arrival
+from expediter.plugin.base import Outbound
 from expediter.runtime import Runtime
 from tests.clocks import SUITE_STARTED
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message

@@ -29,7 +29,6 @@ from expediter.catalog.schema import (
 )
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.cli import app
-from expediter.connectors.base import IncomingMessage, Outbound
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError
@@ -40,6 +39,7 @@ from expediter.model.money import Money
 from expediter.model.order import Line, Order
 from expediter.monitor import alert_store
 from expediter.monitor.alerts import AlertKind, AlertState
+from expediter.plugin.base import IncomingMessage, Outbound
 from expediter.runtime import Runtime
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually
 from tests.monitor.conftest import SMTP_PASSWORD, SMTP_USER, HttpReceiver, SmtpServer

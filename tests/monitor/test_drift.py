@@ -21,8 +21,6 @@ from expediter.catalog.schema import ApiToken, Catalog, DriftPolicy, Flow, Level
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.catalog.secrets import hash_token
 from expediter.commands.drift import accept_drifts, release_drifts
-from expediter.connectors.base import Capability, Connector, ConnectorContext, IncomingMessage
-from expediter.connectors.transport import FetchedFile
 from expediter.engine.deliveries import DeliveryState
 from expediter.engine.hub import Hub
 from expediter.engine.inbound import FileArrivals
@@ -41,6 +39,8 @@ from expediter.monitor.shapes import (
     json_shape,
     learn,
 )
+from expediter.plugin.base import Capability, Connector, ConnectorContext, IncomingMessage
+from expediter.plugin.transport import FetchedFile
 from expediter.runtime import Runtime
 from expediter.web.app import create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board

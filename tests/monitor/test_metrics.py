@@ -16,12 +16,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from expediter.catalog.schema import ApiToken, Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.catalog.secrets import hash_token
-from expediter.connectors.base import Outbound
 from expediter.demo.run import serve_in_background, stop_server
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError
 from expediter.model.location import Location
+from expediter.plugin.base import Outbound
 from expediter.runtime import Runtime
 from expediter.web.app import create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually

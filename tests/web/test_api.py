@@ -24,17 +24,17 @@ import pytest
 import structlog
 
 from expediter.catalog.schema import Catalog
-from expediter.connectors.base import (
+from expediter.engine.hub import Hub
+from expediter.model.cards import must_scan_decoded
+from expediter.model.money import Money
+from expediter.model.order import Line, Modifier, Order, Payment, TenderType
+from expediter.plugin.base import (
     Capability,
     Connector,
     ConnectorContext,
     IncomingMessage,
     SignatureInvalid,
 )
-from expediter.engine.hub import Hub
-from expediter.model.cards import must_scan_decoded
-from expediter.model.money import Money
-from expediter.model.order import Line, Modifier, Order, Payment, TenderType
 from expediter.sim.ports import free_port
 from expediter.web.api import BENCH_ENV
 from expediter.web.app import CONFIG_ENV, create_app

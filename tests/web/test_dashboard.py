@@ -22,7 +22,6 @@ from expediter.catalog.load import load_catalog
 from expediter.catalog.schema import Catalog, Mappings, System, SystemKind
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.commands.catalog import starter_text
-from expediter.connectors.base import IncomingMessage
 from expediter.connectors.escpos.client import send as send_to_printer
 from expediter.engine.deliveries import DeliveryRecord, DeliveryState, RetryPolicy
 from expediter.engine.hub import Hub
@@ -35,6 +34,7 @@ from expediter.monitor.alerts import AlertKind
 from expediter.monitor.routes import Alerting, AlertRouter
 from expediter.operations.accounting.journal import build_journal
 from expediter.operations.kitchen import Kitchen
+from expediter.plugin.base import IncomingMessage
 from expediter.sim.day import simulate_day
 from expediter.sim.printer import VirtualPrinter
 from expediter.storage import open_storage

@@ -7,11 +7,11 @@ import asyncio
 import html
 from pathlib import Path
 
-from expediter.connectors.base import Capability, Connector, IncomingMessage, Outbound
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError
 from expediter.monitor.alerts import AlertKind
+from expediter.plugin.base import Capability, Connector, IncomingMessage, Outbound
 from expediter.runtime import Runtime
 from expediter.web.app import create_app
 from expediter.web.roles import Role

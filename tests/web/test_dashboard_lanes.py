@@ -6,10 +6,10 @@ import asyncio
 import html
 from pathlib import Path
 
-from expediter.connectors.base import Outbound
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError, TransientError
+from expediter.plugin.base import Outbound
 from expediter.web.app import create_app
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
 from tests.web.signin import admin_client

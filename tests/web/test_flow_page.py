@@ -21,7 +21,6 @@ import expediter.demo
 from expediter.access.audit import AuditAction, AuditEntry, AuditLog, Outcome
 from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import IncomingMessage, Outbound
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError
@@ -34,6 +33,7 @@ from expediter.model.time import zone
 from expediter.monitor import alert_store
 from expediter.monitor.alerts import AlertKind, AlertState
 from expediter.monitor.runbook import runbook_html
+from expediter.plugin.base import IncomingMessage, Outbound
 from expediter.runtime import Runtime
 from expediter.storage.base import Tx
 from expediter.web.app import collect_routes, create_app

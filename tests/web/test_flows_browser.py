@@ -12,8 +12,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from expediter.access.audit import AuditAction, AuditLog
 from expediter.access.roles import Role
-from expediter.connectors.base import Outbound
 from expediter.errors import TerminalError
+from expediter.plugin.base import Outbound
 from tests.engine.helpers import eventually
 from tests.web.live_hub import LiveHub
 from tests.web.signin import add_user, sign_in_page

@@ -11,10 +11,10 @@ import msgspec
 from expediter.catalog.schema import ApiToken, Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.catalog.secrets import hash_token
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.model.location import Location
 from expediter.operations.kitchen import Kitchen, KitchenStore, ticket_id_for
+from expediter.plugin.base import IncomingMessage
 from expediter.web.app import create_app
 from tests.operations.kitchen.helpers import order
 from tests.web.signin import client_for, pair_screen

@@ -21,12 +21,12 @@ from expediter.access.devices import CODE_LIFETIME
 from expediter.catalog.schema import ApiToken, Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.catalog.secrets import hash_token
-from expediter.connectors.base import Capability, Connector, IncomingMessage
 from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
 from expediter.errors import TerminalError
 from expediter.model.clock import ManualClock
 from expediter.model.location import Location
+from expediter.plugin.base import Capability, Connector, IncomingMessage
 from expediter.runtime import Runtime
 from expediter.web.app import HubApp, create_app
 from expediter.web.people import allowed_hosts, host_name, people_of

@@ -2,7 +2,7 @@
 
 Unknown systems in a flow, missing owners, duplicate ids, schedules the scheduler cannot run, time
 zones, secrets that do not resolve, connectors that are not installed and what each one needs
-(:attr:`~expediter.connectors.base.Connector.check`), files that no connector reads, a level that
+(:attr:`~expediter.plugin.base.Connector.check`), files that no connector reads, a level that
 does not fit its trigger or transport, alert routes naming unknown channels. Every problem says
 where and how to fix it; nothing here prints a secret's value.
 
@@ -36,8 +36,8 @@ from expediter.catalog.problems import CatalogError, Problem, Severity, errors
 from expediter.catalog.schedule import schedule_problem
 from expediter.catalog.schema import HEAL_SETTING, Catalog, Flow, HealPolicy, Level, Trigger, heal_policy
 from expediter.catalog.secrets import TOKEN_FORM, hash_token
-from expediter.connectors.base import Connector
 from expediter.model.time import parse_day_start, zone
+from expediter.plugin.base import Connector
 
 LEVEL_TRIGGERS: dict[Level, frozenset[Trigger]] = {
     Level.REALTIME: frozenset({Trigger.EVENT}),

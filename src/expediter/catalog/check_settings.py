@@ -23,7 +23,7 @@ from expediter.catalog.secrets import (
     resolve_database,
     resolve_secret,
 )
-from expediter.connectors.base import (
+from expediter.plugin.base import (
     TRANSPORT_SETTINGS,
     Connector,
     ConnectorContext,

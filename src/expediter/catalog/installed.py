@@ -1,6 +1,6 @@
 """Which connectors are installed, loaded one by one so that one broken module breaks only its systems.
 
-:func:`expediter.connectors.registry.connector` raises for a connector that fails to load; ``expediter
+:func:`expediter.plugin.registry.connector` raises for a connector that fails to load; ``expediter
 check`` turns that into a problem of the systems using it (and says whether the connector's module is
 missing from this install or broken), so it loads through here instead.
 """
@@ -12,8 +12,8 @@ from importlib.metadata import EntryPoint, entry_points
 
 import msgspec
 
-from expediter.connectors.base import Connector
-from expediter.connectors.registry import ENTRY_POINT_GROUP
+from expediter.plugin.base import Connector
+from expediter.plugin.registry import ENTRY_POINT_GROUP
 
 
 class Unavailable(msgspec.Struct, frozen=True, kw_only=True):

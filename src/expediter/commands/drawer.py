@@ -21,7 +21,6 @@ from rich.markup import escape
 
 from expediter.commands.common import CatalogOption, catalog_path, with_hub
 from expediter.commands.journal import journal_flows
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import (
     FileJobs,
@@ -37,6 +36,7 @@ from expediter.model.money import Money
 from expediter.operations.accounting.export import closing_orders
 from expediter.operations.accounting.journal import DrawerCount, build_journal
 from expediter.operations.accounting.mapping import UnmappedAccounts
+from expediter.plugin.base import IncomingMessage
 
 DRAWER_KIND = "drawer_count"
 SOURCE = "manual"

@@ -30,7 +30,6 @@ from rich.table import Table
 
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.commands.common import CatalogOption, catalog_path, with_hub
-from expediter.connectors.base import ConnectorContext, Exporter, ExportRequest, OutputFile
 from expediter.engine import imports
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import export_request
@@ -46,6 +45,7 @@ from expediter.operations.inventory.export import (
     CountsOnFile,
     counts_in_storage,
 )
+from expediter.plugin.base import ConnectorContext, Exporter, ExportRequest, OutputFile
 
 
 def _console() -> Console:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import structlog
 
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.formats.x12 import read_documents
 from expediter.model.vendors import PurchaseOrder
 from expediter.operations.inventory.recipes import Ingredient
+from expediter.plugin.base import IncomingMessage
 from expediter.sim.distributor import ack_855, demo_changes, distributor_file, invoice_810
 
 log = structlog.get_logger(__name__)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import msgspec
 
 from expediter.catalog.schema import Flow, System
-from expediter.connectors.base import TRANSPORT_SETTINGS
-from expediter.connectors.transport import Transport
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs
 from expediter.errors import ExpediterError
 from expediter.ledger.transfers import Transfer, checksum_of
 from expediter.monitor.reconcile.deliveries import FileAck
+from expediter.plugin.base import TRANSPORT_SETTINGS
+from expediter.plugin.transport import Transport
 
 
 def uploads_as_inbox(system: System) -> System:

@@ -13,9 +13,9 @@ from datetime import date, datetime
 import msgspec
 
 from expediter.catalog.schema import Catalog
-from expediter.connectors.base import IncomingMessage
 from expediter.model.labor import TimePunch, refuse_implausible_punch
 from expediter.model.order import Order, refuse_implausible_order
+from expediter.plugin.base import IncomingMessage
 
 CANONICAL_KINDS = frozenset({"orders", "punches", "employees"})
 """Kinds whose payload is the canonical model already: nothing processes them again."""

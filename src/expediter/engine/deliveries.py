@@ -44,7 +44,6 @@ import msgspec
 import structlog
 
 from expediter.catalog.schema import Flow
-from expediter.connectors.base import Outbound, Receipt
 from expediter.engine import lanes
 from expediter.engine.canonical import canonical_facts
 from expediter.engine.drill_lane import DRILL_SUFFIX, hand_over_drill, is_drill
@@ -54,6 +53,7 @@ from expediter.errors import RejectedInput, TerminalError, TransientError
 from expediter.ledger.lineage import Link, LinkRole, insert_links
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of, insert_transfer
 from expediter.model.cards import mask_card_numbers
+from expediter.plugin.base import Outbound, Receipt
 from expediter.storage.base import Row, Tx, from_iso, now_iso, to_iso, utcnow
 
 if TYPE_CHECKING:

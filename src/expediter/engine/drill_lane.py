@@ -12,11 +12,11 @@ from __future__ import annotations
 import msgspec
 
 from expediter.catalog.schema import Flow
-from expediter.connectors.base import Receipt
 from expediter.engine.inbox import INSERT_MESSAGE
 from expediter.engine.router import Route, insert_deliveries, lane_of, message_token, read_hub_identity
 from expediter.errors import TerminalError
 from expediter.ledger.drills import DrillPhase, drill_phase
+from expediter.plugin.base import Receipt
 from expediter.storage.base import Storage, Tx, now_iso
 
 DRILL_LOCATION = "#drill"

@@ -28,7 +28,6 @@ import msgspec
 import structlog
 
 from expediter.catalog.schema import Flow, HealPolicy, Level, Trigger, heal_policy
-from expediter.connectors.base import ExportRequest
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import (
     DATA_INPUTS,
@@ -58,6 +57,7 @@ from expediter.operations.accounting.export import (
     journals_for_request,
 )
 from expediter.operations.accounting.journal import DrawerCount, JournalEntry
+from expediter.plugin.base import ExportRequest
 
 log = structlog.get_logger(__name__)
 

@@ -21,8 +21,6 @@ import structlog
 
 from expediter.catalog.schema import Catalog
 from expediter.catalog.secrets import resolve_database
-from expediter.connectors import registry
-from expediter.connectors.base import Connector, ConnectorContext, Processor, Sink
 from expediter.engine.counters import FLUSH_SECONDS, Counters
 from expediter.engine.deliveries import DEFAULT_ATTEMPT_TIMEOUT, Deliveries, RetryPolicy
 from expediter.engine.inbox import Inbox
@@ -30,6 +28,8 @@ from expediter.engine.router import Router
 from expediter.errors import TerminalError
 from expediter.ledger.ledger import Ledger
 from expediter.monitor.drift import DriftWatch
+from expediter.plugin import registry
+from expediter.plugin.base import Connector, ConnectorContext, Processor, Sink
 from expediter.storage import open_storage
 from expediter.storage.base import Storage, utcnow
 

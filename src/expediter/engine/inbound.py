@@ -24,8 +24,6 @@ import structlog
 
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import DriftPolicy, Flow, Level, Trigger
-from expediter.connectors.base import ConnectorContext, IncomingMessage
-from expediter.connectors.transport import FetchedFile, FileOutcome, SqliteSeenStore, TransferRecord
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import TRANSPORT_CONNECTORS, transport_system
 from expediter.engine.purchasing import VENDOR_DATA, desk_of
@@ -39,6 +37,8 @@ from expediter.model.location import Location
 from expediter.monitor.drift import Verdict
 from expediter.monitor.drift_store import HeldFile
 from expediter.monitor.shapes import columns_shape
+from expediter.plugin.base import ConnectorContext, IncomingMessage
+from expediter.plugin.transport import FetchedFile, FileOutcome, SqliteSeenStore, TransferRecord
 
 log = structlog.get_logger(__name__)
 

@@ -24,11 +24,11 @@ from typing import Any
 
 import msgspec
 
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.counters import Counters
 from expediter.engine.router import Route, Router, insert_deliveries, message_token, read_hub_identity
 from expediter.model.cards import refuse_card_numbers_in_payload
 from expediter.monitor.drift import Arrival, DriftWatch, Verdict
+from expediter.plugin.base import IncomingMessage
 from expediter.storage.base import Row, Storage, Tx, from_iso, now_iso
 
 

@@ -20,14 +20,6 @@ import msgspec
 import structlog
 
 from expediter.catalog.schema import Flow, Level, System
-from expediter.connectors.base import (
-    TRANSPORT_SETTINGS,
-    ConnectorContext,
-    Exporter,
-    ExportRequest,
-    OutputFile,
-)
-from expediter.connectors.transport import TransferRecord, Transport, send_file
 from expediter.engine.hub import Hub
 from expediter.errors import ConfigError, ExpediterError, TerminalError
 from expediter.ledger.lineage import Link, TransferInputs, inputs_of
@@ -40,6 +32,14 @@ from expediter.model.order import Order, Refund
 from expediter.operations.accounting.dating import refund_dates
 from expediter.operations.accounting.export import DRAWER_COUNTS
 from expediter.operations.accounting.journal import DrawerCount
+from expediter.plugin.base import (
+    TRANSPORT_SETTINGS,
+    ConnectorContext,
+    Exporter,
+    ExportRequest,
+    OutputFile,
+)
+from expediter.plugin.transport import TransferRecord, Transport, send_file
 from expediter.storage.base import Tx
 
 log = structlog.get_logger(__name__)

@@ -15,7 +15,6 @@ import msgspec
 import structlog
 
 from expediter.catalog.schema import Level
-from expediter.connectors.base import ConnectorContext, IncomingMessage
 from expediter.engine.canonical import canonical_facts, is_canonical
 from expediter.engine.hub import Hub
 from expediter.engine.inbox import Accepted
@@ -24,6 +23,7 @@ from expediter.ledger.lineage import Link, LinkRole
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
 from expediter.monitor.drift import Arrival
+from expediter.plugin.base import ConnectorContext, IncomingMessage
 
 log = structlog.get_logger(__name__)
 

@@ -32,8 +32,6 @@ import msgspec
 import structlog
 
 from expediter.catalog.schema import Flow, Level, System
-from expediter.connectors.base import ConnectorContext, ExportRequest, OutputFile
-from expediter.connectors.transport import TransferRecord, send_file
 from expediter.engine.hub import Hub
 from expediter.errors import ConfigError, ExpediterError, RejectedInput, TerminalError
 from expediter.formats.x12.control import next_control_number
@@ -64,6 +62,8 @@ from expediter.operations.purchasing import (
     costs_from_invoice,
     match_invoice,
 )
+from expediter.plugin.base import ConnectorContext, ExportRequest, OutputFile
+from expediter.plugin.transport import TransferRecord, send_file
 from expediter.storage.base import Storage, Tx, now_iso
 
 log = structlog.get_logger(__name__)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import structlog
 
 from expediter.catalog.schema import Catalog, Level
-from expediter.connectors.base import Connector, IncomingMessage
+from expediter.plugin.base import Connector, IncomingMessage
 from expediter.storage.base import Tx
 
 PROCESS_SUFFIX = "#process"

@@ -2,7 +2,7 @@
 
 Each :class:`FileWatcher` polls one transport (an SFTP inbox, an FTP folder, a watched local folder)
 every ``every`` seconds and hands each new, stable file to the engine's ``handle`` once, through
-:func:`expediter.connectors.transport.receive_files` (stability check, checksum de-duplication,
+:func:`expediter.plugin.transport.receive_files` (stability check, checksum de-duplication,
 done/failed folders, transfer records). A server that is down only delays the next poll; a
 ``TerminalError`` (bad password, changed host key) or a ``ConfigError`` (a secret not set) is
 reported through ``on_error`` and polling goes on, so the flow recovers by itself once the manager
@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from expediter.connectors.transport import (
+from expediter.errors import ConfigError, DeliveryError, ExpediterError, TerminalError, TransientError
+from expediter.plugin.transport import (
     FileOutcome,
     HandleFile,
     RecordTransfer,
@@ -26,7 +27,6 @@ from expediter.connectors.transport import (
     Wait,
     receive_files,
 )
-from expediter.errors import ConfigError, DeliveryError, ExpediterError, TerminalError, TransientError
 
 log = structlog.get_logger(__name__)
 

@@ -33,7 +33,6 @@ import msgspec
 import structlog
 
 from expediter.catalog.schema import Catalog, DriftPolicy, Flow, Level
-from expediter.connectors.base import IncomingMessage
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.order import Order
 from expediter.model.strict import known_path
@@ -50,6 +49,7 @@ from expediter.monitor.shapes import (
     json_shape,
     learn,
 )
+from expediter.plugin.base import IncomingMessage
 from expediter.storage.base import Storage, Tx
 
 log = structlog.get_logger(__name__)

@@ -23,7 +23,6 @@ from starlette.types import Receive, Scope, Send
 
 from expediter.catalog.schema import ApiToken, Catalog
 from expediter.catalog.secrets import hash_token
-from expediter.connectors.base import IncomingMessage, SignatureInvalid
 from expediter.engine.hub import Hub
 from expediter.engine.inbox import Accepted, Conflict, StoredMessage
 from expediter.errors import ConfigError, RejectedInput, TerminalError
@@ -36,6 +35,7 @@ from expediter.model.cards import (
 from expediter.model.order import Order, refuse_implausible_order
 from expediter.model.strict import is_unknown_field, strict_twin, with_unknown_fields
 from expediter.monitor.drift import Arrival
+from expediter.plugin.base import IncomingMessage, SignatureInvalid
 from expediter.web.bodies import (
     UNREADABLE,
     BodyTooLarge,

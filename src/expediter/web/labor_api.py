@@ -20,7 +20,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from expediter.catalog.schema import ApiToken
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.errors import RejectedInput
 from expediter.ledger.transfers import checksum_of
@@ -33,6 +32,7 @@ from expediter.model.labor import (
 )
 from expediter.model.strict import is_unknown_field, strict_twin, with_unknown_fields
 from expediter.monitor.drift import Arrival
+from expediter.plugin.base import IncomingMessage
 from expediter.web.api import (
     ApiError,
     Lookups,

@@ -9,7 +9,6 @@ from importlib.metadata import entry_points
 import msgspec
 import pytest
 
-from expediter.connectors.base import Capability, Connector
 from expediter.connectors.csv.config import CsvSettings
 from expediter.connectors.csv.connector import export_labor_day, export_sales_day
 from expediter.connectors.csv.formats import LABOR_V1, PRODUCT_MIX_V1, SALES_SUMMARY_V1, LineEnding, read_csv
@@ -19,6 +18,7 @@ from expediter.model.money import Money
 from expediter.model.order import Line, Order, OrderState, Payment, TenderType, order_totals
 from expediter.operations.labor.hours import worked_seconds
 from expediter.operations.sales import mix_errors, product_mix, reconciliation_errors, summarize_day
+from expediter.plugin.base import Capability, Connector
 from expediter.sim.day import simulate_day
 from expediter.sim.locations import sim_location
 from expediter.sim.staff import staff_roster
@@ -138,8 +138,8 @@ def test_settings_are_validated_when_the_catalog_is_read() -> None:
 def test_a_date_range_export_writes_one_file_per_business_date() -> None:
     from datetime import timedelta
 
-    from expediter.connectors.base import ExportRequest
     from expediter.connectors.csv.connector import CsvExporter
+    from expediter.plugin.base import ExportRequest
 
     days = [DAY + timedelta(days=n) for n in range(3)]
     sims = [simulate_day(LOCATION, day, seed=n, scale=0.1) for n, day in enumerate(days)]

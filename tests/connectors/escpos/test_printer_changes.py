@@ -8,7 +8,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from expediter.catalog.schema import Catalog, Mappings, System, SystemKind
-from expediter.connectors.base import ConnectorContext
 from expediter.connectors.escpos.connector import make_sink
 from expediter.model.clock import ManualClock
 from expediter.model.location import Location
@@ -16,6 +15,7 @@ from expediter.model.money import Money
 from expediter.model.order import ModifierAction, Order, OrderState, Payment, TenderType
 from expediter.operations.kitchen import Kitchen
 from expediter.operations.kitchen.freshness import is_stale
+from expediter.plugin.base import ConnectorContext
 from expediter.sim.printer import VirtualPrinter
 from tests.connectors.escpos.test_printer_sink import sink_for
 from tests.connectors.kds.test_sink import outbound

@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 
 from expediter.catalog.schema import Catalog, Mappings, System, SystemKind
-from expediter.connectors.base import ConnectorContext
 from expediter.connectors.escpos.config import PrinterSettings, PrintMode
 from expediter.connectors.escpos.connector import EscposSink, make_sink
 from expediter.errors import ConfigError, TransientError
 from expediter.model.clock import ManualClock
 from expediter.operations.kitchen import Kitchen, RoutingRules, ticket_id_for
+from expediter.plugin.base import ConnectorContext
 from expediter.sim.ports import free_port
 from expediter.sim.printer import VirtualPrinter
 from tests.connectors.kds.test_sink import outbound

@@ -13,10 +13,12 @@ import pytest
 
 from expediter.catalog.schema import Catalog, Hub, System, SystemKind
 from expediter.catalog.secrets import resolve_secret
-from expediter.connectors.base import ConnectorContext
 from expediter.connectors.folder.client import FolderTransport
 from expediter.connectors.folder.connector import CONNECTOR
-from expediter.connectors.transport import (
+from expediter.errors import ConfigError, RejectedInput, TerminalError, TransientError
+from expediter.model.clock import ManualClock
+from expediter.plugin.base import ConnectorContext
+from expediter.plugin.transport import (
     STALE_TEMP_AGE,
     FetchedFile,
     FileOutcome,
@@ -25,8 +27,6 @@ from expediter.connectors.transport import (
     fetch_stable,
     receive_files,
 )
-from expediter.errors import ConfigError, RejectedInput, TerminalError, TransientError
-from expediter.model.clock import ManualClock
 
 T = TypeVar("T")
 

@@ -13,17 +13,17 @@ import pytest
 
 from expediter.catalog.schema import Catalog, System, SystemKind
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import ConnectorContext
 from expediter.connectors.ftp.client import FtpTransport
 from expediter.connectors.ftp.connector import CONNECTOR
-from expediter.connectors.transport import (
+from expediter.errors import TerminalError, TransientError
+from expediter.plugin.base import ConnectorContext
+from expediter.plugin.transport import (
     FetchedFile,
     FileOutcome,
     SqliteSeenStore,
     is_temp_name,
     receive_files,
 )
-from expediter.errors import TerminalError, TransientError
 from tests.servers import FtpServer, VsftpdServer, self_signed_certificate
 
 pytestmark = pytest.mark.service

@@ -14,11 +14,11 @@ import msgspec
 import pytest
 
 from expediter.catalog.schema import Catalog, System, SystemKind
-from expediter.connectors.base import ConnectorContext, Outbound
 from expediter.connectors.generic_pos.connector import CONNECTOR
 from expediter.errors import TerminalError, TransientError
 from expediter.model.money import Money
 from expediter.model.order import Line, Order
+from expediter.plugin.base import ConnectorContext, Outbound
 from expediter.sim.ports import free_port
 
 

@@ -4,11 +4,11 @@ import msgspec
 import pytest
 
 from expediter.catalog.schema import Catalog, System, SystemKind
-from expediter.connectors.base import ConnectorContext, Outbound, Sink
 from expediter.connectors.kds.connector import CONNECTOR, make_sink
 from expediter.errors import ConfigError, TerminalError
 from expediter.model.order import Order
 from expediter.operations.kitchen import Kitchen, ticket_id_for
+from expediter.plugin.base import ConnectorContext, Outbound, Sink
 from tests.operations.kitchen.helpers import burger, line, make_kitchen, order, with_kitchen
 
 SYSTEM = System(id="kds", kind=SystemKind.KDS, connector="kds", owner="Chef")

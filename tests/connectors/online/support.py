@@ -8,9 +8,9 @@ from typing import Any
 import msgspec
 
 from expediter.catalog.schema import Catalog, System, SystemKind
-from expediter.connectors.base import ConnectorContext
 from expediter.connectors.online.signature import signed_headers
 from expediter.model.location import Location
+from expediter.plugin.base import ConnectorContext
 
 SECRET = "online-test-secret"
 SECRET_ENV = "EXPEDITER_TEST_ONLINE_SECRET"

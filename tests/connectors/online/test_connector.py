@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from expediter.catalog.secrets import resolve_secret
-from expediter.connectors.base import Capability, Connector
 from expediter.connectors.online.config import OnlineSettings
 from expediter.connectors.online.connector import make_processor, make_webhook
 from expediter.connectors.square.config import SquareSettings
 from expediter.errors import ConfigError
+from expediter.plugin.base import Capability, Connector
 from tests.connectors.online.support import online_context
 
 

@@ -10,11 +10,11 @@ import httpx
 import msgspec
 import pytest
 
-from expediter.connectors.base import IncomingMessage, Outbound
 from expediter.connectors.online.connector import make_processor, make_webhook
 from expediter.errors import RejectedInput
 from expediter.model.money import Money
 from expediter.model.order import DiningOption, Order, OrderSource, TenderType, order_totals
+from expediter.plugin.base import IncomingMessage, Outbound
 from tests.connectors.online.support import EightySixList, online_context, sample_order, signed
 from tests.connectors.square.support import LoopbackServer, MemoryInbox, webhook_app
 

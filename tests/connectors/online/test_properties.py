@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from expediter.connectors.base import SignatureInvalid
 from expediter.connectors.online.mapping import check_totals, decode_online_order, order_from_online
 from expediter.connectors.online.signature import signed_headers, verify_online_signature
 from expediter.connectors.square.signature import SIGNATURE_HEADER, square_signature, verify_square_signature
 from expediter.model.order import order_totals
+from expediter.plugin.base import SignatureInvalid
 
 modifiers = st.lists(
     st.fixed_dictionaries({"name": st.just("mod"), "qty": st.integers(1, 3), "price": st.integers(0, 500)}),

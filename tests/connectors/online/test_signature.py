@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from expediter.connectors.base import SignatureInvalid
 from expediter.connectors.online.connector import make_webhook
 from expediter.connectors.online.signature import (
     SIGNATURE_HEADER,
@@ -13,6 +12,7 @@ from expediter.connectors.online.signature import (
     verify_online_signature,
 )
 from expediter.model import clock as hub_clock
+from expediter.plugin.base import SignatureInvalid
 from tests.connectors.online.support import SECRET, online_context, sample_order, signed
 
 NOW = 1_800_000_000.0

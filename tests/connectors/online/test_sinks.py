@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from expediter.connectors.base import Outbound, Receipt
 from expediter.connectors.online.connector import make_sink
 from expediter.connectors.online.signature import verify_online_signature
 from expediter.errors import TerminalError, TransientError
+from expediter.plugin.base import Outbound, Receipt
 from expediter.sim.ports import free_port
 from tests.connectors.online.support import SECRET, online_context
 from tests.connectors.square.support import LoopbackServer

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 import msgspec
 import pytest
 
-from expediter.connectors.base import Capability, Outbound
 from expediter.connectors.quickbooks.client import QuickBooksClient
 from expediter.connectors.quickbooks.config import QuickBooksSettings
 from expediter.connectors.quickbooks.connector import CONNECTOR, QuickBooksSink
@@ -23,6 +22,7 @@ from expediter.connectors.quickbooks.mapping import (
 )
 from expediter.errors import ConfigError, TerminalError, TransientError
 from expediter.operations.accounting.journal import JournalEntry, JournalSettings, build_journal
+from expediter.plugin.base import Capability, Outbound
 from tests.connectors.quickbooks.standin import WORKED_DAY_ACCOUNTS, StandIn, account
 from tests.operations.accounting.worked_day import (
     DAY,
@@ -280,9 +280,9 @@ def test_iif_doc_numbers_stay_within_11_characters_and_stable() -> None:
 def test_iif_file_is_windows_1252_and_unencodable_characters_become_question_marks() -> None:
     from datetime import date
 
-    from expediter.connectors.base import ExportRequest
     from expediter.connectors.quickbooks.connector import render
     from expediter.model.location import Location
+    from expediter.plugin.base import ExportRequest
 
     entry = _entry()
     first = msgspec.structs.replace(entry.lines[0], memo="Café ☕")

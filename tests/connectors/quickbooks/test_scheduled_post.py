@@ -13,11 +13,11 @@ import pytest
 
 from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs, RunResult
 from expediter.ledger.transfers import Transfer, TransferOutcome
 from expediter.model.location import Location
+from expediter.plugin.base import IncomingMessage
 from tests.connectors.quickbooks.standin import StandIn, StandInServer
 from tests.operations.accounting.worked_day import DAY, EXPECTED_LINES, LOCATION, MAPPINGS, worked_orders
 

@@ -21,7 +21,9 @@ from typing import Any
 import asyncssh
 import pytest
 
-from expediter.connectors.transport import (
+from expediter.errors import TerminalError, TransientError
+from expediter.model.clock import ManualClock
+from expediter.plugin.transport import (
     STALE_TEMP_AGE,
     FetchedFile,
     FileOutcome,
@@ -30,8 +32,6 @@ from expediter.connectors.transport import (
     is_temp_name,
     receive_files,
 )
-from expediter.errors import TerminalError, TransientError
-from expediter.model.clock import ManualClock
 from expediter.sim.sftp_server import AuditedSftp, SftpServer
 from tests.connectors.sftp.test_sftp import run, transport_for
 
@@ -40,7 +40,7 @@ pytestmark = pytest.mark.service
 _UPLOAD_IN_A_CHILD = """
 import asyncio, json, sys
 from expediter.catalog.schema import Catalog, System, SystemKind
-from expediter.connectors.base import ConnectorContext
+from expediter.plugin.base import ConnectorContext
 from expediter.connectors.sftp.connector import CONNECTOR
 
 system = System(id="bo", kind=SystemKind.BACK_OFFICE, connector="sftp", owner="ops",

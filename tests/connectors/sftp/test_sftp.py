@@ -11,10 +11,11 @@ import asyncssh
 import pytest
 
 from expediter.catalog.schema import Catalog, System, SystemKind
-from expediter.connectors.base import ConnectorContext
 from expediter.connectors.sftp.client import SftpTransport
 from expediter.connectors.sftp.connector import CONNECTOR
-from expediter.connectors.transport import (
+from expediter.errors import ConfigError, TerminalError, TransientError
+from expediter.plugin.base import ConnectorContext
+from expediter.plugin.transport import (
     FetchedFile,
     FileOutcome,
     MemorySeenStore,
@@ -23,7 +24,6 @@ from expediter.connectors.transport import (
     receive_files,
     send_file,
 )
-from expediter.errors import ConfigError, TerminalError, TransientError
 from tests.servers import SftpServer
 
 pytestmark = pytest.mark.service

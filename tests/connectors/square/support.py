@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from expediter.catalog.schema import Catalog, System, SystemKind
-from expediter.connectors.base import ConnectorContext, IncomingMessage, Outbound
 from expediter.model.location import Location
+from expediter.plugin.base import ConnectorContext, IncomingMessage, Outbound
 from tests.fixtures_path import SHARED_FIXTURES
 
 SQUARE_FIXTURES = SHARED_FIXTURES / "square"
@@ -139,8 +139,8 @@ def webhook_app(receivers: dict[str, Any], inbox: MemoryInbox) -> Any:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from expediter.connectors.base import SignatureInvalid
     from expediter.errors import RejectedInput
+    from expediter.plugin.base import SignatureInvalid
 
     async def receive(request: Request) -> JSONResponse:
         receiver = receivers[request.path_params["system"]]

@@ -9,11 +9,11 @@ from typing import Any
 import msgspec
 import pytest
 
-from expediter.connectors.base import IncomingMessage
 from expediter.connectors.square.connector import make_processor
 from expediter.errors import TerminalError, TransientError
 from expediter.model.labor import TimePunch
 from expediter.model.order import Order
+from expediter.plugin.base import IncomingMessage
 from expediter.sim.ports import free_port
 from expediter.sim.square_api import SquareStandIn, order_event
 from tests.connectors.square.support import (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from expediter.connectors.base import SignatureInvalid
 from expediter.connectors.square.connector import make_webhook
 from expediter.connectors.square.signature import (
     SIGNATURE_HEADER,
@@ -12,6 +11,7 @@ from expediter.connectors.square.signature import (
     url_variants,
     verify_square_signature,
 )
+from expediter.plugin.base import SignatureInvalid
 from expediter.sim.square_api import signed_webhook
 from tests.connectors.square.support import NOTIFICATION_URL, SIGNATURE_KEY, fixture_json, square_context
 

@@ -9,10 +9,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from expediter.connectors.base import IncomingMessage, Receipt
 from expediter.connectors.square.client import SquareClient
 from expediter.connectors.square.connector import make_sink
 from expediter.errors import TerminalError, TransientError
+from expediter.plugin.base import IncomingMessage, Receipt
 from expediter.sim.square_api import SquareStandIn
 from tests.connectors.square.support import (
     ACCESS_TOKEN,

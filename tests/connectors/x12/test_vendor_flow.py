@@ -13,8 +13,6 @@ import pytest
 
 from expediter.catalog.schema import Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import ConnectorContext, ExportRequest
-from expediter.connectors.registry import connector
 from expediter.engine.hub import Hub
 from expediter.engine.inbound import FileArrivals
 from expediter.engine.purchasing import desk_of
@@ -25,6 +23,8 @@ from expediter.model.clock import ManualClock
 from expediter.model.location import Location
 from expediter.model.vendors import ItemIds, POLine, PurchaseOrder
 from expediter.operations.purchasing import ExceptionKind, InvoiceState, Resolution
+from expediter.plugin.base import ConnectorContext, ExportRequest
+from expediter.plugin.registry import connector
 from expediter.sim.distributor import ack_855, demo_changes, distributor_file, invoice_810
 
 LOCATION = Location(id="main", name="Bistro", timezone="America/New_York")

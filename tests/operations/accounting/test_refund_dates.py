@@ -16,7 +16,6 @@ import pytest
 
 from expediter.catalog.schema import Catalog, Mappings
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.base import ExportRequest
 from expediter.errors import RejectedInput
 from expediter.model.location import Location
 from expediter.model.money import Money
@@ -24,6 +23,7 @@ from expediter.model.order import Line, Order, OrderState, Payment, Refund, Tend
 from expediter.operations.accounting.dating import refund_date, refunds_by_day, sale_date
 from expediter.operations.accounting.export import closing_orders_by_day, journals_for_request
 from expediter.operations.accounting.journal import DrawerCount, JournalEntry, build_journal
+from expediter.plugin.base import ExportRequest
 
 LOCATION = Location(id="L", name="L", timezone="America/New_York")
 SALE_DAY, REFUND_DAY = date(2026, 3, 2), date(2026, 3, 3)

@@ -11,7 +11,6 @@ from typing import Any
 import msgspec
 
 from expediter.catalog.schema import Catalog, Hub
-from expediter.connectors.base import ExportRequest
 from expediter.connectors.csv.formats import ExportFile, read_csv
 from expediter.model.location import Location
 from expediter.model.money import Money
@@ -27,6 +26,7 @@ from expediter.operations.inventory.export import (
     usage_files,
 )
 from expediter.operations.inventory.recipes import load_recipe_book
+from expediter.plugin.base import ExportRequest
 from expediter.storage import open_storage
 from expediter.storage.base import Tx
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from expediter.connectors.base import IncomingMessage
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, ModifierAction, Order
 from expediter.operations.kitchen import Kitchen, KitchenSettings, KitchenStore
+from expediter.plugin.base import IncomingMessage
 from tests.clocks import SUITE_STARTED
 
 T = TypeVar("T")

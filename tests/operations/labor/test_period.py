@@ -19,7 +19,6 @@ from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, T
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.cli import app
 from expediter.connectors.adp.formats import ADP_EPI
-from expediter.connectors.base import IncomingMessage
 from expediter.connectors.csv.formats import read_csv
 from expediter.engine.hub import Hub
 from expediter.ledger.transfers import TransferOutcome
@@ -29,6 +28,7 @@ from expediter.model.money import Money
 from expediter.model.order import Line, Order, OrderState, Payment, ServiceCharge, TenderType
 from expediter.monitor.alerts import AlertKind
 from expediter.operations.labor.holds import HoldState, open_pay_holds
+from expediter.plugin.base import IncomingMessage
 from expediter.runtime import Runtime
 
 from .punches import LA, at, punch

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from expediter.connectors.adp.config import AdpSettings
 from expediter.connectors.adp.formats import paydata_file
-from expediter.connectors.base import (
+from expediter.operations.labor.period import PayrollFileExporter
+from expediter.plugin.base import (
     Capability,
     Connector,
     ConnectorContext,
     connector_settings,
 )
-from expediter.operations.labor.period import PayrollFileExporter
 
 __all__ = ["CONNECTOR", "paydata_file", "settings_for"]
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from expediter.connectors.base import (
+from expediter.connectors.beancount.config import BeancountSettings
+from expediter.connectors.beancount.formats import beancount_bills, beancount_journal
+from expediter.formats.bills import BillsAndJournal, bill_file_stem
+from expediter.model.vendors import APBill
+from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
+from expediter.operations.accounting.journal import JournalEntry
+from expediter.plugin.base import (
     Capability,
     Connector,
     ConnectorContext,
@@ -17,12 +23,6 @@ from expediter.connectors.base import (
     OutputFile,
     connector_settings,
 )
-from expediter.connectors.beancount.config import BeancountSettings
-from expediter.connectors.beancount.formats import beancount_bills, beancount_journal
-from expediter.formats.bills import BillsAndJournal, bill_file_stem
-from expediter.model.vendors import APBill
-from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
-from expediter.operations.accounting.journal import JournalEntry
 
 CONTENT_TYPE = "text/plain; charset=utf-8"
 

@@ -14,15 +14,6 @@ from datetime import date
 
 import msgspec
 
-from expediter.connectors.base import (
-    Capability,
-    Connector,
-    ConnectorContext,
-    ExportRequest,
-    OutputFile,
-    SettingProblem,
-    connector_settings,
-)
 from expediter.connectors.csv.config import CsvSettings
 from expediter.connectors.csv.formats import ExportFile, layout, write_csv
 from expediter.connectors.csv.mapping import labor_rows, mix_rows, summary_rows
@@ -44,6 +35,15 @@ from expediter.operations.inventory.export import (
 from expediter.operations.labor.overtime import rules_for, rules_named
 from expediter.operations.labor.pay import labor_for_day
 from expediter.operations.sales.close import close_day
+from expediter.plugin.base import (
+    Capability,
+    Connector,
+    ConnectorContext,
+    ExportRequest,
+    OutputFile,
+    SettingProblem,
+    connector_settings,
+)
 
 
 def settings_for(ctx: ConnectorContext) -> CsvSettings:

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from expediter.connectors.base import Capability, Connector, ConnectorContext, Outbound, Receipt
 from expediter.connectors.escpos.client import send
 from expediter.connectors.escpos.config import PrinterSettings, PrintMode
 from expediter.connectors.escpos.formats import render
@@ -29,6 +28,7 @@ from expediter.operations.kitchen.routing import RoutingRules, TicketItem
 from expediter.operations.kitchen.service import Kitchen
 from expediter.operations.kitchen.store import Printed
 from expediter.operations.kitchen.tickets import struck_through
+from expediter.plugin.base import Capability, Connector, ConnectorContext, Outbound, Receipt
 
 
 class EscposSink:

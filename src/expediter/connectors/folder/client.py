@@ -1,9 +1,9 @@
-"""A local folder as a :class:`~expediter.connectors.transport.Transport`.
+"""A local folder as a :class:`~expediter.plugin.transport.Transport`.
 
 Writes go to a hidden temporary file in the target folder, are flushed to disk, then renamed with
 ``os.replace`` (atomic on one file system), so a program watching the folder never reads half a file.
 A temporary file a killed process left behind is removed by the first upload of a later transport,
-once it has not changed for :data:`~expediter.connectors.transport.STALE_TEMP_AGE`.
+once it has not changed for :data:`~expediter.plugin.transport.STALE_TEMP_AGE`.
 Blocking file calls run in a worker thread so the event loop keeps serving kitchen screens.
 """
 
@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from expediter.connectors.base import Receipt
-from expediter.connectors.transport import (
+from expediter.errors import TerminalError, TransientError
+from expediter.plugin.base import Receipt
+from expediter.plugin.transport import (
     RemoteFile,
     check_file_name,
     check_listed_name,
@@ -28,7 +29,6 @@ from expediter.connectors.transport import (
     temp_name,
     unique_done_name,
 )
-from expediter.errors import TerminalError, TransientError
 
 T = TypeVar("T")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import msgspec
 
 from expediter.catalog.paths import data_dir
-from expediter.connectors.base import Capability, Connector, ConnectorContext
 from expediter.connectors.folder.client import FolderTransport
 from expediter.connectors.folder.config import FolderSettings
-from expediter.connectors.transport import where
 from expediter.errors import ConfigError
+from expediter.plugin.base import Capability, Connector, ConnectorContext
+from expediter.plugin.transport import where
 
 
 def make_transport(ctx: ConnectorContext, flow_id: str | None = None) -> FolderTransport:

@@ -1,4 +1,4 @@
-"""An FTP or FTPS server as a :class:`~expediter.connectors.transport.Transport`, over stdlib ftplib.
+"""An FTP or FTPS server as a :class:`~expediter.plugin.transport.Transport`, over stdlib ftplib.
 
 ftplib blocks, so every operation opens a session in a worker thread (``asyncio.to_thread``), does
 its work and logs out: nothing stale survives a server restart, and FTP servers commonly drop idle
@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from expediter.catalog.secrets import resolve_secret
-from expediter.connectors.base import Receipt
 from expediter.connectors.ftp.config import FtpSettings
-from expediter.connectors.transport import (
+from expediter.errors import ConfigError, TerminalError, TransientError
+from expediter.plugin.base import Receipt
+from expediter.plugin.transport import (
     RemoteFile,
     check_file_name,
     check_listed_name,
@@ -30,7 +31,6 @@ from expediter.connectors.transport import (
     temp_name,
     unique_done_name,
 )
-from expediter.errors import ConfigError, TerminalError, TransientError
 
 T = TypeVar("T")
 _MLSD_FACTS = ("type", "size", "modify")

@@ -11,12 +11,12 @@ import httpx
 import msgspec
 
 from expediter.catalog.secrets import resolve_secret
-from expediter.connectors.base import Capability, Connector, ConnectorContext, Outbound, Receipt
 from expediter.connectors.generic_pos.client import PosClient
 from expediter.connectors.generic_pos.config import GenericPosSettings
 from expediter.connectors.generic_pos.mapping import order_to_pos
 from expediter.errors import ConfigError, TerminalError
 from expediter.ledger.transfers import checksum_of
+from expediter.plugin.base import Capability, Connector, ConnectorContext, Outbound, Receipt
 
 HTTP_TRANSPORT_SERVICE = "http_transport"
 """An ``httpx`` transport in ``hub.services`` under this name replaces the network (tests)."""

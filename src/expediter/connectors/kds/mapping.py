@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
-from expediter.connectors.base import Outbound
 from expediter.errors import TerminalError
 from expediter.model.order import Order
+from expediter.plugin.base import Outbound
 
 
 def order_from(item: Outbound) -> Order:

@@ -23,14 +23,6 @@ from typing import Protocol, runtime_checkable
 import msgspec
 
 from expediter.catalog.secrets import resolve_secret
-from expediter.connectors.base import (
-    Capability,
-    Connector,
-    ConnectorContext,
-    IncomingMessage,
-    Outbound,
-    Receipt,
-)
 from expediter.connectors.online.client import OnlineClient
 from expediter.connectors.online.config import SECRET_SETTINGS, OnlineSettings, online_settings
 from expediter.connectors.online.mapping import (
@@ -44,6 +36,14 @@ from expediter.connectors.online.mapping import (
 from expediter.connectors.online.signature import verify_online_signature
 from expediter.errors import RejectedInput, TerminalError
 from expediter.model.cards import refuse_card_numbers
+from expediter.plugin.base import (
+    Capability,
+    Connector,
+    ConnectorContext,
+    IncomingMessage,
+    Outbound,
+    Receipt,
+)
 
 
 @runtime_checkable

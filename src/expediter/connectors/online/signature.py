@@ -11,9 +11,9 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from expediter.connectors.base import SignatureInvalid
 from expediter.connectors.square.signature import header
 from expediter.model import clock
+from expediter.plugin.base import SignatureInvalid
 
 TIMESTAMP_HEADER = "X-Expediter-Timestamp"
 SIGNATURE_HEADER = "X-Expediter-Signature"

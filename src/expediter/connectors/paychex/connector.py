@@ -6,15 +6,15 @@ The payroll flow builds a :class:`~expediter.operations.labor.payroll.PayrollPer
 
 from __future__ import annotations
 
-from expediter.connectors.base import (
+from expediter.connectors.paychex.config import PaychexSettings
+from expediter.connectors.paychex.formats import payroll_import_file
+from expediter.operations.labor.period import PayrollFileExporter
+from expediter.plugin.base import (
     Capability,
     Connector,
     ConnectorContext,
     connector_settings,
 )
-from expediter.connectors.paychex.config import PaychexSettings
-from expediter.connectors.paychex.formats import payroll_import_file
-from expediter.operations.labor.period import PayrollFileExporter
 
 __all__ = ["CONNECTOR", "payroll_import_file", "settings_for"]
 

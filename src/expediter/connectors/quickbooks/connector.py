@@ -23,16 +23,6 @@ from typing import Any
 import msgspec
 
 from expediter.catalog.schema import Flow
-from expediter.connectors.base import (
-    Capability,
-    Connector,
-    ConnectorContext,
-    ExportRequest,
-    Outbound,
-    OutputFile,
-    Receipt,
-    connector_settings,
-)
 from expediter.connectors.quickbooks.client import QuickBooksClient
 from expediter.connectors.quickbooks.config import SECRET_SETTINGS, QuickBooksSettings
 from expediter.connectors.quickbooks.formats import iif_bill, iif_journal, qbo_bill
@@ -42,6 +32,16 @@ from expediter.formats.bills import AP_BILL_DATA, AP_BILLS, BillsAndJournal, bil
 from expediter.model.vendors import APBill
 from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
 from expediter.operations.accounting.journal import JournalEntry
+from expediter.plugin.base import (
+    Capability,
+    Connector,
+    ConnectorContext,
+    ExportRequest,
+    Outbound,
+    OutputFile,
+    Receipt,
+    connector_settings,
+)
 
 
 class FileFormat(StrEnum):

@@ -1,4 +1,4 @@
-"""An SFTP server as a :class:`~expediter.connectors.transport.Transport`, over asyncssh.
+"""An SFTP server as a :class:`~expediter.plugin.transport.Transport`, over asyncssh.
 
 The server's host key is pinned from the settings; nothing is read from ``~/.ssh`` (no user config,
 no agent, no default keys), so the hub behaves the same on every machine. One connection is opened
@@ -7,7 +7,7 @@ lazily and reused; a broken one is dropped and the next call reconnects.
 An upload writes a temporary name first. When the upload fails the temporary file is removed; when
 that is impossible (the connection is gone, the process was killed) the first upload of a later
 connection removes the temporary files of ours left in the upload folder: those it failed to remove
-itself, and any other not written to for :data:`~expediter.connectors.transport.STALE_TEMP_AGE`.
+itself, and any other not written to for :data:`~expediter.plugin.transport.STALE_TEMP_AGE`.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ import asyncssh
 import structlog
 
 from expediter.catalog.secrets import resolve_secret
-from expediter.connectors.base import Receipt
 from expediter.connectors.sftp.config import SftpSettings
-from expediter.connectors.transport import (
+from expediter.errors import ConfigError, TerminalError, TransientError
+from expediter.plugin.base import Receipt
+from expediter.plugin.transport import (
     RemoteFile,
     check_file_name,
     check_listed_name,
@@ -37,7 +38,6 @@ from expediter.connectors.transport import (
     temp_name,
     unique_done_name,
 )
-from expediter.errors import ConfigError, TerminalError, TransientError
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import msgspec
 
-from expediter.connectors.base import Capability, Connector, ConnectorContext, SettingProblem
 from expediter.connectors.sftp.client import SftpTransport, pinned_key
 from expediter.connectors.sftp.config import SECRET_SETTINGS, SftpSettings
-from expediter.connectors.transport import where
 from expediter.errors import ConfigError
+from expediter.plugin.base import Capability, Connector, ConnectorContext, SettingProblem
+from expediter.plugin.transport import where
 
 
 def make_transport(ctx: ConnectorContext, flow_id: str | None = None) -> SftpTransport:

@@ -29,15 +29,6 @@ import msgspec
 import structlog
 
 from expediter.catalog.secrets import resolve_secret
-from expediter.connectors.base import (
-    Capability,
-    Connector,
-    ConnectorContext,
-    IncomingMessage,
-    Outbound,
-    Receipt,
-    SettingProblem,
-)
 from expediter.connectors.square.client import SquareClient
 from expediter.connectors.square.config import (
     SECRET_SETTINGS,
@@ -51,6 +42,15 @@ from expediter.errors import ConfigError, RejectedInput, TerminalError
 from expediter.model.bounds import encoded_within_bounds
 from expediter.model.labor import refuse_implausible_punch
 from expediter.model.order import refuse_implausible_order
+from expediter.plugin.base import (
+    Capability,
+    Connector,
+    ConnectorContext,
+    IncomingMessage,
+    Outbound,
+    Receipt,
+    SettingProblem,
+)
 
 log = structlog.get_logger(__name__)
 

@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from expediter.connectors.base import SignatureInvalid
+from expediter.plugin.base import SignatureInvalid
 
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from expediter.connectors.base import (
+from expediter.connectors.x12.config import X12Settings
+from expediter.connectors.x12.mapping import VendorFile, purchase_order_file, read_vendor_file
+from expediter.errors import ConfigError, RejectedInput, TerminalError
+from expediter.formats.x12 import ControlNumbers, InMemoryControlNumbers
+from expediter.model.vendors import PurchaseOrder
+from expediter.plugin.base import (
     Capability,
     Connector,
     ConnectorContext,
@@ -19,11 +24,6 @@ from expediter.connectors.base import (
     OutputFile,
     connector_settings,
 )
-from expediter.connectors.x12.config import X12Settings
-from expediter.connectors.x12.mapping import VendorFile, purchase_order_file, read_vendor_file
-from expediter.errors import ConfigError, RejectedInput, TerminalError
-from expediter.formats.x12 import ControlNumbers, InMemoryControlNumbers
-from expediter.model.vendors import PurchaseOrder
 
 READS = frozenset({"invoice", "po_ack", "x12"})
 CONTROL_NUMBERS = "x12_control_numbers"

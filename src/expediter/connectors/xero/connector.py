@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from expediter.connectors.base import (
+from expediter.connectors.xero.config import XeroSettings
+from expediter.connectors.xero.formats import xero_bills_csv, xero_manual_journal_csv
+from expediter.formats.bills import BillsAndJournal, bill_file_stem
+from expediter.model.vendors import APBill, BillKind
+from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
+from expediter.operations.accounting.journal import JournalEntry
+from expediter.plugin.base import (
     Capability,
     Connector,
     ConnectorContext,
@@ -17,12 +23,6 @@ from expediter.connectors.base import (
     OutputFile,
     connector_settings,
 )
-from expediter.connectors.xero.config import XeroSettings
-from expediter.connectors.xero.formats import xero_bills_csv, xero_manual_journal_csv
-from expediter.formats.bills import BillsAndJournal, bill_file_stem
-from expediter.model.vendors import APBill, BillKind
-from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
-from expediter.operations.accounting.journal import JournalEntry
 
 
 def settings_for(ctx: ConnectorContext) -> XeroSettings:

@@ -13,7 +13,6 @@ from datetime import datetime
 import msgspec
 
 from expediter.catalog.schema import Catalog, Level
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.hub import Hub
 from expediter.engine.imports.reading import import_context
 from expediter.engine.imports.store import (
@@ -33,6 +32,7 @@ from expediter.model import clock
 from expediter.operations.imports import ImportKind, Target, kind_for
 from expediter.operations.imports.counts import COUNTS_KIND
 from expediter.operations.imports.invoices import Invoices
+from expediter.plugin.base import IncomingMessage
 
 MANUAL_SOURCE = "manual:"
 """Imported messages come from ``manual:<flow id>``: no flow routes them onward by accident."""

@@ -35,7 +35,6 @@ import structlog
 
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog
-from expediter.connectors.base import ExportRequest, OutputFile
 from expediter.errors import ConfigError, TerminalError
 from expediter.model import clock
 from expediter.model.location import Location
@@ -52,6 +51,7 @@ from expediter.operations.accounting.journal import (
 )
 from expediter.operations.accounting.mapping import UnmappedAccounts
 from expediter.operations.accounting.queue import HeldEntry, HoldState, JournalQueue, SqliteJournalQueue
+from expediter.plugin.base import ExportRequest, OutputFile
 
 log = structlog.get_logger(__name__)
 

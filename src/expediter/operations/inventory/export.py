@@ -34,7 +34,6 @@ import msgspec
 
 from expediter.catalog.paths import catalog_folder
 from expediter.catalog.schema import Catalog
-from expediter.connectors.base import ExportRequest
 from expediter.connectors.csv.formats import ColumnType, ExportFile, Layout, LineEnding, column, write_csv
 from expediter.errors import ConfigError, RejectedInput, TerminalError
 from expediter.model.money import Money
@@ -45,6 +44,7 @@ from expediter.operations.inventory.recipes import RecipeBook, load_recipe_book
 from expediter.operations.inventory.reorder import PurchaseOrder, suggest_purchase_orders
 from expediter.operations.inventory.usage import TheoreticalUsage, theoretical_usage
 from expediter.operations.inventory.variance import VarianceReport, actual_usage, variance_report
+from expediter.plugin.base import ExportRequest
 
 if TYPE_CHECKING:
     from expediter.storage.base import Storage

@@ -22,7 +22,6 @@ import msgspec
 import structlog
 
 from expediter.catalog.schema import Catalog
-from expediter.connectors.base import IncomingMessage
 from expediter.errors import RejectedInput, TransientError
 from expediter.model import clock
 from expediter.model.location import Location
@@ -43,6 +42,7 @@ from expediter.operations.kitchen.store import (
     OrderRecord,
 )
 from expediter.operations.kitchen.tickets import StationTiming, Ticket
+from expediter.plugin.base import IncomingMessage
 
 log = structlog.get_logger(__name__)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from expediter.connectors.base import ExportRequest, OutputFile
 from expediter.connectors.csv.formats import ExportFile
 from expediter.errors import TerminalError
 from expediter.model import clock
@@ -47,6 +46,7 @@ from expediter.operations.labor.tips import (
     service_charge_wages,
     unowned_auto_gratuity,
 )
+from expediter.plugin.base import ExportRequest, OutputFile
 
 
 def flow_rules(request: ExportRequest) -> OvertimeRules | None:

@@ -38,9 +38,9 @@ from typing import Protocol, runtime_checkable
 import msgspec
 import structlog
 
-from expediter.connectors.base import Receipt
 from expediter.errors import ConfigError, RejectedInput, TerminalError, TransientError
 from expediter.model import clock
+from expediter.plugin.base import Receipt
 
 log = structlog.get_logger(__name__)
 

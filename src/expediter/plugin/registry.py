@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from importlib.metadata import entry_points
 
-from expediter.connectors.base import Connector
+from expediter.plugin.base import Connector
 
 ENTRY_POINT_GROUP = "expediter.connectors"
 

@@ -9,7 +9,7 @@ A connector package has fixed files: ``connector.py`` (the :class:`Connector` an
 ``mapping.py`` (product ⇄ canonical), and ``formats.py`` where it reads or writes files.
 
 Bundled connectors register through the ``expediter.connectors`` entry point, exactly as a third
-party's would; :mod:`expediter.connectors.registry` loads them.
+party's would; :mod:`expediter.plugin.registry` loads them.
 """
 
 from __future__ import annotations
