@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 
 from expediter.connectors.csv.connector import export_labor_day, export_sales_day
-from expediter.connectors.csv.formats import ExportFile
+from expediter.formats.csv import ExportFile
 from expediter.model.location import Location
 from expediter.sim.day import iter_orders, order_count
 from expediter.sim.locations import sim_location

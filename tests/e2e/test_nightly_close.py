@@ -12,10 +12,10 @@ from pathlib import Path
 
 from expediter.catalog.schema import Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.csv.formats import layout, read_csv
 from expediter.connectors.csv.mapping import summaries_from_rows
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs, RunResult
+from expediter.formats.csv import layout, read_csv
 from expediter.ledger.transfers import Transfer, TransferOutcome
 from expediter.model.location import Location
 from expediter.operations.sales.close import summarize_day

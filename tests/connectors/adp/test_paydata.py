@@ -14,8 +14,8 @@ import pytest
 
 from expediter.connectors.adp.config import AdpSettings
 from expediter.connectors.adp.formats import ADP_EPI, paydata_file
-from expediter.connectors.csv.formats import read_csv
 from expediter.errors import ConfigError
+from expediter.formats.csv import read_csv
 from tests.operations.labor.payroll_example import example_period, tipped_period, two_rate_period
 
 HEADER = (

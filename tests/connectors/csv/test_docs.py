@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from expediter.connectors.adp.formats import ADP_EPI
-from expediter.connectors.csv.formats import LAYOUTS, Layout
 from expediter.connectors.paychex.formats import SPI
+from expediter.formats.csv import LAYOUTS, Layout
 from tests.fixtures_path import REPO_ROOT
 
 

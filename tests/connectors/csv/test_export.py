@@ -11,8 +11,8 @@ import pytest
 
 from expediter.connectors.csv.config import CsvSettings
 from expediter.connectors.csv.connector import export_labor_day, export_sales_day
-from expediter.connectors.csv.formats import LABOR_V1, PRODUCT_MIX_V1, SALES_SUMMARY_V1, LineEnding, read_csv
 from expediter.connectors.csv.mapping import mix_from_rows, summaries_from_rows
+from expediter.formats.csv import LABOR_V1, PRODUCT_MIX_V1, SALES_SUMMARY_V1, LineEnding, read_csv
 from expediter.model.labor import TimePunch
 from expediter.model.money import Money
 from expediter.model.order import Line, Order, OrderState, Payment, TenderType, order_totals

@@ -7,10 +7,10 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from expediter.connectors.csv.formats import read_csv
 from expediter.connectors.paychex.config import PaychexSettings
 from expediter.connectors.paychex.formats import SPI, payroll_import_file
 from expediter.errors import ConfigError, RejectedInput
+from expediter.formats.csv import read_csv
 from tests.operations.labor.payroll_example import (
     JOB_EARNING_CODES,
     example_period,

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from expediter.catalog.schema import Catalog, Hub
-from expediter.connectors.csv.formats import ExportFile, read_csv
+from expediter.formats.csv import ExportFile, read_csv
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Order

@@ -19,8 +19,8 @@ from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, T
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.cli import app
 from expediter.connectors.adp.formats import ADP_EPI
-from expediter.connectors.csv.formats import read_csv
 from expediter.engine.hub import Hub
+from expediter.formats.csv import read_csv
 from expediter.ledger.transfers import TransferOutcome
 from expediter.model import clock as hub_clock
 from expediter.model.labor import Employee, Job

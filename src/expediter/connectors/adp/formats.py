@@ -28,8 +28,8 @@ from decimal import Decimal
 from typing import Any
 
 from expediter.connectors.adp.config import AdpSettings
-from expediter.connectors.csv.formats import Column, ColumnType, ExportFile, Layout, LineEnding, write_csv
 from expediter.errors import ConfigError
+from expediter.formats.csv import Column, ColumnType, ExportFile, Layout, LineEnding, write_csv
 from expediter.model.money import Money
 from expediter.operations.labor.pay import LaborLine
 from expediter.operations.labor.payroll import (

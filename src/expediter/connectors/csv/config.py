@@ -6,7 +6,7 @@ from typing import Literal
 
 import msgspec
 
-from expediter.connectors.csv.formats import LineEnding
+from expediter.formats.csv import LineEnding
 from expediter.operations.labor.overtime import Weekday
 
 

@@ -15,9 +15,9 @@ from datetime import date
 import msgspec
 
 from expediter.connectors.csv.config import CsvSettings
-from expediter.connectors.csv.formats import ExportFile, layout, write_csv
 from expediter.connectors.csv.mapping import labor_rows, mix_rows, summary_rows
 from expediter.errors import ConfigError, TerminalError
+from expediter.formats.csv import ExportFile, layout, write_csv
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order

@@ -21,9 +21,9 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from expediter.connectors.csv.formats import Column, ColumnType, ExportFile, Layout, LineEnding, write_csv
 from expediter.connectors.paychex.config import PaychexSettings
 from expediter.errors import ConfigError, RejectedInput
+from expediter.formats.csv import Column, ColumnType, ExportFile, Layout, LineEnding, write_csv
 from expediter.model.money import Money
 from expediter.operations.labor.pay import LaborLine
 from expediter.operations.labor.payroll import (

@@ -34,8 +34,8 @@ import msgspec
 
 from expediter.catalog.paths import catalog_folder
 from expediter.catalog.schema import Catalog
-from expediter.connectors.csv.formats import ColumnType, ExportFile, Layout, LineEnding, column, write_csv
 from expediter.errors import ConfigError, RejectedInput, TerminalError
+from expediter.formats.csv import ColumnType, ExportFile, Layout, LineEnding, column, write_csv
 from expediter.model.money import Money
 from expediter.model.order import Order
 from expediter.operations.accounting.export import business_dates, orders_by_day

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from expediter.connectors.csv.formats import ExportFile
 from expediter.errors import TerminalError
+from expediter.formats.csv import ExportFile
 from expediter.model import clock
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.money import Money

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from expediter.connectors.csv.formats import (
+from expediter.errors import RejectedInput
+from expediter.formats.csv import (
     LABOR_V1,
     PRODUCT_MIX_V1,
     SALES_SUMMARY_V1,
@@ -26,7 +27,6 @@ from expediter.connectors.csv.formats import (
     restore,
     write_csv,
 )
-from expediter.errors import RejectedInput
 from expediter.model.money import Money
 
 TINY = Layout(
