@@ -9,10 +9,10 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from expediter.catalog.check import check_catalog
 from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import errors
 from expediter.catalog.secrets import SecretUnavailable, resolve_database
+from expediter.check.catalog import check_catalog
 from expediter.engine.hub import Hub
 from expediter.storage.postgres import PostgresStorage
 from expediter.web.app import read_catalog

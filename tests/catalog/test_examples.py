@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from expediter.catalog.check import check_catalog
 from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import errors
+from expediter.check.catalog import check_catalog
 from expediter.cli import app
 from tests.catalog.test_starter import complete_the_catalog
 from tests.fixtures_path import REPO_ROOT

@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from expediter.catalog.check import check_catalog
 from expediter.catalog.load import load_catalog
 from expediter.catalog.schedule import NICKNAMES, schedule_problem
 from expediter.catalog.schema import Flow, Level, Trigger
+from expediter.check.catalog import check_catalog
 from expediter.cli import app
 from expediter.engine.schedule_time import next_occurrence, occurrences, plan_runs
 from expediter.errors import ConfigError

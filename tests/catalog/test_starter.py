@@ -10,10 +10,10 @@ import msgspec
 import pytest
 from typer.testing import CliRunner
 
-from expediter.catalog.check import check_catalog
 from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import errors
 from expediter.catalog.schema import Level, SystemKind
+from expediter.check.catalog import check_catalog
 from expediter.cli import app
 from expediter.commands.catalog import STARTER_SECRETS
 from tests.catalog.helpers import SERVER_KEY

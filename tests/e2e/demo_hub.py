@@ -18,8 +18,8 @@ import httpx
 import msgspec
 import pytest
 
-from expediter.catalog.check import checked_catalog
 from expediter.catalog.schema import Catalog
+from expediter.check.catalog import checked_catalog
 from expediter.connectors.online.signature import signed_headers
 from expediter.demo.run import SECRET_ENV, recipes_path, serve_in_background, stop_server, write_catalog
 from expediter.model import clock

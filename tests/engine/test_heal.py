@@ -14,7 +14,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from expediter.catalog.check import flow_problems
+from expediter.check.catalog import flow_problems
 from expediter.engine.heal import Healer, HealOutcome, NightProblem
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs

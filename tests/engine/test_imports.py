@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 import expediter.demo
-from expediter.catalog.check import HUB_IMPORTS, Severity, check_catalog
 from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
+from expediter.check.catalog import HUB_IMPORTS, Severity, check_catalog
 from expediter.engine import imports
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import employees_at

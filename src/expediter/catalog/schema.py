@@ -2,7 +2,7 @@
 
 The types here are the whole schema; msgspec decodes the TOML into them and its errors carry the path
 (``$.flows[3].owner``). Cross-references and semantics (unknown systems, bad cron, time zones,
-secrets) are checked in :mod:`expediter.catalog.check`.
+secrets) are checked in :mod:`expediter.check.catalog`.
 """
 
 from __future__ import annotations

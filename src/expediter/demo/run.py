@@ -44,9 +44,9 @@ from rich.table import Table
 
 from expediter.access.roles import Role
 from expediter.access.users import Users
-from expediter.catalog.check import checked_catalog
 from expediter.catalog.problems import CatalogError
 from expediter.catalog.schema import Catalog, Level, Trigger
+from expediter.check.catalog import checked_catalog
 from expediter.connectors.online.signature import signed_headers
 from expediter.demo.vendor import count_sheet, distributor, store_counts
 from expediter.engine.jobs import RunResult

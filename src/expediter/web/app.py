@@ -249,7 +249,7 @@ def app_from_env() -> Starlette:
     """For ``uvicorn --factory expediter.web.app:app_from_env`` (several worker processes): each
     process builds its own runtime on the catalog named by ``EXPEDITER_CATALOG``; only one of them
     runs deliveries, the kitchen and the scheduler (see :meth:`Hub.claim_deliveries`)."""
-    from expediter.catalog.check import checked_catalog
+    from expediter.check.catalog import checked_catalog
     from expediter.runtime import Runtime
 
     runtime = Runtime(checked_catalog(os.environ.get(CONFIG_ENV) or os.environ[OLD_CONFIG_ENV]))

@@ -31,15 +31,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from expediter.catalog.diagram import mermaid
 from expediter.catalog.schema import Catalog, Flow
-from expediter.catalog.svg import render_svg
 from expediter.ledger import TransferOutcome
 from expediter.model import clock
 from expediter.monitor.alerts import Alert
+from expediter.monitor.diagram import mermaid
 from expediter.monitor.health import FlowStatus, Health, flow_health
 from expediter.monitor.ledger_view import statuses_from_ledger
 from expediter.monitor.metrics import exposition
+from expediter.monitor.svg import render_svg
 from expediter.web.dashboard_data import (
     TRANSFERS_PAGE_LIMIT,
     JournalCache,

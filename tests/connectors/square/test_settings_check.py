@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from expediter.catalog.check import check_catalog
 from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import errors
+from expediter.check.catalog import check_catalog
 from expediter.sim.ports import free_port
 
 SQUARE = """

@@ -1,6 +1,6 @@
 """Checks of systems (connectors, settings), alerting (channels, routes) and secrets.
 
-Split from :mod:`expediter.catalog.check` to keep each module one concern: these checks look at what
+Split from :mod:`expediter.check.catalog` to keep each module one concern: these checks look at what
 the catalog points to outside itself (installed code, environment variables, files).
 """
 
@@ -13,7 +13,6 @@ from typing import Any
 
 import msgspec
 
-from expediter.catalog.installed import Unavailable, installed_connectors
 from expediter.catalog.problems import Problem, Severity
 from expediter.catalog.schema import Catalog, System
 from expediter.catalog.secrets import (
@@ -23,6 +22,7 @@ from expediter.catalog.secrets import (
     resolve_database,
     resolve_secret,
 )
+from expediter.check.installed import Unavailable, installed_connectors
 from expediter.plugin.base import (
     TRANSPORT_SETTINGS,
     Connector,

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-from expediter.catalog.diagram import (
+from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind
+from expediter.monitor.diagram import (
     HEALTH_COLOURS,
     KIND_ORDER,
     KIND_TITLES,
@@ -21,7 +22,6 @@ from expediter.catalog.diagram import (
     edge_label,
     health_word,
 )
-from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind
 from expediter.monitor.health import Health
 
 NODE_W, NODE_H = 180, 56

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from expediter.catalog.check import check_catalog
 from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import Problem, Severity, errors
+from expediter.check.catalog import check_catalog
 from expediter.cli import app
 from tests.catalog.helpers import SECRET_ENV, SERVER_KEY, VALID, replaced, write_catalog
 
@@ -299,8 +299,8 @@ def test_a_clean_catalog_prints_one_summary_line(tmp_path: Path) -> None:
 
 
 def test_a_broken_connector_module_breaks_only_its_systems(tmp_path: Path) -> None:
-    from expediter.catalog.check_settings import _unavailable
-    from expediter.catalog.installed import Unavailable
+    from expediter.check.installed import Unavailable
+    from expediter.check.settings import _unavailable
 
     broken = _unavailable(
         Unavailable(name="x", reason="SyntaxError: bad", missing_module=False),

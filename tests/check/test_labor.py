@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from expediter.catalog.check_labor import check_labor
 from expediter.catalog.load import load_catalog
 from expediter.catalog.schema import Catalog
+from expediter.check.labor import check_labor
 from expediter.model.labor import LaborSettings, OvertimeRuleSet, Weekday
 from expediter.model.location import Location
 

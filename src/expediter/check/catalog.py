@@ -20,9 +20,15 @@ from typing import Protocol
 
 import msgspec
 
-from expediter.catalog.check_labor import check_labor
-from expediter.catalog.check_people import check_people
-from expediter.catalog.check_settings import (
+from expediter.catalog.load import load_partial
+from expediter.catalog.paths import anchor_to
+from expediter.catalog.problems import CatalogError, Problem, Severity, errors
+from expediter.catalog.schedule import schedule_problem
+from expediter.catalog.schema import HEAL_SETTING, Catalog, Flow, HealPolicy, Level, Trigger, heal_policy
+from expediter.catalog.secrets import TOKEN_FORM, hash_token
+from expediter.check.labor import check_labor
+from expediter.check.people import check_people
+from expediter.check.settings import (
     Names,
     check_alerting,
     check_hub,
@@ -30,12 +36,6 @@ from expediter.catalog.check_settings import (
     check_systems,
     installed_connectors,
 )
-from expediter.catalog.load import load_partial
-from expediter.catalog.paths import anchor_to
-from expediter.catalog.problems import CatalogError, Problem, Severity, errors
-from expediter.catalog.schedule import schedule_problem
-from expediter.catalog.schema import HEAL_SETTING, Catalog, Flow, HealPolicy, Level, Trigger, heal_policy
-from expediter.catalog.secrets import TOKEN_FORM, hash_token
 from expediter.model.time import parse_day_start, zone
 from expediter.plugin.base import Connector
 

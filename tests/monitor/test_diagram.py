@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from expediter.catalog.diagram import dot, mermaid
 from expediter.catalog.load import load_catalog
-from expediter.catalog.svg import column_of_systems, render_svg
 from expediter.cli import app
 from expediter.commands.catalog import starter_text
+from expediter.monitor.diagram import dot, mermaid
 from expediter.monitor.health import Health
+from expediter.monitor.svg import column_of_systems, render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

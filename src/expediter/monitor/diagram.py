@@ -1,7 +1,7 @@
 """The system integration flow diagram as text: Mermaid (for docs and the dashboard) and Graphviz DOT.
 
 Systems are nodes grouped by kind; flows are edges labelled with their data and level and styled by
-health. The SVG drawing (no Graphviz needed) is :mod:`expediter.catalog.svg`.
+health. The SVG drawing (no Graphviz needed) is :mod:`expediter.monitor.svg`.
 """
 
 from __future__ import annotations
