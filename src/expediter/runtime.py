@@ -61,7 +61,7 @@ from expediter.monitor.reconcile.model import CheckResult, CheckState
 from expediter.monitor.reconcile.store import differing, load_results
 from expediter.monitor.routes import Alerting, AlertRouter
 from expediter.monitor.shapes import FieldChange
-from expediter.plugin.base import IncomingMessage
+from expediter.plugin.base import Capability, IncomingMessage
 from expediter.storage.base import Tx
 from expediter.watchers import Watchers, money_at_risk
 
@@ -227,7 +227,7 @@ class Runtime:
     # -- kitchen ------------------------------------------------------------------------------------
 
     async def _start_kitchen(self, data_dir: Path) -> None:
-        if not any(system.connector == "kds" for system in self.catalog.systems):
+        if not self.hub.systems_offering(Capability.KITCHEN_SCREENS):
             return
         from expediter.operations.kitchen import Kitchen, KitchenStore
 

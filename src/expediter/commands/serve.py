@@ -24,6 +24,8 @@ import typer
 
 from expediter.commands.common import CatalogArgument, CatalogOption, catalog_path
 from expediter.logs import LogFormat, LogLevel, configure_logging, uvicorn_options
+from expediter.plugin.base import Capability
+from expediter.plugin.registry import systems_offering
 
 log = structlog.get_logger("expediter.serve")
 
@@ -187,7 +189,7 @@ def serve(
         "loop": "uvloop",
         "server_header": False,  # says nothing a client needs; one header less per response
     }
-    if workers > 1 and any(system.connector == "kds" for system in catalog.systems):
+    if workers > 1 and systems_offering(catalog, Capability.KITCHEN_SCREENS):
         raise typer.BadParameter(
             "the kitchen screens live in one process (their live feed and bump calls must reach the"
             " same kitchen); run with --workers 1, or serve the screens from a catalog without them",

@@ -19,7 +19,7 @@ from typing import IO, Any
 import msgspec
 import structlog
 
-from expediter.catalog.schema import Catalog
+from expediter.catalog.schema import Catalog, System
 from expediter.catalog.secrets import resolve_database
 from expediter.engine.counters import FLUSH_SECONDS, Counters
 from expediter.engine.deliveries import DEFAULT_ATTEMPT_TIMEOUT, Deliveries, RetryPolicy
@@ -29,7 +29,7 @@ from expediter.errors import TerminalError
 from expediter.ledger.ledger import Ledger
 from expediter.monitor.drift import DriftWatch
 from expediter.plugin import registry
-from expediter.plugin.base import Connector, ConnectorContext, Processor, Sink
+from expediter.plugin.base import Capability, Connector, ConnectorContext, Processor, Sink
 from expediter.storage import open_storage
 from expediter.storage.base import Storage, utcnow
 
@@ -66,6 +66,7 @@ class Hub:
             database = resolve_database(catalog.hub.database)
         self.storage: Storage = database if not isinstance(database, str | Path) else open_storage(database)
         self._connectors = dict(connectors or {})
+        self._file_transports: dict[str, Connector] | None = None
         self.services: dict[str, Any] = {}
         self.signature_failures: dict[str, deque[SignatureFailure]] = {}
         self.counters = Counters()
@@ -195,6 +196,25 @@ class Hub:
     def connector(self, name: str) -> Connector | None:
         """The connector ``name``: an override given to the hub, else the installed one."""
         return self._connectors.get(name) or registry.connector(name)
+
+    def transport_connector(self, transport: str) -> Connector | None:
+        """The connector that moves the files of flows with ``transport`` (``sftp``, ``ftps``): the
+        one of that name when it says so, else whichever installed connector declares it."""
+        named = self.connector(transport)
+        if named is not None and transport in named.transports:
+            return named
+        return self.file_transports().get(transport)
+
+    def file_transports(self) -> dict[str, Connector]:
+        """Every flow ``transport`` name a connector here moves files for, with that connector."""
+        if self._file_transports is None:
+            every = {*registry.names(), *self._connectors}
+            self._file_transports = registry.file_transports(every, self.connector)
+        return self._file_transports
+
+    def systems_offering(self, capability: Capability) -> list[System]:
+        """The catalog's systems whose connector offers ``capability``."""
+        return registry.systems_offering(self.catalog, capability, self.connector)
 
     def context(self, system_id: str) -> ConnectorContext:
         system = self.catalog.system(system_id)

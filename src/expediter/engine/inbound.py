@@ -25,7 +25,7 @@ import structlog
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import DriftPolicy, Flow, Level, Trigger
 from expediter.engine.hub import Hub
-from expediter.engine.jobs import TRANSPORT_CONNECTORS, transport_system
+from expediter.engine.jobs import transport_system
 from expediter.engine.purchasing import VENDOR_DATA, desk_of
 from expediter.engine.schedule_watch import FileWatcher
 from expediter.errors import ConfigError, ExpediterError, RejectedInput
@@ -97,8 +97,7 @@ class FileArrivals:
 
     def _watcher(self, flow: Flow, seen: SqliteSeenStore) -> FileWatcher:
         source = self.hub.catalog.system(flow.from_)
-        name = TRANSPORT_CONNECTORS.get(flow.transport)
-        connector = self.hub.connector(name) if name else None
+        connector = self.hub.transport_connector(flow.transport)
         if source is None or connector is None or connector.make_transport is None:
             raise ConfigError(f"flow {flow.id}: no file transport {flow.transport!r} from {flow.from_!r}")
         system = transport_system(flow, source)

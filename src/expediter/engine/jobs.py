@@ -49,7 +49,6 @@ WEEK_BEFORE = timedelta(days=6)
 REFUND_LOOKBACK = timedelta(days=35)
 """How far before a run refunds of earlier sales are looked for: a refund more than 35 days after
 its sale is not booked by the nightly close (card networks and most POS refuse those anyway)."""
-TRANSPORT_CONNECTORS = {"sftp": "sftp", "ftp": "ftp", "ftps": "ftp", "folder": "folder"}
 
 ORDERS, REFUNDS, PUNCHES, EMPLOYEES, DRAWERS = "orders", "refunds", "punches", "employees", "drawer_counts"
 _SALES = frozenset({ORDERS, REFUNDS})
@@ -379,23 +378,21 @@ class FileJobs:
         ``transport = "http"`` the destination's own connector carries the files (an API post)."""
         if flow.transport == "http":
             return self._api_transport(flow, destination)
-        name = TRANSPORT_CONNECTORS.get(flow.transport)
-        if name is None:
+        connector = self.hub.transport_connector(flow.transport)
+        if connector is None:
             raise ConfigError(
                 f"flow {flow.id}: transport {flow.transport!r} does not move files;"
-                f" use one of {', '.join(sorted(TRANSPORT_CONNECTORS))}"
+                f" use one of {', '.join(sorted(self.hub.file_transports()))}"
             )
-        connector = self.hub.connector(name)
-        if connector is None or connector.make_transport is None:
-            raise TerminalError(f"flow {flow.id}: the {name} transport is not installed")
+        if connector.make_transport is None:
+            raise TerminalError(f"flow {flow.id}: the {connector.name} transport is not installed")
         system = transport_system(flow, destination)
         transport: Transport = connector.make_transport(self._context(system), flow_id=flow.id)
         return transport
 
     def _api_transport(self, flow: Flow, destination: System) -> Transport:
         connector = self.hub.connector(destination.connector)
-        file_transport = destination.connector in TRANSPORT_CONNECTORS.values()
-        if connector is None or connector.make_transport is None or file_transport:
+        if connector is None or connector.make_transport is None or connector.transports:
             raise ConfigError(
                 f"flow {flow.id}: system {destination.id} ({destination.connector}) takes no files over"
                 ' http; use transport = "sftp", "ftp" or "folder"'

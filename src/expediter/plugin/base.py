@@ -42,6 +42,9 @@ class Capability(StrEnum):
     """Moves files (SFTP, FTP, a folder)."""
     EXPORT = "export"
     """Writes files from canonical data (CSV layouts, journals, payroll files)."""
+    KITCHEN_SCREENS = "kitchen_screens"
+    """Shows orders on the hub's own kitchen screens: the hub starts its kitchen service (in
+    ``ctx.services``) when a system's connector offers this, and serves the screens from one process."""
 
 
 class IncomingMessage(msgspec.Struct, kw_only=True):
@@ -241,3 +244,6 @@ class Connector:
     ``expediter check`` refuses a flow bringing in files that no connector at either end reads.
     A connector with an importer that declares nothing is given the benefit of the doubt."""
     description: str = ""
+    transports: frozenset[str] = frozenset()
+    """The flow ``transport`` names whose files this connector moves (``sftp``; ``ftp`` and ``ftps``):
+    the engine finds a flow's file transport by this, never by a connector's name."""

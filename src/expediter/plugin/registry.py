@@ -7,10 +7,18 @@ of those systems; the engine dead-letters their deliveries with the reason).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import cache
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
-from expediter.plugin.base import Connector
+from expediter.plugin.base import Capability, Connector
+
+if TYPE_CHECKING:
+    from expediter.catalog.schema import Catalog, System
+
+Lookup = Callable[[str], Connector | None]
+"""Finds a connector by name (:func:`connector`, or a hub's, which adds its overrides)."""
 
 ENTRY_POINT_GROUP = "expediter.connectors"
 
@@ -35,3 +43,32 @@ def connector(name: str) -> Connector | None:
 def connectors() -> dict[str, Connector]:
     """Every installed connector by name (loads them all; a broken one raises)."""
     return {name: found for name in names() if (found := connector(name)) is not None}
+
+
+def loadable(name: str, lookup: Lookup = connector) -> Connector | None:
+    """The connector ``name``, or ``None`` when it is missing *or fails to load*: for questions asked
+    of every connector (which one moves ``ftps`` files?), where a broken one offers nothing (its own
+    systems fail with the reason, and ``expediter check`` reports it)."""
+    try:
+        return lookup(name)
+    except Exception:  # an entry point may fail in any way its module can
+        return None
+
+
+def file_transports(names_: Iterable[str] | None = None, lookup: Lookup = connector) -> dict[str, Connector]:
+    """Every flow ``transport`` name (``sftp``, ``ftps``, ``folder``) with the connector that moves
+    its files (:attr:`Connector.transports`), over the installed connectors (or ``names_``)."""
+    found: dict[str, Connector] = {}
+    for name in sorted(names() if names_ is None else names_):
+        if (loaded := loadable(name, lookup)) is not None:
+            found.update(dict.fromkeys(loaded.transports, loaded))
+    return found
+
+
+def systems_offering(catalog: Catalog, capability: Capability, lookup: Lookup = connector) -> list[System]:
+    """The catalog's systems whose connector offers ``capability`` (e.g. the kitchen's screens)."""
+    return [
+        system
+        for system in catalog.systems
+        if (found := loadable(system.connector, lookup)) is not None and capability in found.capabilities
+    ]

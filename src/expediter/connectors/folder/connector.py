@@ -36,5 +36,6 @@ CONNECTOR = Connector(
     capabilities=frozenset({Capability.TRANSPORT}),
     settings_type=FolderSettings,
     make_transport=make_transport,
+    transports=frozenset({"folder"}),
     description="Reads files dropped into a local folder and writes files there, rename-safe.",
 )

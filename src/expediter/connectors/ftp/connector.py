@@ -33,5 +33,6 @@ CONNECTOR = Connector(
     settings_type=FtpSettings,
     secret_settings=SECRET_SETTINGS,
     make_transport=make_transport,
+    transports=frozenset({"ftp", "ftps"}),
     description="Uploads and picks up files over FTP, or FTPS with explicit TLS (tls = true).",
 )

@@ -22,7 +22,7 @@ def make_sink(ctx: ConnectorContext) -> KdsSink:
 CONNECTOR = Connector(
     name="kds",
     title="Built-in kitchen display screens",
-    capabilities=frozenset({Capability.SINK}),
+    capabilities=frozenset({Capability.SINK, Capability.KITCHEN_SCREENS}),
     settings_type=KdsSettings,
     make_sink=make_sink,
     description="Routes orders to kitchen stations and shows them live on the hub's KDS screens "

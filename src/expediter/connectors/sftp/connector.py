@@ -49,6 +49,7 @@ CONNECTOR = Connector(
     settings_type=SftpSettings,
     secret_settings=SECRET_SETTINGS,
     make_transport=make_transport,
+    transports=frozenset({"sftp"}),
     check=check,
     description="Uploads and picks up files over SFTP (pinned host key; password or private key).",
 )

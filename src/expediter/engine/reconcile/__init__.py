@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any, TypeVar
 
 import msgspec
@@ -62,6 +63,7 @@ from expediter.monitor.reconcile.store import load_results, save_results
 from expediter.monitor.reconcile.webhooks import WebhookFacts, check_webhooks
 from expediter.operations.kitchen.routing import RoutingRules
 from expediter.operations.kitchen.service import KitchenSettings
+from expediter.plugin.base import Capability
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +94,11 @@ class Reconciler:
         self.poll = poll
         """Whether a day with a polling system gets its nightly poll (off: compare what is there)."""
         self._polled: list[str] | None = None
+
+    @cached_property
+    def _kitchen_screens(self) -> frozenset[str]:
+        """The systems that are the kitchen's screens (their connector says so, not their name)."""
+        return frozenset(s.id for s in self.hub.systems_offering(Capability.KITCHEN_SCREENS))
 
     async def reconcile(
         self,
@@ -221,7 +228,7 @@ class Reconciler:
             if f.level is Level.REALTIME
             and f.data == "orders"
             and (s := self.catalog.system(f.to)) is not None
-            and s.connector == "kds"
+            and s.id in self._kitchen_screens
             and self._serving(f, location)
         ]
 
