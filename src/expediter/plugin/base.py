@@ -14,9 +14,9 @@ party's would; :mod:`expediter.plugin.registry` loads them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from expediter.model.labor import Employee, TimePunch
     from expediter.model.location import Location
     from expediter.model.order import Order
+    from expediter.plugin.transport import Transport
 
 
 class Capability(StrEnum):
@@ -216,6 +217,16 @@ class ConnectorContext:
     what they need and fail clearly when it is missing."""
 
 
+class TransportFactory(Protocol):
+    def __call__(self, ctx: ConnectorContext, /, flow_id: str) -> Transport:
+        """The transport for ``ctx.system``; ``flow_id`` is named in its errors."""
+        ...
+
+
+Poll = Callable[["ConnectorContext", datetime, datetime], Awaitable[list[IncomingMessage]]]
+"""``async poll(ctx, window_start, window_end)``: what changed in the window."""
+
+
 @dataclass(frozen=True)
 class Connector:
     """A connector's declaration. Factories take a :class:`ConnectorContext`; ``None`` = not offered."""
@@ -225,16 +236,16 @@ class Connector:
     capabilities: frozenset[Capability]
     settings_type: type[msgspec.Struct] | None = None
     secret_settings: frozenset[str] = frozenset()
-    make_sink: Any = None
-    make_webhook: Any = None
-    make_processor: Any = None
-    make_transport: Any = None
-    make_exporter: Any = None
-    make_importer: Any = None
-    poll: Any = None
+    make_sink: Callable[[ConnectorContext], Sink] | None = None
+    make_webhook: Callable[[ConnectorContext], WebhookReceiver] | None = None
+    make_processor: Callable[[ConnectorContext], Processor] | None = None
+    make_transport: TransportFactory | None = None
+    make_exporter: Callable[[ConnectorContext], Exporter] | None = None
+    make_importer: Callable[[ConnectorContext], Importer] | None = None
+    poll: Poll | None = None
     """``async poll(ctx, window_start, window_end) -> list[IncomingMessage]``: what changed in the
     window, with the same idempotency keys as the webhook path (the polling fallback)."""
-    check: Any = None
+    check: Callable[[ConnectorContext], list[SettingProblem]] | None = None
     """``check(ctx) -> list[SettingProblem]``: what a system needs to run that its settings' type
     cannot say (a secret it cannot work without, a file it reads, a URL, a key that is only a
     placeholder). ``expediter check`` reports each, so ``serve`` never starts without it. Called
