@@ -9,12 +9,7 @@ from __future__ import annotations
 from expediter.connectors.adp.config import AdpSettings
 from expediter.connectors.adp.formats import paydata_file
 from expediter.operations.labor.period import PayrollFileExporter
-from expediter.plugin.base import (
-    Capability,
-    Connector,
-    ConnectorContext,
-    connector_settings,
-)
+from expediter.plugin import Capability, Connector, ConnectorContext, connector_settings
 
 __all__ = ["CONNECTOR", "paydata_file", "settings_for"]
 

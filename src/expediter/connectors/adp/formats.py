@@ -28,7 +28,6 @@ from decimal import Decimal
 from typing import Any
 
 from expediter.connectors.adp.config import AdpSettings
-from expediter.errors import ConfigError
 from expediter.formats.csv import Column, ColumnType, ExportFile, Layout, LineEnding, write_csv
 from expediter.model.money import Money
 from expediter.operations.labor.pay import LaborLine
@@ -38,6 +37,7 @@ from expediter.operations.labor.payroll import (
     regular_rate_adjustment,
     split_shift_pay,
 )
+from expediter.plugin import ConfigError
 
 T, M, D = ColumnType.TEXT, ColumnType.MONEY, ColumnType.DECIMAL
 EARNINGS_SLOTS = 3

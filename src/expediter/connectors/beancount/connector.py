@@ -15,7 +15,7 @@ from expediter.formats.bills import BillsAndJournal, bill_file_stem
 from expediter.model.vendors import APBill
 from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
 from expediter.operations.accounting.journal import JournalEntry
-from expediter.plugin.base import (
+from expediter.plugin import (
     Capability,
     Connector,
     ConnectorContext,

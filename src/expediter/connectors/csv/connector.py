@@ -16,7 +16,6 @@ import msgspec
 
 from expediter.connectors.csv.config import CsvSettings
 from expediter.connectors.csv.mapping import labor_rows, mix_rows, summary_rows
-from expediter.errors import ConfigError, TerminalError
 from expediter.formats.csv import ExportFile, layout, write_csv
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
@@ -35,13 +34,15 @@ from expediter.operations.inventory.export import (
 from expediter.operations.labor.overtime import rules_for, rules_named
 from expediter.operations.labor.pay import labor_for_day
 from expediter.operations.sales.close import close_day
-from expediter.plugin.base import (
+from expediter.plugin import (
     Capability,
+    ConfigError,
     Connector,
     ConnectorContext,
     ExportRequest,
     OutputFile,
     SettingProblem,
+    TerminalError,
     connector_settings,
 )
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import msgspec
 
-from expediter.errors import RejectedInput
 from expediter.model.labor import Employee
 from expediter.model.money import Money
 from expediter.operations.labor.overtime import PayClass
 from expediter.operations.labor.pay import LaborLine
 from expediter.operations.sales.summary import ProductMixRow, SalesSummary
+from expediter.plugin import RejectedInput
 
 SUMMARY_COUNTS = ("checks", "guests")
 SUMMARY_AMOUNTS = (

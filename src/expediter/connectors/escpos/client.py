@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from expediter.errors import TransientError
+from expediter.plugin import TransientError
 
 
 async def send(host: str, port: int, data: bytes, timeout: float) -> None:

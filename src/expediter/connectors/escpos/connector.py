@@ -13,14 +13,11 @@ import hashlib
 from datetime import timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-import msgspec
-
 from expediter.connectors.escpos.client import send
 from expediter.connectors.escpos.config import PrinterSettings, PrintMode
 from expediter.connectors.escpos.formats import render
 from expediter.connectors.escpos.mapping import changes_since, print_ticket, station_items
 from expediter.connectors.kds.mapping import order_from
-from expediter.errors import ConfigError
 from expediter.model import clock
 from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen.freshness import is_stale
@@ -28,7 +25,15 @@ from expediter.operations.kitchen.routing import RoutingRules, TicketItem
 from expediter.operations.kitchen.service import Kitchen
 from expediter.operations.kitchen.store import Printed
 from expediter.operations.kitchen.tickets import struck_through
-from expediter.plugin.base import Capability, Connector, ConnectorContext, Outbound, Receipt
+from expediter.plugin import (
+    Capability,
+    ConfigError,
+    Connector,
+    ConnectorContext,
+    Outbound,
+    Receipt,
+    connector_settings,
+)
 
 
 class EscposSink:
@@ -120,10 +125,7 @@ class EscposSink:
 
 
 def make_sink(ctx: ConnectorContext) -> EscposSink:
-    try:
-        settings = msgspec.convert(ctx.system.settings, PrinterSettings, strict=False)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"system {ctx.system.id!r}: printer settings {exc}") from exc
+    settings = connector_settings(ctx, PrinterSettings, strict=False)
     kitchen = ctx.services.get("kitchen")
     if not isinstance(kitchen, Kitchen):
         if settings.mode is PrintMode.WHEN_SCREEN_OFFLINE:

@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from expediter.errors import TerminalError, TransientError
-from expediter.plugin.base import Receipt
-from expediter.plugin.transport import (
+from expediter.plugin import (
+    Receipt,
     RemoteFile,
+    TerminalError,
+    TransientError,
     check_file_name,
     check_listed_name,
     is_stale_temp_file,

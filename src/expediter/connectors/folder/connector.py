@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
-from expediter.catalog.paths import data_dir
 from expediter.connectors.folder.client import FolderTransport
 from expediter.connectors.folder.config import FolderSettings
-from expediter.errors import ConfigError
-from expediter.plugin.base import Capability, Connector, ConnectorContext
-from expediter.plugin.transport import where
+from expediter.plugin import Capability, ConfigError, Connector, ConnectorContext, data_dir, where
 
 
 def make_transport(ctx: ConnectorContext, flow_id: str | None = None) -> FolderTransport:

@@ -18,16 +18,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.ftp.config import FtpSettings
-from expediter.errors import ConfigError, TerminalError, TransientError
-from expediter.plugin.base import Receipt
-from expediter.plugin.transport import (
+from expediter.plugin import (
+    ConfigError,
+    Receipt,
     RemoteFile,
+    TerminalError,
+    TransientError,
     check_file_name,
     check_listed_name,
     matches,
     receipt_for,
+    resolve_secret,
     temp_name,
     unique_done_name,
 )

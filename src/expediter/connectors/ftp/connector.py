@@ -6,12 +6,9 @@ from pathlib import Path
 
 import msgspec
 
-from expediter.catalog.paths import catalog_folder
 from expediter.connectors.ftp.client import FtpTransport
 from expediter.connectors.ftp.config import SECRET_SETTINGS, FtpSettings
-from expediter.errors import ConfigError
-from expediter.plugin.base import Capability, Connector, ConnectorContext
-from expediter.plugin.transport import where
+from expediter.plugin import Capability, ConfigError, Connector, ConnectorContext, catalog_folder, where
 
 
 def make_transport(ctx: ConnectorContext, flow_id: str | None = None) -> FtpTransport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from expediter.errors import TransientError, error_for_status
+from expediter.plugin import TransientError, error_for_status
 
 
 class PosClient:

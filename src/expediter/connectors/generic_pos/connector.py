@@ -10,13 +10,20 @@ from __future__ import annotations
 import httpx
 import msgspec
 
-from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.generic_pos.client import PosClient
 from expediter.connectors.generic_pos.config import GenericPosSettings
 from expediter.connectors.generic_pos.mapping import order_to_pos
-from expediter.errors import ConfigError, TerminalError
 from expediter.ledger.transfers import checksum_of
-from expediter.plugin.base import Capability, Connector, ConnectorContext, Outbound, Receipt
+from expediter.plugin import (
+    Capability,
+    Connector,
+    ConnectorContext,
+    Outbound,
+    Receipt,
+    TerminalError,
+    connector_settings,
+    resolve_secret,
+)
 
 HTTP_TRANSPORT_SERVICE = "http_transport"
 """An ``httpx`` transport in ``hub.services`` under this name replaces the network (tests)."""
@@ -64,10 +71,7 @@ class PosSink:
 
 
 def settings_of(context: ConnectorContext) -> GenericPosSettings:
-    try:
-        return msgspec.convert(context.system.settings, GenericPosSettings)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"system {context.system.id!r}: settings {exc}") from None
+    return connector_settings(context, GenericPosSettings)
 
 
 def make_sink(context: ConnectorContext) -> PosSink:

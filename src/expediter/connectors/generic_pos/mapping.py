@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import msgspec
 
-from expediter.errors import RejectedInput, TerminalError
 from expediter.model.order import Order
+from expediter.plugin import RejectedInput, TerminalError
 
 _decode = msgspec.json.Decoder(Order).decode
 

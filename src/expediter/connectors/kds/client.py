@@ -9,9 +9,8 @@ from __future__ import annotations
 import sqlite3
 
 from expediter.connectors.kds.mapping import order_from
-from expediter.errors import TransientError
 from expediter.operations.kitchen.service import Kitchen
-from expediter.plugin.base import Outbound, Receipt
+from expediter.plugin import Outbound, Receipt, TransientError
 
 
 class KdsSink:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from expediter.connectors.kds.client import KdsSink
 from expediter.connectors.kds.config import KdsSettings
-from expediter.errors import ConfigError
 from expediter.operations.kitchen.service import Kitchen
-from expediter.plugin.base import Capability, Connector, ConnectorContext
+from expediter.plugin import Capability, ConfigError, Connector, ConnectorContext
 
 
 def make_sink(ctx: ConnectorContext) -> KdsSink:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from expediter.errors import TerminalError
 from expediter.model.order import Order
-from expediter.plugin.base import Outbound
+from expediter.plugin import Outbound, TerminalError
 
 
 def order_from(item: Outbound) -> Order:

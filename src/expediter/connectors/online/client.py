@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from expediter.connectors.online.signature import signed_headers
-from expediter.errors import TransientError, error_for_status
+from expediter.plugin import TransientError, error_for_status
 
 
 class OnlineClient:

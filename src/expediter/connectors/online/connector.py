@@ -22,7 +22,6 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
-from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.online.client import OnlineClient
 from expediter.connectors.online.config import SECRET_SETTINGS, OnlineSettings, online_settings
 from expediter.connectors.online.mapping import (
@@ -34,15 +33,17 @@ from expediter.connectors.online.mapping import (
     order_from_online,
 )
 from expediter.connectors.online.signature import verify_online_signature
-from expediter.errors import RejectedInput, TerminalError
 from expediter.model.cards import refuse_card_numbers
-from expediter.plugin.base import (
+from expediter.plugin import (
     Capability,
     Connector,
     ConnectorContext,
     IncomingMessage,
     Outbound,
     Receipt,
+    RejectedInput,
+    TerminalError,
+    resolve_secret,
 )
 
 

@@ -13,7 +13,6 @@ from enum import StrEnum
 
 import msgspec
 
-from expediter.errors import RejectedInput
 from expediter.model.money import Money, total
 from expediter.model.order import (
     DiningOption,
@@ -27,6 +26,7 @@ from expediter.model.order import (
     TenderType,
 )
 from expediter.model.time import AwareDatetime
+from expediter.plugin import RejectedInput
 
 
 class Fulfilment(StrEnum):

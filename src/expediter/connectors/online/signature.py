@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from expediter.connectors.square.signature import header
 from expediter.model import clock
-from expediter.plugin.base import SignatureInvalid
+from expediter.plugin import SignatureInvalid
 
 TIMESTAMP_HEADER = "X-Expediter-Timestamp"
 SIGNATURE_HEADER = "X-Expediter-Signature"

@@ -9,12 +9,7 @@ from __future__ import annotations
 from expediter.connectors.paychex.config import PaychexSettings
 from expediter.connectors.paychex.formats import payroll_import_file
 from expediter.operations.labor.period import PayrollFileExporter
-from expediter.plugin.base import (
-    Capability,
-    Connector,
-    ConnectorContext,
-    connector_settings,
-)
+from expediter.plugin import Capability, Connector, ConnectorContext, connector_settings
 
 __all__ = ["CONNECTOR", "payroll_import_file", "settings_for"]
 

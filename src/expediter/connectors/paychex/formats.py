@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Any
 
 from expediter.connectors.paychex.config import PaychexSettings
-from expediter.errors import ConfigError, RejectedInput
 from expediter.formats.csv import Column, ColumnType, ExportFile, Layout, LineEnding, write_csv
 from expediter.model.money import Money
 from expediter.operations.labor.pay import LaborLine
@@ -32,6 +31,7 @@ from expediter.operations.labor.payroll import (
     regular_rate_adjustment,
     split_shift_pay,
 )
+from expediter.plugin import ConfigError, RejectedInput
 
 T, M, D, N = ColumnType.TEXT, ColumnType.MONEY, ColumnType.DECIMAL, ColumnType.INTEGER
 MAX_HOURS = Decimal("999.99")

@@ -28,7 +28,6 @@ from typing import Any
 import httpx
 import msgspec
 
-from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.quickbooks.config import QuickBooksSettings
 from expediter.connectors.quickbooks.mapping import (
     JSON,
@@ -36,8 +35,8 @@ from expediter.connectors.quickbooks.mapping import (
     qbo_doc_number,
     qbo_journal_entry,
 )
-from expediter.errors import TransientError, error_for_status
 from expediter.operations.accounting.journal import JournalEntry
+from expediter.plugin import TransientError, error_for_status, resolve_secret
 
 PAGE = 1000
 """QBO's largest ``MAXRESULTS``."""

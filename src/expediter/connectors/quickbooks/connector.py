@@ -27,12 +27,11 @@ from expediter.connectors.quickbooks.client import QuickBooksClient
 from expediter.connectors.quickbooks.config import SECRET_SETTINGS, QuickBooksSettings
 from expediter.connectors.quickbooks.formats import iif_bill, iif_journal, qbo_bill
 from expediter.connectors.quickbooks.mapping import JSON, qbo_journal_entry
-from expediter.errors import TerminalError
 from expediter.formats.bills import AP_BILL_DATA, AP_BILLS, BillsAndJournal, bill_file_stem
 from expediter.model.vendors import APBill
 from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
 from expediter.operations.accounting.journal import JournalEntry
-from expediter.plugin.base import (
+from expediter.plugin import (
     Capability,
     Connector,
     ConnectorContext,
@@ -40,6 +39,7 @@ from expediter.plugin.base import (
     Outbound,
     OutputFile,
     Receipt,
+    TerminalError,
     connector_settings,
 )
 

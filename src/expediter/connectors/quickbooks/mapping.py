@@ -16,8 +16,8 @@ from typing import Any
 
 import msgspec
 
-from expediter.errors import TerminalError
 from expediter.operations.accounting.journal import JournalEntry, JournalLine
+from expediter.plugin import TerminalError
 
 QBO_DOC_NUMBER_LIMIT = 21
 IIF_DOC_NUMBER_LIMIT = 11

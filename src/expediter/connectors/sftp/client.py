@@ -23,21 +23,23 @@ from typing import Any, TypeVar
 import asyncssh
 import structlog
 
-from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.sftp.config import SftpSettings
-from expediter.errors import ConfigError, TerminalError, TransientError
-from expediter.plugin.base import Receipt
-from expediter.plugin.transport import (
+from expediter.plugin import (
+    ConfigError,
+    Receipt,
     RemoteFile,
+    TerminalError,
+    TransientError,
     check_file_name,
     check_listed_name,
     is_stale_temp_file,
     matches,
     receipt_for,
-    secret_path,
+    resolve_secret,
     temp_name,
     unique_done_name,
 )
+from expediter.plugin.transport import secret_path
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)

@@ -6,9 +6,7 @@ import msgspec
 
 from expediter.connectors.sftp.client import SftpTransport, pinned_key
 from expediter.connectors.sftp.config import SECRET_SETTINGS, SftpSettings
-from expediter.errors import ConfigError
-from expediter.plugin.base import Capability, Connector, ConnectorContext, SettingProblem
-from expediter.plugin.transport import where
+from expediter.plugin import Capability, ConfigError, Connector, ConnectorContext, SettingProblem, where
 
 
 def make_transport(ctx: ConnectorContext, flow_id: str | None = None) -> SftpTransport:

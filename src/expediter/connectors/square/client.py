@@ -15,7 +15,7 @@ import httpx
 import msgspec
 
 from expediter.connectors.square.wire import SqOrder, SqOrderEnvelope, SqSearchOrdersResponse
-from expediter.errors import TerminalError, TransientError, error_for_status
+from expediter.plugin import TerminalError, TransientError, error_for_status
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import msgspec
 
-from expediter.errors import ConfigError
+from expediter.plugin import ConfigError
 
 T = TypeVar("T", bound=msgspec.Struct)
 

@@ -28,7 +28,6 @@ from typing import Any, Protocol, runtime_checkable
 import msgspec
 import structlog
 
-from expediter.catalog.secrets import resolve_secret
 from expediter.connectors.square.client import SquareClient
 from expediter.connectors.square.config import (
     SECRET_SETTINGS,
@@ -38,18 +37,21 @@ from expediter.connectors.square.config import (
 from expediter.connectors.square.mapping import order_from_square, punch_from_timecard, reconcile
 from expediter.connectors.square.signature import verify_square_signature
 from expediter.connectors.square.wire import SqEvent, SqOrder, SqTimecard
-from expediter.errors import ConfigError, RejectedInput, TerminalError
 from expediter.model.bounds import encoded_within_bounds
 from expediter.model.labor import refuse_implausible_punch
 from expediter.model.order import refuse_implausible_order
-from expediter.plugin.base import (
+from expediter.plugin import (
     Capability,
+    ConfigError,
     Connector,
     ConnectorContext,
     IncomingMessage,
     Outbound,
     Receipt,
+    RejectedInput,
     SettingProblem,
+    TerminalError,
+    resolve_secret,
 )
 
 log = structlog.get_logger(__name__)

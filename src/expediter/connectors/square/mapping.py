@@ -32,7 +32,6 @@ from expediter.connectors.square.wire import (
     SqTimecard,
     parse_time,
 )
-from expediter.errors import RejectedInput
 from expediter.model.labor import Break, PunchSource, TimePunch
 from expediter.model.money import Money, total
 from expediter.model.order import (
@@ -51,6 +50,7 @@ from expediter.model.order import (
     TenderType,
     order_totals,
 )
+from expediter.plugin import RejectedInput
 
 _STATES = {
     "OPEN": OrderState.OPEN,

@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from expediter.plugin.base import SignatureInvalid
+from expediter.plugin import SignatureInvalid
 
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 

@@ -13,15 +13,17 @@ from typing import Any
 
 from expediter.connectors.x12.config import X12Settings
 from expediter.connectors.x12.mapping import VendorFile, purchase_order_file, read_vendor_file
-from expediter.errors import ConfigError, RejectedInput, TerminalError
 from expediter.formats.x12 import ControlNumbers, InMemoryControlNumbers
 from expediter.model.vendors import PurchaseOrder
-from expediter.plugin.base import (
+from expediter.plugin import (
     Capability,
+    ConfigError,
     Connector,
     ConnectorContext,
     ExportRequest,
     OutputFile,
+    RejectedInput,
+    TerminalError,
     connector_settings,
 )
 

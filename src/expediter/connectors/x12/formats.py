@@ -14,8 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from expediter.connectors.x12.config import CsvColumns
-from expediter.errors import RejectedInput
 from expediter.model.vendors import Invoice, InvoiceLine, ItemIds, money_of
+from expediter.plugin import RejectedInput
 
 REQUIRED = ("invoice_number", "invoice_date", "vendor_item", "quantity", "unit_cost")
 
