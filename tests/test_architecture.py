@@ -5,7 +5,8 @@ From the top floor down (a package may import its own floor and any floor below,
     6  web, commands, cli, demo          what users run
     5  runtime                           puts a hub together
     4  engine, monitor, check, sim,      the loops, the watching, ``expediter check``; the simulator
-       watchers, drill                   (it plays the products, so it may use their connectors)
+       watchers, drill                   (it plays the products, so it may use their connectors;
+                                         only demo and commands may use it)
     3  operations | connectors           siblings: they never import each other
     2  plugin, formats, catalog, ledger, the connector contract, file kits, declarations, transfers,
        access, expediter (the package)   people and devices; the package's public surface
@@ -53,6 +54,10 @@ FLOORS: dict[str, int] = {
 
 SIBLINGS = frozenset({frozenset({"operations", "connectors"})})
 """Pairs on one floor that must not import each other either."""
+
+SIMULATOR_USERS = frozenset({"sim", "demo", "commands"})
+"""The simulator plays the products for the demo and ``expediter simulate``; the hub itself (its
+pages included) never needs it."""
 
 KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
     {
@@ -158,6 +163,8 @@ def upward(edge: tuple[str, str]) -> bool:
     source, target = (area(module) for module in edge)
     if frozenset({source, target}) in SIBLINGS:
         return True
+    if target == "sim" and source not in SIMULATOR_USERS:
+        return True
     return FLOORS[source] < FLOORS[target]
 
 
@@ -185,5 +192,7 @@ def test_the_graph_is_read() -> None:
 def test_the_direction_is_judged() -> None:
     assert upward(("expediter.storage.sqlite", "expediter.engine.hub"))
     assert upward(("expediter.operations.labor.period", "expediter.connectors.csv.connector"))
+    assert upward(("expediter.web.dashboard_data", "expediter.sim.printer"))
+    assert not upward(("expediter.demo.run", "expediter.sim.printer"))
     assert not upward(("expediter.engine.hub", "expediter.storage.base"))
     assert not upward(("expediter.connectors.csv.connector", "expediter.plugin.base"))

@@ -9,10 +9,10 @@ journal cache, which only remembers what it computed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 import structlog
@@ -27,7 +27,6 @@ from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.operations.accounting.journal import JournalEntry, JournalLine, build_journal
 from expediter.operations.accounting.mapping import UnmappedAccounts
-from expediter.sim.printer import PrintedTicket, VirtualPrinter
 from expediter.storage.base import Tx
 from expediter.web.visibility import Sees, everything, flow_visible, located, system_visible
 
@@ -338,12 +337,34 @@ def kitchen_status(hub: Any) -> list[StationLoad] | None:
     return [StationLoad(station=s, open_tickets=len(kitchen.tickets_for(s))) for s in kitchen.stations()]
 
 
-def virtual_printer(hub: Any) -> VirtualPrinter | None:
+class PrintedTicket(Protocol):
+    """A ticket a printer kept: what it printed, and when."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def received_at(self) -> datetime: ...
+
+
+@runtime_checkable
+class KeptTickets(Protocol):
+    """A printer that keeps what it printed (the demo's virtual printer, in ``hub.services``):
+    the dashboard shows its tickets without knowing the simulator."""
+
+    host: str
+    port: int
+
+    @property
+    def tickets(self) -> Sequence[PrintedTicket]: ...
+
+
+def virtual_printer(hub: Any) -> KeptTickets | None:
     printer = getattr(hub, "services", {}).get(PRINTER_SERVICE)
-    return printer if isinstance(printer, VirtualPrinter) else None
+    return printer if isinstance(printer, KeptTickets) else None
 
 
-def printed_tickets(printer: VirtualPrinter, count: int = PRINTED_SHOWN) -> list[PrintedTicket]:
+def printed_tickets(printer: KeptTickets, count: int = PRINTED_SHOWN) -> list[PrintedTicket]:
     """The last ``count`` tickets, newest first."""
     return list(reversed(printer.tickets[-count:]))
 
