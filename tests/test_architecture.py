@@ -80,7 +80,6 @@ KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
         ("expediter.connectors.adp.connector", "expediter.operations.labor.period"),
         ("expediter.connectors.adp.formats", "expediter.operations.labor.pay"),
         ("expediter.connectors.adp.formats", "expediter.operations.labor.payroll"),
-        ("expediter.connectors.csv.config", "expediter.operations.labor.overtime"),
         ("expediter.connectors.csv.connector", "expediter.operations.labor.overtime"),
         ("expediter.connectors.csv.connector", "expediter.operations.labor.pay"),
         ("expediter.connectors.csv.mapping", "expediter.operations.labor.overtime"),
@@ -88,9 +87,8 @@ KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
         ("expediter.connectors.paychex.connector", "expediter.operations.labor.period"),
         ("expediter.connectors.paychex.formats", "expediter.operations.labor.pay"),
         ("expediter.connectors.paychex.formats", "expediter.operations.labor.payroll"),
-        # The CSV connector's sales summary and product mix come from operations.sales.
+        # The CSV connector closes the day itself (operations.sales) instead of being handed the summary.
         ("expediter.connectors.csv.connector", "expediter.operations.sales.close"),
-        ("expediter.connectors.csv.mapping", "expediter.operations.sales.summary"),
         # The CSV connector's inventory files come from operations.inventory.
         ("expediter.connectors.csv.connector", "expediter.operations.inventory.counts"),
         ("expediter.connectors.csv.connector", "expediter.operations.inventory.export"),

@@ -7,7 +7,7 @@ from typing import Literal
 import msgspec
 
 from expediter.formats.csv import LineEnding
-from expediter.operations.labor.overtime import Weekday
+from expediter.model.labor import Weekday
 
 
 class CsvSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -17,7 +17,7 @@ from expediter.model.labor import Employee
 from expediter.model.money import Money
 from expediter.operations.labor.overtime import PayClass
 from expediter.operations.labor.pay import LaborLine
-from expediter.operations.sales.summary import ProductMixRow, SalesSummary
+from expediter.model.sales import ProductMixRow, SalesSummary
 from expediter.plugin import RejectedInput
 
 SUMMARY_COUNTS = ("checks", "guests")

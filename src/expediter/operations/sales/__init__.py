@@ -5,7 +5,7 @@ builds both in one pass over the orders. ``reconciliation_errors`` / ``mix_error
 """
 
 from expediter.operations.sales.close import SalesDay, close_day, product_mix, summarize_day
-from expediter.operations.sales.summary import (
+from expediter.model.sales import (
     ProductMixRow,
     SalesSummary,
     mix_errors,
