@@ -15,9 +15,9 @@ import msgspec
 
 from expediter.model.labor import Employee
 from expediter.model.money import Money
+from expediter.model.sales import ProductMixRow, SalesSummary
 from expediter.operations.labor.overtime import PayClass
 from expediter.operations.labor.pay import LaborLine
-from expediter.model.sales import ProductMixRow, SalesSummary
 from expediter.plugin import RejectedInput
 
 SUMMARY_COUNTS = ("checks", "guests")

@@ -4,13 +4,13 @@
 builds both in one pass over the orders. ``reconciliation_errors`` / ``mix_errors`` check them.
 """
 
-from expediter.operations.sales.close import SalesDay, close_day, product_mix, summarize_day
 from expediter.model.sales import (
     ProductMixRow,
     SalesSummary,
     mix_errors,
     reconciliation_errors,
 )
+from expediter.operations.sales.close import SalesDay, close_day, product_mix, summarize_day
 
 __all__ = [
     "ProductMixRow",

@@ -30,10 +30,10 @@ from expediter.model.order import (
     line_gross,
     order_totals,
 )
+from expediter.model.sales import ProductMixRow, SalesSummary
 from expediter.operations.accounting.dating import refunds_on, sale_date
 from expediter.operations.accounting.journal import latest_versions
 from expediter.operations.sales.allocation import largest_remainder
-from expediter.model.sales import ProductMixRow, SalesSummary
 
 CHECK_DISCOUNT = "(check discount)"
 """Category and item of a check-level discount on a check without any item line to carry it."""
