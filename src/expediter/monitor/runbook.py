@@ -14,9 +14,11 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from expediter.catalog.schema import Catalog, Flow, Level, SystemKind, Trigger
+from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, Trigger
 from expediter.monitor.alerts import AlertKind
 from expediter.monitor.volume import VOLUME_KINDS
+from expediter.plugin import Capability
+from expediter.plugin.registry import loadable
 
 DEFAULT_ROUTE = "default"
 _GUIDE: dict[AlertKind, tuple[str, str]] = {
@@ -89,7 +91,7 @@ def alert_kinds_for(catalog: Catalog, flow: Flow) -> list[AlertKind]:
     if flow.level is Level.REALTIME:
         kinds.append(AlertKind.SIGNATURE_FAILURES)
     destination = catalog.system(flow.to)
-    if destination is not None and (destination.kind is SystemKind.PRINTER or destination.connector == "kds"):
+    if destination is not None and (destination.kind is SystemKind.PRINTER or _kitchen_screens(destination)):
         kinds.append(AlertKind.OFFLINE)
     if flow.trigger is Trigger.FILE_ARRIVAL and flow.expected_by:
         kinds.append(AlertKind.MISSING_FILE)
@@ -279,3 +281,9 @@ def _pages(catalog: Catalog) -> Iterable[tuple[str, str]]:
 def runbook_html(catalog: Catalog, flow: Flow) -> str:
     """The same page as HTML (raw HTML in the catalog's words is shown as text, never run)."""
     return MarkdownIt("default", {"html": False}).render(runbook(catalog, flow))
+
+
+def _kitchen_screens(system: System) -> bool:
+    """Whether ``system`` is the kitchen's screens (its connector says so): screens go offline."""
+    connector = loadable(system.connector)
+    return connector is not None and Capability.KITCHEN_SCREENS in connector.capabilities
