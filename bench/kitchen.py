@@ -167,6 +167,34 @@ def hub_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds of each thread of the hub (and its workers): a process's main thread is its
+    event loop, the others are its writer and reader threads (Python does not name them here)."""
+    found: dict[str, float] = {}
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(child) for child in children.read_text().split()]
+    for each in pids:
+        for task in Path(f"/proc/{each}/task").glob("*"):
+            try:
+                name = f"loop {each}" if int(task.name) == each else f"thread {task.name}"
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            found[name] = found.get(name, 0.0) + seconds
+    return found
+
+
+def thread_line(before: dict[str, float], after: dict[str, float], orders: int) -> str:
+    spent = {name: after[name] - before.get(name, 0.0) for name in after}
+    top = sorted(spent.items(), key=lambda item: -item[1])[:5]
+    return "  threads µs/order: " + ", ".join(
+        f"{name} {seconds / max(orders, 1) * 1e6:.0f}" for name, seconds in top if seconds > 0
+    )
+
+
 # -- orders -------------------------------------------------------------------------------------------
 
 
@@ -432,9 +460,10 @@ async def measure(args: argparse.Namespace, port: int, pid: int, device: str, fo
         f"open loop: highest offered rate with p99 < {args.p99_ms:g} ms (POST → last ticket): {best} orders/s"
     )
     if args.wrk and shutil.which("wrk"):
-        before = hub_cpu_seconds(pid)
+        before, threads = hub_cpu_seconds(pid), thread_cpu_seconds(pid)
         result = await wrk_run(port, screens, body_file, args.wrk_seconds, args.locations)
         print("wrk       " + cpu_line(result, hub_cpu_seconds(pid) - before, result["orders"]), flush=True)
+        print(thread_line(threads, thread_cpu_seconds(pid), result["orders"]), flush=True)
     elif args.wrk:
         print("wrk is not installed (Debian: apt-get install wrk): capacity run skipped")
     await screens.close()
