@@ -318,7 +318,8 @@ def main() -> None:
         f"close:    {args.locations:,} location-days, {int(totals['orders']):,} orders,"
         f" {args.workers} worker(s): wall {wall:.1f} s, CPU {cpu:.1f} s (read {totals['read_s']:.1f},"
         f" summary {totals['summary_s']:.1f}, journal {totals['journal_s']:.1f},"
-        f" usage {totals['usage_s']:.1f}), peak RSS {peak:.0f} MiB per process"
+        f" usage {totals['usage_s']:.1f}), peak RSS {peak:.0f} MiB per process,"
+        f" load average {os.getloadavg()[0]:.1f}"
     )
     projected = wall * 1000 / args.locations
     print(

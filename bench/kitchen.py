@@ -432,7 +432,8 @@ async def measure(args: argparse.Namespace, port: int, pid: int, device: str, fo
     await screens.open()
     print(
         f"expediter kitchen: {args.processes} hub process(es), {os.cpu_count()} cores, {len(STATIONS)}"
-        f" stations each with a subscribed screen, {args.locations} locations, SQLite WAL synchronous=FULL"
+        f" stations each with a subscribed screen, {args.locations} locations, SQLite WAL synchronous=FULL;"
+        f" load average {os.getloadavg()[0]:.1f} (above the core count, the figures are the machine's)"
     )
     await open_loop(port, screens, body, args.warmup_rate, args.warmup, "warm", args.locations)
     best = 0
