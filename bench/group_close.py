@@ -330,7 +330,9 @@ def main() -> None:
     if check and not args.database:
         differing = check_in_memory(results, check, args.seed)
         print(f"check:    {check} location-days, database vs memory: {differing} differing")
-    if args.columnar:
+    if args.columnar and args.database:
+        print("columnar: SQLite only (DuckDB is handed the payloads read with sqlite3)")
+    elif args.columnar:
         _columnar(database, results)
 
 
