@@ -327,7 +327,7 @@ def main() -> None:
         f" ({wall:.1f} s" + ("" if args.locations == 1000 else f", {projected:.0f} s scaled to 1,000") + ")"
     )
     check = min(args.check, args.locations)
-    if check and not args.database:
+    if check:
         differing = check_in_memory(results, check, args.seed)
         print(f"check:    {check} location-days, database vs memory: {differing} differing")
     if args.columnar and args.database:
