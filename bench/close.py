@@ -2,8 +2,9 @@
 
 Runs one location-day (~1,500 checks) and then a chain-day of N locations (default 1,000), the
 orders generated location by location by the simulator and dropped after each close, so memory
-stays at one location's day. Prints seconds (generation and close apart: the target is about the
-close) and peak memory. Usage::
+stays at one location's day. Prints the wall time of the whole run (generation and close
+interleave in the workers, so their wall times cannot be told apart), the CPU seconds of each part
+summed over the workers (CPU is not wall time: it is not divided by the workers) and peak memory. Usage::
 
     .venv/bin/python bench/close.py [--locations 1000] [--workers 2] [--seed 7]
 """
@@ -214,17 +215,19 @@ def main(argv: list[str] | None = None) -> None:
             totals[key] = totals.get(key, 0) + value
     wall = time.perf_counter() - started
     close_cpu = totals["journal_s"] + totals["usage_s"] + totals["payroll_s"]
-    close_wall = close_cpu / max(1, args.workers)
     peak = max(_peak_mib(resource.RUSAGE_SELF), _peak_mib(resource.RUSAGE_CHILDREN))
     print(
         f"chain-day: {args.locations} locations, {int(totals['orders'])} orders, {args.workers} worker(s): "
-        f"wall {wall:.1f} s including generation ({totals['generate_s']:.1f} s of CPU generating); "
-        f"close {close_cpu:.1f} s of CPU (journal {totals['journal_s']:.1f}, usage {totals['usage_s']:.1f}, "
-        f"payroll {totals['payroll_s']:.1f}) = {close_wall:.1f} s on {args.workers} worker(s); "
-        f"peak RSS {peak:.0f} MiB per process"
+        f"wall {wall:.1f} s (generation and close together: the orders are made in memory here, "
+        f"bench/group_close.py reads them from a hub database); CPU: generate {totals['generate_s']:.1f} s, "
+        f"close {close_cpu:.1f} s (journal {totals['journal_s']:.1f}, usage {totals['usage_s']:.1f}, "
+        f"payroll {totals['payroll_s']:.1f}), summed over the workers; peak RSS {peak:.0f} MiB per process"
     )
-    target = "met" if close_wall < 60 else "NOT met"
-    print(f"target (the close of 1,000 locations under 60 s): {target} for {args.locations} locations")
+    target = "met" if wall < 60 else "NOT met"
+    print(
+        f"target (the close of 1,000 locations under 60 s of wall time, generation included): {target}"
+        f" for {args.locations} locations"
+    )
     sys.stdout.flush()
 
 

@@ -185,3 +185,36 @@ def test_a_run_that_meets_a_bug_is_a_failed_transfer_with_the_error_and_an_alert
     assert transfers[0].error == result.error
     assert [(a.kind, a.flow_id) for a in firing] == [(AlertKind.FAILURE, "nightly")]
     assert result.error in firing[0].message
+
+
+def test_a_day_is_read_newest_version_first_stored_in_any_order_and_returned_by_order_id(
+    tmp_path: Path, database: str
+) -> None:
+    """Versions of a check stored out of order (v3 before a late retry of v1), and the same
+    version stored twice under two keys: the read keeps the highest version, the later one of a
+    tie, and lists the checks by order id whatever the order they were stored in."""
+    base = simulate_day(LOCATION, DAY, seed=7, scale=0.05).orders[0]
+    stored = [("b", 3, "first"), ("b", 1, ""), ("a", 2, ""), ("c", 1, "old"), ("c", 1, "new"), ("a", 1, "")]
+
+    async def scenario() -> tuple[list[tuple[str, int, str | None]], list[int]]:
+        async with Hub(_catalog(tmp_path, database), deliver=False) as hub:
+            for number, (order_id, version, note) in enumerate(stored):
+                order = msgspec.structs.replace(base, id=order_id, version=version, notes=note)
+                await hub.inbox.accept(
+                    IncomingMessage(
+                        source_system="pos",
+                        kind="orders",
+                        idempotency_key=f"pos:{order_id}:{version}:{number}",
+                        payload=msgspec.json.encode(order),
+                        location_id=LOCATION.id,
+                    ),
+                    ref=order_id,
+                    business_date=DAY,
+                )
+            ids: list[int] = []
+            found = await orders_between(hub, LOCATION.id, DAY, DAY, ids)
+            return [(o.id, o.version, o.notes) for o in found], ids
+
+    found, ids = asyncio.run(scenario())
+    assert found == [("a", 2, ""), ("b", 3, "first"), ("c", 1, "new")]
+    assert len(ids) == 3 and ids[2] > ids[1]  # "c"'s later copy was the one kept

@@ -334,9 +334,12 @@ class Deliveries:
     async def _hand_over_in_time(
         self, delivery: DueDelivery, flow: Flow | None, attempt: int
     ) -> tuple[Receipt, list[int]]:
-        """The receipt, and the ids of the messages a processing step produced (its lineage)."""
+        """The receipt, and the ids of the messages a processing step produced (its lineage).
+        The hand-over runs in the lane's own task under a deadline (``wait_for`` would make a task
+        per delivery)."""
         try:
-            return await asyncio.wait_for(self._hand_over(delivery, flow, attempt), self.attempt_timeout)
+            async with asyncio.timeout(self.attempt_timeout):
+                return await self._hand_over(delivery, flow, attempt)
         except TimeoutError:
             raise TransientError(f"no answer within {self.attempt_timeout:g} s") from None
 

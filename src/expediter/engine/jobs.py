@@ -12,7 +12,7 @@ own settings), so one system can name its format settings and its SFTP account s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -142,8 +142,8 @@ async def refunded_orders_between(
     ``ids`` receives the message id of each order returned."""
     sql = (
         "SELECT id, ref, payload FROM messages WHERE kind = 'orders' AND location_id = ?"
-        " AND business_date >= ? AND business_date < ? ORDER BY ref, id"
-    )
+        " AND business_date >= ? AND business_date < ?"
+    )  # no ORDER BY: the newest is picked by (version, id), and SQLite need not sort the payloads
     params = [location.id, (start - lookback).isoformat(), start.isoformat()]
     light = msgspec.json.Decoder(_RefundsOnly)
     full = msgspec.json.Decoder(Order)
@@ -152,11 +152,12 @@ async def refunded_orders_between(
         newest: dict[str, tuple[int, int, bytes | None]] = {}
         for row in tx.all(sql, params):
             payload = bytes(row["payload"])
-            record = light.decode(payload)
+            record, message_id = light.decode(payload), int(row["id"])
             known = newest.get(row["ref"])
-            if known is None or record.version >= known[0]:
-                newest[row["ref"]] = (record.version, int(row["id"]), payload if record.refunds else None)
-        orders = [(mid, full.decode(payload)) for _, mid, payload in newest.values() if payload is not None]
+            if known is None or (record.version, message_id) >= known[:2]:
+                newest[row["ref"]] = (record.version, message_id, payload if record.refunds else None)
+        kept = [newest[ref] for ref in by_ref(newest)]
+        orders = [(mid, full.decode(payload)) for _, mid, payload in kept if payload is not None]
         return [(mid, order) for mid, order in orders if _refunded_in(order, location, start, end)]
 
     found = await hub.storage.read(query)
@@ -207,22 +208,33 @@ async def _newest(
     if start is not None and end is not None:
         sql += " AND business_date >= ? AND business_date <= ?"
         params += [start.isoformat(), end.isoformat()]
-    sql += " ORDER BY ref, id"
+    # No ORDER BY: the newest is picked by (version, id) below, so SQLite streams the rows from
+    # its index instead of sorting a day's payloads first; only the refs are sorted, here.
     decoder = msgspec.json.Decoder(type_)
 
     def query(tx: Tx) -> dict[str, tuple[int, Versioned]]:
         newest: dict[str, tuple[int, Versioned]] = {}
         for row in tx.all(sql, params):
-            record = decoder.decode(bytes(row["payload"]))
+            record, message_id = decoder.decode(bytes(row["payload"])), int(row["id"])
             known = newest.get(row["ref"])
-            if known is None or getattr(record, "version", 0) >= getattr(known[1], "version", 0):
-                newest[row["ref"]] = (int(row["id"]), record)
+            if known is None or (getattr(record, "version", 0), message_id) >= (
+                getattr(known[1], "version", 0),
+                known[0],
+            ):
+                newest[row["ref"]] = (message_id, record)
         return newest
 
     found = await hub.storage.read(query)
+    in_order = [found[ref] for ref in by_ref(found)]
     if ids is not None:
-        ids.extend(mid for mid, _ in found.values())
-    return [record for _, record in found.values()]
+        ids.extend(mid for mid, _ in in_order)
+    return [record for _, record in in_order]
+
+
+def by_ref(found: Mapping[Any, object]) -> list[Any]:
+    """The refs in the order ``ORDER BY ref`` gave them (no ref first), sorted here rather than by
+    SQLite, which would sort the whole rows, payloads and all."""
+    return sorted(found, key=lambda ref: (ref is not None, ref or ""))
 
 
 def transport_system(flow: Flow, system: System) -> System:

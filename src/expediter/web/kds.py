@@ -237,11 +237,15 @@ class KdsWeb:
 
     async def _live(self, sub: Subscription, sent: int, sees: Sees = everything) -> AsyncIterator[bytes]:
         while True:
-            try:
-                event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
-            except TimeoutError:
-                yield b": ping\n\n"
-                continue
+            try:  # a busy kitchen has events waiting: no deadline to arm for those
+                event = sub.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                try:
+                    async with asyncio.timeout(HEARTBEAT_SECONDS):
+                        event = await sub.queue.get()
+                except TimeoutError:
+                    yield b": ping\n\n"
+                    continue
             if event is None:
                 return
             if event.seq <= sent:
