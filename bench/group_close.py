@@ -43,7 +43,6 @@ import msgspec
 from close import DAY, bench_mappings, bench_recipes
 from expediter.catalog.schema import Catalog, System, SystemKind
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.plugin.base import IncomingMessage
 from expediter.engine.inbox import Arriving
 from expediter.model.location import Location
 from expediter.model.order import Order
@@ -51,6 +50,7 @@ from expediter.operations.accounting.dating import sale_date
 from expediter.operations.accounting.journal import DrawerCount, JournalEntry, build_journal
 from expediter.operations.inventory.usage import theoretical_usage
 from expediter.operations.sales.close import close_day
+from expediter.plugin.base import IncomingMessage
 from expediter.sim.day import iter_orders
 from expediter.sim.locations import sim_location
 
