@@ -24,9 +24,11 @@ import msgspec
 
 if TYPE_CHECKING:
     from expediter.catalog.schema import Catalog, System
+    from expediter.model.journal import JournalEntry
     from expediter.model.labor import Employee, TimePunch
     from expediter.model.location import Location
     from expediter.model.order import Order
+    from expediter.model.payroll import PayrollPeriod
     from expediter.plugin.transport import Transport
 
 
@@ -138,6 +140,13 @@ class ExportRequest:
     notices: list[str] = field(default_factory=list)
     """What the exporter set aside for a person (e.g. pay held for someone to assign) while the
     rest of the files went: the engine raises an alert with them after the run."""
+    journal: Callable[[], list[JournalEntry]] | None = None
+    """The request's journal, one balanced entry per business date (or each night's correcting
+    entry on a correction run), built by the engine from the books' rules; an accounting connector
+    only renders it. Called when the file is written: a day held for an unmapped account raises."""
+    payroll: Callable[[], PayrollPeriod] | None = None
+    """The request's pay period, computed by the engine from the punches and the roster; a payroll
+    connector only writes it in its provider's layout."""
 
 
 @runtime_checkable
