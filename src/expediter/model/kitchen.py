@@ -1,13 +1,15 @@
 """What the kitchen's screens and printers show: ticket items, their modifiers, the routing rules.
 
 :mod:`expediter.operations.kitchen.routing` decides which station cooks which item; the screens
-(KDS) and the printers (ESC/POS) only lay the items out.
+(KDS) and the printers (ESC/POS) only lay the items out. :class:`KitchenSettings` is the kds
+system's ``settings`` in the catalog.
 """
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
+from enum import StrEnum
 
 import msgspec
 
@@ -75,4 +77,48 @@ class TicketItem(msgspec.Struct, kw_only=True):
         return (self.name, self.quantity, mods, self.course, self.seat, self.notes, self.component_of)
 
 
-__all__ = ["REMOVAL_WORDS", "RoutingRules", "TicketItem", "TicketModifier", "removal_name"]
+class CourseMode(StrEnum):
+    HOLD = "hold"
+    IMMEDIATE = "immediate"
+    ON_BUMP = "on_bump"
+
+
+class StationTiming(msgspec.Struct, kw_only=True, frozen=True):
+    """How old a ticket may get before its timer turns yellow, then red (seconds)."""
+
+    yellow_seconds: int = 300
+    red_seconds: int = 600
+
+
+class KitchenSettings(msgspec.Struct, kw_only=True, frozen=True):
+    """The kds system's ``settings`` in the catalog."""
+
+    default_station: str = "kitchen"
+    course_mode: CourseMode = CourseMode.HOLD
+    timing: StationTiming = StationTiming()
+    """Default timer thresholds."""
+    stations: dict[str, StationTiming] = {}
+    """Per-station timer thresholds, e.g. ``bar = {yellow_seconds = 120, red_seconds = 240}``."""
+    max_age_minutes: int = 720
+    """Order versions with nothing on them for longer than this never reach the screens (a day's
+    history loaded into the hub, or a backlog after an outage, must not bury the line in stale
+    tickets)."""
+    closed_max_age_minutes: int = 30
+    """An order the kitchen first hears of when it is already closed (or from an earlier business
+    day) is cooked only if it closed (or last changed) within this many minutes: the first start
+    must not put yesterday's checks on the screens."""
+    keep_hours: int = 36
+    """Bumped tickets, orders and events older than this are dropped at start (a screen further
+    behind gets a fresh snapshot)."""
+
+
+__all__ = [
+    "REMOVAL_WORDS",
+    "CourseMode",
+    "KitchenSettings",
+    "RoutingRules",
+    "StationTiming",
+    "TicketItem",
+    "TicketModifier",
+    "removal_name",
+]
