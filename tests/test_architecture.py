@@ -61,14 +61,13 @@ pages included) never needs it."""
 
 KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
     {
-        # The CSV connector computes its own files' figures: the sales summary and product mix (it
-        # closes the day, grouping orders and refunds by business date as the journal does), the
-        # labor file (overtime rules chosen by its own settings, hours by day) and the inventory files
-        # (recipe book, count sheets, usage). The engine should compute them and hand it the results.
+        # The CSV connector still computes two of its files' figures: the labor file (overtime rules
+        # chosen by its own ``overtime_rules``/``workweek_start`` settings, hours by day, and the days
+        # of the request from operations.accounting.export) and the inventory files (recipe book named
+        # by its ``recipes`` setting, count sheets it reads, usage). The engine should compute them.
         ("expediter.connectors.csv.connector", "expediter.operations.accounting.export"),
         ("expediter.connectors.csv.connector", "expediter.operations.labor.overtime"),
         ("expediter.connectors.csv.connector", "expediter.operations.labor.pay"),
-        ("expediter.connectors.csv.connector", "expediter.operations.sales.close"),
         ("expediter.connectors.csv.connector", "expediter.operations.inventory.counts"),
         ("expediter.connectors.csv.connector", "expediter.operations.inventory.export"),
         # The kitchen's screens and printers (KDS, ESC/POS) are driven by the kitchen service: the KDS

@@ -33,6 +33,7 @@ from expediter.operations.accounting.dating import refund_dates
 from expediter.operations.accounting.export import DRAWER_COUNTS, request_journal
 from expediter.operations.accounting.journal import DrawerCount
 from expediter.operations.labor.period import payroll_period
+from expediter.operations.sales.days import closed_days
 from expediter.plugin.base import (
     TRANSPORT_SETTINGS,
     ConnectorContext,
@@ -246,9 +247,10 @@ async def export_request(
 ) -> ExportRequest:
     """What an exporter works on for ``flow`` at ``location`` over [start, end], read from the hub:
     the orders, the earlier orders refunded in the range, the punches (from a week before, for
-    weekly overtime) and the roster, with the journal and the pay period computed from them when the
-    connector writes its file. Scheduled runs, ``expediter run`` and ``expediter export`` all build
-    it here. ``inputs`` collects the message versions the flow's files are built from."""
+    weekly overtime) and the roster, with the journal, the pay period and the closed days computed
+    from them when the connector writes its file. Scheduled runs, ``expediter run`` and
+    ``expediter export`` all build it here. ``inputs`` collects the message versions the flow's
+    files are built from."""
     inputs = inputs or InputIds(flow.data)
     inputs.as_of = await newest_message_id(hub)
     read: dict[str, list[int]] = {kind: [] for kind in (ORDERS, REFUNDS, PUNCHES, EMPLOYEES, DRAWERS)}
@@ -274,6 +276,7 @@ async def export_request(
     # the books and the pay are computed here, when the connector writes its file; it only renders them
     request.journal = lambda: request_journal(request)
     request.payroll = lambda: payroll_period(request)
+    request.sales = lambda: closed_days(request)
     return request
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from expediter.model.location import Location
     from expediter.model.order import Order
     from expediter.model.payroll import PayrollPeriod
+    from expediter.model.sales import ClosedDay
     from expediter.plugin.transport import Transport
 
 
@@ -147,6 +148,9 @@ class ExportRequest:
     payroll: Callable[[], PayrollPeriod] | None = None
     """The request's pay period, computed by the engine from the punches and the roster; a payroll
     connector only writes it in its provider's layout."""
+    sales: Callable[[], list[ClosedDay]] | None = None
+    """The request's closed business dates (sales summary and product mix), one per date, computed
+    by the engine; a back-office file connector only writes them."""
 
 
 @runtime_checkable
