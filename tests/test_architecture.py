@@ -62,10 +62,9 @@ pages included) never needs it."""
 KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
     {
         # The CSV connector still computes two of its files' figures: the labor file (overtime rules
-        # chosen by its own ``overtime_rules``/``workweek_start`` settings, hours by day, and the days
-        # of the request from operations.accounting.export) and the inventory files (recipe book named
-        # by its ``recipes`` setting, count sheets it reads, usage). The engine should compute them.
-        ("expediter.connectors.csv.connector", "expediter.operations.accounting.export"),
+        # chosen by its own ``overtime_rules``/``workweek_start`` settings, hours by day) and the
+        # inventory files (the recipe book its ``recipes`` setting names, the count sheets it reads,
+        # usage and variance). The engine should compute them and hand it the results.
         ("expediter.connectors.csv.connector", "expediter.operations.labor.overtime"),
         ("expediter.connectors.csv.connector", "expediter.operations.labor.pay"),
         ("expediter.connectors.csv.connector", "expediter.operations.inventory.counts"),

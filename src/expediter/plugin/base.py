@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
@@ -151,6 +151,12 @@ class ExportRequest:
     sales: Callable[[], list[ClosedDay]] | None = None
     """The request's closed business dates (sales summary and product mix), one per date, computed
     by the engine; a back-office file connector only writes them."""
+
+    def business_dates(self) -> list[date]:
+        """The request's business dates, ``start_date`` to ``end_date`` inclusive."""
+        return [
+            self.start_date + timedelta(days=n) for n in range((self.end_date - self.start_date).days + 1)
+        ]
 
 
 @runtime_checkable

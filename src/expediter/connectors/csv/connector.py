@@ -21,7 +21,6 @@ from expediter.formats.csv import ExportFile, layout, write_csv
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.sales import ClosedDay
-from expediter.operations.accounting.export import business_dates
 from expediter.operations.inventory.counts import parse_count_sheet
 from expediter.operations.inventory.export import (
     COUNTS_KIND,
@@ -136,7 +135,7 @@ class CsvExporter:
         punches = list(request.punches())
         return [
             export_labor_day(request.location, day, punches, self.settings, employees)
-            for day in business_dates(request.start_date, request.end_date)
+            for day in request.business_dates()
         ]
 
     def _sales_files(self, data: str, request: ExportRequest) -> list[ExportFile]:
