@@ -61,49 +61,25 @@ pages included) never needs it."""
 
 KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
     {
-        # Journal exporters (QuickBooks, Xero, Beancount, CSV) take the journal entries and the file
-        # exporter from operations.accounting: the engine should hand them the entries instead.
-        ("expediter.connectors.beancount.connector", "expediter.operations.accounting.export"),
-        ("expediter.connectors.beancount.connector", "expediter.operations.accounting.journal"),
-        ("expediter.connectors.beancount.formats", "expediter.operations.accounting.journal"),
-        ("expediter.connectors.csv.connector", "expediter.operations.accounting.export"),
-        ("expediter.connectors.quickbooks.client", "expediter.operations.accounting.journal"),
-        ("expediter.connectors.quickbooks.connector", "expediter.operations.accounting.export"),
-        ("expediter.connectors.quickbooks.connector", "expediter.operations.accounting.journal"),
-        ("expediter.connectors.quickbooks.formats", "expediter.operations.accounting.journal"),
-        ("expediter.connectors.quickbooks.mapping", "expediter.operations.accounting.journal"),
-        ("expediter.connectors.xero.connector", "expediter.operations.accounting.export"),
-        ("expediter.connectors.xero.connector", "expediter.operations.accounting.journal"),
-        ("expediter.connectors.xero.formats", "expediter.operations.accounting.journal"),
-        # Payroll files (ADP, Paychex, CSV labor) take the pay period, its lines and overtime rules from
-        # operations.labor: those are model objects (a payroll period) that belong in expediter.model.
-        ("expediter.connectors.adp.connector", "expediter.operations.labor.period"),
-        ("expediter.connectors.adp.formats", "expediter.operations.labor.pay"),
-        ("expediter.connectors.adp.formats", "expediter.operations.labor.payroll"),
+        # The CSV connector still computes two of its files' figures: the labor file (overtime rules
+        # chosen by its own ``overtime_rules``/``workweek_start`` settings, hours by day) and the
+        # inventory files (the recipe book its ``recipes`` setting names, the count sheets it reads,
+        # usage and variance). The engine should compute them and hand it the results.
         ("expediter.connectors.csv.connector", "expediter.operations.labor.overtime"),
         ("expediter.connectors.csv.connector", "expediter.operations.labor.pay"),
-        ("expediter.connectors.csv.mapping", "expediter.operations.labor.overtime"),
-        ("expediter.connectors.csv.mapping", "expediter.operations.labor.pay"),
-        ("expediter.connectors.paychex.connector", "expediter.operations.labor.period"),
-        ("expediter.connectors.paychex.formats", "expediter.operations.labor.pay"),
-        ("expediter.connectors.paychex.formats", "expediter.operations.labor.payroll"),
-        # The CSV connector closes the day itself (operations.sales) instead of being handed the summary.
-        ("expediter.connectors.csv.connector", "expediter.operations.sales.close"),
-        # The CSV connector's inventory files come from operations.inventory.
         ("expediter.connectors.csv.connector", "expediter.operations.inventory.counts"),
         ("expediter.connectors.csv.connector", "expediter.operations.inventory.export"),
-        # The kitchen's screens and printers (KDS, ESC/POS) are driven by the kitchen service and its
-        # routing: the engine should give them tickets, not the service.
+        # The kitchen's screens and printers (KDS, ESC/POS) are driven by the kitchen service: the KDS
+        # sink hands each order to it; the printer routes the order itself (route_order, merge_items),
+        # asks the service whether its screens are online, keeps what it printed in the kitchen's
+        # store and applies the kitchen's freshness rule. The engine should hand them tickets.
         ("expediter.connectors.escpos.connector", "expediter.operations.kitchen.freshness"),
-        ("expediter.connectors.escpos.connector", "expediter.operations.kitchen.routing"),
         ("expediter.connectors.escpos.connector", "expediter.operations.kitchen.service"),
         ("expediter.connectors.escpos.connector", "expediter.operations.kitchen.store"),
         ("expediter.connectors.escpos.connector", "expediter.operations.kitchen.tickets"),
-        ("expediter.connectors.escpos.formats", "expediter.operations.kitchen.routing"),
         ("expediter.connectors.escpos.mapping", "expediter.operations.kitchen.routing"),
         ("expediter.connectors.escpos.mapping", "expediter.operations.kitchen.tickets"),
         ("expediter.connectors.kds.client", "expediter.operations.kitchen.service"),
-        ("expediter.connectors.kds.config", "expediter.operations.kitchen.service"),
         ("expediter.connectors.kds.connector", "expediter.operations.kitchen.service"),
     }
 )

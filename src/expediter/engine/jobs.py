@@ -30,8 +30,10 @@ from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
 from expediter.model.order import Order, Refund
 from expediter.operations.accounting.dating import refund_dates
-from expediter.operations.accounting.export import DRAWER_COUNTS
+from expediter.operations.accounting.export import DRAWER_COUNTS, request_journal
 from expediter.operations.accounting.journal import DrawerCount
+from expediter.operations.labor.period import payroll_period
+from expediter.operations.sales.days import closed_days
 from expediter.plugin.base import (
     TRANSPORT_SETTINGS,
     ConnectorContext,
@@ -257,8 +259,10 @@ async def export_request(
 ) -> ExportRequest:
     """What an exporter works on for ``flow`` at ``location`` over [start, end], read from the hub:
     the orders, the earlier orders refunded in the range, the punches (from a week before, for
-    weekly overtime) and the roster. Scheduled runs, ``expediter run`` and ``expediter export``
-    all build it here. ``inputs`` collects the message versions the flow's files are built from."""
+    weekly overtime) and the roster, with the journal, the pay period and the closed days computed
+    from them when the connector writes its file. Scheduled runs, ``expediter run`` and
+    ``expediter export`` all build it here. ``inputs`` collects the message versions the flow's
+    files are built from."""
     inputs = inputs or InputIds(flow.data)
     inputs.as_of = await newest_message_id(hub)
     read: dict[str, list[int]] = {kind: [] for kind in (ORDERS, REFUNDS, PUNCHES, EMPLOYEES, DRAWERS)}
@@ -269,7 +273,7 @@ async def export_request(
     drawers = await drawer_counts_between(hub, location.id, start, end, read[DRAWERS])
     for kind, ids in read.items():
         inputs.add(kind, ids)
-    return ExportRequest(
+    request = ExportRequest(
         catalog=hub.catalog,
         location=location,
         start_date=start,
@@ -281,6 +285,11 @@ async def export_request(
         extra={"flow": flow, DRAWER_COUNTS: drawers, **(extra or {})},
         refunds=lambda: refunded,
     )
+    # the books and the pay are computed here, when the connector writes its file; it only renders them
+    request.journal = lambda: request_journal(request)
+    request.payroll = lambda: payroll_period(request)
+    request.sales = lambda: closed_days(request)
+    return request
 
 
 class FileJobs:

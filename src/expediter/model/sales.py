@@ -146,3 +146,11 @@ def mix_errors(summary: SalesSummary, rows: Iterable[ProductMixRow]) -> list[str
     _check(errors, "mix comps", _sum((r.comps for r in rows), cur), summary.comps.amount)
     _check(errors, "mix net", _sum((r.net for r in rows), cur), summary.net_sales.amount)
     return errors
+
+
+class ClosedDay(msgspec.Struct, kw_only=True):
+    """One location's business date, closed: its sales summary and product mix, what the back-office
+    files (the csv connector's ``sales_summary`` and ``product_mix``) carry."""
+
+    summary: SalesSummary
+    product_mix: list[ProductMixRow]

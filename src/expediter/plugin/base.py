@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
@@ -24,9 +24,12 @@ import msgspec
 
 if TYPE_CHECKING:
     from expediter.catalog.schema import Catalog, System
+    from expediter.model.journal import JournalEntry
     from expediter.model.labor import Employee, TimePunch
     from expediter.model.location import Location
     from expediter.model.order import Order
+    from expediter.model.payroll import PayrollPeriod
+    from expediter.model.sales import ClosedDay
     from expediter.plugin.transport import Transport
 
 
@@ -138,6 +141,22 @@ class ExportRequest:
     notices: list[str] = field(default_factory=list)
     """What the exporter set aside for a person (e.g. pay held for someone to assign) while the
     rest of the files went: the engine raises an alert with them after the run."""
+    journal: Callable[[], list[JournalEntry]] | None = None
+    """The request's journal, one balanced entry per business date (or each night's correcting
+    entry on a correction run), built by the engine from the books' rules; an accounting connector
+    only renders it. Called when the file is written: a day held for an unmapped account raises."""
+    payroll: Callable[[], PayrollPeriod] | None = None
+    """The request's pay period, computed by the engine from the punches and the roster; a payroll
+    connector only writes it in its provider's layout."""
+    sales: Callable[[], list[ClosedDay]] | None = None
+    """The request's closed business dates (sales summary and product mix), one per date, computed
+    by the engine; a back-office file connector only writes them."""
+
+    def business_dates(self) -> list[date]:
+        """The request's business dates, ``start_date`` to ``end_date`` inclusive."""
+        return [
+            self.start_date + timedelta(days=n) for n in range((self.end_date - self.start_date).days + 1)
+        ]
 
 
 @runtime_checkable

@@ -18,6 +18,7 @@ from expediter.model.money import Money
 from expediter.model.order import Line, Order, OrderState, Payment, TenderType, order_totals
 from expediter.operations.labor.hours import worked_seconds
 from expediter.operations.sales import mix_errors, product_mix, reconciliation_errors, summarize_day
+from expediter.operations.sales.days import closed_day, closed_days
 from expediter.plugin.base import Capability, Connector
 from expediter.sim.day import simulate_day
 from expediter.sim.locations import sim_location
@@ -55,7 +56,7 @@ def test_sales_files_reread_reconcile_to_the_cent_with_the_orders(
     simulated: tuple[list[Order], list[TimePunch]],
 ) -> None:
     orders, _ = simulated
-    summary_file, mix_file = export_sales_day(LOCATION, DAY, iter(orders))
+    summary_file, mix_file = export_sales_day(LOCATION, closed_day(LOCATION, DAY, iter(orders)))
     assert summary_file.name == f"sales_summary_v1_{LOCATION.id}_20261120.csv"
     (reread,) = summaries_from_rows(read_csv(SALES_SUMMARY_V1, summary_file.content))
     assert reread == summarize_day(LOCATION, DAY, orders)
@@ -73,7 +74,7 @@ def test_injection_prone_names_are_neutralised_in_the_export(
     simulated: tuple[list[Order], list[TimePunch]],
 ) -> None:
     orders, _ = simulated
-    _, mix_file = export_sales_day(LOCATION, DAY, orders)
+    _, mix_file = export_sales_day(LOCATION, closed_day(LOCATION, DAY, orders))
     text = mix_file.content.decode()
     assert ",'=cmd|' /C calc'!A0," in text and ",'@SUM(1+1)," in text
     assert ",=" not in text and ",@" not in text and "\n=" not in text
@@ -92,7 +93,9 @@ def test_negative_amounts_stay_numeric(simulated: tuple[list[Order], list[TimePu
         business_date=DAY,
         lines=[Line(id="n", name="Adj", quantity=Decimal(-1), unit_price=Money(250))],
     )
-    _, mix_file = export_sales_day(LOCATION, DAY, [*orders, refund], CsvSettings(line_ending=LineEnding.LF))
+    _, mix_file = export_sales_day(
+        LOCATION, closed_day(LOCATION, DAY, [*orders, refund]), CsvSettings(line_ending=LineEnding.LF)
+    )
     (row,) = [line for line in mix_file.content.decode().split("\n") if ",Adj," in line]
     assert ",-2.50," in row and ",'-" not in row
 
@@ -153,6 +156,7 @@ def test_a_date_range_export_writes_one_file_per_business_date() -> None:
         orders=lambda: iter(orders),
         punches=lambda: iter(punches),
     )
+    request.sales = lambda: closed_days(request)  # what the engine hands the connector
     exporter = CsvExporter(CsvSettings())
     stamps = [f"{day:%Y%m%d}" for day in days]
     for kind in ("sales_summary", "product_mix"):

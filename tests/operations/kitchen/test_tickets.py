@@ -5,8 +5,9 @@ import msgspec
 import pytest
 
 from expediter.errors import RejectedInput
+from expediter.model.kitchen import removal_name
 from expediter.operations.kitchen import tickets as tk
-from expediter.operations.kitchen.routing import RoutingRules, removal_name, route_order
+from expediter.operations.kitchen.routing import RoutingRules, route_order
 from expediter.operations.kitchen.tickets import StationTiming, TicketState, TimerColour
 from tests.operations.kitchen.helpers import CATEGORIES, OPENED, burger, line, order
 

@@ -1,6 +1,6 @@
 """The ``adp`` connector: ADP Workforce Now paydata (EPI) files, one per pay period.
 
-The payroll flow builds a :class:`~expediter.operations.labor.payroll.PayrollPeriod`, calls
+The engine computes the pay period (:class:`~expediter.model.payroll.PayrollPeriod`), the exporter calls
 :func:`~expediter.connectors.adp.formats.paydata_file` and hands the file to the SFTP transport.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from expediter.connectors.adp.config import AdpSettings
 from expediter.connectors.adp.formats import paydata_file
-from expediter.operations.labor.period import PayrollFileExporter
+from expediter.formats.payroll import PayrollFileExporter
 from expediter.plugin import Capability, Connector, ConnectorContext, connector_settings
 
 __all__ = ["CONNECTOR", "paydata_file", "settings_for"]

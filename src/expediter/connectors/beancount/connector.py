@@ -12,9 +12,9 @@ from collections.abc import Callable
 from expediter.connectors.beancount.config import BeancountSettings
 from expediter.connectors.beancount.formats import beancount_bills, beancount_journal
 from expediter.formats.bills import BillsAndJournal, bill_file_stem
+from expediter.formats.journal import JournalFileExporter, RenderJournal, journal_file_name
+from expediter.model.journal import JournalEntry
 from expediter.model.vendors import APBill
-from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
-from expediter.operations.accounting.journal import JournalEntry
 from expediter.plugin import (
     Capability,
     Connector,

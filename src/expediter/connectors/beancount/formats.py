@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping
 from expediter.catalog.schema import AccountType
 from expediter.connectors.beancount.config import BeancountSettings
 from expediter.connectors.quickbooks.mapping import decimal_text
+from expediter.model.journal import AccountRole, JournalEntry
 from expediter.model.vendors import APBill, BillKind
-from expediter.operations.accounting.journal import AccountRole, JournalEntry
 
 ROOTS = ("Assets", "Liabilities", "Equity", "Income", "Expenses")
 ROLE_ROOTS: dict[AccountRole, str] = {

@@ -1,9 +1,10 @@
 """The ``csv`` connector: the nightly back-office files (sales summary, product mix, labor), and the
 chef's inventory files (theoretical usage, missing recipes, variance, purchase order).
 
-The engine's scheduler calls :func:`export_sales_day` and :func:`export_labor_day` per location and
-business date, then hands each :class:`~.formats.ExportFile` to the flow's transport. Both take
-iterables, so a chain's night streams one location at a time. The inventory files come from
+The engine closes each location's business dates (:attr:`~expediter.plugin.ExportRequest.sales`)
+and the exporter writes each with :func:`export_sales_day`; :func:`export_labor_day` writes a day's
+labor from the punches (an iterable, so a chain's night streams one location at a time). The engine
+hands each file to the flow's transport. The inventory files come from
 :mod:`expediter.operations.inventory.export` with the recipe book the ``recipes`` setting names.
 """
 
@@ -19,8 +20,7 @@ from expediter.connectors.csv.mapping import labor_rows, mix_rows, summary_rows
 from expediter.formats.csv import ExportFile, layout, write_csv
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.location import Location
-from expediter.model.order import Order
-from expediter.operations.accounting.export import business_dates, closing_orders_by_day
+from expediter.model.sales import ClosedDay
 from expediter.operations.inventory.counts import parse_count_sheet
 from expediter.operations.inventory.export import (
     COUNTS_KIND,
@@ -33,7 +33,6 @@ from expediter.operations.inventory.export import (
 )
 from expediter.operations.labor.overtime import rules_for, rules_named
 from expediter.operations.labor.pay import labor_for_day
-from expediter.operations.sales.close import close_day
 from expediter.plugin import (
     Capability,
     ConfigError,
@@ -52,18 +51,18 @@ def settings_for(ctx: ConnectorContext) -> CsvSettings:
 
 
 def export_sales_day(
-    location: Location, business_date: date, orders: Iterable[Order], settings: CsvSettings | None = None
+    location: Location, day: ClosedDay, settings: CsvSettings | None = None
 ) -> list[ExportFile]:
-    """The sales summary and product mix files of one location-day, from one pass over the orders."""
+    """The sales summary and product mix files of one closed location-day."""
     settings = settings or CsvSettings()
-    day = close_day(location, business_date, orders)
+    business_date = day.summary.business_date
     files = []
     if "sales_summary" in settings.layouts:
         summary_layout = layout("sales_summary", settings.layout_version)
         files.append(
             write_csv(
                 summary_layout,
-                summary_rows(day.summary()),
+                summary_rows(day.summary),
                 name=summary_layout.file_name(location.id, business_date),
                 line_ending=settings.line_ending,
                 bom=settings.bom,
@@ -74,7 +73,7 @@ def export_sales_day(
         files.append(
             write_csv(
                 mix_layout,
-                mix_rows(location.id, business_date, location.currency, day.product_mix()),
+                mix_rows(location.id, business_date, location.currency, day.product_mix),
                 name=mix_layout.file_name(location.id, business_date),
                 line_ending=settings.line_ending,
                 bom=settings.bom,
@@ -136,15 +135,16 @@ class CsvExporter:
         punches = list(request.punches())
         return [
             export_labor_day(request.location, day, punches, self.settings, employees)
-            for day in business_dates(request.start_date, request.end_date)
+            for day in request.business_dates()
         ]
 
     def _sales_files(self, data: str, request: ExportRequest) -> list[ExportFile]:
+        if request.sales is None:
+            raise TerminalError(f"the csv connector was given no closed days to write {data}")
         only = msgspec.structs.replace(self.settings, layouts=[data])
-        by_day = closing_orders_by_day(request)  # refunds land on the day they happened
         files: list[ExportFile] = []
-        for day in business_dates(request.start_date, request.end_date):
-            files += export_sales_day(request.location, day, by_day.get(day, []), only)
+        for day in request.sales():  # the engine closed each date (refunds on the day they happened)
+            files += export_sales_day(request.location, day, only)
         return files
 
 

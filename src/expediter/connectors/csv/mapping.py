@@ -15,9 +15,8 @@ import msgspec
 
 from expediter.model.labor import Employee
 from expediter.model.money import Money
+from expediter.model.payroll import LaborLine, PayClass
 from expediter.model.sales import ProductMixRow, SalesSummary
-from expediter.operations.labor.overtime import PayClass
-from expediter.operations.labor.pay import LaborLine
 from expediter.plugin import RejectedInput
 
 SUMMARY_COUNTS = ("checks", "guests")

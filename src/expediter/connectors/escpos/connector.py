@@ -19,9 +19,9 @@ from expediter.connectors.escpos.formats import render
 from expediter.connectors.escpos.mapping import changes_since, print_ticket, station_items
 from expediter.connectors.kds.mapping import order_from
 from expediter.model import clock
+from expediter.model.kitchen import RoutingRules, TicketItem
 from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen.freshness import is_stale
-from expediter.operations.kitchen.routing import RoutingRules, TicketItem
 from expediter.operations.kitchen.service import Kitchen
 from expediter.operations.kitchen.store import Printed
 from expediter.operations.kitchen.tickets import struck_through

@@ -13,8 +13,8 @@ from decimal import Decimal
 from escpos.printer import Dummy
 
 from expediter.connectors.escpos.mapping import PrintTicket
+from expediter.model.kitchen import TicketItem, TicketModifier, removal_name
 from expediter.model.order import ModifierAction
-from expediter.operations.kitchen.routing import TicketItem, TicketModifier, removal_name
 
 
 def quantity_text(quantity: Decimal) -> str:

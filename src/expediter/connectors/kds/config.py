@@ -14,7 +14,7 @@ Example::
 Category → station routing is in ``[mappings.stations]``.
 """
 
-from expediter.operations.kitchen.service import KitchenSettings
+from expediter.model.kitchen import KitchenSettings
 
 KdsSettings = KitchenSettings
 

@@ -1,6 +1,6 @@
 """The ``paychex`` connector: Paychex Standard Payroll Import files, one per pay period.
 
-The payroll flow builds a :class:`~expediter.operations.labor.payroll.PayrollPeriod`, calls
+The engine computes the pay period (:class:`~expediter.model.payroll.PayrollPeriod`), the exporter calls
 :func:`~expediter.connectors.paychex.formats.payroll_import_file` and hands the file to a transport.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from expediter.connectors.paychex.config import PaychexSettings
 from expediter.connectors.paychex.formats import payroll_import_file
-from expediter.operations.labor.period import PayrollFileExporter
+from expediter.formats.payroll import PayrollFileExporter
 from expediter.plugin import Capability, Connector, ConnectorContext, connector_settings
 
 __all__ = ["CONNECTOR", "payroll_import_file", "settings_for"]

@@ -24,8 +24,8 @@ from typing import Any
 from expediter.connectors.paychex.config import PaychexSettings
 from expediter.formats.csv import Column, ColumnType, ExportFile, Layout, LineEnding, write_csv
 from expediter.model.money import Money
-from expediter.operations.labor.pay import LaborLine
-from expediter.operations.labor.payroll import (
+from expediter.model.payroll import (
+    LaborLine,
     PayrollEmployee,
     PayrollPeriod,
     regular_rate_adjustment,

@@ -35,7 +35,7 @@ from expediter.connectors.quickbooks.mapping import (
     qbo_doc_number,
     qbo_journal_entry,
 )
-from expediter.operations.accounting.journal import JournalEntry
+from expediter.model.journal import JournalEntry
 from expediter.plugin import TransientError, error_for_status, resolve_secret
 
 PAGE = 1000

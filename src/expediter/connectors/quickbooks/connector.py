@@ -28,9 +28,9 @@ from expediter.connectors.quickbooks.config import SECRET_SETTINGS, QuickBooksSe
 from expediter.connectors.quickbooks.formats import iif_bill, iif_journal, qbo_bill
 from expediter.connectors.quickbooks.mapping import JSON, qbo_journal_entry
 from expediter.formats.bills import AP_BILL_DATA, AP_BILLS, BillsAndJournal, bill_file_stem
+from expediter.formats.journal import JournalFileExporter, RenderJournal, journal_file_name
+from expediter.model.journal import JournalEntry
 from expediter.model.vendors import APBill
-from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
-from expediter.operations.accounting.journal import JournalEntry
 from expediter.plugin import (
     Capability,
     Connector,

@@ -15,8 +15,8 @@ from decimal import Decimal
 
 from expediter.connectors.quickbooks.config import QuickBooksSettings
 from expediter.connectors.quickbooks.mapping import decimal_text, iif_doc_number, qbo_bill_number
+from expediter.model.journal import JournalEntry, JournalLine
 from expediter.model.vendors import APBill, BillKind
-from expediter.operations.accounting.journal import JournalEntry, JournalLine
 
 COLUMNS = "DATE\tACCNT\tNAME\tCLASS\tAMOUNT\tDOCNUM\tMEMO"
 HEADER = [

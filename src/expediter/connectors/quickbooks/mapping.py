@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from expediter.operations.accounting.journal import JournalEntry, JournalLine
+from expediter.model.journal import JournalEntry, JournalLine
 from expediter.plugin import TerminalError
 
 QBO_DOC_NUMBER_LIMIT = 21

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from expediter.connectors.xero.config import XeroSettings
 from expediter.connectors.xero.formats import xero_bills_csv, xero_manual_journal_csv
 from expediter.formats.bills import BillsAndJournal, bill_file_stem
+from expediter.formats.journal import JournalFileExporter, RenderJournal, journal_file_name
+from expediter.model.journal import JournalEntry
 from expediter.model.vendors import APBill, BillKind
-from expediter.operations.accounting.export import JournalFileExporter, RenderJournal, journal_file_name
-from expediter.operations.accounting.journal import JournalEntry
 from expediter.plugin import (
     Capability,
     Connector,

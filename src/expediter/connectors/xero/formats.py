@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 
 from expediter.connectors.quickbooks.mapping import decimal_text
 from expediter.connectors.xero.config import XeroSettings
+from expediter.model.journal import JournalEntry
 from expediter.model.vendors import APBill
-from expediter.operations.accounting.journal import JournalEntry
 
 HEADER = [
     "*Narration",

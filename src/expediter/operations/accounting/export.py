@@ -24,7 +24,7 @@ fall in the request's dates; the engine looks back a bounded window, see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from enum import StrEnum
@@ -35,7 +35,8 @@ import structlog
 
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog
-from expediter.errors import ConfigError, TerminalError
+from expediter.errors import ConfigError
+from expediter.formats.journal import JOURNAL_DATA, JournalFileExporter, RenderJournal, journal_file_name
 from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order
@@ -51,12 +52,11 @@ from expediter.operations.accounting.journal import (
 )
 from expediter.operations.accounting.mapping import UnmappedAccounts
 from expediter.operations.accounting.queue import HeldEntry, HoldState, JournalQueue, SqliteJournalQueue
-from expediter.plugin.base import ExportRequest, OutputFile
+from expediter.plugin.base import ExportRequest
 
 log = structlog.get_logger(__name__)
 
 QUEUE_FILE = "journal-queue.db"
-JOURNAL_DATA = "journal"
 DRAWER_COUNTS = "drawer_counts"
 """``ExportRequest.extra`` key of the day's drawer counts (the engine reads them from the hub)."""
 JOURNAL_CORRECTIONS = "journal_corrections"
@@ -127,12 +127,6 @@ def open_journal_queue(catalog: Catalog) -> Iterator[SqliteJournalQueue]:
         yield queue
     finally:
         queue.close()
-
-
-def journal_file_name(location_id: str, business_date: date, suffix: str) -> str:
-    """``journal_<location>_<YYYYMMDD>.<suffix>``: stable, so a re-run replaces the night's file."""
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in location_id)
-    return f"journal_{safe}_{business_date:%Y%m%d}.{suffix}"
 
 
 def business_dates(start: date, end: date) -> list[date]:
@@ -273,28 +267,15 @@ def _with_currency(entry: JournalEntry, currency: str) -> JournalEntry:
     return entry
 
 
-RenderJournal = Callable[[JournalEntry, ExportRequest], OutputFile]
-
-
-class JournalFileExporter:
-    """``journal`` → one file per business date, written by the connector's ``render``.
-
-    Building the entry (and holding it when an account is unmapped) is the same for every accounting
-    product; only the file differs.
-    """
-
-    def __init__(self, connector: str, render: RenderJournal) -> None:
-        self.connector = connector
-        self.render = render
-
-    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
-        if data != JOURNAL_DATA:
-            raise TerminalError(f"the {self.connector} connector writes the journal, not {data!r}")
-        entries = journals_for_request(request)
-        corrections = request.extra.get(JOURNAL_CORRECTIONS)
-        if corrections is not None:
-            entries = corrected(entries, corrections)
-        return [self.render(entry, request) for entry in entries]
+def request_journal(request: ExportRequest) -> list[JournalEntry]:
+    """What a journal run writes: the request's entries, or on a correction run
+    (``extra[JOURNAL_CORRECTIONS]``) each night's correcting entry. The engine hands it to the
+    accounting connector as :attr:`~expediter.plugin.ExportRequest.journal`."""
+    entries = journals_for_request(request)
+    corrections = request.extra.get(JOURNAL_CORRECTIONS)
+    if corrections is not None:
+        entries = corrected(entries, corrections)
+    return entries
 
 
 def corrected(
@@ -321,6 +302,7 @@ __all__ = [
     "DrawerNotCounted",
     "DrawerPolicy",
     "JournalFileExporter",
+    "RenderJournal",
     "books_settings",
     "business_dates",
     "closing_orders",
@@ -334,4 +316,5 @@ __all__ = [
     "journals_for_request",
     "open_journal_queue",
     "orders_by_day",
+    "request_journal",
 ]

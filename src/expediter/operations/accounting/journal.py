@@ -27,12 +27,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from enum import IntEnum, StrEnum
 
 import msgspec
 
 from expediter.catalog.schema import AccountType, Mappings
 from expediter.errors import ExpediterError, RejectedInput
+from expediter.model.journal import AccountRole, JournalEntry, JournalLine, JournalStatistics, Side
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import (
@@ -49,68 +49,6 @@ from expediter.model.order import (
 )
 from expediter.operations.accounting.dating import refunds_on, sale_date
 from expediter.operations.accounting.mapping import AccountResolver, FixedAccount, MappingTable
-
-
-class AccountRole(StrEnum):
-    """What an account is to the books; exporters use it (e.g. beancount's root account)."""
-
-    REVENUE = "revenue"
-    CONTRA_REVENUE = "contra_revenue"
-    LIABILITY = "liability"
-    CLEARING = "clearing"
-    RECEIVABLE = "receivable"
-    OVER_SHORT = "over_short"
-
-
-class Side(IntEnum):
-    DEBIT = 0
-    CREDIT = 1
-
-
-class JournalLine(msgspec.Struct, frozen=True, kw_only=True):
-    """One line; exactly one of ``debit`` and ``credit`` is non-zero."""
-
-    account: str
-    debit: Money
-    credit: Money
-    memo: str = ""
-    dimension: str = ""
-    """E.g. the dining option, when revenue is split by it."""
-    role: AccountRole = AccountRole.REVENUE
-
-
-class JournalStatistics(msgspec.Struct, kw_only=True):
-    """What the day held besides money posted: counts the bookkeeper asks about."""
-
-    orders: int = 0
-    canceled_orders: int = 0
-    voided_lines: int = 0
-    voided_amount: int = 0
-    facilitator_tax_excluded: int = 0
-    expected_cash: int = 0
-    counted_cash: int | None = None
-    refunds: int = 0
-    refund_amount: int = 0
-    earlier_sales_refunded: int = 0
-    """Orders sold on an earlier business date whose refund is booked on this one."""
-    refunded_tax: int = 0
-    """Sales tax the day's refunds gave back (taken out of Sales Tax Payable)."""
-
-
-class JournalEntry(msgspec.Struct, kw_only=True):
-    location_id: str
-    business_date: date
-    document_number: str
-    currency: str
-    lines: list[JournalLine]
-    memo: str = ""
-    statistics: JournalStatistics = msgspec.field(default_factory=JournalStatistics)
-
-    def total_debits(self) -> Money:
-        return Money(sum(line.debit.amount for line in self.lines), self.currency)
-
-    def total_credits(self) -> Money:
-        return Money(sum(line.credit.amount for line in self.lines), self.currency)
 
 
 class DrawerCount(msgspec.Struct, frozen=True, kw_only=True):

@@ -8,7 +8,7 @@ Public surface (what the hub, the web layer and the connectors use)::
     Ticket, TicketState, TicketItem, RoutingRules, route_order, EXPO  the data
 """
 
-from expediter.operations.kitchen.courses import CourseMode
+from expediter.model.kitchen import CourseMode
 from expediter.operations.kitchen.routing import EXPO, RoutingRules, TicketItem, TicketModifier, route_order
 from expediter.operations.kitchen.service import Kitchen, KitchenSettings, Subscription
 from expediter.operations.kitchen.store import KitchenEvent, KitchenStore

@@ -7,16 +7,8 @@ when every ticket of the previous course was bumped (``on_bump``).
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from expediter.model.order import LineKind, Order
 from expediter.operations.kitchen.routing import first_course
-
-
-class CourseMode(StrEnum):
-    HOLD = "hold"
-    IMMEDIATE = "immediate"
-    ON_BUMP = "on_bump"
 
 
 def courses_of(order: Order) -> set[int]:

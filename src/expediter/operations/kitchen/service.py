@@ -24,10 +24,11 @@ import structlog
 from expediter.catalog.schema import Catalog
 from expediter.errors import RejectedInput, TransientError
 from expediter.model import clock
+from expediter.model.kitchen import CourseMode, KitchenSettings, StationTiming
 from expediter.model.location import Location
 from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen import tickets as tk
-from expediter.operations.kitchen.courses import CourseMode, courses_of, next_held_course
+from expediter.operations.kitchen.courses import courses_of, next_held_course
 from expediter.operations.kitchen.feed import Subscription
 from expediter.operations.kitchen.freshness import first_sight_skip, is_stale
 from expediter.operations.kitchen.memory import TicketMemory
@@ -41,7 +42,7 @@ from expediter.operations.kitchen.store import (
     KitchenStore,
     OrderRecord,
 )
-from expediter.operations.kitchen.tickets import StationTiming, Ticket
+from expediter.operations.kitchen.tickets import Ticket
 from expediter.plugin.base import IncomingMessage
 
 log = structlog.get_logger(__name__)
@@ -51,28 +52,6 @@ LET_GO_EVERY = timedelta(seconds=1)
 """How often the kitchen looks for finished orders that may leave memory (cheap, but not free)."""
 PRUNE_EVERY = timedelta(hours=1)
 """How often the running kitchen drops from its file what is older than ``keep_hours``."""
-
-
-class KitchenSettings(msgspec.Struct, kw_only=True, frozen=True):
-    """The kds system's ``settings`` in the catalog."""
-
-    default_station: str = "kitchen"
-    course_mode: CourseMode = CourseMode.HOLD
-    timing: StationTiming = StationTiming()
-    """Default timer thresholds."""
-    stations: dict[str, StationTiming] = {}
-    """Per-station timer thresholds, e.g. ``bar = {yellow_seconds = 120, red_seconds = 240}``."""
-    max_age_minutes: int = 720
-    """Order versions with nothing on them for longer than this never reach the screens (a day's
-    history loaded into the hub, or a backlog after an outage, must not bury the line in stale
-    tickets)."""
-    closed_max_age_minutes: int = 30
-    """An order the kitchen first hears of when it is already closed (or from an earlier business
-    day) is cooked only if it closed (or last changed) within this many minutes: the first start
-    must not put yesterday's checks on the screens."""
-    keep_hours: int = 36
-    """Bumped tickets, orders and events older than this are dropped at start (a screen further
-    behind gets a fresh snapshot)."""
 
 
 class TicketStatus(msgspec.Struct, kw_only=True):

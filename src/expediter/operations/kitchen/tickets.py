@@ -25,6 +25,7 @@ from enum import StrEnum
 import msgspec
 
 from expediter.errors import RejectedInput
+from expediter.model.kitchen import StationTiming
 from expediter.model.order import Order
 from expediter.model.time import AwareDatetime
 from expediter.operations.kitchen.routing import EXPO, TicketItem
@@ -41,13 +42,6 @@ class TimerColour(StrEnum):
     GREEN = "green"
     YELLOW = "yellow"
     RED = "red"
-
-
-class StationTiming(msgspec.Struct, kw_only=True, frozen=True):
-    """How old a ticket may get before its timer turns yellow, then red (seconds)."""
-
-    yellow_seconds: int = 300
-    red_seconds: int = 600
 
 
 class Ticket(msgspec.Struct, kw_only=True):

@@ -26,12 +26,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
-from enum import StrEnum
 
 import msgspec
 
 from expediter.model.labor import OvertimeRuleSet, Weekday
 from expediter.model.location import Location
+from expediter.model.payroll import MULTIPLIERS, PayClass
 from expediter.operations.labor.hours import SECONDS_PER_HOUR, WorkedShift
 
 __all__ = [
@@ -48,19 +48,6 @@ __all__ = [
     "rules_named",
     "workweek_start_of",
 ]
-
-
-class PayClass(StrEnum):
-    REGULAR = "regular"
-    OVERTIME = "overtime"
-    DOUBLE_TIME = "double_time"
-
-
-MULTIPLIERS: dict[PayClass, Decimal] = {
-    PayClass.REGULAR: Decimal(1),
-    PayClass.OVERTIME: Decimal("1.5"),
-    PayClass.DOUBLE_TIME: Decimal(2),
-}
 
 
 class OvertimeRules(msgspec.Struct, frozen=True, kw_only=True):

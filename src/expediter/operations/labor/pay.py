@@ -9,54 +9,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal
 
 import msgspec
 
 from expediter.model.labor import TimePunch
 from expediter.model.money import Money
+from expediter.model.payroll import LaborLine
 from expediter.operations.labor.hours import Locations, hours_from_seconds, location_of, worked_shifts
 from expediter.operations.labor.overtime import (
-    MULTIPLIERS,
     ClassifiedShift,
     OvertimeRules,
     PayClass,
     classify_shifts,
 )
-
-
-class LaborLine(msgspec.Struct, frozen=True, kw_only=True):
-    """Hours of one employee at one job and rate, for one business date (or a whole pay period)."""
-
-    employee_id: str
-    job_code: str
-    location_id: str
-    business_date: date | None
-    """``None`` for a pay-period total."""
-    hourly_wage: Money
-    regular_hours: Decimal
-    overtime_hours: Decimal
-    double_time_hours: Decimal
-    declared_cash_tips: Money
-
-    def hours(self, pay_class: PayClass) -> Decimal:
-        return {
-            PayClass.REGULAR: self.regular_hours,
-            PayClass.OVERTIME: self.overtime_hours,
-            PayClass.DOUBLE_TIME: self.double_time_hours,
-        }[pay_class]
-
-    def wages(self, pay_class: PayClass) -> Money:
-        return self.hourly_wage.times(self.hours(pay_class) * MULTIPLIERS[pay_class])
-
-    @property
-    def total_hours(self) -> Decimal:
-        return self.regular_hours + self.overtime_hours + self.double_time_hours
-
-    @property
-    def total_wages(self) -> Money:
-        return self.wages(PayClass.REGULAR) + self.wages(PayClass.OVERTIME) + self.wages(PayClass.DOUBLE_TIME)
-
 
 _Key = tuple[str, str, str, "date | None", Money]
 

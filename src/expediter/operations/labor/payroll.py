@@ -20,46 +20,16 @@ import msgspec
 from expediter.errors import RejectedInput
 from expediter.model.labor import Employee, Job, TimePunch
 from expediter.model.money import Money
+from expediter.model.payroll import Earning, PayrollEmployee, PayrollPeriod, round_cents
 from expediter.operations.labor.hours import Locations, location_of, worked_shifts
 from expediter.operations.labor.overtime import OvertimeRules
-from expediter.operations.labor.pay import LaborLine, labor_lines
+from expediter.operations.labor.pay import labor_lines
 from expediter.operations.labor.workweek import (
-    Earning,
-    EarningKind,
     PiecePay,
     compute_weeks,
     earnings_of,
-    round_cents,
     tip_credit_of,
 )
-
-
-class PayrollEmployee(msgspec.Struct, kw_only=True):
-    employee_id: str
-    payroll_id: str
-    name: str
-    lines: list[LaborLine]
-    """Hours by job and rate."""
-    earnings: list[Earning] = []
-    """Pay by kind, job and rate, with the regular rate of each workweek applied."""
-    wages: Money = Money(0)
-    """The sum of ``earnings``: what the hours pay."""
-    pos_tips: Money = Money(0)
-    """Tips rung on the POS on any tender (card, cash, gift card, ...), owed through payroll."""
-    declared_cash_tips: Money = Money(0)
-    """Cash tips the employee kept and declared: reported income, not pay (a memo)."""
-    service_charge_wages: Money = Money(0)
-    tip_credit: Money = Money(0)
-    """The tip credit taken against the minimum wage in the period."""
-
-
-class PayrollPeriod(msgspec.Struct, kw_only=True):
-    start: date
-    end: date
-    currency: str
-    employees: list[PayrollEmployee]
-    open_punches: list[str]
-    """Ids of punches still on the clock in the period: not paid; fix them before sending."""
 
 
 def _payroll_id(employee_id: str, employees: Mapping[str, Employee]) -> tuple[str, str]:
@@ -184,36 +154,3 @@ def _open_punches(locations: Locations, start: date, end: date, punches: list[Ti
         for p in split.open_punches
         if start <= location_of(p, locations).business_date_for(p.clock_in) <= end
     ]
-
-
-MULTIPLIER_OF = {"regular": Fraction(1), "overtime": Fraction(3, 2), "double_time": Fraction(2)}
-
-
-def pay_from_hours(person: PayrollEmployee) -> Money:
-    """What a payroll provider computes from hours rows at each job's rate: regular hours × rate,
-    overtime × 1.5 × rate, double time × 2 × rate, each rounded half up to the cent."""
-    cents = 0
-    for line in person.lines:
-        rate = Fraction(line.hourly_wage.amount)
-        for hours, multiplier in (
-            (line.regular_hours, MULTIPLIER_OF["regular"]),
-            (line.overtime_hours, MULTIPLIER_OF["overtime"]),
-            (line.double_time_hours, MULTIPLIER_OF["double_time"]),
-        ):
-            cents += round_cents(Fraction(hours) * rate * multiplier)
-    return Money(cents, person.wages.currency)
-
-
-def split_shift_pay(person: PayrollEmployee) -> Money:
-    """California split-shift premiums of the period (their own earning in the files)."""
-    cents = sum(e.amount.amount for e in person.earnings if e.kind is EarningKind.SPLIT_SHIFT)
-    return Money(cents, person.wages.currency)
-
-
-def regular_rate_adjustment(person: PayrollEmployee) -> Money:
-    """What the hours rows leave out of the pay, or overpay: overtime of an employee with several
-    rates in a week is paid on the weighted regular rate, a tipped employee's on the full minimum
-    wage (29 CFR 778.115, 531.60; DOL Fact Sheet #15), and hours are rounded to 0.01 in the rows.
-    Sent as its own earning so the file adds up to the pay computed here; zero for a week at one
-    rate without a tip credit."""
-    return person.wages - split_shift_pay(person) - pay_from_hours(person)

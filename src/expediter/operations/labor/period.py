@@ -15,11 +15,10 @@ settings, the former way, still win when set).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from expediter.errors import TerminalError
-from expediter.formats.csv import ExportFile
+from expediter.formats.payroll import PayrollFileExporter
 from expediter.model import clock
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.money import Money
@@ -46,7 +45,7 @@ from expediter.operations.labor.tips import (
     service_charge_wages,
     unowned_auto_gratuity,
 )
-from expediter.plugin.base import ExportRequest, OutputFile
+from expediter.plugin.base import ExportRequest
 
 
 def flow_rules(request: ExportRequest) -> OvertimeRules | None:
@@ -148,23 +147,6 @@ def pool_unowned_tips(
     members = pool_members(seconds_by_employee(in_period), jobs)
     pool = TipPool(basis=PoolBasis.HOURS, jobs=sorted(code for code, job in jobs.items() if job.tipped))
     return distribute_pool(amount, members, pool)
-
-
-WritePayroll = Callable[[PayrollPeriod], ExportFile]
-
-
-class PayrollFileExporter:
-    """``payroll`` → the pay period's file, written by the provider's ``write`` (ADP, Paychex)."""
-
-    def __init__(self, connector: str, write: WritePayroll) -> None:
-        self.connector = connector
-        self.write = write
-
-    def export(self, data: str, request: ExportRequest) -> list[OutputFile]:
-        if data != "payroll":
-            raise TerminalError(f"the {self.connector} connector writes payroll files, not {data!r}")
-        written = self.write(payroll_period(request))
-        return [OutputFile(name=written.name, data=written.content, records=written.records)]
 
 
 __all__ = ["PayrollFileExporter", "flow_rules", "hold_unowned", "payroll_period", "pool_unowned_tips"]

@@ -37,7 +37,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
 from fractions import Fraction
 
 import msgspec
@@ -46,6 +45,7 @@ from expediter.errors import RejectedInput
 from expediter.model.labor import Job, LaborSettings, OvertimeRuleSet, TimePunch
 from expediter.model.location import Location
 from expediter.model.money import Money
+from expediter.model.payroll import Earning, EarningKind, round_cents
 from expediter.operations.labor.hours import (
     SECONDS_PER_HOUR,
     Locations,
@@ -76,17 +76,6 @@ SPLIT_SHIFT_GAP = timedelta(hours=1)
 RATE_PLACES = Decimal("0.0001")
 
 
-class EarningKind(StrEnum):
-    REGULAR = "regular"
-    """Hours that are not overtime, at the job's rate."""
-    OVERTIME = "overtime"
-    """Overtime hours: the job's rate plus half the regular rate."""
-    DOUBLE_TIME = "double_time"
-    """Double-time hours: the job's rate plus the whole regular rate."""
-    SPLIT_SHIFT = "split_shift"
-    """California's split-shift premium (no hours)."""
-
-
 PAY_CLASS_EARNING: dict[PayClass, EarningKind] = {
     PayClass.REGULAR: EarningKind.REGULAR,
     PayClass.OVERTIME: EarningKind.OVERTIME,
@@ -110,19 +99,6 @@ class WorkweekHours(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def total(self) -> Decimal:
         return self.regular + self.overtime + self.double_time
-
-
-class Earning(msgspec.Struct, frozen=True, kw_only=True):
-    """One line of pay: a kind of hours at one job and rate."""
-
-    kind: EarningKind
-    job_code: str
-    hours: Decimal
-    """Hours paid (0.01); none for a premium."""
-    rate: Decimal
-    """Pay per hour of this earning (0.0001): the job's rate, plus the share of the regular rate
-    for overtime and double time; for the split-shift premium, the amount."""
-    amount: Money
 
 
 class WorkweekPay(msgspec.Struct, kw_only=True):
@@ -315,13 +291,6 @@ def _location(shift: WorkedShift, locations: Locations) -> Location:
 
 
 # --- rounding and the public result -------------------------------------------------------------
-
-
-def round_cents(exact: Fraction) -> int:
-    """Half up (away from zero) to the cent, as pay is rounded."""
-    if exact < 0:
-        return -round_cents(-exact)
-    return math.floor(exact + Fraction(1, 2))
 
 
 def _rate_text(cents_per_hour: Fraction) -> Decimal:
