@@ -83,17 +83,23 @@ async def serve(directory: Path, via_sink: bool, locations: int) -> None:
         engine = not via_sink
     except ImportError:
         engine = False
-    kitchen = Kitchen.from_catalog(catalog, KitchenStore(directory / "kitchen.db"))
-    await kitchen.start()
     if engine:
         hub = Hub(catalog, poll_interval=0.5)
-        kitchen.emit = hub.inbox.accept
+        await hub.storage.start()
+        kitchen = Kitchen.from_catalog(catalog, KitchenStore(hub.storage), emit=hub.inbox.accept)
+        await kitchen.start()
         hub.services["kitchen"] = kitchen
         hub.services["availability"] = kitchen
         await hub.start()
         app = create_app(hub, manage_hub=False)
         path, device = "/api/v1/orders", await paired_screen(hub)
     else:
+        from expediter.engine.storage import open_storage
+
+        kitchen = Kitchen.from_catalog(
+            catalog, KitchenStore(open_storage(directory / "kitchen.db"), owned=True)
+        )
+        await kitchen.start()
         app, path, device = sink_app(kitchen), "/bench/order", ""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)

@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 from collections.abc import Coroutine
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -147,7 +146,8 @@ class Runtime:
         self.hub.services["runtime"] = self
         delivering = self.hub.claim_deliveries()
         if delivering:
-            await self._start_kitchen(data_dir)
+            await self.hub.storage.start()  # the kitchen's tables are the hub's; deliveries wait
+            await self._start_kitchen()
         await self.hub.start()
         if delivering:
             enabled = [flow.id for flow in self.catalog.flows if flow.enabled]
@@ -226,14 +226,12 @@ class Runtime:
 
     # -- kitchen ------------------------------------------------------------------------------------
 
-    async def _start_kitchen(self, data_dir: Path) -> None:
+    async def _start_kitchen(self) -> None:
         if not any(system.connector == "kds" for system in self.catalog.systems):
             return
         from expediter.operations.kitchen import Kitchen, KitchenStore
 
-        self.kitchen = Kitchen.from_catalog(
-            self.catalog, KitchenStore(data_dir / "kitchen.db"), emit=self._emit
-        )
+        self.kitchen = Kitchen.from_catalog(self.catalog, KitchenStore(self.hub.storage), emit=self._emit)
         self.hub.services["kitchen"] = self.hub.services["availability"] = self.kitchen
         await self.kitchen.start()
 

@@ -512,6 +512,55 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX reconciliations_by_state ON reconciliations (state, location_id, business_date)
         """,
     ),
+    (
+        # The kitchen's tickets, orders seen, 86 list, per-station event log and printed tickets
+        # (they were a kitchen.db file of their own before).
+        "0019_kitchen_store",
+        """
+        CREATE TABLE kitchen_orders (
+            order_id TEXT PRIMARY KEY,
+            location_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            fired_courses TEXT NOT NULL,
+            payload {blob} NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE kitchen_tickets (
+            id {id},
+            ticket_id TEXT NOT NULL UNIQUE,
+            order_id TEXT NOT NULL,
+            station TEXT NOT NULL,
+            state TEXT NOT NULL,
+            payload {blob} NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX kitchen_tickets_station ON kitchen_tickets (station, state, updated_at);
+        CREATE INDEX kitchen_tickets_order ON kitchen_tickets (order_id);
+        CREATE TABLE kitchen_events (
+            station TEXT NOT NULL,
+            seq {bigint} NOT NULL,
+            kind TEXT NOT NULL,
+            payload {blob} NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (station, seq)
+        );
+        CREATE TABLE kitchen_availability (
+            location_id TEXT NOT NULL,
+            item_key TEXT NOT NULL,
+            available INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (location_id, item_key)
+        );
+        CREATE TABLE kitchen_printed (
+            printer TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            items {blob} NOT NULL,
+            printed_at TEXT NOT NULL,
+            PRIMARY KEY (printer, order_id)
+        )
+        """,
+    ),
 ]
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from expediter.model.clock import ManualClock
 from expediter.operations.kitchen import Kitchen, TicketState, ticket_id_for
-from tests.operations.kitchen.helpers import line, make_kitchen, order, with_kitchen
+from tests.operations.kitchen.helpers import line, make_kitchen, order, stored_rows, with_kitchen
 
 ORDERS = 300
 PAST_THE_WINDOW = timedelta(hours=2).total_seconds()
@@ -44,7 +42,7 @@ async def cook_and_hand_out(kitchen: Kitchen, order_id: str) -> None:
         await kitchen.bump(station, ticket_id_for(order_id, station))
 
 
-def test_finished_orders_leave_memory_and_recall_still_works(tmp_path: Path, clock: ManualClock) -> None:
+def test_finished_orders_leave_memory_and_recall_still_works(database: str, clock: ManualClock) -> None:
     burger = [line("l-1", "Burger")]
 
     async def scenario(kitchen: Kitchen) -> None:
@@ -66,10 +64,10 @@ def test_finished_orders_leave_memory_and_recall_still_works(tmp_path: Path, clo
         assert (await kitchen.recall_last("grill")).order_id == "o-last"
         assert "grill" in kitchen.stations()
 
-    with_kitchen(make_kitchen(tmp_path), scenario)
+    with_kitchen(make_kitchen(database), scenario)
 
 
-def test_an_order_gone_from_memory_is_still_the_same_order(tmp_path: Path, clock: ManualClock) -> None:
+def test_an_order_gone_from_memory_is_still_the_same_order(database: str, clock: ManualClock) -> None:
     """A later version of an order that left memory changes its ticket (an add-on), it is never a
     second ticket; a redelivery changes nothing; an old ticket can still be recalled by id."""
     grill = ticket_id_for("o-1", "grill")
@@ -100,10 +98,10 @@ def test_an_order_gone_from_memory_is_still_the_same_order(tmp_path: Path, clock
         assert recalled.state is TicketState.IN_PROGRESS
         assert [t.order_id for t in kitchen.tickets_for("grill")] == ["o-1"]
 
-    with_kitchen(make_kitchen(tmp_path), scenario)
+    with_kitchen(make_kitchen(database), scenario)
 
 
-def test_the_running_kitchen_prunes_its_file_not_only_at_start(tmp_path: Path, clock: ManualClock) -> None:
+def test_the_running_kitchen_prunes_its_file_not_only_at_start(database: str, clock: ManualClock) -> None:
     burger = [line("l-1", "Burger")]
 
     async def scenario(kitchen: Kitchen) -> None:
@@ -113,7 +111,6 @@ def test_the_running_kitchen_prunes_its_file_not_only_at_start(tmp_path: Path, c
         clock.advance(37 * 3600)  # keep_hours is 36
         await kitchen.receive(order("o-2", burger, opened_at=clock()))
 
-    with_kitchen(make_kitchen(tmp_path), scenario)
-    with sqlite3.connect(tmp_path / "kitchen.db") as conn:
-        kept = {row[0] for row in conn.execute("SELECT order_id FROM kitchen_tickets")}
+    with_kitchen(make_kitchen(database), scenario)
+    kept = {row["order_id"] for row in stored_rows(database, "SELECT order_id FROM kitchen_tickets")}
     assert kept == {"o-open", "o-2"}

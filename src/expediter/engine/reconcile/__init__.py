@@ -34,7 +34,6 @@ from expediter.engine.reconcile.day import (
     EarlierRefunds,
     KitchenTickets,
     file_due,
-    kitchen_store_path,
     newest_by_ref,
 )
 from expediter.engine.reconcile.gather import (
@@ -446,4 +445,4 @@ class Reconciler:
         ]
 
 
-__all__ = ["Day", "EarlierRefunds", "KitchenTickets", "Reconciler", "file_due", "kitchen_store_path"]
+__all__ = ["Day", "EarlierRefunds", "KitchenTickets", "Reconciler", "file_due"]

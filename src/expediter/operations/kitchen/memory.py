@@ -4,13 +4,13 @@ Why not everything: an order is about 7 KiB in memory (its last version, its tic
 indexes), and a busy hub receives hundreds a minute for days. The line only ever acts on live
 orders, so memory holds an order while one of its tickets is open or a course is held, and for a
 while after it finished (:data:`FINISHED_KEPT`, at most :data:`MOST_FINISHED` orders): a recall
-or a late version usually comes soon. Everything stays in the kitchen's file
+or a late version usually comes soon. Everything stays in the hub's database
 (:class:`~expediter.operations.kitchen.store.KitchenStore`) for ``keep_hours``; an order that left
 memory is read back from it, whole, the moment anyone needs it (a later version, a recall, a
 fire), so leaving memory changes nothing the kitchen does.
 
 An order leaves memory only once its last change is on disk (the group committer's count), so
-the file always holds what memory forgot.
+the database always holds what memory forgot.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class TicketMemory:
         """Order id → when it last changed and the number of the write that holds the change."""
 
     async def load(self, now: datetime) -> None:
-        """The live orders from the file (at start, and after a failed write)."""
+        """The live orders from the database (at start, and after a failed write)."""
         self.tickets, self.orders, self._by_order, self._by_station = {}, {}, {}, {}
         self._recent.clear()
         since = now - self.kept
@@ -73,12 +73,15 @@ class TicketMemory:
     def station_tickets(self, station: str) -> list[Ticket]:
         return list(self._by_station.get(station, {}).values())
 
-    def warm(self, order_id: str, now: datetime) -> OrderRecord | None:
-        """The order's last version, read back whole from the file when it had left memory."""
+    async def warm(self, order_id: str, now: datetime) -> OrderRecord | None:
+        """The order's last version, read back whole from the database when it had left memory
+        (no ``await`` happens when it is in memory)."""
         record = self.orders.get(order_id)
         if record is not None:
             return record
-        record, tickets = self.store.read_order(order_id)
+        record, tickets = await self.store.read_order(order_id)
+        if order_id in self.orders:  # came back while the read ran: memory is newer
+            return self.orders[order_id]
         if record is None:
             return None
         for ticket in tickets:
@@ -88,27 +91,27 @@ class TicketMemory:
         self.touch(order_id, now, 0)
         return record
 
-    def warm_ticket(self, ticket_id: str, now: datetime) -> Ticket | None:
+    async def warm_ticket(self, ticket_id: str, now: datetime) -> Ticket | None:
         """A ticket, with its whole order read back into memory when it had left."""
         ticket = self.tickets.get(ticket_id)
         if ticket is not None:
             return ticket
-        stored = self.store.read_ticket(ticket_id)
+        stored = await self.store.read_ticket(ticket_id)
         if stored is None:
             return None
-        self.warm(stored.order_id, now)
+        await self.warm(stored.order_id, now)
         return self.tickets.get(ticket_id)
 
-    def last_bumped(self, station: str, now: datetime) -> Ticket | None:
+    async def last_bumped(self, station: str, now: datetime) -> Ticket | None:
         """The station's most recently bumped ticket, wherever it is."""
         bumped = [t for t in self.station_tickets(station) if t.state is tk.TicketState.BUMPED]
-        stored = self.store.read_last_bumped(station)
+        stored = await self.store.read_last_bumped(station)
         if stored is not None and stored.id not in self.tickets:
             bumped.append(stored)
         if not bumped:
             return None
         last = max(bumped, key=lambda t: t.bumped_at or t.updated_at)
-        return self.warm_ticket(last.id, now)
+        return await self.warm_ticket(last.id, now)
 
     # -- changing -------------------------------------------------------------------------------
 
