@@ -85,7 +85,7 @@ async def serve(directory: Path, via_sink: bool, locations: int) -> None:
         engine = False
     if engine:
         hub = Hub(catalog, poll_interval=0.5)
-        await hub.storage.start()
+        await hub.start_storage()
         kitchen = Kitchen.from_catalog(catalog, KitchenStore(hub.storage), emit=hub.inbox.accept)
         await kitchen.start()
         hub.services["kitchen"] = kitchen

@@ -146,7 +146,7 @@ class Runtime:
         self.hub.services["runtime"] = self
         delivering = self.hub.claim_deliveries()
         if delivering:
-            await self.hub.storage.start()  # the kitchen's tables are the hub's; deliveries wait
+            await self.hub.start_storage()  # the kitchen's tables are the hub's; deliveries wait
             await self._start_kitchen()
         await self.hub.start()
         if delivering:

@@ -19,6 +19,7 @@ from typing import IO, Any
 import msgspec
 import structlog
 
+from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog
 from expediter.catalog.secrets import resolve_database
 from expediter.connectors import registry
@@ -29,6 +30,7 @@ from expediter.engine.inbox import Inbox
 from expediter.engine.router import Router
 from expediter.engine.storage import open_storage
 from expediter.engine.storage.base import Storage, utcnow
+from expediter.engine.storage.side_files import SideFile, import_side_files
 from expediter.errors import TerminalError
 from expediter.ledger.ledger import Ledger
 from expediter.monitor.drift import DriftWatch
@@ -44,6 +46,13 @@ class SignatureFailure(msgspec.Struct, kw_only=True):
     at: datetime
     message: str
     hint: str
+
+
+def side_files() -> list[SideFile]:
+    """The side files older versions kept in the data folder, copied into the database at start."""
+    from expediter.operations.kitchen.store import KITCHEN_FILE
+
+    return [KITCHEN_FILE]
 
 
 class Hub:
@@ -83,18 +92,28 @@ class Hub:
         self._webhooks: dict[str, Any] = {}
         self._delivery_lock: IO[bytes] | None = None
         self._flushing: asyncio.Task[None] | None = None
+        self._storage_ready = False
         self.started = False
 
     async def start(self) -> None:
         """Open the storage (applying migrations) and resume deliveries. Idempotent."""
         if self.started:
             return
-        await self.storage.start()
+        await self.start_storage()
         await self.drift.start()
         if self.claim_deliveries():
             await self.deliveries.start()
         self._flushing = asyncio.create_task(self._flush_counts(), name="metrics-flush")
         self.started = True
+
+    async def start_storage(self) -> None:
+        """Open the storage (applying migrations) and bring in the side files of older versions
+        (:mod:`~expediter.engine.storage.side_files`), once; :meth:`start` calls it, and a part
+        that needs the database before deliveries resume (the kitchen) may call it first."""
+        await self.storage.start()
+        if not self._storage_ready:
+            await import_side_files(self.storage, data_dir(self.catalog), side_files())
+            self._storage_ready = True
 
     async def stop(self) -> None:
         if not self.started:

@@ -561,6 +561,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # Side files of older installs (kitchen.db, ...) copied in once: see
+        # expediter.engine.storage.side_files.
+        "0020_imported_side_files",
+        """
+        CREATE TABLE imported_files (
+            name TEXT PRIMARY KEY,
+            rows_copied {bigint} NOT NULL,
+            imported_at TEXT NOT NULL
+        )
+        """,
+    ),
 ]
 
 

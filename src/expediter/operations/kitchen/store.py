@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from expediter.engine.storage.base import Storage, Tx, from_iso, now_iso, to_iso
+from expediter.engine.storage.side_files import SideFile, SideTable
 from expediter.model.time import AwareDatetime
 from expediter.operations.kitchen.routing import TicketItem
 from expediter.operations.kitchen.tickets import Ticket
@@ -102,6 +103,32 @@ class Changes(msgspec.Struct, kw_only=True):
 LIVE_ORDERS = "SELECT order_id FROM kitchen_tickets WHERE state != 'bumped' OR updated_at >= ?"
 """Orders still live in the kitchen: a ticket not bumped yet, or one changed since ``?``."""
 ORDER_COLUMNS = "order_id, location_id, version, fired_courses, payload"
+
+KITCHEN_FILE = SideFile(
+    "kitchen.db",
+    (
+        SideTable("kitchen_orders", [*ORDER_COLUMNS.split(", "), "updated_at"], times=("updated_at",)),
+        SideTable(
+            "kitchen_tickets",
+            ["ticket_id", "order_id", "station", "state", "payload", "updated_at"],
+            times=("updated_at",),
+        ),
+        SideTable(
+            "kitchen_events", ["station", "seq", "kind", "payload", "created_at"], times=("created_at",)
+        ),
+        SideTable(
+            "kitchen_availability",
+            ["location_id", "item_key", "available", "updated_at"],
+            times=("updated_at",),
+        ),
+        SideTable(
+            "kitchen_printed",
+            ["printer", "order_id", "version", "items", "printed_at"],
+            times=("printed_at",),
+        ),
+    ),
+)
+"""The kitchen's own SQLite file of older versions (``data/kitchen.db``), copied in once at start."""
 
 
 def _iso(moment: datetime | None) -> str:
