@@ -11,6 +11,7 @@ import msgspec
 
 from expediter.catalog.schema import Catalog
 from expediter.catalog.schema import Hub as HubSettings
+from expediter.connectors.transport import StoredSeenStore
 from expediter.engine.hub import Hub
 from expediter.engine.storage.copy import count_rows
 from expediter.operations.kitchen.store import KitchenEvent, KitchenStore
@@ -123,3 +124,27 @@ def test_the_copy_happens_once_and_numbers_go_on_after_it(database: str, tmp_pat
     assert tickets == len(written["kitchen_tickets"])
     assert last == max(copied_seqs)
     assert (data / "kitchen.db.migrated").is_file() and not (data / "kitchen.db").exists()
+
+
+def test_the_files_an_old_install_had_seen_are_still_seen(database: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    old = sqlite3.connect(data / "seen-files.db")  # the layout older versions wrote
+    with old:
+        old.execute(
+            "CREATE TABLE IF NOT EXISTS seen_files (scope TEXT NOT NULL, checksum TEXT NOT NULL, "
+            "name TEXT NOT NULL, seen_at TEXT NOT NULL, PRIMARY KEY (scope, checksum))"
+        )
+        old.execute(
+            "INSERT OR IGNORE INTO seen_files VALUES (?, ?, ?, ?)",
+            ("vendor-prices", "ab12", "prices.csv", "2026-11-30T06:00:00+00:00"),
+        )
+    old.close()
+
+    async def upgrade() -> tuple[bool, bool]:
+        async with Hub(catalog_with_data_dir(database, data), deliver=False) as hub:
+            seen = StoredSeenStore(hub.storage)
+            return await seen.seen("vendor-prices", "ab12"), await seen.seen("vendor-prices", "cd34")
+
+    assert asyncio.run(upgrade()) == (True, False)
+    assert (data / "seen-files.db.migrated").is_file() and not (data / "seen-files.db").exists()

@@ -50,9 +50,10 @@ class SignatureFailure(msgspec.Struct, kw_only=True):
 
 def side_files() -> list[SideFile]:
     """The side files older versions kept in the data folder, copied into the database at start."""
+    from expediter.connectors.transport import SEEN_FILES
     from expediter.operations.kitchen.store import KITCHEN_FILE
 
-    return [KITCHEN_FILE]
+    return [KITCHEN_FILE, SEEN_FILES]
 
 
 class Hub:

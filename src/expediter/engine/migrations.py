@@ -573,6 +573,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # The checksums of incoming files already processed, per flow or system (they were a
+        # seen-files.db file of their own before).
+        "0021_seen_files",
+        """
+        CREATE TABLE seen_files (
+            scope TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            name TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (scope, checksum)
+        )
+        """,
+    ),
 ]
 
 
