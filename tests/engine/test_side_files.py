@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import msgspec
@@ -14,8 +15,13 @@ from expediter.catalog.schema import Hub as HubSettings
 from expediter.connectors.transport import StoredSeenStore
 from expediter.engine.hub import Hub
 from expediter.engine.storage.copy import count_rows
+from expediter.model.money import Money
+from expediter.operations.accounting.export import open_journal_queue
+from expediter.operations.accounting.queue import HeldEntry
+from expediter.operations.accounting.queue import HoldState as QueueState
 from expediter.operations.kitchen.store import KitchenEvent, KitchenStore
 from expediter.operations.kitchen.tickets import TicketState, ticket_id_for
+from expediter.operations.labor.holds import PayHold, open_pay_holds
 from tests.engine.helpers import sample_catalog
 from tests.operations.kitchen.helpers import make_kitchen, order, with_kitchen
 
@@ -148,3 +154,101 @@ def test_the_files_an_old_install_had_seen_are_still_seen(database: str, tmp_pat
 
     assert asyncio.run(upgrade()) == (True, False)
     assert (data / "seen-files.db.migrated").is_file() and not (data / "seen-files.db").exists()
+
+
+def old_journal_queue(data: Path) -> HeldEntry:
+    """A ``journal-queue.db`` as older versions wrote it, holding one day held for a mapping."""
+    at = datetime(2026, 11, 28, 4, 30, tzinfo=UTC)
+    held = HeldEntry(
+        document_number="DS-L1-20261127",
+        location_id="L1",
+        business_date=date(2026, 11, 27),
+        state=QueueState.HELD,
+        reason="no GL account for category 'beer'",
+        held_at=at,
+        updated_at=at,
+    )
+    data.mkdir(parents=True, exist_ok=True)
+    old = sqlite3.connect(data / "journal-queue.db")
+    with old:
+        old.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        old.execute(
+            "CREATE TABLE journal_queue (document_number TEXT PRIMARY KEY, location_id TEXT NOT NULL,"
+            " business_date TEXT NOT NULL, state TEXT NOT NULL, held_at TEXT NOT NULL,"
+            " updated_at TEXT NOT NULL, body BLOB NOT NULL)"
+        )
+        old.execute("INSERT INTO migrations VALUES ('0101_journal_queue', ?)", (at.isoformat(),))
+        old.execute(
+            "INSERT INTO journal_queue VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                "DS-L1-20261127",
+                "L1",
+                "2026-11-27",
+                "held",
+                at.isoformat(),
+                at.isoformat(),
+                msgspec.json.encode(held),
+            ),
+        )
+    old.close()
+    return held
+
+
+def old_payroll_holds(data: Path) -> PayHold:
+    """A ``payroll-holds.db`` as older versions wrote it, holding one auto-gratuity nobody owns."""
+    at = datetime(2026, 11, 28, 4, 30, tzinfo=UTC)
+    hold = PayHold(
+        id="L1:check-9",
+        location_id="L1",
+        order_id="check-9",
+        business_date=date(2026, 11, 27),
+        amount=Money(1850),
+        reason="auto-gratuity on a check with no employee",
+        held_at=at,
+        updated_at=at,
+    )
+    data.mkdir(parents=True, exist_ok=True)
+    old = sqlite3.connect(data / "payroll-holds.db")
+    with old:
+        old.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        old.execute(
+            "CREATE TABLE payroll_holds (id TEXT PRIMARY KEY, location_id TEXT NOT NULL,"
+            " state TEXT NOT NULL, body BLOB NOT NULL)"
+        )
+        old.execute(
+            "INSERT INTO payroll_holds VALUES (?, ?, ?, ?)",
+            (hold.id, "L1", "held", msgspec.json.encode(hold)),
+        )
+    old.close()
+    return hold
+
+
+def test_held_journal_days_and_pay_holds_come_along_when_the_hub_starts(
+    database: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    held, hold = old_journal_queue(data), old_payroll_holds(data)
+    catalog = catalog_with_data_dir(database, data)
+
+    async def start() -> None:
+        async with Hub(catalog, deliver=False):
+            pass
+
+    asyncio.run(start())
+    assert not (data / "journal-queue.db").exists() and not (data / "payroll-holds.db").exists()
+    with open_journal_queue(catalog) as queue:
+        assert queue.list() == [held]
+    with open_pay_holds(catalog) as holds:
+        assert holds.list() == [hold]
+
+
+def test_a_command_brings_in_its_old_file_with_no_hub_running(database: str, tmp_path: Path) -> None:
+    """``expediter payroll held`` or ``journal held`` before the upgraded hub ever started."""
+    data = tmp_path / "data"
+    held, hold = old_journal_queue(data), old_payroll_holds(data)
+    catalog = catalog_with_data_dir(database, data)
+    with open_pay_holds(catalog) as holds:
+        assert holds.list() == [hold]
+    with open_journal_queue(catalog) as queue:
+        assert queue.list(QueueState.HELD) == [held]
+    assert (data / "payroll-holds.db.migrated").is_file() and (data / "journal-queue.db.migrated").is_file()

@@ -51,9 +51,11 @@ class SignatureFailure(msgspec.Struct, kw_only=True):
 def side_files() -> list[SideFile]:
     """The side files older versions kept in the data folder, copied into the database at start."""
     from expediter.connectors.transport import SEEN_FILES
+    from expediter.operations.accounting.queue import JOURNAL_QUEUE_FILE
     from expediter.operations.kitchen.store import KITCHEN_FILE
+    from expediter.operations.labor.holds import HOLDS_SIDE_FILE
 
-    return [KITCHEN_FILE, SEEN_FILES]
+    return [KITCHEN_FILE, SEEN_FILES, JOURNAL_QUEUE_FILE, HOLDS_SIDE_FILE]
 
 
 class Hub:

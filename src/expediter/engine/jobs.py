@@ -30,6 +30,8 @@ from expediter.connectors.base import (
 from expediter.connectors.transport import TransferRecord, Transport, send_file
 from expediter.engine.hub import Hub
 from expediter.engine.storage.base import Tx
+from expediter.engine.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.engine.storage.blocking import BlockingStorage
 from expediter.errors import ConfigError, ExpediterError, TerminalError
 from expediter.ledger.lineage import Link, TransferInputs, inputs_of
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
@@ -267,7 +269,12 @@ async def export_request(
         punches=lambda: punches,
         employees=lambda: employees,
         system=hub.catalog.system(flow.to),
-        extra={"flow": flow, DRAWER_COUNTS: drawers, **(extra or {})},
+        extra={
+            "flow": flow,
+            DRAWER_COUNTS: drawers,
+            BLOCKING_STORAGE: BlockingStorage(hub.storage, asyncio.get_running_loop()),
+            **(extra or {}),
+        },
         refunds=lambda: refunded,
     )
 

@@ -587,6 +587,35 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # Journal entries held back for a missing account mapping (they were a journal-queue.db
+        # file of their own before).
+        "0022_journal_queue",
+        """
+        CREATE TABLE journal_queue (
+            document_number TEXT PRIMARY KEY,
+            location_id TEXT NOT NULL,
+            business_date TEXT NOT NULL,
+            state TEXT NOT NULL,
+            held_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            body {blob} NOT NULL
+        );
+        CREATE INDEX journal_queue_by_state ON journal_queue (state, business_date)
+        """,
+    ),
+    (
+        # Pay held for a person to assign (they were a payroll-holds.db file of their own before).
+        "0023_payroll_holds",
+        """
+        CREATE TABLE payroll_holds (
+            id TEXT PRIMARY KEY,
+            location_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            body {blob} NOT NULL
+        )
+        """,
+    ),
 ]
 
 
