@@ -32,6 +32,7 @@ from expediter.catalog.paths import data_dir as catalog_data_dir
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.connectors.base import IncomingMessage
 from expediter.drill import DrillResult, run_drill
+from expediter.engine import messages
 from expediter.engine.heal import LOOK_BACK_DAYS, NIGHTLY_DATA, Healer, HealOutcome, Night
 from expediter.engine.hub import Hub
 from expediter.engine.inbound import FileArrivals
@@ -46,7 +47,6 @@ from expediter.engine.schedule_time import (
     scheduled_pairs,
 )
 from expediter.engine.scheduler import Scheduler
-from expediter.engine.storage.base import Tx
 from expediter.errors import ConfigError, ExpediterError
 from expediter.ledger.drills import running_drills
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
@@ -88,19 +88,8 @@ class OrderVersions:
 
     async def latest_version(self, source_system: str, external_id: str) -> int | None:
         prefix = f"{source_system}:{external_id}:"
-        upper = prefix[:-1] + chr(ord(":") + 1)
-
-        def query(tx: Tx) -> list[str]:
-            rows = tx.all(
-                "SELECT idempotency_key FROM messages"
-                " WHERE idempotency_key >= ? AND idempotency_key < ? AND kind = ?",
-                (prefix, upper, "orders"),
-            )
-            return [row["idempotency_key"] for row in rows]
-
-        versions = [
-            int(v) for key in await self.hub.storage.read(query) if (v := key[len(prefix) :]).isdigit()
-        ]
+        keys = await self.hub.storage.read(lambda tx: messages.keys_starting(tx, prefix, "orders"))
+        versions = [int(v) for key in keys if (v := key[len(prefix) :]).isdigit()]
         return max(versions, default=None)
 
 
@@ -318,20 +307,12 @@ class Runtime:
         that went out successfully. Failed, skipped and late records do not count (their nights are
         caught up), and a manual re-run of an old night does not move the point back."""
 
-        def query(tx: Tx) -> list[Any]:
-            return tx.all(
-                "SELECT flow_id, location_id, MAX(business_date) AS day FROM transfers"
-                " WHERE level = ? AND direction = ? AND outcome = ? AND location_id IS NOT NULL"
-                " AND business_date IS NOT NULL GROUP BY flow_id, location_id",
-                ("file", "out", "succeeded"),
-            )
-
         found: dict[tuple[str, str], datetime] = {}
-        for row in await self.hub.storage.read(query):
-            flow, location = self.catalog.flow(row["flow_id"]), self.catalog.location(row["location_id"])
+        for flow_id, location_id, day in await self.hub.ledger.last_files_sent():
+            flow, location = self.catalog.flow(flow_id), self.catalog.location(location_id)
             if flow is None or location is None or not flow.schedule:
                 continue
-            day_end = business_day_end(location, date.fromisoformat(row["day"]))
+            day_end = business_day_end(location, day)
             try:
                 found[(flow.id, location.id)] = next_occurrence(
                     flow.schedule, location.timezone, day_end - SECOND

@@ -28,6 +28,7 @@ from expediter.connectors.base import (
     OutputFile,
 )
 from expediter.connectors.transport import TransferRecord, Transport, send_file
+from expediter.engine import messages
 from expediter.engine.hub import Hub
 from expediter.engine.storage.base import Tx
 from expediter.engine.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
@@ -94,11 +95,7 @@ class InputIds:
 
 
 async def newest_message_id(hub: Hub) -> int:
-    def query(tx: Tx) -> int:
-        row = tx.one("SELECT MAX(id) FROM messages")
-        return int(row[0]) if row and row[0] is not None else 0
-
-    return await hub.storage.read(query)
+    return await hub.storage.read(messages.newest_id)
 
 
 class RunResult(msgspec.Struct, kw_only=True):
@@ -143,17 +140,12 @@ async def refunded_orders_between(
     ``start`` that carries a refund booked in [start, end] (a refund's business date is its own,
     :mod:`expediter.operations.accounting.dating`). Bounded by ``lookback``: older sales are not read.
     ``ids`` receives the message id of each order returned."""
-    sql = (
-        "SELECT id, ref, payload FROM messages WHERE kind = 'orders' AND location_id = ?"
-        " AND business_date >= ? AND business_date < ? ORDER BY ref, id"
-    )
-    params = [location.id, (start - lookback).isoformat(), start.isoformat()]
     light = msgspec.json.Decoder(_RefundsOnly)
     full = msgspec.json.Decoder(Order)
 
     def query(tx: Tx) -> list[tuple[int, Order]]:
         newest: dict[str, tuple[int, int, bytes | None]] = {}
-        for row in tx.all(sql, params):
+        for row in messages.of_kind(tx, "orders", location.id, start - lookback, start - timedelta(days=1)):
             payload = bytes(row["payload"])
             record = light.decode(payload)
             known = newest.get(row["ref"])
@@ -205,17 +197,11 @@ async def _newest(
     """One record per ``ref``: the highest ``version`` (the latest stored when versions tie).
     Decoded on the storage's read thread, not the event loop. ``ids`` receives the message id of
     each record returned."""
-    sql = "SELECT id, ref, payload FROM messages WHERE kind = ? AND location_id = ?"
-    params: list[object] = [kind, location_id]
-    if start is not None and end is not None:
-        sql += " AND business_date >= ? AND business_date <= ?"
-        params += [start.isoformat(), end.isoformat()]
-    sql += " ORDER BY ref, id"
     decoder = msgspec.json.Decoder(type_)
 
     def query(tx: Tx) -> dict[str, tuple[int, Versioned]]:
         newest: dict[str, tuple[int, Versioned]] = {}
-        for row in tx.all(sql, params):
+        for row in messages.of_kind(tx, kind, location_id, start, end):
             record = decoder.decode(bytes(row["payload"]))
             known = newest.get(row["ref"])
             if known is None or getattr(record, "version", 0) >= getattr(known[1], "version", 0):
@@ -260,6 +246,7 @@ async def export_request(
     drawers = await drawer_counts_between(hub, location.id, start, end, read[DRAWERS])
     for kind, ids in read.items():
         inputs.add(kind, ids)
+    blocking = BlockingStorage(hub.storage, asyncio.get_running_loop())
     return ExportRequest(
         catalog=hub.catalog,
         location=location,
@@ -272,11 +259,36 @@ async def export_request(
         extra={
             "flow": flow,
             DRAWER_COUNTS: drawers,
-            BLOCKING_STORAGE: BlockingStorage(hub.storage, asyncio.get_running_loop()),
+            BLOCKING_STORAGE: blocking,
+            **inventory_lookups(blocking),
             **(extra or {}),
         },
         refunds=lambda: refunded,
     )
+
+
+def inventory_lookups(storage: BlockingStorage) -> dict[str, Any]:
+    """What the inventory exporter reads besides the request's orders, from its worker thread:
+    the orders of earlier dates (variance since the opening count) and the count sheets."""
+    from expediter.operations.inventory.export import (
+        COUNTS_EXTRA,
+        COUNTS_KIND,
+        ORDERS_EXTRA,
+        counts_from_rows,
+    )
+
+    decoder = msgspec.json.Decoder(Order)
+
+    def orders(location_id: str, first: date, last: date) -> list[Order]:
+        found = storage.read(lambda tx: messages.payloads_between(tx, "orders", location_id, first, last))
+        return [decoder.decode(payload) for payload in found]
+
+    def counts(location_id: str, day: date) -> Any:
+        return counts_from_rows(
+            storage.read(lambda tx: messages.latest_up_to(tx, COUNTS_KIND, location_id, day)), day
+        )
+
+    return {ORDERS_EXTRA: orders, COUNTS_EXTRA: counts}
 
 
 class FileJobs:

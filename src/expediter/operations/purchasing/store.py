@@ -449,15 +449,3 @@ def _book(tx: Tx, invoice_id: int, bill: APBill, packed: bytes) -> bool:
         [InvoiceState.BOOKED.value, now_iso(), invoice_id],
     )
     return known is None
-
-
-async def read_stored_costs(database: str) -> dict[str, IngredientCost]:
-    """The latest ingredient costs, opening the catalog's database on its own (exporter threads)."""
-    from expediter.engine.storage import open_storage
-
-    storage = open_storage(database)
-    await storage.start()
-    try:
-        return await storage.read(costs_from)
-    finally:
-        await storage.stop()
