@@ -19,6 +19,7 @@ from expediter.catalog.diagram import DiagramFormat, dot, health_word, mermaid
 from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import CatalogError, Problem, Severity, errors
 from expediter.catalog.schema import Catalog
+from expediter.catalog.secrets import resolve_database
 from expediter.catalog.svg import render_svg
 from expediter.commands.common import (
     DEFAULT_CATALOG,
@@ -166,7 +167,8 @@ def check_command(argument: CatalogArgument = None, catalog_file: CatalogOption 
 
 def _statuses(catalog: Catalog, config: Path, now: datetime) -> dict[str, FlowStatus] | None:
     """Flow statuses from the hub's database, or ``None`` when it does not exist (yet)."""
-    return asyncio.run(read_statuses(catalog.hub.database, config.resolve().parent, now))
+    database = resolve_database(catalog.hub.database, config.resolve().parent)
+    return asyncio.run(read_statuses(database, config.resolve().parent, now))
 
 
 def flow_healths(
