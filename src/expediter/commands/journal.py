@@ -1,7 +1,7 @@
 """``expediter journal held`` / ``expediter journal release``: the days the books are waiting for.
 
 A journal run whose day has an unmapped category, tender or fixed account writes nothing: it holds
-the day in the journal queue (``<hub.data_dir>/journal-queue.db``) and fails, naming the TOML to
+the day in the journal queue (the hub's database, ``journal_queue``) and fails, naming the TOML to
 add. ``held`` lists those days; after the manager adds the mapping, ``release`` rebuilds the day from
 the stored orders and runs the journal flow(s) of that location for that date, so the file is
 delivered and the ledger records it, then marks the day released.

@@ -2,7 +2,7 @@
 
 A scheduled or manual journal run builds one entry per business date of the request from the
 stored orders and the catalog's ``[mappings]``. A day with an unmapped category, tender or fixed
-account is **held** in the journal queue (``<hub.data_dir>/journal-queue.db``) and the run fails
+account is **held** in the journal queue (the hub's database, ``journal_queue``) and the run fails
 with :class:`~expediter.operations.accounting.mapping.UnmappedAccounts`, whose message names the
 TOML to add: nothing is written for that night, and the failed transfer in the ledger says why.
 

@@ -13,9 +13,11 @@ Deciding what an action changes is atomic: the kitchen reads its memory (and, fo
 left memory, the database), decides, updates memory and queues the write with no other decision
 in between. Reading the database takes an ``await`` (the hub's storage reads on its own threads,
 on SQLite and PostgreSQL alike), so decisions are serialized by one asyncio lock per kitchen
-(:attr:`Kitchen._deciding`), held from the read to the queued write and never across the commit:
-a live order is in memory, so its decision takes the lock without waiting for anything, and
-actions still share one commit (group commit) while the next ones are decided.
+(:attr:`Kitchen._deciding`), held from the read to the queued write and never across the commit.
+The lock is almost never waited for: a live order is in memory, and memory knows which orders the
+database holds (:attr:`TicketMemory.known`), so a new order (most of what arrives) is decided
+without reading anything; only an order that left memory is read back. Actions still share one
+commit (group commit) while the next ones are decided.
 """
 
 from __future__ import annotations
@@ -365,7 +367,7 @@ class Kitchen:
         for ticket in changed:
             self._memory.remember(ticket)
         for record in records:
-            self._memory.orders[record.order_id] = record
+            self._memory.keep_order(record)
         committed = self._committer.submit(Changes(orders=records, tickets=changed, events=events))
         self._housekeep(now, {t.order_id for t in changed} | {r.order_id for r in records})
         return statuses, committed
@@ -385,7 +387,9 @@ class Kitchen:
 
     async def _prune(self, before: datetime) -> int:
         try:
-            return await self.store.prune(before)
+            dropped = await self.store.prune(before)
+            await self._memory.refresh_known()
+            return dropped
         except Exception:  # the next hour tries again; the kitchen goes on either way
             log.exception("kitchen.prune_failed")
             return 0
@@ -508,6 +512,8 @@ class Kitchen:
     async def knows_order(self, order_id: str) -> bool:
         if order_id in self._memory.orders:
             return True
+        if order_id not in self._memory.known:
+            return False
         record, _ = await self.store.read_order(order_id)
         return record is not None
 

@@ -266,6 +266,11 @@ class KitchenStore:
         )
         return [_order_record(row) for row in await self.storage.read(lambda tx: tx.all(sql, (since, since)))]
 
+    async def order_ids(self) -> list[str]:
+        """The id of every order the database holds."""
+        rows = await self.storage.read(lambda tx: tx.all("SELECT order_id FROM kitchen_orders"))
+        return [row["order_id"] for row in rows]
+
     async def stations(self) -> list[str]:
         """Every station that has a ticket."""
         rows = await self.storage.read(lambda tx: tx.all("SELECT DISTINCT station FROM kitchen_tickets"))
