@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 from collections.abc import Coroutine
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -32,6 +31,7 @@ from expediter.catalog.paths import catalog_folder
 from expediter.catalog.paths import data_dir as catalog_data_dir
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.drill import DrillResult, run_drill
+from expediter.engine import messages
 from expediter.engine.heal import LOOK_BACK_DAYS, NIGHTLY_DATA, Healer, HealOutcome, Night
 from expediter.engine.hub import Hub
 from expediter.engine.inbound import FileArrivals
@@ -89,19 +89,8 @@ class OrderVersions:
 
     async def latest_version(self, source_system: str, external_id: str) -> int | None:
         prefix = f"{source_system}:{external_id}:"
-        upper = prefix[:-1] + chr(ord(":") + 1)
-
-        def query(tx: Tx) -> list[str]:
-            rows = tx.all(
-                "SELECT idempotency_key FROM messages"
-                " WHERE idempotency_key >= ? AND idempotency_key < ? AND kind = ?",
-                (prefix, upper, "orders"),
-            )
-            return [row["idempotency_key"] for row in rows]
-
-        versions = [
-            int(v) for key in await self.hub.storage.read(query) if (v := key[len(prefix) :]).isdigit()
-        ]
+        keys = await self.hub.storage.read(lambda tx: messages.keys_starting(tx, prefix, "orders"))
+        versions = [int(v) for key in keys if (v := key[len(prefix) :]).isdigit()]
         return max(versions, default=None)
 
 
@@ -147,7 +136,8 @@ class Runtime:
         self.hub.services["runtime"] = self
         delivering = self.hub.claim_deliveries()
         if delivering:
-            await self._start_kitchen(data_dir)
+            await self.hub.start_storage()  # the kitchen's tables are the hub's; deliveries wait
+            await self._start_kitchen()
         await self.hub.start()
         if delivering:
             enabled = [flow.id for flow in self.catalog.flows if flow.enabled]
@@ -226,14 +216,12 @@ class Runtime:
 
     # -- kitchen ------------------------------------------------------------------------------------
 
-    async def _start_kitchen(self, data_dir: Path) -> None:
+    async def _start_kitchen(self) -> None:
         if not self.hub.systems_offering(Capability.KITCHEN_SCREENS):
             return
         from expediter.operations.kitchen import Kitchen, KitchenStore
 
-        self.kitchen = Kitchen.from_catalog(
-            self.catalog, KitchenStore(data_dir / "kitchen.db"), emit=self._emit
-        )
+        self.kitchen = Kitchen.from_catalog(self.catalog, KitchenStore(self.hub.storage), emit=self._emit)
         self.hub.services["kitchen"] = self.hub.services["availability"] = self.kitchen
         await self.kitchen.start()
 
@@ -320,20 +308,12 @@ class Runtime:
         that went out successfully. Failed, skipped and late records do not count (their nights are
         caught up), and a manual re-run of an old night does not move the point back."""
 
-        def query(tx: Tx) -> list[Any]:
-            return tx.all(
-                "SELECT flow_id, location_id, MAX(business_date) AS day FROM transfers"
-                " WHERE level = ? AND direction = ? AND outcome = ? AND location_id IS NOT NULL"
-                " AND business_date IS NOT NULL GROUP BY flow_id, location_id",
-                ("file", "out", "succeeded"),
-            )
-
         found: dict[tuple[str, str], datetime] = {}
-        for row in await self.hub.storage.read(query):
-            flow, location = self.catalog.flow(row["flow_id"]), self.catalog.location(row["location_id"])
+        for flow_id, location_id, day in await self.hub.ledger.last_files_sent():
+            flow, location = self.catalog.flow(flow_id), self.catalog.location(location_id)
             if flow is None or location is None or not flow.schedule:
                 continue
-            day_end = business_day_end(location, date.fromisoformat(row["day"]))
+            day_end = business_day_end(location, day)
             try:
                 found[(flow.id, location.id)] = next_occurrence(
                     flow.schedule, location.timezone, day_end - SECOND

@@ -13,14 +13,17 @@ from typer.testing import CliRunner
 
 from expediter.cli import app
 from expediter.engine.hub import Hub
-from expediter.errors import ExpediterError
+from expediter.storage.migrations import MIGRATIONS
 from expediter.storage import open_storage
 from expediter.storage.copy import copy_database, tables_in_order
 from expediter.storage.maintenance import pg_dump_command
-from expediter.storage.migrations import MIGRATIONS
+from expediter.errors import ExpediterError
+from expediter.operations.kitchen import Kitchen, ticket_id_for
 from tests.commands.helpers import invoke, write_catalog
 from tests.databases import query
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog
+from tests.operations.kitchen.helpers import make_kitchen, with_kitchen
+from tests.operations.kitchen.helpers import order as kitchen_order
 
 ORDERS = 1200
 """More than one copy batch, so a copy can stop half-way through a table."""
@@ -157,3 +160,41 @@ def test_a_postgresql_backup_is_a_pg_dump_that_restores(tmp_path: Path, postgres
         check=True,
     ).stdout
     assert "TABLE DATA public messages" in listing and "TABLE DATA public deliveries" in listing
+
+
+def cooked(database: str) -> None:
+    """A kitchen's day on ``database``: an order on the screens, one station bumped, an 86."""
+
+    async def scenario(kitchen: Kitchen) -> None:
+        await kitchen.receive(kitchen_order("o-1"))
+        await kitchen.bump("grill", ticket_id_for("o-1", "grill"))
+        await kitchen.set_availability("loc-1", "PLU-7", False)
+
+    with_kitchen(make_kitchen(database), scenario)
+
+
+KITCHEN_TICKETS = "SELECT ticket_id, station, state, payload FROM kitchen_tickets ORDER BY ticket_id"
+
+
+def test_a_copied_database_has_the_kitchen_tickets(tmp_path: Path, postgres_url: str) -> None:
+    source = str(tmp_path / "hub.db")
+    fill(source, 0, 3)
+    cooked(source)
+    code, out = invoke("db", "copy", source, postgres_url)
+    assert code == 0, out
+    tickets = query(source, KITCHEN_TICKETS)
+    assert {station for _, station, _, _ in tickets} == {"expo", "fry", "grill"}
+    assert [(t, s, state, bytes(p)) for t, s, state, p in query(postgres_url, KITCHEN_TICKETS)] == tickets
+    assert query(postgres_url, "SELECT station, seq FROM kitchen_events ORDER BY station, seq") == query(
+        source, "SELECT station, seq FROM kitchen_events ORDER BY station, seq"
+    )
+    assert query(postgres_url, "SELECT item_key, available FROM kitchen_availability") == [("PLU-7", 0)]
+
+
+def test_a_sqlite_backup_has_the_kitchen_tickets(tmp_path: Path) -> None:
+    source = str(tmp_path / "hub.db")
+    cooked(source)
+    catalog = write_catalog(tmp_path, sample_catalog(source))
+    code, out = invoke("db", "backup", "--catalog", catalog, "-o", str(tmp_path / "backup" / "hub.db"))
+    assert code == 0, out
+    assert query(str(tmp_path / "backup" / "hub.db"), KITCHEN_TICKETS) == query(source, KITCHEN_TICKETS)

@@ -103,8 +103,7 @@ def assert_yesterday_stayed_off_the_screens(folder: Path, yesterday: str) -> Non
         delivered = hub.execute(
             "SELECT COUNT(*) FROM deliveries WHERE destination = 'kds' AND state = 'delivered'"
         ).fetchone()[0]
-    with sqlite3.connect(folder / "data" / "kitchen.db") as kitchen:
-        on_screens = [row[0] for row in kitchen.execute("SELECT DISTINCT order_id FROM kitchen_tickets")]
+        on_screens = [row[0] for row in hub.execute("SELECT DISTINCT order_id FROM kitchen_tickets")]
     assert delivered > 1000
     assert [o for o in on_screens if f"-{yesterday}-" in o] == []
     assert any(o.startswith("L001-") for o in on_screens), on_screens

@@ -178,7 +178,7 @@ def test_no_card_number_sent_is_kept_in_any_database_log_or_output(tmp_path: Pat
     assert [a.status_code for a in answers] == [422, 422, 422, 422, 422, 202], responses
     assert b"card number" in listing.stdout and b"counts_L1_20261126.csv" in listing.stdout
     kept = files_under(tmp_path)
-    assert {"hub.db", "serve.log", "kitchen.db", "transfers.txt"} <= {p.name for p in kept}
+    assert {"hub.db", "serve.log", "transfers.txt"} <= {p.name for p in kept}
     for path in kept:
         data = path.read_bytes()
         for digits, written in SENT.items():

@@ -243,9 +243,7 @@ def test_kitchen_an_order_that_never_reached_the_kitchen_differs_until_replayed(
             await _settled(hub)
             reconciler = Reconciler(hub)
             differs = await reconciler.reconcile([LOCATION.id], today, today, [CheckName.KITCHEN])
-            kitchen = Kitchen.from_catalog(
-                catalog, KitchenStore(tmp_path / "kitchen.db"), emit=hub.inbox.accept
-            )
+            kitchen = Kitchen.from_catalog(catalog, KitchenStore(hub.storage), emit=hub.inbox.accept)
             await kitchen.start()
             hub.services["kitchen"] = kitchen
             try:

@@ -63,12 +63,12 @@ def test_order_posted_to_the_hub_reaches_the_screen_and_ready_goes_back(tmp_path
             accepted = await hub.inbox.accept(message)
             emitted.append((message, accepted.duplicate))
 
-        kitchen = Kitchen.from_catalog(cat, KitchenStore(tmp_path / "kitchen.db"), emit=emit)
+        kitchen = Kitchen.from_catalog(cat, KitchenStore(hub.storage), emit=emit)
         hub.services["kitchen"] = kitchen
         hub.services["availability"] = kitchen
         app = create_app(hub, manage_hub=False)
-        await kitchen.start()
         await hub.start()
+        await kitchen.start()
         screen = kitchen.subscribe("grill")
         try:
             async with client_for(app) as client:
@@ -88,8 +88,8 @@ def test_order_posted_to_the_hub_reaches_the_screen_and_ready_goes_back(tmp_path
                     assert bumped.status_code == 200
         finally:
             kitchen.unsubscribe(screen)
-            await hub.stop()
             await kitchen.stop()
+            await hub.stop()
 
     asyncio.run(main())
     [(status, duplicate)] = emitted

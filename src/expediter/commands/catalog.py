@@ -14,10 +14,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from expediter.check.catalog import check_file
+from expediter.monitor.diagram import DiagramFormat, dot, health_word, mermaid
 from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import CatalogError, Problem, Severity, errors
 from expediter.catalog.schema import Catalog
-from expediter.check.catalog import check_file
+from expediter.catalog.secrets import resolve_database
+from expediter.monitor.svg import render_svg
 from expediter.commands.common import (
     DEFAULT_CATALOG,
     CatalogArgument,
@@ -28,10 +31,8 @@ from expediter.commands.common import (
 )
 from expediter.commands.listings import flow_row
 from expediter.model import clock
-from expediter.monitor.diagram import DiagramFormat, dot, health_word, mermaid
 from expediter.monitor.health import FlowStatus, Health, flow_health
 from expediter.monitor.ledger_view import read_statuses
-from expediter.monitor.svg import render_svg
 
 PIPE_WIDTH = 200
 STARTER_SECRETS = (
@@ -166,7 +167,8 @@ def check_command(argument: CatalogArgument = None, catalog_file: CatalogOption 
 
 def _statuses(catalog: Catalog, config: Path, now: datetime) -> dict[str, FlowStatus] | None:
     """Flow statuses from the hub's database, or ``None`` when it does not exist (yet)."""
-    return asyncio.run(read_statuses(catalog.hub.database, config.resolve().parent, now))
+    database = resolve_database(catalog.hub.database, config.resolve().parent)
+    return asyncio.run(read_statuses(database, config.resolve().parent, now))
 
 
 def flow_healths(

@@ -1,7 +1,7 @@
 """``expediter journal held`` / ``expediter journal release``: the days the books are waiting for.
 
 A journal run whose day has an unmapped category, tender or fixed account writes nothing: it holds
-the day in the journal queue (``<hub.data_dir>/journal-queue.db``) and fails, naming the TOML to
+the day in the journal queue (the hub's database, ``journal_queue``) and fails, naming the TOML to
 add. ``held`` lists those days; after the manager adds the mapping, ``release`` rebuilds the day from
 the stored orders and runs the journal flow(s) of that location for that date, so the file is
 delivered and the ledger records it, then marks the day released.
@@ -9,6 +9,7 @@ delivered and the ledger records it, then marks the day released.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Annotated
 
@@ -23,10 +24,12 @@ from expediter.commands.common import CatalogOption, JsonOption, catalog_path, p
 from expediter.commands.listings import held_journal_row
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs, RunResult, orders_between, refunded_orders_between
+from expediter.engine.storage.blocking import BlockingStorage
 from expediter.ledger.transfers import TransferOutcome
 from expediter.operations.accounting import HeldEntry, HoldState, MissingMapping, resolve_held
 from expediter.operations.accounting.export import JOURNAL_DATA, open_journal_queue
 from expediter.operations.accounting.journal import document_number
+from expediter.operations.accounting.queue import StoredJournalQueue
 
 
 def _console() -> Console:
@@ -77,18 +80,18 @@ def _no_alert(kind: str, message: str) -> None:
 async def release_journal(hub: Hub, location_id: str, business_date: date) -> ReleaseOutcome:
     """Rebuild a held day with the current mappings, run its journal flows, mark it released."""
     number = document_number(location_id, business_date)
-    with open_journal_queue(hub.catalog) as queue:
-        held = queue.get(number)
-        if held is None or held.state is HoldState.RELEASED:
-            state = "already released" if held else "not held"
-            return ReleaseOutcome(
-                document_number=number, released=False, error=f"journal {number} is {state}"
-            )
-        location = hub.catalog.location(location_id)
-        orders = await orders_between(hub, location_id, business_date, business_date)
-        if location is not None:
-            orders += await refunded_orders_between(hub, location, business_date, business_date)
-        rebuilt = resolve_held(queue, held, orders, hub.catalog.mappings, alert=_no_alert, location=location)
+    queue = StoredJournalQueue(BlockingStorage(hub.storage, asyncio.get_running_loop()))
+    held = await asyncio.to_thread(queue.get, number)  # the queue waits for the hub's storage
+    if held is None or held.state is HoldState.RELEASED:
+        state = "already released" if held else "not held"
+        return ReleaseOutcome(document_number=number, released=False, error=f"journal {number} is {state}")
+    location = hub.catalog.location(location_id)
+    orders = await orders_between(hub, location_id, business_date, business_date)
+    if location is not None:
+        orders += await refunded_orders_between(hub, location, business_date, business_date)
+    rebuilt = await asyncio.to_thread(
+        resolve_held, queue, held, orders, hub.catalog.mappings, alert=_no_alert, location=location
+    )
     if rebuilt.state is HoldState.HELD:
         fix = "\n\n".join(m.toml() for m in rebuilt.missing)
         return ReleaseOutcome(document_number=number, released=False, missing=rebuilt.missing, fix=fix)
@@ -100,15 +103,15 @@ async def release_journal(hub: Hub, location_id: str, business_date: date) -> Re
     runs = [await jobs.run(flow.id, location_id, business_date) for flow in flows]
     if any(run.outcome is not TransferOutcome.SUCCEEDED for run in runs):
         return ReleaseOutcome(document_number=number, released=False, runs=runs, error="a journal run failed")
-    return ReleaseOutcome(document_number=number, released=_mark_released(hub.catalog, number), runs=runs)
+    released = await asyncio.to_thread(_mark_released, queue, number)
+    return ReleaseOutcome(document_number=number, released=released, runs=runs)
 
 
-def _mark_released(catalog: Catalog, number: str) -> bool:
+def _mark_released(queue: StoredJournalQueue, number: str) -> bool:
     """The exporters release a day they build; a flow whose connector does not is released here."""
-    with open_journal_queue(catalog) as queue:
-        held = queue.get(number)
-        if held is not None and held.state is HoldState.RESOLVED:
-            queue.release(number)
+    held = queue.get(number)
+    if held is not None and held.state is HoldState.RESOLVED:
+        queue.release(number)
     return True
 
 

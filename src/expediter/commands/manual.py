@@ -30,6 +30,7 @@ from rich.table import Table
 
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.commands.common import CatalogOption, catalog_path, with_hub
+from expediter.plugin.base import ConnectorContext, Exporter, ExportRequest, OutputFile
 from expediter.engine import imports
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import export_request
@@ -37,15 +38,6 @@ from expediter.errors import ConfigError, ExpediterError, RejectedInput, Termina
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of
 from expediter.model import clock
 from expediter.model.location import Location
-from expediter.operations.accounting.export import business_dates
-from expediter.operations.inventory.export import (
-    COUNTS_EXTRA,
-    PURCHASE_ORDER_DATA,
-    USAGE_DATA,
-    CountsOnFile,
-    counts_in_storage,
-)
-from expediter.plugin.base import ConnectorContext, Exporter, ExportRequest, OutputFile
 
 
 def _console() -> Console:
@@ -320,13 +312,8 @@ def _exporter(hub: Hub, flow: Flow) -> Exporter:
 
 
 async def _request(hub: Hub, flow: Flow, location: Location, start: date, end: date) -> ExportRequest:
-    extra: dict[str, object] = {}
-    if flow.data in (USAGE_DATA, PURCHASE_ORDER_DATA):
-        counts = {
-            day: await counts_in_storage(hub.storage, location.id, day) for day in business_dates(start, end)
-        }
-        extra[COUNTS_EXTRA] = lambda _location, day: counts.get(day, CountsOnFile())
-    return await export_request(hub, flow, location, start, end, extra)
+    """What the exporter works on; it reads the count sheets through the engine's lookup."""
+    return await export_request(hub, flow, location, start, end)
 
 
 def write_file(folder: Path, output: OutputFile) -> Path:

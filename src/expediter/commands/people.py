@@ -26,7 +26,7 @@ from expediter.access.audit import AuditAction, AuditEntry, AuditLog
 from expediter.access.roles import Role
 from expediter.access.users import Users, listing
 from expediter.catalog.schema import Catalog
-from expediter.catalog.secrets import hash_token
+from expediter.catalog.secrets import hash_token, resolve_database
 from expediter.commands.common import CatalogOption, catalog_path
 from expediter.commands.ledger import parse_since
 from expediter.errors import ExpediterError, RejectedInput
@@ -50,7 +50,7 @@ def with_storage(catalog: Catalog, work: Callable[[Storage], Awaitable[T]]) -> T
     """Open the catalog's database (applying migrations), run ``work``, close."""
 
     async def main() -> T:
-        storage = open_storage(catalog.hub.database)
+        storage = open_storage(resolve_database(catalog.hub.database))
         await storage.start()
         try:
             return await work(storage)

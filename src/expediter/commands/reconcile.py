@@ -27,7 +27,7 @@ from expediter.commands.common import CatalogOption, JsonOption, catalog_path, p
 from expediter.commands.run import chosen_dates
 from expediter.engine.heal import LOOK_BACK_DAYS, Healer, HealOutcome, Night
 from expediter.engine.hub import Hub
-from expediter.engine.reconcile import Reconciler, kitchen_store_path
+from expediter.engine.reconcile import Reconciler
 from expediter.engine.trace import Journey, Tracer
 from expediter.monitor.reconcile.common import amount_text
 from expediter.monitor.reconcile.model import CHECK_TITLES, CheckName, CheckResult, CheckState
@@ -45,17 +45,8 @@ TraceJsonOption = Annotated[bool, typer.Option("--json", help="Print the journey
 
 @contextlib.asynccontextmanager
 async def _kitchen(hub: Hub) -> AsyncIterator[KitchenStore | None]:
-    """The kitchen's own store, when the hub has one (its tickets, for the kitchen check)."""
-    path = kitchen_store_path(hub)
-    if not path.exists():
-        yield None
-        return
-    store = KitchenStore(path)
-    await store.start()
-    try:
-        yield store
-    finally:
-        await store.stop()
+    """The kitchen's tickets (for the kitchen check): its tables in the hub's database."""
+    yield KitchenStore(hub.storage)
 
 
 def _with_hub(catalog: Path, work: Callable[[Hub, KitchenStore | None], Awaitable[T]]) -> T:

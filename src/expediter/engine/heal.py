@@ -18,6 +18,7 @@ flow's owner. A missing night is run under ``resend`` and ``correction`` alike.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
@@ -43,6 +44,8 @@ from expediter.engine.jobs import (
 )
 from expediter.engine.reconcile import file_due
 from expediter.engine.schedule_time import closes_business_date
+from expediter.engine.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.engine.storage.blocking import BlockingStorage
 from expediter.errors import ExpediterError
 from expediter.ledger.lineage import inputs_digest
 from expediter.ledger.transfers import Transfer, TransferOutcome
@@ -294,7 +297,8 @@ class Healer:
         extra: dict[str, Any] = {}
         if flow.data == JOURNAL_DATA:
             posted = await self._posted_journal(flow, location, transfers[-1])
-            now = journals_for_request(await export_request(self.hub, flow, location, day, day))
+            request = await export_request(self.hub, flow, location, day, day)
+            now = await asyncio.to_thread(journals_for_request, request)  # it reads the journal queue
             if not now or posted is None or correction_entry(now[0], posted, number) is None:
                 result = await self.run(flow.id, location.id, day, day)  # the same amounts: refresh
                 return _after(night, result, HealOutcome.RESENT)
@@ -319,9 +323,13 @@ class Healer:
             end_date=sent.business_date,
             orders=lambda: orders,
             punches=lambda: (),
-            extra={"flow": flow, DRAWER_COUNTS: drawers},
+            extra={
+                "flow": flow,
+                DRAWER_COUNTS: drawers,
+                BLOCKING_STORAGE: BlockingStorage(self.hub.storage, asyncio.get_running_loop()),
+            },
         )
-        entries = journals_for_request(request)
+        entries = await asyncio.to_thread(journals_for_request, request)
         return entries[0] if entries else None
 
 

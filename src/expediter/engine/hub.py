@@ -20,11 +20,16 @@ import msgspec
 import structlog
 
 from expediter.catalog.schema import Catalog, System
+from expediter.catalog.paths import data_dir
+from expediter.catalog.schema import Catalog
 from expediter.catalog.secrets import resolve_database
 from expediter.engine.counters import FLUSH_SECONDS, Counters
 from expediter.engine.deliveries import DEFAULT_ATTEMPT_TIMEOUT, Deliveries, RetryPolicy
 from expediter.engine.inbox import Inbox
 from expediter.engine.router import Router
+from expediter.storage import open_storage
+from expediter.storage.base import Storage, utcnow
+from expediter.storage.side_files import SideFile, import_side_files
 from expediter.errors import TerminalError
 from expediter.ledger.ledger import Ledger
 from expediter.monitor.drift import DriftWatch
@@ -44,6 +49,16 @@ class SignatureFailure(msgspec.Struct, kw_only=True):
     at: datetime
     message: str
     hint: str
+
+
+def side_files() -> list[SideFile]:
+    """The side files older versions kept in the data folder, copied into the database at start."""
+    from expediter.plugin.transport import SEEN_FILES
+    from expediter.operations.accounting.queue import JOURNAL_QUEUE_FILE
+    from expediter.operations.kitchen.store import KITCHEN_FILE
+    from expediter.operations.labor.holds import HOLDS_SIDE_FILE
+
+    return [KITCHEN_FILE, SEEN_FILES, JOURNAL_QUEUE_FILE, HOLDS_SIDE_FILE]
 
 
 class Hub:
@@ -84,18 +99,28 @@ class Hub:
         self._webhooks: dict[str, Any] = {}
         self._delivery_lock: IO[bytes] | None = None
         self._flushing: asyncio.Task[None] | None = None
+        self._storage_ready = False
         self.started = False
 
     async def start(self) -> None:
         """Open the storage (applying migrations) and resume deliveries. Idempotent."""
         if self.started:
             return
-        await self.storage.start()
+        await self.start_storage()
         await self.drift.start()
         if self.claim_deliveries():
             await self.deliveries.start()
         self._flushing = asyncio.create_task(self._flush_counts(), name="metrics-flush")
         self.started = True
+
+    async def start_storage(self) -> None:
+        """Open the storage (applying migrations) and bring in the side files of older versions
+        (:mod:`~expediter.storage.side_files`), once; :meth:`start` calls it, and a part
+        that needs the database before deliveries resume (the kitchen) may call it first."""
+        await self.storage.start()
+        if not self._storage_ready:
+            await import_side_files(self.storage, data_dir(self.catalog), side_files())
+            self._storage_ready = True
 
     async def stop(self) -> None:
         if not self.started:

@@ -22,8 +22,9 @@ from datetime import date, datetime
 
 import structlog
 
-from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import DriftPolicy, Flow, Level, Trigger
+from expediter.plugin.base import ConnectorContext, IncomingMessage
+from expediter.plugin.transport import FetchedFile, FileOutcome, StoredSeenStore, TransferRecord
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import transport_system
 from expediter.engine.purchasing import VENDOR_DATA, desk_of
@@ -84,9 +85,7 @@ class FileArrivals:
         self.watchers: list[FileWatcher] = []
 
     def build(self) -> list[FileWatcher]:
-        folder = data_dir(self.hub.catalog)
-        folder.mkdir(parents=True, exist_ok=True)
-        seen = SqliteSeenStore(folder / "seen-files.db")
+        seen = StoredSeenStore(self.hub.storage)
         self.watchers = []
         for flow in arrival_flows(self.hub):
             try:
@@ -95,7 +94,7 @@ class FileArrivals:
                 log.error("file arrivals not watched", flow=flow.id, error=str(exc))
         return self.watchers
 
-    def _watcher(self, flow: Flow, seen: SqliteSeenStore) -> FileWatcher:
+    def _watcher(self, flow: Flow, seen: StoredSeenStore) -> FileWatcher:
         source = self.hub.catalog.system(flow.from_)
         connector = self.hub.transport_connector(flow.transport)
         if source is None or connector is None or connector.make_transport is None:

@@ -21,6 +21,19 @@ import structlog
 
 from expediter.catalog.schema import Flow, Level, System
 from expediter.engine.hub import Hub
+from expediter.plugin.base import (
+    TRANSPORT_SETTINGS,
+    ConnectorContext,
+    Exporter,
+    ExportRequest,
+    OutputFile,
+)
+from expediter.plugin.transport import TransferRecord, Transport, send_file
+from expediter.engine import messages
+from expediter.engine.hub import Hub
+from expediter.storage.base import Tx
+from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.storage.blocking import BlockingStorage
 from expediter.errors import ConfigError, ExpediterError, TerminalError
 from expediter.ledger.lineage import Link, TransferInputs, inputs_of
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
@@ -93,11 +106,7 @@ class InputIds:
 
 
 async def newest_message_id(hub: Hub) -> int:
-    def query(tx: Tx) -> int:
-        row = tx.one("SELECT MAX(id) FROM messages")
-        return int(row[0]) if row and row[0] is not None else 0
-
-    return await hub.storage.read(query)
+    return await hub.storage.read(messages.newest_id)
 
 
 class RunResult(msgspec.Struct, kw_only=True):
@@ -142,17 +151,12 @@ async def refunded_orders_between(
     ``start`` that carries a refund booked in [start, end] (a refund's business date is its own,
     :mod:`expediter.operations.accounting.dating`). Bounded by ``lookback``: older sales are not read.
     ``ids`` receives the message id of each order returned."""
-    sql = (
-        "SELECT id, ref, payload FROM messages WHERE kind = 'orders' AND location_id = ?"
-        " AND business_date >= ? AND business_date < ?"
-    )  # no ORDER BY: the newest is picked by (version, id), and SQLite need not sort the payloads
-    params = [location.id, (start - lookback).isoformat(), start.isoformat()]
     light = msgspec.json.Decoder(_RefundsOnly)
     full = msgspec.json.Decoder(Order)
 
     def query(tx: Tx) -> list[tuple[int, Order]]:
         newest: dict[str, tuple[int, int, bytes | None]] = {}
-        for row in tx.all(sql, params):
+        for row in messages.of_kind(tx, "orders", location.id, start - lookback, start - timedelta(days=1)):
             payload = bytes(row["payload"])
             record, message_id = light.decode(payload), int(row["id"])
             known = newest.get(row["ref"])
@@ -205,18 +209,11 @@ async def _newest(
     """One record per ``ref``: the highest ``version`` (the latest stored when versions tie).
     Decoded on the storage's read thread, not the event loop. ``ids`` receives the message id of
     each record returned."""
-    sql = "SELECT id, ref, payload FROM messages WHERE kind = ? AND location_id = ?"
-    params: list[object] = [kind, location_id]
-    if start is not None and end is not None:
-        sql += " AND business_date >= ? AND business_date <= ?"
-        params += [start.isoformat(), end.isoformat()]
-    # No ORDER BY: the newest is picked by (version, id) below, so SQLite streams the rows from
-    # its index instead of sorting a day's payloads first; only the refs are sorted, here.
     decoder = msgspec.json.Decoder(type_)
 
     def query(tx: Tx) -> dict[str, tuple[int, Versioned]]:
         newest: dict[str, tuple[int, Versioned]] = {}
-        for row in tx.all(sql, params):
+        for row in messages.of_kind(tx, kind, location_id, start, end):
             record, message_id = decoder.decode(bytes(row["payload"])), int(row["id"])
             known = newest.get(row["ref"])
             if known is None or (getattr(record, "version", 0), message_id) >= (
@@ -273,6 +270,7 @@ async def export_request(
     drawers = await drawer_counts_between(hub, location.id, start, end, read[DRAWERS])
     for kind, ids in read.items():
         inputs.add(kind, ids)
+    blocking = BlockingStorage(hub.storage, asyncio.get_running_loop())
     request = ExportRequest(
         catalog=hub.catalog,
         location=location,
@@ -282,7 +280,13 @@ async def export_request(
         punches=lambda: punches,
         employees=lambda: employees,
         system=hub.catalog.system(flow.to),
-        extra={"flow": flow, DRAWER_COUNTS: drawers, **(extra or {})},
+        extra={
+            "flow": flow,
+            DRAWER_COUNTS: drawers,
+            BLOCKING_STORAGE: blocking,
+            **inventory_lookups(blocking),
+            **(extra or {}),
+        },
         refunds=lambda: refunded,
     )
     # the books and the pay are computed here, when the connector writes its file; it only renders them
@@ -290,6 +294,30 @@ async def export_request(
     request.payroll = lambda: payroll_period(request)
     request.sales = lambda: closed_days(request)
     return request
+
+
+def inventory_lookups(storage: BlockingStorage) -> dict[str, Any]:
+    """What the inventory exporter reads besides the request's orders, from its worker thread:
+    the orders of earlier dates (variance since the opening count) and the count sheets."""
+    from expediter.operations.inventory.export import (
+        COUNTS_EXTRA,
+        COUNTS_KIND,
+        ORDERS_EXTRA,
+        counts_from_rows,
+    )
+
+    decoder = msgspec.json.Decoder(Order)
+
+    def orders(location_id: str, first: date, last: date) -> list[Order]:
+        found = storage.read(lambda tx: messages.payloads_between(tx, "orders", location_id, first, last))
+        return [decoder.decode(payload) for payload in found]
+
+    def counts(location_id: str, day: date) -> Any:
+        return counts_from_rows(
+            storage.read(lambda tx: messages.latest_up_to(tx, COUNTS_KIND, location_id, day)), day
+        )
+
+    return {ORDERS_EXTRA: orders, COUNTS_EXTRA: counts}
 
 
 class FileJobs:

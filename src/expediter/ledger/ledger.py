@@ -128,6 +128,20 @@ class Ledger:
 
         return await self.storage.read(query)
 
+    async def last_files_sent(self) -> list[tuple[str, str, date]]:
+        """Per flow and location, the latest business date a file went out for successfully."""
+
+        def query(tx: Tx) -> list[Row]:
+            return tx.all(
+                "SELECT flow_id, location_id, MAX(business_date) AS day FROM transfers"
+                " WHERE level = ? AND direction = ? AND outcome = ? AND location_id IS NOT NULL"
+                " AND business_date IS NOT NULL GROUP BY flow_id, location_id",
+                ("file", "out", "succeeded"),
+            )
+
+        rows = await self.storage.read(query)
+        return [(row["flow_id"], row["location_id"], date.fromisoformat(row["day"])) for row in rows]
+
     async def day_transfers(
         self,
         flow_id: str,

@@ -55,15 +55,15 @@ def database_path(database: str, base_dir: Path) -> Path | None:
 async def read_statuses(database: str, base_dir: Path, now: datetime) -> dict[str, FlowStatus] | None:
     """Statuses from the hub's database when it exists; ``None`` when there is none yet.
 
-    Opening the ledger read-only is all this does; it never creates a database.
+    Opening the ledger to read it is all this does; it never creates a SQLite file.
     """
-    path = database_path(database, base_dir)
-    if path is None or not path.exists():
-        return None
+    from expediter.storage import is_postgres, open_storage
     from expediter.ledger import Ledger
-    from expediter.storage import open_storage
 
-    storage = open_storage(path)
+    path = database_path(database, base_dir)
+    if not is_postgres(database) and (path is None or not path.exists()):
+        return None
+    storage = open_storage(database if is_postgres(database) else str(path))
     await storage.start()
     try:
         return await statuses_from_ledger(Ledger(storage), now)

@@ -8,8 +8,8 @@ Every file transport keeps the rules Apache Camel's file components made familia
   written (:func:`fetch_stable`);
 - **move what was read** to a *done* folder, or to a *failed* folder when it could not be used;
 - **the same file twice is processed once**: files are recognised by their sha256 checksum through a
-  :class:`SeenStore` (the engine passes its own; :class:`MemorySeenStore` and :class:`SqliteSeenStore`
-  are provided).
+  :class:`SeenStore` (the engine passes its own; :class:`MemorySeenStore` and :class:`StoredSeenStore`,
+  in the hub's database, are provided).
 
 Errors follow :mod:`expediter.errors`: a server that cannot be reached is a ``TransientError``; bad
 credentials, an unknown or changed host key or a missing folder are a ``TerminalError`` whose message
@@ -25,8 +25,6 @@ import asyncio
 import fnmatch
 import hashlib
 import re
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -38,9 +36,11 @@ from typing import Protocol, runtime_checkable
 import msgspec
 import structlog
 
+from expediter.plugin.base import Receipt
+from expediter.storage.base import Storage, now_iso
+from expediter.storage.side_files import SideFile, SideTable
 from expediter.errors import ConfigError, RejectedInput, TerminalError, TransientError
 from expediter.model import clock
-from expediter.plugin.base import Receipt
 
 log = structlog.get_logger(__name__)
 
@@ -200,41 +200,27 @@ class MemorySeenStore:
         self.entries.setdefault((scope, checksum), name)
 
 
-class SqliteSeenStore:
-    """Checksums in a SQLite file, so a restart does not process yesterday's files again."""
+SEEN_FILES = SideFile("seen-files.db", (SideTable("seen_files", ["scope", "checksum", "name", "seen_at"]),))
+"""The SQLite file older versions kept the checksums in (``data/seen-files.db``), copied in once."""
 
-    def __init__(self, path: str | Path) -> None:
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        with self._db:
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS seen_files (scope TEXT NOT NULL, checksum TEXT NOT NULL, "
-                "name TEXT NOT NULL, seen_at TEXT NOT NULL, PRIMARY KEY (scope, checksum))"
-            )
 
-    def _seen(self, scope: str, checksum: str) -> bool:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT 1 FROM seen_files WHERE scope = ? AND checksum = ?", (scope, checksum)
-            ).fetchone()
-        return row is not None
+class StoredSeenStore:
+    """Checksums in the hub's database (``seen_files``, migration ``0021_seen_files``), so a
+    restart does not process yesterday's files again."""
 
-    def _remember(self, scope: str, checksum: str, name: str) -> None:
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR IGNORE INTO seen_files VALUES (?, ?, ?, ?)",
-                (scope, checksum, name, clock.now().isoformat()),
-            )
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
 
     async def seen(self, scope: str, checksum: str) -> bool:
-        return await asyncio.to_thread(self._seen, scope, checksum)
+        sql = "SELECT name FROM seen_files WHERE scope = ? AND checksum = ?"
+        return await self.storage.read(lambda tx: tx.one(sql, (scope, checksum))) is not None
 
     async def remember(self, scope: str, checksum: str, name: str) -> None:
-        await asyncio.to_thread(self._remember, scope, checksum, name)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        sql = (
+            "INSERT INTO seen_files (scope, checksum, name, seen_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (scope, checksum) DO NOTHING"
+        )
+        await self.storage.write(lambda tx: tx.execute(sql, (scope, checksum, name, now_iso())))
 
 
 # --- receiving files ----------------------------------------------------------------------------

@@ -512,6 +512,110 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX reconciliations_by_state ON reconciliations (state, location_id, business_date)
         """,
     ),
+    (
+        # The kitchen's tickets, orders seen, 86 list, per-station event log and printed tickets
+        # (they were a kitchen.db file of their own before).
+        "0019_kitchen_store",
+        """
+        CREATE TABLE kitchen_orders (
+            order_id TEXT PRIMARY KEY,
+            location_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            fired_courses TEXT NOT NULL,
+            payload {blob} NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE kitchen_tickets (
+            id {id},
+            ticket_id TEXT NOT NULL UNIQUE,
+            order_id TEXT NOT NULL,
+            station TEXT NOT NULL,
+            state TEXT NOT NULL,
+            payload {blob} NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX kitchen_tickets_station ON kitchen_tickets (station, state, updated_at);
+        CREATE INDEX kitchen_tickets_order ON kitchen_tickets (order_id);
+        CREATE TABLE kitchen_events (
+            station TEXT NOT NULL,
+            seq {bigint} NOT NULL,
+            kind TEXT NOT NULL,
+            payload {blob} NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (station, seq)
+        );
+        CREATE TABLE kitchen_availability (
+            location_id TEXT NOT NULL,
+            item_key TEXT NOT NULL,
+            available INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (location_id, item_key)
+        );
+        CREATE TABLE kitchen_printed (
+            printer TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            items {blob} NOT NULL,
+            printed_at TEXT NOT NULL,
+            PRIMARY KEY (printer, order_id)
+        )
+        """,
+    ),
+    (
+        # Side files of older installs (kitchen.db, ...) copied in once: see
+        # expediter.engine.storage.side_files.
+        "0020_imported_side_files",
+        """
+        CREATE TABLE imported_files (
+            name TEXT PRIMARY KEY,
+            rows_copied {bigint} NOT NULL,
+            imported_at TEXT NOT NULL
+        )
+        """,
+    ),
+    (
+        # The checksums of incoming files already processed, per flow or system (they were a
+        # seen-files.db file of their own before).
+        "0021_seen_files",
+        """
+        CREATE TABLE seen_files (
+            scope TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            name TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (scope, checksum)
+        )
+        """,
+    ),
+    (
+        # Journal entries held back for a missing account mapping (they were a journal-queue.db
+        # file of their own before).
+        "0022_journal_queue",
+        """
+        CREATE TABLE journal_queue (
+            document_number TEXT PRIMARY KEY,
+            location_id TEXT NOT NULL,
+            business_date TEXT NOT NULL,
+            state TEXT NOT NULL,
+            held_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            body {blob} NOT NULL
+        );
+        CREATE INDEX journal_queue_by_state ON journal_queue (state, business_date)
+        """,
+    ),
+    (
+        # Pay held for a person to assign (they were a payroll-holds.db file of their own before).
+        "0023_payroll_holds",
+        """
+        CREATE TABLE payroll_holds (
+            id TEXT PRIMARY KEY,
+            location_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            body {blob} NOT NULL
+        )
+        """,
+    ),
 ]
 
 

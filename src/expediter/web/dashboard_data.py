@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 import msgspec
 import structlog
 
+from expediter.engine import messages
 from expediter.engine.deliveries import WaitingLane
 from expediter.engine.hub import SignatureFailure
 from expediter.engine.jobs import orders_between, refunded_orders_between
@@ -207,19 +208,12 @@ class JournalPanel(msgspec.Struct, kw_only=True):
     error: str = ""
 
 
-_COUNT_ORDERS = (
-    "SELECT COUNT(*) FROM messages WHERE kind = 'orders' AND location_id = ? AND business_date = ?"
-)
-
-
 async def stored_order_count(hub: Any, location_id: str, business_date: date) -> int:
     """Every stored version counts: a re-sent check changes the count, so the cache key changes."""
 
-    def query(tx: Tx) -> int:
-        row = tx.one(_COUNT_ORDERS, (location_id, business_date.isoformat()))
-        return int(row[0]) if row else 0
-
-    count: int = await hub.storage.read(query)
+    count: int = await hub.storage.read(
+        lambda tx: messages.count_on(tx, "orders", location_id, business_date)
+    )
     return count
 
 

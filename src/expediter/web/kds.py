@@ -283,7 +283,7 @@ class KdsWeb:
         station = station_of(request)
         ticket_id = request.path_params["ticket_id"]
         kitchen = self.kitchen()
-        ticket = kitchen.ticket(ticket_id)
+        ticket = await kitchen.ticket(ticket_id)
         if ticket is None or ticket.station != station or not sees_for(request)(ticket.location_id):
             raise KdsError(404, f"no ticket {ticket_id!r} at station {station!r}")
         note_for_audit(request, f"ticket #{ticket.order_number} ({ticket_id})", ticket.location_id)
@@ -318,7 +318,9 @@ class KdsWeb:
         body = decode_body(await request.body(), FireRequest)
         kitchen = self.kitchen()
         at_expo = [t for t in kitchen.tickets_for(EXPO, include_bumped=True) if t.order_id == body.order_id]
-        known = kitchen.knows_order(body.order_id) and all(sees_for(request)(t.location_id) for t in at_expo)
+        known = await kitchen.knows_order(body.order_id) and all(
+            sees_for(request)(t.location_id) for t in at_expo
+        )
         if not known:
             raise KdsError(404, f"unknown order {body.order_id!r}", "send the order to the kitchen first")
         note_for_audit(request, f"order {body.order_id} course {body.course}")

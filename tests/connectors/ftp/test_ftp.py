@@ -13,17 +13,18 @@ import pytest
 
 from expediter.catalog.schema import Catalog, System, SystemKind
 from expediter.catalog.schema import Hub as HubSettings
+from expediter.plugin.base import ConnectorContext
 from expediter.connectors.ftp.client import FtpTransport
 from expediter.connectors.ftp.connector import CONNECTOR
-from expediter.errors import TerminalError, TransientError
-from expediter.plugin.base import ConnectorContext
 from expediter.plugin.transport import (
     FetchedFile,
     FileOutcome,
-    SqliteSeenStore,
+    StoredSeenStore,
     is_temp_name,
     receive_files,
 )
+from expediter.storage import open_storage
+from expediter.errors import TerminalError, TransientError
 from tests.servers import FtpServer, VsftpdServer, self_signed_certificate
 
 pytestmark = pytest.mark.service
@@ -122,12 +123,17 @@ def test_growing_file_waits_and_a_repeat_is_processed_once_across_restarts(
         return None
 
     def poll(wait: Callable[[float], Awaitable[None]]) -> dict[str, FileOutcome]:
-        # A fresh SQLite store on the same file each time: like a hub restarting between polls.
-        seen = SqliteSeenStore(tmp_path / "seen.db")
-        try:
-            return run(receive_files(transport, handle, scope="prices", seen=seen, wait=wait))
-        finally:
-            seen.close()
+        # A fresh storage on the same database each time: like a hub restarting between polls.
+        async def restarted() -> dict[str, FileOutcome]:
+            storage = open_storage(tmp_path / "seen.db")
+            await storage.start()
+            try:
+                seen = StoredSeenStore(storage)
+                return await receive_files(transport, handle, scope="prices", seen=seen, wait=wait)
+            finally:
+                await storage.stop()
+
+        return run(restarted())
 
     assert poll(vendor_appends) == {}
     assert poll(no_change) == {"prices.csv": FileOutcome.PROCESSED}

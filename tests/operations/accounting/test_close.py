@@ -7,10 +7,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from expediter.engine.storage.blocking import blocking_storage
 from expediter.errors import RejectedInput
 from expediter.operations.accounting.close import CloseStatus, close_journal, release_held, resolve_held
 from expediter.operations.accounting.journal import JournalEntry
-from expediter.operations.accounting.queue import HoldState, InMemoryJournalQueue, SqliteJournalQueue
+from expediter.operations.accounting.queue import HoldState, InMemoryJournalQueue, StoredJournalQueue
 from tests.operations.accounting.worked_day import (
     DAY,
     DRAWER,
@@ -35,14 +36,13 @@ class Recorder:
         self.posted.append(entry)
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["stored", "memory"])
 def queue(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
     if request.param == "memory":
         yield InMemoryJournalQueue()
         return
-    q = SqliteJournalQueue(tmp_path / "hub.db")
-    yield q
-    q.close()
+    with blocking_storage(str(tmp_path / "hub.db")) as storage:
+        yield StoredJournalQueue(storage)
 
 
 def _close(queue, recorder: Recorder, mappings=WITHOUT_BEER):  # type: ignore[no-untyped-def]
@@ -100,14 +100,9 @@ def test_mapped_day_posts_at_once(queue) -> None:  # type: ignore[no-untyped-def
     assert recorder.alerts == [] and queue.list() == []
 
 
-def test_held_day_survives_a_restart(tmp_path: Path) -> None:
-    first = SqliteJournalQueue(tmp_path / "hub.db")
-    assert first.applied == ["0101_journal_queue"]
-    _close(first, Recorder())
-    first.close()
-    again = SqliteJournalQueue(tmp_path / "hub.db")
-    try:
-        assert again.applied == []
+def test_held_day_survives_a_restart(database: str) -> None:
+    with blocking_storage(database) as storage:
+        _close(StoredJournalQueue(storage), Recorder())
+    with blocking_storage(database) as storage:
+        again = StoredJournalQueue(storage)
         assert [h.document_number for h in again.list(HoldState.HELD)] == ["DS-bk1-20261127"]
-    finally:
-        again.close()

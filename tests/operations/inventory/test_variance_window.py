@@ -11,7 +11,13 @@ from typing import Any
 import msgspec
 
 from expediter.catalog.schema import Catalog, Hub
+from expediter.plugin.base import ExportRequest
 from expediter.formats.csv import ExportFile, read_csv
+from expediter.engine.jobs import inventory_lookups
+from expediter.storage import open_storage
+from expediter.storage.base import Tx
+from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.storage.blocking import blocking_storage
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Order
@@ -22,13 +28,9 @@ from expediter.operations.inventory.export import (
     CountsOnFile,
     FileOptions,
     export_inventory,
-    read_stored_orders,
     usage_files,
 )
 from expediter.operations.inventory.recipes import load_recipe_book
-from expediter.plugin.base import ExportRequest
-from expediter.storage import open_storage
-from expediter.storage.base import Tx
 
 RECIPES = (
     '[ingredients.beef]\nunit = "lb"\nunit_cost = 5\n'
@@ -121,9 +123,12 @@ def test_a_one_day_export_reads_counts_and_earlier_orders_from_the_database(tmp_
         ("inventory_counts", "L:close", DAY, (COUNTS.closing or "").encode()),
     ]
     asyncio.run(_store(catalog.hub.database, stored))
-    assert len(asyncio.run(read_stored_orders(catalog.hub.database, "L", date(2026, 3, 3), DAY))) == 7
     recipes = str(tmp_path / "recipes.toml")
-    files = export_inventory("inventory_usage", _request(catalog, {}), recipes, FileOptions())
+    with blocking_storage(catalog.hub.database) as storage:  # as the engine hands it to the exporter
+        lookups = inventory_lookups(storage)
+        assert len(lookups[ORDERS_EXTRA]("L", date(2026, 3, 3), DAY)) == 7
+        extra = {BLOCKING_STORAGE: storage, **lookups}
+        files = export_inventory("inventory_usage", _request(catalog, extra), recipes, FileOptions())
     row = _variance(files)
     assert (row["theoretical"], row["variance"]) == (Decimal(70), Decimal(0))
 

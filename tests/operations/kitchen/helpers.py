@@ -1,4 +1,5 @@
-"""Orders and a started kitchen for the kitchen tests (real SQLite file under ``tmp_path``)."""
+"""Orders and a started kitchen for the kitchen tests, on a real database: a test's folder (a SQLite
+``hub.db`` in it) or the ``database`` fixture (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from expediter.plugin.base import IncomingMessage
+from expediter.storage import open_storage
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, ModifierAction, Order
 from expediter.operations.kitchen import Kitchen, KitchenSettings, KitchenStore
-from expediter.plugin.base import IncomingMessage
 from tests.clocks import SUITE_STARTED
 
 T = TypeVar("T")
@@ -62,11 +64,21 @@ class Emitted:
         return [m for m in self.messages if m.kind == kind]
 
 
+def kitchen_database(where: Path | str) -> str:
+    """A database as ``hub.database`` names it: ``hub.db`` in a folder, or the one given."""
+    return str(where / "hub.db") if isinstance(where, Path) else where
+
+
 def make_kitchen(
-    path: Path, emitted: Emitted | None = None, *, locations: list[Location] | None = None, **settings: Any
+    where: Path | str,
+    emitted: Emitted | None = None,
+    *,
+    locations: list[Location] | None = None,
+    **settings: Any,
 ) -> Kitchen:
+    """A kitchen whose store starts and stops its own storage (the hub's, in production)."""
     return Kitchen(
-        KitchenStore(path / "kitchen.db"),
+        KitchenStore(open_storage(kitchen_database(where)), owned=True),
         emit=emitted,
         settings=KitchenSettings(**settings),
         category_stations=CATEGORIES,
@@ -83,5 +95,19 @@ def with_kitchen(kitchen: Kitchen, scenario: Callable[[Kitchen], Awaitable[T]]) 
             return await scenario(kitchen)
         finally:
             await kitchen.stop()
+
+    return asyncio.run(main())
+
+
+def stored_rows(where: Path | str, sql: str) -> list[Any]:
+    """The rows ``sql`` finds in the kitchen's database (after the kitchen stopped)."""
+
+    async def main() -> list[Any]:
+        storage = open_storage(kitchen_database(where))
+        await storage.start()
+        try:
+            return await storage.read(lambda tx: tx.all(sql))
+        finally:
+            await storage.stop()
 
     return asyncio.run(main())

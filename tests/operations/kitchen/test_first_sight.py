@@ -7,6 +7,7 @@ from pathlib import Path
 
 import msgspec
 
+from expediter.engine.storage import open_storage
 from expediter.model.clock import ManualClock
 from expediter.model.location import Location
 from expediter.model.money import Money
@@ -14,14 +15,14 @@ from expediter.model.order import Order, OrderState, Payment, Refund, TenderType
 from expediter.model.time import day_started_at, parse_day_start
 from expediter.operations.kitchen import Kitchen, KitchenSettings, KitchenStore
 from tests.clocks import SUITE_STARTED
-from tests.operations.kitchen.helpers import CATEGORIES, line, order, with_kitchen
+from tests.operations.kitchen.helpers import CATEGORIES, kitchen_database, line, order, with_kitchen
 
 DOWNTOWN = Location(id="loc-1", name="Downtown", timezone="America/New_York", day_start="04:00")
 
 
 def kitchen_at(path: Path) -> Kitchen:
     return Kitchen(
-        KitchenStore(path / "kitchen.db"),
+        KitchenStore(open_storage(kitchen_database(path)), owned=True),
         settings=KitchenSettings(),
         category_stations=CATEGORIES,
         locations=[DOWNTOWN],

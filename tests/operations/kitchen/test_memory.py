@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from expediter.model.clock import ManualClock
 from expediter.operations.kitchen import Kitchen, TicketState, ticket_id_for
-from tests.operations.kitchen.helpers import line, make_kitchen, order, with_kitchen
+from expediter.operations.kitchen.memory import OrderFilter
+from tests.operations.kitchen.helpers import line, make_kitchen, order, stored_rows, with_kitchen
 
 ORDERS = 300
 PAST_THE_WINDOW = timedelta(hours=2).total_seconds()
@@ -44,7 +46,7 @@ async def cook_and_hand_out(kitchen: Kitchen, order_id: str) -> None:
         await kitchen.bump(station, ticket_id_for(order_id, station))
 
 
-def test_finished_orders_leave_memory_and_recall_still_works(tmp_path: Path, clock: ManualClock) -> None:
+def test_finished_orders_leave_memory_and_recall_still_works(database: str, clock: ManualClock) -> None:
     burger = [line("l-1", "Burger")]
 
     async def scenario(kitchen: Kitchen) -> None:
@@ -66,10 +68,10 @@ def test_finished_orders_leave_memory_and_recall_still_works(tmp_path: Path, clo
         assert (await kitchen.recall_last("grill")).order_id == "o-last"
         assert "grill" in kitchen.stations()
 
-    with_kitchen(make_kitchen(tmp_path), scenario)
+    with_kitchen(make_kitchen(database), scenario)
 
 
-def test_an_order_gone_from_memory_is_still_the_same_order(tmp_path: Path, clock: ManualClock) -> None:
+def test_an_order_gone_from_memory_is_still_the_same_order(database: str, clock: ManualClock) -> None:
     """A later version of an order that left memory changes its ticket (an add-on), it is never a
     second ticket; a redelivery changes nothing; an old ticket can still be recalled by id."""
     grill = ticket_id_for("o-1", "grill")
@@ -100,10 +102,10 @@ def test_an_order_gone_from_memory_is_still_the_same_order(tmp_path: Path, clock
         assert recalled.state is TicketState.IN_PROGRESS
         assert [t.order_id for t in kitchen.tickets_for("grill")] == ["o-1"]
 
-    with_kitchen(make_kitchen(tmp_path), scenario)
+    with_kitchen(make_kitchen(database), scenario)
 
 
-def test_the_running_kitchen_prunes_its_file_not_only_at_start(tmp_path: Path, clock: ManualClock) -> None:
+def test_the_running_kitchen_prunes_its_file_not_only_at_start(database: str, clock: ManualClock) -> None:
     burger = [line("l-1", "Burger")]
 
     async def scenario(kitchen: Kitchen) -> None:
@@ -113,7 +115,38 @@ def test_the_running_kitchen_prunes_its_file_not_only_at_start(tmp_path: Path, c
         clock.advance(37 * 3600)  # keep_hours is 36
         await kitchen.receive(order("o-2", burger, opened_at=clock()))
 
-    with_kitchen(make_kitchen(tmp_path), scenario)
-    with sqlite3.connect(tmp_path / "kitchen.db") as conn:
-        kept = {row[0] for row in conn.execute("SELECT order_id FROM kitchen_tickets")}
+    with_kitchen(make_kitchen(database), scenario)
+    kept = {row["order_id"] for row in stored_rows(database, "SELECT order_id FROM kitchen_tickets")}
     assert kept == {"o-open", "o-2"}
+
+
+@given(st.lists(st.text(min_size=1, max_size=40), max_size=200, unique=True))
+def test_the_filter_of_stored_orders_never_forgets_one(order_ids: list[str]) -> None:
+    known = OrderFilter(size=64)  # tiny: many wrong "yes", never a wrong "no"
+    for order_id in order_ids:
+        known.add(order_id)
+    assert all(order_id in known for order_id in order_ids)
+
+
+def test_a_new_version_of_an_order_from_before_a_restart_is_not_a_new_order(
+    database: str, clock: ManualClock
+) -> None:
+    """Memory starts without the finished order; the database still knows it (the filter is
+    loaded at start), so its late version is an update, not a second order."""
+    burger = [line("l-1", "Burger")]
+
+    async def day_one(kitchen: Kitchen) -> None:
+        await kitchen.receive(order("o-1", burger, opened_at=clock()))
+        await cook_and_hand_out(kitchen, "o-1")
+
+    async def later(kitchen: Kitchen) -> None:
+        assert "o-1" not in kitchen._memory.orders  # finished long ago: not loaded
+        changed = await kitchen.receive(
+            order("o-1", [*burger, line("l-2", "Fries")], version=2, opened_at=clock())
+        )
+        fries = [i for t in changed for i in t.items if i.name == "Fries"]
+        assert fries and all(i.added for i in fries)  # marked as added to an order the line had
+
+    with_kitchen(make_kitchen(database), day_one)
+    clock.advance(PAST_THE_WINDOW)
+    with_kitchen(make_kitchen(database), later)

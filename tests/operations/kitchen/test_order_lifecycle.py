@@ -36,7 +36,7 @@ def test_canceled_version_strikes_every_line_and_the_tickets_stay_bumpable(tmp_p
         assert kitchen.all_day("grill") == {}
         for station in ("grill", "fry", "cold"):
             await kitchen.bump(station, ticket_id_for("o-1", station))
-        expo = kitchen.ticket(ticket_id_for("o-1", "expo"))
+        expo = await kitchen.ticket(ticket_id_for("o-1", "expo"))
         assert expo is not None and expo.state is not TicketState.READY
 
     with_kitchen(make_kitchen(tmp_path, emitted), scenario)
@@ -69,12 +69,12 @@ def test_starter_bumped_while_the_main_is_held_is_not_ready(tmp_path: Path) -> N
         lines = [line("l-1", "Soup", "salads", course=1), line("l-2", "Steak", course=2)]
         await kitchen.receive(order(lines=lines))
         await kitchen.bump("cold", ticket_id_for("o-1", "cold"))
-        expo = kitchen.ticket(ticket_id_for("o-1", "expo"))
+        expo = await kitchen.ticket(ticket_id_for("o-1", "expo"))
         assert expo is not None and expo.state is not TicketState.READY
         assert emitted.kinds("ticket_status") == []
         await kitchen.fire_course("o-1", 2)
         await kitchen.bump("grill", ticket_id_for("o-1", "grill"))
-        expo = kitchen.ticket(ticket_id_for("o-1", "expo"))
+        expo = await kitchen.ticket(ticket_id_for("o-1", "expo"))
         assert expo is not None and expo.state is TicketState.READY
 
     with_kitchen(make_kitchen(tmp_path, emitted), scenario)

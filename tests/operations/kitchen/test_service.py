@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import msgspec
 import pytest
 
@@ -9,7 +7,7 @@ from expediter.operations.kitchen import CourseMode, Kitchen, TicketState, ticke
 from tests.operations.kitchen.helpers import Emitted, burger, line, make_kitchen, order, with_kitchen
 
 
-def test_redelivered_order_never_makes_a_second_ticket(tmp_path: Path) -> None:
+def test_redelivered_order_never_makes_a_second_ticket(database: str) -> None:
     async def scenario(kitchen: Kitchen) -> None:
         first = await kitchen.receive(order())
         assert sorted(t.station for t in first) == ["expo", "fry", "grill"]
@@ -17,16 +15,16 @@ def test_redelivered_order_never_makes_a_second_ticket(tmp_path: Path) -> None:
         assert [t.id for t in kitchen.tickets_for("grill")] == [ticket_id_for("o-1", "grill")]
         assert [e.seq for e in await kitchen.events_after("grill", 0)] == [1]
 
-    with_kitchen(make_kitchen(tmp_path), scenario)
+    with_kitchen(make_kitchen(database), scenario)
 
 
-def test_tickets_and_event_log_survive_a_restart(tmp_path: Path) -> None:
+def test_tickets_and_event_log_survive_a_restart(database: str) -> None:
     async def before(kitchen: Kitchen) -> None:
         await kitchen.receive(order())
         await kitchen.bump("grill", ticket_id_for("o-1", "grill"))
 
     async def after(kitchen: Kitchen) -> None:
-        assert kitchen.ticket(ticket_id_for("o-1", "grill")).state is TicketState.BUMPED  # type: ignore[union-attr]
+        assert (await kitchen.ticket(ticket_id_for("o-1", "grill"))).state is TicketState.BUMPED  # type: ignore[union-attr]
         assert await kitchen.receive(order()) == []
         await kitchen.receive(order(lines=[burger(), line("l-2", "Cheeseburger")], version=2))
         events = await kitchen.events_after("grill", 0)
@@ -37,11 +35,11 @@ def test_tickets_and_event_log_survive_a_restart(tmp_path: Path) -> None:
             ("Cheeseburger", True),
         ]
 
-    with_kitchen(make_kitchen(tmp_path), before)
-    with_kitchen(make_kitchen(tmp_path), after)
+    with_kitchen(make_kitchen(database), before)
+    with_kitchen(make_kitchen(database), after)
 
 
-def test_ready_status_is_emitted_once_when_every_station_bumped(tmp_path: Path) -> None:
+def test_ready_status_is_emitted_once_when_every_station_bumped(database: str) -> None:
     emitted = Emitted()
 
     async def scenario(kitchen: Kitchen) -> None:
@@ -50,10 +48,10 @@ def test_ready_status_is_emitted_once_when_every_station_bumped(tmp_path: Path) 
         assert emitted.kinds("ticket_status") == []
         await kitchen.bump("fry", ticket_id_for("o-1", "fry"))
         await kitchen.bump("fry", ticket_id_for("o-1", "fry"))
-        assert kitchen.ticket(ticket_id_for("o-1", "expo")).state is TicketState.READY  # type: ignore[union-attr]
+        assert (await kitchen.ticket(ticket_id_for("o-1", "expo"))).state is TicketState.READY  # type: ignore[union-attr]
         await kitchen.bump("expo", ticket_id_for("o-1", "expo"))
 
-    with_kitchen(make_kitchen(tmp_path, emitted), scenario)
+    with_kitchen(make_kitchen(database, emitted), scenario)
     [status] = emitted.kinds("ticket_status")
     assert status.idempotency_key == "kds:o-1:ready:1"
     assert status.source_system == "kds"
@@ -62,7 +60,7 @@ def test_ready_status_is_emitted_once_when_every_station_bumped(tmp_path: Path) 
     assert (body["order_id"], body["status"], body["stations"]) == ("o-1", "ready", ["fry", "grill"])
 
 
-def test_recall_takes_the_order_off_ready_and_counts_a_second_ready(tmp_path: Path) -> None:
+def test_recall_takes_the_order_off_ready_and_counts_a_second_ready(database: str) -> None:
     emitted = Emitted()
 
     async def scenario(kitchen: Kitchen) -> None:
@@ -71,17 +69,17 @@ def test_recall_takes_the_order_off_ready_and_counts_a_second_ready(tmp_path: Pa
         await kitchen.bump("grill", grill)
         recalled = await kitchen.recall_last("grill")
         assert recalled.id == grill
-        assert kitchen.ticket(ticket_id_for("o-1", "expo")).state is TicketState.IN_PROGRESS  # type: ignore[union-attr]
+        assert (await kitchen.ticket(ticket_id_for("o-1", "expo"))).state is TicketState.IN_PROGRESS  # type: ignore[union-attr]
         await kitchen.bump("grill", grill)
 
-    with_kitchen(make_kitchen(tmp_path, emitted), scenario)
+    with_kitchen(make_kitchen(database, emitted), scenario)
     assert [m.idempotency_key for m in emitted.kinds("ticket_status")] == [
         "kds:o-1:ready:1",
         "kds:o-1:ready:2",
     ]
 
 
-def test_held_course_is_hidden_until_fired_then_shows_once(tmp_path: Path, clock: ManualClock) -> None:
+def test_held_course_is_hidden_until_fired_then_shows_once(database: str, clock: ManualClock) -> None:
 
     async def scenario(kitchen: Kitchen) -> None:
         lines = [line("l-1", "Soup", "salads", course=1), line("l-2", "Steak", course=2)]
@@ -97,40 +95,40 @@ def test_held_course_is_hidden_until_fired_then_shows_once(tmp_path: Path, clock
         with pytest.raises(RejectedInput):
             await kitchen.fire_course("nope", 2)
 
-    with_kitchen(make_kitchen(tmp_path), scenario)
+    with_kitchen(make_kitchen(database), scenario)
 
 
-def test_on_bump_mode_fires_the_next_course_when_the_first_is_done(tmp_path: Path) -> None:
+def test_on_bump_mode_fires_the_next_course_when_the_first_is_done(database: str) -> None:
     async def scenario(kitchen: Kitchen) -> None:
         lines = [line("l-1", "Soup", "salads", course=1), line("l-2", "Steak", course=2)]
         await kitchen.receive(order(lines=lines))
         await kitchen.bump("cold", ticket_id_for("o-1", "cold"))
         assert [t.station for t in kitchen.tickets_for("grill")] == ["grill"]
 
-    with_kitchen(make_kitchen(tmp_path, course_mode=CourseMode.ON_BUMP), scenario)
+    with_kitchen(make_kitchen(database, course_mode=CourseMode.ON_BUMP), scenario)
 
 
-def test_immediate_mode_holds_nothing(tmp_path: Path) -> None:
+def test_immediate_mode_holds_nothing(database: str) -> None:
     async def scenario(kitchen: Kitchen) -> None:
         await kitchen.receive(
             order(lines=[line("l-1", "Soup", "salads", course=1), line("l-2", "Steak", course=2)])
         )
         assert [t.station for t in kitchen.tickets_for("grill")] == ["grill"]
 
-    with_kitchen(make_kitchen(tmp_path, course_mode=CourseMode.IMMEDIATE), scenario)
+    with_kitchen(make_kitchen(database, course_mode=CourseMode.IMMEDIATE), scenario)
 
 
-def test_all_day_per_station(tmp_path: Path) -> None:
+def test_all_day_per_station(database: str) -> None:
     async def scenario(kitchen: Kitchen) -> None:
         await kitchen.receive(order("o-1"))
         await kitchen.receive(order("o-2", [line("l-1", "Classic Burger", qty=2)]))
         assert kitchen.all_day("grill") == {"Classic Burger": 3}
         assert kitchen.all_day("fry") == {"Fries": 1}
 
-    with_kitchen(make_kitchen(tmp_path), scenario)
+    with_kitchen(make_kitchen(database), scenario)
 
 
-def test_eighty_six_is_remembered_answered_and_emitted(tmp_path: Path) -> None:
+def test_eighty_six_is_remembered_answered_and_emitted(database: str) -> None:
     emitted = Emitted()
 
     async def before(kitchen: Kitchen) -> None:
@@ -143,25 +141,23 @@ def test_eighty_six_is_remembered_answered_and_emitted(tmp_path: Path) -> None:
     async def after(kitchen: Kitchen) -> None:
         assert kitchen.unavailable("loc-1") == [("loc-1", "1101")]
 
-    with_kitchen(make_kitchen(tmp_path, emitted), before)
-    with_kitchen(make_kitchen(tmp_path), after)
+    with_kitchen(make_kitchen(database, emitted), before)
+    with_kitchen(make_kitchen(database), after)
     [message] = emitted.kinds("availability")
     assert msgspec.json.decode(message.payload)["available"] is False
     assert message.idempotency_key.startswith("kds:86:loc-1:1101:0:")
 
 
-def test_bump_of_unknown_ticket_is_rejected(tmp_path: Path) -> None:
+def test_bump_of_unknown_ticket_is_rejected(database: str) -> None:
     async def scenario(kitchen: Kitchen) -> None:
         await kitchen.receive(order())
         with pytest.raises(RejectedInput):
             await kitchen.bump("fry", ticket_id_for("o-1", "grill"))
 
-    with_kitchen(make_kitchen(tmp_path), scenario)
+    with_kitchen(make_kitchen(database), scenario)
 
 
-def test_old_bumped_tickets_are_pruned_at_start_but_open_ones_stay(
-    tmp_path: Path, clock: ManualClock
-) -> None:
+def test_old_bumped_tickets_are_pruned_at_start_but_open_ones_stay(database: str, clock: ManualClock) -> None:
 
     async def day_one(kitchen: Kitchen) -> None:
         await kitchen.receive(order("o-1", [line("l-1", "Burger")]))
@@ -169,19 +165,19 @@ def test_old_bumped_tickets_are_pruned_at_start_but_open_ones_stay(
         await kitchen.bump("grill", ticket_id_for("o-1", "grill"))
 
     async def two_days_later(kitchen: Kitchen) -> None:
-        assert kitchen.ticket(ticket_id_for("o-1", "grill")) is None
+        assert (await kitchen.ticket(ticket_id_for("o-1", "grill"))) is None
         assert [t.order_id for t in kitchen.tickets_for("grill")] == ["o-2"]
         assert [e.seq for e in await kitchen.events_after("grill", 0)] == [3]  # numbering continues
         await kitchen.receive(order("o-3", [line("l-1", "Burger")], opened_at=clock()))
         assert await kitchen.last_seq("grill") == 4
 
-    with_kitchen(make_kitchen(tmp_path), day_one)
+    with_kitchen(make_kitchen(database), day_one)
     clock.advance(48 * 3600)
-    with_kitchen(make_kitchen(tmp_path), two_days_later)
+    with_kitchen(make_kitchen(database), two_days_later)
 
 
 def test_an_order_older_than_the_age_limit_never_reaches_the_screens(
-    tmp_path: Path, clock: ManualClock
+    database: str, clock: ManualClock
 ) -> None:
     clock.advance(13 * 3600)  # the hub loads yesterday's checks half a day after they were rung
 
@@ -191,4 +187,4 @@ def test_an_order_older_than_the_age_limit_never_reaches_the_screens(
         clock.advance(-13 * 3600)
         assert await kitchen.receive(order("o-new")) != []
 
-    with_kitchen(make_kitchen(tmp_path), scenario)
+    with_kitchen(make_kitchen(database), scenario)

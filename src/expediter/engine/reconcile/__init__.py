@@ -35,7 +35,6 @@ from expediter.engine.reconcile.day import (
     EarlierRefunds,
     KitchenTickets,
     file_due,
-    kitchen_store_path,
     newest_by_ref,
 )
 from expediter.engine.reconcile.gather import (
@@ -453,4 +452,4 @@ class Reconciler:
         ]
 
 
-__all__ = ["Day", "EarlierRefunds", "KitchenTickets", "Reconciler", "file_due", "kitchen_store_path"]
+__all__ = ["Day", "EarlierRefunds", "KitchenTickets", "Reconciler", "file_due"]

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Protocol
 
 import msgspec
 
-from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Flow
 from expediter.engine.hub import Hub
 from expediter.engine.inbox import StoredMessage
@@ -151,8 +149,3 @@ class Day:
         if transfer is None or transfer.id is None:
             return []
         return await self.hub.inbox.get_many(await self.hub.ledger.carried_by(transfer.id))
-
-
-def kitchen_store_path(hub: Hub) -> Path:
-    """Where the kitchen keeps its tickets (for a reconcile run outside the serving hub)."""
-    return data_dir(hub.catalog) / "kitchen.db"

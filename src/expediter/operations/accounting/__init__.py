@@ -25,7 +25,7 @@ from expediter.operations.accounting.queue import (
     HoldState,
     InMemoryJournalQueue,
     JournalQueue,
-    SqliteJournalQueue,
+    StoredJournalQueue,
 )
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
     "JournalSettings",
     "JournalStatistics",
     "MissingMapping",
-    "SqliteJournalQueue",
+    "StoredJournalQueue",
     "UnbalancedEntry",
     "UnmappedAccounts",
     "balanced",

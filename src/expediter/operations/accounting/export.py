@@ -2,7 +2,7 @@
 
 A scheduled or manual journal run builds one entry per business date of the request from the
 stored orders and the catalog's ``[mappings]``. A day with an unmapped category, tender or fixed
-account is **held** in the journal queue (``<hub.data_dir>/journal-queue.db``) and the run fails
+account is **held** in the journal queue (the hub's database, ``journal_queue``) and the run fails
 with :class:`~expediter.operations.accounting.mapping.UnmappedAccounts`, whose message names the
 TOML to add: nothing is written for that night, and the failed transfer in the ledger says why.
 
@@ -37,6 +37,13 @@ from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog
 from expediter.errors import ConfigError
 from expediter.formats.journal import JOURNAL_DATA, JournalFileExporter, RenderJournal, journal_file_name
+from expediter.catalog.secrets import resolve_database
+from expediter.plugin.base import ExportRequest, OutputFile
+from expediter.storage.base import Storage
+from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.storage.blocking import BlockingStorage, blocking_storage
+from expediter.storage.side_files import import_side_file
+from expediter.errors import ConfigError, TerminalError
 from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order
@@ -53,6 +60,13 @@ from expediter.operations.accounting.journal import (
 from expediter.operations.accounting.mapping import UnmappedAccounts
 from expediter.operations.accounting.queue import HeldEntry, HoldState, JournalQueue, SqliteJournalQueue
 from expediter.plugin.base import ExportRequest
+from expediter.operations.accounting.queue import (
+    JOURNAL_QUEUE_FILE,
+    HeldEntry,
+    HoldState,
+    JournalQueue,
+    StoredJournalQueue,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -114,19 +128,25 @@ def drawer_counts(request: ExportRequest) -> dict[date, DrawerCount]:
 
 
 def journal_queue_path(catalog: Catalog) -> Path:
+    """Where older versions kept the queue in a file of its own (copied into the database once)."""
     return data_dir(catalog) / QUEUE_FILE
 
 
 @contextmanager
-def open_journal_queue(catalog: Catalog) -> Iterator[SqliteJournalQueue]:
-    """The catalog's journal queue, created on first use, closed afterwards."""
-    path = journal_queue_path(catalog)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    queue = SqliteJournalQueue(path)
-    try:
-        yield queue
-    finally:
-        queue.close()
+def open_journal_queue(
+    catalog: Catalog, storage: BlockingStorage | None = None
+) -> Iterator[StoredJournalQueue]:
+    """The journal queue in the hub's database: through ``storage`` (the running hub's, which the
+    engine hands an exporter), else the catalog's ``hub.database`` opened for the while."""
+    if storage is not None:
+        yield StoredJournalQueue(storage)
+        return
+
+    async def bring_in_old_file(opened: Storage) -> None:
+        await import_side_file(opened, data_dir(catalog), JOURNAL_QUEUE_FILE)
+
+    with blocking_storage(resolve_database(catalog.hub.database), bring_in_old_file) as opened:
+        yield StoredJournalQueue(opened)
 
 
 def business_dates(start: date, end: date) -> list[date]:
@@ -239,7 +259,7 @@ def journals_for_request(request: ExportRequest) -> list[JournalEntry]:
     books, counts = books_settings(request), drawer_counts(request)
     entries: list[JournalEntry] = []
     errors: list[ConfigError] = []
-    with open_journal_queue(request.catalog) as queue:
+    with open_journal_queue(request.catalog, request.extra.get(BLOCKING_STORAGE)) as queue:
         for day in business_dates(request.start_date, request.end_date):
             try:
                 entries.append(

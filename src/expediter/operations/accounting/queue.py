@@ -2,21 +2,21 @@
 
 A held day goes through three states: ``held`` (nothing posted; the reason names the keys to add
 to ``expediter.toml``), ``resolved`` (rebuilt after the mapping was added; the balanced entry is
-stored), ``released`` (handed to the poster). The queue is a protocol so the lead can move it into
-the engine's storage; :class:`SqliteJournalQueue` (stdlib sqlite3, named migrations) and
-:class:`InMemoryJournalQueue` implement it.
+stored), ``released`` (handed to the poster). The queue is a protocol: :class:`StoredJournalQueue`
+(the hub's database, through the storage seam) and :class:`InMemoryJournalQueue` implement it.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime
 from enum import StrEnum
-from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 
+from expediter.engine.storage.base import to_iso
+from expediter.engine.storage.blocking import BlockingStorage
+from expediter.engine.storage.side_files import SideFile, SideTable
 from expediter.errors import RejectedInput
 from expediter.model import clock
 from expediter.operations.accounting.journal import JournalEntry
@@ -81,7 +81,7 @@ def _releasable(held: HeldEntry | None, document_number: str) -> tuple[HeldEntry
 
 
 class InMemoryJournalQueue:
-    """For tests and single-run tools; the same rules as the SQLite queue."""
+    """For tests and single-run tools; the same rules as the stored queue."""
 
     def __init__(self) -> None:
         self._items: dict[str, HeldEntry] = {}
@@ -109,86 +109,59 @@ class InMemoryJournalQueue:
         return entry
 
 
-QUEUE_MIGRATIONS: list[tuple[str, str]] = [
+JOURNAL_QUEUE_FILE = SideFile(
+    "journal-queue.db",
     (
-        "0101_journal_queue",
-        """
-        CREATE TABLE journal_queue (
-            document_number TEXT PRIMARY KEY,
-            location_id TEXT NOT NULL,
-            business_date TEXT NOT NULL,
-            state TEXT NOT NULL,
-            held_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            body BLOB NOT NULL
-        );
-        CREATE INDEX journal_queue_by_state ON journal_queue (state, business_date)
-        """,
+        SideTable(
+            "journal_queue",
+            ["document_number", "location_id", "business_date", "state", "held_at", "updated_at", "body"],
+            times=("held_at", "updated_at"),
+        ),
     ),
-]
-"""Named and recorded in the same ``migrations`` table the engine uses, so they can share a file."""
+)
+"""The SQLite file older versions kept the queue in (``data/journal-queue.db``), copied in once."""
+UPSERT_HELD = """INSERT INTO journal_queue
+    (document_number, location_id, business_date, state, held_at, updated_at, body)
+    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (document_number) DO UPDATE
+    SET state = excluded.state, updated_at = excluded.updated_at, body = excluded.body"""
 
 
-class SqliteJournalQueue:
-    """The queue in a SQLite file (WAL): survives restarts, so a held day is never forgotten."""
+def _held(row: Any) -> HeldEntry:
+    return msgspec.json.decode(bytes(row["body"]), type=HeldEntry)
 
-    def __init__(self, path: str | Path) -> None:
-        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self.applied = self._migrate()
 
-    def close(self) -> None:
-        self._conn.close()
+class StoredJournalQueue:
+    """The queue in the hub's database (``journal_queue``, migration ``0022_journal_queue``):
+    survives restarts, so a held day is never forgotten. Called from code that cannot await (the
+    exporters run on a worker thread), through :class:`BlockingStorage`."""
 
-    def _migrate(self) -> list[str]:
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-            )
-            done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
-            applied = [name for name, _ in QUEUE_MIGRATIONS if name not in done]
-            for name, script in QUEUE_MIGRATIONS:
-                if name in applied:
-                    for statement in filter(None, (s.strip() for s in script.split(";"))):
-                        conn.execute(statement)
-                    conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, clock.now().isoformat()))
-            conn.execute("COMMIT")
-            return applied
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    def __init__(self, storage: BlockingStorage) -> None:
+        self.storage = storage
 
     def hold(self, held: HeldEntry) -> None:
-        self._conn.execute(
-            "INSERT INTO journal_queue VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (document_number) DO UPDATE"
-            " SET state = excluded.state, updated_at = excluded.updated_at, body = excluded.body",
-            (
-                held.document_number,
-                held.location_id,
-                held.business_date.isoformat(),
-                held.state.value,
-                held.held_at.isoformat(),
-                held.updated_at.isoformat(),
-                msgspec.json.encode(held),
-            ),
+        params = (
+            held.document_number,
+            held.location_id,
+            held.business_date.isoformat(),
+            held.state.value,
+            to_iso(held.held_at),
+            to_iso(held.updated_at),
+            msgspec.json.encode(held),
         )
+        self.storage.write(lambda tx: tx.execute(UPSERT_HELD, params))
 
     def get(self, document_number: str) -> HeldEntry | None:
-        row = self._conn.execute(
-            "SELECT body FROM journal_queue WHERE document_number = ?", (document_number,)
-        ).fetchone()
-        return None if row is None else msgspec.json.decode(row[0], type=HeldEntry)
+        sql = "SELECT body FROM journal_queue WHERE document_number = ?"
+        row = self.storage.read(lambda tx: tx.one(sql, (document_number,)))
+        return None if row is None else _held(row)
 
     def list(self, state: HoldState | None = None) -> list[HeldEntry]:
         sql = "SELECT body FROM journal_queue"
         params: tuple[str, ...] = ()
         if state is not None:
             sql, params = sql + " WHERE state = ?", (state.value,)
-        rows = self._conn.execute(sql + " ORDER BY business_date, location_id", params).fetchall()
-        return [msgspec.json.decode(row[0], type=HeldEntry) for row in rows]
+        sql += " ORDER BY business_date, location_id"
+        return [_held(row) for row in self.storage.read(lambda tx: tx.all(sql, params))]
 
     def resolve(self, document_number: str, entry: JournalEntry) -> HeldEntry:
         held = self.get(document_number)

@@ -23,7 +23,6 @@ catalog's database itself, unless the caller passes them in ``ExportRequest.extr
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -34,8 +33,11 @@ import msgspec
 
 from expediter.catalog.paths import catalog_folder
 from expediter.catalog.schema import Catalog
-from expediter.errors import ConfigError, RejectedInput, TerminalError
+from expediter.plugin.base import ExportRequest
 from expediter.formats.csv import ColumnType, ExportFile, Layout, LineEnding, column, write_csv
+from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.storage.blocking import BlockingStorage
+from expediter.errors import ConfigError, RejectedInput, TerminalError
 from expediter.model.money import Money
 from expediter.model.order import Order
 from expediter.operations.accounting.export import business_dates, orders_by_day
@@ -44,10 +46,9 @@ from expediter.operations.inventory.recipes import RecipeBook, load_recipe_book
 from expediter.operations.inventory.reorder import PurchaseOrder, suggest_purchase_orders
 from expediter.operations.inventory.usage import TheoreticalUsage, theoretical_usage
 from expediter.operations.inventory.variance import VarianceReport, actual_usage, variance_report
-from expediter.plugin.base import ExportRequest
 
 if TYPE_CHECKING:
-    from expediter.storage.base import Storage
+    pass
 
 COUNTS_KIND = "inventory_counts"
 COUNTS_EXTRA = "inventory_counts"
@@ -412,12 +413,7 @@ class _EarlierOrders:
 
     def _lookup(self) -> OrdersLookup:
         given = self.request.extra.get(ORDERS_EXTRA)
-        if callable(given):
-            return given
-        database = self.request.catalog.hub.database
-        return lambda location_id, first, last: asyncio.run(
-            read_stored_orders(database, location_id, first, last)
-        )
+        return given if callable(given) else _no_orders
 
 
 COSTS_EXTRA = "ingredient_costs"
@@ -428,20 +424,27 @@ def priced_book(book: RecipeBook, request: ExportRequest) -> RecipeBook:
     """The recipe book with each ingredient at its latest matched invoice's cost (from purchasing),
     so usage and variance are costed at what the kitchen pays now, not at the book's old price."""
     from expediter.operations.purchasing.costs import with_costs
-    from expediter.operations.purchasing.store import read_stored_costs
+    from expediter.operations.purchasing.store import costs_from
 
     given = request.extra.get(COSTS_EXTRA)
-    if given is None and COUNTS_EXTRA not in request.extra:  # a real run: read the hub's database
-        given = asyncio.run(read_stored_costs(request.catalog.hub.database))
+    storage: BlockingStorage | None = request.extra.get(BLOCKING_STORAGE)
+    if given is None and storage is not None:  # a run of the hub: read its database
+        given = storage.read(costs_from)
     return with_costs(book, given) if given else book
 
 
 def counts_lookup(request: ExportRequest) -> CountsLookup:
+    """The engine's lookup of the stored count sheets (``COUNTS_EXTRA``); none without it."""
     given = request.extra.get(COUNTS_EXTRA)
-    if callable(given):
-        return given
-    database = request.catalog.hub.database
-    return lambda location_id, day: asyncio.run(read_stored_counts(database, location_id, day))
+    return given if callable(given) else _no_counts
+
+
+def _no_orders(location_id: str, first: date, last: date) -> list[Order]:
+    return []
+
+
+def _no_counts(location_id: str, day: date) -> CountsOnFile:
+    return CountsOnFile()
 
 
 def counts_from_rows(rows: Iterable[tuple[str, bytes]], day: date) -> CountsOnFile:
@@ -455,57 +458,3 @@ def counts_from_rows(rows: Iterable[tuple[str, bytes]], day: date) -> CountsOnFi
         elif when < day and found.opening is None:
             found.opening, found.opening_date = text, when
     return found
-
-
-COUNTS_SQL = (
-    "SELECT business_date, payload FROM messages WHERE kind = ? AND location_id = ?"
-    " AND business_date <= ? ORDER BY business_date DESC, id DESC LIMIT 200"
-)
-
-
-async def counts_in_storage(storage: Storage, location_id: str, day: date) -> CountsOnFile:
-    """The count sheets of ``day`` and before it, from the hub's inbox."""
-    rows = await storage.read(
-        lambda tx: [
-            (r["business_date"], r["payload"])
-            for r in tx.all(COUNTS_SQL, [COUNTS_KIND, location_id, day.isoformat()])
-        ]
-    )
-    return counts_from_rows(rows, day)
-
-
-ORDERS_SQL = (
-    "SELECT payload FROM messages WHERE kind = 'orders' AND location_id = ?"
-    " AND business_date >= ? AND business_date <= ? ORDER BY id"
-)
-
-
-async def read_stored_orders(database: str, location_id: str, first: date, last: date) -> list[Order]:
-    """The stored orders of business dates ``first`` to ``last``, every version (usage keeps the
-    latest), opening the catalog's database on its own as :func:`read_stored_counts` does."""
-    from expediter.storage import open_storage
-
-    decoder = msgspec.json.Decoder(Order)
-    storage = open_storage(database)
-    await storage.start()
-    try:
-        return await storage.read(
-            lambda tx: [
-                decoder.decode(bytes(r["payload"]))
-                for r in tx.all(ORDERS_SQL, [location_id, first.isoformat(), last.isoformat()])
-            ]
-        )
-    finally:
-        await storage.stop()
-
-
-async def read_stored_counts(database: str, location_id: str, day: date) -> CountsOnFile:
-    """:func:`counts_in_storage`, opening the catalog's database on its own (exporter threads)."""
-    from expediter.storage import open_storage
-
-    storage = open_storage(database)
-    await storage.start()
-    try:
-        return await counts_in_storage(storage, location_id, day)
-    finally:
-        await storage.stop()

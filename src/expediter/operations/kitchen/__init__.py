@@ -3,7 +3,7 @@
 Public surface (what the hub, the web layer and the connectors use)::
 
     Kitchen(store, *, system_id, emit, settings, category_stations)   the service
-    KitchenStore(path)                                               its SQLite file
+    KitchenStore(storage)                                            its tables in the hub's database
     KitchenSettings, CourseMode, StationTiming                       its settings
     Ticket, TicketState, TicketItem, RoutingRules, route_order, EXPO  the data
 """

@@ -8,6 +8,16 @@ The lead wires one instance into the hub (``hub.services["kitchen"]`` and
 When a whole order becomes ready (every station ticket bumped) the kitchen emits one
 ``ticket_status`` message (idempotency key ``kds:<order_id>:ready:<n>``); an 86 emits an
 ``availability`` message. Both go through the ``emit`` callable (the hub's ``inbox.accept``).
+
+Deciding what an action changes is atomic: the kitchen reads its memory (and, for an order that
+left memory, the database), decides, updates memory and queues the write with no other decision
+in between. Reading the database takes an ``await`` (the hub's storage reads on its own threads,
+on SQLite and PostgreSQL alike), so decisions are serialized by one asyncio lock per kitchen
+(:attr:`Kitchen._deciding`), held from the read to the queued write and never across the commit.
+The lock is almost never waited for: a live order is in memory, and memory knows which orders the
+database holds (:attr:`TicketMemory.known`), so a new order (most of what arrives) is decided
+without reading anything; only an order that left memory is read back. Actions still share one
+commit (group commit) while the next ones are decided.
 """
 
 from __future__ import annotations
@@ -48,10 +58,12 @@ from expediter.plugin.base import IncomingMessage
 log = structlog.get_logger(__name__)
 
 Emit = Callable[[IncomingMessage], Awaitable[Any]]
+Decided = tuple[list["TicketStatus"], "asyncio.Future[list[KitchenEvent]]"]
+"""What a decided action still waits for: the statuses it makes, and its queued write."""
 LET_GO_EVERY = timedelta(seconds=1)
 """How often the kitchen looks for finished orders that may leave memory (cheap, but not free)."""
 PRUNE_EVERY = timedelta(hours=1)
-"""How often the running kitchen drops from its file what is older than ``keep_hours``."""
+"""How often the running kitchen drops from the database what is older than ``keep_hours``."""
 
 
 class TicketStatus(msgspec.Struct, kw_only=True):
@@ -118,6 +130,8 @@ class Kitchen:
         self._subscribers: dict[str, set[Subscription]] = {}
         self._feeds_open = True
         self._published: dict[str, int] = {}
+        self._deciding = asyncio.Lock()
+        """Held while an action reads and decides (see the module's docstring)."""
 
     @classmethod
     def from_catalog(
@@ -170,17 +184,30 @@ class Kitchen:
 
     async def receive(self, order: Order) -> list[Ticket]:
         """Turn an order (or a newer version of it) into ticket changes; older versions change nothing."""
-        record = self._memory.warm(order.id, clock.now())
+        async with self._deciding:
+            changed, decided = await self._decide_order(order)
+        return await self._settled(changed, decided)
+
+    async def _settled(self, changed: list[Ticket], decided: Decided | None) -> list[Ticket]:
+        """Wait for a decided action's write, then send the statuses it made."""
+        if decided is not None:
+            statuses, committed = decided
+            await self._durable(committed)
+            await self._emit_statuses(statuses)
+        return changed
+
+    async def _decide_order(self, order: Order) -> tuple[list[Ticket], Decided | None]:
+        record = await self._memory.warm(order.id, clock.now())
         if record is not None and order.version <= record.version:
-            return []
+            return [], None
         too_late = self._too_late(order, seen=record is not None)
         if too_late:
             log.info("kitchen.order_too_old", order_id=order.id, version=order.version, why=too_late)
-            return []
+            return [], None
         if order.state is OrderState.CANCELED:
             if record is None:
                 log.info("kitchen.canceled_unseen", order_id=order.id, version=order.version)
-                return []
+                return [], None
             order = tk.struck_through(order)
         fired = self._fired_courses(order, record)
         routed = route_order(order, self.rules, fired)
@@ -192,9 +219,7 @@ class Kitchen:
             fired_courses=sorted(fired),
             payload=msgspec.json.encode(order),
         )
-        statuses = await self._save(changed, [record])
-        await self._emit_statuses(statuses)
-        return changed
+        return changed, self._decide(changed, [record])
 
     def _too_late(self, order: Order, *, seen: bool) -> str:
         """Why this version is not for the line ('' when it is). A newer version of an order the
@@ -239,13 +264,13 @@ class Kitchen:
 
     async def fire_course(self, order_id: str, course: int) -> list[Ticket]:
         """Send a held course to the line; firing it again changes nothing."""
-        changed, record = self._fire(order_id, course)
-        statuses = await self._save(changed, [record] if record is not None else [])
-        await self._emit_statuses(statuses)
-        return changed
+        async with self._deciding:
+            changed, record = await self._fire(order_id, course)
+            decided = self._decide(changed, [record] if record is not None else [])
+        return await self._settled(changed, decided)
 
-    def _fire(self, order_id: str, course: int) -> tuple[list[Ticket], OrderRecord | None]:
-        record = self._memory.warm(order_id, clock.now())
+    async def _fire(self, order_id: str, course: int) -> tuple[list[Ticket], OrderRecord | None]:
+        record = await self._memory.warm(order_id, clock.now())
         if record is None:
             raise RejectedInput(f"unknown order {order_id!r}", fix="send the order to the kitchen first")
         if course in record.fired_courses:
@@ -278,7 +303,7 @@ class Kitchen:
 
     async def recall_last(self, station: str) -> Ticket:
         """Recall the station's most recently bumped ticket (the bump bar's ``r``)."""
-        last = self._memory.last_bumped(station, clock.now())
+        last = await self._memory.last_bumped(station, clock.now())
         if last is None:
             raise RejectedInput(f"nothing bumped at {station!r} to recall")
         return await self.recall(station, last.id)
@@ -286,18 +311,19 @@ class Kitchen:
     async def _act(
         self, station: str, ticket_id: str, action: Callable[[Ticket, datetime], Ticket]
     ) -> Ticket:
-        ticket = self._memory.warm_ticket(ticket_id, clock.now())
-        if ticket is None or ticket.station != station:
-            raise RejectedInput(f"no ticket {ticket_id!r} at station {station!r}")
-        updated = action(ticket, clock.now())
-        if updated == ticket:
-            return ticket
-        statuses = await self._save([updated], [])
-        await self._emit_statuses(statuses)
+        async with self._deciding:
+            ticket = await self._memory.warm_ticket(ticket_id, clock.now())
+            if ticket is None or ticket.station != station:
+                raise RejectedInput(f"no ticket {ticket_id!r} at station {station!r}")
+            updated = action(ticket, clock.now())
+            if updated == ticket:
+                return ticket
+            decided = self._decide([updated], [])
+        await self._settled([updated], decided)
         return self._memory.ticket(ticket_id) or updated
 
     async def _fire_next_if_ready(self, order_id: str) -> None:
-        record = self._memory.warm(order_id, clock.now())
+        record = await self._memory.warm(order_id, clock.now())
         tickets = self._memory.order_tickets(order_id)
         stations = [t for t in tickets if t.station != EXPO]
         if record is None or not tk.fired_work_done(stations):
@@ -309,24 +335,24 @@ class Kitchen:
 
     # -- saving and telling ---------------------------------------------------------------------
 
-    async def _save(self, changed: list[Ticket], records: list[OrderRecord]) -> list[TicketStatus]:
-        """Decide at once (settle expo, update memory, queue the write: no await before that, so
-        actions never interleave), then wait until it is on disk. Screens hear about it only then,
-        from the group committer, in order. Many actions share one transaction (group commit)."""
+    def _decide(self, changed: list[Ticket], records: list[OrderRecord]) -> Decided:
+        """Settle expo, update memory and queue the write, at once (no await: the caller holds
+        :attr:`_deciding`); the statuses to send and the write to wait for. Screens hear about it
+        only once it is on disk, from the group committer, in order. Many actions share one
+        transaction (group commit)."""
         changed, statuses = self._settle_expo(changed)
         now = clock.now()
         events = [KitchenEvent(station=t.station, kind=EventKind.TICKET, ticket=t, at=now) for t in changed]
         for ticket in changed:
             self._memory.remember(ticket)
         for record in records:
-            self._memory.orders[record.order_id] = record
+            self._memory.keep_order(record)
         committed = self._committer.submit(Changes(orders=records, tickets=changed, events=events))
         self._housekeep(now, {t.order_id for t in changed} | {r.order_id for r in records})
-        await self._durable(committed)
-        return statuses
+        return statuses, committed
 
     def _housekeep(self, now: datetime, touched: set[str]) -> None:
-        """Mark what this action changed, let finished orders leave memory, and prune the file
+        """Mark what this action changed, let finished orders leave memory, and prune the database
         every hour while the hub runs (not only at start)."""
         for order_id in touched:
             self._memory.touch(order_id, now, self._committer.submitted)
@@ -340,7 +366,9 @@ class Kitchen:
 
     async def _prune(self, before: datetime) -> int:
         try:
-            return await self.store.prune(before)
+            dropped = await self.store.prune(before)
+            await self._memory.refresh_known()
+            return dropped
         except Exception:  # the next hour tries again; the kitchen goes on either way
             log.exception("kitchen.prune_failed")
             return 0
@@ -356,7 +384,8 @@ class Kitchen:
             await committed
         except Exception as exc:
             log.exception("kitchen.commit_failed")
-            await self._load()
+            async with self._deciding:
+                await self._load()
             raise TransientError(f"the kitchen could not save: {exc}") from exc
 
     def _settle_expo(self, changed: list[Ticket]) -> tuple[list[Ticket], list[TicketStatus]]:
@@ -459,12 +488,17 @@ class Kitchen:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def knows_order(self, order_id: str) -> bool:
-        return order_id in self._memory.orders or self._memory.store.read_order(order_id)[0] is not None
+    async def knows_order(self, order_id: str) -> bool:
+        if order_id in self._memory.orders:
+            return True
+        if order_id not in self._memory.known:
+            return False
+        record, _ = await self.store.read_order(order_id)
+        return record is not None
 
-    def ticket(self, ticket_id: str) -> Ticket | None:
-        """The ticket as it is now (from the kitchen's file when it left memory)."""
-        return self._memory.ticket(ticket_id) or self.store.read_ticket(ticket_id)
+    async def ticket(self, ticket_id: str) -> Ticket | None:
+        """The ticket as it is now (from the database when it left memory)."""
+        return self._memory.ticket(ticket_id) or await self.store.read_ticket(ticket_id)
 
     def tickets_for(self, station: str, *, include_bumped: bool = False) -> list[Ticket]:
         """The station's tickets with fired work, oldest first (ties in arrival order); with

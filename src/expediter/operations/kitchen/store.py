@@ -1,94 +1,37 @@
 """The kitchen's durable state: tickets, orders seen, 86 list and an event log per station.
 
+The tables live in the hub's own database, behind the storage seam
+(:mod:`expediter.engine.storage`): the migrations named ``0019_kitchen_store`` create them, so on
+PostgreSQL they are in PostgreSQL, and ``expediter db copy`` and ``db backup`` carry them with the
+rest. Every write is a :meth:`~expediter.engine.storage.base.Storage.write` (group-committed with
+the hub's other writes), every read a :meth:`~expediter.engine.storage.base.Storage.read`.
+
 Why an event log: a screen that lost its connection asks for everything after the last sequence
 number it saw (SSE ``Last-Event-ID``) and gets exactly the events it missed, in order. Sequence
-numbers are per station, start at 1 and never repeat, so the screen de-duplicates by number.
-
-SQLite in WAL mode with one writer thread (every write runs on it, in order); the SQL sticks to what
-SQLite and PostgreSQL share so it can move behind the engine's storage interface. Schema changes are
-named migrations recorded in ``kitchen_migrations``.
-
-Why a second, reading connection used on the event loop itself: the kitchen keeps only the orders
-that are live in memory, and asks the file for an order it no longer holds while it decides what
-an arriving version changes. That read is one indexed lookup, and doing it without an ``await``
-keeps each decision atomic (nothing else runs on the kitchen between the read and the decision).
-WAL readers never wait for the writer.
+numbers are per station, start at 1 and never repeat, so the screen de-duplicates by number. The
+next number is read inside the transaction that writes the event (``MAX(seq)`` on the primary
+key), never from a cache: a write the storage re-runs after a failed batch numbers the same way,
+and two hubs sharing one database cannot hand out one number twice (the second insert conflicts
+and is retried by the kitchen, whose memory is reloaded).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 
-from expediter.model import clock
+from expediter.engine.storage.base import Storage, Tx, from_iso, now_iso, to_iso
+from expediter.engine.storage.side_files import SideFile, SideTable
 from expediter.model.time import AwareDatetime
 from expediter.operations.kitchen.routing import TicketItem
 from expediter.operations.kitchen.tickets import Ticket
 
 T = TypeVar("T")
-
-MIGRATIONS: list[tuple[str, list[str]]] = [
-    (
-        "0001_kitchen_tables",
-        [
-            """CREATE TABLE kitchen_orders (
-                order_id TEXT PRIMARY KEY,
-                location_id TEXT NOT NULL,
-                version INTEGER NOT NULL,
-                fired_courses TEXT NOT NULL,
-                payload BLOB NOT NULL,
-                updated_at TEXT NOT NULL)""",
-            """CREATE TABLE kitchen_tickets (
-                ticket_id TEXT PRIMARY KEY,
-                order_id TEXT NOT NULL,
-                station TEXT NOT NULL,
-                state TEXT NOT NULL,
-                payload BLOB NOT NULL,
-                updated_at TEXT NOT NULL)""",
-            "CREATE INDEX kitchen_tickets_station ON kitchen_tickets (station, state)",
-            """CREATE TABLE kitchen_events (
-                station TEXT NOT NULL,
-                seq INTEGER NOT NULL,
-                kind TEXT NOT NULL,
-                payload BLOB NOT NULL,
-                created_at TEXT NOT NULL,
-                PRIMARY KEY (station, seq))""",
-            """CREATE TABLE kitchen_availability (
-                location_id TEXT NOT NULL,
-                item_key TEXT NOT NULL,
-                available INTEGER NOT NULL,
-                updated_at TEXT NOT NULL,
-                PRIMARY KEY (location_id, item_key))""",
-        ],
-    ),
-    (
-        "0002_kitchen_printed",
-        [
-            """CREATE TABLE kitchen_printed (
-                printer TEXT NOT NULL,
-                order_id TEXT NOT NULL,
-                version INTEGER NOT NULL,
-                items BLOB NOT NULL,
-                printed_at TEXT NOT NULL,
-                PRIMARY KEY (printer, order_id))""",
-        ],
-    ),
-    (
-        "0003_kitchen_lookups",
-        [
-            "CREATE INDEX kitchen_tickets_order ON kitchen_tickets (order_id)",
-            "CREATE INDEX kitchen_tickets_bumped ON kitchen_tickets (station, state, updated_at)",
-        ],
-    ),
-]
 
 UPSERT_ORDER = """INSERT INTO kitchen_orders
     (order_id, location_id, version, fired_courses, payload, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -106,6 +49,7 @@ UPSERT_PRINTED = """INSERT INTO kitchen_printed
     (printer, order_id, version, items, printed_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (printer, order_id) DO UPDATE SET version = excluded.version,
     items = excluded.items, printed_at = excluded.printed_at"""
+INSERT_EVENT = "INSERT INTO kitchen_events (station, seq, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)"
 
 
 class EventKind(StrEnum):
@@ -160,31 +104,58 @@ LIVE_ORDERS = "SELECT order_id FROM kitchen_tickets WHERE state != 'bumped' OR u
 """Orders still live in the kitchen: a ticket not bumped yet, or one changed since ``?``."""
 ORDER_COLUMNS = "order_id, location_id, version, fired_courses, payload"
 
-
-def _now() -> str:
-    return clock.now().isoformat()
+KITCHEN_FILE = SideFile(
+    "kitchen.db",
+    (
+        SideTable("kitchen_orders", [*ORDER_COLUMNS.split(", "), "updated_at"], times=("updated_at",)),
+        SideTable(
+            "kitchen_tickets",
+            ["ticket_id", "order_id", "station", "state", "payload", "updated_at"],
+            times=("updated_at",),
+        ),
+        SideTable(
+            "kitchen_events", ["station", "seq", "kind", "payload", "created_at"], times=("created_at",)
+        ),
+        SideTable(
+            "kitchen_availability",
+            ["location_id", "item_key", "available", "updated_at"],
+            times=("updated_at",),
+        ),
+        SideTable(
+            "kitchen_printed",
+            ["printer", "order_id", "version", "items", "printed_at"],
+            times=("printed_at",),
+        ),
+    ),
+)
+"""The kitchen's own SQLite file of older versions (``data/kitchen.db``), copied in once at start."""
 
 
 def _iso(moment: datetime | None) -> str:
     """``moment`` as the store writes times; ``None`` is before every time written."""
-    return "" if moment is None else moment.isoformat()
+    return "" if moment is None else to_iso(moment)
 
 
 def _order_record(row: Any) -> OrderRecord:
     return OrderRecord(
-        order_id=row[0],
-        location_id=row[1],
-        version=row[2],
-        fired_courses=msgspec.json.decode(row[3], type=list[int]),
-        payload=bytes(row[4]),
+        order_id=row["order_id"],
+        location_id=row["location_id"],
+        version=int(row["version"]),
+        fired_courses=msgspec.json.decode(row["fired_courses"], type=list[int]),
+        payload=bytes(row["payload"]),
     )
 
 
-class GroupCommitter:
-    """Many kitchen actions, one transaction: what arrives while a commit is on disk goes in the next.
+def _ticket(row: Any) -> Ticket:
+    return msgspec.json.decode(bytes(row["payload"]), type=Ticket)
 
-    Actions are submitted in the order the kitchen decided them and written in that order;
-    ``on_committed`` sees each action's numbered events, in order, as soon as they are durable.
+
+class GroupCommitter:
+    """Many kitchen actions, one write: what arrives while a write is committing goes in the next.
+
+    Actions are submitted in the order the kitchen decided them and written in that order (one
+    write at a time); ``on_committed`` sees each action's numbered events, in order, as soon as
+    they are durable.
     """
 
     def __init__(self, store: KitchenStore, on_committed: Callable[[list[KitchenEvent]], None]) -> None:
@@ -205,7 +176,7 @@ class GroupCommitter:
         return future
 
     async def flush(self) -> None:
-        """Wait until everything submitted is written (before the store stops)."""
+        """Wait until everything submitted is written (before the kitchen stops)."""
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
 
@@ -228,68 +199,23 @@ class GroupCommitter:
 
 
 class KitchenStore:
-    """Tickets and per-station event logs in one SQLite file; one thread does all the SQL."""
+    """Tickets and per-station event logs in the hub's database (its :class:`Storage`).
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self._executor: ThreadPoolExecutor | None = None
-        self._conn: sqlite3.Connection | None = None
-        self._reader: sqlite3.Connection | None = None
-        self._seq: dict[str, int] = {}
+    The hub owns the storage: it is started before the kitchen and stopped after it. A store made
+    with ``owned=True`` (a test, a benchmark) starts and stops the storage itself.
+    """
+
+    def __init__(self, storage: Storage, *, owned: bool = False) -> None:
+        self.storage = storage
+        self.owned = owned
 
     async def start(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kitchen-store")
-        await self._run(self._open)
-        self._reader = sqlite3.connect(self.path, isolation_level=None)
-        self._reader.execute("PRAGMA busy_timeout=5000")
+        if self.owned:
+            await self.storage.start()
 
     async def stop(self) -> None:
-        if self._executor is None:
-            return
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-        await self._run(self._close)
-        self._executor.shutdown(wait=True)
-        self._executor = None
-
-    async def _run(self, work: Callable[..., T], *args: Any) -> T:
-        if self._executor is None:
-            raise RuntimeError("KitchenStore is not started")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
-
-    def _open(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        self._conn = conn
-        self._migrate(conn)
-
-    def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise RuntimeError("KitchenStore is not started")
-        return self._conn
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS kitchen_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
-        done = {row[0] for row in conn.execute("SELECT name FROM kitchen_migrations")}
-        for name, statements in MIGRATIONS:
-            if name in done:
-                continue
-            conn.execute("BEGIN")
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute("INSERT INTO kitchen_migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
-            conn.execute("COMMIT")
+        if self.owned:
+            await self.storage.stop()
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -299,230 +225,191 @@ class KitchenStore:
         return numbered
 
     async def commit_many(self, batch: list[Changes]) -> list[list[KitchenEvent]]:
-        """Write several actions' changes in one transaction (one fsync), numbering in order."""
-        return await self._run(self._commit_many, batch)
+        """Write several actions' changes in one transaction (one commit), numbering in order."""
 
-    def _commit_many(self, batch: list[Changes]) -> list[list[KitchenEvent]]:
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            numbered = [self._write(conn, changes) for changes in batch]
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            self._seq.clear()
-            raise
-        return numbered
+        def work(tx: Tx) -> list[list[KitchenEvent]]:
+            last: dict[str, int] = {}
+            return [_write(tx, changes, last) for changes in batch]
 
-    def _write(self, conn: sqlite3.Connection, changes: Changes) -> list[KitchenEvent]:
-        now = _now()
-        for order in changes.orders:
-            courses = msgspec.json.encode(order.fired_courses).decode()
-            conn.execute(
-                UPSERT_ORDER,
-                (order.order_id, order.location_id, order.version, courses, order.payload, now),
-            )
-        for ticket in changes.tickets:
-            payload = msgspec.json.encode(ticket)
-            conn.execute(
-                UPSERT_TICKET, (ticket.id, ticket.order_id, ticket.station, ticket.state.value, payload, now)
-            )
-        for entry in changes.availability:
-            conn.execute(
-                UPSERT_AVAILABILITY,
-                (entry.location_id, entry.key, int(entry.available), entry.updated_at.isoformat()),
-            )
-        return [self._append(conn, event) for event in changes.events]
-
-    def _append(self, conn: sqlite3.Connection, event: KitchenEvent) -> KitchenEvent:
-        seq = self._last_seq(conn, event.station) + 1
-        numbered = msgspec.structs.replace(event, seq=seq)
-        conn.execute(
-            "INSERT INTO kitchen_events (station, seq, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-            (event.station, seq, event.kind.value, msgspec.json.encode(numbered), event.at.isoformat()),
-        )
-        self._seq[event.station] = seq
-        return numbered
-
-    def _last_seq(self, conn: sqlite3.Connection, station: str) -> int:
-        if station not in self._seq:
-            row = conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM kitchen_events WHERE station = ?", (station,)
-            ).fetchone()
-            self._seq[station] = int(row[0])
-        return self._seq[station]
+        return await self.storage.write(work)
 
     # -- reads ----------------------------------------------------------------------------------
 
     async def tickets(self, changed_since: datetime | None = None) -> list[Ticket]:
         """Every ticket of every order that is still live: one of its tickets is not bumped, or one
         changed since ``changed_since`` (every ticket when it is ``None``), oldest first."""
-        return await self._run(self._tickets, _iso(changed_since))
-
-    def _tickets(self, since: str) -> list[Ticket]:
-        rows = self.conn.execute(
-            f"SELECT payload FROM kitchen_tickets WHERE order_id IN ({LIVE_ORDERS}) ORDER BY rowid", (since,)
-        ).fetchall()
-        return [msgspec.json.decode(row[0], type=Ticket) for row in rows]
+        since = _iso(changed_since)
+        sql = f"SELECT payload FROM kitchen_tickets WHERE order_id IN ({LIVE_ORDERS}) ORDER BY id"
+        return [_ticket(row) for row in await self.storage.read(lambda tx: tx.all(sql, (since,)))]
 
     async def tickets_of_orders(self, order_ids: list[str]) -> list[Ticket]:
         """The tickets of these orders (every station, bumped ones too), for reconciliation and an
         order's trace."""
-        return await self._run(self._tickets_of_orders, list(dict.fromkeys(order_ids)))
+        wanted = list(dict.fromkeys(order_ids))
 
-    def _tickets_of_orders(self, order_ids: list[str]) -> list[Ticket]:
-        found = []
-        for start in range(0, len(order_ids), 500):
-            chunk = order_ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            rows = self.conn.execute(
-                f"SELECT payload FROM kitchen_tickets WHERE order_id IN ({marks}) ORDER BY rowid", chunk
-            ).fetchall()
-            found += [msgspec.json.decode(row[0], type=Ticket) for row in rows]
-        return found
+        def work(tx: Tx) -> list[Ticket]:
+            found = []
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                sql = f"SELECT payload FROM kitchen_tickets WHERE order_id IN ({marks}) ORDER BY id"
+                found += [_ticket(row) for row in tx.all(sql, chunk)]
+            return found
+
+        return await self.storage.read(work)
 
     async def orders(self, changed_since: datetime | None = None) -> list[OrderRecord]:
         """The orders :meth:`tickets` returns tickets of, and those changed since ``changed_since``."""
-        return await self._run(self._orders, _iso(changed_since))
+        since = _iso(changed_since)
+        sql = (
+            f"SELECT {ORDER_COLUMNS} FROM kitchen_orders WHERE order_id IN ({LIVE_ORDERS}) OR updated_at >= ?"
+        )
+        return [_order_record(row) for row in await self.storage.read(lambda tx: tx.all(sql, (since, since)))]
 
-    def _orders(self, since: str) -> list[OrderRecord]:
-        rows = self.conn.execute(
-            f"SELECT {ORDER_COLUMNS} FROM kitchen_orders"
-            f" WHERE order_id IN ({LIVE_ORDERS}) OR updated_at >= ?",
-            (since, since),
-        ).fetchall()
-        return [_order_record(row) for row in rows]
+    async def order_ids(self) -> list[str]:
+        """The id of every order the database holds."""
+        rows = await self.storage.read(lambda tx: tx.all("SELECT order_id FROM kitchen_orders"))
+        return [row["order_id"] for row in rows]
 
     async def stations(self) -> list[str]:
         """Every station that has a ticket."""
-        return await self._run(self._stations)
+        rows = await self.storage.read(lambda tx: tx.all("SELECT DISTINCT station FROM kitchen_tickets"))
+        return [row["station"] for row in rows]
 
-    def _stations(self) -> list[str]:
-        return [row[0] for row in self.conn.execute("SELECT DISTINCT station FROM kitchen_tickets")]
+    async def read_order(self, order_id: str) -> tuple[OrderRecord | None, list[Ticket]]:
+        """An order and its tickets as the database holds them."""
 
-    @property
-    def reader(self) -> sqlite3.Connection:
-        if self._reader is None:
-            raise RuntimeError("KitchenStore is not started")
-        return self._reader
+        def work(tx: Tx) -> tuple[OrderRecord | None, list[Ticket]]:
+            row = tx.one(f"SELECT {ORDER_COLUMNS} FROM kitchen_orders WHERE order_id = ?", (order_id,))
+            if row is None:
+                return None, []
+            rows = tx.all("SELECT payload FROM kitchen_tickets WHERE order_id = ? ORDER BY id", (order_id,))
+            return _order_record(row), [_ticket(r) for r in rows]
 
-    def read_order(self, order_id: str) -> tuple[OrderRecord | None, list[Ticket]]:
-        """An order and its tickets as the file holds them (read on the caller's thread, at once)."""
-        row = self.reader.execute(
-            f"SELECT {ORDER_COLUMNS} FROM kitchen_orders WHERE order_id = ?", (order_id,)
-        ).fetchone()
-        if row is None:
-            return None, []
-        rows = self.reader.execute(
-            "SELECT payload FROM kitchen_tickets WHERE order_id = ? ORDER BY rowid", (order_id,)
-        ).fetchall()
-        return _order_record(row), [msgspec.json.decode(r[0], type=Ticket) for r in rows]
+        return await self.storage.read(work)
 
-    def read_ticket(self, ticket_id: str) -> Ticket | None:
-        row = self.reader.execute(
-            "SELECT payload FROM kitchen_tickets WHERE ticket_id = ?", (ticket_id,)
-        ).fetchone()
-        return None if row is None else msgspec.json.decode(row[0], type=Ticket)
+    async def read_ticket(self, ticket_id: str) -> Ticket | None:
+        sql = "SELECT payload FROM kitchen_tickets WHERE ticket_id = ?"
+        row = await self.storage.read(lambda tx: tx.one(sql, (ticket_id,)))
+        return None if row is None else _ticket(row)
 
-    def read_last_bumped(self, station: str) -> Ticket | None:
-        """The station's ticket bumped last, as the file holds it."""
-        row = self.reader.execute(
+    async def read_last_bumped(self, station: str) -> Ticket | None:
+        """The station's ticket bumped last, as the database holds it."""
+        sql = (
             "SELECT payload FROM kitchen_tickets WHERE station = ? AND state = 'bumped'"
-            " ORDER BY updated_at DESC LIMIT 1",
-            (station,),
-        ).fetchone()
-        return None if row is None else msgspec.json.decode(row[0], type=Ticket)
+            " ORDER BY updated_at DESC LIMIT 1"
+        )
+        row = await self.storage.read(lambda tx: tx.one(sql, (station,)))
+        return None if row is None else _ticket(row)
 
     async def availability(self) -> list[Availability]:
-        return await self._run(self._availability)
-
-    def _availability(self) -> list[Availability]:
-        rows = self.conn.execute(
-            "SELECT location_id, item_key, available, updated_at FROM kitchen_availability"
-        ).fetchall()
+        sql = "SELECT location_id, item_key, available, updated_at FROM kitchen_availability"
         return [
             Availability(
-                location_id=row[0],
-                key=row[1],
-                available=bool(row[2]),
-                updated_at=datetime.fromisoformat(row[3]),
+                location_id=row["location_id"],
+                key=row["item_key"],
+                available=bool(row["available"]),
+                updated_at=from_iso(row["updated_at"]),
             )
-            for row in rows
+            for row in await self.storage.read(lambda tx: tx.all(sql))
         ]
 
     async def events_after(self, station: str, seq: int, limit: int = 1000) -> list[KitchenEvent]:
         """The station's events numbered above ``seq``, oldest first."""
-        return await self._run(self._events_after, station, seq, limit)
-
-    def _events_after(self, station: str, seq: int, limit: int) -> list[KitchenEvent]:
-        rows = self.conn.execute(
-            "SELECT payload FROM kitchen_events WHERE station = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (station, seq, limit),
-        ).fetchall()
-        return [msgspec.json.decode(row[0], type=KitchenEvent) for row in rows]
+        sql = "SELECT payload FROM kitchen_events WHERE station = ? AND seq > ? ORDER BY seq LIMIT ?"
+        rows = await self.storage.read(lambda tx: tx.all(sql, (station, seq, limit)))
+        return [msgspec.json.decode(bytes(row["payload"]), type=KitchenEvent) for row in rows]
 
     async def last_seqs(self) -> dict[str, int]:
         """Every station's highest sequence number."""
-        return await self._run(self._last_seqs)
-
-    def _last_seqs(self) -> dict[str, int]:
-        rows = self.conn.execute("SELECT station, MAX(seq) FROM kitchen_events GROUP BY station").fetchall()
-        return {row[0]: int(row[1]) for row in rows}
+        sql = "SELECT station, MAX(seq) AS seq FROM kitchen_events GROUP BY station"
+        rows = await self.storage.read(lambda tx: tx.all(sql))
+        return {row["station"]: int(row["seq"]) for row in rows}
 
     async def last_seq(self, station: str) -> int:
-        return await self._run(self._last_seq, self.conn, station)
+        return await self.storage.read(lambda tx: _last_seq(tx, station))
+
+    async def first_seq(self, station: str) -> int:
+        """The oldest sequence number still kept for ``station`` (0 when its log is empty)."""
+        sql = "SELECT COALESCE(MIN(seq), 0) AS seq FROM kitchen_events WHERE station = ?"
+        row = await self.storage.read(lambda tx: tx.one(sql, (station,)))
+        return 0 if row is None else int(row["seq"])
 
     async def prune(self, before: datetime) -> int:
         """Drop what is older than ``before``: events, bumped tickets, and orders last changed then.
         Open tickets stay however old they are (a forgotten ticket must still be bumped)."""
-        return await self._run(self._prune, before.isoformat())
-
-    def _prune(self, before: str) -> int:
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        dropped = conn.execute(  # each station keeps its newest event: numbers never restart
-            "DELETE FROM kitchen_events WHERE created_at < ? AND seq <"
-            " (SELECT MAX(e.seq) FROM kitchen_events e WHERE e.station = kitchen_events.station)",
-            (before,),
-        ).rowcount
-        dropped += conn.execute(
-            "DELETE FROM kitchen_tickets WHERE state = 'bumped' AND updated_at < ?", (before,)
-        ).rowcount
-        conn.execute(
-            "DELETE FROM kitchen_orders WHERE updated_at < ? AND order_id NOT IN"
-            " (SELECT order_id FROM kitchen_tickets)",
-            (before,),
-        )
-        conn.execute("DELETE FROM kitchen_printed WHERE printed_at < ?", (before,))
-        conn.execute("COMMIT")
-        return dropped
-
-    async def first_seq(self, station: str) -> int:
-        """The oldest sequence number still kept for ``station`` (0 when its log is empty)."""
-        return await self._run(self._first_seq, station)
-
-    def _first_seq(self, station: str) -> int:
-        row = self.conn.execute(
-            "SELECT COALESCE(MIN(seq), 0) FROM kitchen_events WHERE station = ?", (station,)
-        ).fetchone()
-        return int(row[0])
+        return await self.storage.write(lambda tx: _prune(tx, to_iso(before)))
 
     async def printed(self, printer: str, order_id: str) -> Printed | None:
-        return await self._run(self._printed, printer, order_id)
-
-    def _printed(self, printer: str, order_id: str) -> Printed | None:
-        row = self.conn.execute(
-            "SELECT version, items FROM kitchen_printed WHERE printer = ? AND order_id = ?",
-            (printer, order_id),
-        ).fetchone()
+        sql = "SELECT version, items FROM kitchen_printed WHERE printer = ? AND order_id = ?"
+        row = await self.storage.read(lambda tx: tx.one(sql, (printer, order_id)))
         if row is None:
             return None
-        items = msgspec.json.decode(row[1], type=list[TicketItem])
-        return Printed(printer=printer, order_id=order_id, version=row[0], items=items)
+        items = msgspec.json.decode(bytes(row["items"]), type=list[TicketItem])
+        return Printed(printer=printer, order_id=order_id, version=int(row["version"]), items=items)
 
     async def record_printed(self, printed: Printed) -> None:
-        await self._run(self._record_printed, printed)
+        params = (
+            printed.printer,
+            printed.order_id,
+            printed.version,
+            msgspec.json.encode(printed.items),
+            now_iso(),
+        )
+        await self.storage.write(lambda tx: tx.execute(UPSERT_PRINTED, params))
 
-    def _record_printed(self, printed: Printed) -> None:
-        items = msgspec.json.encode(printed.items)
-        self.conn.execute(UPSERT_PRINTED, (printed.printer, printed.order_id, printed.version, items, _now()))
+
+def _write(tx: Tx, changes: Changes, last: dict[str, int]) -> list[KitchenEvent]:
+    now = now_iso()
+    for order in changes.orders:
+        courses = msgspec.json.encode(order.fired_courses).decode()
+        tx.execute(
+            UPSERT_ORDER, (order.order_id, order.location_id, order.version, courses, order.payload, now)
+        )
+    for ticket in changes.tickets:
+        payload = msgspec.json.encode(ticket)
+        tx.execute(
+            UPSERT_TICKET, (ticket.id, ticket.order_id, ticket.station, ticket.state.value, payload, now)
+        )
+    for entry in changes.availability:
+        tx.execute(
+            UPSERT_AVAILABILITY,
+            (entry.location_id, entry.key, int(entry.available), to_iso(entry.updated_at)),
+        )
+    return [_append(tx, event, last) for event in changes.events]
+
+
+def _append(tx: Tx, event: KitchenEvent, last: dict[str, int]) -> KitchenEvent:
+    """Number ``event`` after the station's last event in this transaction (see the module's docstring)."""
+    if event.station not in last:
+        last[event.station] = _last_seq(tx, event.station)
+    seq = last[event.station] = last[event.station] + 1
+    numbered = msgspec.structs.replace(event, seq=seq)
+    tx.execute(
+        INSERT_EVENT, (event.station, seq, event.kind.value, msgspec.json.encode(numbered), to_iso(event.at))
+    )
+    return numbered
+
+
+def _last_seq(tx: Tx, station: str) -> int:
+    row = tx.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM kitchen_events WHERE station = ?", (station,))
+    return 0 if row is None else int(row["seq"])
+
+
+def _prune(tx: Tx, before: str) -> int:
+    dropped = tx.all(  # each station keeps its newest event: numbers never restart
+        "DELETE FROM kitchen_events WHERE created_at < ? AND seq <"
+        " (SELECT MAX(e.seq) FROM kitchen_events e WHERE e.station = kitchen_events.station)"
+        " RETURNING seq",
+        (before,),
+    )
+    bumped = tx.all(
+        "DELETE FROM kitchen_tickets WHERE state = 'bumped' AND updated_at < ? RETURNING id", (before,)
+    )
+    tx.execute(
+        "DELETE FROM kitchen_orders WHERE updated_at < ? AND order_id NOT IN"
+        " (SELECT order_id FROM kitchen_tickets)",
+        (before,),
+    )
+    tx.execute("DELETE FROM kitchen_printed WHERE printed_at < ?", (before,))
+    return len(dropped) + len(bumped)

@@ -7,24 +7,28 @@ rest of the file. A person then assigns the hold to an employee (``expediter pay
 the next payroll run of that location pays it as service-charge wages.
 
 A hold goes ``held`` → ``assigned`` → ``paid`` (with the period that paid it, so a re-run of that
-period pays it again rather than losing it). Holds live in a SQLite file
-(``<hub.data_dir>/payroll-holds.db``, migration ``0201_payroll_holds``).
+period pays it again rather than losing it). Holds live in the hub's database (``payroll_holds``,
+migration ``0023_payroll_holds``), through the storage seam; older versions kept them in
+``<hub.data_dir>/payroll-holds.db``, which is copied in once.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import msgspec
 
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog
+from expediter.catalog.secrets import resolve_database
+from expediter.engine.storage.base import Storage
+from expediter.engine.storage.blocking import BlockingStorage, blocking_storage
+from expediter.engine.storage.side_files import SideFile, SideTable, import_side_file
 from expediter.errors import RejectedInput
 from expediter.model import clock
 from expediter.model.money import Money
@@ -60,54 +64,30 @@ def period_key(flow_id: str, start: date, end: date) -> str:
 
 Holds: TypeAlias = list[PayHold]
 
-MIGRATIONS: list[tuple[str, str]] = [
-    (
-        "0201_payroll_holds",
-        "CREATE TABLE payroll_holds (id TEXT PRIMARY KEY, location_id TEXT NOT NULL,"
-        " state TEXT NOT NULL, body BLOB NOT NULL)",
-    ),
-]
+HOLDS_SIDE_FILE = SideFile(HOLDS_FILE, (SideTable("payroll_holds", ["id", "location_id", "state", "body"]),))
+"""The SQLite file older versions kept the holds in, copied into the database once."""
+UPSERT_HOLD = """INSERT INTO payroll_holds (id, location_id, state, body) VALUES (?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body"""
 
 
-class SqlitePayHolds:
-    """The holds in a SQLite file (WAL, synchronous FULL): a held amount survives restarts."""
+def _hold(row: Any) -> PayHold:
+    return msgspec.json.decode(bytes(row["body"]), type=PayHold)
 
-    def __init__(self, path: str | Path) -> None:
-        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._migrate()
 
-    def close(self) -> None:
-        self._conn.close()
+class StoredPayHolds:
+    """The holds in the hub's database: a held amount survives restarts. Called from code that
+    cannot await (the payroll exporter runs on a worker thread), through :class:`BlockingStorage`."""
 
-    def _migrate(self) -> None:
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-            )
-            done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
-            for name, statement in MIGRATIONS:
-                if name not in done:
-                    conn.execute(statement)
-                    conn.execute("INSERT INTO migrations VALUES (?, ?)", (name, clock.now().isoformat()))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    def __init__(self, storage: BlockingStorage) -> None:
+        self.storage = storage
 
     def _save(self, hold: PayHold) -> None:
-        self._conn.execute(
-            "INSERT INTO payroll_holds VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
-            " SET state = excluded.state, body = excluded.body",
-            (hold.id, hold.location_id, hold.state.value, msgspec.json.encode(hold)),
-        )
+        params = (hold.id, hold.location_id, hold.state.value, msgspec.json.encode(hold))
+        self.storage.write(lambda tx: tx.execute(UPSERT_HOLD, params))
 
     def get(self, hold_id: str) -> PayHold | None:
-        row = self._conn.execute("SELECT body FROM payroll_holds WHERE id = ?", (hold_id,)).fetchone()
-        return None if row is None else msgspec.json.decode(row[0], type=PayHold)
+        row = self.storage.read(lambda tx: tx.one("SELECT body FROM payroll_holds WHERE id = ?", (hold_id,)))
+        return None if row is None else _hold(row)
 
     def hold(self, hold: PayHold) -> PayHold:
         """Add a hold, or return the one already there for the check (its state is kept)."""
@@ -118,8 +98,8 @@ class SqlitePayHolds:
         return hold
 
     def list(self, state: HoldState | None = None, location_id: str | None = None) -> Holds:
-        rows = self._conn.execute("SELECT body FROM payroll_holds ORDER BY id").fetchall()
-        holds = [msgspec.json.decode(row[0], type=PayHold) for row in rows]
+        rows = self.storage.read(lambda tx: tx.all("SELECT body FROM payroll_holds ORDER BY id"))
+        holds = [_hold(row) for row in rows]
         return [
             h
             for h in holds
@@ -161,16 +141,20 @@ class SqlitePayHolds:
 
 
 def holds_path(catalog: Catalog) -> Path:
+    """Where older versions kept the holds in a file of their own (copied into the database once)."""
     return data_dir(catalog) / HOLDS_FILE
 
 
 @contextmanager
-def open_pay_holds(catalog: Catalog) -> Iterator[SqlitePayHolds]:
-    """The catalog's payroll holds, created on first use, closed afterwards."""
-    path = holds_path(catalog)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    holds = SqlitePayHolds(path)
-    try:
-        yield holds
-    finally:
-        holds.close()
+def open_pay_holds(catalog: Catalog, storage: BlockingStorage | None = None) -> Iterator[StoredPayHolds]:
+    """The payroll holds in the hub's database: through ``storage`` (the running hub's, which the
+    engine hands an exporter), else the catalog's ``hub.database`` opened for the while."""
+    if storage is not None:
+        yield StoredPayHolds(storage)
+        return
+
+    async def bring_in_old_file(opened: Storage) -> None:
+        await import_side_file(opened, data_dir(catalog), HOLDS_SIDE_FILE)
+
+    with blocking_storage(resolve_database(catalog.hub.database), bring_in_old_file) as opened:
+        yield StoredPayHolds(opened)

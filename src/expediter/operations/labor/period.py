@@ -19,10 +19,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from expediter.formats.payroll import PayrollFileExporter
+from expediter.plugin.base import ExportRequest, OutputFile
+from expediter.formats.csv import ExportFile
+from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.errors import TerminalError
 from expediter.model import clock
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.money import Money
-from expediter.operations.labor.holds import HoldState, PayHold, SqlitePayHolds, open_pay_holds, period_key
+from expediter.operations.labor.holds import HoldState, PayHold, StoredPayHolds, open_pay_holds, period_key
 from expediter.operations.labor.hours import worked_shifts
 from expediter.operations.labor.overtime import (
     OvertimeRules,
@@ -73,7 +77,7 @@ def payroll_period(request: ExportRequest) -> PayrollPeriod:
             tips[share.employee_id] = tips.get(share.employee_id, Money(0, unowned.currency)) + share.amount
     wages = service_charge_wages(orders)
     wages.pop(UNASSIGNED, None)
-    with open_pay_holds(request.catalog) as holds:
+    with open_pay_holds(request.catalog, request.extra.get(BLOCKING_STORAGE)) as holds:
         request.notices.extend(hold_unowned(holds, unowned_auto_gratuity(orders), request))
         period = _flow_period(request)
         payable = holds.payable(request.location.id, period)
@@ -102,7 +106,7 @@ def _flow_period(request: ExportRequest) -> str:
 
 
 def hold_unowned(
-    holds: SqlitePayHolds, charges: Iterable[UnownedCharge], request: ExportRequest
+    holds: StoredPayHolds, charges: Iterable[UnownedCharge], request: ExportRequest
 ) -> list[str]:
     """Hold every auto-gratuity of a check nobody owns; one notice per hold of the location still
     waiting for a person (earlier periods' included, so the alert stays until they are assigned)."""

@@ -22,11 +22,11 @@ from typing import TypeVar
 
 import msgspec
 
+from expediter.storage.base import Row, Storage, Tx, now_iso
 from expediter.errors import RejectedInput
 from expediter.model.money import Money
 from expediter.model.vendors import APBill, Invoice, InvoiceKind, POAcknowledgement, PurchaseOrder
 from expediter.operations.purchasing.matching import ExceptionKind, MatchResult
-from expediter.storage.base import Row, Storage, Tx, now_iso
 
 
 class InvoiceState(StrEnum):
@@ -449,15 +449,3 @@ def _book(tx: Tx, invoice_id: int, bill: APBill, packed: bytes) -> bool:
         [InvoiceState.BOOKED.value, now_iso(), invoice_id],
     )
     return known is None
-
-
-async def read_stored_costs(database: str) -> dict[str, IngredientCost]:
-    """The latest ingredient costs, opening the catalog's database on its own (exporter threads)."""
-    from expediter.storage import open_storage
-
-    storage = open_storage(database)
-    await storage.start()
-    try:
-        return await storage.read(costs_from)
-    finally:
-        await storage.stop()
