@@ -62,7 +62,6 @@ from expediter.monitor.reconcile.store import differing, load_results
 from expediter.monitor.routes import Alerting, AlertRouter
 from expediter.monitor.shapes import FieldChange
 from expediter.plugin.base import Capability, IncomingMessage
-from expediter.storage.base import Tx
 from expediter.watchers import Watchers, money_at_risk
 
 log = structlog.get_logger(__name__)

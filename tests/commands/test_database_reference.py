@@ -11,8 +11,8 @@ import pytest
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.commands.catalog import _statuses
 from expediter.commands.people import with_storage
-from expediter.engine.storage.base import Storage
 from expediter.model import clock
+from expediter.storage.base import Storage
 from tests.commands.test_db import fill
 from tests.engine.helpers import sample_catalog
 

@@ -13,12 +13,12 @@ from typer.testing import CliRunner
 
 from expediter.cli import app
 from expediter.engine.hub import Hub
-from expediter.storage.migrations import MIGRATIONS
+from expediter.errors import ExpediterError
+from expediter.operations.kitchen import Kitchen, ticket_id_for
 from expediter.storage import open_storage
 from expediter.storage.copy import copy_database, tables_in_order
 from expediter.storage.maintenance import pg_dump_command
-from expediter.errors import ExpediterError
-from expediter.operations.kitchen import Kitchen, ticket_id_for
+from expediter.storage.migrations import MIGRATIONS
 from tests.commands.helpers import invoke, write_catalog
 from tests.databases import query
 from tests.engine.helpers import TEST_CONNECTORS, Board, eventually, order_message, sample_catalog

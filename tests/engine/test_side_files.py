@@ -12,9 +12,7 @@ import msgspec
 
 from expediter.catalog.schema import Catalog
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.connectors.transport import StoredSeenStore
 from expediter.engine.hub import Hub
-from expediter.engine.storage.copy import count_rows
 from expediter.model.money import Money
 from expediter.operations.accounting.export import open_journal_queue
 from expediter.operations.accounting.queue import HeldEntry
@@ -22,6 +20,8 @@ from expediter.operations.accounting.queue import HoldState as QueueState
 from expediter.operations.kitchen.store import KitchenEvent, KitchenStore
 from expediter.operations.kitchen.tickets import TicketState, ticket_id_for
 from expediter.operations.labor.holds import PayHold, open_pay_holds
+from expediter.plugin.transport import StoredSeenStore
+from expediter.storage.copy import count_rows
 from tests.engine.helpers import sample_catalog
 from tests.operations.kitchen.helpers import make_kitchen, order, with_kitchen
 

@@ -14,13 +14,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from expediter.check.catalog import check_file
-from expediter.monitor.diagram import DiagramFormat, dot, health_word, mermaid
 from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import CatalogError, Problem, Severity, errors
 from expediter.catalog.schema import Catalog
 from expediter.catalog.secrets import resolve_database
-from expediter.monitor.svg import render_svg
+from expediter.check.catalog import check_file
 from expediter.commands.common import (
     DEFAULT_CATALOG,
     CatalogArgument,
@@ -31,8 +29,10 @@ from expediter.commands.common import (
 )
 from expediter.commands.listings import flow_row
 from expediter.model import clock
+from expediter.monitor.diagram import DiagramFormat, dot, health_word, mermaid
 from expediter.monitor.health import FlowStatus, Health, flow_health
 from expediter.monitor.ledger_view import read_statuses
+from expediter.monitor.svg import render_svg
 
 PIPE_WIDTH = 200
 STARTER_SECRETS = (

@@ -24,12 +24,12 @@ from expediter.commands.common import CatalogOption, JsonOption, catalog_path, p
 from expediter.commands.listings import held_journal_row
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import FileJobs, RunResult, orders_between, refunded_orders_between
-from expediter.engine.storage.blocking import BlockingStorage
 from expediter.ledger.transfers import TransferOutcome
 from expediter.operations.accounting import HeldEntry, HoldState, MissingMapping, resolve_held
 from expediter.operations.accounting.export import JOURNAL_DATA, open_journal_queue
 from expediter.operations.accounting.journal import document_number
 from expediter.operations.accounting.queue import StoredJournalQueue
+from expediter.storage.blocking import BlockingStorage
 
 
 def _console() -> Console:

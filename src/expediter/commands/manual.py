@@ -30,7 +30,6 @@ from rich.table import Table
 
 from expediter.catalog.schema import Catalog, Flow, Level
 from expediter.commands.common import CatalogOption, catalog_path, with_hub
-from expediter.plugin.base import ConnectorContext, Exporter, ExportRequest, OutputFile
 from expediter.engine import imports
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import export_request
@@ -38,6 +37,7 @@ from expediter.errors import ConfigError, ExpediterError, RejectedInput, Termina
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of
 from expediter.model import clock
 from expediter.model.location import Location
+from expediter.plugin.base import ConnectorContext, Exporter, ExportRequest, OutputFile
 
 
 def _console() -> Console:

@@ -44,8 +44,6 @@ from expediter.engine.jobs import (
 )
 from expediter.engine.reconcile import file_due
 from expediter.engine.schedule_time import closes_business_date
-from expediter.engine.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
-from expediter.engine.storage.blocking import BlockingStorage
 from expediter.errors import ExpediterError
 from expediter.ledger.lineage import inputs_digest
 from expediter.ledger.transfers import Transfer, TransferOutcome
@@ -61,6 +59,8 @@ from expediter.operations.accounting.export import (
 )
 from expediter.operations.accounting.journal import DrawerCount, JournalEntry
 from expediter.plugin.base import ExportRequest
+from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.storage.blocking import BlockingStorage
 
 log = structlog.get_logger(__name__)
 

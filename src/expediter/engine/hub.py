@@ -19,17 +19,13 @@ from typing import IO, Any
 import msgspec
 import structlog
 
-from expediter.catalog.schema import Catalog, System
 from expediter.catalog.paths import data_dir
-from expediter.catalog.schema import Catalog
+from expediter.catalog.schema import Catalog, System
 from expediter.catalog.secrets import resolve_database
 from expediter.engine.counters import FLUSH_SECONDS, Counters
 from expediter.engine.deliveries import DEFAULT_ATTEMPT_TIMEOUT, Deliveries, RetryPolicy
 from expediter.engine.inbox import Inbox
 from expediter.engine.router import Router
-from expediter.storage import open_storage
-from expediter.storage.base import Storage, utcnow
-from expediter.storage.side_files import SideFile, import_side_files
 from expediter.errors import TerminalError
 from expediter.ledger.ledger import Ledger
 from expediter.monitor.drift import DriftWatch
@@ -37,6 +33,7 @@ from expediter.plugin import registry
 from expediter.plugin.base import Capability, Connector, ConnectorContext, Processor, Sink
 from expediter.storage import open_storage
 from expediter.storage.base import Storage, utcnow
+from expediter.storage.side_files import SideFile, import_side_files
 
 SIGNATURE_FAILURES_KEPT = 20
 log = structlog.get_logger(__name__)
@@ -53,10 +50,10 @@ class SignatureFailure(msgspec.Struct, kw_only=True):
 
 def side_files() -> list[SideFile]:
     """The side files older versions kept in the data folder, copied into the database at start."""
-    from expediter.plugin.transport import SEEN_FILES
     from expediter.operations.accounting.queue import JOURNAL_QUEUE_FILE
     from expediter.operations.kitchen.store import KITCHEN_FILE
     from expediter.operations.labor.holds import HOLDS_SIDE_FILE
+    from expediter.plugin.transport import SEEN_FILES
 
     return [KITCHEN_FILE, SEEN_FILES, JOURNAL_QUEUE_FILE, HOLDS_SIDE_FILE]
 

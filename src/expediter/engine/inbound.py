@@ -23,8 +23,6 @@ from datetime import date, datetime
 import structlog
 
 from expediter.catalog.schema import DriftPolicy, Flow, Level, Trigger
-from expediter.plugin.base import ConnectorContext, IncomingMessage
-from expediter.plugin.transport import FetchedFile, FileOutcome, StoredSeenStore, TransferRecord
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import transport_system
 from expediter.engine.purchasing import VENDOR_DATA, desk_of
@@ -39,7 +37,12 @@ from expediter.monitor.drift import Verdict
 from expediter.monitor.drift_store import HeldFile
 from expediter.monitor.shapes import columns_shape
 from expediter.plugin.base import ConnectorContext, IncomingMessage
-from expediter.plugin.transport import FetchedFile, FileOutcome, SqliteSeenStore, TransferRecord
+from expediter.plugin.transport import (
+    FetchedFile,
+    FileOutcome,
+    StoredSeenStore,
+    TransferRecord,
+)
 
 log = structlog.get_logger(__name__)
 

@@ -20,20 +20,8 @@ import msgspec
 import structlog
 
 from expediter.catalog.schema import Flow, Level, System
-from expediter.engine.hub import Hub
-from expediter.plugin.base import (
-    TRANSPORT_SETTINGS,
-    ConnectorContext,
-    Exporter,
-    ExportRequest,
-    OutputFile,
-)
-from expediter.plugin.transport import TransferRecord, Transport, send_file
 from expediter.engine import messages
 from expediter.engine.hub import Hub
-from expediter.storage.base import Tx
-from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
-from expediter.storage.blocking import BlockingStorage
 from expediter.errors import ConfigError, ExpediterError, TerminalError
 from expediter.ledger.lineage import Link, TransferInputs, inputs_of
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
@@ -56,6 +44,8 @@ from expediter.plugin.base import (
 )
 from expediter.plugin.transport import TransferRecord, Transport, send_file
 from expediter.storage.base import Tx
+from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.storage.blocking import BlockingStorage
 
 log = structlog.get_logger(__name__)
 

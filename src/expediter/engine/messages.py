@@ -2,7 +2,7 @@
 
 The ``messages`` table belongs to the inbox: the inbox writes it and looks messages up by id and
 ref (:mod:`expediter.engine.inbox`), and every other query of it is here, as functions of a
-:class:`~expediter.engine.storage.base.Tx` (run them in ``storage.read``). Nothing else in the
+:class:`~expediter.storage.base.Tx` (run them in ``storage.read``). Nothing else in the
 hub names the table: exporters get what they need from the engine (``ExportRequest``), the web
 and the runtime call these.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from expediter.engine.storage.base import Row, Tx
+from expediter.storage.base import Row, Tx
 
 
 def newest_id(tx: Tx) -> int:

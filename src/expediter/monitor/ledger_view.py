@@ -57,8 +57,8 @@ async def read_statuses(database: str, base_dir: Path, now: datetime) -> dict[st
 
     Opening the ledger to read it is all this does; it never creates a SQLite file.
     """
-    from expediter.storage import is_postgres, open_storage
     from expediter.ledger import Ledger
+    from expediter.storage import is_postgres, open_storage
 
     path = database_path(database, base_dir)
     if not is_postgres(database) and (path is None or not path.exists()):

@@ -36,11 +36,11 @@ from typing import Protocol, runtime_checkable
 import msgspec
 import structlog
 
+from expediter.errors import ConfigError, RejectedInput, TerminalError, TransientError
+from expediter.model import clock
 from expediter.plugin.base import Receipt
 from expediter.storage.base import Storage, now_iso
 from expediter.storage.side_files import SideFile, SideTable
-from expediter.errors import ConfigError, RejectedInput, TerminalError, TransientError
-from expediter.model import clock
 
 log = structlog.get_logger(__name__)
 

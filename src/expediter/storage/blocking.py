@@ -15,8 +15,8 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from expediter.engine.storage import open_storage
-from expediter.engine.storage.base import Storage, Tx
+from expediter.storage import open_storage
+from expediter.storage.base import Storage, Tx
 
 T = TypeVar("T")
 WAIT_SECONDS = 60.0

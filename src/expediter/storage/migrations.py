@@ -563,7 +563,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     (
         # Side files of older installs (kitchen.db, ...) copied in once: see
-        # expediter.engine.storage.side_files.
+        # expediter.storage.side_files.
         "0020_imported_side_files",
         """
         CREATE TABLE imported_files (

@@ -24,7 +24,7 @@ from typing import Any
 
 import structlog
 
-from expediter.engine.storage.base import Storage, Tx, from_iso, now_iso, to_iso
+from expediter.storage.base import Storage, Tx, from_iso, now_iso, to_iso
 
 log = structlog.get_logger(__name__)
 MIGRATED_SUFFIX = ".migrated"

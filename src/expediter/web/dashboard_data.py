@@ -28,7 +28,6 @@ from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.operations.accounting.journal import JournalEntry, JournalLine, build_journal
 from expediter.operations.accounting.mapping import UnmappedAccounts
-from expediter.storage.base import Tx
 from expediter.web.visibility import Sees, everything, flow_visible, located, system_visible
 
 RECENT_TRANSFERS = 50

@@ -13,9 +13,10 @@ import pytest
 
 from expediter.catalog.schema import Catalog, System, SystemKind
 from expediter.catalog.schema import Hub as HubSettings
-from expediter.plugin.base import ConnectorContext
 from expediter.connectors.ftp.client import FtpTransport
 from expediter.connectors.ftp.connector import CONNECTOR
+from expediter.errors import TerminalError, TransientError
+from expediter.plugin.base import ConnectorContext
 from expediter.plugin.transport import (
     FetchedFile,
     FileOutcome,
@@ -24,7 +25,6 @@ from expediter.plugin.transport import (
     receive_files,
 )
 from expediter.storage import open_storage
-from expediter.errors import TerminalError, TransientError
 from tests.servers import FtpServer, VsftpdServer, self_signed_certificate
 
 pytestmark = pytest.mark.service

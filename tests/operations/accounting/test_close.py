@@ -7,11 +7,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from expediter.engine.storage.blocking import blocking_storage
 from expediter.errors import RejectedInput
 from expediter.operations.accounting.close import CloseStatus, close_journal, release_held, resolve_held
 from expediter.operations.accounting.journal import JournalEntry
 from expediter.operations.accounting.queue import HoldState, InMemoryJournalQueue, StoredJournalQueue
+from expediter.storage.blocking import blocking_storage
 from tests.operations.accounting.worked_day import (
     DAY,
     DRAWER,

@@ -11,13 +11,8 @@ from typing import Any
 import msgspec
 
 from expediter.catalog.schema import Catalog, Hub
-from expediter.plugin.base import ExportRequest
-from expediter.formats.csv import ExportFile, read_csv
 from expediter.engine.jobs import inventory_lookups
-from expediter.storage import open_storage
-from expediter.storage.base import Tx
-from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
-from expediter.storage.blocking import blocking_storage
+from expediter.formats.csv import ExportFile, read_csv
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Order
@@ -31,6 +26,11 @@ from expediter.operations.inventory.export import (
     usage_files,
 )
 from expediter.operations.inventory.recipes import load_recipe_book
+from expediter.plugin.base import ExportRequest
+from expediter.storage import open_storage
+from expediter.storage.base import Tx
+from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.storage.blocking import blocking_storage
 
 RECIPES = (
     '[ingredients.beef]\nunit = "lb"\nunit_cost = 5\n'

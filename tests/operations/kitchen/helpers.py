@@ -9,12 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from expediter.plugin.base import IncomingMessage
-from expediter.storage import open_storage
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, ModifierAction, Order
 from expediter.operations.kitchen import Kitchen, KitchenSettings, KitchenStore
+from expediter.plugin.base import IncomingMessage
+from expediter.storage import open_storage
 from tests.clocks import SUITE_STARTED
 
 T = TypeVar("T")

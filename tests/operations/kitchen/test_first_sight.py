@@ -7,13 +7,13 @@ from pathlib import Path
 
 import msgspec
 
-from expediter.engine.storage import open_storage
 from expediter.model.clock import ManualClock
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Order, OrderState, Payment, Refund, TenderType
 from expediter.model.time import day_started_at, parse_day_start
 from expediter.operations.kitchen import Kitchen, KitchenSettings, KitchenStore
+from expediter.storage import open_storage
 from tests.clocks import SUITE_STARTED
 from tests.operations.kitchen.helpers import CATEGORIES, kitchen_database, line, order, with_kitchen
 

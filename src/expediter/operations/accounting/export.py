@@ -35,15 +35,9 @@ import structlog
 
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog
+from expediter.catalog.secrets import resolve_database
 from expediter.errors import ConfigError
 from expediter.formats.journal import JOURNAL_DATA, JournalFileExporter, RenderJournal, journal_file_name
-from expediter.catalog.secrets import resolve_database
-from expediter.plugin.base import ExportRequest, OutputFile
-from expediter.storage.base import Storage
-from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
-from expediter.storage.blocking import BlockingStorage, blocking_storage
-from expediter.storage.side_files import import_side_file
-from expediter.errors import ConfigError, TerminalError
 from expediter.model import clock
 from expediter.model.location import Location
 from expediter.model.order import Order
@@ -58,8 +52,6 @@ from expediter.operations.accounting.journal import (
     latest_versions,
 )
 from expediter.operations.accounting.mapping import UnmappedAccounts
-from expediter.operations.accounting.queue import HeldEntry, HoldState, JournalQueue, SqliteJournalQueue
-from expediter.plugin.base import ExportRequest
 from expediter.operations.accounting.queue import (
     JOURNAL_QUEUE_FILE,
     HeldEntry,
@@ -67,6 +59,11 @@ from expediter.operations.accounting.queue import (
     JournalQueue,
     StoredJournalQueue,
 )
+from expediter.plugin.base import ExportRequest
+from expediter.storage.base import Storage
+from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.storage.blocking import BlockingStorage, blocking_storage
+from expediter.storage.side_files import import_side_file
 
 log = structlog.get_logger(__name__)
 

@@ -14,13 +14,13 @@ from typing import Any, Protocol
 
 import msgspec
 
-from expediter.engine.storage.base import to_iso
-from expediter.engine.storage.blocking import BlockingStorage
-from expediter.engine.storage.side_files import SideFile, SideTable
 from expediter.errors import RejectedInput
 from expediter.model import clock
 from expediter.operations.accounting.journal import JournalEntry
 from expediter.operations.accounting.mapping import MissingMapping
+from expediter.storage.base import to_iso
+from expediter.storage.blocking import BlockingStorage
+from expediter.storage.side_files import SideFile, SideTable
 
 
 class HoldState(StrEnum):

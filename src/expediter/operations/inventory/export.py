@@ -33,11 +33,8 @@ import msgspec
 
 from expediter.catalog.paths import catalog_folder
 from expediter.catalog.schema import Catalog
-from expediter.plugin.base import ExportRequest
-from expediter.formats.csv import ColumnType, ExportFile, Layout, LineEnding, column, write_csv
-from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
-from expediter.storage.blocking import BlockingStorage
 from expediter.errors import ConfigError, RejectedInput, TerminalError
+from expediter.formats.csv import ColumnType, ExportFile, Layout, LineEnding, column, write_csv
 from expediter.model.money import Money
 from expediter.model.order import Order
 from expediter.operations.accounting.export import business_dates, orders_by_day
@@ -46,6 +43,9 @@ from expediter.operations.inventory.recipes import RecipeBook, load_recipe_book
 from expediter.operations.inventory.reorder import PurchaseOrder, suggest_purchase_orders
 from expediter.operations.inventory.usage import TheoreticalUsage, theoretical_usage
 from expediter.operations.inventory.variance import VarianceReport, actual_usage, variance_report
+from expediter.plugin.base import ExportRequest
+from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
+from expediter.storage.blocking import BlockingStorage
 
 if TYPE_CHECKING:
     pass

@@ -1,10 +1,10 @@
 """The kitchen's durable state: tickets, orders seen, 86 list and an event log per station.
 
 The tables live in the hub's own database, behind the storage seam
-(:mod:`expediter.engine.storage`): the migrations named ``0019_kitchen_store`` create them, so on
+(:mod:`expediter.storage`): the migrations named ``0019_kitchen_store`` create them, so on
 PostgreSQL they are in PostgreSQL, and ``expediter db copy`` and ``db backup`` carry them with the
-rest. Every write is a :meth:`~expediter.engine.storage.base.Storage.write` (group-committed with
-the hub's other writes), every read a :meth:`~expediter.engine.storage.base.Storage.read`.
+rest. Every write is a :meth:`~expediter.storage.base.Storage.write` (group-committed with
+the hub's other writes), every read a :meth:`~expediter.storage.base.Storage.read`.
 
 Why an event log: a screen that lost its connection asks for everything after the last sequence
 number it saw (SSE ``Last-Event-ID``) and gets exactly the events it missed, in order. Sequence
@@ -25,11 +25,11 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from expediter.engine.storage.base import Storage, Tx, from_iso, now_iso, to_iso
-from expediter.engine.storage.side_files import SideFile, SideTable
 from expediter.model.time import AwareDatetime
 from expediter.operations.kitchen.routing import TicketItem
 from expediter.operations.kitchen.tickets import Ticket
+from expediter.storage.base import Storage, Tx, from_iso, now_iso, to_iso
+from expediter.storage.side_files import SideFile, SideTable
 
 T = TypeVar("T")
 

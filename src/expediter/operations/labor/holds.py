@@ -26,12 +26,12 @@ import msgspec
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog
 from expediter.catalog.secrets import resolve_database
-from expediter.engine.storage.base import Storage
-from expediter.engine.storage.blocking import BlockingStorage, blocking_storage
-from expediter.engine.storage.side_files import SideFile, SideTable, import_side_file
 from expediter.errors import RejectedInput
 from expediter.model import clock
 from expediter.model.money import Money
+from expediter.storage.base import Storage
+from expediter.storage.blocking import BlockingStorage, blocking_storage
+from expediter.storage.side_files import SideFile, SideTable, import_side_file
 
 HOLDS_FILE = "payroll-holds.db"
 

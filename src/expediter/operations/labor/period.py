@@ -19,10 +19,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from expediter.formats.payroll import PayrollFileExporter
-from expediter.plugin.base import ExportRequest, OutputFile
-from expediter.formats.csv import ExportFile
-from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
-from expediter.errors import TerminalError
 from expediter.model import clock
 from expediter.model.labor import Employee, TimePunch
 from expediter.model.money import Money
@@ -50,6 +46,7 @@ from expediter.operations.labor.tips import (
     unowned_auto_gratuity,
 )
 from expediter.plugin.base import ExportRequest
+from expediter.storage.blocking import EXTRA_KEY as BLOCKING_STORAGE
 
 
 def flow_rules(request: ExportRequest) -> OvertimeRules | None:

@@ -22,11 +22,11 @@ from typing import TypeVar
 
 import msgspec
 
-from expediter.storage.base import Row, Storage, Tx, now_iso
 from expediter.errors import RejectedInput
 from expediter.model.money import Money
 from expediter.model.vendors import APBill, Invoice, InvoiceKind, POAcknowledgement, PurchaseOrder
 from expediter.operations.purchasing.matching import ExceptionKind, MatchResult
+from expediter.storage.base import Row, Storage, Tx, now_iso
 
 
 class InvoiceState(StrEnum):
