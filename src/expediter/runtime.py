@@ -147,7 +147,8 @@ class Runtime:
         self.watching = False
         """Whether this process fires and resolves alerts (the one that delivers)."""
         self.role: list[str] = []
-        """The parts that run once per database that this process holds (its heartbeat says)."""
+        """``primary`` and the parts that run once per database it holds, ``standby`` (it takes
+        them over when the primary dies) or ``ingest only`` (its heartbeat says)."""
         self._beat: Heartbeat | None = None
         self._heartbeat = heartbeat
         self.hub.drift.on_new = self._drift_found
@@ -170,6 +171,8 @@ class Runtime:
         await self.hub.start()
         if holding:
             await self._start_singletons()
+        else:
+            self.role = ["standby"] if delivering and self.hub.shared else ["ingest only"]
         if delivering and self.hub.shared:
             self.spawn(self._claim_watch(holding), "the claim watch (no standby takeover)")
         if self._heartbeat:
@@ -182,7 +185,7 @@ class Runtime:
         await self.hub.ledger.note_watched(enabled, clock.now())
         await self.alerting.load()
         self.watching = True
-        self.role = ["deliveries", *(["kitchen"] if self.kitchen is not None else [])]
+        self.role = ["primary", *(["kitchen"] if self.kitchen is not None else [])]
         if self._schedule:
             await self._start_scheduler()
             self.role.append("scheduler")

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from expediter.engine.storage.base import Storage, Tx
 from expediter.engine.storage.sqlite import SqliteStorage
 from expediter.errors import ConfigError
 
-__all__ = ["SqliteStorage", "Storage", "Tx", "is_postgres", "open_storage"]
+__all__ = ["SqliteStorage", "Storage", "Tx", "is_postgres", "open_storage", "reader"]
 
 
 def is_postgres(url_or_path: str | Path) -> bool:
     return str(url_or_path).startswith(("postgresql://", "postgres://"))
+
+
+def reader(url_or_path: str | Path) -> AbstractContextManager[Tx]:
+    """One plain connection to an existing database: nothing migrated or created (a look from
+    outside the hub, ``expediter status``). Connection failures raise the driver's error."""
+    text = str(url_or_path)
+    if is_postgres(text):
+        from expediter.engine.storage import postgres
+
+        return postgres.reader(text)
+    from expediter.engine.storage import sqlite
+
+    return sqlite.reader(text.removeprefix("sqlite:///"))
 
 
 def open_storage(url_or_path: str | Path, *, statement_timeout_ms: int | None = None) -> Storage:

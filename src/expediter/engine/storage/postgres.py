@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -129,6 +129,17 @@ def connect(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> Any:
     except psycopg.OperationalError as exc:
         raise TransientError(f"cannot reach the PostgreSQL database: {_first_line(exc)}") from exc
     return conn
+
+
+@contextlib.contextmanager
+def reader(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> Iterator[_Tx]:
+    """One connection (no migration), for a look from outside the hub (``expediter status``)."""
+    conn = connect(url, statement_timeout_ms)
+    conn.autocommit = True
+    try:
+        yield _Tx(conn)
+    finally:
+        conn.close()
 
 
 def _first_line(exc: BaseException) -> str:
