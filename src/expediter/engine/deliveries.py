@@ -210,7 +210,7 @@ class Deliveries:
         self._lanes.clear()
         if self.claims is not None:  # after the saves: the next owner reads every outcome
             with contextlib.suppress(Exception):
-                await self.claims.release(list(self.claims.held))
+                await self.claims.release_all()
 
     def notify(self, lanes: Iterable[str]) -> None:
         """New deliveries were committed in these lanes: start them now, without waiting for a poll."""

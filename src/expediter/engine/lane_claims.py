@@ -42,6 +42,7 @@ class LaneClaims:
         self.owner = owner or uuid.uuid4().hex
         self.lease_ms = int(lease_seconds * 1000)
         self.held: set[str] = set()
+        self._claiming: set[asyncio.Future[set[str]]] = set()
         self._turn = asyncio.Lock()
         """One claim, renewal or release at a time: a renewal never counts as lost a lane this
         process released and took again while the renewal was being committed."""
@@ -53,9 +54,19 @@ class LaneClaims:
     async def claim(self, lane: str) -> bool:
         """Take ``lane`` unless another living process holds it; ``True`` when this one holds it."""
         async with self._turn:
-            got = await self.storage.write(lambda tx: _claim(tx, [lane], self.owner, self.lease_ms))
-            self.held.update(got)
+            write = asyncio.ensure_future(
+                self.storage.write(lambda tx: _claim(tx, [lane], self.owner, self.lease_ms))
+            )
+            # a lane stopped mid-claim (the hub stops) still knows what it took, to give it back
+            write.add_done_callback(self._note_claimed)
+            self._claiming.add(write)
+            got = await asyncio.shield(write)
             return lane in got
+
+    def _note_claimed(self, write: asyncio.Future[set[str]]) -> None:
+        self._claiming.discard(write)
+        if not write.cancelled() and write.exception() is None:
+            self.held.update(write.result())
 
     async def renew(self) -> set[str]:
         """Extend every lease held; the lanes lost meanwhile (another process took them)."""
@@ -67,6 +78,12 @@ class LaneClaims:
             lost = set(lanes) - kept
             self.held -= lost
             return lost
+
+    async def release_all(self) -> None:
+        """Give every lane back (the hub stops), claims still being committed included."""
+        if self._claiming:
+            await asyncio.wait(list(self._claiming))
+        await self.release(list(self.held))
 
     async def release(self, lanes: Iterable[str]) -> None:
         async with self._turn:
