@@ -380,10 +380,10 @@ class PostgresStorage:
         try:
             results = [work(_Tx(conn)) for work, _, _ in batch]
             conn.commit()
-        except psycopg.errors.TransactionRollback:  # a deadlock with another process's group
-            _rollback(conn)
-            return self._commit_each(conn, batch)
         except psycopg.OperationalError as exc:
+            if _rolled_back(exc):  # a deadlock with another process's group: one write at a time
+                _rollback(conn)
+                return self._commit_each(conn, batch)
             _settle([(job, None, _lost(exc)) for job in batch])
             _close(conn)
             return None
@@ -429,11 +429,19 @@ def _run_alone(conn: Any, work: Callable[[Any], Any]) -> Any:
             result = work(_Tx(conn))
             conn.commit()
             return result
-        except psycopg.errors.TransactionRollback as exc:
+        except psycopg.OperationalError as exc:
+            if not _rolled_back(exc):
+                raise
             _rollback(conn)
             if tried == ROLLBACK_RETRIES:
                 raise TransientError(f"PostgreSQL rolled the write back: {_first_line(exc)}") from exc
     raise AssertionError("unreachable")
+
+
+def _rolled_back(exc: BaseException) -> bool:
+    """The server rolled the transaction back (SQLSTATE class 40: a deadlock, a serialization
+    failure); the connection is fine and the same work may simply run again."""
+    return str(getattr(exc, "sqlstate", "") or "").startswith("40")
 
 
 def _lost(exc: BaseException) -> TransientError:
