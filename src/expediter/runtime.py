@@ -27,6 +27,7 @@ from typing import Any
 
 import structlog
 
+from expediter import __version__
 from expediter.catalog.paths import catalog_folder
 from expediter.catalog.paths import data_dir as catalog_data_dir
 from expediter.catalog.schema import Catalog, Flow, Level
@@ -56,6 +57,7 @@ from expediter.monitor.alerts import AlertKind
 from expediter.monitor.drift import drift_text
 from expediter.monitor.drift_store import Drift
 from expediter.monitor.ledger_view import statuses_from_ledger
+from expediter.monitor.processes import Heartbeat
 from expediter.monitor.reconcile.alerts import sync_alerts
 from expediter.monitor.reconcile.model import CheckResult, CheckState
 from expediter.monitor.reconcile.store import differing, load_results
@@ -95,8 +97,15 @@ class OrderVersions:
 
 class Runtime:
     def __init__(
-        self, catalog: Catalog, hub: Hub | None = None, *, schedule: bool = True, watch: bool = True
+        self,
+        catalog: Catalog,
+        hub: Hub | None = None,
+        *,
+        schedule: bool = True,
+        watch: bool = True,
+        heartbeat: bool = False,
     ) -> None:
+        """``heartbeat``: this process writes its row in ``hub_processes`` (``expediter serve``)."""
         self.catalog = catalog
         self.hub = hub or Hub(catalog)
         self.jobs = FileJobs(self.hub)
@@ -123,42 +132,107 @@ class Runtime:
         """Kept between passes: it remembers which nights' inputs it found unchanged."""
         self.watching = False
         """Whether this process fires and resolves alerts (the one that delivers)."""
+        self.role: list[str] = []
+        """``primary`` and the parts that run once per database it holds, ``standby`` (it takes
+        them over when the primary dies) or ``ingest only`` (its heartbeat says)."""
+        self._beat: Heartbeat | None = None
+        self._heartbeat = heartbeat
         self.hub.drift.on_new = self._drift_found
 
     async def start(self) -> None:
         """Start the hub; the kitchen, the scheduler and the alert watch run only in the process
-        that delivers (see :meth:`Hub.claim_deliveries`), so several workers never double them."""
+        that holds them (see :meth:`Hub.claim_singletons`), so several processes never double
+        them. On PostgreSQL every process delivers, and one that does not hold them asks again
+        every ``[hub] takeover_seconds``, taking them over when their holder died."""
         self._stopping = False
         data_dir = catalog_data_dir(self.catalog)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.hub.services["order_versions"] = OrderVersions(self.hub)
         self.hub.services["runtime"] = self
+        self.hub.deliveries.accepts = self._may_deliver
         delivering = self.hub.claim_deliveries()
-        if delivering:
+        holding = delivering and await asyncio.to_thread(self.hub.claim_singletons)
+        if holding:
             await self.hub.start_storage()  # the kitchen's tables are the hub's; deliveries wait
             await self._start_kitchen()
         await self.hub.start()
-        if delivering:
-            enabled = [flow.id for flow in self.catalog.flows if flow.enabled]
-            await self.hub.ledger.note_watched(enabled, clock.now())
-            await self.alerting.load()
-            self.watching = True
-        if delivering and self._schedule:
+        if holding:
+            await self._start_singletons()
+        else:
+            self.role = ["standby"] if delivering and self.hub.shared else ["ingest only"]
+        if delivering and self.hub.shared:
+            self.spawn(self._claim_watch(holding), "the claim watch (no standby takeover)")
+        if self._heartbeat:
+            self._beat = Heartbeat(id=self.hub.process_id, started_at=clock.now(), version=__version__)
+            await self._write_beat()
+            self.spawn(self._heartbeat_loop(), "the heartbeat (expediter status sees this process as stale)")
+
+    async def _start_singletons(self) -> None:
+        enabled = [flow.id for flow in self.catalog.flows if flow.enabled]
+        await self.hub.ledger.note_watched(enabled, clock.now())
+        await self.alerting.load()
+        self.watching = True
+        self.role = ["primary", *(["kitchen"] if self.kitchen is not None else [])]
+        if self._schedule:
             await self._start_scheduler()
-        if delivering and self._watch:
+            self.role.append("scheduler")
+        if self._watch:
             self.spawn(self._watch_loop(), "the alert watch (failure, lateness and dead-letter alerts)")
-        if delivering and self._schedule and self._watch:
+            self.role.append("alert watch")
+        if self._schedule and self._watch:
             self.spawn(
                 self._reconcile_loop(),
                 "the reconciliation watch (nights are not healed, reconciliation does not run)",
             )
-        if delivering and self._schedule:
+            self.role.append("reconciliation")
+        if self._schedule:
             self._start_pollers()
             self._start_file_arrivals()
             self._start_drills()
 
+    def _may_deliver(self, lane: str) -> bool:
+        """A kitchen destination's lane goes only from the process running the kitchen."""
+        if self.kitchen is not None or not self.hub.shared:
+            return True
+        system = self.catalog.system(lane.rpartition("|")[0])
+        connector = None if system is None else self.hub.connector(system.connector)
+        return connector is None or Capability.KITCHEN_SERVICE not in connector.capabilities
+
+    async def _claim_watch(self, holding: bool) -> None:
+        """PostgreSQL: a standby asks for the parts that run once until it gets them (their
+        holder died or stopped); the holder checks it still holds them."""
+        every = self.catalog.hub.takeover_seconds
+        while not holding:
+            await asyncio.sleep(every)
+            holding = await asyncio.to_thread(self.hub.claim_singletons)
+        if not self.watching:
+            log.info("singletons_taken_over", process=self.hub.process_id)
+            await self._start_kitchen()
+            await self._start_singletons()
+            await self._write_beat()
+        while await asyncio.to_thread(self.hub.storage_claim_alive):
+            await asyncio.sleep(every)
+        raise ConfigError(
+            "this process lost its claim on the database (its connection broke): another process may"
+            " now run the scheduler and the alert watch too"
+        )
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.catalog.hub.takeover_seconds)
+            try:
+                await self._write_beat()
+            except Exception:  # the database is away: the next beat tries again
+                log.exception("heartbeat_failed")
+
+    async def _write_beat(self) -> None:
+        beat, role, now = self._beat, list(self.role), clock.now()
+        if beat is not None:
+            await self.hub.storage.write(lambda tx: beat.write(tx, now, role))
+
     async def stop(self) -> None:
         self._stopping = True
+        beat, self._beat = self._beat, None
         if self._scheduler is not None:
             self._scheduler.stop()
         for task in self._tasks:
@@ -171,6 +245,9 @@ class Runtime:
                 await report
         if self.kitchen is not None:  # before the hub: its last status messages still go in
             await self.kitchen.stop()
+        if beat is not None:
+            with contextlib.suppress(Exception):
+                await self.hub.storage.write(beat.remove)
         await self.hub.stop()
 
     async def __aenter__(self) -> Runtime:

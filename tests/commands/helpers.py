@@ -56,10 +56,14 @@ def flow(flow_id: str, to: str, data: str, *, level: Level = Level.FILE, **extra
     )
 
 
-def catalog(tmp_path: Path, *, data_dir: str = "data") -> Catalog:
+def catalog(tmp_path: Path, *, data_dir: str = "data", database: str | None = None) -> Catalog:
+    """``database``: the ``database`` fixture's (SQLite or PostgreSQL); by default ``hub.db``. A
+    relative ``data_dir`` is under ``tmp_path`` (on PostgreSQL it would be the working folder's)."""
     drop = {"transport": {"inbox_dir": str(tmp_path / "drop")}}
+    if database is not None and not Path(data_dir).is_absolute():
+        data_dir = str(tmp_path / data_dir)
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db"), data_dir=data_dir),
+        hub=HubSettings(database=database or str(tmp_path / "hub.db"), data_dir=data_dir),
         locations=[LOCATION],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="GM"),

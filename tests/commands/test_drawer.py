@@ -24,9 +24,9 @@ from tests.commands.helpers import DAY, catalog, invoke, store_day, write_catalo
 XERO_FILE = "journal_L001_20261126.csv"
 
 
-def _xero_only(tmp_path: Path, **settings: object) -> Catalog:
+def _xero_only(tmp_path: Path, database: str, **settings: object) -> Catalog:
     """The helper catalog with its journal flows reduced to the Xero one, with these settings."""
-    found = catalog(tmp_path)
+    found = catalog(tmp_path, database=database)
     flows = [f for f in found.flows if f.data != "journal" or f.id == "xero-journal"]
     flows = [
         msgspec.structs.replace(f, settings=dict(settings)) if f.id == "xero-journal" else f for f in flows
@@ -46,8 +46,8 @@ def _xero_rows(tmp_path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO((tmp_path / "drop" / XERO_FILE).read_text())))
 
 
-def test_a_count_posts_cash_short_through_the_journal_flow(tmp_path: Path) -> None:
-    found = _xero_only(tmp_path)
+def test_a_count_posts_cash_short_through_the_journal_flow(tmp_path: Path, database: str) -> None:
+    found = _xero_only(tmp_path, database)
     store_day(found)
     config = write_catalog(tmp_path, found)
     expected = _expected_cash(found)
@@ -72,8 +72,8 @@ def test_a_count_posts_cash_short_through_the_journal_flow(tmp_path: Path) -> No
     assert not [r for r in _xero_rows(tmp_path) if r["Description"] in ("cash short", "cash over")]
 
 
-def test_a_required_count_holds_the_day_until_counted(tmp_path: Path) -> None:
-    found = _xero_only(tmp_path, drawer_count="required")
+def test_a_required_count_holds_the_day_until_counted(tmp_path: Path, database: str) -> None:
+    found = _xero_only(tmp_path, database, drawer_count="required")
     store_day(found)
     config = write_catalog(tmp_path, found)
 
@@ -100,8 +100,8 @@ def test_a_required_count_holds_the_day_until_counted(tmp_path: Path) -> None:
     assert sorted(over) == ["-3.00", "3.00"]
 
 
-def test_the_dining_option_split_is_a_flow_setting(tmp_path: Path) -> None:
-    found = _xero_only(tmp_path, by_dining_option=True)
+def test_the_dining_option_split_is_a_flow_setting(tmp_path: Path, database: str) -> None:
+    found = _xero_only(tmp_path, database, by_dining_option=True)
     store_day(found)
 
     async def run() -> TransferOutcome:
@@ -113,8 +113,8 @@ def test_the_dining_option_split_is_a_flow_setting(tmp_path: Path) -> None:
     assert {"dine_in", "takeout"} <= tracked
 
 
-def test_a_bad_setting_or_amount_is_refused_with_the_fix(tmp_path: Path) -> None:
-    found = _xero_only(tmp_path, drawer_count="sometimes")
+def test_a_bad_setting_or_amount_is_refused_with_the_fix(tmp_path: Path, database: str) -> None:
+    found = _xero_only(tmp_path, database, drawer_count="sometimes")
     store_day(found)
 
     async def run() -> str:
@@ -122,7 +122,7 @@ def test_a_bad_setting_or_amount_is_refused_with_the_fix(tmp_path: Path) -> None
             return (await FileJobs(hub).run("xero-journal", "L001", DAY)).error
 
     assert 'drawer_count "optional" or "required"' in asyncio.run(run())
-    config = write_catalog(tmp_path, _xero_only(tmp_path))
+    config = write_catalog(tmp_path, _xero_only(tmp_path, database))
     code, output = invoke("drawer", "count", "L001", str(DAY), "12.345", "-c", config)
     assert code != 0
     code, output = invoke("drawer", "count", "L001", "yesterday", "12.00", "-c", config)

@@ -32,22 +32,22 @@ def _run(found: Catalog, flow_id: str) -> TransferOutcome:
     return asyncio.run(run())
 
 
-def test_nothing_held_lists_an_empty_table(tmp_path: Path) -> None:
-    config = write_catalog(tmp_path, catalog(tmp_path))
+def test_nothing_held_lists_an_empty_table(tmp_path: Path, database: str) -> None:
+    config = write_catalog(tmp_path, catalog(tmp_path, database=database))
     code, output = invoke("journal", "held", "-c", config)
     assert code == 0 and "0 held journal entries" in output
 
 
-def test_release_of_a_day_not_held_exits_1(tmp_path: Path) -> None:
-    config = write_catalog(tmp_path, catalog(tmp_path))
+def test_release_of_a_day_not_held_exits_1(tmp_path: Path, database: str) -> None:
+    config = write_catalog(tmp_path, catalog(tmp_path, database=database))
     code, output = invoke("journal", "release", "L001", str(DAY), "-c", config)
     assert code == 1 and "not held" in output
     code, output = invoke("journal", "release", "L001", "yesterday", "-c", config)
     assert code == 2 and "YYYY-MM-DD" in output
 
 
-def test_a_scheduled_rerun_after_the_fix_releases_the_day(tmp_path: Path) -> None:
-    found = catalog(tmp_path)
+def test_a_scheduled_rerun_after_the_fix_releases_the_day(tmp_path: Path, database: str) -> None:
+    found = catalog(tmp_path, database=database)
     store_day(found)
     assert _run(_without_cash(found), "xero-journal") is TransferOutcome.FAILED
     [held] = held_entries(found)
@@ -59,8 +59,8 @@ def test_a_scheduled_rerun_after_the_fix_releases_the_day(tmp_path: Path) -> Non
     assert released.state is HoldState.RELEASED and released.entry is not None
 
 
-def test_release_runs_every_journal_flow_of_the_location(tmp_path: Path) -> None:
-    found = catalog(tmp_path)
+def test_release_runs_every_journal_flow_of_the_location(tmp_path: Path, database: str) -> None:
+    found = catalog(tmp_path, database=database)
     store_day(found)
     assert _run(_without_cash(found), "qb-iif") is TransferOutcome.FAILED
     assert [f.id for f in journal_flows(found, "L001")] == ["qb-iif", "qb-json", "xero-journal"]

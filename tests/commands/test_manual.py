@@ -20,8 +20,8 @@ from tests.commands.helpers import DAY, catalog, invoke, store_day, write_catalo
 
 
 @pytest.fixture
-def stored(tmp_path: Path) -> tuple[Catalog, str]:
-    found = catalog(tmp_path)
+def stored(tmp_path: Path, database: str) -> tuple[Catalog, str]:
+    found = catalog(tmp_path, database=database)
     store_day(found)
     return found, write_catalog(tmp_path, found)
 
@@ -175,9 +175,9 @@ def test_the_same_sheet_twice_is_one_message(stored: tuple[Catalog, str], tmp_pa
     assert len(_ledger(found)) == 2  # each import is a transfer; the inbox keeps one message
 
 
-def test_data_dir_is_resolved_beside_the_database(tmp_path: Path) -> None:
-    found = catalog(tmp_path, data_dir="state")
+def test_data_dir_is_resolved_beside_the_database(tmp_path: Path, database: str) -> None:
+    found = catalog(tmp_path, database=database, data_dir="state")
     assert hub_data_dir(found) == tmp_path / "state"
     assert journal_queue_path(found) == tmp_path / "state" / "journal-queue.db"
-    absolute = catalog(tmp_path, data_dir=str(tmp_path / "elsewhere"))
+    absolute = catalog(tmp_path, database=database, data_dir=str(tmp_path / "elsewhere"))
     assert hub_data_dir(absolute) == tmp_path / "elsewhere"

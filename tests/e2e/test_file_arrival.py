@@ -18,10 +18,10 @@ GOOD = b"ingredient,unit,quantity\nbeef_patty,each,120\nbun,each,130\n"
 NO_QUANTITY = b"ingredient,unit\nbeef_patty,each\n"
 
 
-def _catalog(tmp_path: Path) -> Catalog:
+def _catalog(tmp_path: Path, database: str) -> Catalog:
     drop = {"inbox_dir": str(tmp_path / "drop"), "stable_seconds": 0.05}
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        hub=HubSettings(database=database, data_dir=str(tmp_path / "data")),
         locations=[LOCATION],
         systems=[
             System(
@@ -48,7 +48,7 @@ def _catalog(tmp_path: Path) -> Catalog:
     )
 
 
-def test_good_bad_and_repeated_count_sheets(tmp_path: Path) -> None:
+def test_good_bad_and_repeated_count_sheets(tmp_path: Path, database: str) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()
     (drop / "counts_L001_20261126.csv").write_bytes(GOOD)
@@ -60,7 +60,7 @@ def test_good_bad_and_repeated_count_sheets(tmp_path: Path) -> None:
     (drop / "counts_L001_20261125.csv").write_bytes(GOOD + b"onion,lb," + b"9" * 140_000 + b"\n")
 
     async def scenario() -> tuple[list[Transfer], int, bytes | None]:
-        async with Hub(_catalog(tmp_path), deliver=False) as hub:
+        async with Hub(_catalog(tmp_path, database), deliver=False) as hub:
             [watcher] = FileArrivals(hub).build()
             await watcher.poll_once()
             await watcher.transport.close()
@@ -96,7 +96,7 @@ def test_good_bad_and_repeated_count_sheets(tmp_path: Path) -> None:
     assert list(drop.glob("*.csv")) == []
 
 
-def test_a_file_whose_name_is_not_utf8_is_read_and_recorded(tmp_path: Path) -> None:
+def test_a_file_whose_name_is_not_utf8_is_read_and_recorded(tmp_path: Path, database: str) -> None:
     """A sheet saved on an old Windows machine (``café`` in Latin-1): picked up and in the ledger."""
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -106,7 +106,7 @@ def test_a_file_whose_name_is_not_utf8_is_read_and_recorded(tmp_path: Path) -> N
         sheet.write(NO_QUANTITY)
 
     async def scenario() -> list[Transfer]:
-        async with Hub(_catalog(tmp_path), deliver=False) as hub:
+        async with Hub(_catalog(tmp_path, database), deliver=False) as hub:
             [watcher] = FileArrivals(hub).build()
             await watcher.poll_once()
             await watcher.transport.close()

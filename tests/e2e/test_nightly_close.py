@@ -42,9 +42,9 @@ def _flow(flow_id: str, to: str, data: str, transport: str) -> Flow:
     )
 
 
-def _catalog(tmp_path: Path, sftp: SftpServer) -> Catalog:
+def _catalog(tmp_path: Path, database: str, sftp: SftpServer) -> Catalog:
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        hub=HubSettings(database=database, data_dir=str(tmp_path / "data")),
         locations=[LOCATION],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="GM"),
@@ -73,12 +73,14 @@ def _catalog(tmp_path: Path, sftp: SftpServer) -> Catalog:
     )
 
 
-def test_nightly_files_reach_the_back_office_and_reconcile(tmp_path: Path, sftp_server: SftpServer) -> None:
+def test_nightly_files_reach_the_back_office_and_reconcile(
+    tmp_path: Path, database: str, sftp_server: SftpServer
+) -> None:
     day = simulate_day(LOCATION, DAY, seed=11, scale=0.2)
     roster = staff_roster(LOCATION)
 
     async def scenario() -> tuple[list[RunResult], list[Transfer]]:
-        async with Hub(_catalog(tmp_path, sftp_server), deliver=False) as hub:
+        async with Hub(_catalog(tmp_path, database, sftp_server), deliver=False) as hub:
             await store_day(hub, LOCATION, day, roster)
             jobs = FileJobs(hub)
             results = [await jobs.run(flow, LOCATION.id, DAY) for flow in ("sales", "mix", "labor")]

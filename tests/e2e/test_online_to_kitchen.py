@@ -35,14 +35,14 @@ def _flow(flow_id: str, source: str, to: str, data: str) -> Flow:
     )
 
 
-def _catalog(tmp_path: Path, pos_url: str) -> Catalog:
+def _catalog(tmp_path: Path, database: str, pos_url: str) -> Catalog:
     online_settings = {
         "secret": f"env:{SECRET_ENV}",
         "status_url": f"{pos_url}/online/status",
         "availability_url": f"{pos_url}/online/availability",
     }
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        hub=HubSettings(database=database, data_dir=str(tmp_path / "data")),
         locations=[LOCATION],
         systems=[
             System(
@@ -88,7 +88,7 @@ def _online_order(number: int) -> dict[str, object]:
 
 
 def test_online_order_reaches_kitchen_and_pos_and_ready_goes_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secret = secrets.token_urlsafe(16)
     monkeypatch.setenv(SECRET_ENV, secret)
@@ -96,7 +96,9 @@ def test_online_order_reaches_kitchen_and_pos_and_ready_goes_back(
     async def scenario() -> None:
         pos = PosStandIn()
         pos_server, pos_port = await serve_in_background(pos.app(), 0)
-        runtime = Runtime(_catalog(tmp_path, f"http://127.0.0.1:{pos_port}"), schedule=False, watch=False)
+        runtime = Runtime(
+            _catalog(tmp_path, database, f"http://127.0.0.1:{pos_port}"), schedule=False, watch=False
+        )
         await runtime.start()
         transport = httpx.ASGITransport(app=create_app(runtime.hub, manage_hub=False))
         try:

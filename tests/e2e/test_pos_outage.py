@@ -31,9 +31,9 @@ LOCATION = sim_location(1)
 SECRET_ENV = "EXPEDITER_TEST_OUTAGE_SECRET"
 
 
-def _catalog(tmp_path: Path, pos_url: str, retry_limit: int | None) -> Catalog:
+def _catalog(tmp_path: Path, database: str, pos_url: str, retry_limit: int | None) -> Catalog:
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        hub=HubSettings(database=database, data_dir=str(tmp_path / "data")),
         locations=[LOCATION],
         systems=[
             System(
@@ -79,7 +79,7 @@ def _payloads(count: int) -> list[bytes]:
 
 @pytest.mark.parametrize("retry_limit", [None, 2])
 def test_pos_outage_then_recovery(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, retry_limit: int | None
+    tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch, retry_limit: int | None
 ) -> None:
     """With the default retry budget the backlog drains by itself; with a short limit the first
     order becomes a dead letter that holds the lane (the later ones wait, even those placed after
@@ -91,7 +91,7 @@ def test_pos_outage_then_recovery(
         pos = PosStandIn()
         pos.go_down_for(3600)  # down until the test brings it back
         pos_server, port = await serve_in_background(pos.app(), 0)
-        catalog = _catalog(tmp_path, f"http://127.0.0.1:{port}/orders", retry_limit)
+        catalog = _catalog(tmp_path, database, f"http://127.0.0.1:{port}/orders", retry_limit)
         hub = Hub(catalog, retry=RetryPolicy(base=0.05, cap=0.2), poll_interval=0.05)
         runtime = Runtime(catalog, hub, schedule=False, watch=False)
         await runtime.start()

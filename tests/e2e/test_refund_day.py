@@ -57,7 +57,7 @@ STORED = [
 ]
 
 
-def _catalog(tmp_path: Path) -> Catalog:
+def _catalog(tmp_path: Path, database: str) -> Catalog:
     books = System(
         id="books",
         kind=SystemKind.ACCOUNTING,
@@ -66,7 +66,7 @@ def _catalog(tmp_path: Path) -> Catalog:
         settings={"payee": "Bistro", "transport": {"inbox_dir": str(tmp_path / "books")}},
     )
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db"), data_dir=str(tmp_path / "data")),
+        hub=HubSettings(database=database, data_dir=str(tmp_path / "data")),
         locations=[LOCATION],
         systems=[System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="GM"), books],
         flows=[
@@ -114,8 +114,8 @@ def _by_suffix(sums: dict[str, Decimal], word: str) -> Decimal:
     return sum((v for k, v in sums.items() if word in k), Decimal(0))
 
 
-def test_the_refund_is_journaled_on_its_own_day(tmp_path: Path) -> None:
-    catalog = _catalog(tmp_path)
+def test_the_refund_is_journaled_on_its_own_day(tmp_path: Path, database: str) -> None:
+    catalog = _catalog(tmp_path, database)
 
     async def scenario() -> tuple[list[str], list[str], list[Order]]:
         async with Hub(catalog, deliver=False) as hub:

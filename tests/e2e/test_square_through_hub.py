@@ -36,7 +36,7 @@ def _order(order_id: str, updated: datetime) -> dict[str, Any]:
     return order
 
 
-def _catalog(tmp_path: Path) -> Catalog:
+def _catalog(tmp_path: Path, database: str) -> Catalog:
     settings = {
         "signature_key": "env:EXPEDITER_TEST_SQUARE_KEY",
         "access_token": "env:EXPEDITER_TEST_SQUARE_TOKEN",
@@ -46,7 +46,7 @@ def _catalog(tmp_path: Path) -> Catalog:
         "poll_minutes": 5,
     }
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db"), allowed_hosts=["hub.test"]),
+        hub=HubSettings(database=database, data_dir=str(tmp_path / "data"), allowed_hosts=["hub.test"]),
         locations=[LOCATION],
         systems=[System(id="square", kind=SystemKind.POS, connector="square", owner="GM", settings=settings)],
     )
@@ -61,7 +61,7 @@ async def _until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
 
 
 def test_webhook_and_polling_overlap_give_one_order_each(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in SECRET_ENV.items():
         monkeypatch.setenv(name, value)
@@ -72,7 +72,7 @@ def test_webhook_and_polling_overlap_give_one_order_each(
     square.put_order(missed)
 
     async def scenario() -> None:
-        runtime = Runtime(_catalog(tmp_path), schedule=False, watch=False)
+        runtime = Runtime(_catalog(tmp_path, database), schedule=False, watch=False)
         runtime.hub.services["http_transport"] = square.transport()
         await runtime.start()
         app = httpx.ASGITransport(app=create_app(runtime.hub, manage_hub=False))

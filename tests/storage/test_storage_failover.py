@@ -19,7 +19,7 @@ import pytest
 
 from expediter.errors import TransientError
 from expediter.storage.postgres import PostgresStorage, prepare_database
-from tests.postgres import LOOPBACK, PostgresServer, running_postgres
+from tests.postgres import LOOPBACK, PostgresServer, free_port, running_postgres
 from tests.storage.test_storage_postgres import count, insert
 
 pytestmark = pytest.mark.service
@@ -85,3 +85,24 @@ def test_a_failover_is_a_reconnect_to_the_new_primary(
 
     assert asyncio.run(scenario()) == 1  # on the new primary: the write after the switch
     assert _messages(primary) == 1 and _messages(standby) == 1
+
+
+def test_a_multi_host_url_whose_first_host_is_down_connects_to_the_next(postgres_url: str) -> None:
+    """What a standby promoted while the old primary's machine is off looks like to the hub."""
+    server = postgres_url.split("@", 1)[1].split("/", 1)[0]
+    database = postgres_url.rsplit("/", 1)[1]
+    url = (
+        f"postgresql://postgres@{LOOPBACK}:{free_port()},{server}/{database}"
+        "?target_session_attrs=read-write&connect_timeout=5"
+    )
+
+    async def scenario() -> int:
+        storage = PostgresStorage(url)
+        await storage.start()  # migrates through the second host
+        try:
+            await storage.write(insert(1))
+            return await storage.read(count)
+        finally:
+            await storage.stop()
+
+    assert asyncio.run(scenario()) == 1

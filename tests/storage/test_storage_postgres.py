@@ -9,6 +9,9 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
+from expediter.catalog.schema import Catalog
+from expediter.catalog.schema import Hub as HubSettings
+from expediter.engine.hub import Hub
 from expediter.errors import ConfigError, TransientError
 from expediter.storage import open_storage
 from expediter.storage.base import Tx
@@ -115,6 +118,19 @@ def test_every_connection_has_a_statement_timeout(postgres_url: str) -> None:
         return str(shown[0])
 
     assert asyncio.run(scenario()) == "30s"
+
+
+def test_the_catalogs_statement_timeout_is_set_on_every_connection(postgres_url: str) -> None:
+    catalog = Catalog(hub=HubSettings(database=postgres_url, statement_timeout_ms=1234))
+
+    async def scenario() -> tuple[str, str]:
+        async with Hub(catalog, deliver=False) as hub:
+            shown = await hub.storage.read(lambda tx: tx.one("SHOW statement_timeout"))
+            written = await hub.storage.write(lambda tx: tx.one("SHOW statement_timeout"))
+        assert shown is not None and written is not None
+        return str(shown[0]), str(written[0])
+
+    assert asyncio.run(scenario()) == ("1234ms", "1234ms")
 
 
 def test_a_lost_connection_is_a_transient_error_and_the_next_write_reconnects(postgres_url: str) -> None:

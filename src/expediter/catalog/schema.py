@@ -226,6 +226,13 @@ class Hub(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     host of ``public_url`` is always allowed. Any other name is refused (no DNS rebinding)."""
     secure_cookies: bool | None = None
     """Send the sign-in and device cookies only over https; unset: when ``public_url`` is https."""
+    takeover_seconds: float = 5.0
+    """PostgreSQL: how often a standby hub process asks for the parts that run once (scheduler,
+    alert watch, kitchen, reconciliation), and how often every process writes its heartbeat."""
+    lane_lease_seconds: float = 10.0
+    """PostgreSQL: how long a lane stays with a hub process that stopped renewing it (died)."""
+    statement_timeout_ms: int = 30_000
+    """PostgreSQL: the longest one SQL statement may run before the server cancels it."""
 
 
 class Catalog(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -61,7 +61,7 @@ def run_worker(config: Path, sock: socket.socket, options: dict[str, Any], *, sh
     from expediter.web.app import create_app, read_catalog
     from expediter.web.server import HubServer
 
-    runtime = Runtime(read_catalog(config))
+    runtime = Runtime(read_catalog(config), heartbeat=True)
     if shared and isinstance(runtime.hub.storage, SqliteStorage):
         runtime.hub.storage.inline_commit = True
     app = create_app(runtime.hub, runtime=runtime, whole_process=True)

@@ -110,7 +110,8 @@ class Counters:
         if not self._pending:
             return
         taken, self._pending = self._pending, {}
-        rows = [(str(name), _encode(labels), value) for (name, labels), value in taken.items()]
+        # sorted: processes flushing at once lock the same rows in the same order (no deadlock)
+        rows = sorted((str(name), _encode(labels), value) for (name, labels), value in taken.items())
         try:
             await storage.write(lambda tx: _add_rows(tx, rows))
         except Exception:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -47,6 +47,7 @@ from expediter.catalog.schema import Flow
 from expediter.engine import lanes
 from expediter.engine.canonical import canonical_facts
 from expediter.engine.drill_lane import DRILL_SUFFIX, hand_over_drill, is_drill
+from expediter.engine.lane_claims import LaneClaims
 from expediter.engine.lanes import DeliveryRecord, DeliveryState, WaitingLane
 from expediter.engine.router import is_process_destination
 from expediter.errors import RejectedInput, TerminalError, TransientError
@@ -163,8 +164,16 @@ class Deliveries:
         policy: RetryPolicy | None = None,
         poll_interval: float = 1.0,
         attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
+        claims: LaneClaims | None = None,
     ) -> None:
+        """``claims``: lanes are leased, so several processes deliver one database side by side
+        (PostgreSQL, see :mod:`expediter.engine.lane_claims`); without, this process is the
+        database's one delivery worker."""
         self.hub = hub
+        self.claims = claims
+        self.accepts: Callable[[str], bool] = lambda lane: True
+        """Whether this process may deliver a lane now (a kitchen's lanes go only where the
+        kitchen runs)."""
         self.attempt_timeout = attempt_timeout
         self.storage = hub.storage
         self.policy = policy or RetryPolicy()
@@ -174,6 +183,7 @@ class Deliveries:
         self._wake = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
         self._saves: set[asyncio.Task[None]] = set()
+        self._renewing: asyncio.Task[None] | None = None
         self.running = False
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -186,22 +196,29 @@ class Deliveries:
             await self.storage.write(lambda tx: lanes.release_unordered(tx, ordered))
             self.running = True
             self._main = asyncio.create_task(self._poll_loop(), name="deliveries")
+            if self.claims is not None:
+                self._renewing = asyncio.create_task(self._renew_loop(), name="lane leases")
 
     async def stop(self) -> None:
         self.running = False
-        tasks = [t for t in (self._main, *self._lanes.values()) if t is not None]
+        tasks = [t for t in (self._main, self._renewing, *self._lanes.values()) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*self._saves, return_exceptions=True)  # outcomes already known: keep them
-        self._main = None
+        self._main = self._renewing = None
         self._lanes.clear()
+        if self.claims is not None:  # after the saves: the next owner reads every outcome
+            with contextlib.suppress(Exception):
+                await self.claims.release_all()
 
     def notify(self, lanes: Iterable[str]) -> None:
         """New deliveries were committed in these lanes: start them now, without waiting for a poll."""
         if not self.running:
             return
         for lane in lanes:
+            if not self.accepts(lane):
+                continue
             self._dirty.add(lane)
             if lane not in self._lanes:
                 self._lanes[lane] = asyncio.create_task(self._run_lane(lane), name=f"lane {lane}")
@@ -215,27 +232,59 @@ class Deliveries:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
+    async def _renew_loop(self) -> None:
+        """Keep this process's lane leases; a lane another process took meanwhile stops here."""
+        assert self.claims is not None
+        while True:
+            await asyncio.sleep(self.claims.renew_every)
+            try:
+                lost = await self.claims.renew()
+            except Exception:  # the database is away: the lanes stop once their leases run out
+                log.exception("lane_lease_renewal_failed")
+                continue
+            for lane in lost:
+                log.warning("lane_lease_lost", lane=lane)
+                task = self._lanes.get(lane)
+                if task is not None:
+                    task.cancel()
+
     # -- one lane ---------------------------------------------------------------------------------
 
     async def _run_lane(self, lane: str) -> None:
         try:
             while self.running:
+                claims = self.claims
+                if claims is not None and lane not in claims.held and not await claims.claim(lane):
+                    return  # another process delivers it; the poll looks again
                 self._dirty.discard(lane)
-                batch = await self.storage.read(
-                    lambda tx: [_due_from_row(r) for r in tx.all(_DUE_SQL, (lane, lane, LANE_BATCH))]
-                )
+                batch = await self._due(lane)
                 if not batch:
                     if lane in self._dirty:
                         continue
-                    return
+                    if self.claims is None:
+                        return
+                    await self.claims.release([lane])
+                    # work stored while this process held the lane, by a process that could
+                    # not claim it then: take the lane again rather than leave it to the poll
+                    if not await self._due(lane):
+                        return
+                    continue
                 await self._work_through(batch)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("lane_failed", lane=lane)
+            if self.claims is not None:  # the poll starts it again, here or elsewhere
+                with contextlib.suppress(Exception):
+                    await self.claims.release([lane])
         finally:
             if self._lanes.get(lane) is asyncio.current_task():
                 del self._lanes[lane]
+
+    async def _due(self, lane: str) -> list[DueDelivery]:
+        return await self.storage.read(
+            lambda tx: [_due_from_row(r) for r in tx.all(_DUE_SQL, (lane, lane, LANE_BATCH))]
+        )
 
     async def _work_through(self, batch: list[DueDelivery]) -> None:
         """Deliver in order; stop at the first one that must wait (the lane re-reads after it).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import uuid
 from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
@@ -25,6 +26,7 @@ from expediter.catalog.secrets import resolve_database
 from expediter.engine.counters import FLUSH_SECONDS, Counters
 from expediter.engine.deliveries import DEFAULT_ATTEMPT_TIMEOUT, Deliveries, RetryPolicy
 from expediter.engine.inbox import Inbox
+from expediter.engine.lane_claims import LaneClaims
 from expediter.engine.router import Router
 from expediter.errors import TerminalError
 from expediter.ledger.ledger import Ledger
@@ -69,6 +71,7 @@ class Hub:
         poll_interval: float = 1.0,
         attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
         deliver: bool = True,
+        lane_lease_seconds: float | None = None,
     ) -> None:
         """``database`` defaults to the catalog's ``hub.database``. ``connectors`` adds or overrides
         connectors by name (besides the installed ones). ``deliver=False`` stores and routes but
@@ -76,15 +79,27 @@ class Hub:
         self.catalog = catalog
         if database is None:
             database = resolve_database(catalog.hub.database)
-        self.storage: Storage = database if not isinstance(database, str | Path) else open_storage(database)
+        if isinstance(database, str | Path):
+            database = open_storage(database, statement_timeout_ms=catalog.hub.statement_timeout_ms)
+        self.storage: Storage = database
         self._connectors = dict(connectors or {})
         self._file_transports: dict[str, Connector] | None = None
         self.services: dict[str, Any] = {}
         self.signature_failures: dict[str, deque[SignatureFailure]] = {}
         self.counters = Counters()
         """What this process counted for ``/metrics``, added to the database's totals each second."""
+        self.process_id = uuid.uuid4().hex
+        """This process among the hub processes sharing the database (lane leases, heartbeats)."""
+        self.shared = getattr(self.storage, "claim_worker", None) is not None
+        """A server database (PostgreSQL): every hub process delivers, lane by lane (leased)."""
+        lease = lane_lease_seconds or catalog.hub.lane_lease_seconds
+        claims = LaneClaims(self.storage, owner=self.process_id, lease_seconds=lease)
         self.deliveries = Deliveries(
-            self, policy=retry, poll_interval=poll_interval, attempt_timeout=attempt_timeout
+            self,
+            policy=retry,
+            poll_interval=poll_interval,
+            attempt_timeout=attempt_timeout,
+            claims=claims if self.shared else None,
         )
         self.router = Router(catalog, self.connector)
         self.drift = DriftWatch(catalog, self.storage)
@@ -164,19 +179,37 @@ class Hub:
                     log.exception("connector_close_failed", part=type(part).__name__)
 
     def claim_deliveries(self) -> bool:
-        """Whether this process delivers. One delivery worker per database: with several hub
-        processes on one SQLite file (uvicorn workers), the first to lock
-        ``<database>.deliveries.lock`` delivers (on PostgreSQL, the first to take the database's
-        advisory lock); the others only ingest and their deliveries are
-        found by the worker's poll. Idempotent; services that must run once (the kitchen, the
-        scheduler) start only where this is true."""
+        """Whether this process delivers. On PostgreSQL every hub process delivers, each lane
+        leased to one of them at a time (:mod:`expediter.engine.lane_claims`). On SQLite one
+        process per database delivers: with several hub processes on one file (uvicorn workers),
+        the first to lock ``<database>.deliveries.lock``; the others only ingest and their
+        deliveries are found by the worker's poll. Idempotent."""
         if not self._deliver:
             return False
+        if self.shared:
+            return True
+        return self._lock_file()
+
+    def claim_singletons(self) -> bool:
+        """Whether this process runs the parts that must run once per database (the kitchen, the
+        scheduler, the alert watch, reconciliation): on PostgreSQL the holder of the database's
+        advisory lock (freed when its process dies, so a standby polling this takes over); on
+        SQLite the delivery worker. Idempotent."""
+        if not self._deliver:
+            return False
+        claim = getattr(self.storage, "claim_worker", None)
+        if claim is not None:
+            return bool(claim())
+        return self._lock_file()
+
+    def storage_claim_alive(self) -> bool:
+        """Whether the claim :meth:`claim_singletons` took on a server database still holds."""
+        alive = getattr(self.storage, "worker_claim_alive", None)
+        return True if alive is None else bool(alive())
+
+    def _lock_file(self) -> bool:
         if self._delivery_lock is not None:
             return True
-        claim = getattr(self.storage, "claim_worker", None)
-        if claim is not None:  # a server database: the storage holds the claim
-            return bool(claim())
         path = getattr(self.storage, "path", None)
         if not isinstance(path, str) or path == ":memory:":
             return True

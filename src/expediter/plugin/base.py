@@ -49,6 +49,9 @@ class Capability(StrEnum):
     KITCHEN_SCREENS = "kitchen_screens"
     """Shows orders on the hub's own kitchen screens: the hub starts its kitchen service (in
     ``ctx.services``) when a system's connector offers this, and serves the screens from one process."""
+    KITCHEN_SERVICE = "kitchen_service"
+    """Delivers through the hub's kitchen service (``ctx.services``), as the kitchen printer does:
+    with several hub processes, its lanes go only from the process that runs the kitchen."""
 
 
 class IncomingMessage(msgspec.Struct, kw_only=True):

@@ -616,6 +616,32 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # PostgreSQL: which hub process delivers each lane, until when (see engine/lane_claims.py).
+        "0021_hub_lane_leases",
+        """
+        CREATE TABLE lane_leases (
+            lane TEXT PRIMARY KEY,
+            owner TEXT NOT NULL DEFAULT '',
+            lease_until {bigint} NOT NULL DEFAULT 0
+        )
+        """,
+    ),
+    (
+        # One row per running `expediter serve` process, its heartbeat and the parts it holds.
+        "0021_hub_processes",
+        """
+        CREATE TABLE hub_processes (
+            id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT '',
+            version TEXT NOT NULL DEFAULT ''
+        )
+        """,
+    ),
 ]
 
 

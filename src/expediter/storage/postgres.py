@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -46,7 +46,8 @@ STATEMENT_TIMEOUT_MS = 30_000
 MIGRATION_LOCK = 7_240_431
 """``pg_advisory_xact_lock`` key: hub processes starting together migrate one at a time."""
 DELIVERY_LOCK = 7_240_432
-"""``pg_try_advisory_lock`` key held by the one hub process that delivers (see :meth:`claim_worker`)."""
+"""``pg_try_advisory_lock`` key held by the one hub process that runs the parts that must run once
+(the kitchen, the scheduler, the alert watch; see :meth:`PostgresStorage.claim_worker`)."""
 
 
 class PgRow(Sequence[Any]):
@@ -114,7 +115,7 @@ class _Tx:
 _Job = tuple[Callable[[Any], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
 
 
-def connect(url: str) -> Any:
+def connect(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> Any:
     """A connection with the settings every connection shares (statement timeout, row factory)."""
     import psycopg
 
@@ -123,11 +124,22 @@ def connect(url: str) -> Any:
             url,
             autocommit=False,
             row_factory=_row_factory,
-            options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            options=f"-c statement_timeout={int(statement_timeout_ms)}",
         )
     except psycopg.OperationalError as exc:
         raise TransientError(f"cannot reach the PostgreSQL database: {_first_line(exc)}") from exc
     return conn
+
+
+@contextlib.contextmanager
+def reader(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> Iterator[_Tx]:
+    """One connection (no migration), for a look from outside the hub (``expediter status``)."""
+    conn = connect(url, statement_timeout_ms)
+    conn.autocommit = True
+    try:
+        yield _Tx(conn)
+    finally:
+        conn.close()
 
 
 def _first_line(exc: BaseException) -> str:
@@ -153,10 +165,10 @@ def apply_migrations(conn: Any) -> list[str]:
     return applied
 
 
-def prepare_database(url: str) -> list[str]:
+def prepare_database(url: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> list[str]:
     """Check the durability rule (``synchronous_commit``) and apply the migrations not yet
     applied; their names."""
-    conn = connect(url)
+    conn = connect(url, statement_timeout_ms)
     try:
         setting = conn.execute("SHOW synchronous_commit").fetchone()[0]
         conn.rollback()
@@ -176,8 +188,16 @@ class PostgresStorage:
 
     dialect = POSTGRES
 
-    def __init__(self, url: str, *, writers: int = WRITERS, readers: int = 4) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        writers: int = WRITERS,
+        readers: int = 4,
+        statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
+    ) -> None:
         self.url = url
+        self.statement_timeout_ms = statement_timeout_ms
         self._writer_count = writers
         self._reader_count = readers
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -193,19 +213,32 @@ class PostgresStorage:
     # -- lifecycle --------------------------------------------------------------------------------
 
     def claim_worker(self) -> bool:
-        """Whether this process is the database's one delivery worker: the first hub process to
-        take a session advisory lock holds it for as long as its connection lives, so a process
-        that dies (even by ``kill -9``) frees it at once and the next one to start claims it. With
-        one worker per database every lane's deliveries leave in order. Idempotent."""
+        """Whether this process runs the database's parts that must run once (the kitchen, the
+        scheduler, the alert watch): the first hub process to take a session advisory lock holds
+        it for as long as its connection lives, so a process that dies (even by ``kill -9``) frees
+        it and a standby asking again takes it. Idempotent; it blocks on the network (call it
+        from a thread)."""
         if self._claim is not None and not self._claim.closed:
             return True
-        conn = connect(self.url)
+        conn = connect(self.url, self.statement_timeout_ms)
         conn.autocommit = True
         row = conn.execute("SELECT pg_try_advisory_lock(%s)", (DELIVERY_LOCK,)).fetchone()
         if not row[0]:
             conn.close()
             return False
         self._claim = conn
+        return True
+
+    def worker_claim_alive(self) -> bool:
+        """Whether the claim's connection still answers (a lost connection lost the lock)."""
+        if self._claim is None or self._claim.closed:
+            return False
+        try:
+            self._claim.execute("SELECT 1")
+        except Exception:
+            with contextlib.suppress(Exception):
+                self._claim.close()
+            return False
         return True
 
     def release_worker(self) -> None:
@@ -232,7 +265,7 @@ class PostgresStorage:
             self._writers.append(thread)
 
     def _prepare_database(self) -> list[str]:
-        return prepare_database(self.url)
+        return prepare_database(self.url, self.statement_timeout_ms)
 
     async def stop(self) -> None:
         if not self._writers:
@@ -288,7 +321,7 @@ class PostgresStorage:
     def _thread_connection(self) -> Any:
         conn = getattr(self._read_local, "conn", None)
         if conn is None or conn.closed:
-            conn = connect(self.url)
+            conn = connect(self.url, self.statement_timeout_ms)
             conn.autocommit = True  # transactions are explicit (``conn.transaction()``)
             self._read_local.conn = conn
             with self._lock:
@@ -338,7 +371,9 @@ class PostgresStorage:
         import psycopg
 
         try:
-            conn = conn if conn is not None and not conn.closed else connect(self.url)
+            conn = (
+                conn if conn is not None and not conn.closed else connect(self.url, self.statement_timeout_ms)
+            )
         except TransientError as exc:
             _settle([(job, None, exc) for job in batch])
             return None
@@ -346,6 +381,9 @@ class PostgresStorage:
             results = [work(_Tx(conn)) for work, _, _ in batch]
             conn.commit()
         except psycopg.OperationalError as exc:
+            if _rolled_back(exc):  # a deadlock with another process's group: one write at a time
+                _rollback(conn)
+                return self._commit_each(conn, batch)
             _settle([(job, None, _lost(exc)) for job in batch])
             _close(conn)
             return None
@@ -362,8 +400,7 @@ class PostgresStorage:
         for position, job in enumerate(batch):
             work = job[0]
             try:
-                result = work(_Tx(conn))
-                conn.commit()
+                result = _run_alone(conn, work)
             except psycopg.OperationalError as exc:
                 lost = _lost(exc)  # the rest of the group fails too: its connection is gone
                 _settle([(waiting, None, lost) for waiting in batch[position:]])
@@ -376,6 +413,35 @@ class PostgresStorage:
             self.batches += 1
             _settle([(job, result, None)])
         return conn
+
+
+ROLLBACK_RETRIES = 5
+"""Times one write is tried again after the server rolled it back (a deadlock, a serialization
+failure): groups of several processes may lock the same rows (totals, counters) in other orders."""
+
+
+def _run_alone(conn: Any, work: Callable[[Any], Any]) -> Any:
+    """``work`` in a transaction of its own, again when the server rolled it back."""
+    import psycopg
+
+    for tried in range(ROLLBACK_RETRIES + 1):
+        try:
+            result = work(_Tx(conn))
+            conn.commit()
+            return result
+        except psycopg.OperationalError as exc:
+            if not _rolled_back(exc):
+                raise
+            _rollback(conn)
+            if tried == ROLLBACK_RETRIES:
+                raise TransientError(f"PostgreSQL rolled the write back: {_first_line(exc)}") from exc
+    raise AssertionError("unreachable")
+
+
+def _rolled_back(exc: BaseException) -> bool:
+    """The server rolled the transaction back (SQLSTATE class 40: a deadlock, a serialization
+    failure); the connection is fine and the same work may simply run again."""
+    return str(getattr(exc, "sqlstate", "") or "").startswith("40")
 
 
 def _lost(exc: BaseException) -> TransientError:

@@ -51,7 +51,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +115,20 @@ def connect(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
+
+
+@contextlib.contextmanager
+def reader(path: str) -> Iterator[_Tx]:
+    """One read-only connection to an existing file (no migration, nothing created), for a look
+    from outside the hub (``expediter status``)."""
+    if not Path(path).exists():
+        raise sqlite3.OperationalError(f"no database file at {path}")
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    conn.row_factory = sqlite3.Row
+    try:
+        yield _Tx(conn)
+    finally:
+        conn.close()
 
 
 def execute_waiting(conn: sqlite3.Connection, sql: str, *, pause: float = 0.001) -> None:

@@ -35,6 +35,7 @@ from expediter.model.cards import (
 from expediter.model.order import Order, refuse_implausible_order
 from expediter.model.strict import is_unknown_field, strict_twin, with_unknown_fields
 from expediter.monitor.drift import Arrival
+from expediter.monitor.status import hub_status
 from expediter.plugin.base import IncomingMessage, SignatureInvalid
 from expediter.web.bodies import (
     UNREADABLE,
@@ -632,7 +633,13 @@ def routes(hub: Hub) -> list[BaseRoute]:
             return Response(health, media_type="application/json")
         return json_response(Health(status="unhealthy", version=__version__, problems=problems), 503)
 
+    async def status(request: Request) -> Response:
+        """What ``expediter status`` shows: 200 when healthy, else 503 (the same body)."""
+        report = await hub_status(hub.catalog, hub.storage.read, hub.storage.dialect.name, clock.now())
+        return json_response(report, 200 if report.healthy else 503)
+
     found: list[BaseRoute] = [
+        Route("/api/v1/status", status, methods=["GET"]),
         Route("/api/v1/orders", orders.post, methods=["POST"]),
         Route("/api/v1/orders/{order_id}", orders.get, methods=["GET"]),
         Route("/api/v1/webhooks/{system}", webhooks.post, methods=["POST"]),

@@ -248,9 +248,10 @@ def read_catalog(path: str | Path) -> Catalog:
 def app_from_env() -> Starlette:
     """For ``uvicorn --factory expediter.web.app:app_from_env`` (several worker processes): each
     process builds its own runtime on the catalog named by ``EXPEDITER_CATALOG``; only one of them
-    runs deliveries, the kitchen and the scheduler (see :meth:`Hub.claim_deliveries`)."""
+    runs the kitchen and the scheduler (see :meth:`Hub.claim_singletons`)."""
     from expediter.check.catalog import checked_catalog
     from expediter.runtime import Runtime
 
-    runtime = Runtime(checked_catalog(os.environ.get(CONFIG_ENV) or os.environ[OLD_CONFIG_ENV]))
+    catalog = checked_catalog(os.environ.get(CONFIG_ENV) or os.environ[OLD_CONFIG_ENV])
+    runtime = Runtime(catalog, heartbeat=True)
     return create_app(runtime.hub, runtime=runtime, whole_process=True)

@@ -39,6 +39,7 @@ from expediter.monitor.diagram import mermaid
 from expediter.monitor.health import FlowStatus, Health, flow_health
 from expediter.monitor.ledger_view import statuses_from_ledger
 from expediter.monitor.metrics import exposition
+from expediter.monitor.processes import HubProcess, hub_processes
 from expediter.monitor.svg import render_svg
 from expediter.web.dashboard_data import (
     TRANSFERS_PAGE_LIMIT,
@@ -78,6 +79,8 @@ class HubState(msgspec.Struct, kw_only=True):
     alerts: list[Alert] = []
     dead_letters: int = 0
     ledger_available: bool = False
+    processes: list[HubProcess] = []
+    """The ``expediter serve`` processes sharing the database, by their heartbeats."""
 
 
 class FlowRow(msgspec.Struct, kw_only=True):
@@ -104,6 +107,10 @@ async def read_hub_state(hub: Any, now: datetime) -> HubState:
     alerting = getattr(hub, "alerting", None)
     if alerting is not None:
         state.alerts = list(await alerting.open_alerts())
+    storage, catalog = getattr(hub, "storage", None), getattr(hub, "catalog", None)
+    if storage is not None and catalog is not None:
+        beat = catalog.hub.takeover_seconds
+        state.processes = await storage.read(lambda tx: hub_processes(tx, now, beat))
     return state
 
 

@@ -185,6 +185,7 @@ def flow_page_operations() -> list[Operation]:
 def api_operations() -> list[Operation]:
     from expediter.model.labor import Employee, TimePunch
     from expediter.model.order import Order
+    from expediter.monitor.status import HubStatus
     from expediter.web.api import ErrorBody, Health, OrderAccepted, WebhookAccepted
     from expediter.web.labor_api import Stored
 
@@ -272,6 +273,13 @@ def api_operations() -> list[Operation]:
             "health",
             {200: Answer("Healthy", Health), 503: Answer("Up, but a part has stopped", Health)},
             caller=Caller.ANYONE,
+        ),
+        Operation(
+            "get",
+            "/api/v1/status",
+            "The hub group's processes, database, delivery lag and health sources (expediter status)",
+            "health",
+            {200: Answer("Healthy", HubStatus), 503: Answer("Unhealthy: see problems", HubStatus)},
         ),
         Operation(
             "get",

@@ -161,7 +161,9 @@ def test_status_without_a_status_url_is_terminal(pos_server: PosServer) -> None:
         asyncio.run(sink_for(pos_server.url).deliver(item))
 
 
-def test_a_pos_that_redirects_gets_a_dead_letter_not_a_delivery(pos_server: PosServer, tmp_path: Any) -> None:
+def test_a_pos_that_redirects_gets_a_dead_letter_not_a_delivery(
+    pos_server: PosServer, tmp_path: Any, database: str
+) -> None:
     """Through the whole hub: the ledger says dead (never succeeded) and names where the POS points."""
     from expediter.catalog.schema import Hub as HubSettings
     from expediter.engine.hub import Hub
@@ -171,7 +173,7 @@ def test_a_pos_that_redirects_gets_a_dead_letter_not_a_delivery(pos_server: PosS
     moved = "https://pos.example/api/v2/orders"
     pos_server.statuses = [(308, {"Location": moved})]
     catalog = Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db")),
+        hub=HubSettings(database=database, data_dir=str(tmp_path / "data")),
         systems=[
             system("till", "test_source", SystemKind.POS),
             System(

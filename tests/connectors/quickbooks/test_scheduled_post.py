@@ -35,9 +35,9 @@ def qbo(monkeypatch: pytest.MonkeyPatch) -> Iterator[StandInServer]:
         server.stop()
 
 
-def _catalog(tmp_path: Path, url: str) -> Catalog:
+def _catalog(tmp_path: Path, url: str, database: str) -> Catalog:
     return Catalog(
-        hub=HubSettings(database=str(tmp_path / "hub.db"), data_dir=str(tmp_path / "data")),
+        hub=HubSettings(database=database, data_dir=str(tmp_path / "data")),
         locations=[Location(id=LOCATION, name="Bistro", timezone="UTC", day_start="00:00")],
         systems=[
             System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="GM"),
@@ -81,9 +81,9 @@ async def _store(hub: Hub) -> None:
         )
 
 
-def _nights(tmp_path: Path, url: str, runs: int) -> tuple[list[RunResult], list[Transfer]]:
+def _nights(tmp_path: Path, url: str, runs: int, database: str) -> tuple[list[RunResult], list[Transfer]]:
     async def scenario() -> tuple[list[RunResult], list[Transfer]]:
-        async with Hub(_catalog(tmp_path, url), deliver=False) as hub:
+        async with Hub(_catalog(tmp_path, url, database), deliver=False) as hub:
             await _store(hub)
             results = [await FileJobs(hub).run(FLOW, LOCATION, DAY) for _ in range(runs)]
             return results, await hub.ledger.transfers(flow_id=FLOW)
@@ -91,8 +91,10 @@ def _nights(tmp_path: Path, url: str, runs: int) -> tuple[list[RunResult], list[
     return asyncio.run(scenario())
 
 
-def test_the_scheduled_flow_posts_once_and_the_ledger_records_it(tmp_path: Path, qbo: StandInServer) -> None:
-    results, transfers = _nights(tmp_path, qbo.url, runs=2)
+def test_the_scheduled_flow_posts_once_and_the_ledger_records_it(
+    tmp_path: Path, qbo: StandInServer, database: str
+) -> None:
+    results, transfers = _nights(tmp_path, qbo.url, runs=2, database=database)
     assert [r.outcome for r in results] == [TransferOutcome.SUCCEEDED] * 2
     (body,) = qbo.stand_in.posts()  # the re-run found DS-bk1-20261127 in QuickBooks
     assert body["DocNumber"] == "DS-bk1-20261127" and len(body["Line"]) == LINES
@@ -106,16 +108,18 @@ def test_the_scheduled_flow_posts_once_and_the_ledger_records_it(tmp_path: Path,
     assert "tok-123" not in repr(transfers)
 
 
-def test_an_outage_is_a_failed_transient_transfer(tmp_path: Path, qbo: StandInServer) -> None:
+def test_an_outage_is_a_failed_transient_transfer(tmp_path: Path, qbo: StandInServer, database: str) -> None:
     qbo.stand_in.status = 503
-    (result,), (transfer,) = _nights(tmp_path, qbo.url, runs=1)
+    (result,), (transfer,) = _nights(tmp_path, qbo.url, runs=1, database=database)
     assert result.outcome is TransferOutcome.FAILED and "HTTP 503" in result.error
     assert transfer.outcome is TransferOutcome.FAILED and "Service unavailable" in transfer.error
 
 
-def test_an_unknown_account_fails_the_night_with_the_fix(tmp_path: Path, qbo: StandInServer) -> None:
+def test_an_unknown_account_fails_the_night_with_the_fix(
+    tmp_path: Path, qbo: StandInServer, database: str
+) -> None:
     qbo.stand_in.accounts = [a for a in qbo.stand_in.accounts if a["AcctNum"] != "4100"]
-    (result,), _ = _nights(tmp_path, qbo.url, runs=1)
+    (result,), _ = _nights(tmp_path, qbo.url, runs=1, database=database)
     assert result.outcome is TransferOutcome.FAILED
     assert "'4100 Beverage Sales'" in result.error and "account_ids" in result.error
     assert qbo.stand_in.posts() == []

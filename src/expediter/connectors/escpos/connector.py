@@ -146,7 +146,7 @@ def make_sink(ctx: ConnectorContext) -> EscposSink:
 CONNECTOR = Connector(
     name="escpos",
     title="ESC/POS kitchen printer (raw TCP 9100)",
-    capabilities=frozenset({Capability.SINK}),
+    capabilities=frozenset({Capability.SINK, Capability.KITCHEN_SERVICE}),
     settings_type=PrinterSettings,
     make_sink=make_sink,
     description="Prints a station's part of each order on a network kitchen printer; add-ons and voids "

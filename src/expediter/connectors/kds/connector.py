@@ -21,7 +21,7 @@ def make_sink(ctx: ConnectorContext) -> KdsSink:
 CONNECTOR = Connector(
     name="kds",
     title="Built-in kitchen display screens",
-    capabilities=frozenset({Capability.SINK, Capability.KITCHEN_SCREENS}),
+    capabilities=frozenset({Capability.SINK, Capability.KITCHEN_SCREENS, Capability.KITCHEN_SERVICE}),
     settings_type=KdsSettings,
     make_sink=make_sink,
     description="Routes orders to kitchen stations and shows them live on the hub's KDS screens "
