@@ -267,6 +267,7 @@ def test_a_restart_resumes_in_flight_deliveries_with_the_same_key(database: str)
         async with make_hub(db, second_board) as hub:
             await eventually(lambda: len(second_board.delivered_to("kds")) == 1)
             await eventually(_state_is(hub, "pos-kds", DeliveryState.DELIVERED))
+            await eventually(_state_is(hub, "pos-printer", DeliveryState.DELIVERED))
         [resumed] = second_board.delivered_to("kds")
         assert resumed.delivery_key == stuck.delivery_key
         # The printer's delivery may have reached the sink just before the stop and be handed over

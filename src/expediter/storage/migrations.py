@@ -618,7 +618,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     (
         # PostgreSQL: which hub process delivers each lane, until when (see engine/lane_claims.py).
-        "0021_hub_lane_leases",
+        "0024_hub_lane_leases",
         """
         CREATE TABLE lane_leases (
             lane TEXT PRIMARY KEY,
@@ -629,7 +629,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     (
         # One row per running `expediter serve` process, its heartbeat and the parts it holds.
-        "0021_hub_processes",
+        "0025_hub_processes",
         """
         CREATE TABLE hub_processes (
             id TEXT PRIMARY KEY,
