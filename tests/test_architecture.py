@@ -74,13 +74,9 @@ KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
         # asks the service whether its screens are online, keeps what it printed in the kitchen's
         # store and applies the kitchen's freshness rule. The engine should hand them tickets.
         ("expediter.connectors.escpos.connector", "expediter.operations.kitchen.freshness"),
-        ("expediter.connectors.escpos.connector", "expediter.operations.kitchen.service"),
-        ("expediter.connectors.escpos.connector", "expediter.operations.kitchen.store"),
         ("expediter.connectors.escpos.connector", "expediter.operations.kitchen.tickets"),
         ("expediter.connectors.escpos.mapping", "expediter.operations.kitchen.routing"),
         ("expediter.connectors.escpos.mapping", "expediter.operations.kitchen.tickets"),
-        ("expediter.connectors.kds.client", "expediter.operations.kitchen.service"),
-        ("expediter.connectors.kds.connector", "expediter.operations.kitchen.service"),
     }
 )
 """(importing module, imported module) pairs that run against the direction today. It only shrinks."""

@@ -28,6 +28,7 @@ def test_plugin_surface_is_locked() -> None:
     """``expediter.plugin`` is what connector authors build on (docs/connectors.md): changing it
     changes every third-party connector, so this test must change with it."""
     assert sorted(expediter.plugin.__all__) == [
+        "AvailabilityService",
         "Capability",
         "ConfigError",
         "Connector",
@@ -40,14 +41,18 @@ def test_plugin_surface_is_locked() -> None:
         "FetchedFile",
         "Importer",
         "IncomingMessage",
+        "KitchenService",
+        "OrderVersionsService",
         "Outbound",
         "OutputFile",
+        "PrintedTickets",
         "Processor",
         "Receipt",
         "RejectedInput",
         "RemoteFile",
         "SecretUnavailable",
         "SeenStore",
+        "Services",
         "SettingProblem",
         "SignatureInvalid",
         "Sink",

@@ -147,8 +147,8 @@ class Runtime:
         self._stopping = False
         data_dir = catalog_data_dir(self.catalog)
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.hub.services["order_versions"] = OrderVersions(self.hub)
-        self.hub.services["runtime"] = self
+        self.hub.services.order_versions = OrderVersions(self.hub)
+        self.hub.services.runtime = self
         self.hub.deliveries.accepts = self._may_deliver
         delivering = self.hub.claim_deliveries()
         holding = delivering and await asyncio.to_thread(self.hub.claim_singletons)
@@ -298,7 +298,7 @@ class Runtime:
         from expediter.operations.kitchen import Kitchen, KitchenStore
 
         self.kitchen = Kitchen.from_catalog(self.catalog, KitchenStore(self.hub.storage), emit=self._emit)
-        self.hub.services["kitchen"] = self.hub.services["availability"] = self.kitchen
+        self.hub.services.kitchen = self.hub.services.availability = self.kitchen
         await self.kitchen.start()
 
     async def _emit(self, message: IncomingMessage) -> None:

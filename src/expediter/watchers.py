@@ -135,7 +135,7 @@ class Watchers:
     # -- kitchen screens and printers ------------------------------------------------------------
 
     async def kitchen_screens(self, now: datetime) -> None:
-        kitchen = self.hub.services.get("kitchen")
+        kitchen = self.hub.services.kitchen
         if kitchen is None:
             return
         system = self.catalog.system(kitchen.system_id)

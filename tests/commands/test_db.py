@@ -34,7 +34,7 @@ def fill(database: str, first: int, orders: int) -> None:
 
     async def main() -> None:
         hub = Hub(sample_catalog(database), database, connectors=TEST_CONNECTORS)
-        hub.services["board"] = Board()
+        hub.services.extra["board"] = Board()
         async with hub:
             await asyncio.gather(
                 *(hub.inbox.accept(order_message(n, "L1")) for n in range(first, first + orders))

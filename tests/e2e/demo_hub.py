@@ -118,7 +118,7 @@ async def demo_hub(folder: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
         )
         catalog = checked_catalog(catalog_file)
         runtime = Runtime(catalog, schedule=False, watch=False)
-        runtime.hub.services["virtual_printer"] = printer
+        runtime.hub.services.extra["virtual_printer"] = printer
         await runtime.start()
         stack.push_async_callback(runtime.stop)
         transport = httpx.ASGITransport(app=create_app(runtime.hub, manage_hub=False))

@@ -73,7 +73,7 @@ def test_webhook_and_polling_overlap_give_one_order_each(
 
     async def scenario() -> None:
         runtime = Runtime(_catalog(tmp_path, database), schedule=False, watch=False)
-        runtime.hub.services["http_transport"] = square.transport()
+        runtime.hub.services.http_transport = square.transport()
         await runtime.start()
         app = httpx.ASGITransport(app=create_app(runtime.hub, manage_hub=False))
         # The orders are minutes old: near the day start they may fall on the day before.

@@ -72,7 +72,7 @@ class SplitProcessor:
 
 
 def _board_sink(context: ConnectorContext) -> BoardSink:
-    return BoardSink(context.services["board"], context.system.id)
+    return BoardSink(context.services.extra["board"], context.system.id)
 
 
 TEST_CONNECTORS = {

@@ -22,7 +22,7 @@ FAST = RetryPolicy(base=0.001, cap=0.005)
 
 def make_hub(db: str, board: Board, *, retry_limit: int = 8) -> Hub:
     hub = Hub(sample_catalog(db, retry_limit=retry_limit), db, connectors=TEST_CONNECTORS, retry=FAST)
-    hub.services["board"] = board
+    hub.services.extra["board"] = board
     return hub
 
 
@@ -158,7 +158,7 @@ def test_an_unordered_flow_sets_its_dead_letter_aside_and_the_lane_goes_on(datab
         catalog = sample_catalog(db)
         catalog.flows[0].ordered = False  # pos-kds: order does not matter
         hub = Hub(catalog, db, connectors=TEST_CONNECTORS, retry=FAST)
-        hub.services["board"] = board
+        hub.services.extra["board"] = board
         async with hub:
             for n in (1, 2, 3):
                 await hub.inbox.accept(order_message(n, "L2"))
@@ -187,7 +187,7 @@ def test_a_flow_that_stops_keeping_order_releases_its_lane_at_the_next_start(dat
         catalog = sample_catalog(db)
         catalog.flows[0].ordered = False
         hub = Hub(catalog, db, connectors=TEST_CONNECTORS, retry=FAST)
-        hub.services["board"] = board
+        hub.services.extra["board"] = board
         async with hub:
             await eventually(lambda: len(board.delivered_to("kds")) == 1)
         assert numbers(board.delivered_to("kds")) == [2]
@@ -210,7 +210,7 @@ def test_a_five_minute_outage_is_ridden_out_by_default(database: str, clock: Man
     async def scenario() -> None:
         db = database
         hub = Hub(sample_catalog(db), db, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0, cap=0))
-        hub.services["board"] = board
+        hub.services.extra["board"] = board
         async with hub:
             for n in (1, 2, 3):
                 await hub.inbox.accept(order_message(n, "L1"))
@@ -236,7 +236,7 @@ def test_the_default_budget_gives_up_after_72_hours_not_before(database: str, cl
     async def scenario() -> None:
         db = database
         hub = Hub(sample_catalog(db), db, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0, cap=0))
-        hub.services["board"] = board
+        hub.services.extra["board"] = board
         async with hub:
             await hub.inbox.accept(order_message(1, "L1"))
             await eventually(_count_dead(hub, "pos-printer", 1))
@@ -285,7 +285,7 @@ def test_unknown_destination_connector_is_a_dead_letter(database: str) -> None:
         catalog = sample_catalog(db)
         catalog.systems[2].connector = "not_installed"
         hub = Hub(catalog, db, connectors=TEST_CONNECTORS, retry=FAST)
-        hub.services["board"] = Board()
+        hub.services.extra["board"] = Board()
         async with hub:
             await hub.inbox.accept(order_message(1, "L2"))
             await eventually(_count_dead(hub, "pos-kds", 1))
@@ -323,7 +323,7 @@ def test_a_hanging_sink_times_out_as_a_transient_failure(database: str) -> None:
             retry=FAST,
             attempt_timeout=0.05,
         )
-        hub.services["board"] = Board(behaviour={"printer": hang})
+        hub.services.extra["board"] = Board(behaviour={"printer": hang})
         async with hub:
             await hub.inbox.accept(order_message(1, "L2"))
             await eventually(_count_dead(hub, "pos-printer", 1))
@@ -384,7 +384,7 @@ def test_a_processor_output_out_of_bounds_is_a_dead_letter_at_once_and_the_lane_
         db = database
         board = Board()
         hub = Hub(sample_catalog(db), db, connectors=connectors)
-        hub.services["board"] = board
+        hub.services.extra["board"] = board
         async with hub:
             for n, order_id in enumerate(("ok-1", "nan", "ok-2")):
                 raw = IncomingMessage(

@@ -76,7 +76,7 @@ def test_processor_output_goes_back_through_the_inbox(database: str) -> None:
         db = database
         board = Board()
         hub = Hub(sample_catalog(db), db, connectors=TEST_CONNECTORS, retry=None)
-        hub.services["board"] = board
+        hub.services.extra["board"] = board
         async with hub:
             raw = order_message(1, source="online")
             raw.kind, raw.payload = "raw.batch", b'["a", "b"]'

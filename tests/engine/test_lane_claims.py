@@ -51,7 +51,7 @@ def make_hubs(url: str, watch: LaneWatch) -> list[tuple[Hub, Board]]:
             retry=RetryPolicy(base=0.001, cap=0.005),
             poll_interval=3600,
         )
-        hub.services["board"] = board
+        hub.services.extra["board"] = board
         made.append((hub, board))
     return made
 

@@ -245,7 +245,7 @@ def test_kitchen_an_order_that_never_reached_the_kitchen_differs_until_replayed(
             differs = await reconciler.reconcile([LOCATION.id], today, today, [CheckName.KITCHEN])
             kitchen = Kitchen.from_catalog(catalog, KitchenStore(hub.storage), emit=hub.inbox.accept)
             await kitchen.start()
-            hub.services["kitchen"] = kitchen
+            hub.services.kitchen = kitchen
             try:
                 replayed = await hub.deliveries.replay_flow("pos-to-kitchen")
                 await _settled(hub)
@@ -304,7 +304,7 @@ def test_webhooks_an_order_the_pos_does_not_list_differs_until_the_nightly_poll_
 
     async def scenario() -> tuple[CheckResult, CheckResult]:
         runtime = Runtime(_square_catalog(database), schedule=False, watch=False)
-        runtime.hub.services["http_transport"] = square.transport()
+        runtime.hub.services.http_transport = square.transport()
         await runtime.start()
         app = httpx.ASGITransport(app=create_app(runtime.hub, manage_hub=False))
         try:

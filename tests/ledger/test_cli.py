@@ -32,7 +32,7 @@ def prepare(tmp_path: Path) -> Path:
 
     async def fill() -> None:
         hub = Hub(catalog, db, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
-        hub.services["board"] = Board(behaviour={"printer": refuse})
+        hub.services.extra["board"] = Board(behaviour={"printer": refuse})
         async with hub:
             await hub.inbox.accept(order_message(1, "L1"))  # one in each printer lane
             await hub.inbox.accept(order_message(2, "L2"))
@@ -41,7 +41,7 @@ def prepare(tmp_path: Path) -> Path:
                 return len(await hub.deliveries.dead_letters()) == 2
 
             await eventually(two_dead)
-            await eventually(lambda: len(hub.services["board"].delivered_to("kds")) == 2)
+            await eventually(lambda: len(hub.services.extra["board"].delivered_to("kds")) == 2)
 
     asyncio.run(fill())
     return config
@@ -124,7 +124,7 @@ def test_outcome_failed_finds_a_real_time_outage(tmp_path: Path) -> None:
 
         catalog = sample_catalog(str(tmp_path / "hub.db"), retry_limit=1000)
         hub = Hub(catalog, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
-        hub.services["board"] = Board(behaviour={"kds": down})
+        hub.services.extra["board"] = Board(behaviour={"kds": down})
         async with hub:
             await hub.inbox.accept(order_message(3, "L2"))
 

@@ -120,7 +120,7 @@ async def running_hub(
     the test, step by step)."""
     declared = kinds_catalog(folder, channel_url)
     hub = Hub(declared, connectors=CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
-    hub.services["board"] = Board()
+    hub.services.extra["board"] = Board()
     async with Runtime(declared, hub, schedule=False, watch=False) as runtime:
         yield runtime
 
@@ -190,7 +190,7 @@ async def ten_quiet_minutes(runtime: Runtime, manual: ManualClock) -> None:
 
 
 async def the_grill_screen_goes_dark(runtime: Runtime, manual: ManualClock) -> None:
-    kitchen = runtime.hub.services["kitchen"]
+    kitchen = runtime.hub.services.kitchen
     screen = kitchen.subscribe("grill")
     await runtime.watch_once()  # the hub sees the grill's screen
     kitchen.unsubscribe(screen)
@@ -200,12 +200,12 @@ async def the_grill_screen_goes_dark(runtime: Runtime, manual: ManualClock) -> N
 
 
 async def the_grill_screen_is_back(runtime: Runtime, manual: ManualClock) -> None:
-    runtime.hub.services["kitchen"].subscribe("grill")
+    runtime.hub.services.kitchen.subscribe("grill")
     await runtime.watch_once()
 
 
 async def the_printer_is_unplugged(runtime: Runtime, manual: ManualClock) -> None:
-    board: Board = runtime.hub.services["board"]
+    board: Board = runtime.hub.services.extra["board"]
 
     async def unplugged(item: Outbound) -> None:
         raise TransientError("connection refused by 10.0.0.40:9100")
@@ -222,7 +222,7 @@ async def the_printer_is_unplugged(runtime: Runtime, manual: ManualClock) -> Non
 
 
 async def the_printer_is_back(runtime: Runtime, manual: ManualClock) -> None:
-    board: Board = runtime.hub.services["board"]
+    board: Board = runtime.hub.services.extra["board"]
     board.behaviour.pop("printer")
     manual.advance(1)  # the next try is due
 

@@ -92,7 +92,7 @@ async def a_dead_letter(runtime: Runtime) -> None:
     async def refuse(item: Outbound) -> None:
         raise TerminalError("HTTP 400: unknown station")
 
-    runtime.hub.services["board"].behaviour["printer"] = refuse
+    runtime.hub.services.extra["board"].behaviour["printer"] = refuse
     await runtime.hub.inbox.accept(order_message(1))
 
     async def dead() -> bool:
@@ -220,7 +220,7 @@ def _fire_on_a_clock(folder: Path, step: ClockedScenario, started_before: timede
 
 async def _fire(declared: Catalog, scenario: Scenario) -> list[str]:
     hub = Hub(declared, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
-    hub.services["board"] = Board()
+    hub.services.extra["board"] = Board()
     async with Runtime(declared, hub, schedule=False, watch=False) as runtime:
         await scenario(runtime)
         return [str(alert.kind) for alert in runtime.alerting.book.firing()]

@@ -181,7 +181,7 @@ def test_an_alert_fires_once_repeats_escalates_is_acknowledged_and_resolves(
 
     async def main() -> None:
         hub = Hub(declared, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
-        hub.services["board"] = board
+        hub.services.extra["board"] = board
         async with Runtime(declared, hub, schedule=False, watch=False) as runtime:
             await runtime.hub.inbox.accept(online_order())
             await eventually(lambda: _dead(runtime))

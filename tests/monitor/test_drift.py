@@ -139,7 +139,7 @@ class Webhooks:
 
 
 async def _polled(ctx: ConnectorContext, start: datetime, end: datetime) -> list[IncomingMessage]:
-    found: list[IncomingMessage] = ctx.services["polled"]
+    found: list[IncomingMessage] = ctx.services.extra["polled"]
     return list(found)
 
 
@@ -239,7 +239,7 @@ async def _rig(tmp_path: Path, policy: DriftPolicy) -> AsyncIterator[Rig]:
     catalog = _catalog(tmp_path, policy)
     board = Board()
     hub = Hub(catalog, connectors=CONNECTORS, poll_interval=0.05)
-    hub.services["board"] = board
+    hub.services.extra["board"] = board
     runtime = Runtime(catalog, hub, schedule=False, watch=False)
     app = create_app(hub, runtime=runtime)
     await runtime.start()
@@ -476,9 +476,9 @@ def test_polled_orders_drift_too(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         async with _rig(tmp_path, DriftPolicy.QUARANTINE) as rig:
-            rig.hub.services["polled"] = [polled(f"p-{n}") for n in range(LEARN_MESSAGES)]
+            rig.hub.services.extra["polled"] = [polled(f"p-{n}") for n in range(LEARN_MESSAGES)]
             assert await rig.runtime.poll_once("square", window=timedelta(minutes=5)) == LEARN_MESSAGES
-            rig.hub.services["polled"] = [polled("p-new", delivery_zone="north")]
+            rig.hub.services.extra["polled"] = [polled("p-new", delivery_zone="north")]
             await rig.runtime.poll_once("square", window=timedelta(minutes=5))
             await rig.settled()
             [drift] = await rig.drifts()

@@ -67,7 +67,7 @@ def test_a_drill_passes_on_a_healthy_flow_and_touches_no_real_system(
 ) -> None:
     async def main() -> tuple[Seen, Board]:
         async with kinds.running_hub(tmp_path, clock, channel_url=http_receiver.url) as runtime:
-            return await _drill(runtime), runtime.hub.services["board"]
+            return await _drill(runtime), runtime.hub.services.extra["board"]
 
     seen, board = asyncio.run(main())
     assert seen.result.passed, seen.result.reason
@@ -199,7 +199,7 @@ def test_a_flows_drill_schedule_drills_it_and_a_failed_drill_fires_drill_failed(
 
     async def main() -> tuple[list[Drill], list[str]]:
         hub = Hub(declared, connectors=TEST_CONNECTORS)
-        hub.services["board"] = Board()
+        hub.services.extra["board"] = Board()
         async with kinds.Runtime(declared, hub, watch=False) as runtime:
 
             async def drilled_once() -> bool:

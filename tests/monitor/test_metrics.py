@@ -107,7 +107,7 @@ def test_every_series_moves_with_what_it_counts(tmp_path: Path, database: str) -
 
     async def main() -> None:
         hub = Hub(declared, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
-        hub.services["board"] = board
+        hub.services.extra["board"] = board
         runtime = Runtime(declared, hub, schedule=False, watch=False)
         async with served(create_app(hub, runtime=runtime)) as client:
             seen["quiet"] = await scrape(client)

@@ -60,7 +60,7 @@ class LiveHub:
         self.board = Board()
         self.loop = asyncio.new_event_loop()
         hub = Hub(catalog, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
-        hub.services["board"] = self.board
+        hub.services.extra["board"] = self.board
         self.runtime = Runtime(catalog, hub, schedule=False)
         app = create_app(hub, runtime=self.runtime)
         config = uvicorn.Config(

@@ -110,7 +110,7 @@ def sample_order(order_id: str = "o-1", location: str = "L1", **changes: Any) ->
 async def running(catalog: Catalog) -> AsyncIterator[tuple[Hub, httpx.AsyncClient, Board]]:
     board = Board()
     hub = Hub(catalog, connectors=CONNECTORS)
-    hub.services["board"] = board
+    hub.services.extra["board"] = board
     app = create_app(hub, manage_hub=False)
     await hub.start()
     try:

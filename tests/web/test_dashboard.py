@@ -24,7 +24,7 @@ from expediter.catalog.schema import Hub as HubSettings
 from expediter.commands.catalog import starter_text
 from expediter.connectors.escpos.client import send as send_to_printer
 from expediter.engine.deliveries import DeliveryRecord, DeliveryState, RetryPolicy
-from expediter.engine.hub import Hub
+from expediter.engine.hub import Hub, HubServices
 from expediter.errors import TerminalError
 from expediter.ledger import Direction, Ledger, Transfer, TransferOutcome
 from expediter.model import clock as hub_clock
@@ -295,7 +295,7 @@ def test_replay_button_sends_dead_letters_back_and_refuses_forged_posts(tmp_path
     board = Board(behaviour={"printer": refuse})
     db = tmp_path / "hub.db"
     hub = Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, retry=RetryPolicy(0.001, 0.005))
-    hub.services["board"] = board
+    hub.services.extra["board"] = board
 
     async def main() -> dict[str, Any]:
         seen: dict[str, Any] = {}
@@ -523,8 +523,10 @@ def test_printer_page_shows_the_last_tickets_newest_first(catalog_path: Path) ->
             for number in range(1, 13):
                 await send_to_printer("127.0.0.1", printer.port, escpos_ticket(f"GRILL\nOrder {number}"), 5.0)
             await printer.wait_for(12)
-            with_printer = SimpleNamespace(catalog=catalog, services={"virtual_printer": printer})
-            without = SimpleNamespace(catalog=catalog, services={})
+            with_printer = SimpleNamespace(
+                catalog=catalog, services=HubServices(extra={"virtual_printer": printer})
+            )
+            without = SimpleNamespace(catalog=catalog, services=HubServices())
             pages = []
             for hub in (with_printer, without):
                 async for client in serve(hub):
@@ -546,7 +548,7 @@ def test_kitchen_status_line_links_each_station(catalog_path: Path, tmp_path: Pa
 
     async def scenario(kitchen: Kitchen) -> httpx.Response:
         await kitchen.receive(kitchen_order(lines=[burger()]))
-        hub = SimpleNamespace(catalog=catalog, services={"kitchen": kitchen})
+        hub = SimpleNamespace(catalog=catalog, services=HubServices(kitchen=kitchen))
         async for client in serve(hub):
             return await client.get("/")
         raise AssertionError("unreachable")
@@ -605,7 +607,7 @@ def test_chromium_presses_replay_and_sees_the_deliveries_go_out(tmp_path: Path) 
     board = Board(behaviour={"printer": refuse})
     db = tmp_path / "hub.db"
     hub = Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, retry=RetryPolicy(0.001, 0.005))
-    hub.services["board"] = board
+    hub.services.extra["board"] = board
     with LiveHub(hub) as live, sync_playwright() as playwright:
         live.call(hub.inbox.accept(order_message(1, "L1")))
         live.call(eventually(_dead_count(hub, 1)))

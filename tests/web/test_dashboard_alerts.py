@@ -35,7 +35,7 @@ def test_a_replay_resolves_the_dead_letter_alert_at_once_and_both_count_alike(tm
     db = tmp_path / "hub.db"
     catalog = sample_catalog(str(db))
     hub = Hub(catalog, db, connectors=TEST_CONNECTORS, retry=RetryPolicy(0.001, 0.005))
-    hub.services["board"] = board
+    hub.services.extra["board"] = board
     seen: dict[str, str] = {}
 
     async def main() -> None:
@@ -84,7 +84,7 @@ def test_a_replay_from_another_process_resolves_the_alert_on_the_next_dead_lette
     db = tmp_path / "hub.db"
     catalog = sample_catalog(str(db))
     hub = Hub(catalog, db, connectors=TEST_CONNECTORS, retry=RetryPolicy(0.001, 0.005))
-    hub.services["board"] = board
+    hub.services.extra["board"] = board
 
     async def main() -> list[list[AlertKind]]:
         kinds = []
@@ -142,7 +142,7 @@ def test_a_processing_steps_dead_letter_alert_resolves_after_its_replay(tmp_path
     db = tmp_path / "hub.db"
     catalog = sample_catalog(str(db))
     hub = Hub(catalog, db, connectors=connectors, retry=RetryPolicy(0.001, 0.005))
-    hub.services["board"] = Board()
+    hub.services.extra["board"] = Board()
 
     async def main() -> list[list[str | None]]:
         seen = []

@@ -25,7 +25,7 @@ def test_waiting_lanes_name_their_head_why_and_how_many_wait(tmp_path: Path) -> 
     board = Board(behaviour={"printer": printer_trouble})
     db = tmp_path / "hub.db"
     hub = Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=30, cap=60))
-    hub.services["board"] = board
+    hub.services.extra["board"] = board
 
     async def main() -> str:
         async with hub:

@@ -136,7 +136,7 @@ async def page_hub(
     declared = catalog or page_catalog(folder)
     hub = Hub(declared, connectors=TEST_CONNECTORS, retry=RetryPolicy(base=0.001, cap=0.001))
     board = Board()
-    hub.services["board"] = board
+    hub.services.extra["board"] = board
     async with Runtime(declared, hub, schedule=False, watch=False) as runtime:
         app = create_app(hub, manage_hub=False)
         async with signed_in(hub, app, role, name=name) as (client, csrf):

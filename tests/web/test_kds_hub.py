@@ -64,8 +64,8 @@ def test_order_posted_to_the_hub_reaches_the_screen_and_ready_goes_back(tmp_path
             emitted.append((message, accepted.duplicate))
 
         kitchen = Kitchen.from_catalog(cat, KitchenStore(hub.storage), emit=emit)
-        hub.services["kitchen"] = kitchen
-        hub.services["availability"] = kitchen
+        hub.services.kitchen = kitchen
+        hub.services.availability = kitchen
         app = create_app(hub, manage_hub=False)
         await hub.start()
         await kitchen.start()

@@ -313,7 +313,7 @@ async def dead_letters_at_both_locations(tmp_path: Path) -> AsyncIterator[tuple[
     board = Board(behaviour={"printer": refuse})
     db = tmp_path / "hub.db"
     hub = Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, retry=RetryPolicy(0.001, 0.005))
-    hub.services["board"] = board
+    hub.services.extra["board"] = board
     async with hub:
         await hub.inbox.accept(order_message(1, "L1"))
         await hub.inbox.accept(order_message(2, "L2"))

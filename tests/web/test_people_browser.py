@@ -47,7 +47,7 @@ def dead_letters(tmp_path: Path) -> Iterator[tuple[LiveApp, Hub]]:
     """A hub with one dead letter of ``pos-printer`` at L1 and one at L2."""
     db = tmp_path / "hub.db"
     hub = Hub(sample_catalog(str(db)), db, connectors=TEST_CONNECTORS, retry=RetryPolicy(0.001, 0.005))
-    hub.services["board"] = Board(behaviour={"printer": refuse})
+    hub.services.extra["board"] = Board(behaviour={"printer": refuse})
 
     async def two_dead() -> bool:
         return len(await hub.deliveries.dead_letters(flow_id="pos-printer")) == 2

@@ -192,7 +192,7 @@ async def run_demo(options: DemoOptions) -> int:
     )
     state.printer, state.pos, state.base_url = printer, pos, f"http://127.0.0.1:{hub_port}"
     runtime = Runtime(catalog)
-    runtime.hub.services["virtual_printer"] = printer  # the dashboard shows what it printed
+    runtime.hub.services.extra["virtual_printer"] = printer  # the dashboard shows what it printed
     await runtime.start()
     state.password = secrets.token_urlsafe(12)
     await Users(runtime.hub.storage).add(DEMO_USER, Role.ADMIN, [], state.password)

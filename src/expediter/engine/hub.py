@@ -13,9 +13,10 @@ import fcntl
 import uuid
 from collections import deque
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import msgspec
 import structlog
@@ -33,9 +34,16 @@ from expediter.ledger.ledger import Ledger
 from expediter.monitor.drift import DriftWatch
 from expediter.plugin import registry
 from expediter.plugin.base import Capability, Connector, ConnectorContext, Processor, Sink
+from expediter.plugin.services import Services
 from expediter.storage import open_storage
 from expediter.storage.base import Storage, utcnow
 from expediter.storage.side_files import SideFile, import_side_files
+
+if TYPE_CHECKING:
+    from expediter.drill import DrillResult
+    from expediter.engine.jobs import RunResult
+    from expediter.monitor.routes import Alerting
+    from expediter.operations.kitchen.service import Kitchen
 
 SIGNATURE_FAILURES_KEPT = 20
 log = structlog.get_logger(__name__)
@@ -58,6 +66,38 @@ def side_files() -> list[SideFile]:
     from expediter.plugin.transport import SEEN_FILES
 
     return [KITCHEN_FILE, SEEN_FILES, JOURNAL_QUEUE_FILE, HOLDS_SIDE_FILE]
+
+
+class RuntimeControl(Protocol):
+    """What the hub's pages ask of the running hub (:class:`expediter.runtime.Runtime`)."""
+
+    @property
+    def watching(self) -> bool:
+        """Whether this process runs the alert watch."""
+        ...
+
+    @property
+    def alerting(self) -> Alerting: ...
+
+    def health_problems(self) -> list[str]: ...
+
+    async def watch_dead_letters(self, now: datetime | None = None) -> None: ...
+
+    async def drill(self, flow_id: str) -> DrillResult: ...
+
+    async def run_flow(
+        self, flow_id: str, location_id: str, start: date, end: date | None = None, **options: Any
+    ) -> RunResult: ...
+
+
+@dataclass
+class HubServices(Services):
+    """The hub's services: what connectors see, plus what only the hub's own parts use."""
+
+    kitchen: Kitchen | None = None
+    """The hub's own kitchen, in full (connectors see it as a ``KitchenService``)."""
+    runtime: RuntimeControl | None = None
+    """The running hub (set while it runs)."""
 
 
 class Hub:
@@ -84,7 +124,7 @@ class Hub:
         self.storage: Storage = database
         self._connectors = dict(connectors or {})
         self._file_transports: dict[str, Connector] | None = None
-        self.services: dict[str, Any] = {}
+        self.services = HubServices()
         self.signature_failures: dict[str, deque[SignatureFailure]] = {}
         self.counters = Counters()
         """What this process counted for ``/metrics``, added to the database's totals each second."""

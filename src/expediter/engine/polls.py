@@ -9,6 +9,7 @@ webhooks" from "arrived only by webhook".
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import msgspec
@@ -28,9 +29,6 @@ from expediter.plugin.base import ConnectorContext, IncomingMessage
 log = structlog.get_logger(__name__)
 
 POLL_SUFFIX = "#poll"
-ORDER_VERSIONS = "order_versions"
-"""The service connectors ask for the newest version the hub holds, to skip what it has: the
-nightly poll leaves it out, so what the hub holds already comes back too (and is ``confirmed``)."""
 NIGHTLY_POLL = "nightly poll"
 """The ``endpoint`` of a poll over a whole business day (a reconciliation's)."""
 
@@ -83,12 +81,10 @@ async def poll(
     result = PollResult()
     outcome, refused = TransferOutcome.SUCCEEDED, list[str]()
     context = hub.context(system_id)
-    if business_date is not None:  # the nightly poll wants the whole listing, stored or not
-        context = ConnectorContext(
-            catalog=context.catalog,
-            system=context.system,
-            services={k: v for k, v in context.services.items() if k != ORDER_VERSIONS},
-        )
+    if business_date is not None:  # the nightly poll wants the whole listing, stored or not:
+        # without the order versions, what the hub holds already comes back too (``confirmed``)
+        services = replace(context.services, order_versions=None, extra=dict(context.services.extra))
+        context = ConnectorContext(catalog=context.catalog, system=context.system, services=services)
     try:
         for message in await connector.poll(context, start, end):
             if location_id is not None and message.location_id not in (None, location_id):

@@ -142,9 +142,9 @@ class VendorDesk:
         self.numbers = StoredControlNumbers(hub.storage, loop)
 
     def install(self) -> None:
-        self.hub.services.setdefault("x12_control_numbers", self.numbers)
-        self.hub.services.setdefault("purchase_orders", self.suggested_orders)
-        self.hub.services.setdefault("vendor_desk", self)
+        self.hub.services.extra.setdefault("x12_control_numbers", self.numbers)
+        self.hub.services.extra.setdefault("purchase_orders", self.suggested_orders)
+        self.hub.services.extra.setdefault("vendor_desk", self)
 
     # -- purchase orders out ------------------------------------------------------------------
     def suggested_orders(self, system: System, request: ExportRequest) -> list[PurchaseOrder]:
@@ -396,7 +396,7 @@ def _canonical(po: Any, system: System, request: ExportRequest) -> PurchaseOrder
 
 def desk_of(hub: Hub) -> VendorDesk:
     """The hub's vendor desk, installed on first use (on the running event loop)."""
-    desk = hub.services.get("vendor_desk")
+    desk = hub.services.extra.get("vendor_desk")
     if desk is None:
         desk = VendorDesk(hub, asyncio.get_running_loop())
         desk.install()

@@ -113,7 +113,7 @@ class Tracer:
     def __init__(self, hub: Hub, kitchen: KitchenTickets | None = None) -> None:
         self.hub = hub
         self.catalog = hub.catalog
-        self.kitchen = kitchen or getattr(hub.services.get("kitchen"), "store", None)
+        self.kitchen = kitchen or getattr(hub.services.kitchen, "store", None)
 
     async def trace(self, order_id: str) -> Journey:
         messages = await self.hub.inbox.all_by_ref("orders", order_id)

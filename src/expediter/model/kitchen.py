@@ -122,3 +122,12 @@ __all__ = [
     "TicketModifier",
     "removal_name",
 ]
+
+
+class Printed(msgspec.Struct, kw_only=True):
+    """What a kitchen printer last printed for an order, so a newer version prints only the change."""
+
+    printer: str
+    order_id: str
+    version: int
+    items: list[TicketItem]

@@ -35,6 +35,7 @@ from prometheus_client.metrics_core import (
 from expediter.catalog.schema import Catalog, Level
 from expediter.engine import lanes
 from expediter.engine.counters import INFINITY, LATENCY_BUCKETS, Count, Key, totals
+from expediter.engine.hub import HubServices
 from expediter.engine.lanes import DeliveryState
 from expediter.engine.router import lane_of
 from expediter.ledger.ledger import FlowSummary, summarize
@@ -230,7 +231,7 @@ def alerts_family(alerts: list[Alert]) -> Metric:
 
 def kitchen_families(hub: Any) -> list[Metric]:
     """Open tickets and connected screens per station, when this process runs the kitchen."""
-    kitchen = getattr(hub, "services", {}).get("kitchen")
+    kitchen = getattr(hub, "services", HubServices()).kitchen
     if kitchen is None:
         return []
     tickets = GaugeMetricFamily(

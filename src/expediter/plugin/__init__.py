@@ -54,6 +54,13 @@ from expediter.plugin.base import (
     own_settings,
 )
 from expediter.plugin.registry import ENTRY_POINT_GROUP
+from expediter.plugin.services import (
+    AvailabilityService,
+    KitchenService,
+    OrderVersionsService,
+    PrintedTickets,
+    Services,
+)
 from expediter.plugin.transport import (
     FetchedFile,
     RemoteFile,
@@ -73,6 +80,7 @@ from expediter.plugin.transport import (
 __all__ = [
     "ENTRY_POINT_GROUP",
     "TRANSPORT_SETTINGS",
+    "AvailabilityService",
     "Capability",
     "ConfigError",
     "Connector",
@@ -84,14 +92,18 @@ __all__ = [
     "FetchedFile",
     "Importer",
     "IncomingMessage",
+    "KitchenService",
+    "OrderVersionsService",
     "Outbound",
     "OutputFile",
+    "PrintedTickets",
     "Processor",
     "Receipt",
     "RejectedInput",
     "RemoteFile",
     "SecretUnavailable",
     "SeenStore",
+    "Services",
     "SettingProblem",
     "SignatureInvalid",
     "Sink",

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
+from expediter.plugin.services import Services
+
 if TYPE_CHECKING:
     from expediter.catalog.schema import Catalog, System
     from expediter.model.journal import JournalEntry
@@ -234,9 +236,9 @@ class ConnectorContext:
 
     catalog: Catalog
     system: System
-    services: dict[str, Any] = field(default_factory=dict)
-    """Shared engine services by name (e.g. ``kitchen`` for the built-in KDS); connectors look up
-    what they need and fail clearly when it is missing."""
+    services: Services = field(default_factory=Services)
+    """Shared engine services (e.g. ``kitchen`` for the built-in KDS); connectors take what they
+    need and fail clearly when it is missing."""
 
 
 class TransportFactory(Protocol):

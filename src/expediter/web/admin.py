@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
@@ -19,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from expediter.access.audit import AuditEntry
 from expediter.catalog.schema import Catalog
+from expediter.engine.hub import Hub
 from expediter.errors import RejectedInput
 from expediter.storage.base import utcnow
 from expediter.web import pages
@@ -40,7 +40,7 @@ def _fields(body: bytes) -> dict[str, list[str]]:
 
 
 class AdminPages:
-    def __init__(self, hub: Any, people: People) -> None:
+    def __init__(self, hub: Hub, people: People) -> None:
         self.hub = hub
         self.people = people
 
@@ -50,7 +50,7 @@ class AdminPages:
         return catalog
 
     def _stations(self) -> list[str]:
-        kitchen = self.hub.services.get("kitchen")
+        kitchen = self.hub.services.kitchen
         return list(kitchen.stations()) if kitchen is not None else []
 
     def _me(self, request: Request) -> Actor:
@@ -151,7 +151,7 @@ def when(ts: datetime) -> str:
 pages.templates.globals["when"] = when
 
 
-def routes(hub: Any) -> list[BaseRoute]:
+def routes(hub: Hub) -> list[BaseRoute]:
     admin = AdminPages(hub, people_of(hub))
     return [
         Route("/devices", admin.devices, methods=["GET"]),

@@ -627,7 +627,7 @@ def routes(hub: Hub) -> list[BaseRoute]:
 
     @open_to(Caller.ANYONE)
     async def healthz(request: Request) -> Response:
-        runtime = hub.services.get("runtime")
+        runtime = hub.services.runtime
         problems = runtime.health_problems() if runtime is not None else []
         if not problems:
             return Response(health, media_type="application/json")

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import msgspec
@@ -32,6 +31,7 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route
 
 from expediter.catalog.schema import Catalog, Flow
+from expediter.engine.hub import Hub, HubServices
 from expediter.ledger import TransferOutcome
 from expediter.model import clock
 from expediter.monitor.alerts import Alert
@@ -89,7 +89,7 @@ class FlowRow(msgspec.Struct, kw_only=True):
     status: FlowStatus | None
 
 
-async def read_hub_state(hub: Any, now: datetime) -> HubState:
+async def read_hub_state(hub: Hub, now: datetime) -> HubState:
     """The single adapter between the engine and the dashboard (duck-typed on purpose).
 
     ``hub.ledger`` gives flow statuses, ``hub.deliveries.dead_letters()`` the dead-letter count and
@@ -150,7 +150,7 @@ def replay_message(count: int, flow_id: str) -> str:
     return f"{count} {noun} of {flow_id} back to pending"
 
 
-async def replay_seen(hub: Any, flow_id: str, sees: Sees) -> int:
+async def replay_seen(hub: Hub, flow_id: str, sees: Sees) -> int:
     """Every dead letter of ``flow_id`` the person sees back to pending; how many moved."""
     if sees is everything:
         count: int = await hub.deliveries.replay_flow(flow_id)
@@ -161,7 +161,7 @@ async def replay_seen(hub: Any, flow_id: str, sees: Sees) -> int:
 
 
 class Dashboard:
-    def __init__(self, hub: Any, clock: Callable[[], datetime] = clock.now) -> None:
+    def __init__(self, hub: Hub, clock: Callable[[], datetime] = clock.now) -> None:
         """``clock`` decides which business date is "last night" (tests pin it)."""
         self.hub = hub
         self.clock = clock
@@ -258,7 +258,7 @@ class Dashboard:
         count = await self._replay(flow_id, sees)
         note_for_audit(request, replay_message(count, flow_id))
         log.info("dead_letters_replayed", flow=flow_id, count=count)
-        runtime = getattr(self.hub, "services", {}).get("runtime")
+        runtime = getattr(self.hub, "services", HubServices()).runtime
         if runtime is not None:  # the dead-letter alert resolves with the replay, not a watch later
             await runtime.watch_dead_letters()
         query = urlencode({"replayed": count, "flow": flow_id})
@@ -310,5 +310,5 @@ class Dashboard:
         return FileResponse(WEB / "static" / name, media_type=ASSETS[name])
 
 
-def routes(hub: Any, clock: Callable[[], datetime] = clock.now) -> list[BaseRoute]:
+def routes(hub: Hub, clock: Callable[[], datetime] = clock.now) -> list[BaseRoute]:
     return Dashboard(hub, clock).routes()

@@ -19,7 +19,7 @@ import structlog
 
 from expediter.engine import messages
 from expediter.engine.deliveries import WaitingLane
-from expediter.engine.hub import SignatureFailure
+from expediter.engine.hub import Hub, HubServices, SignatureFailure
 from expediter.engine.jobs import orders_between, refunded_orders_between
 from expediter.engine.schedule_time import closes_business_date
 from expediter.errors import ExpediterError
@@ -37,7 +37,6 @@ ERROR_SHOWN = 90
 DEAD_LETTERS_READ = 5000
 """Dead letters read per page view; past this the counts read ``5000+``."""
 PRINTER_SERVICE = "virtual_printer"
-KITCHEN_SERVICE = "kitchen"
 log = structlog.get_logger("expediter.dashboard")
 
 
@@ -45,7 +44,7 @@ log = structlog.get_logger("expediter.dashboard")
 
 
 async def recent_transfers(
-    hub: Any,
+    hub: Hub,
     *,
     flow_id: str | None = None,
     outcome: TransferOutcome | None = None,
@@ -113,7 +112,7 @@ class DeadLetterGroup(msgspec.Struct, kw_only=True):
     impact: str = ""
 
 
-async def dead_letter_groups(hub: Any, sees: Sees = everything) -> tuple[list[DeadLetterGroup], bool]:
+async def dead_letter_groups(hub: Hub, sees: Sees = everything) -> tuple[list[DeadLetterGroup], bool]:
     """Per flow, most dead first; and whether the counts are only a lower bound.
 
     The counts come from the database's count per flow (the same one the dead-letter alert
@@ -142,7 +141,7 @@ async def dead_letter_groups(hub: Any, sees: Sees = everything) -> tuple[list[De
     return ordered, capped
 
 
-def _unread_group(hub: Any, flow_id: str) -> DeadLetterGroup:
+def _unread_group(hub: Hub, flow_id: str) -> DeadLetterGroup:
     """A flow whose letters were beyond the read: its count is known, its last error is not."""
     flow = hub.catalog.flow(flow_id)
     return DeadLetterGroup(
@@ -156,7 +155,7 @@ def _unread_group(hub: Any, flow_id: str) -> DeadLetterGroup:
     )
 
 
-def _new_group(hub: Any, record: Any) -> DeadLetterGroup:
+def _new_group(hub: Hub, record: Any) -> DeadLetterGroup:
     flow = hub.catalog.flow(record.flow_id)
     return DeadLetterGroup(
         flow_id=record.flow_id,
@@ -169,7 +168,7 @@ def _new_group(hub: Any, record: Any) -> DeadLetterGroup:
     )
 
 
-async def waiting_lanes(hub: Any, sees: Sees = everything) -> list[WaitingLane]:
+async def waiting_lanes(hub: Hub, sees: Sees = everything) -> list[WaitingLane]:
     """Lanes held by a dead letter or waiting for a retry of their first delivery (of the
     locations the reader sees)."""
     deliveries = getattr(hub, "deliveries", None)
@@ -207,7 +206,7 @@ class JournalPanel(msgspec.Struct, kw_only=True):
     error: str = ""
 
 
-async def stored_order_count(hub: Any, location_id: str, business_date: date) -> int:
+async def stored_order_count(hub: Hub, location_id: str, business_date: date) -> int:
     """Every stored version counts: a re-sent check changes the count, so the cache key changes."""
 
     count: int = await hub.storage.read(
@@ -228,7 +227,7 @@ class JournalCache:
         self.builds = 0
         """How many journals were actually built (a test reads it to see the cache work)."""
 
-    async def panel(self, hub: Any, location: Location, now: datetime) -> JournalPanel:
+    async def panel(self, hub: Hub, location: Location, now: datetime) -> JournalPanel:
         business_date = closes_business_date(location, now)
         count = await stored_order_count(hub, location.id, business_date)
         cached = self._panels.get(location.id)
@@ -238,7 +237,7 @@ class JournalCache:
         self._panels[location.id] = ((business_date, count), panel)
         return panel
 
-    async def _build(self, hub: Any, location: Location, business_date: date, count: int) -> JournalPanel:
+    async def _build(self, hub: Hub, location: Location, business_date: date, count: int) -> JournalPanel:
         base = JournalPanel(
             location_id=location.id,
             location_name=location.name,
@@ -289,7 +288,7 @@ def _posted(panel: JournalPanel, entry: JournalEntry) -> JournalPanel:
 
 
 async def journal_panels(
-    hub: Any, cache: JournalCache, now: datetime, sees: Sees = everything
+    hub: Hub, cache: JournalCache, now: datetime, sees: Sees = everything
 ) -> list[JournalPanel]:
     """One panel per catalog location; none when the hub has no storage to read orders from."""
     if getattr(hub, "storage", None) is None:
@@ -298,7 +297,7 @@ async def journal_panels(
     return [await _panel_or_failure(hub, cache, location, now) for location in locations]
 
 
-async def _panel_or_failure(hub: Any, cache: JournalCache, location: Location, now: datetime) -> JournalPanel:
+async def _panel_or_failure(hub: Hub, cache: JournalCache, location: Location, now: datetime) -> JournalPanel:
     """A journal that cannot be built is one failed panel, never a dashboard that does not load."""
     try:
         return await cache.panel(hub, location, now)
@@ -322,9 +321,9 @@ class StationLoad(msgspec.Struct, kw_only=True):
     open_tickets: int
 
 
-def kitchen_status(hub: Any) -> list[StationLoad] | None:
+def kitchen_status(hub: Hub) -> list[StationLoad] | None:
     """Open tickets per station, or ``None`` when the hub runs no kitchen."""
-    kitchen = getattr(hub, "services", {}).get(KITCHEN_SERVICE)
+    kitchen = getattr(hub, "services", HubServices()).kitchen
     if kitchen is None:
         return None
     return [StationLoad(station=s, open_tickets=len(kitchen.tickets_for(s))) for s in kitchen.stations()]
@@ -352,8 +351,8 @@ class KeptTickets(Protocol):
     def tickets(self) -> Sequence[PrintedTicket]: ...
 
 
-def virtual_printer(hub: Any) -> KeptTickets | None:
-    printer = getattr(hub, "services", {}).get(PRINTER_SERVICE)
+def virtual_printer(hub: Hub) -> KeptTickets | None:
+    printer = getattr(hub, "services", HubServices()).extra.get(PRINTER_SERVICE)
     return printer if isinstance(printer, KeptTickets) else None
 
 
@@ -362,7 +361,7 @@ def printed_tickets(printer: KeptTickets, count: int = PRINTED_SHOWN) -> list[Pr
     return list(reversed(printer.tickets[-count:]))
 
 
-def latest_signature_failures(hub: Any) -> list[SignatureFailure]:
+def latest_signature_failures(hub: Hub) -> list[SignatureFailure]:
     """The newest failure per system, newest first: one line per webhook sender that is rejected."""
     kept: dict[str, Iterable[SignatureFailure]] = getattr(hub, "signature_failures", {}) or {}
     latest = [failures[-1] for failures in map(list, kept.values()) if failures]
@@ -383,7 +382,7 @@ class Panels(msgspec.Struct, kw_only=True):
     signature_failures: list[SignatureFailure] = []
 
 
-async def read_panels(hub: Any, journals: JournalCache, now: datetime, sees: Sees = everything) -> Panels:
+async def read_panels(hub: Hub, journals: JournalCache, now: datetime, sees: Sees = everything) -> Panels:
     """The index page's panels; the second adapter beside ``dashboard.read_hub_state``.
     ``sees``: what a person limited to some locations may see (:mod:`expediter.web.visibility`)."""
     groups, capped = await dead_letter_groups(hub, sees)

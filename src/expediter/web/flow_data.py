@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from expediter.catalog.schema import Catalog, Flow
+from expediter.engine.hub import Hub
 from expediter.ledger import Transfer, TransferOutcome
 from expediter.ledger.drills import Drill, drills_of
 from expediter.model.cards import mask_card_numbers
@@ -80,7 +81,7 @@ def first_timezone(catalog: Catalog) -> str:
 
 
 async def flow_transfers(
-    hub: Any, flow: Flow, filters: TransferFilters, sees: Sees = everything
+    hub: Hub, flow: Flow, filters: TransferFilters, sees: Sees = everything
 ) -> list[Transfer]:
     """Newest first; ``sees``: only a person's locations (a location they do not see: none)."""
     if filters.location is not None and not sees(filters.location):
@@ -129,7 +130,7 @@ def shown_payload(payload: bytes, content_type: str) -> str:
     return text
 
 
-async def flow_dead_letters(hub: Any, flow_id: str, sees: Sees = everything) -> list[ShownLetter]:
+async def flow_dead_letters(hub: Hub, flow_id: str, sees: Sees = everything) -> list[ShownLetter]:
     """Oldest first; ``sees``: only a person's locations."""
     limit = DEAD_LETTERS_SHOWN if sees is everything else DEAD_LETTERS_SHOWN * 5
     found = await hub.deliveries.dead_letters_with_payload(flow_id, limit)
@@ -156,7 +157,7 @@ class AlertEntry(msgspec.Struct, kw_only=True):
     notifications: list[Notification]
 
 
-async def flow_alerts(hub: Any, flow_id: str) -> list[AlertEntry]:
+async def flow_alerts(hub: Hub, flow_id: str) -> list[AlertEntry]:
     alerts = await hub.storage.read(lambda tx: alert_store.alert_history(tx, flow_id, ALERTS_SHOWN))
     ids = [a.id for a in alerts if a.id is not None]
     sent = await hub.storage.read(lambda tx: alert_store.notifications(tx, ids))
@@ -166,12 +167,12 @@ async def flow_alerts(hub: Any, flow_id: str) -> list[AlertEntry]:
     return [AlertEntry(alert=a, notifications=by_alert.get(a.id or 0, [])) for a in alerts]
 
 
-async def flow_alert(hub: Any, alert_id: int) -> Alert | None:
+async def flow_alert(hub: Hub, alert_id: int) -> Alert | None:
     found: Alert | None = await hub.storage.read(lambda tx: alert_store.alert_by_id(tx, alert_id))
     return found
 
 
-async def flow_drills(hub: Any, flow_id: str) -> list[Drill]:
+async def flow_drills(hub: Hub, flow_id: str) -> list[Drill]:
     found: list[Drill] = await hub.storage.read(lambda tx: drills_of(tx, flow_id))
     return found
 
@@ -193,7 +194,7 @@ class LiveHealth(msgspec.Struct, kw_only=True):
     dead_letters: int
 
 
-async def live_health(hub: Any, now: datetime, sees: Sees = everything) -> LiveHealth:
+async def live_health(hub: Hub, now: datetime, sees: Sees = everything) -> LiveHealth:
     """``sees``: as a person limited to some locations sees the home page (their flows, and of
     those their locations' alerts and dead letters)."""
     catalog: Catalog = hub.catalog
@@ -219,7 +220,7 @@ async def live_health(hub: Any, now: datetime, sees: Sees = everything) -> LiveH
     return LiveHealth(at=now, flows=flows, counts=counts, alerts=alerts, dead_letters=await _dead(hub, sees))
 
 
-async def _dead(hub: Any, sees: Sees) -> int:
+async def _dead(hub: Hub, sees: Sees) -> int:
     if sees is everything:  # counted in SQL
         return sum((await hub.deliveries.dead_by_flow()).values())
     dead = await hub.deliveries.dead_letters(limit=DEAD_LETTERS_READ)

@@ -33,6 +33,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import BaseRoute, Route
 
 from expediter.catalog.schema import Catalog, Flow, Trigger
+from expediter.engine.hub import Hub, HubServices, RuntimeControl
 from expediter.engine.schedule_time import closes_business_date
 from expediter.errors import ExpediterError
 from expediter.ledger import TransferOutcome
@@ -82,7 +83,7 @@ def who(request: Request) -> str:
 
 
 class FlowPages:
-    def __init__(self, hub: Any, now: Callable[[], datetime] = clock.now) -> None:
+    def __init__(self, hub: Hub, now: Callable[[], datetime] = clock.now) -> None:
         self.hub = hub
         self.now = now
         self.drills: set[asyncio.Task[Any]] = set()
@@ -277,8 +278,8 @@ class FlowPages:
         task.add_done_callback(self.drills.discard)
         return self._back(flow, drill="started", anchor="drills")
 
-    def _runtime(self) -> Any:
-        return getattr(self.hub, "services", {}).get("runtime")
+    def _runtime(self) -> RuntimeControl | None:
+        return getattr(self.hub, "services", HubServices()).runtime
 
     def _back(self, flow: Flow, *, anchor: str, **flash: object) -> Response:
         return RedirectResponse(f"{flow_path(flow.id)}?{urlencode(flash)}#{anchor}", status_code=303)
@@ -314,5 +315,5 @@ def _unknown(flow_id: str) -> Response:
     return PlainTextResponse(f"no flow {flow_id!r} in the catalog; the home page lists them", status_code=404)
 
 
-def routes(hub: Any, now: Callable[[], datetime] = clock.now) -> list[BaseRoute]:
+def routes(hub: Hub, now: Callable[[], datetime] = clock.now) -> list[BaseRoute]:
     return FlowPages(hub, now).routes()

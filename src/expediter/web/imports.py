@@ -22,7 +22,6 @@ import contextlib
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import structlog
@@ -40,6 +39,7 @@ from starlette.routing import BaseRoute, Route
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Flow
 from expediter.engine import imports
+from expediter.engine.hub import Hub
 from expediter.engine.imports.quarantine import quarantine_chunks
 from expediter.errors import ExpediterError, RejectedInput
 from expediter.model import clock
@@ -63,7 +63,7 @@ class UploadAccepted(msgspec.Struct, kw_only=True):
 
 
 class ImportsPage:
-    def __init__(self, hub: Any) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self._readings: set[asyncio.Task[None]] = set()
 
@@ -227,7 +227,7 @@ def import_id_of(request: Request) -> int:
     return int(text)
 
 
-def _upload_path(hub: Any, import_id: int) -> Path:
+def _upload_path(hub: Hub, import_id: int) -> Path:
     folder = data_dir(hub.catalog) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"import-{import_id}.upload"
@@ -250,5 +250,5 @@ async def _save_body(request: Request, path: Path) -> int:
     return size
 
 
-def routes(hub: Any) -> list[BaseRoute]:
+def routes(hub: Hub) -> list[BaseRoute]:
     return ImportsPage(hub).routes()

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from expediter.engine.hub import Hub
 from expediter.errors import RejectedInput
 from expediter.model import clock
 from expediter.operations.kitchen import EXPO, Kitchen, Subscription, Ticket
@@ -429,18 +430,18 @@ def kitchen_routes(kitchen: Kitchen, locations: list[str] | None = None) -> list
     return kds_routes(KdsWeb(lambda: kitchen, lambda: list(locations or [])))
 
 
-def begin_shutdown(hub: Any) -> None:
+def begin_shutdown(hub: Hub) -> None:
     """Called by the server as it starts to stop: end every screen's live feed (screens retry)."""
-    kitchen = hub.services.get("kitchen")
+    kitchen = hub.services.kitchen
     if isinstance(kitchen, Kitchen):
         kitchen.close_feeds()
 
 
-def routes(hub: Any) -> list[BaseRoute]:
-    """Collected by ``expediter.web.app.create_app``: the kitchen is ``hub.services["kitchen"]``."""
+def routes(hub: Hub) -> list[BaseRoute]:
+    """Collected by ``expediter.web.app.create_app``: the kitchen is ``hub.services.kitchen``."""
     return kds_routes(
         KdsWeb(
-            lambda: hub.services.get("kitchen"),
+            lambda: hub.services.kitchen,
             lambda: [loc.id for loc in hub.catalog.locations],
         )
     )

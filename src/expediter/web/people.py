@@ -22,6 +22,7 @@ from expediter.access.roles import Role
 from expediter.access.sessions import Sessions
 from expediter.access.users import Users
 from expediter.catalog.schema import Hub as HubSettings
+from expediter.engine.hub import Hub
 
 SESSION_COOKIE = "expediter_session"
 DEVICE_COOKIE = "expediter_device"
@@ -79,11 +80,11 @@ class People:
         self.secure_cookies = secure_cookies(settings)
 
 
-def people_of(hub: Any) -> People:
+def people_of(hub: Hub) -> People:
     """The hub's :class:`People`, made once per hub."""
-    found = hub.services.get(PEOPLE_SERVICE)
+    found = hub.services.extra.get(PEOPLE_SERVICE)
     if found is None:
-        found = hub.services[PEOPLE_SERVICE] = People(hub.storage, hub.catalog.hub)
+        found = hub.services.extra[PEOPLE_SERVICE] = People(hub.storage, hub.catalog.hub)
     return found
 
 

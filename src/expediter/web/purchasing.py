@@ -9,12 +9,12 @@ location). An invoice with nothing open left is booked as an AP bill at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from expediter.engine.hub import Hub
 from expediter.engine.purchasing import desk_of
 from expediter.errors import RejectedInput
 from expediter.operations.purchasing import ExceptionState, Resolution
@@ -26,7 +26,7 @@ REFRESH_SECONDS = 30
 
 
 class PurchasingPage:
-    def __init__(self, hub: Any) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
     def _vendors(self, request: Request) -> Callable[[str], bool]:
@@ -75,7 +75,7 @@ class PurchasingPage:
         return RedirectResponse(f"/purchasing?done={done}", status_code=303)
 
 
-def routes(hub: Any) -> list[BaseRoute]:
+def routes(hub: Hub) -> list[BaseRoute]:
     page = PurchasingPage(hub)
     return [
         Route("/purchasing", page.index, methods=["GET"]),

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from expediter.engine.hub import Hub
 from expediter.engine.reconcile import Reconciler
 from expediter.engine.trace import Tracer, no_such_order
 from expediter.errors import RejectedInput
@@ -90,7 +91,7 @@ def values_text(result: CheckResult, values: dict[str, int]) -> str:
 
 
 class ReconciliationPages:
-    def __init__(self, hub: Any) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
     def _location(self, request: Request, location_id: str | None) -> Any:
@@ -190,5 +191,5 @@ class ReconciliationPages:
         ]
 
 
-def routes(hub: Any) -> list[BaseRoute]:
+def routes(hub: Hub) -> list[BaseRoute]:
     return ReconciliationPages(hub).routes()

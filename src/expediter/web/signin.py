@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from expediter.access.audit import ActorKind, AuditAction, Outcome
 from expediter.access.credentials import new_secret, same
 from expediter.access.sessions import LONGEST
+from expediter.engine.hub import Hub
 from expediter.storage.base import utcnow
 from expediter.web import pages
 from expediter.web.people import (
@@ -149,7 +150,7 @@ def _cross_site(request: Request) -> bool:
     return origin == "null" or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
 
 
-def routes(hub: Any) -> list[BaseRoute]:
+def routes(hub: Hub) -> list[BaseRoute]:
     sign_in = SignIn(people_of(hub))
     return [
         Route("/login", sign_in.page, methods=["GET"], name="login_page"),

@@ -9,6 +9,7 @@ from expediter.errors import ConfigError, TerminalError
 from expediter.model.order import Order
 from expediter.operations.kitchen import Kitchen, ticket_id_for
 from expediter.plugin.base import ConnectorContext, Outbound, Sink
+from expediter.plugin.services import Services
 from tests.operations.kitchen.helpers import burger, line, make_kitchen, order, with_kitchen
 
 SYSTEM = System(id="kds", kind=SystemKind.KDS, connector="kds", owner="Chef")
@@ -30,7 +31,7 @@ def outbound(o: Order, attempt: int = 1, kind: str = "orders", payload: bytes | 
 
 
 def context(kitchen: Kitchen | None) -> ConnectorContext:
-    services = {"kitchen": kitchen} if kitchen is not None else {}
+    services = Services(kitchen=kitchen)
     return ConnectorContext(catalog=Catalog(systems=[SYSTEM]), system=SYSTEM, services=services)
 
 

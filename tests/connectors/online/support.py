@@ -11,6 +11,7 @@ from expediter.catalog.schema import Catalog, System, SystemKind
 from expediter.connectors.online.signature import signed_headers
 from expediter.model.location import Location
 from expediter.plugin.base import ConnectorContext
+from expediter.plugin.services import Services
 
 SECRET = "online-test-secret"
 SECRET_ENV = "EXPEDITER_TEST_ONLINE_SECRET"
@@ -66,7 +67,7 @@ def online_context(services: dict[str, Any] | None = None, **settings: Any) -> C
     catalog = Catalog(
         locations=[Location(id="main", name="Main", timezone="America/New_York")], systems=[system]
     )
-    return ConnectorContext(catalog=catalog, system=system, services=dict(services or {}))
+    return ConnectorContext(catalog=catalog, system=system, services=Services(**(services or {})))
 
 
 class EightySixList:

@@ -9,6 +9,7 @@ from typing import Any
 from expediter.catalog.schema import Catalog, System, SystemKind
 from expediter.model.location import Location
 from expediter.plugin.base import ConnectorContext, IncomingMessage, Outbound
+from expediter.plugin.services import Services
 from tests.fixtures_path import SHARED_FIXTURES
 
 SQUARE_FIXTURES = SHARED_FIXTURES / "square"
@@ -49,7 +50,7 @@ def square_context(services: dict[str, Any] | None = None, **settings: Any) -> C
         Location(id=hub, name=hub, timezone="America/New_York") for hub in square_locations().values()
     ]
     catalog = Catalog(locations=locations, systems=[system])
-    return ConnectorContext(catalog=catalog, system=system, services=dict(services or {}))
+    return ConnectorContext(catalog=catalog, system=system, services=Services(**(services or {})))
 
 
 def outbound(message: IncomingMessage, *, kind: str | None = None, key: str = "delivery-1") -> Outbound:

@@ -70,7 +70,7 @@ def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 @asynccontextmanager
 async def hub_with(tmp_path: Path, square: SquareStandIn) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
     runtime = Runtime(catalog(tmp_path), schedule=False, watch=False)
-    runtime.hub.services["http_transport"] = square.transport()
+    runtime.hub.services.http_transport = square.transport()
     await runtime.start()
     app = httpx.ASGITransport(app=create_app(runtime.hub, manage_hub=False))
     try:

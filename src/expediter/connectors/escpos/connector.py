@@ -19,17 +19,16 @@ from expediter.connectors.escpos.formats import render
 from expediter.connectors.escpos.mapping import changes_since, print_ticket, station_items
 from expediter.connectors.kds.mapping import order_from
 from expediter.model import clock
-from expediter.model.kitchen import RoutingRules, TicketItem
+from expediter.model.kitchen import Printed, RoutingRules, TicketItem
 from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen.freshness import is_stale
-from expediter.operations.kitchen.service import Kitchen
-from expediter.operations.kitchen.store import Printed
 from expediter.operations.kitchen.tickets import struck_through
 from expediter.plugin import (
     Capability,
     ConfigError,
     Connector,
     ConnectorContext,
+    KitchenService,
     Outbound,
     Receipt,
     connector_settings,
@@ -42,7 +41,7 @@ class EscposSink:
         printer_id: str,
         settings: PrinterSettings,
         rules: RoutingRules,
-        kitchen: Kitchen | None = None,
+        kitchen: KitchenService | None = None,
         timezones: dict[str, str] | None = None,
     ) -> None:
         self.printer_id = printer_id
@@ -126,8 +125,8 @@ class EscposSink:
 
 def make_sink(ctx: ConnectorContext) -> EscposSink:
     settings = connector_settings(ctx, PrinterSettings, strict=False)
-    kitchen = ctx.services.get("kitchen")
-    if not isinstance(kitchen, Kitchen):
+    kitchen = ctx.services.kitchen
+    if not isinstance(kitchen, KitchenService):
         if settings.mode is PrintMode.WHEN_SCREEN_OFFLINE:
             raise ConfigError(
                 f"system {ctx.system.id!r}: mode 'when_screen_offline' needs the kitchen service; "

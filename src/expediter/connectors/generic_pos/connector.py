@@ -84,7 +84,7 @@ def make_sink(context: ConnectorContext) -> PosSink:
         if settings.token
         else ""
     )
-    transport: httpx.AsyncBaseTransport | None = context.services.get(HTTP_TRANSPORT_SERVICE)
+    transport: httpx.AsyncBaseTransport | None = context.services.http_transport
     client = PosClient(settings.url, token=token, timeout=settings.timeout_seconds, transport=transport)
     return PosSink(client, context.system.id, settings.status_url)
 

@@ -1,4 +1,4 @@
-"""The KDS sink: hands each order to the :class:`~expediter.operations.kitchen.Kitchen` service.
+"""The KDS sink: hands each order to the hub's kitchen service (:class:`~expediter.plugin.KitchenService`).
 
 The kitchen turns redeliveries and older versions into no-ops (stable ticket ids, version check), so
 the engine's at-least-once delivery shows each ticket once.
@@ -9,12 +9,11 @@ from __future__ import annotations
 import sqlite3
 
 from expediter.connectors.kds.mapping import order_from
-from expediter.operations.kitchen.service import Kitchen
-from expediter.plugin import Outbound, Receipt, TransientError
+from expediter.plugin import KitchenService, Outbound, Receipt, TransientError
 
 
 class KdsSink:
-    def __init__(self, kitchen: Kitchen) -> None:
+    def __init__(self, kitchen: KitchenService) -> None:
         self.kitchen = kitchen
 
     async def deliver(self, item: Outbound) -> Receipt:

@@ -1,16 +1,15 @@
-"""The ``kds`` connector declaration: a sink into the hub's kitchen service (``ctx.services["kitchen"]``)."""
+"""The ``kds`` connector declaration: a sink into the hub's kitchen service (``ctx.services.kitchen``)."""
 
 from __future__ import annotations
 
 from expediter.connectors.kds.client import KdsSink
 from expediter.connectors.kds.config import KdsSettings
-from expediter.operations.kitchen.service import Kitchen
-from expediter.plugin import Capability, ConfigError, Connector, ConnectorContext
+from expediter.plugin import Capability, ConfigError, Connector, ConnectorContext, KitchenService
 
 
 def make_sink(ctx: ConnectorContext) -> KdsSink:
-    kitchen = ctx.services.get("kitchen")
-    if not isinstance(kitchen, Kitchen):
+    kitchen = ctx.services.kitchen
+    if not isinstance(kitchen, KitchenService):
         raise ConfigError(
             f"system {ctx.system.id!r} uses the kds connector but the hub has no kitchen service; "
             "start the hub with the kitchen enabled"

@@ -18,7 +18,6 @@ Services read from ``ConnectorContext.services`` (optional):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -35,6 +34,7 @@ from expediter.connectors.online.mapping import (
 from expediter.connectors.online.signature import verify_online_signature
 from expediter.model.cards import refuse_card_numbers
 from expediter.plugin import (
+    AvailabilityService,
     Capability,
     Connector,
     ConnectorContext,
@@ -46,12 +46,8 @@ from expediter.plugin import (
     resolve_secret,
 )
 
-
-@runtime_checkable
-class Availability(Protocol):
-    def is_available(self, location_id: str, plu_or_item_id: str) -> bool:
-        """False while the item is 86'd at the location."""
-        ...
+Availability = AvailabilityService
+"""What the webhook asks of the hub's kitchen: whether an item is 86'd."""
 
 
 def _secret(ctx: ConnectorContext, settings: OnlineSettings) -> str:
@@ -63,7 +59,7 @@ class OnlineWebhook:
         self.system_id = ctx.system.id
         self.settings = settings
         self._secret = secret
-        availability = ctx.services.get("availability")
+        availability = ctx.services.availability
         self.availability: Availability | None = (
             availability if isinstance(availability, Availability) else None
         )
@@ -178,7 +174,7 @@ def make_processor(ctx: ConnectorContext) -> OnlineProcessor:
 def make_sink(ctx: ConnectorContext) -> OnlineSink:
     settings = online_settings(ctx.system.settings, ctx.system.id)
     client = OnlineClient(
-        _secret(ctx, settings), timeout=settings.timeout_seconds, transport=ctx.services.get("http_transport")
+        _secret(ctx, settings), timeout=settings.timeout_seconds, transport=ctx.services.http_transport
     )
     return OnlineSink(ctx.system.id, settings, client)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import msgspec
 import structlog
@@ -46,6 +46,7 @@ from expediter.plugin import (
     Connector,
     ConnectorContext,
     IncomingMessage,
+    OrderVersionsService,
     Outbound,
     Receipt,
     RejectedInput,
@@ -67,11 +68,8 @@ POLLED_ORDER = "square.order"
 """The kind of a polled Square order the mapping refused, stored as it came to be processed."""
 
 
-@runtime_checkable
-class OrderVersions(Protocol):
-    async def latest_version(self, source_system: str, external_id: str) -> int | None:
-        """The newest version of an external order the hub holds, ``None`` when it has none."""
-        ...
+OrderVersions = OrderVersionsService
+"""What the processor asks of the hub: the newest version of an order it holds, to skip it."""
 
 
 def settings_of(ctx: ConnectorContext) -> SquareSettings:
@@ -97,7 +95,7 @@ def client_of(ctx: ConnectorContext, settings: SquareSettings) -> SquareClient:
         token,
         square_version=settings.square_version,
         timeout=settings.timeout_seconds,
-        transport=ctx.services.get("http_transport"),
+        transport=ctx.services.http_transport,
     )
 
 
@@ -144,7 +142,7 @@ class SquareOrders:
         self.system_id = ctx.system.id
         self.settings = settings
         self.client = client
-        versions = ctx.services.get("order_versions")
+        versions = ctx.services.order_versions
         self.versions: OrderVersions | None = versions if isinstance(versions, OrderVersions) else None
 
     def hub_location(self, square_location: str) -> str:

@@ -38,7 +38,7 @@ def settings_for(ctx: ConnectorContext) -> X12Settings:
 
 
 def control_numbers(ctx: ConnectorContext) -> ControlNumbers:
-    numbers = ctx.services.get(CONTROL_NUMBERS)
+    numbers = ctx.services.extra.get(CONTROL_NUMBERS)
     if numbers is None:  # reading by hand: 997s are written but not sent, numbers need not persist
         return InMemoryControlNumbers()
     found: ControlNumbers = numbers
@@ -94,7 +94,7 @@ class X12Exporter:
     def _orders(self, request: ExportRequest) -> list[PurchaseOrder]:
         given: Any = request.extra.get(PURCHASE_ORDERS)
         if given is None:
-            source = self.ctx.services.get(PURCHASE_ORDERS)
+            source = self.ctx.services.extra.get(PURCHASE_ORDERS)
             if source is None:
                 raise TerminalError("no purchase orders to send: the hub's purchasing service is not running")
             given = source(self.ctx.system, request)

@@ -288,7 +288,7 @@ class Reconciler:
         return found
 
     def _kitchen_store(self) -> KitchenTickets | None:
-        service = self.hub.services.get("kitchen")
+        service = self.hub.services.kitchen
         store = getattr(service, "store", None)
         return store if store is not None else None
 

@@ -1,7 +1,7 @@
 """The ``Kitchen`` service: orders in, tickets on screens, status and 86 back out.
 
-The lead wires one instance into the hub (``hub.services["kitchen"]`` and
-``hub.services["availability"]``) and starts / stops it with the hub. Every change is written to the
+The lead wires one instance into the hub (``hub.services.kitchen`` and
+``hub.services.availability``) and starts / stops it with the hub. Every change is written to the
 :class:`~expediter.operations.kitchen.store.KitchenStore` (tickets plus a numbered event per station)
 *before* subscribed screens hear about it, so a screen that reconnects catches up from the log.
 

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from expediter.model.kitchen import Printed
 from expediter.model.time import AwareDatetime
 from expediter.operations.kitchen.routing import TicketItem
 from expediter.operations.kitchen.tickets import Ticket
@@ -80,15 +81,6 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     version: int
     fired_courses: list[int]
     payload: bytes
-
-
-class Printed(msgspec.Struct, kw_only=True):
-    """What a kitchen printer last printed for an order, so a newer version prints only the change."""
-
-    printer: str
-    order_id: str
-    version: int
-    items: list[TicketItem]
 
 
 class Changes(msgspec.Struct, kw_only=True):
