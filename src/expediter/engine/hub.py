@@ -95,7 +95,7 @@ class Hub:
             return
         await self.storage.start()
         if self.bus is not None:
-            await self.bus.start()
+            await self.bus.start(relay=self._deliver)
         await self.drift.start()
         if self.claim_deliveries():
             await self.deliveries.start()
