@@ -142,9 +142,16 @@ def resume_position(request: Request) -> int | None:
 class KdsWeb:
     """The KDS endpoints over one kitchen (looked up per request, so it may be wired after routes)."""
 
-    def __init__(self, kitchen: Callable[[], Kitchen | None], locations: Callable[[], list[str]]) -> None:
+    def __init__(
+        self,
+        kitchen: Callable[[], Kitchen | None],
+        locations: Callable[[], list[str]],
+        bus: Callable[[], Any] | None = None,
+    ) -> None:
         self._kitchen = kitchen
         self._locations = locations
+        self._bus = bus or (lambda: None)
+        """The group's bus: a process whose kitchen runs elsewhere serves screens' feeds from it."""
 
     def kitchen(self) -> Kitchen:
         found = self._kitchen()
@@ -183,8 +190,15 @@ class KdsWeb:
     @open_to(Caller.DEVICE)
     async def events(self, request: Request) -> Response:
         station = station_of(request)
-        kitchen = self.kitchen()
         after = resume_position(request)
+        bus = self._bus()
+        if self._kitchen() is None and bus is not None and bus.js is not None:
+            return StreamingResponse(
+                self._bus_stream(bus, station, after or 0, sees_for(request)),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            )
+        kitchen = self.kitchen()
         return StreamingResponse(
             self._stream(kitchen, station, after, sees_for(request)),
             media_type="text/event-stream",
@@ -207,6 +221,22 @@ class KdsWeb:
                 yield chunk
         finally:
             kitchen.unsubscribe(sub)
+
+    async def _bus_stream(self, bus: Any, station: str, after: int, sees: Sees) -> AsyncIterator[bytes]:
+        """The feed of a station whose kitchen runs in another process of the group: its events
+        from the bus's kitchen stream, each once and in order (replayed from the start for a
+        new screen, after ``Last-Event-ID`` for one that reconnects)."""
+        from expediter.engine.bus.kitchen_feed import read_station
+
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        events = read_station(bus.js, bus.settings, self._locations(), station, after, idle=HEARTBEAT_SECONDS)
+        async for event in events:
+            if event is None:
+                yield b": ping\n\n"
+            elif event.caught_up:
+                yield sse("caught_up", _encode({"seq": event.seq, "now": clock.now()}))
+            elif sees(event.location_id):
+                yield sse("ticket", event.payload, event.seq)
 
     async def _catch_up(
         self, kitchen: Kitchen, station: str, after: int | None, sees: Sees = everything
@@ -436,5 +466,6 @@ def routes(hub: Any) -> list[BaseRoute]:
         KdsWeb(
             lambda: hub.services.get("kitchen"),
             lambda: [loc.id for loc in hub.catalog.locations],
+            lambda: getattr(hub, "bus", None),
         )
     )

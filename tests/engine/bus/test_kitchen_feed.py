@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import msgspec
@@ -13,11 +14,13 @@ import nats
 import pytest
 
 from expediter.catalog.schema import Bus
-from expediter.engine.bus.kitchen_feed import KITCHEN_SEQ, KitchenPublisher
+from expediter.engine.bus.kitchen_feed import KITCHEN_SEQ, KitchenPublisher, read_station
 from expediter.engine.bus.settings import BusSettings
 from expediter.engine.bus.streams import ensure_streams
 from expediter.model.location import Location
 from expediter.operations.kitchen import Kitchen
+from expediter.web.kds import KdsWeb
+from expediter.web.visibility import everything
 from tests.nats_servers import NatsCluster
 from tests.operations.kitchen.helpers import line, make_kitchen, order
 
@@ -72,6 +75,61 @@ def test_station_events_are_published_once_in_order_and_resume_after_a_restart(
                 "o-2",
                 "o-3",
             }
+        finally:
+            await client.close()
+
+    async def main() -> None:
+        await kitchen.start()
+        try:
+            await scenario(kitchen)
+        finally:
+            await kitchen.stop()
+
+    asyncio.run(main())
+
+
+def test_a_process_without_the_kitchen_serves_a_station_feed_from_the_stream(
+    tmp_path: Path, nats_server: NatsCluster
+) -> None:
+    """A screen on another process of the group: every ticket of its station once, in order,
+    then ``caught_up``, then the live events; one reconnecting with ``Last-Event-ID`` gets only
+    what it missed."""
+    settings = BusSettings.from_bus(Bus(url=nats_server.url, replicas=1))
+    kitchen = make_kitchen(tmp_path, locations=[LOCATION])
+
+    async def scenario(kitchen: Kitchen) -> None:
+        client = await nats.connect(servers=nats_server.urls)
+        try:
+            js = client.jetstream()
+            await ensure_streams(js, settings)
+            publisher = KitchenPublisher(kitchen, js, settings)
+            for n in range(1, 4):
+                await kitchen.receive(order(f"o-{n}", [line("l-1", "Burger")]))
+            await publisher.publish_new()
+            bus = SimpleNamespace(js=js, settings=settings)
+            screen = KdsWeb(lambda: None, lambda: [LOCATION.id], lambda: bus)
+            feed = screen._bus_stream(bus, "grill", 0, everything)
+            assert (await anext(feed)).startswith(b"retry:")
+            first = [await anext(feed) for _ in range(4)]
+            assert [chunk.split(b"\n")[0] for chunk in first] == [
+                b"id: 1",
+                b"id: 2",
+                b"id: 3",
+                b"event: caught_up",
+            ]
+            assert b'"order_id":"o-2"' in first[1]
+            await kitchen.receive(order("o-4", [line("l-1", "Burger")]))  # live, after caught up
+            await publisher.publish_new()
+            live = await anext(feed)
+            assert live.startswith(b"id: 4\nevent: ticket\n") and b'"order_id":"o-4"' in live
+            await feed.aclose()
+
+            resumed = read_station(js, settings, [LOCATION.id], "grill", 3, idle=5.0)
+            mark = await anext(resumed)
+            assert mark is not None and mark.caught_up is False and mark.seq == 4
+            caught_up = await anext(resumed)
+            assert caught_up is not None and caught_up.caught_up and caught_up.seq == 4
+            await resumed.aclose()
         finally:
             await client.close()
 

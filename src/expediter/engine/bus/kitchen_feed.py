@@ -12,13 +12,15 @@ read a station's tickets, once and in order, from the ``KITCHEN`` stream.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
 import structlog
 
 from expediter.engine.bus.relay import PUBLISH_TIMEOUT, RETRY_SECONDS, headers_for
-from expediter.engine.bus.settings import BusSettings
+from expediter.engine.bus.settings import BusSettings, subject_token
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +35,61 @@ def kitchen_msg_id(station: str, seq: int) -> str:
     return f"kitchen:{station}:{seq}"
 
 
+async def stream_watermark(js: Any, settings: BusSettings, locations: list[str], station: str) -> int:
+    """The number of the station's last event the stream holds (0: none)."""
+    from nats.js.errors import NotFoundError
+
+    found = 0
+    for location in locations:
+        try:
+            last = await js.get_last_msg(settings.kitchen_stream, settings.kitchen_subject(location, station))
+        except NotFoundError:
+            continue
+        found = max(found, int((last.headers or {}).get(KITCHEN_SEQ, 0)))
+    return found
+
+
+class StationEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One station event read from the stream; ``caught_up`` marks the end of what it held."""
+
+    seq: int
+    location_id: str | None = None
+    payload: bytes = b""
+    caught_up: bool = False
+
+
+async def read_station(
+    js: Any, settings: BusSettings, locations: list[str], station: str, after: int, *, idle: float
+) -> AsyncIterator[StationEvent | None]:
+    """The station's events numbered above ``after``, in order, from an ordered consumer of the
+    stream: those it holds, then a ``caught_up`` mark, then each new one as it comes; ``None``
+    when ``idle`` seconds passed without one (a heartbeat)."""
+    target = await stream_watermark(js, settings, locations, station)
+    subject = f"{settings.subject_prefix}.kitchen.*.{subject_token(station)}"
+    subscription = await js.subscribe(subject, stream=settings.kitchen_stream, ordered_consumer=True)
+    sent = after
+    caught_up = False
+    try:
+        while True:
+            if not caught_up and sent >= target:
+                caught_up = True
+                yield StationEvent(seq=sent, caught_up=True)
+            try:
+                raw = await subscription.next_msg(timeout=idle)
+            except TimeoutError:
+                yield None
+                continue
+            seq = int((raw.headers or {}).get(KITCHEN_SEQ, 0))
+            if seq <= sent:
+                continue  # seen already (the screen's Last-Event-ID, or before it reconnected)
+            sent = seq
+            location = raw.subject.split(".")[-2]
+            yield StationEvent(seq=seq, location_id=location, payload=bytes(raw.data))
+    finally:
+        with contextlib.suppress(Exception):
+            await subscription.unsubscribe()
+
+
 class KitchenPublisher:
     """Publishes ``kitchen``'s station events (its store's log) through ``js``."""
 
@@ -44,20 +101,8 @@ class KitchenPublisher:
         """Per station, the last event the stream holds (read from the stream at start)."""
         self.published = 0
 
-    def _subjects(self, station: str) -> list[str]:
-        return [self.settings.kitchen_subject(location, station) for location in self.kitchen.locations]
-
     async def _stream_watermark(self, station: str) -> int:
-        from nats.js.errors import NotFoundError
-
-        found = 0
-        for subject in self._subjects(station):
-            try:
-                last = await self.js.get_last_msg(self.settings.kitchen_stream, subject)
-            except NotFoundError:
-                continue
-            found = max(found, int((last.headers or {}).get(KITCHEN_SEQ, 0)))
-        return found
+        return await stream_watermark(self.js, self.settings, list(self.kitchen.locations), station)
 
     async def publish_new(self) -> int:
         """Publish every station event past the watermarks, oldest first; how many."""
