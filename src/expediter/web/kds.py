@@ -308,6 +308,9 @@ class KdsWeb:
     async def act(self, request: Request) -> Response:
         station = station_of(request)
         ticket_id = request.path_params["ticket_id"]
+        bus = self._bus()
+        if self._kitchen() is None and bus is not None and bus.client is not None:
+            return await self._forward(request, bus, station, ticket_id)
         kitchen = self.kitchen()
         ticket = kitchen.ticket(ticket_id)
         if ticket is None or ticket.station != station or not sees_for(request)(ticket.location_id):
@@ -319,6 +322,20 @@ class KdsWeb:
             "start": kitchen.start_ticket,
         }[request.url.path.rsplit("/", 1)[-1]]
         return json_response(await action(station, ticket_id))
+
+    async def _forward(self, request: Request, bus: Any, station: str, ticket_id: str) -> Response:
+        """The action of a screen whose kitchen runs in another process of the group, sent there."""
+        from expediter.engine.bus.kitchen_commands import KitchenCommand, forward_command
+
+        sees = sees_for(request)
+        locations = None if sees is everything else [loc for loc in self._locations() if sees(loc)]
+        action = request.url.path.rsplit("/", 1)[-1]
+        command = KitchenCommand(action=action, station=station, ticket_id=ticket_id, locations=locations)  # type: ignore[arg-type]
+        answer = await forward_command(bus.client, bus.settings, command)
+        if answer.status != 200 or answer.ticket is None:
+            raise KdsError(answer.status, answer.error)
+        note_for_audit(request, f"ticket #{answer.order_number} ({ticket_id})", answer.location_id)
+        return json_response(answer.ticket)
 
     @open_to(Caller.DEVICE)
     @needs(Role.OPERATOR)

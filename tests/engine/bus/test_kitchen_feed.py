@@ -9,17 +9,20 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import msgspec
 import nats
 import pytest
+from starlette.applications import Starlette
 
 from expediter.catalog.schema import Bus
+from expediter.engine.bus.kitchen_commands import KitchenCommand, forward_command, serve_commands
 from expediter.engine.bus.kitchen_feed import KITCHEN_SEQ, KitchenPublisher, read_station
 from expediter.engine.bus.settings import BusSettings
 from expediter.engine.bus.streams import ensure_streams
 from expediter.model.location import Location
 from expediter.operations.kitchen import Kitchen
-from expediter.web.kds import KdsWeb
+from expediter.web.kds import KdsWeb, kds_routes
 from expediter.web.visibility import everything
 from tests.nats_servers import NatsCluster
 from tests.operations.kitchen.helpers import line, make_kitchen, order
@@ -141,3 +144,56 @@ def test_a_process_without_the_kitchen_serves_a_station_feed_from_the_stream(
             await kitchen.stop()
 
     asyncio.run(main())
+
+
+def test_a_screens_bump_on_another_process_reaches_the_kitchen_and_is_answered(
+    tmp_path: Path, nats_server: NatsCluster
+) -> None:
+    settings = BusSettings.from_bus(Bus(url=nats_server.url, replicas=1))
+    kitchen = make_kitchen(tmp_path, locations=[LOCATION])
+
+    async def scenario(kitchen: Kitchen) -> None:
+        owner = await nats.connect(servers=nats_server.urls)
+        elsewhere = await nats.connect(servers=nats_server.urls)
+        try:
+            nobody = await forward_command(elsewhere, settings, bump_of("grill", "none"))
+            assert nobody.status == 503  # no kitchen process answers yet
+            await serve_commands(owner, settings, kitchen)
+            tickets = await kitchen.receive(order("o-1", [line("l-1", "Burger")]))
+            ticket = next(t for t in tickets if t.station == "grill")
+            answer = await forward_command(elsewhere, settings, bump_of("grill", ticket.id))
+            assert answer.status == 200 and answer.location_id == LOCATION.id
+            assert answer.ticket is not None and answer.ticket["state"] == "bumped"
+            assert kitchen.ticket(ticket.id).state == "bumped"  # type: ignore[union-attr]
+            missing = await forward_command(elsewhere, settings, bump_of("cold", ticket.id))
+            assert missing.status == 404 and "no ticket" in missing.error
+            hidden = KitchenCommand(action="recall", station="grill", ticket_id=ticket.id, locations=["L9"])
+            assert (await forward_command(elsewhere, settings, hidden)).status == 404
+            recalled = KitchenCommand(action="recall", station="grill", ticket_id=ticket.id)
+            assert (await forward_command(elsewhere, settings, recalled)).status == 200
+            assert kitchen.ticket(ticket.id).state != "bumped"  # type: ignore[union-attr]
+
+            # Through the KDS API of a process without the kitchen: the same bump, answered.
+            bus = SimpleNamespace(client=elsewhere, js=None, settings=settings)
+            app = Starlette(routes=kds_routes(KdsWeb(lambda: None, lambda: [LOCATION.id], lambda: bus)))
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://kds") as http:
+                bumped = await http.post(f"/api/v1/kds/grill/tickets/{ticket.id}/bump")
+                assert bumped.status_code == 200 and bumped.json()["state"] == "bumped"
+                unknown = await http.post("/api/v1/kds/grill/tickets/nope/bump")
+                assert unknown.status_code == 404 and "no ticket" in unknown.json()["error"]
+        finally:
+            await owner.close()
+            await elsewhere.close()
+
+    async def main() -> None:
+        await kitchen.start()
+        try:
+            await scenario(kitchen)
+        finally:
+            await kitchen.stop()
+
+    asyncio.run(main())
+
+
+def bump_of(station: str, ticket_id: str) -> KitchenCommand:
+    return KitchenCommand(action="bump", station=station, ticket_id=ticket_id)

@@ -85,11 +85,14 @@ class BusService:
             return
 
     def publish_kitchen(self, kitchen: Any) -> None:
-        """Put ``kitchen``'s station events on the bus (in the process the kitchen runs in)."""
+        """Put ``kitchen``'s station events on the bus and answer the screens' actions forwarded
+        by the other processes (in the process the kitchen runs in)."""
+        from expediter.engine.bus.kitchen_commands import serve_commands
         from expediter.engine.bus.kitchen_feed import KitchenPublisher
 
         async def run() -> None:
             await self.connected.wait()
+            await serve_commands(self.client, self.settings, kitchen)
             self.kitchen_publisher = KitchenPublisher(kitchen, self.js, self.settings)
             await self.kitchen_publisher.run()
 
