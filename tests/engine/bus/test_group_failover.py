@@ -2,8 +2,10 @@
 database and a three-node NATS JetStream cluster. Orders stream round-robin to the three; one hub
 is killed with SIGKILL, then one NATS server; both come back.
 
-Every acknowledged order is stored once and is in the stream once, each location's in the order
-the outbox recorded them; every delivery reaches the downstream system under its stable key. The
+Every acknowledged order is stored once and is in the stream once (a sender's orders in the order
+it sent them, per location); every delivery reaches the downstream system under its stable key;
+a kitchen screen on each of the two processes the kitchen does not run in shows every order's
+ticket, each of the station's events once, in the kitchen's order. The
 recovery times (a hub lost → the next acknowledged order and the next publication from a
 surviving hub; a NATS server lost → the next publication) are printed and recorded as test
 properties (``--junitxml``) for docs/scale-out.md.
@@ -14,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import subprocess
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import msgspec
 import nats
 import pytest
@@ -26,11 +30,13 @@ import pytest
 from expediter.catalog.schema import ApiToken, Bus, Catalog, Flow, Hub, Level, System, SystemKind, Trigger
 from expediter.catalog.secrets import hash_token
 from expediter.engine.bus.relay import RELAY_LOCK
+from expediter.model import clock
 from expediter.model.location import Location
 from tests.databases import query
 from tests.engine.test_crash import TOKEN, Receiver, order, receiver, start_server, stop, wait_all_delivered
 from tests.nats_servers import NatsCluster
 from tests.processes import kill_group
+from tests.web.signin import add_user_by_command, pair_at_devices, sign_in_to
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 __all__ = ["receiver"]  # the fixture, used by name
@@ -54,6 +60,7 @@ def group_catalog(folder: Path, database: str, cluster: NatsCluster, receiver_ur
                 owner="ops",
                 settings={"url": receiver_url, "timeout_seconds": 30.0},
             ),
+            System(id="kds", kind=SystemKind.KDS, connector="kds", owner="kitchen"),
         ],
         flows=[
             Flow(
@@ -67,7 +74,19 @@ def group_catalog(folder: Path, database: str, cluster: NatsCluster, receiver_ur
                 contact="ops@bistro.example",
                 description="Every order, mirrored to the second POS.",
                 impact="The second POS misses orders.",
-            )
+            ),
+            Flow(
+                id="pos-kds",
+                from_="pos",
+                to="kds",
+                data="orders",
+                level=Level.REALTIME,
+                trigger=Trigger.EVENT,
+                owner="kitchen",
+                contact="kitchen@bistro.example",
+                description="Every order, to the kitchen screens.",
+                impact="The cooks do not see the orders.",
+            ),
         ],
         api_tokens=[ApiToken(name="pos", sha256=hash_token(TOKEN), systems=["pos"])],
     )
@@ -81,11 +100,63 @@ def location_of(order_id: str) -> str:
 
 
 def located_order(n: int) -> bytes:
-    """``order(n)`` of the crash test, at one of the group's locations in turn."""
+    """``order(n)`` of the crash test, at one of the group's locations in turn, opened now (the
+    kitchen leaves out orders opened longer ago than it keeps tickets)."""
     body = msgspec.json.decode(order(n))
     body["id"] = f"group-{n}"
+    body["opened_at"] = clock.now_iso()
     body["location_id"] = location_of(body["id"])
     return msgspec.json.encode(body)
+
+
+class Screen:
+    """A kitchen screen's live feed on one hub process, read in a thread of its own as a browser
+    does: reconnecting with ``Last-Event-ID`` whenever the stream ends."""
+
+    def __init__(self, base: str, station: str, cookies: httpx.Cookies) -> None:
+        self.base = base
+        self.station = station
+        self.cookies = cookies
+        self.events: list[tuple[int, str]] = []
+        """(event id, order id) of each ticket event, as received."""
+        self.reconnects = 0
+        self.statuses: list[int] = []
+        self.refusals: list[str] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+
+    def _read(self) -> None:
+        with httpx.Client(base_url=self.base, cookies=self.cookies, timeout=httpx.Timeout(20.0)) as client:
+            while not self.stopping.is_set():
+                headers = {"Last-Event-ID": str(self.events[-1][0])} if self.events else {}
+                try:
+                    with client.stream("GET", f"/kds/{self.station}/events", headers=headers) as feed:
+                        self.statuses.append(feed.status_code)
+                        if feed.status_code != 200:
+                            self.refusals.append(feed.read().decode())
+                            self.stopping.wait(0.5)  # a browser's retry pause before it reconnects
+                            continue
+                        self._lines(feed.iter_lines())
+                except httpx.TransportError:
+                    pass
+                if not self.stopping.is_set():
+                    self.reconnects += 1
+
+    def _lines(self, lines: Iterator[str]) -> None:
+        seq, kind = 0, ""
+        for line in lines:
+            if self.stopping.is_set():
+                return
+            if line.startswith("id: "):
+                seq = int(line.removeprefix("id: "))
+            elif line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: ") and kind == "ticket":
+                ticket = msgspec.json.decode(line.removeprefix("data: "))["ticket"]
+                self.events.append((seq, ticket["order_id"]))
+
+    def orders(self) -> set[str]:
+        return {order_id for _, order_id in self.events}
 
 
 class Stream:
@@ -135,6 +206,19 @@ class Stream:
         target = len(self.acknowledged) + count
         while len(self.acknowledged) < target:
             await asyncio.sleep(0.02)  # waiting for the stream to go on, not hiding a race
+
+
+STATION = "kitchen"
+"""Where every line goes (no category mapping: the kitchen's default station)."""
+
+
+def paired_screen(base: str) -> httpx.Cookies:
+    """A kitchen screen paired on the hub at ``base`` for every location: its cookies (the device
+    is in the shared database, so the other hubs of the group know it too)."""
+    with httpx.Client(base_url=base, timeout=httpx.Timeout(20.0)) as client:
+        sign_in_to(client)
+        pair_at_devices(client, STATION, "*", stations=(STATION,))
+        return client.cookies
 
 
 def wait_relay_held(database: str) -> None:
@@ -194,6 +278,7 @@ def test_a_group_loses_a_hub_and_a_nats_server_and_loses_nothing(
     receiver.gate.set()
     config = group_catalog(tmp_path, postgres_url, nats_cluster, receiver.url)
     hubs: list[subprocess.Popen[bytes]] = []
+    screens: list[Screen] = []
     bases: list[str] = []
     figures: dict[str, float] = {}
     try:
@@ -203,6 +288,12 @@ def test_a_group_loses_a_hub_and_a_nats_server_and_loses_nothing(
             bases.append(base)
             if number == 0:
                 wait_relay_held(postgres_url)
+                add_user_by_command(config)
+                cookies = paired_screen(base)
+        # The screens are on the two hubs that keep running; the kitchen runs in the first.
+        screens = [Screen(base, STATION, cookies) for base in bases[1:]]
+        for screen in screens:
+            screen.thread.start()
 
         async def scenario() -> None:
             stream = Stream(bases)
@@ -249,10 +340,25 @@ def test_a_group_loses_a_hub_and_a_nats_server_and_loses_nothing(
         asyncio.run(scenario())
         wait_all_delivered(postgres_url)
         deadline = time.monotonic() + 60
+        while not all(set(acknowledged) <= screen.orders() for screen in screens):
+            assert time.monotonic() < deadline, [
+                (
+                    len(acknowledged),
+                    len(screen.orders()),
+                    len(screen.events),
+                    screen.statuses[-3:],
+                    screen.refusals[-1:],
+                )
+                for screen in screens
+            ]
+            time.sleep(0.05)  # waiting for the screens' feeds, not hiding a race
+        deadline = time.monotonic() + 60
         while query(postgres_url, "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")[0][0]:
             assert time.monotonic() < deadline, "the outbox never emptied"
             time.sleep(0.05)  # waiting for the relay, not hiding a race
     finally:
+        for screen in screens:
+            screen.stopping.set()
         for process in hubs:
             stop(process)
 
@@ -280,8 +386,20 @@ def test_a_group_loses_a_hub_and_a_nats_server_and_loses_nothing(
             assert mine == sorted(mine), f"a sender's orders at {location} are out of order in the stream"
 
     # Every delivery reached the downstream system, under its stable key.
-    keys = {key for (key,) in query(postgres_url, "SELECT delivery_key FROM deliveries")}
+    keys = {
+        key
+        for (key,) in query(postgres_url, "SELECT delivery_key FROM deliveries WHERE destination = 'pos2'")
+    }
     assert set(receiver.keys) == keys and len(keys) == len(stored)
+
+    # Each screen, on a process the kitchen does not run in, showed every order's new ticket once
+    # and the station's events once each, in the kitchen's order (no number repeated or skipped).
+    for screen in screens:
+        numbers = [seq for seq, _ in screen.events]
+        assert numbers == list(range(1, len(numbers) + 1)), "a screen's events repeat, skip or reorder"
+        first_seen = [order_id for order_id in dict.fromkeys(order_id for _, order_id in screen.events)]
+        assert set(first_seen) >= set(acknowledged) and len(first_seen) == len(set(first_seen))
+    figures["screen_reconnects"] = float(sum(screen.reconnects for screen in screens))
 
     for name, seconds in figures.items():
         record_property(name, round(seconds, 3))

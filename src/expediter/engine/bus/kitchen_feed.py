@@ -28,6 +28,8 @@ POLL_SECONDS = 0.2
 """How often the publisher looks for new station events in the kitchen's log."""
 KITCHEN_SEQ = "Expediter-Kitchen-Seq"
 """The station event's own number (the kitchen log's), carried in a header."""
+STALL_SECONDS = 2.0
+"""A station feed quiet this long while the stream holds later events makes its consumer again."""
 _encode = msgspec.json.Encoder().encode
 
 
@@ -63,11 +65,15 @@ async def read_station(
 ) -> AsyncIterator[StationEvent | None]:
     """The station's events numbered above ``after``, in order, from an ordered consumer of the
     stream: those it holds, then a ``caught_up`` mark, then each new one as it comes; ``None``
-    when ``idle`` seconds passed without one (a heartbeat)."""
+    when ``idle`` seconds passed without one (a heartbeat).
+
+    An ordered consumer lives on one server; when that server is lost the consumer goes quiet. So
+    whenever no event came for :data:`STALL_SECONDS` while the stream holds later ones, the
+    consumer is made again and read from the start, skipping what was sent."""
     target = await stream_watermark(js, settings, locations, station)
     subject = f"{settings.subject_prefix}.kitchen.*.{subject_token(station)}"
     subscription = await js.subscribe(subject, stream=settings.kitchen_stream, ordered_consumer=True)
-    sent = after
+    sent, quiet = after, 0.0
     caught_up = False
     try:
         while True:
@@ -75,14 +81,23 @@ async def read_station(
                 caught_up = True
                 yield StationEvent(seq=sent, caught_up=True)
             try:
-                raw = await subscription.next_msg(timeout=idle)
+                raw = await subscription.next_msg(timeout=min(idle, STALL_SECONDS))
             except TimeoutError:
-                yield None
+                quiet += min(idle, STALL_SECONDS)
+                if quiet >= idle:
+                    quiet = 0.0
+                    yield None
+                if await stream_watermark(js, settings, locations, station) > sent:
+                    with contextlib.suppress(Exception):
+                        await subscription.unsubscribe()
+                    subscription = await js.subscribe(
+                        subject, stream=settings.kitchen_stream, ordered_consumer=True
+                    )
                 continue
             seq = int((raw.headers or {}).get(KITCHEN_SEQ, 0))
             if seq <= sent:
                 continue  # seen already (the screen's Last-Event-ID, or before it reconnected)
-            sent = seq
+            sent, quiet = seq, 0.0
             location = raw.subject.split(".")[-2]
             yield StationEvent(seq=seq, location_id=location, payload=bytes(raw.data))
     finally:
