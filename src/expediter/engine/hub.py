@@ -59,10 +59,13 @@ class Hub:
         poll_interval: float = 1.0,
         attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
         deliver: bool = True,
+        relay: bool | None = None,
     ) -> None:
         """``database`` defaults to the catalog's ``hub.database``. ``connectors`` adds or overrides
         connectors by name (besides the installed ones). ``deliver=False`` stores and routes but
-        runs no delivery worker (for extra ingest processes sharing one database)."""
+        runs no delivery worker (for extra ingest processes sharing one database). ``relay``: whether
+        this process may relay the bus's outbox (default: when it delivers; see
+        :mod:`expediter.engine.bus.relay`)."""
         self.catalog = catalog
         if database is None:
             database = resolve_database(catalog.hub.database)
@@ -82,6 +85,7 @@ class Hub:
         self.bus = self._bus(catalog)
         """The group's message bus (``[hub.bus]``), or ``None`` for a hub on its own."""
         self._deliver = deliver
+        self._relay = deliver if relay is None else relay
         self._sinks: dict[str, Sink] = {}
         self._processors: dict[str, Processor] = {}
         self._webhooks: dict[str, Any] = {}
@@ -95,7 +99,7 @@ class Hub:
             return
         await self.storage.start()
         if self.bus is not None:
-            await self.bus.start(relay=self._deliver)
+            await self.bus.start(relay=self._relay)
         await self.drift.start()
         if self.claim_deliveries():
             await self.deliveries.start()

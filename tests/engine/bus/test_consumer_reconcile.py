@@ -54,7 +54,11 @@ async def effects(hub: Hub, name: str = "tally") -> list[str]:
 def test_a_durable_consumer_applies_each_message_once(database: str, nats_server: NatsCluster) -> None:
     async def scenario() -> None:
         async with Hub(
-            bus_catalog(database, nats_server), database, connectors=TEST_CONNECTORS, deliver=False
+            bus_catalog(database, nats_server),
+            database,
+            connectors=TEST_CONNECTORS,
+            deliver=False,
+            relay=True,
         ) as hub:
             for n in range(1, 6):
                 await hub.inbox.accept(order_message(n))
@@ -87,7 +91,11 @@ def test_reconciliation_publishes_the_messages_a_stream_lost_once(
 ) -> None:
     async def scenario() -> None:
         async with Hub(
-            bus_catalog(database, nats_server), database, connectors=TEST_CONNECTORS, deliver=False
+            bus_catalog(database, nats_server),
+            database,
+            connectors=TEST_CONNECTORS,
+            deliver=False,
+            relay=True,
         ) as hub:
             assert hub.bus is not None
             for n in range(1, 11):

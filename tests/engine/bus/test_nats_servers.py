@@ -40,7 +40,12 @@ async def _publish_retrying(urls: list[str], subject: str, payload: bytes) -> in
     while True:
         try:
             return await _publish(urls, subject, payload)
-        except (nats.errors.TimeoutError, nats.js.errors.APIError, nats.errors.NoRespondersError):
+        except (
+            nats.errors.TimeoutError,
+            nats.js.errors.APIError,
+            nats.js.errors.NoStreamResponseError,
+            nats.errors.NoRespondersError,
+        ):
             await asyncio.sleep(0.2)  # waiting for the stream's election, not hiding a race
 
 

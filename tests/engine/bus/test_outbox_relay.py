@@ -53,7 +53,7 @@ def test_accepted_messages_are_published_once_in_order_per_location(
 ) -> None:
     async def scenario() -> None:
         catalog = bus_catalog(database, nats_server)
-        async with Hub(catalog, database, connectors=TEST_CONNECTORS, deliver=False) as hub:
+        async with Hub(catalog, database, connectors=TEST_CONNECTORS, deliver=False, relay=True) as hub:
             for n in range(1, 21):
                 await hub.inbox.accept(order_message(n, "L1" if n % 2 else "L2"))
             again = await hub.inbox.accept(order_message(3, "L1"))
@@ -79,7 +79,11 @@ def test_a_republication_is_dropped_by_the_server_as_a_duplicate(
 
     async def scenario() -> None:
         async with Hub(
-            bus_catalog(database, nats_server), database, connectors=TEST_CONNECTORS, deliver=False
+            bus_catalog(database, nats_server),
+            database,
+            connectors=TEST_CONNECTORS,
+            deliver=False,
+            relay=True,
         ) as hub:
             await hub.inbox.accept(order_message(1))
             await eventually(lambda: all_published(hub))
@@ -101,7 +105,11 @@ def test_messages_accepted_while_the_bus_is_away_wait_and_follow(
 ) -> None:
     async def scenario() -> None:
         async with Hub(
-            bus_catalog(database, nats_server), database, connectors=TEST_CONNECTORS, deliver=False
+            bus_catalog(database, nats_server),
+            database,
+            connectors=TEST_CONNECTORS,
+            deliver=False,
+            relay=True,
         ) as hub:
             await hub.inbox.accept(order_message(1))
             await eventually(lambda: all_published(hub))
@@ -123,7 +131,11 @@ def test_a_hub_starts_while_the_bus_is_down_and_publishes_once_it_is_up(
     async def scenario() -> None:
         nats_server.servers[0].stop()
         async with Hub(
-            bus_catalog(database, nats_server), database, connectors=TEST_CONNECTORS, deliver=False
+            bus_catalog(database, nats_server),
+            database,
+            connectors=TEST_CONNECTORS,
+            deliver=False,
+            relay=True,
         ) as hub:
             await hub.inbox.accept(order_message(1))
             assert hub.bus is not None and not hub.bus.connected.is_set()
@@ -138,8 +150,8 @@ def test_two_hubs_on_one_database_have_one_publishing_relay(database: str, nats_
     async def scenario() -> None:
         catalog = bus_catalog(database, nats_server)
         async with (
-            Hub(catalog, database, connectors=TEST_CONNECTORS, deliver=False) as first,
-            Hub(catalog, database, connectors=TEST_CONNECTORS, deliver=False) as second,
+            Hub(catalog, database, connectors=TEST_CONNECTORS, deliver=False, relay=True) as first,
+            Hub(catalog, database, connectors=TEST_CONNECTORS, deliver=False, relay=True) as second,
         ):
             assert first.bus is not None and second.bus is not None
             await eventually(lambda: first.bus.relay is not None and first.bus.relay.active)  # type: ignore[union-attr]
