@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "drift",
     "db",
     "status",
+    "bus",
 )
 """Modules of :mod:`expediter.commands`, in the order their commands are listed."""
 

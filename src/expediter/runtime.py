@@ -172,6 +172,8 @@ class Runtime:
         await self.hub.ledger.note_watched(enabled, clock.now())
         await self.alerting.load()
         self.watching = True
+        if self.kitchen is not None and self.hub.bus is not None:
+            self.hub.bus.publish_kitchen(self.kitchen)
         self.role = ["primary", *(["kitchen"] if self.kitchen is not None else [])]
         if self._schedule:
             await self._start_scheduler()

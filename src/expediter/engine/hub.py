@@ -24,6 +24,10 @@ import structlog
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog, System
 from expediter.catalog.secrets import resolve_database
+from expediter.connectors import registry
+from expediter.connectors.base import Connector, ConnectorContext, Processor, Sink
+from expediter.engine.bus.service import BusService
+from expediter.engine.bus.settings import BusSettings
 from expediter.engine.counters import FLUSH_SECONDS, Counters
 from expediter.engine.deliveries import DEFAULT_ATTEMPT_TIMEOUT, Deliveries, RetryPolicy
 from expediter.engine.inbox import Inbox
@@ -112,10 +116,13 @@ class Hub:
         attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
         deliver: bool = True,
         lane_lease_seconds: float | None = None,
+        relay: bool | None = None,
     ) -> None:
         """``database`` defaults to the catalog's ``hub.database``. ``connectors`` adds or overrides
         connectors by name (besides the installed ones). ``deliver=False`` stores and routes but
-        runs no delivery worker (for extra ingest processes sharing one database)."""
+        runs no delivery worker (for extra ingest processes sharing one database). ``relay``: whether
+        this process may relay the bus's outbox (default: when it delivers; see
+        :mod:`expediter.engine.bus.relay`)."""
         self.catalog = catalog
         if database is None:
             database = resolve_database(catalog.hub.database)
@@ -145,7 +152,10 @@ class Hub:
         self.drift = DriftWatch(catalog, self.storage)
         self.inbox = Inbox(self.storage, self.router, self.deliveries.notify, self.counters, self.drift)
         self.ledger = Ledger(self.storage)
+        self.bus = self._bus(catalog)
+        """The group's message bus (``[hub.bus]``), or ``None`` for a hub on its own."""
         self._deliver = deliver
+        self._relay = deliver if relay is None else relay
         self._sinks: dict[str, Sink] = {}
         self._processors: dict[str, Processor] = {}
         self._webhooks: dict[str, Any] = {}
@@ -159,6 +169,8 @@ class Hub:
         if self.started:
             return
         await self.start_storage()
+        if self.bus is not None:
+            await self.bus.start(relay=self._relay)
         await self.drift.start()
         if self.claim_deliveries():
             await self.deliveries.start()
@@ -178,6 +190,8 @@ class Hub:
         if not self.started:
             return
         await self.deliveries.stop()
+        if self.bus is not None:
+            await self.bus.stop()
         await self._close_connectors()
         if self._flushing is not None:
             self._flushing.cancel()
@@ -195,6 +209,14 @@ class Hub:
         if release is not None:
             release()
         self.started = False
+
+    def _bus(self, catalog: Catalog) -> BusService | None:
+        settings = BusSettings.from_catalog(catalog)
+        if settings is None:
+            return None
+        bus = BusService(settings, self.storage)
+        self.inbox.outbox = bus.outbox
+        return bus
 
     async def _flush_counts(self) -> None:
         while True:
