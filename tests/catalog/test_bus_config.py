@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from expediter.catalog.check import check_catalog
 from expediter.catalog.load import load_catalog
 from expediter.catalog.problems import Severity
+from expediter.check.catalog import check_catalog
 from expediter.engine.bus.settings import BusSettings
 from expediter.web.app import read_catalog
 from tests.catalog.helpers import replaced, write_catalog

@@ -24,8 +24,6 @@ import structlog
 from expediter.catalog.paths import data_dir
 from expediter.catalog.schema import Catalog, System
 from expediter.catalog.secrets import resolve_database
-from expediter.connectors import registry
-from expediter.connectors.base import Connector, ConnectorContext, Processor, Sink
 from expediter.engine.bus.service import BusService
 from expediter.engine.bus.settings import BusSettings
 from expediter.engine.counters import FLUSH_SECONDS, Counters

@@ -24,7 +24,6 @@ from typing import Any
 
 import msgspec
 
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.bus.outbox import Outbox
 from expediter.engine.counters import Counters
 from expediter.engine.router import Route, Router, insert_deliveries, message_token, read_hub_identity

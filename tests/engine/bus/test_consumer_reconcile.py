@@ -12,7 +12,7 @@ from expediter.engine.bus.outbox import pending_count
 from expediter.engine.bus.reconcile import reconcile
 from expediter.engine.bus.relay import STABLE_ID
 from expediter.engine.hub import Hub
-from expediter.engine.storage.base import Tx
+from expediter.storage.base import Tx
 from tests.engine.bus.test_outbox_relay import all_published, bus_catalog, stream_messages
 from tests.engine.helpers import TEST_CONNECTORS, eventually, order_message
 from tests.nats_servers import NatsCluster

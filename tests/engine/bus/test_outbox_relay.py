@@ -15,7 +15,7 @@ from expediter.engine.bus.outbox import mark_unpublished, pending_count
 from expediter.engine.bus.relay import MSG_ID
 from expediter.engine.bus.settings import BusSettings
 from expediter.engine.hub import Hub
-from expediter.engine.storage.base import Tx
+from expediter.storage.base import Tx
 from tests.engine.helpers import TEST_CONNECTORS, eventually, order_message, sample_catalog
 from tests.nats_servers import NatsCluster
 

@@ -19,7 +19,7 @@ import msgspec
 import structlog
 
 from expediter.engine.bus.relay import MSG_ID, STABLE_ID
-from expediter.engine.storage.base import Storage, Tx, now_iso
+from expediter.storage.base import Storage, Tx, now_iso
 
 log = structlog.get_logger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from expediter.engine.bus.outbox import pending_count
-from expediter.engine.storage.base import Storage
+from expediter.storage.base import Storage
 
 
 class BusHealth(msgspec.Struct, kw_only=True):

@@ -9,13 +9,16 @@ kitchen answers within :data:`COMMAND_TIMEOUT`, the screen is told to try again.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 import structlog
 
 from expediter.engine.bus.settings import BusSettings
 from expediter.errors import ExpediterError, RejectedInput
+
+if TYPE_CHECKING:
+    from expediter.operations.kitchen import Kitchen
 
 log = structlog.get_logger(__name__)
 
@@ -49,9 +52,9 @@ _command = msgspec.json.Decoder(KitchenCommand)
 _answer = msgspec.json.Decoder(KitchenAnswer)
 
 
-async def apply_command(kitchen: Any, command: KitchenCommand) -> KitchenAnswer:
+async def apply_command(kitchen: Kitchen, command: KitchenCommand) -> KitchenAnswer:
     """What the kitchen's process does with a forwarded action."""
-    ticket = kitchen.ticket(command.ticket_id)
+    ticket = await kitchen.ticket(command.ticket_id)
     visible = ticket is not None and (command.locations is None or ticket.location_id in command.locations)
     if ticket is None or ticket.station != command.station or not visible:
         return KitchenAnswer(
@@ -72,7 +75,7 @@ async def apply_command(kitchen: Any, command: KitchenCommand) -> KitchenAnswer:
     )
 
 
-async def serve_commands(client: Any, settings: BusSettings, kitchen: Any) -> Any:
+async def serve_commands(client: Any, settings: BusSettings, kitchen: Kitchen) -> Any:
     """Answer forwarded actions for ``kitchen`` (in its process); the subscription."""
 
     async def handle(message: Any) -> None:

@@ -14,13 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
 
 from expediter.engine.bus.relay import PUBLISH_TIMEOUT, RETRY_SECONDS, headers_for
 from expediter.engine.bus.settings import BusSettings, subject_token
+
+if TYPE_CHECKING:
+    from expediter.operations.kitchen import Kitchen
 
 log = structlog.get_logger(__name__)
 
@@ -108,7 +111,7 @@ async def read_station(
 class KitchenPublisher:
     """Publishes ``kitchen``'s station events (its store's log) through ``js``."""
 
-    def __init__(self, kitchen: Any, js: Any, settings: BusSettings) -> None:
+    def __init__(self, kitchen: Kitchen, js: Any, settings: BusSettings) -> None:
         self.kitchen = kitchen
         self.js = js
         self.settings = settings

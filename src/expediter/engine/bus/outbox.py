@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
-from expediter.connectors.base import IncomingMessage
 from expediter.engine.bus.settings import BusSettings
-from expediter.engine.storage.base import Row, Tx
+from expediter.plugin.base import IncomingMessage
+from expediter.storage.base import Row, Tx
 
 _INSERT = (
     "INSERT INTO outbox (msg_id, message_id, stream, subject, payload, created_at)"

@@ -21,7 +21,7 @@ import structlog
 from expediter.engine.bus.outbox import Published, published
 from expediter.engine.bus.relay import MSG_ID, PUBLISH_TIMEOUT, STABLE_ID, headers_for
 from expediter.engine.bus.settings import BusSettings
-from expediter.engine.storage.base import Storage, Tx, now_iso
+from expediter.storage.base import Storage, Tx, now_iso
 
 log = structlog.get_logger(__name__)
 PAGE = 1000

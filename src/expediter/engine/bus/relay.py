@@ -24,8 +24,8 @@ from typing import IO, Any
 import structlog
 
 from expediter.engine.bus.outbox import Pending, mark_published, pending
-from expediter.engine.storage.base import Storage, now_iso
 from expediter.model import clock
+from expediter.storage.base import Storage, now_iso
 
 log = structlog.get_logger(__name__)
 
@@ -83,7 +83,7 @@ class RelayLock:
         return True
 
     def _acquire_postgres(self, url: str) -> bool:
-        from expediter.engine.storage.postgres import connect
+        from expediter.storage.postgres import connect
 
         conn = connect(url)
         conn.autocommit = True

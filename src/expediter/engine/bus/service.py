@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -16,7 +16,10 @@ from expediter.engine.bus.reconcile import ReconcileReport, reconcile
 from expediter.engine.bus.relay import Relay
 from expediter.engine.bus.settings import BusSettings
 from expediter.engine.bus.streams import ensure_streams
-from expediter.engine.storage.base import Storage
+from expediter.storage.base import Storage
+
+if TYPE_CHECKING:
+    from expediter.operations.kitchen import Kitchen
 
 log = structlog.get_logger(__name__)
 
@@ -84,7 +87,7 @@ class BusService:
                 continue
             return
 
-    def publish_kitchen(self, kitchen: Any) -> None:
+    def publish_kitchen(self, kitchen: Kitchen) -> None:
         """Put ``kitchen``'s station events on the bus and answer the screens' actions forwarded
         by the other processes (in the process the kitchen runs in)."""
         from expediter.engine.bus.kitchen_commands import serve_commands
