@@ -242,3 +242,20 @@ def test_an_insert_first_write_runs_as_one_insert_then_the_rest_on_any_tx(databa
     (a, _, a_id), (b, _, b_id), again = asyncio.run(scenario())
     assert (a, b) == ("a", "b") and a_id != b_id
     assert again == ("a", None, a_id)
+
+
+def test_inserts_sent_together_share_commits_duplicates_included(postgres_url: str) -> None:
+    """Equal keys in one group do not fail it (which would re-run it one write at a time)."""
+
+    async def scenario() -> tuple[int, list[tuple[str, int | None, int]]]:
+        storage = PostgresStorage(postgres_url, writers=1)
+        await storage.start()
+        before = storage.batches
+        results = await asyncio.gather(*(storage.write(insert_first(f"d{n % 10}")) for n in range(200)))
+        commits = storage.batches - before
+        await storage.stop()
+        return commits, results
+
+    commits, results = asyncio.run(scenario())
+    assert commits < 200 / 4
+    assert sum(new_id is not None for _, new_id, _ in results) == 10
