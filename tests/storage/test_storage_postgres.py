@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
@@ -14,7 +15,7 @@ from expediter.catalog.schema import Hub as HubSettings
 from expediter.engine.hub import Hub
 from expediter.errors import ConfigError, TransientError
 from expediter.storage import open_storage
-from expediter.storage.base import Tx
+from expediter.storage.base import InsertFirst, Tx
 from expediter.storage.migrations import MIGRATIONS
 from expediter.storage.postgres import PostgresStorage
 
@@ -177,3 +178,84 @@ def test_a_hub_started_right_after_another_stopped_takes_the_delivery_claim(post
         taken.append(second.claim_worker())
         second.release_worker()
     assert taken == [True] * 20
+
+
+INSERT = (
+    "INSERT INTO messages (idempotency_key, source_system, kind, received_at, content_type,"
+    " payload) VALUES (?, 'pos', 'orders', 'now', 'application/json', ?)"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+)
+
+
+def insert_first(key: str) -> InsertFirst[tuple[str, int | None, int]]:
+    """A write whose INSERT may be sent with its group's; ``then`` sees the row either way."""
+
+    def then(tx: Tx, new_id: int | None) -> tuple[str, int | None, int]:
+        if key == "bad":
+            raise ValueError("unlucky")
+        row = tx.one("SELECT id FROM messages WHERE idempotency_key = ?", (key,))
+        assert row is not None
+        return key, new_id, int(row["id"])
+
+    return InsertFirst(INSERT, (key, b"{}"), then)
+
+
+def test_inserts_sent_together_answer_as_one_at_a_time(postgres_url: str) -> None:
+    """Duplicates in one group: the first write gets the new id, the others None and find it;
+    a failing write in the group fails alone; plain writes between keep their order."""
+
+    async def scenario() -> list[Any]:
+        storage = PostgresStorage(postgres_url, writers=1)
+        await storage.start()
+        keys = [f"o{n % 40}" for n in range(120)] + ["bad"]
+        works: list[Callable[[Tx], Any]] = [insert_first(key) for key in keys]
+        works.insert(60, count)
+        results = await asyncio.gather(*(storage.write(work) for work in works), return_exceptions=True)
+        stored = await storage.read(count)
+        await storage.stop()
+        return [*results, stored]
+
+    *results, stored = asyncio.run(scenario())
+    assert stored == 40
+    assert isinstance(results.pop(), ValueError)  # "bad": rolled back, alone
+    assert isinstance(results.pop(60), int)  # the count, wherever the inserts before it stood
+    first: dict[str, int] = {}
+    for key, new_id, found in results:
+        if key not in first:
+            assert new_id == found  # the first write of a key inserted it
+            first[key] = found
+        else:
+            assert new_id is None and found == first[key]  # the later ones were duplicates
+    assert len(first) == 40
+
+
+def test_an_insert_first_write_runs_as_one_insert_then_the_rest_on_any_tx(database: str) -> None:
+    """Every backend runs an InsertFirst as a plain write: its INSERT, then ``then``."""
+
+    async def scenario() -> list[tuple[str, int | None, int]]:
+        storage = open_storage(database)
+        await storage.start()
+        results = [await storage.write(insert_first(key)) for key in ("a", "b", "a")]
+        await storage.stop()
+        return results
+
+    (a, _, a_id), (b, _, b_id), again = asyncio.run(scenario())
+    assert (a, b) == ("a", "b") and a_id != b_id
+    assert again == ("a", None, a_id)
+
+
+def test_inserts_sent_together_share_commits_duplicates_included(postgres_url: str) -> None:
+    """Equal keys in one group do not fail it (which would re-run it one write at a time)."""
+
+    async def scenario() -> tuple[int, list[tuple[str, int | None, int]]]:
+        storage = PostgresStorage(postgres_url, writers=1)
+        await storage.start()
+        before = storage.batches
+        results = await asyncio.gather(*(storage.write(insert_first(f"d{n % 10}")) for n in range(200)))
+        commits = storage.batches - before
+        await storage.stop()
+        return commits, results
+
+    commits, results = asyncio.run(scenario())
+    assert commits < 200 / 4
+    assert sum(new_id is not None for _, new_id, _ in results) == 10

@@ -30,7 +30,7 @@ from expediter.engine.router import Route, Router, insert_deliveries, message_to
 from expediter.model.cards import refuse_card_numbers_in_payload
 from expediter.monitor.drift import Arrival, DriftWatch, Verdict
 from expediter.plugin.base import IncomingMessage
-from expediter.storage.base import Row, Storage, Tx, from_iso, now_iso
+from expediter.storage.base import InsertFirst, Row, Storage, Tx, from_iso, now_iso
 
 
 class Conflict(StrEnum):
@@ -180,10 +180,20 @@ class Inbox:
         if verdict is not None:
             return await self._accept_judged(message, params, routes, now, verdict, request_key)
 
-        def store(tx: Tx) -> tuple[Accepted, list[str]]:
-            return self._store(tx, message, params, routes, now, request_key=request_key)
+        work: Callable[[Tx], tuple[Accepted, list[str]]]
+        if request_key is None:  # the message's INSERT first (PostgreSQL sends a group's together)
 
-        accepted, lanes = await self.storage.write(store)
+            def stored(tx: Tx, message_id: int | None) -> tuple[Accepted, list[str]]:
+                return self._stored(tx, message, routes, now, message_id)
+
+            work = InsertFirst(INSERT_MESSAGE, params, stored)
+        else:
+
+            def store(tx: Tx) -> tuple[Accepted, list[str]]:
+                return self._store(tx, message, params, routes, now, request_key=request_key)
+
+            work = store
+        accepted, lanes = await self.storage.write(work)
         self._counters.message(message.source_system, message.kind, duplicate=accepted.duplicate)
         self._stored(lanes, new=not accepted.duplicate)
         return accepted
@@ -219,12 +229,25 @@ class Inbox:
         drift = self.drift
         holds = {r.flow_id: drift.hold_for(r.flow_id, verdict) for r in routes} if verdict.drifted else None
 
-        def store(tx: Tx) -> tuple[Accepted, list[str], list[int]]:
-            accepted, lanes = self._store(tx, message, params, routes, now, holds, request_key)
+        def recorded(tx: Tx, stored: tuple[Accepted, list[str]]) -> tuple[Accepted, list[str], list[int]]:
+            accepted, lanes = stored
             ids = verdict.record(tx, None if accepted.duplicate else accepted.message_id)
             return accepted, lanes, ids
 
-        accepted, lanes, ids = await self.storage.write(store)
+        work: Callable[[Tx], tuple[Accepted, list[str], list[int]]]
+        if request_key is None:  # the message's INSERT first (PostgreSQL sends a group's together)
+
+            def then(tx: Tx, message_id: int | None) -> tuple[Accepted, list[str], list[int]]:
+                return recorded(tx, self._stored(tx, message, routes, now, message_id, holds))
+
+            work = InsertFirst(INSERT_MESSAGE, params, then)
+        else:
+
+            def store(tx: Tx) -> tuple[Accepted, list[str], list[int]]:
+                return recorded(tx, self._store(tx, message, params, routes, now, holds, request_key))
+
+            work = store
+        accepted, lanes, ids = await self.storage.write(work)
         drift.settle(verdict, ids)
         self._counters.message(message.source_system, message.kind, duplicate=accepted.duplicate)
         self._stored(lanes, new=not accepted.duplicate)
@@ -281,7 +304,19 @@ class Inbox:
             known = tx.one(_BY_REQUEST_KEY, (request_key,))
             if known is not None:
                 return _again(known, message.payload, Conflict.REQUEST_KEY), []
-        message_id = tx.insert(INSERT_MESSAGE, params)
+        return self._stored(tx, message, routes, now, tx.insert(INSERT_MESSAGE, params), holds, request_key)
+
+    def _stored(
+        self,
+        tx: Tx,
+        message: IncomingMessage,
+        routes: tuple[Route, ...],
+        now: str,
+        message_id: int | None,
+        holds: Mapping[str, str] | None = None,
+        request_key: str | None = None,
+    ) -> tuple[Accepted, list[str]]:
+        """The rest of :meth:`_store` once the message's ``INSERT`` ran (``None``: a duplicate)."""
         if message_id is None:
             existing = tx.one(
                 "SELECT id, payload FROM messages WHERE idempotency_key = ?", (message.idempotency_key,)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from expediter.model import clock
 
@@ -35,6 +35,26 @@ class Tx(Protocol):
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class InsertFirst(Generic[T]):
+    """A write whose first statement is one ``INSERT`` (as :meth:`Tx.insert` runs it), then
+    ``then(tx, new_id)``. Called with a :class:`Tx` it is simply that, so every backend runs it as
+    any other write; a backend that pays a network round trip per statement (PostgreSQL) may send
+    the first statements of consecutive such writes of a group together, in their order, before
+    their ``then`` run in that same order. So ``then`` must not need to run before the next
+    write's ``INSERT`` (it may read what that write inserted, it sees the same rows either way
+    when their keys differ)."""
+
+    __slots__ = ("params", "sql", "then")
+
+    def __init__(self, sql: str, params: Sequence[Any], then: Callable[[Tx, int | None], T]) -> None:
+        self.sql = sql
+        self.params = params
+        self.then = then
+
+    def __call__(self, tx: Tx) -> T:
+        return self.then(tx, tx.insert(self.sql, self.params))
 
 
 class Storage(Protocol):
