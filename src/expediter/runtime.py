@@ -120,6 +120,10 @@ class Runtime:
         self.watchers = Watchers(self.hub, self.alerting)
         self.hub.alerting = self.alerting  # type: ignore[attr-defined]  # read by the dashboard
         self.kitchen: Any = None
+        self.edge: Any = None
+        """The restaurant edge (``[edge]``): its NATS server and links to the group."""
+        self.edge_board: Any = None
+        """The group's view of its edges (``[group_edges]``)."""
         self._schedule = schedule
         self._watch = watch
         self._scheduler: Scheduler | None = None
@@ -150,6 +154,7 @@ class Runtime:
             await self._start_kitchen(data_dir)
         await self.hub.start()
         if delivering:
+            await self._start_edges()
             enabled = [flow.id for flow in self.catalog.flows if flow.enabled]
             await self.hub.ledger.note_watched(enabled, clock.now())
             await self.alerting.load()
@@ -180,6 +185,9 @@ class Runtime:
         for report in list(self._reports):
             with contextlib.suppress(Exception):
                 await report
+        for part in (self.edge, self.edge_board):  # before the kitchen: the downlink applies 86s
+            if part is not None:
+                await part.stop()
         if self.kitchen is not None:  # before the hub: its last status messages still go in
             await self.kitchen.stop()
         await self.hub.stop()
@@ -239,6 +247,23 @@ class Runtime:
 
     async def _emit(self, message: IncomingMessage) -> None:
         await self.hub.inbox.accept(message)
+
+    # -- restaurant edges ---------------------------------------------------------------------------
+
+    async def _start_edges(self) -> None:
+        """After the kitchen and the hub: the downlink applies to the one, the relay reads the other."""
+        if self.catalog.edge is not None:
+            from expediter.edge.service import EdgeService
+
+            self.edge = EdgeService(self.hub, self.catalog, self.catalog.edge)
+            await self.edge.start()
+            self.hub.services["edge"] = self.edge
+        if self.catalog.group_edges is not None:
+            from expediter.edge.group import EdgeBoard
+
+            self.edge_board = EdgeBoard.from_catalog(self.catalog)
+            await self.edge_board.start()
+            self.hub.services["edge_board"] = self.edge_board
 
     # -- scheduled file flows ----------------------------------------------------------------------
 

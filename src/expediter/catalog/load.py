@@ -26,7 +26,9 @@ from expediter.catalog.schema import (
     AlertRoute,
     ApiToken,
     Catalog,
+    Edge,
     Flow,
+    GroupEdges,
     Hub,
     Mappings,
     System,
@@ -41,7 +43,12 @@ LIST_SECTIONS: dict[str, type[msgspec.Struct]] = {
     "alert_channels": AlertChannel,
     "alert_routes": AlertRoute,
 }
-TABLE_SECTIONS: dict[str, type[msgspec.Struct]] = {"hub": Hub, "mappings": Mappings}
+TABLE_SECTIONS: dict[str, type[msgspec.Struct]] = {
+    "hub": Hub,
+    "mappings": Mappings,
+    "edge": Edge,
+    "group_edges": GroupEdges,
+}
 _SUBJECT_WORD = {
     "locations": "location",
     "systems": "system",

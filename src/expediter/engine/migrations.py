@@ -512,6 +512,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX reconciliations_by_state ON reconciliations (state, location_id, business_date)
         """,
     ),
+    (
+        # A restaurant edge's relay: the last message it handed to its own NATS stream, so a
+        # restart goes on from there (the stream's Nats-Msg-Id window drops a repeat).
+        "0019_edge_relay",
+        """
+        CREATE TABLE edge_relay (
+            name TEXT PRIMARY KEY,
+            message_id {bigint} NOT NULL,
+            relayed_at TEXT NOT NULL
+        )
+        """,
+    ),
 ]
 
 
