@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, settings
 
 from expediter.model.clock import ManualClock, use_clock
 from tests.clocks import SUITE_STARTED
+from tests.nats_servers import nats_cluster, nats_server  # noqa: F401  (fixtures)
 from tests.postgres import postgres_binaries, postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 BACKENDS = ("sqlite", "postgresql")

@@ -47,6 +47,9 @@ def anchor_to(catalog: Catalog, folder: Path) -> Catalog:
     if not has_folder(catalog.hub.database) and not Path(catalog.hub.data_dir).is_absolute():
         # a server database has no folder: the hub's files go beside the catalog all the same
         catalog.hub.data_dir = str(folder / catalog.hub.data_dir)
+    if catalog.hub.bus is not None:
+        catalog.hub.bus.url = anchor_file_references(catalog.hub.bus.url, folder)
+        catalog.hub.bus.token = anchor_file_references(catalog.hub.bus.token, folder)
     for system in catalog.systems:
         system.settings = anchor_file_references(system.settings, folder)
     for channel in catalog.alert_channels:

@@ -213,6 +213,26 @@ class Mappings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     checked after the line's own stations and before ``stations``."""
 
 
+class Bus(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``[hub.bus]``: the NATS JetStream cluster that carries the group's events between hub
+    processes (PostgreSQL holds the record, NATS carries it; see docs/scale-out.md)."""
+
+    url: str | list[str] = ""
+    """The cluster's servers: a list, or one comma-separated string (``nats://a:4222,nats://b:4222``);
+    a whole value may be a secret reference (``env:EXPEDITER_NATS_URL``), and a URL's password one
+    (``nats://hub:env:NATS_PASSWORD@a:4222``)."""
+    token: str = ""
+    """An authentication token, as a secret reference (``env:NAME`` or ``file:PATH``)."""
+    replicas: int = 3
+    """Copies of each stream the cluster keeps (1 for a single server, 3 for a cluster of three)."""
+    stream_prefix: str = ""
+    """Put before each stream's name (``ACME_`` → ``ACME_MESSAGES``) when groups share a cluster."""
+    subject_prefix: str = "expediter"
+    """The first token of every subject the hub publishes (``expediter.orders.<location>``)."""
+    duplicate_window: float = 120.0
+    """Seconds the servers remember a message id to drop a second publication of it."""
+
+
 class Hub(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     database: str = "expediter.db"
     """A SQLite file path, or a ``postgresql://`` URL (the password as a secret reference)."""
@@ -226,6 +246,8 @@ class Hub(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     host of ``public_url`` is always allowed. Any other name is refused (no DNS rebinding)."""
     secure_cookies: bool | None = None
     """Send the sign-in and device cookies only over https; unset: when ``public_url`` is https."""
+    bus: Bus | None = None
+    """The message bus (NATS JetStream) of a scaled-out group; unset: one hub, no bus."""
 
 
 class Edge(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -90,6 +90,31 @@ def resolve_database(database: str, base_dir: Path | None = None) -> str:
     return f"{found['head']}{quote(password, safe='')}{found['tail']}"
 
 
+_NATS_PASSWORD = re.compile(
+    r"^(?P<head>(?:nats|tls)://[^/@:]+:)(?P<password>(?:env|file):[^@]+)(?P<tail>@.*)$"
+)
+
+
+def resolve_bus_servers(url: str | list[str], base_dir: Path | None = None) -> list[str]:
+    """``hub.bus.url`` as the list of server URLs a client connects to: a list, or one string of
+    comma-separated URLs; the whole value, or a URL's password, may be a secret reference."""
+    values = [url] if isinstance(url, str) else list(url)
+    servers: list[str] = []
+    for value in values:
+        if is_reference(value):
+            value = resolve_secret(value, base_dir, setting="hub.bus.url")
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            found = _NATS_PASSWORD.match(part)
+            if found is not None:
+                password = resolve_secret(found["password"], base_dir, setting="hub.bus.url (a password)")
+                part = f"{found['head']}{quote(password, safe='')}{found['tail']}"
+            servers.append(part)
+    return servers
+
+
 def _from_env(name: str) -> str:
     if not name:
         raise SecretUnavailable("`env:` needs a variable name, e.g. `env:SQUARE_TOKEN`")

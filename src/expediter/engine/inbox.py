@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 
 from expediter.connectors.base import IncomingMessage
+from expediter.engine.bus.outbox import Outbox
 from expediter.engine.counters import Counters
 from expediter.engine.router import Route, Router, insert_deliveries, message_token, read_hub_identity
 from expediter.engine.storage.base import Row, Storage, Tx, from_iso, now_iso
@@ -140,6 +141,9 @@ class Inbox:
         self._hub_identity: str | None = None
         self._counters = counters or Counters()
         self.drift = drift
+        self.outbox: Outbox | None = None
+        """Set when the group has a bus: each new message's publication is recorded in the
+        transaction that stores it (:mod:`expediter.engine.bus.outbox`)."""
 
     async def accept(
         self,
@@ -181,9 +185,15 @@ class Inbox:
 
         accepted, lanes = await self.storage.write(store)
         self._counters.message(message.source_system, message.kind, duplicate=accepted.duplicate)
+        self._stored(lanes, new=not accepted.duplicate)
+        return accepted
+
+    def _stored(self, lanes: list[str], *, new: bool) -> None:
+        """After the commit: wake the deliveries of ``lanes``, and the relay for a new message."""
         if lanes:
             self._on_new_work(lanes)
-        return accepted
+        if new and self.outbox is not None:
+            self.outbox.recorded()
 
     async def _judge(
         self, message: IncomingMessage, arrival: Arrival | None, raw: bytes | None, origin: int | None
@@ -217,8 +227,7 @@ class Inbox:
         accepted, lanes, ids = await self.storage.write(store)
         drift.settle(verdict, ids)
         self._counters.message(message.source_system, message.kind, duplicate=accepted.duplicate)
-        if lanes:
-            self._on_new_work(lanes)
+        self._stored(lanes, new=not accepted.duplicate)
         return accepted
 
     async def accept_many(
@@ -255,8 +264,7 @@ class Inbox:
         accepted, lanes = await self.storage.write(store)
         for item, result in zip(items, accepted, strict=True):
             self._counters.message(item.message.source_system, item.message.kind, duplicate=result.duplicate)
-        if lanes:
-            self._on_new_work(lanes)
+        self._stored(lanes, new=any(not result.duplicate for result in accepted))
         return accepted
 
     def _store(
@@ -285,6 +293,8 @@ class Inbox:
             return accepted, []
         if request_key is not None:
             tx.execute(_INSERT_REQUEST_KEY, (request_key, message_id))
+        if self.outbox is not None:
+            self.outbox.record_message(tx, message_id, message, now)
         if not routes:
             return Accepted(message_id, False), []
         if self._hub_identity is None:

@@ -513,9 +513,37 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # The bus (NATS JetStream, docs/scale-out.md). outbox: each publication the hub owes the
+        # bus, written in the same transaction as what it publishes; a message's payload is read
+        # from messages (payload NULL), an event of the hub's own carries it. bus_inbox: each bus
+        # message a consumer applied, written in the same transaction as its effect.
+        "0022_bus_outbox",
+        """
+        CREATE TABLE outbox (
+            id {id},
+            msg_id TEXT NOT NULL UNIQUE,
+            message_id {bigint},
+            stream TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            payload {blob},
+            created_at TEXT NOT NULL,
+            published_at TEXT,
+            stream_seq {bigint}
+        );
+        CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
+        CREATE TABLE bus_inbox (
+            consumer TEXT NOT NULL,
+            msg_id TEXT NOT NULL,
+            stream_seq {bigint},
+            applied_at TEXT NOT NULL,
+            PRIMARY KEY (consumer, msg_id)
+        )
+        """,
+    ),
+    (
         # A restaurant edge's relay: the last message it handed to its own NATS stream, so a
         # restart goes on from there (the stream's Nats-Msg-Id window drops a repeat).
-        "0019_edge_relay",
+        "0023_edge_relay",
         """
         CREATE TABLE edge_relay (
             name TEXT PRIMARY KEY,

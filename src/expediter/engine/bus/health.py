@@ -1,0 +1,57 @@
+"""The bus's health, for ``expediter status`` (a health source) and ``expediter bus status``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from expediter.engine.bus.outbox import pending_count
+from expediter.engine.storage.base import Storage
+
+
+class BusHealth(msgspec.Struct, kw_only=True):
+    configured: bool
+    connected: bool = False
+    connected_server: str | None = None
+    servers: list[str] = []
+    """The servers the client knows of (those configured and those the cluster announced)."""
+    relay_active: bool = False
+    """Whether this process is the group's publishing relay."""
+    outbox_pending: int = 0
+    """Stream lag: publications recorded in the database and not yet confirmed by the stream."""
+    consumers_pending: dict[str, int | None] = {}
+    """Per consumer: messages the servers hold for it (``None``: could not be asked)."""
+    streams: dict[str, int] = {}
+    """Per stream: how many messages it holds."""
+    last_error: str | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return not self.configured or (self.connected and self.last_error is None)
+
+
+async def bus_health(storage: Storage, bus: Any = None) -> BusHealth:
+    """The bus as this process sees it; ``bus`` is the running :class:`~.service.BusService`
+    (``None``: the outbox's backlog only, e.g. from a command that does not connect)."""
+    health = BusHealth(configured=bus is not None)
+    health.outbox_pending = await storage.read(pending_count)
+    if bus is None or bus.client is None:
+        return health
+    client = bus.client
+    health.connected = bool(client.is_connected)
+    health.connected_server = str(client.connected_url.netloc) if client.connected_url else None
+    health.servers = [str(server.uri.netloc) for server in client.servers]
+    if bus.relay is not None:
+        health.relay_active = bus.relay.active
+        health.last_error = bus.relay.last_error
+    for consumer in bus.consumers:
+        health.consumers_pending[consumer.name] = await consumer.pending()
+    for stream in (bus.settings.messages_stream, bus.settings.kitchen_stream):
+        try:
+            info = await bus.js.stream_info(stream)
+        except Exception as exc:
+            health.last_error = health.last_error or f"{type(exc).__name__}: {exc}"
+            continue
+        health.streams[stream] = int(info.state.messages)
+    return health
