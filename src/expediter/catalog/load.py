@@ -49,6 +49,8 @@ TABLE_SECTIONS: dict[str, type[msgspec.Struct]] = {
     "edge": Edge,
     "group_edges": GroupEdges,
 }
+OPTIONAL_SECTIONS = frozenset({"edge", "group_edges"})
+"""Tables a catalog may leave out; a JSON ``null`` there (a catalog written by msgspec) is absent."""
 _SUBJECT_WORD = {
     "locations": "location",
     "systems": "system",
@@ -93,6 +95,8 @@ def load_partial(path: str | Path) -> Loaded:
     for key, value in raw.items():
         if key in LIST_SECTIONS:
             sections[key] = _convert_list(str(file), key, value, problems, undecoded.setdefault(key, set()))
+        elif value is None and key in OPTIONAL_SECTIONS:
+            continue
         elif key in TABLE_SECTIONS:
             sections[key] = _convert_one(str(file), f"$.{key}", value, TABLE_SECTIONS[key], "", problems)
         else:

@@ -2,14 +2,15 @@
 heartbeat that says how the link is.
 
 Nothing here is on the kitchen's path: a POS order is stored and routed to the screens and
-printers by the hub as always; the relay reads the inbox afterwards and hands each message to the
-restaurant's own NATS server (on the same box, so it never waits on the internet). The
-group's copy of that stream is NATS's business (see :mod:`.streams`).
+printers by the hub as always; the relay publishes it afterwards to the restaurant's own NATS
+server (on the same box, so it never waits on the internet). The group's copy of that stream is
+NATS's business (see :mod:`.streams`).
 
-Up, in order: the relay reads ``messages`` by id (on SQLite one writer at a time commits, so ids
-become visible in order), publishes each with ``Nats-Msg-Id = <location>:<id>`` and the
-``Expediter-Message-Id`` header, and records how far it got in ``edge_relay``. A crash between a
-publish and that record republishes the same ids, which the stream's duplicate window drops.
+Up, in order: the hub's bus (:mod:`expediter.engine.bus`) runs against the restaurant's own
+server: accepting a message records its publication in the ``outbox`` in the same transaction,
+and the bus relay publishes the rows in order with ``Nats-Msg-Id`` (the message's idempotency
+key) to the ``MESSAGES`` stream there, under ``expediter.edge.<location>.<kind>.<location>`` (a
+subject tree of its own, so no stream of the group's captures it across the leaf connection).
 
 Down, once: a durable pull consumer on the group's ``GROUP_DOWN`` stream (filtered to this
 location) is fetched from across the leaf connection; each message is applied, stored in the
@@ -31,32 +32,34 @@ import nats
 import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig
 from nats.js.client import JetStreamContext
 
 from expediter.catalog.schema import Edge
 from expediter.connectors.base import IncomingMessage
-from expediter.edge.names import (
-    UP_STREAM,
-    down_consumer,
-    down_subject,
-    heartbeat_subject,
-    up_subject,
-)
+from expediter.edge.names import down_consumer, down_subject, group_stream, heartbeat_subject
 from expediter.edge.server import LeafServer
-from expediter.edge.streams import ensure_group_streams, ensure_stream, restart_sourcing, up_stream_config
+from expediter.edge.streams import ensure_group_streams, restart_sourcing, up_streams
+from expediter.engine.bus.outbox import pending_count
+from expediter.engine.bus.service import BusService
 from expediter.engine.hub import Hub
-from expediter.engine.storage.base import Tx
 from expediter.model import clock
 
 log = structlog.get_logger(__name__)
 
 GROUP_SYSTEM = "group"
-"""The source system of what comes down from the group (never relayed back up)."""
-RELAY_BATCH = 200
-RELAY_IDLE_SECONDS = 0.1
+"""The source system of what comes down from the group (it goes back up like any message: the
+group sees what each restaurant applied)."""
 LINK_CHECK_SECONDS = 0.5
 FETCH_SECONDS = 1.0
 RETRY_SECONDS = 1.0
+NUDGE_SECONDS = 2.0
+"""How often a connected edge looks whether the group's copy of its streams is stuck."""
+DOWN_ACK_WAIT_SECONDS = 5.0
+"""How soon the group sends a downlink message again that the edge did not acknowledge. A
+message handed to a pull request just as the link dropped is lost in transit: with the default
+(30 s) the restaurant waited that long after the link came back (measured); applying is
+idempotent, so an early resend costs nothing."""
 
 
 class LinkState(StrEnum):
@@ -64,31 +67,16 @@ class LinkState(StrEnum):
     OFFLINE = "offline"
 
 
-class UpMessage(msgspec.Struct, kw_only=True):
-    """One stored message as it goes up (``payload`` travels base64 in JSON)."""
-
-    location: str
-    message_id: int
-    idempotency_key: str
-    source_system: str
-    kind: str
-    ref: str | None
-    location_id: str | None
-    business_date: str | None
-    received_at: str
-    content_type: str
-    payload: bytes
-
-
 class Heartbeat(msgspec.Struct, kw_only=True):
     location: str
     at: datetime
     link: LinkState
     offline_since: datetime | None
-    relayed: int
-    """The last inbox message id handed to the up stream."""
+    pending: int
+    """Publications the outbox still owes the restaurant's own server."""
     up_sequence: int
-    """The up stream's last sequence: the group is caught up when its copy holds as many."""
+    """How many messages the restaurant's up streams hold: the group is caught up when its copy
+    holds as many."""
 
 
 class EdgeStatus(msgspec.Struct, kw_only=True):
@@ -97,47 +85,35 @@ class EdgeStatus(msgspec.Struct, kw_only=True):
     location: str
     link: LinkState
     offline_since: datetime | None
-    relayed: int
+    pending: int
     up_sequence: int
     applied_from_group: int
-
-
-_UNRELAYED = (
-    "SELECT id, idempotency_key, source_system, kind, ref, location_id, business_date, received_at,"
-    " content_type, payload FROM messages WHERE id > ? ORDER BY id LIMIT ?"
-)
-
-
-def subject_word(kind: str) -> str:
-    """A kind as one subject token (``square.event`` → ``square_event``)."""
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in kind) or "message"
 
 
 class EdgeLinks:
     """The up and down links and the heartbeat of one restaurant edge."""
 
-    def __init__(self, hub: Hub, edge: Edge, server: LeafServer) -> None:
+    def __init__(self, hub: Hub, edge: Edge, server: LeafServer, bus: BusService) -> None:
         self.hub = hub
         self.edge = edge
         self.server = server
+        self.bus = bus
         self.link = LinkState.OFFLINE
         self.offline_since: datetime | None = clock.now()
-        self.relayed = 0
+        self.pending = 0
         self.up_sequence = 0
         self.applied = 0
         self._nc: Client | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._wake = asyncio.Event()
+        self._group_held = -1
+        """The group copy's last sequence at the last look (``-1``: not looked yet)."""
 
     # -- running -------------------------------------------------------------------------------
 
     async def start(self) -> None:
         self._nc = await nats.connect(self.server.url, max_reconnect_attempts=-1, name="expediter-edge")
-        await ensure_stream(self.local, up_stream_config(self.edge.location))
-        self.relayed = await self._cursor()
-        self.up_sequence = (await self.local.stream_info(UP_STREAM)).state.last_seq
+        await self._count_up()
         for work, name in (
-            (self._relay_loop(), "edge relay"),
             (self._down_loop(), "edge downlink"),
             (self._link_loop(), "edge link watch"),
         ):
@@ -165,93 +141,27 @@ class EdgeLinks:
         assert self._nc is not None
         return self._nc.jetstream(domain=self.edge.group_domain)
 
-    def status(self) -> EdgeStatus:
+    async def status(self) -> EdgeStatus:
+        """The link now (the counts read afresh, the outbox before the streams: nothing recorded
+        before the answer is missing from both)."""
+        with contextlib.suppress(Exception):  # the local server busy: the last counts
+            await self._count_up()
         return EdgeStatus(
             location=self.edge.location,
             link=self.link,
             offline_since=self.offline_since,
-            relayed=self.relayed,
+            pending=self.pending,
             up_sequence=self.up_sequence,
             applied_from_group=self.applied,
         )
 
-    def new_messages(self) -> None:
-        """Wake the relay (the inbox calls this after a commit)."""
-        self._wake.set()
-
-    # -- up ------------------------------------------------------------------------------------
-
-    async def _relay_loop(self) -> None:
-        while True:
-            try:
-                if await self.relay_once() == RELAY_BATCH:
-                    continue
-            except Exception as exc:  # the local server restarting, say: the kitchen goes on
-                log.warning("edge relay paused", error=str(exc))
-                await asyncio.sleep(RETRY_SECONDS)
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), RELAY_IDLE_SECONDS)
-
-    async def relay_once(self) -> int:
-        """Hand the messages stored since the last pass to the up stream, in order; how many."""
-        after = self.relayed
-
-        def unrelayed(tx: Tx) -> list[Any]:
-            return tx.all(_UNRELAYED, (after, RELAY_BATCH))
-
-        rows = await self.hub.storage.read(unrelayed)
-        for row in rows:
-            if row["source_system"] != GROUP_SYSTEM:
-                await self._publish_up(row)
-        if rows:
-            await self._save_cursor(int(rows[-1]["id"]))
-        return len(rows)
-
-    async def _publish_up(self, row: Any) -> None:
-        message = UpMessage(
-            location=self.edge.location,
-            message_id=int(row["id"]),
-            idempotency_key=row["idempotency_key"],
-            source_system=row["source_system"],
-            kind=row["kind"],
-            ref=row["ref"],
-            location_id=row["location_id"],
-            business_date=row["business_date"],
-            received_at=row["received_at"],
-            content_type=row["content_type"],
-            payload=bytes(row["payload"]),
-        )
-        msg_id = f"{self.edge.location}:{message.message_id}"
-        ack = await self.local.publish(
-            up_subject(self.edge.location, subject_word(message.kind)),
-            msgspec.json.encode(message),
-            stream=UP_STREAM,
-            headers={"Nats-Msg-Id": msg_id, "Expediter-Message-Id": str(message.message_id)},
-        )
-        self.up_sequence = max(self.up_sequence, ack.seq)
-
-    async def _cursor(self) -> int:
-        def query(tx: Tx) -> int:
-            row = tx.one("SELECT message_id FROM edge_relay WHERE name = ?", (UP_STREAM,))
-            return int(row["message_id"]) if row else 0
-
-        return await self.hub.storage.read(query)
-
-    async def _save_cursor(self, message_id: int) -> None:
-        at = clock.now().isoformat()
-
-        def save(tx: Tx) -> None:
-            tx.execute(
-                "INSERT INTO edge_relay (name, message_id, relayed_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET message_id = excluded.message_id,"
-                " relayed_at = excluded.relayed_at",
-                (UP_STREAM, message_id, at),
-            )
-
-        await self.hub.storage.write(save)
-        self.relayed = message_id
+    async def _count_up(self) -> None:
+        """How much the restaurant holds for the group, and how much its outbox still owes."""
+        pending = await self.hub.storage.read(pending_count)
+        held = 0
+        for name in up_streams(self.bus.settings):
+            held += int((await self.local.stream_info(name)).state.last_seq)
+        self.pending, self.up_sequence = pending, held
 
     # -- down ----------------------------------------------------------------------------------
 
@@ -264,12 +174,13 @@ class EdgeLinks:
                         down_subject(self.edge.location),
                         durable=down_consumer(self.edge.location),
                         stream="GROUP_DOWN",
+                        config=ConsumerConfig(ack_wait=DOWN_ACK_WAIT_SECONDS),
                     )
                 messages = await subscription.fetch(50, timeout=FETCH_SECONDS)
             except nats.errors.TimeoutError:
                 continue
             except Exception as exc:  # the link is down, or the group has no stream yet
-                log.debug("edge downlink waiting", error=str(exc))
+                log.debug("edge downlink waiting", error=repr(exc))
                 subscription = None
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
@@ -300,7 +211,7 @@ class EdgeLinks:
 
     async def _link_loop(self) -> None:
         beat_every = self.edge.heartbeat_seconds
-        last_beat = 0.0
+        last_beat = last_nudge = 0.0
         loop = asyncio.get_running_loop()
         while True:
             up = await self.server.link_up()
@@ -310,7 +221,15 @@ class EdgeLinks:
             elif not up and self.link is LinkState.CONNECTED:
                 self.link, self.offline_since = LinkState.OFFLINE, clock.now()
                 log.warning("edge link to the group lost", location=self.edge.location)
+            if up and loop.time() - last_nudge >= NUDGE_SECONDS:
+                last_nudge = loop.time()
+                try:
+                    await self._unstick_sourcing()
+                except Exception as exc:  # the group's JetStream busy: the next check
+                    log.info("edge could not look at the group's copy", error=repr(exc))
             if up and loop.time() - last_beat >= beat_every:
+                with contextlib.suppress(Exception):  # the local server busy: the next beat
+                    await self._count_up()
                 await self._beat()
                 last_beat = loop.time()
             await asyncio.sleep(LINK_CHECK_SECONDS)
@@ -326,6 +245,17 @@ class EdgeLinks:
         log.info("edge link to the group back", location=self.edge.location, since=str(self.offline_since))
         self.link, self.offline_since = LinkState.CONNECTED, None
 
+    async def _unstick_sourcing(self) -> None:
+        """Restart the group's sourcing when its copy is behind and did not move since the last
+        look: right after the link returns, the group's first retry may come before the domain's
+        API is reachable across the leaf connection, and its next only after a back-off."""
+        held = int((await self.group.stream_info(group_stream(self.edge.location))).state.last_seq)
+        await self._count_up()
+        if held < self.up_sequence and held == self._group_held:
+            log.info("edge restarts the group's sourcing", held=held, up=self.up_sequence)
+            await restart_sourcing(self.group, self.edge.location)
+        self._group_held = held
+
     async def _beat(self) -> None:
         assert self._nc is not None
         beat = Heartbeat(
@@ -333,7 +263,7 @@ class EdgeLinks:
             at=clock.now(),
             link=self.link,
             offline_since=self.offline_since,
-            relayed=self.relayed,
+            pending=self.pending,
             up_sequence=self.up_sequence,
         )
         with contextlib.suppress(Exception):

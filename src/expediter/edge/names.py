@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-UP_STREAM = "EDGE_UP"
-"""The stream on a restaurant's own server that holds what goes up to the group."""
 DOWN_STREAM = "GROUP_DOWN"
 """The group's stream of what goes down to the restaurants."""
 HEARTBEAT_PREFIX = "expediter.edge"
@@ -11,10 +9,6 @@ HEARTBEAT_PREFIX = "expediter.edge"
 
 def edge_domain(location: str) -> str:
     return f"edge-{location}"
-
-
-def up_subject(location: str, kind: str = ">") -> str:
-    return f"expediter.edge.{location}.up.{kind}"
 
 
 def heartbeat_subject(location: str) -> str:

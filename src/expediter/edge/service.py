@@ -6,6 +6,8 @@ from expediter.catalog.paths import catalog_folder
 from expediter.catalog.schema import Catalog, Edge
 from expediter.edge.links import EdgeLinks
 from expediter.edge.server import LeafServer
+from expediter.edge.streams import edge_bus_settings
+from expediter.engine.bus.service import BusService
 from expediter.engine.hub import Hub
 
 
@@ -14,17 +16,25 @@ class EdgeService:
 
     def __init__(self, hub: Hub, catalog: Catalog, edge: Edge) -> None:
         base = catalog_folder(catalog)
+        self.hub = hub
         self.server = LeafServer(edge, base / edge.nats_dir, base)
-        self.links = EdgeLinks(hub, edge, self.server)
+        settings = edge_bus_settings(edge.location, self.server.url)
+        self.bus = BusService(settings, hub.storage, name="expediter-edge")
+        self.links = EdgeLinks(hub, edge, self.server, self.bus)
 
     async def start(self) -> None:
+        """The server, then the bus (its outbox records from now on; what was recorded before a
+        restart is still pending and goes out first), then the links."""
         await self.server.start()
         try:
+            self.hub.inbox.outbox = self.bus.outbox
+            await self.bus.start()
             await self.links.start()
         except BaseException:
-            await self.server.stop()
+            await self.stop()
             raise
 
     async def stop(self) -> None:
         await self.links.stop()
+        await self.bus.stop()
         await self.server.stop()

@@ -540,18 +540,6 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
-    (
-        # A restaurant edge's relay: the last message it handed to its own NATS stream, so a
-        # restart goes on from there (the stream's Nats-Msg-Id window drops a repeat).
-        "0023_edge_relay",
-        """
-        CREATE TABLE edge_relay (
-            name TEXT PRIMARY KEY,
-            message_id {bigint} NOT NULL,
-            relayed_at TEXT NOT NULL
-        )
-        """,
-    ),
 ]
 
 

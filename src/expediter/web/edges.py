@@ -22,7 +22,7 @@ def routes(hub: Hub) -> list[BaseRoute]:
         if service is None:
             body = ErrorBody(error="this hub is no restaurant edge", fix="declare [edge] in its catalog")
             return json_response(body, 404)
-        return json_response(service.links.status())
+        return json_response(await service.links.status())
 
     async def edges(request: Request) -> Response:
         board = hub.services.get("edge_board")
