@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "people",
     "drift",
     "db",
+    "bus",
 )
 """Modules of :mod:`expediter.commands`, in the order their commands are listed."""
 

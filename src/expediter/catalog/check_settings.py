@@ -20,6 +20,7 @@ from expediter.catalog.secrets import (
     SecretUnavailable,
     is_reference,
     looks_secret,
+    resolve_bus_servers,
     resolve_database,
     resolve_secret,
 )
@@ -333,6 +334,7 @@ def check_hub(catalog: Catalog, file: str) -> list[Problem]:
                 )
             )
     found.extend(_database_secret(catalog, file))
+    found.extend(check_bus(catalog, file))
     password = _PG_PASSWORD.match(catalog.hub.database)
     if password and not is_reference(password["password"]):
         found.append(
@@ -342,6 +344,88 @@ def check_hub(catalog: Catalog, file: str) -> list[Problem]:
                 message="the database URL has its password written inline",
                 fix="drop the password from the URL and set it in the PGPASSWORD environment variable",
             )
+        )
+    return found
+
+
+_NATS_URL = re.compile(r"^(nats|tls)://[^/\s,]+$")
+_STREAM_PREFIX = re.compile(r"^[A-Za-z0-9_-]*$")
+_SUBJECT_PREFIX = re.compile(r"^[A-Za-z0-9_-]+$")
+MAX_REPLICAS = 5
+"""JetStream keeps at most five copies of a stream."""
+
+
+def check_bus(catalog: Catalog, file: str) -> list[Problem]:
+    """``[hub.bus]``: servers that resolve and look like NATS URLs, a token by reference, a replica
+    count JetStream accepts, prefixes that are valid stream and subject names."""
+    bus = catalog.hub.bus
+    if bus is None:
+        return []
+
+    def problem(key: str, message: str, fix: str) -> Problem:
+        return Problem(file=file, where=f"$.hub.bus.{key}", subject="hub bus", message=message, fix=fix)
+
+    found = []
+    try:
+        servers = resolve_bus_servers(bus.url)
+    except SecretUnavailable as exc:
+        found.append(problem("url", f"the servers do not resolve: {exc}", "set that variable or file"))
+        servers = None
+    if servers is not None and not servers:
+        found.append(
+            problem(
+                "url", "no server is named", 'list the cluster\'s servers: url = ["nats://nats-1:4222", ...]'
+            )
+        )
+    for server in servers or []:
+        if not _NATS_URL.match(server):
+            shown = server.split("@")[-1]
+            found.append(problem("url", f"{shown!r} is not a NATS server URL", "write nats://host:4222"))
+    if bus.token and not is_reference(bus.token):
+        found.append(problem("token", "the token is written inline", "use env:NAME or file:PATH"))
+    elif bus.token:
+        try:
+            resolve_secret(bus.token, setting="hub.bus.token")
+        except SecretUnavailable as exc:
+            found.append(problem("token", str(exc), "set that variable or file before running the hub"))
+    if not 1 <= bus.replicas <= MAX_REPLICAS:
+        found.append(
+            problem(
+                "replicas",
+                f"{bus.replicas} replicas is out of range",
+                f"use 1 to {MAX_REPLICAS} (3 for a cluster of three)",
+            )
+        )
+    elif servers and len(servers) < bus.replicas:
+        found.append(
+            Problem(
+                file=file,
+                where="$.hub.bus.replicas",
+                subject="hub bus",
+                message=f"{bus.replicas} replicas but {len(servers)} server(s) listed",
+                fix="list every server of the cluster, or lower replicas to the cluster's size",
+                severity=Severity.WARNING,
+            )
+        )
+    if not _STREAM_PREFIX.match(bus.stream_prefix):
+        found.append(
+            problem(
+                "stream_prefix",
+                f"{bus.stream_prefix!r} cannot start a stream name",
+                "use letters, digits, _ and -",
+            )
+        )
+    if not _SUBJECT_PREFIX.match(bus.subject_prefix):
+        found.append(
+            problem(
+                "subject_prefix",
+                f"{bus.subject_prefix!r} is not one subject token",
+                "use letters, digits, _ and -",
+            )
+        )
+    if bus.duplicate_window <= 0:
+        found.append(
+            problem("duplicate_window", "the duplicate window must be positive", "use e.g. 120 (seconds)")
         )
     return found
 

@@ -23,6 +23,8 @@ from expediter.catalog.schema import Catalog
 from expediter.catalog.secrets import resolve_database
 from expediter.connectors import registry
 from expediter.connectors.base import Connector, ConnectorContext, Processor, Sink
+from expediter.engine.bus.service import BusService
+from expediter.engine.bus.settings import BusSettings
 from expediter.engine.counters import FLUSH_SECONDS, Counters
 from expediter.engine.deliveries import DEFAULT_ATTEMPT_TIMEOUT, Deliveries, RetryPolicy
 from expediter.engine.inbox import Inbox
@@ -77,6 +79,8 @@ class Hub:
         self.drift = DriftWatch(catalog, self.storage)
         self.inbox = Inbox(self.storage, self.router, self.deliveries.notify, self.counters, self.drift)
         self.ledger = Ledger(self.storage)
+        self.bus = self._bus(catalog)
+        """The group's message bus (``[hub.bus]``), or ``None`` for a hub on its own."""
         self._deliver = deliver
         self._sinks: dict[str, Sink] = {}
         self._processors: dict[str, Processor] = {}
@@ -90,6 +94,8 @@ class Hub:
         if self.started:
             return
         await self.storage.start()
+        if self.bus is not None:
+            await self.bus.start(relay=self._deliver)
         await self.drift.start()
         if self.claim_deliveries():
             await self.deliveries.start()
@@ -100,6 +106,8 @@ class Hub:
         if not self.started:
             return
         await self.deliveries.stop()
+        if self.bus is not None:
+            await self.bus.stop()
         await self._close_connectors()
         if self._flushing is not None:
             self._flushing.cancel()
@@ -117,6 +125,14 @@ class Hub:
         if release is not None:
             release()
         self.started = False
+
+    def _bus(self, catalog: Catalog) -> BusService | None:
+        settings = BusSettings.from_catalog(catalog)
+        if settings is None:
+            return None
+        bus = BusService(settings, self.storage)
+        self.inbox.outbox = bus.outbox
+        return bus
 
     async def _flush_counts(self) -> None:
         while True:

@@ -42,9 +42,9 @@ Apply = Callable[[Tx, BusMessage], None]
 
 def applied_once(tx: Tx, consumer: str, message: BusMessage) -> bool:
     """Record that ``consumer`` applies ``message``; ``False`` when it already did (skip it)."""
-    inserted = tx.insert(
+    inserted = tx.one(
         "INSERT INTO bus_inbox (consumer, msg_id, stream_seq, applied_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (consumer, msg_id) DO NOTHING",
+        " ON CONFLICT (consumer, msg_id) DO NOTHING RETURNING msg_id",
         (consumer, message.msg_id, message.stream_seq, now_iso()),
     )
     return inserted is not None

@@ -20,8 +20,8 @@ class BusHealth(msgspec.Struct, kw_only=True):
     """Whether this process is the group's publishing relay."""
     outbox_pending: int = 0
     """Stream lag: publications recorded in the database and not yet confirmed by the stream."""
-    consumers_pending: dict[str, int | None] = {}
-    """Per consumer: messages the servers hold for it (``None``: could not be asked)."""
+    consumers_pending: dict[str, int] = {}
+    """Per durable consumer (``<stream>/<name>``): messages the servers still hold for it."""
     streams: dict[str, int] = {}
     """Per stream: how many messages it holds."""
     last_error: str | None = None
@@ -37,6 +37,7 @@ async def bus_health(storage: Storage, bus: Any = None) -> BusHealth:
     health = BusHealth(configured=bus is not None)
     health.outbox_pending = await storage.read(pending_count)
     if bus is None or bus.client is None:
+        health.last_error = None if bus is None else bus.last_error
         return health
     client = bus.client
     health.connected = bool(client.is_connected)
@@ -45,13 +46,15 @@ async def bus_health(storage: Storage, bus: Any = None) -> BusHealth:
     if bus.relay is not None:
         health.relay_active = bus.relay.active
         health.last_error = bus.relay.last_error
-    for consumer in bus.consumers:
-        health.consumers_pending[consumer.name] = await consumer.pending()
     for stream in (bus.settings.messages_stream, bus.settings.kitchen_stream):
         try:
             info = await bus.js.stream_info(stream)
+            consumers = await bus.js.consumers_info(stream)
         except Exception as exc:
             health.last_error = health.last_error or f"{type(exc).__name__}: {exc}"
             continue
         health.streams[stream] = int(info.state.messages)
+        for consumer in consumers:
+            pending = int(consumer.num_pending or 0) + int(consumer.num_ack_pending or 0)
+            health.consumers_pending[f"{stream}/{consumer.name}"] = pending
     return health

@@ -12,12 +12,17 @@ import structlog
 from expediter.engine.bus.connection import connect
 from expediter.engine.bus.consumer import BusConsumer
 from expediter.engine.bus.outbox import Outbox
+from expediter.engine.bus.reconcile import ReconcileReport, reconcile
 from expediter.engine.bus.relay import Relay
 from expediter.engine.bus.settings import BusSettings
 from expediter.engine.bus.streams import ensure_streams
 from expediter.engine.storage.base import Storage
 
 log = structlog.get_logger(__name__)
+
+CONNECT_RETRY_SECONDS = 1.0
+RECONCILE_SECONDS = 24 * 3600.0
+"""The nightly reconciliation's period (``expediter bus reconcile`` runs one at once)."""
 
 
 class BusService:
@@ -33,18 +38,64 @@ class BusService:
         self.outbox = Outbox(settings, on_recorded=self._wake_relay)
         self.consumers: list[BusConsumer] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self.connected = asyncio.Event()
+        """Set once connected and the streams exist."""
+        self.last_error: str | None = None
+        self.last_reconcile: ReconcileReport | None = None
 
     def _wake_relay(self) -> None:
         if self.relay is not None:
             self.relay.wake()
 
     async def start(self, *, relay: bool = True) -> None:
-        self.client = await connect(self.settings, self.name)
-        self.js = self.client.jetstream()
-        await ensure_streams(self.js, self.settings)
+        """Connect and make the streams; while the cluster cannot be reached the hub still starts
+        (messages wait in the outbox) and this keeps trying in the background."""
+        try:
+            await self._connect(relay)
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("bus_unreachable", error=self.last_error)
+            self.spawn(self._keep_connecting(relay), "bus-connect")
+
+    async def _connect(self, relay: bool) -> None:
+        client = await connect(self.settings, self.name)
+        try:
+            js = client.jetstream()
+            await ensure_streams(js, self.settings)
+        except BaseException:
+            await client.close()
+            raise
+        self.client, self.js = client, js
+        self.last_error = None
         if relay:
             self.relay = Relay(self.storage, self.js)
             self.spawn(self.relay.run(), "bus-relay")
+            self.spawn(self.reconcile_nightly(), "bus-reconcile")
+        self.connected.set()
+
+    async def _keep_connecting(self, relay: bool) -> None:
+        while True:
+            await asyncio.sleep(CONNECT_RETRY_SECONDS)  # a pause before trying the cluster again
+            try:
+                await self._connect(relay)
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                continue
+            return
+
+    async def reconcile_nightly(self) -> None:
+        """Reconcile once a day, in the process that relays (cancel to stop)."""
+        while True:
+            await asyncio.sleep(RECONCILE_SECONDS)
+            if self.relay is None or not self.relay.active or self.js is None:
+                continue
+            try:
+                report = await reconcile(self.storage, self.js, self.settings)
+            except Exception as exc:  # the bus is away tonight: tomorrow night checks it all again
+                log.warning("bus_reconcile_failed", error=f"{type(exc).__name__}: {exc}")
+                continue
+            self.last_reconcile = report
+            log.info("bus_reconciled", checked=report.checked, republished=report.republished)
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)
@@ -63,6 +114,8 @@ class BusService:
                 await task
         self._tasks.clear()
         if self.client is not None:
+            # Not drain(): an idle pull subscription would hold it for its whole timeout. What
+            # was published is confirmed already (the relay waits for each acknowledgement).
             with contextlib.suppress(Exception):
-                await self.client.drain()
+                await self.client.close()
             self.client = None
