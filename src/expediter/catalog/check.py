@@ -20,6 +20,7 @@ from typing import Protocol
 
 import msgspec
 
+from expediter.catalog.check_edge import check_edge
 from expediter.catalog.check_labor import check_labor
 from expediter.catalog.check_people import check_people
 from expediter.catalog.check_settings import (
@@ -121,6 +122,7 @@ def check_catalog(
     problems += check_people(catalog, file)
     problems += check_tokens(catalog, file, names)
     problems += check_hub(catalog, file)
+    problems += check_edge(catalog, file)
     problems += check_secrets(catalog, file, base_dir)
     return problems
 

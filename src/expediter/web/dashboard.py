@@ -118,6 +118,19 @@ def flow_rows(catalog: Catalog, state: HubState, now: datetime, sees: Sees = eve
     return rows
 
 
+async def edge_views(hub: Any, sees: Sees) -> list[Any]:
+    """The group's restaurant edges (``[group_edges]``) this person may see; none without."""
+    board = hub.services.get("edge_board")
+    if board is None:
+        return []
+    try:
+        views = (await board.views()).edges
+    except Exception:  # the group's NATS server not answering: the rest of the page still shows
+        log.warning("the edges' states could not be read", exc_info=True)
+        return []
+    return [view for view in views if sees(view.location)]
+
+
 def ago(ts: datetime | None, now: datetime) -> str:
     """``3 min ago`` — how people read freshness on a wall screen."""
     if ts is None:
@@ -184,6 +197,7 @@ class Dashboard:
         counts = {h: sum(r.health == h for r in rows) for h in Health}
         html = _templates.get_template("dashboard.html").render(
             rows=rows,
+            edges=await edge_views(self.hub, sees),
             counts=counts,
             state=state,
             panels=panels,

@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from expediter.edge.group import EdgeList
 from expediter.engine.hub import Hub
 from expediter.web.api import ErrorBody, json_response
+from expediter.web.visibility import sees_for
 
 
 def routes(hub: Hub) -> list[BaseRoute]:
@@ -22,14 +24,19 @@ def routes(hub: Hub) -> list[BaseRoute]:
         if service is None:
             body = ErrorBody(error="this hub is no restaurant edge", fix="declare [edge] in its catalog")
             return json_response(body, 404)
-        return json_response(await service.links.status())
+        status = await service.links.status()
+        if not sees_for(request)(status.location):
+            return json_response(ErrorBody(error="this restaurant is not one of your locations"), 403)
+        return json_response(status)
 
     async def edges(request: Request) -> Response:
         board = hub.services.get("edge_board")
         if board is None:
             body = ErrorBody(error="this hub watches no edges", fix="declare [group_edges] in its catalog")
             return json_response(body, 404)
-        return json_response(await board.views())
+        sees = sees_for(request)
+        views = await board.views()
+        return json_response(EdgeList(edges=[view for view in views.edges if sees(view.location)]))
 
     return [
         Route("/api/v1/edge", edge, methods=["GET"]),
