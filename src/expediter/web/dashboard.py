@@ -120,7 +120,7 @@ def flow_rows(catalog: Catalog, state: HubState, now: datetime, sees: Sees = eve
 
 async def edge_views(hub: Any, sees: Sees) -> list[Any]:
     """The group's restaurant edges (``[group_edges]``) this person may see; none without."""
-    board = hub.services.get("edge_board")
+    board = getattr(hub, "services", {}).get("edge_board")
     if board is None:
         return []
     try:
