@@ -17,6 +17,8 @@ class TcpProxy:
         self.port = 0
         self.connected = 0
         """How many connections were forwarded (a reconnect adds one)."""
+        self.refused = 0
+        """How many connections were refused while cut (each a reconnect attempt)."""
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
         self._up = True
@@ -42,6 +44,7 @@ class TcpProxy:
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if not self._up:
+            self.refused += 1
             writer.transport.abort()
             return
         try:

@@ -10,6 +10,7 @@ holds every message of the restaurant once and in order, and the 86 arrives at t
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -52,6 +53,8 @@ TOKEN = "a-token-for-the-edge-pos"
 HEARTBEAT = 0.5
 OFFLINE_AFTER = 2.0
 BEFORE, DURING = 3, 10
+REDIALS = 5
+"""The link stays cut until the restaurant's server has dialed the group this often (once a second)."""
 
 
 def edge_catalog(folder: Path, leaf_port: int) -> Path:
@@ -200,7 +203,10 @@ async def outage(tmp_path: Path, group: NatsCluster) -> None:
             csrf = await asyncio.to_thread(pair_at_devices, client, "grill", "L1")
             await run_outage(EdgeHub(client, csrf), proxy, board, group)
     finally:
-        if process.poll() is None:
+        process.send_signal(signal.SIGTERM)  # a clean stop stops the restaurant's NATS server too
+        try:
+            await asyncio.to_thread(process.wait, 60)
+        except subprocess.TimeoutExpired:
             kill_group(process)
             process.wait()
         await board.stop()
@@ -240,6 +246,11 @@ async def run_outage(edge: EdgeHub, proxy: TcpProxy, board: EdgeBoard, group: Na
     bumped_during = [f"o-{n}" for n in range(BEFORE + 1, BEFORE + DURING + 1, 2)]
     for order_id in bumped_during:
         await asyncio.to_thread(edge.bump, order_id)
+
+    async def redialed() -> bool:
+        return proxy.refused >= REDIALS
+
+    await until_async(redialed, "the restaurant dialing the group again and again")  # a while cut
     expected_orders = [f"o-{n}" for n in range(1, BEFORE + DURING + 1)]
     assert sorted(await asyncio.to_thread(edge.grill_orders)) == sorted(expected_orders)
     async with await nats.connect(group.url) as client:  # an 86 on the group while the link is cut

@@ -46,6 +46,15 @@ def nats_server_binary() -> str:
     return found
 
 
+def _end_with_parent() -> None:
+    """In the child before exec: SIGTERM when the hub's thread that started it ends (Linux)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def free_loopback_port() -> int:
     import socket
 
