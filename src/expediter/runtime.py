@@ -153,6 +153,8 @@ class Runtime:
         if delivering:
             await self._start_kitchen(data_dir)
         await self.hub.start()
+        if self.kitchen is not None and self.hub.bus is not None:
+            self.hub.bus.publish_kitchen(self.kitchen)
         if delivering:
             await self._start_edges()
             enabled = [flow.id for flow in self.catalog.flows if flow.enabled]

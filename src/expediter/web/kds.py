@@ -142,9 +142,16 @@ def resume_position(request: Request) -> int | None:
 class KdsWeb:
     """The KDS endpoints over one kitchen (looked up per request, so it may be wired after routes)."""
 
-    def __init__(self, kitchen: Callable[[], Kitchen | None], locations: Callable[[], list[str]]) -> None:
+    def __init__(
+        self,
+        kitchen: Callable[[], Kitchen | None],
+        locations: Callable[[], list[str]],
+        bus: Callable[[], Any] | None = None,
+    ) -> None:
         self._kitchen = kitchen
         self._locations = locations
+        self._bus = bus or (lambda: None)
+        """The group's bus: a process whose kitchen runs elsewhere serves screens' feeds from it."""
 
     def kitchen(self) -> Kitchen:
         found = self._kitchen()
@@ -183,8 +190,15 @@ class KdsWeb:
     @open_to(Caller.DEVICE)
     async def events(self, request: Request) -> Response:
         station = station_of(request)
-        kitchen = self.kitchen()
         after = resume_position(request)
+        bus = self._bus()
+        if self._kitchen() is None and bus is not None and bus.js is not None:
+            return StreamingResponse(
+                self._bus_stream(bus, station, after or 0, sees_for(request)),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            )
+        kitchen = self.kitchen()
         return StreamingResponse(
             self._stream(kitchen, station, after, sees_for(request)),
             media_type="text/event-stream",
@@ -207,6 +221,22 @@ class KdsWeb:
                 yield chunk
         finally:
             kitchen.unsubscribe(sub)
+
+    async def _bus_stream(self, bus: Any, station: str, after: int, sees: Sees) -> AsyncIterator[bytes]:
+        """The feed of a station whose kitchen runs in another process of the group: its events
+        from the bus's kitchen stream, each once and in order (replayed from the start for a
+        new screen, after ``Last-Event-ID`` for one that reconnects)."""
+        from expediter.engine.bus.kitchen_feed import read_station
+
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        events = read_station(bus.js, bus.settings, self._locations(), station, after, idle=HEARTBEAT_SECONDS)
+        async for event in events:
+            if event is None:
+                yield b": ping\n\n"
+            elif event.caught_up:
+                yield sse("caught_up", _encode({"seq": event.seq, "now": clock.now()}))
+            elif sees(event.location_id):
+                yield sse("ticket", event.payload, event.seq)
 
     async def _catch_up(
         self, kitchen: Kitchen, station: str, after: int | None, sees: Sees = everything
@@ -278,6 +308,9 @@ class KdsWeb:
     async def act(self, request: Request) -> Response:
         station = station_of(request)
         ticket_id = request.path_params["ticket_id"]
+        bus = self._bus()
+        if self._kitchen() is None and bus is not None and bus.client is not None:
+            return await self._forward(request, bus, station, ticket_id)
         kitchen = self.kitchen()
         ticket = kitchen.ticket(ticket_id)
         if ticket is None or ticket.station != station or not sees_for(request)(ticket.location_id):
@@ -289,6 +322,20 @@ class KdsWeb:
             "start": kitchen.start_ticket,
         }[request.url.path.rsplit("/", 1)[-1]]
         return json_response(await action(station, ticket_id))
+
+    async def _forward(self, request: Request, bus: Any, station: str, ticket_id: str) -> Response:
+        """The action of a screen whose kitchen runs in another process of the group, sent there."""
+        from expediter.engine.bus.kitchen_commands import KitchenCommand, forward_command
+
+        sees = sees_for(request)
+        locations = None if sees is everything else [loc for loc in self._locations() if sees(loc)]
+        action = request.url.path.rsplit("/", 1)[-1]
+        command = KitchenCommand(action=action, station=station, ticket_id=ticket_id, locations=locations)  # type: ignore[arg-type]
+        answer = await forward_command(bus.client, bus.settings, command)
+        if answer.status != 200 or answer.ticket is None:
+            raise KdsError(answer.status, answer.error)
+        note_for_audit(request, f"ticket #{answer.order_number} ({ticket_id})", answer.location_id)
+        return json_response(answer.ticket)
 
     @open_to(Caller.DEVICE)
     @needs(Role.OPERATOR)
@@ -436,5 +483,6 @@ def routes(hub: Any) -> list[BaseRoute]:
         KdsWeb(
             lambda: hub.services.get("kitchen"),
             lambda: [loc.id for loc in hub.catalog.locations],
+            lambda: getattr(hub, "bus", None),
         )
     )

@@ -42,6 +42,7 @@ class BusService:
         """Set once connected and the streams exist."""
         self.last_error: str | None = None
         self.last_reconcile: ReconcileReport | None = None
+        self.kitchen_publisher: Any = None
 
     def _wake_relay(self) -> None:
         if self.relay is not None:
@@ -82,6 +83,20 @@ class BusService:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 continue
             return
+
+    def publish_kitchen(self, kitchen: Any) -> None:
+        """Put ``kitchen``'s station events on the bus and answer the screens' actions forwarded
+        by the other processes (in the process the kitchen runs in)."""
+        from expediter.engine.bus.kitchen_commands import serve_commands
+        from expediter.engine.bus.kitchen_feed import KitchenPublisher
+
+        async def run() -> None:
+            await self.connected.wait()
+            await serve_commands(self.client, self.settings, kitchen)
+            self.kitchen_publisher = KitchenPublisher(kitchen, self.js, self.settings)
+            await self.kitchen_publisher.run()
+
+        self.spawn(run(), "bus-kitchen-feed")
 
     async def reconcile_nightly(self) -> None:
         """Reconcile once a day, in the process that relays (cancel to stop)."""
