@@ -38,6 +38,7 @@ from expediter.catalog.schema import (
 from expediter.catalog.secrets import hash_token
 from expediter.edge.group import EdgeBoard, EdgeState
 from expediter.edge.names import down_subject, group_stream
+from expediter.engine.bus.kitchen_feed import KITCHEN_SEQ
 from expediter.model.location import Location
 from expediter.operations.kitchen import ticket_id_for
 from expediter.sim.ports import free_port
@@ -332,6 +333,10 @@ async def run_outage(edge: EdgeHub, proxy: TcpProxy, board: EdgeBoard, group: Na
     assert sum(key.startswith("group:down:") for key in eighty_sixed) == 1
     assert sum(key.startswith("kds:86:L1:burger:0:") for key in eighty_sixed) == 1
     assert (await asyncio.to_thread(edge.link))["applied_from_group"] == 1
+    station = [
+        int(m.headers[KITCHEN_SEQ]) for m in messages if m.subject == "expediter.edge.L1.kitchen.L1.grill"
+    ]
+    assert station == list(range(1, len(station) + 1)) and station  # the grill's events, each once, in order
 
     print(
         f"\nedge outage {restored_at - cut_at:.1f} s: screen latency linked"

@@ -29,6 +29,9 @@ class EdgeService:
         try:
             self.hub.inbox.outbox = self.bus.outbox
             await self.bus.start()
+            kitchen = self.hub.services.get("kitchen")
+            if kitchen is not None:  # the station events go up too (the KITCHEN stream)
+                self.bus.publish_kitchen(kitchen)
             await self.links.start()
         except BaseException:
             await self.stop()
