@@ -7,8 +7,8 @@ of the group's server with its own JetStream domain, ``edge-<location>``:
 - **up** (:mod:`.links`): every message the edge stores (orders, ticket status — bumps and ready
   notices —, 86s) is relayed in order through the outbox to the edge's own server (the bus's
   ``MESSAGES`` stream, with ``Nats-Msg-Id``; the kitchen's station events to ``KITCHEN``), and
-  the group's stream ``EDGE_<location>`` *sources* both
-  across the leaf connection: while the link is cut, NATS keeps the queue;
+  the group's stream ``EDGE_<location>`` *sources* both across the leaf connection: while the
+  link is cut, NATS keeps the queue;
 - **down** (:mod:`.links`): the group publishes to ``expediter.group.down.<location>.<kind>``
   (stream ``GROUP_DOWN``); the edge pulls from its own durable consumer there and applies each
   message once (its inbox key is the group stream's sequence);
