@@ -80,6 +80,9 @@ class NatsServer:
         self.monitor_port = free_port()
         self.cluster_port = free_port() if cluster_name else None
         self.leaf_port = free_port() if accept_leafnodes else None
+        self.advertise_leaf = True
+        """Tell leaf nodes the other leaf addresses (False: they keep dialing the one they were
+        given, as a restaurant behind a proxy or a firewall must)."""
         self.leaf_remotes = list(leaf_remotes)
         self.routes: list[int] = []
         self.process: subprocess.Popen[bytes] | None = None
@@ -149,6 +152,8 @@ class NatsServer:
         leaf = []
         if self.leaf_port is not None:
             leaf.append(f"listen: {json.dumps(f'{LOOPBACK}:{self.leaf_port}')}")
+            if not self.advertise_leaf:
+                leaf.append("no_advertise: true")
         if self.leaf_remotes:
             remotes = ", ".join("{ urls: [" + json.dumps(url) + "] }" for url in self.leaf_remotes)
             leaf.append(f"remotes: [{remotes}]")

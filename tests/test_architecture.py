@@ -45,6 +45,7 @@ FLOORS: dict[str, int] = {
     "sim": 4,
     "watchers": 4,
     "drill": 4,
+    "edge": 4,  # a restaurant edge's link to its group, over the engine's bus
     "runtime": 5,
     "web": 6,
     "commands": 6,

@@ -18,7 +18,9 @@ from expediter.catalog.schema import (
     AlertRoute,
     ApiToken,
     Catalog,
+    Edge,
     Flow,
+    GroupEdges,
     Hub,
     Mappings,
     System,
@@ -41,6 +43,8 @@ SECTIONS: dict[str, type[msgspec.Struct]] = {
     "`[[alert_channels]]`": AlertChannel,
     "`[[alert_routes]]`": AlertRoute,
     "`[mappings]`": Mappings,
+    "`[edge]`": Edge,
+    "`[group_edges]`": GroupEdges,
 }
 
 

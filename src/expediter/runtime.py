@@ -117,6 +117,10 @@ class Runtime:
         self.watchers = Watchers(self.hub, self.alerting)
         self.hub.alerting = self.alerting  # type: ignore[attr-defined]  # read by the dashboard
         self.kitchen: Any = None
+        self.edge: Any = None
+        """The restaurant edge (``[edge]``): its NATS server and links to the group."""
+        self.edge_board: Any = None
+        """The group's view of its edges (``[group_edges]``)."""
         self._schedule = schedule
         self._watch = watch
         self._scheduler: Scheduler | None = None
@@ -174,6 +178,7 @@ class Runtime:
         self.watching = True
         if self.kitchen is not None and self.hub.bus is not None:
             self.hub.bus.publish_kitchen(self.kitchen)
+        await self._start_edges()
         self.role = ["primary", *(["kitchen"] if self.kitchen is not None else [])]
         if self._schedule:
             await self._start_scheduler()
@@ -245,6 +250,9 @@ class Runtime:
         for report in list(self._reports):
             with contextlib.suppress(Exception):
                 await report
+        for part in (self.edge, self.edge_board):  # before the kitchen: the downlink applies 86s
+            if part is not None:
+                await part.stop()
         if self.kitchen is not None:  # before the hub: its last status messages still go in
             await self.kitchen.stop()
         if beat is not None:
@@ -305,6 +313,23 @@ class Runtime:
 
     async def _emit(self, message: IncomingMessage) -> None:
         await self.hub.inbox.accept(message)
+
+    # -- restaurant edges ---------------------------------------------------------------------------
+
+    async def _start_edges(self) -> None:
+        """After the kitchen and the hub: the downlink applies to the one, the relay reads the other."""
+        if self.catalog.edge is not None:
+            from expediter.edge.service import EdgeService
+
+            self.edge = EdgeService(self.hub, self.catalog, self.catalog.edge)
+            await self.edge.start()
+            self.hub.services.extra["edge"] = self.edge
+        if self.catalog.group_edges is not None:
+            from expediter.edge.group import EdgeBoard
+
+            self.edge_board = EdgeBoard.from_catalog(self.catalog)
+            await self.edge_board.start()
+            self.hub.services.extra["edge_board"] = self.edge_board
 
     # -- scheduled file flows ----------------------------------------------------------------------
 

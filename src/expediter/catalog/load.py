@@ -26,7 +26,9 @@ from expediter.catalog.schema import (
     AlertRoute,
     ApiToken,
     Catalog,
+    Edge,
     Flow,
+    GroupEdges,
     Hub,
     Mappings,
     System,
@@ -41,7 +43,14 @@ LIST_SECTIONS: dict[str, type[msgspec.Struct]] = {
     "alert_channels": AlertChannel,
     "alert_routes": AlertRoute,
 }
-TABLE_SECTIONS: dict[str, type[msgspec.Struct]] = {"hub": Hub, "mappings": Mappings}
+TABLE_SECTIONS: dict[str, type[msgspec.Struct]] = {
+    "hub": Hub,
+    "mappings": Mappings,
+    "edge": Edge,
+    "group_edges": GroupEdges,
+}
+OPTIONAL_SECTIONS = frozenset({"edge", "group_edges"})
+"""Tables a catalog may leave out; a JSON ``null`` there (a catalog written by msgspec) is absent."""
 _SUBJECT_WORD = {
     "locations": "location",
     "systems": "system",
@@ -86,6 +95,8 @@ def load_partial(path: str | Path) -> Loaded:
     for key, value in raw.items():
         if key in LIST_SECTIONS:
             sections[key] = _convert_list(str(file), key, value, problems, undecoded.setdefault(key, set()))
+        elif value is None and key in OPTIONAL_SECTIONS:
+            continue
         elif key in TABLE_SECTIONS:
             sections[key] = _convert_one(str(file), f"$.{key}", value, TABLE_SECTIONS[key], "", problems)
         else:

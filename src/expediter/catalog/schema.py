@@ -257,8 +257,44 @@ class Hub(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The message bus (NATS JetStream) of a scaled-out group; unset: one hub, no bus."""
 
 
+class Edge(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``[edge]``: this hub runs in one restaurant and is joined to the group hub through a NATS
+    leaf node (see docs/edge.md). Its kitchen never waits on that link."""
+
+    location: str
+    """The catalog location this restaurant is; its JetStream domain is ``edge-<location>``."""
+    group_url: str
+    """The group's leaf node address, ``nats-leaf://host:7422`` (``tls://`` for TLS)."""
+    group_token: str = ""
+    """A secret reference (``env:NAME``, ``file:PATH``) to the token the group's leaf port asks for."""
+    group_domain: str = "group"
+    """The group's JetStream domain."""
+    nats_dir: str = "nats"
+    """Where the restaurant's own NATS server keeps its configuration and streams (beside the
+    catalog when relative)."""
+    nats_port: int = 0
+    """The local NATS server's client port on loopback; 0: any free port."""
+    heartbeat_seconds: float = 5.0
+    """How often the restaurant tells the group it is there (and how far it has relayed)."""
+
+
+class GroupEdges(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``[group_edges]``: the group hub watches its restaurants' edges on the group's NATS server."""
+
+    nats_url: str
+    """The group's NATS client URL (``nats://host:4222``)."""
+    locations: list[str] = []
+    """The locations that run an edge; empty: every location of the catalog."""
+    domain: str = "group"
+    """The group's JetStream domain."""
+    offline_after_seconds: float = 15.0
+    """A restaurant unheard of for this long is shown offline (three of its heartbeats)."""
+
+
 class Catalog(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     hub: Hub = msgspec.field(default_factory=Hub)
+    edge: Edge | None = None
+    group_edges: GroupEdges | None = None
     locations: list[Location] = []
     systems: list[System] = []
     flows: list[Flow] = []

@@ -26,6 +26,7 @@ from expediter.catalog.problems import CatalogError, Problem, Severity, errors
 from expediter.catalog.schedule import schedule_problem
 from expediter.catalog.schema import HEAL_SETTING, Catalog, Flow, HealPolicy, Level, Trigger, heal_policy
 from expediter.catalog.secrets import TOKEN_FORM, hash_token
+from expediter.check.edge import check_edge
 from expediter.check.labor import check_labor
 from expediter.check.people import check_people
 from expediter.check.settings import (
@@ -121,6 +122,7 @@ def check_catalog(
     problems += check_people(catalog, file)
     problems += check_tokens(catalog, file, names)
     problems += check_hub(catalog, file)
+    problems += check_edge(catalog, file)
     problems += check_secrets(catalog, file, base_dir)
     return problems
 

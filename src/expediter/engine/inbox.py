@@ -195,10 +195,10 @@ class Inbox:
             work = store
         accepted, lanes = await self.storage.write(work)
         self._counters.message(message.source_system, message.kind, duplicate=accepted.duplicate)
-        self._stored(lanes, new=not accepted.duplicate)
+        self._after_commit(lanes, new=not accepted.duplicate)
         return accepted
 
-    def _stored(self, lanes: list[str], *, new: bool) -> None:
+    def _after_commit(self, lanes: list[str], *, new: bool) -> None:
         """After the commit: wake the deliveries of ``lanes``, and the relay for a new message."""
         if lanes:
             self._on_new_work(lanes)
@@ -250,7 +250,7 @@ class Inbox:
         accepted, lanes, ids = await self.storage.write(work)
         drift.settle(verdict, ids)
         self._counters.message(message.source_system, message.kind, duplicate=accepted.duplicate)
-        self._stored(lanes, new=not accepted.duplicate)
+        self._after_commit(lanes, new=not accepted.duplicate)
         return accepted
 
     async def accept_many(
@@ -287,7 +287,7 @@ class Inbox:
         accepted, lanes = await self.storage.write(store)
         for item, result in zip(items, accepted, strict=True):
             self._counters.message(item.message.source_system, item.message.kind, duplicate=result.duplicate)
-        self._stored(lanes, new=any(not result.duplicate for result in accepted))
+        self._after_commit(lanes, new=any(not result.duplicate for result in accepted))
         return accepted
 
     def _store(

@@ -55,6 +55,7 @@ WEB_MODULES = (
     "expediter.web.admin",
     "expediter.web.imports",
     "expediter.web.reconcile",
+    "expediter.web.edges",
 )
 
 

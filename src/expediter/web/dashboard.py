@@ -31,6 +31,7 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route
 
 from expediter.catalog.schema import Catalog, Flow
+from expediter.edge.group import EdgeView
 from expediter.engine.hub import Hub, HubServices
 from expediter.ledger import TransferOutcome
 from expediter.model import clock
@@ -125,6 +126,19 @@ def flow_rows(catalog: Catalog, state: HubState, now: datetime, sees: Sees = eve
     return rows
 
 
+async def edge_views(hub: Hub, sees: Sees) -> list[EdgeView]:
+    """The group's restaurant edges (``[group_edges]``) this person may see; none without."""
+    board = getattr(hub, "services", HubServices()).extra.get("edge_board")
+    if board is None:
+        return []
+    try:
+        views = (await board.views()).edges
+    except Exception:  # the group's NATS server not answering: the rest of the page still shows
+        log.warning("the edges' states could not be read", exc_info=True)
+        return []
+    return [view for view in views if sees(view.location)]
+
+
 def ago(ts: datetime | None, now: datetime) -> str:
     """``3 min ago`` — how people read freshness on a wall screen."""
     if ts is None:
@@ -191,6 +205,7 @@ class Dashboard:
         counts = {h: sum(r.health == h for r in rows) for h in Health}
         html = _templates.get_template("dashboard.html").render(
             rows=rows,
+            edges=await edge_views(self.hub, sees),
             counts=counts,
             state=state,
             panels=panels,

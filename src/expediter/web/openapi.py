@@ -736,10 +736,34 @@ def people_operations() -> list[Operation]:
     ]
 
 
+def edge_operations() -> list[Operation]:
+    from expediter.edge.group import EdgeList
+    from expediter.edge.links import EdgeStatus
+    from expediter.web.api import ErrorBody
+
+    return [
+        Operation(
+            "get",
+            "/api/v1/edge",
+            "This restaurant's link to the group: connected or offline since when, how far relayed",
+            "edges",
+            {200: Answer("The link", EdgeStatus), 404: Answer("This hub is no restaurant edge", ErrorBody)},
+        ),
+        Operation(
+            "get",
+            "/api/v1/edges",
+            "Each restaurant edge: online, offline since when, or catching up (how many behind)",
+            "edges",
+            {200: Answer("The edges", EdgeList), 404: Answer("This hub watches no edges", ErrorBody)},
+        ),
+    ]
+
+
 def operations() -> list[Operation]:
     """Every route the hub serves (the benchmark's own routes aside)."""
     return [
         *api_operations(),
+        *edge_operations(),
         *dashboard_operations(),
         *imports_operations(),
         *kds_operations(),
