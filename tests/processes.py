@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from expediter.catalog.schema import ApiToken, Catalog, Hub, System, SystemKind
+from expediter.catalog.schema import ApiToken, Catalog, Flow, Hub, Level, System, SystemKind, Trigger
 from expediter.catalog.secrets import hash_token
 from expediter.model.location import Location
 
@@ -30,6 +30,37 @@ def serve_catalog(folder: Path, token: str) -> Path:
     path = folder / "catalog.json"
     path.write_bytes(msgspec.json.encode(catalog))
     return path
+
+
+def mirror_systems(receiver_url: str, timeout_seconds: float) -> list[System]:
+    """A POS whose orders are mirrored to a second POS at ``receiver_url`` (a recording receiver
+    the test runs): the destination a crash or failover test counts deliveries at."""
+    return [
+        System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops"),
+        System(
+            id="pos2",
+            kind=SystemKind.POS,
+            connector="generic_pos",
+            owner="ops",
+            settings={"url": receiver_url, "timeout_seconds": timeout_seconds},
+        ),
+    ]
+
+
+def mirror_flow() -> Flow:
+    """Every order of ``pos`` to ``pos2`` in real time (see :func:`mirror_systems`)."""
+    return Flow(
+        id="mirror",
+        from_="pos",
+        to="pos2",
+        data="orders",
+        level=Level.REALTIME,
+        trigger=Trigger.EVENT,
+        owner="ops",
+        contact="ops@bistro.example",
+        description="Every order, mirrored to the second POS.",
+        impact="The second POS misses orders.",
+    )
 
 
 def serve_command(config: Path, port: int, *, workers: int = 1) -> list[str]:

@@ -26,14 +26,14 @@ import httpx
 import msgspec
 import pytest
 
-from expediter.catalog.schema import ApiToken, Catalog, Flow, Hub, Level, System, SystemKind, Trigger
+from expediter.catalog.schema import ApiToken, Catalog, Hub
 from expediter.catalog.secrets import hash_token
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order
 from expediter.sim.ports import free_port
 from tests.databases import query
-from tests.processes import kill_group, serve_command, wait_healthy
+from tests.processes import kill_group, mirror_flow, mirror_systems, serve_command, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 TOKEN = "crash-test-token"
@@ -86,32 +86,10 @@ def write_catalog(folder: Path, database: str, receiver_url: str) -> Path:
     catalog = Catalog(
         hub=Hub(database=database),
         locations=[Location(id="L1", name="Downtown", timezone="America/Chicago")],
-        systems=[
-            System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops"),
-            System(
-                id="pos2",
-                kind=SystemKind.POS,
-                connector="generic_pos",
-                owner="ops",
-                # Longer than the stream takes on a loaded machine: the delivery the receiver holds
-                # must still be in flight (not timed out and retried) when the hub is killed.
-                settings={"url": receiver_url, "timeout_seconds": 55.0},
-            ),
-        ],
-        flows=[
-            Flow(
-                id="mirror",
-                from_="pos",
-                to="pos2",
-                data="orders",
-                level=Level.REALTIME,
-                trigger=Trigger.EVENT,
-                owner="ops",
-                contact="ops@bistro.example",
-                description="Every order, mirrored to the second POS.",
-                impact="The second POS misses orders.",
-            )
-        ],
+        # The timeout is longer than the stream takes on a loaded machine: the delivery the receiver
+        # holds must still be in flight (not timed out and retried) when the hub is killed.
+        systems=mirror_systems(receiver_url, timeout_seconds=55.0),
+        flows=[mirror_flow()],
         api_tokens=[ApiToken(name="pos", sha256=hash_token(TOKEN), systems=["pos"])],
     )
     path = folder / "catalog.json"

@@ -19,14 +19,14 @@ import httpx
 import msgspec
 import pytest
 
-from expediter.catalog.schema import ApiToken, Catalog, Flow, Hub, Level, System, SystemKind, Trigger
+from expediter.catalog.schema import ApiToken, Catalog, Hub
 from expediter.catalog.secrets import hash_token
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Order
 from tests.databases import query
 from tests.engine.test_crash import start_server, stop, wait_all_delivered
-from tests.processes import kill_group
+from tests.processes import kill_group, mirror_flow, mirror_systems
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 TOKEN = "lanes-test-token"
@@ -83,30 +83,8 @@ def write_catalog(folder: Path, database: str, receiver_url: str) -> Path:
     catalog = Catalog(
         hub=Hub(database=database, lane_lease_seconds=2.0, takeover_seconds=1.0),
         locations=[Location(id=loc, name=loc, timezone="America/Chicago") for loc in LOCATIONS],
-        systems=[
-            System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops"),
-            System(
-                id="pos2",
-                kind=SystemKind.POS,
-                connector="generic_pos",
-                owner="ops",
-                settings={"url": receiver_url, "timeout_seconds": 55.0},
-            ),
-        ],
-        flows=[
-            Flow(
-                id="mirror",
-                from_="pos",
-                to="pos2",
-                data="orders",
-                level=Level.REALTIME,
-                trigger=Trigger.EVENT,
-                owner="ops",
-                contact="ops@bistro.example",
-                description="Every order, mirrored to the second POS.",
-                impact="The second POS misses orders.",
-            )
-        ],
+        systems=mirror_systems(receiver_url, timeout_seconds=55.0),
+        flows=[mirror_flow()],
         api_tokens=[ApiToken(name="pos", sha256=hash_token(TOKEN), systems=["pos"])],
     )
     path = folder / "catalog.json"

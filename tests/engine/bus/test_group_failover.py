@@ -35,7 +35,7 @@ from expediter.model.location import Location
 from tests.databases import query
 from tests.engine.test_crash import TOKEN, Receiver, order, receiver, start_server, stop, wait_all_delivered
 from tests.nats_servers import NatsCluster
-from tests.processes import kill_group
+from tests.processes import kill_group, mirror_flow, mirror_systems
 from tests.web.signin import add_user_by_command, pair_at_devices, sign_in_to
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
@@ -52,29 +52,11 @@ def group_catalog(folder: Path, database: str, cluster: NatsCluster, receiver_ur
         hub=Hub(database=database, data_dir=str(folder / "data"), bus=Bus(url=cluster.url, replicas=3)),
         locations=[Location(id=loc, name=loc, timezone="America/Chicago") for loc in LOCATIONS],
         systems=[
-            System(id="pos", kind=SystemKind.POS, connector="generic_pos", owner="ops"),
-            System(
-                id="pos2",
-                kind=SystemKind.POS,
-                connector="generic_pos",
-                owner="ops",
-                settings={"url": receiver_url, "timeout_seconds": 30.0},
-            ),
+            *mirror_systems(receiver_url, timeout_seconds=30.0),
             System(id="kds", kind=SystemKind.KDS, connector="kds", owner="kitchen"),
         ],
         flows=[
-            Flow(
-                id="mirror",
-                from_="pos",
-                to="pos2",
-                data="orders",
-                level=Level.REALTIME,
-                trigger=Trigger.EVENT,
-                owner="ops",
-                contact="ops@bistro.example",
-                description="Every order, mirrored to the second POS.",
-                impact="The second POS misses orders.",
-            ),
+            mirror_flow(),
             Flow(
                 id="pos-kds",
                 from_="pos",
