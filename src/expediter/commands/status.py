@@ -25,7 +25,14 @@ from expediter.catalog.schema import Catalog
 from expediter.catalog.secrets import resolve_database
 from expediter.commands.common import CatalogArgument, CatalogOption, JsonOption, catalog_path
 from expediter.model import clock
-from expediter.monitor.status import HubStatus, hub_status
+from expediter.monitor.status import (
+    HEALTH_SOURCES,
+    HealthSource,
+    HubStatus,
+    SourceHealth,
+    StatusContext,
+    hub_status,
+)
 from expediter.storage import is_postgres, reader
 
 
@@ -57,8 +64,30 @@ async def gather(catalog: Catalog) -> HubStatus:
         async def read(work: Any) -> Any:
             return work(tx)
 
-        return await hub_status(catalog, read, backend, clock.now())
+        sources = [*HEALTH_SOURCES]
+        if catalog.hub.bus is not None:
+            sources.append(_connecting_bus_source(catalog))
+        return await hub_status(catalog, read, backend, clock.now(), sources=sources)
     raise AssertionError("unreachable")
+
+
+BUS_WAIT_SECONDS = 10.0
+
+
+def _connecting_bus_source(catalog: Catalog) -> HealthSource:
+    """The message bus as ``expediter bus status`` sees it: this command connects for the while
+    (up to :data:`BUS_WAIT_SECONDS`) and reads the servers, the outbox and the streams."""
+    from expediter.engine.bus.health import bus_health, health_source
+    from expediter.engine.hub import Hub
+
+    async def message_bus(context: StatusContext) -> SourceHealth:
+        async with Hub(catalog, deliver=False) as hub:
+            assert hub.bus is not None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(hub.bus.connected.wait(), BUS_WAIT_SECONDS)
+            return health_source(await bus_health(hub.storage, hub.bus))
+
+    return message_bus
 
 
 def show(report: HubStatus, console: Console) -> None:

@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from expediter.catalog.schema import ApiToken, Catalog
 from expediter.catalog.secrets import hash_token
+from expediter.engine.bus.health import running_bus_source
 from expediter.engine.hub import Hub
 from expediter.engine.inbox import Accepted, Conflict, StoredMessage
 from expediter.errors import ConfigError, RejectedInput, TerminalError
@@ -35,7 +36,7 @@ from expediter.model.cards import (
 from expediter.model.order import Order, refuse_implausible_order
 from expediter.model.strict import is_unknown_field, strict_twin, with_unknown_fields
 from expediter.monitor.drift import Arrival
-from expediter.monitor.status import hub_status
+from expediter.monitor.status import HEALTH_SOURCES, hub_status
 from expediter.plugin.base import IncomingMessage, SignatureInvalid
 from expediter.web.bodies import (
     UNREADABLE,
@@ -635,7 +636,12 @@ def routes(hub: Hub) -> list[BaseRoute]:
 
     async def status(request: Request) -> Response:
         """What ``expediter status`` shows: 200 when healthy, else 503 (the same body)."""
-        report = await hub_status(hub.catalog, hub.storage.read, hub.storage.dialect.name, clock.now())
+        sources = [*HEALTH_SOURCES]
+        if hub.bus is not None:
+            sources.append(running_bus_source(hub.storage, hub.bus))
+        report = await hub_status(
+            hub.catalog, hub.storage.read, hub.storage.dialect.name, clock.now(), sources=sources
+        )
         return json_response(report, 200 if report.healthy else 503)
 
     found: list[BaseRoute] = [

@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from expediter.engine.bus.outbox import pending_count
+from expediter.monitor.status import HealthSource, SourceHealth, StatusContext
 from expediter.storage.base import Storage
 
 
@@ -42,7 +43,7 @@ async def bus_health(storage: Storage, bus: Any = None) -> BusHealth:
     client = bus.client
     health.connected = bool(client.is_connected)
     health.connected_server = str(client.connected_url.netloc) if client.connected_url else None
-    health.servers = [str(server.uri.netloc) for server in client.servers]
+    health.servers = [str(server.netloc) for server in client.servers]  # the pool's URLs, parsed
     if bus.relay is not None:
         health.relay_active = bus.relay.active
         health.last_error = bus.relay.last_error
@@ -58,3 +59,28 @@ async def bus_health(storage: Storage, bus: Any = None) -> BusHealth:
             pending = int(consumer.num_pending or 0) + int(consumer.num_ack_pending or 0)
             health.consumers_pending[f"{stream}/{consumer.name}"] = pending
     return health
+
+
+def health_source(health: BusHealth) -> SourceHealth:
+    """The bus as one of ``expediter status``'s health sources."""
+    if not health.configured:
+        return SourceHealth(name="message bus", healthy=True, detail="no [hub.bus]: one hub, no bus")
+    where = f"connected to {health.connected_server}" if health.connected else "not connected"
+    facts = {
+        "servers": ", ".join(health.servers) or "-",
+        "outbox pending": str(health.outbox_pending),
+        "relay here": "yes" if health.relay_active else "no",
+        **{f"stream {name}": str(count) for name, count in health.streams.items()},
+        **{f"pending {name}": str(count) for name, count in health.consumers_pending.items()},
+    }
+    detail = where if health.last_error is None else f"{where}; {health.last_error}"
+    return SourceHealth(name="message bus", healthy=health.healthy, detail=detail, facts=facts)
+
+
+def running_bus_source(storage: Storage, bus: Any) -> HealthSource:
+    """A health source reading the bus of this running process (``GET /api/v1/status``)."""
+
+    async def message_bus(context: StatusContext) -> SourceHealth:
+        return health_source(await bus_health(storage, bus))
+
+    return message_bus
