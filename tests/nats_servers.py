@@ -318,12 +318,27 @@ class NatsCluster:
                     return str(meta["leader"])
         return None
 
+    def meta_peers_current(self) -> bool:
+        """Whether the meta leader sees every other running node as a current, online peer: until
+        then a stream of as many replicas as nodes is refused ("no suitable peers for placement")."""
+        running = self.running()
+        for server in running:
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                meta = server.jsz().get("meta_cluster")
+                if not isinstance(meta, dict) or meta.get("leader") != server.name:
+                    continue
+                peers = [p for p in meta.get("replicas") or [] if isinstance(p, dict)]
+                current = {p.get("name") for p in peers if p.get("current") and not p.get("offline")}
+                return {other.name for other in running if other is not server} <= current
+        return False
+
     def wait_meta_leader(self, timeout: float = READY_TIMEOUT) -> str | None:
-        """For a cluster, wait until JetStream has elected its meta leader (streams can be made)."""
+        """For a cluster, wait until JetStream has elected its meta leader and that leader sees
+        every running node as a current peer (streams of every size can be made)."""
         if len(self.servers) == 1:
             return self.servers[0].name
         deadline = time.monotonic() + timeout
-        while (leader := self.meta_leader()) is None:
+        while (leader := self.meta_leader()) is None or not self.meta_peers_current():
             if time.monotonic() > deadline:
                 raise AssertionError(f"the NATS cluster elected no JetStream leader within {timeout:.0f} s")
             time.sleep(0.05)  # polling for readiness, not hiding a race
