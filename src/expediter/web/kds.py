@@ -14,6 +14,12 @@ already sent. A screen with no position, or one whose position is gone from the 
 Screens and their API work only on paired devices (:mod:`expediter.web.guard`): a device sees
 and acts on the tickets of its own location and stations; a screen that is not paired shows a
 pairing code instead (:mod:`expediter.web.pairing`).
+
+In a group (several processes on one database and one bus), one process runs the kitchen, and a
+screen works against any of them: a process without the kitchen renders the page from the
+catalog, reads tickets and the 86 list from the shared database, serves the live feed from the
+bus, and forwards every action to the kitchen's process
+(:mod:`expediter.engine.bus.kitchen_commands`).
 """
 
 from __future__ import annotations
@@ -148,11 +154,15 @@ class KdsWeb:
         kitchen: Callable[[], Kitchen | None],
         locations: Callable[[], list[str]],
         bus: Callable[[], Any] | None = None,
+        shared: Callable[[], Kitchen | None] | None = None,
     ) -> None:
         self._kitchen = kitchen
         self._locations = locations
         self._bus = bus or (lambda: None)
         """The group's bus: a process whose kitchen runs elsewhere serves screens' feeds from it."""
+        self._shared = shared or (lambda: None)
+        """A new, unstarted kitchen from the catalog over the shared database (``None`` where the
+        kitchen cannot run elsewhere): a process without the kitchen reads through it."""
 
     def kitchen(self) -> Kitchen:
         found = self._kitchen()
@@ -160,16 +170,57 @@ class KdsWeb:
             raise KdsError(503, "the kitchen service is not running", "enable the kds system in the catalog")
         return found
 
+    def view(self) -> Kitchen:
+        """The kitchen's stations and settings: the running kitchen's, else the catalog's."""
+        found = self._kitchen() or self._shared()
+        if found is None:
+            return self.kitchen()
+        return found
+
+    async def reading(self) -> Kitchen:
+        """The kitchen to read tickets and the 86 list from: the running one, else (a process of
+        the group without it) one read afresh from the shared database."""
+        found = self._kitchen()
+        if found is not None:
+            return found
+        shared = self._shared()
+        if shared is None:
+            return self.kitchen()
+        await shared.read_shared()
+        return shared
+
+    def elsewhere(self) -> Any:
+        """The bus, when the kitchen runs in another process of the group (else ``None``)."""
+        bus = self._bus()
+        if self._kitchen() is None and bus is not None and getattr(bus, "client", None) is not None:
+            return bus
+        return None
+
+    async def send(self, request: Request, bus: Any, command: Any) -> Any:
+        """``command`` sent to the kitchen's process, with the locations the caller may see; its
+        answer, or the refusal raised (503 while no kitchen answers)."""
+        from expediter.engine.bus.kitchen_commands import forward_command
+
+        sees = sees_for(request)
+        locations = None if sees is everything else [loc for loc in self._locations() if sees(loc)]
+        answer = await forward_command(
+            bus.client, bus.settings, msgspec.structs.replace(command, locations=locations)
+        )
+        if answer.status != 200:
+            fix = "try again in a moment" if answer.status == 503 else ""
+            raise KdsError(answer.status, answer.error, fix)
+        return answer
+
     # -- pages ----------------------------------------------------------------------------------
 
     async def index(self, request: Request) -> Response:
-        page = _templates.get_template("kds_index.html").render(stations=self.kitchen().stations())
+        page = _templates.get_template("kds_index.html").render(stations=(await self.reading()).stations())
         return HTMLResponse(page)
 
     @open_to(Caller.SCREEN)
     async def screen(self, request: Request) -> Response:
         station, sees = station_of(request), sees_for(request)
-        kitchen = self.kitchen()
+        kitchen = self.view()
         timing = kitchen.timing(station)
         zones = {
             location.id: location.timezone for location in kitchen.locations.values() if sees(location.id)
@@ -292,7 +343,7 @@ class KdsWeb:
     @open_to(Caller.DEVICE)
     async def list_tickets(self, request: Request) -> Response:
         station, sees = station_of(request), sees_for(request)
-        kitchen = self.kitchen()
+        kitchen = await self.reading()
         include_bumped = request.query_params.get("include_bumped") in ("1", "true")
         timing = kitchen.timing(station)
         _open, seq = kitchen.snapshot(station)
@@ -346,7 +397,15 @@ class KdsWeb:
     @needs(Role.OPERATOR)
     async def recall_last(self, request: Request) -> Response:
         """The bump bar's ``r``: the station's most recently bumped ticket of this location."""
-        station, sees, kitchen = station_of(request), sees_for(request), self.kitchen()
+        station, sees = station_of(request), sees_for(request)
+        bus = self.elsewhere()
+        if bus is not None:
+            from expediter.engine.bus.kitchen_commands import KitchenCommand
+
+            answer = await self.send(request, bus, KitchenCommand(action="recall_last", station=station))
+            note_for_audit(request, f"ticket #{answer.order_number}", answer.location_id)
+            return json_response(answer.ticket)
+        kitchen = self.kitchen()
         if sees is everything:
             return json_response(await kitchen.recall_last(station))
         bumped = [
@@ -364,6 +423,15 @@ class KdsWeb:
     @needs(Role.OPERATOR)
     async def fire(self, request: Request) -> Response:
         body = decode_body(await request.body(), FireRequest)
+        bus = self.elsewhere()
+        if bus is not None:
+            from expediter.engine.bus.kitchen_commands import KitchenCommand
+
+            note_for_audit(request, f"order {body.order_id} course {body.course}")
+            command = KitchenCommand(action="fire", order_id=body.order_id, course=body.course)
+            answer = await self.send(request, bus, command)
+            tickets = msgspec.convert(answer.tickets or [], list[Ticket])
+            return json_response(Fired(order_id=body.order_id, course=body.course, tickets=tickets))
         kitchen = self.kitchen()
         at_expo = [t for t in kitchen.tickets_for(EXPO, include_bumped=True) if t.order_id == body.order_id]
         known = await kitchen.knows_order(body.order_id) and all(
@@ -383,7 +451,16 @@ class KdsWeb:
             raise KdsError(403, f"this screen is not paired for location {body.location_id!r}")
         state = "available again" if body.available else "86"
         note_for_audit(request, f"{body.key}: {state}", body.location_id)
-        changed = await self.kitchen().set_availability(body.location_id, body.key, body.available)
+        bus = self.elsewhere()
+        if bus is not None:
+            from expediter.engine.bus.kitchen_commands import KitchenCommand
+
+            command = KitchenCommand(
+                action="86", location_id=body.location_id, key=body.key, available=body.available
+            )
+            changed = (await self.send(request, bus, command)).changed
+        else:
+            changed = await self.kitchen().set_availability(body.location_id, body.key, body.available)
         answer = AvailabilitySet(
             location_id=body.location_id, key=body.key, available=body.available, changed=changed
         )
@@ -392,7 +469,7 @@ class KdsWeb:
     @open_to(Caller.DEVICE)
     async def availability(self, request: Request) -> Response:
         location, sees = request.query_params.get("location_id"), sees_for(request)
-        off = [(loc, key) for loc, key in self.kitchen().unavailable(location) if sees(loc)]
+        off = [(loc, key) for loc, key in (await self.reading()).unavailable(location) if sees(loc)]
         return json_response(
             AvailabilityList(unavailable=[Unavailable(location_id=loc, key=key) for loc, key in off])
         )
@@ -491,5 +568,17 @@ def routes(hub: Hub) -> list[BaseRoute]:
             lambda: hub.services.kitchen,
             lambda: [loc.id for loc in hub.catalog.locations],
             lambda: getattr(hub, "bus", None),
+            functools.partial(shared_kitchen, hub),
         )
     )
+
+
+def shared_kitchen(hub: Hub) -> Kitchen | None:
+    """For a process of a group whose kitchen runs in another: a kitchen from the catalog over the
+    shared database, never started (it only reads); ``None`` without a bus or a kds system."""
+    from expediter.operations.kitchen import KitchenStore
+    from expediter.plugin.base import Capability
+
+    if getattr(hub, "bus", None) is None or not hub.systems_offering(Capability.KITCHEN_SCREENS):
+        return None
+    return Kitchen.from_catalog(hub.catalog, KitchenStore(hub.storage))

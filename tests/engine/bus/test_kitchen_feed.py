@@ -175,12 +175,43 @@ def test_a_screens_bump_on_another_process_reaches_the_kitchen_and_is_answered(
 
             # Through the KDS API of a process without the kitchen: the same bump, answered.
             bus = SimpleNamespace(client=elsewhere, js=None, settings=settings)
-            app = Starlette(routes=kds_routes(KdsWeb(lambda: None, lambda: [LOCATION.id], lambda: bus)))
+
+            def shared() -> Kitchen:  # the catalog's kitchen over the same database, never started
+                return Kitchen(kitchen.store, settings=kitchen.settings, locations=[LOCATION])
+
+            web = KdsWeb(lambda: None, lambda: [LOCATION.id], lambda: bus, shared)
+            app = Starlette(routes=kds_routes(web))
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://kds") as http:
                 bumped = await http.post(f"/api/v1/kds/grill/tickets/{ticket.id}/bump")
                 assert bumped.status_code == 200 and bumped.json()["state"] == "bumped"
                 unknown = await http.post("/api/v1/kds/grill/tickets/nope/bump")
                 assert unknown.status_code == 404 and "no ticket" in unknown.json()["error"]
+
+                # The screen's page and its tickets, from the process without the kitchen.
+                page = await http.get("/kds/grill")
+                assert page.status_code == 200 and "grill" in page.text
+                assert (await http.get("/kds")).status_code == 200
+                await kitchen.receive(order("o-2", [line("l-1", "Burger")]))
+                listed = await http.get("/api/v1/kds/grill/tickets")
+                assert listed.status_code == 200
+                assert [t["order_id"] for t in listed.json()["tickets"]] == ["o-2"]
+
+                # An 86 through it reaches the kitchen, and reads back from the database.
+                off = {"location_id": LOCATION.id, "key": "burger", "available": False}
+                eighty_six = await http.post("/api/v1/kds/availability", json=off)
+                assert eighty_six.status_code == 200 and eighty_six.json()["changed"] is True
+                assert not kitchen.is_available(LOCATION.id, "burger")
+                listed_off = (await http.get("/api/v1/kds/availability")).json()["unavailable"]
+                assert listed_off == [{"location_id": LOCATION.id, "key": "burger"}]
+                recalled = await http.post("/api/v1/kds/grill/recall")
+                assert recalled.status_code == 200 and recalled.json()["order_id"] == "o-1"
+                fired = await http.post("/api/v1/kds/fire", json={"order_id": "o-2", "course": 1})
+                assert fired.status_code == 200 and fired.json()["order_id"] == "o-2"
+
+            await owner.close()  # no kitchen answers: a clear refusal
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://kds") as http:
+                refused = await http.post("/api/v1/kds/availability", json=off)
+                assert refused.status_code == 503 and "not answering" in refused.json()["error"]
         finally:
             await owner.close()
             await elsewhere.close()

@@ -1,4 +1,5 @@
-"""A screen's bump, recall and start sent to whichever process of the group the kitchen runs in.
+"""A screen's bump, recall and start, and the kitchen API's 86, fire and recall-last, sent to
+whichever process of the group the kitchen runs in.
 
 The kitchen runs in one process (the one that delivers); a screen may be connected to any. A
 process without the kitchen forwards the action as a NATS request on ``<prefix>.kitchen-command``
@@ -23,15 +24,22 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 COMMAND_TIMEOUT = 5.0
-Action = Literal["bump", "recall", "start"]
+Action = Literal["bump", "recall", "start", "recall_last", "fire", "86"]
 
 
 class KitchenCommand(msgspec.Struct, frozen=True, kw_only=True):
     action: Action
-    station: str
-    ticket_id: str
+    station: str = ""
+    ticket_id: str = ""
     locations: list[str] | None = None
     """The locations the person at the screen may see (``None``: every location)."""
+    order_id: str = ""
+    """``fire``: the order and its ``course``."""
+    course: int = 0
+    location_id: str = ""
+    """``86``: the location, the item's ``key`` (PLU or item id) and whether it is ``available``."""
+    key: str = ""
+    available: bool = True
 
 
 class KitchenAnswer(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,6 +49,10 @@ class KitchenAnswer(msgspec.Struct, frozen=True, kw_only=True):
     order_number: str | None = None
     location_id: str | None = None
     error: str = ""
+    tickets: list[Any] | None = None
+    """``fire``: the tickets the course changed."""
+    changed: bool = False
+    """``86``: false when the item already was so."""
 
 
 def command_subject(settings: BusSettings) -> str:
@@ -54,6 +66,18 @@ _answer = msgspec.json.Decoder(KitchenAnswer)
 
 async def apply_command(kitchen: Kitchen, command: KitchenCommand) -> KitchenAnswer:
     """What the kitchen's process does with a forwarded action."""
+    try:
+        if command.action == "fire":
+            return await _fire(kitchen, command)
+        if command.action == "86":
+            changed = await kitchen.set_availability(command.location_id, command.key, command.available)
+            return KitchenAnswer(status=200, location_id=command.location_id, changed=changed)
+        if command.action == "recall_last":
+            return await _recall_last(kitchen, command)
+    except RejectedInput as exc:
+        return KitchenAnswer(status=409, error=exc.message)
+    except ExpediterError as exc:
+        return KitchenAnswer(status=503, error=str(exc))
     ticket = await kitchen.ticket(command.ticket_id)
     visible = ticket is not None and (command.locations is None or ticket.location_id in command.locations)
     if ticket is None or ticket.station != command.station or not visible:
@@ -72,6 +96,43 @@ async def apply_command(kitchen: Kitchen, command: KitchenCommand) -> KitchenAns
         ticket=updated,
         order_number=str(updated.order_number),
         location_id=updated.location_id,
+    )
+
+
+def _visible(command: KitchenCommand, location_id: str) -> bool:
+    return command.locations is None or location_id in command.locations
+
+
+async def _fire(kitchen: Kitchen, command: KitchenCommand) -> KitchenAnswer:
+    from expediter.operations.kitchen import EXPO
+
+    at_expo = [t for t in kitchen.tickets_for(EXPO, include_bumped=True) if t.order_id == command.order_id]
+    known = await kitchen.knows_order(command.order_id) and all(
+        _visible(command, t.location_id) for t in at_expo
+    )
+    if not known:
+        return KitchenAnswer(status=404, error=f"unknown order {command.order_id!r}")
+    changed = await kitchen.fire_course(command.order_id, command.course)
+    return KitchenAnswer(status=200, tickets=list(changed))
+
+
+async def _recall_last(kitchen: Kitchen, command: KitchenCommand) -> KitchenAnswer:
+    from expediter.operations.kitchen.tickets import TicketState
+
+    if command.locations is None:
+        recalled = await kitchen.recall_last(command.station)
+    else:
+        bumped = [
+            t
+            for t in kitchen.tickets_for(command.station, include_bumped=True)
+            if t.state is TicketState.BUMPED and _visible(command, t.location_id)
+        ]
+        if not bumped:
+            return KitchenAnswer(status=409, error=f"nothing bumped at {command.station!r} to recall")
+        last = max(bumped, key=lambda t: t.bumped_at or t.updated_at)
+        recalled = await kitchen.recall(command.station, last.id)
+    return KitchenAnswer(
+        status=200, ticket=recalled, order_number=str(recalled.order_number), location_id=recalled.location_id
     )
 
 

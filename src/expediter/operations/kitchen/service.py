@@ -163,6 +163,11 @@ class Kitchen:
         await self.store.prune(self._pruned_at - timedelta(hours=self.settings.keep_hours))
         await self._load()
 
+    async def read_shared(self) -> None:
+        """Memory from the database without starting: a copy that only reads, in a process of
+        the group whose kitchen runs elsewhere (its tickets and 86 list as the kitchen wrote them)."""
+        await self._load()
+
     async def _load(self) -> None:
         """Memory from the store: at start, and after a failed write."""
         await self._memory.load(clock.now())
