@@ -70,14 +70,6 @@ KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
         ("expediter.connectors.csv.connector", "expediter.operations.labor.pay"),
         ("expediter.connectors.csv.connector", "expediter.operations.inventory.counts"),
         ("expediter.connectors.csv.connector", "expediter.operations.inventory.export"),
-        # The kitchen's screens and printers (KDS, ESC/POS) are driven by the kitchen service: the KDS
-        # sink hands each order to it; the printer routes the order itself (route_order, merge_items),
-        # asks the service whether its screens are online, keeps what it printed in the kitchen's
-        # store and applies the kitchen's freshness rule. The engine should hand them tickets.
-        ("expediter.connectors.escpos.connector", "expediter.operations.kitchen.freshness"),
-        ("expediter.connectors.escpos.connector", "expediter.operations.kitchen.tickets"),
-        ("expediter.connectors.escpos.mapping", "expediter.operations.kitchen.routing"),
-        ("expediter.connectors.escpos.mapping", "expediter.operations.kitchen.tickets"),
     }
 )
 """(importing module, imported module) pairs that run against the direction today. It only shrinks."""

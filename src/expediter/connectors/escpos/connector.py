@@ -19,10 +19,8 @@ from expediter.connectors.escpos.formats import render
 from expediter.connectors.escpos.mapping import changes_since, print_ticket, station_items
 from expediter.connectors.kds.mapping import order_from
 from expediter.model import clock
-from expediter.model.kitchen import Printed, RoutingRules, TicketItem
+from expediter.model.kitchen import Printed, RoutingRules, TicketItem, is_stale, struck_through
 from expediter.model.order import Order, OrderState
-from expediter.operations.kitchen.freshness import is_stale
-from expediter.operations.kitchen.tickets import struck_through
 from expediter.plugin import (
     Capability,
     ConfigError,
@@ -96,7 +94,7 @@ class EscposSink:
 
         The age limit keeps a printer back from a night off from dumping tickets nobody waits for,
         so it applies to orders this printer never printed, aged from the newest thing that happened
-        on the order (:func:`~expediter.operations.kitchen.freshness.is_stale`). A newer version of
+        on the order (:func:`~expediter.model.kitchen.is_stale`). A newer version of
         an order it did print (a dessert added 45 minutes into a table) is a change to a slip already
         on the rail: it always prints."""
         limit = timedelta(minutes=self.settings.max_age_minutes)

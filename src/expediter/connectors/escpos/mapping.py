@@ -1,8 +1,8 @@
 """Order → what one station's printer prints: the station's items, or only what changed.
 
-The same routing as the screens (:func:`~expediter.operations.kitchen.routing.route_order`) decides
+The same routing as the screens (:func:`~expediter.model.kitchen.route_order`) decides
 what belongs to the station; the diff against what this printer printed last for the order
-(:func:`~expediter.operations.kitchen.tickets.merge_items`) makes a newer version print as an add-on
+(:func:`~expediter.model.kitchen.merge_items`) makes a newer version print as an add-on
 or a void slip, never a full reprint.
 """
 
@@ -12,9 +12,16 @@ from datetime import datetime, tzinfo
 
 import msgspec
 
+from expediter.model.kitchen import (
+    RoutingRules,
+    TicketItem,
+    guest_label,
+    merge_items,
+    order_number,
+    route_order,
+    ticket_id_for,
+)
 from expediter.model.order import Order
-from expediter.operations.kitchen.routing import RoutingRules, TicketItem, route_order
-from expediter.operations.kitchen.tickets import guest_label, merge_items, order_number, ticket_id_for
 
 
 class PrintTicket(msgspec.Struct, kw_only=True):

@@ -18,22 +18,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from expediter.model.kitchen import is_stale, last_activity
 from expediter.model.location import Location
+
+__all__ = ["is_stale", "last_activity"]
 from expediter.model.order import Order, OrderState
-
-
-def last_activity(order: Order) -> datetime:
-    """The newest timestamp ``order`` carries: the best sign of when this version became current."""
-    stamps = [order.opened_at, order.closed_at, order.promised_at]
-    stamps += [payment.created_at for payment in order.payments]
-    return max(stamp for stamp in stamps if stamp is not None)
-
-
-def is_stale(order: Order, now: datetime, limit: timedelta) -> bool:
-    """True when nothing on ``order`` happened within ``limit`` and it is not promised for later."""
-    if order.promised_at is not None and order.promised_at > now:
-        return False
-    return now - last_activity(order) > limit
 
 
 def kitchen_date_is_past(order: Order, now: datetime, location: Location) -> bool:

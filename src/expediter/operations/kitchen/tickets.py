@@ -16,7 +16,6 @@ States (:class:`TicketState`)::
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -25,10 +24,20 @@ from enum import StrEnum
 import msgspec
 
 from expediter.errors import RejectedInput
-from expediter.model.kitchen import StationTiming
+from expediter.model.kitchen import (
+    EXPO,
+    StationTiming,
+    TicketItem,
+    guest_label,
+    merge_items,
+    order_number,
+    struck_through,
+    ticket_id_for,
+)
 from expediter.model.order import Order
 from expediter.model.time import AwareDatetime
-from expediter.operations.kitchen.routing import EXPO, TicketItem
+
+__all__ = ["guest_label", "merge_items", "order_number", "struck_through", "ticket_id_for"]
 
 
 class TicketState(StrEnum):
@@ -68,25 +77,6 @@ class Ticket(msgspec.Struct, kw_only=True):
     """Expo only: how many times the whole order became ready (the status idempotency counter)."""
 
 
-def ticket_id_for(order_id: str, station: str) -> str:
-    """Stable ticket id: the same order at the same station is always the same ticket."""
-    digest = hashlib.sha256(f"{order_id}\x1f{station}".encode()).hexdigest()[:10]
-    return f"{station}-{digest}"
-
-
-def order_number(order: Order) -> str:
-    """What the pass calls out: the POS's own number when there is one, else the tail of our id."""
-    return order.external_id or order.id[-6:]
-
-
-def guest_label(order: Order) -> str:
-    """How the pass calls the order out: the table, else the source and the guest's name."""
-    if order.table:
-        return f"Table {order.table}"
-    parts = [order.source.value] + [part for part in (order.customer_name, order.notes) if part]
-    return parts[0] if len(parts) == 1 else f"{parts[0]}: {' · '.join(parts[1:])}"
-
-
 def new_ticket(order: Order, station: str, items: list[TicketItem], now: datetime) -> Ticket:
     """The first ticket for ``order`` at ``station``."""
     return Ticket(
@@ -107,12 +97,6 @@ def new_ticket(order: Order, station: str, items: list[TicketItem], now: datetim
     )
 
 
-def struck_through(order: Order) -> Order:
-    """A canceled order as the kitchen reads it: every line voided (struck, still bumpable)."""
-    lines = [msgspec.structs.replace(line, voided=True) for line in order.lines]
-    return msgspec.structs.replace(order, lines=lines)
-
-
 def has_work(ticket: Ticket) -> bool:
     """A ticket shows on its screen when something on it has been fired."""
     return any(item.fired for item in ticket.items)
@@ -120,38 +104,6 @@ def has_work(ticket: Ticket) -> bool:
 
 def is_open(ticket: Ticket) -> bool:
     return ticket.state is not TicketState.BUMPED and has_work(ticket)
-
-
-def merge_items(old: list[TicketItem], new: list[TicketItem], version: int) -> tuple[list[TicketItem], bool]:
-    """``old`` updated to ``new`` as a difference; also whether the line must look at it again.
-
-    Unchanged items stay as they are; a changed item is struck and re-added; a dropped or voided item
-    is struck; a new item is appended as an add-on; a held item that was fired becomes visible.
-    """
-    live = {item.key: item for item in old if not item.voided}
-    incoming = {item.key: item for item in new}
-    merged: list[TicketItem] = []
-    attention = False
-    for item in old:
-        if item.voided or item.key not in live:
-            merged.append(item)
-            continue
-        fresh = incoming.get(item.key)
-        if fresh is None or fresh.voided:
-            merged.append(msgspec.structs.replace(item, voided=True))
-            attention = attention or item.fired
-        elif fresh.signature() != item.signature():
-            merged.append(msgspec.structs.replace(item, voided=True))
-            merged.append(msgspec.structs.replace(fresh, added=True, added_version=version))
-            attention = attention or item.fired or fresh.fired
-        else:
-            merged.append(msgspec.structs.replace(item, fired=item.fired or fresh.fired))
-            attention = attention or (fresh.fired and not item.fired)
-    for key, fresh in incoming.items():
-        if key not in live and not fresh.voided:
-            merged.append(msgspec.structs.replace(fresh, added=bool(old), added_version=version))
-            attention = attention or fresh.fired
-    return merged, attention
 
 
 def apply_version(ticket: Ticket, order: Order, items: list[TicketItem], now: datetime) -> Ticket | None:
