@@ -121,6 +121,8 @@ class Runtime:
         """The restaurant edge (``[edge]``): its NATS server and links to the group."""
         self.edge_board: Any = None
         """The group's view of its edges (``[group_edges]``)."""
+        self.edge_intake: Any = None
+        """The group storing what its edges relayed (``[group_edges]``)."""
         self._schedule = schedule
         self._watch = watch
         self._scheduler: Scheduler | None = None
@@ -250,7 +252,11 @@ class Runtime:
         for report in list(self._reports):
             with contextlib.suppress(Exception):
                 await report
-        for part in (self.edge, self.edge_board):  # before the kitchen: the downlink applies 86s
+        for part in (
+            self.edge,
+            self.edge_intake,
+            self.edge_board,
+        ):  # before the kitchen: the downlink applies 86s
             if part is not None:
                 await part.stop()
         if self.kitchen is not None:  # before the hub: its last status messages still go in
@@ -330,6 +336,12 @@ class Runtime:
             self.edge_board = EdgeBoard.from_catalog(self.catalog)
             await self.edge_board.start()
             self.hub.services.extra["edge_board"] = self.edge_board
+            from expediter.edge.intake import EdgeIntake
+
+            board = self.edge_board
+            self.edge_intake = EdgeIntake(self.hub, board.config, board.locations)
+            await self.edge_intake.start()
+            self.hub.services.extra["edge_intake"] = self.edge_intake
 
     # -- scheduled file flows ----------------------------------------------------------------------
 

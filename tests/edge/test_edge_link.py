@@ -39,9 +39,12 @@ from expediter.catalog.secrets import hash_token
 from expediter.edge.group import EdgeBoard, EdgeState
 from expediter.edge.names import down_subject, group_stream
 from expediter.engine.bus.kitchen_feed import KITCHEN_SEQ
+from expediter.engine.inbox import StoredMessage, _message_from_row
 from expediter.model.location import Location
 from expediter.operations.kitchen import ticket_id_for
+from expediter.runtime import Runtime
 from expediter.sim.ports import free_port
+from expediter.storage.base import Tx
 from tests.nats_servers import NatsCluster, nats_server_binary
 from tests.operations.kitchen.helpers import line, order
 from tests.processes import kill_group, serve_command, wait_healthy
@@ -55,6 +58,8 @@ HEARTBEAT = 0.5
 OFFLINE_AFTER = 2.0
 BEFORE, DURING = 3, 10
 REDIALS = 5
+GROUP_HUBS: dict[int, Runtime] = {}
+"""The group hub serving each board a scenario is given."""
 """The link stays cut until the restaurant's server has dialed the group this often (once a second)."""
 
 
@@ -198,6 +203,46 @@ def test_an_edge_started_without_the_internet_serves_its_kitchen_and_catches_up_
 Scenario = Callable[["EdgeHub", TcpProxy, EdgeBoard, NatsCluster], Awaitable[None]]
 
 
+def group_catalog(folder: Path, nats_url: str) -> Catalog:
+    """The group's hub (SQLite here): it watches the edge and stores what it relayed."""
+    edges = GroupEdges(
+        nats_url=nats_url, locations=["L1"], domain="group", offline_after_seconds=OFFLINE_AFTER
+    )
+    return Catalog(
+        hub=Hub(database=str(folder / "group.db")),
+        group_edges=edges,
+        locations=[Location(id="L1", name="Downtown", timezone="America/New_York")],
+    )
+
+
+async def stored_at_the_group(board: EdgeBoard, kind: str) -> list[StoredMessage]:
+    """The messages of ``kind`` from L1 in the group hub's own database, in the order stored."""
+    storage = GROUP_HUBS[id(board)].hub.storage
+
+    def query(tx: Tx) -> list[StoredMessage]:
+        rows = tx.all(
+            "SELECT id, idempotency_key, source_system, kind, ref, location_id, business_date,"
+            " received_at, content_type, payload FROM messages"
+            " WHERE kind = ? AND location_id = ? ORDER BY id",
+            (kind, "L1"),
+        )
+        return [_message_from_row(row) for row in rows]
+
+    return list(await storage.read(query))
+
+
+async def wait_stored(board: EdgeBoard, kind: str, count: int) -> list[StoredMessage]:
+    found: list[StoredMessage] = []
+
+    async def enough() -> bool:
+        nonlocal found
+        found = await stored_at_the_group(board, kind)
+        return len(found) >= count
+
+    await until_async(enough, f"{count} {kind} stored in the group hub's database")
+    return found
+
+
 async def with_edge(tmp_path: Path, group: NatsCluster, scenario: Scenario, *, cut: bool = False) -> None:
     """Run ``scenario`` against a served edge whose leaf link goes through a proxy (``cut``: down
     from before the edge starts)."""
@@ -206,11 +251,11 @@ async def with_edge(tmp_path: Path, group: NatsCluster, scenario: Scenario, *, c
     await proxy.start()
     if cut:
         proxy.cut()
-    board = EdgeBoard(
-        GroupEdges(nats_url=group.url, locations=["L1"], domain="group", offline_after_seconds=OFFLINE_AFTER),
-        ["L1"],
-    )
-    await board.start()
+    group_hub = Runtime(group_catalog(tmp_path, group.url), schedule=False, watch=False)
+    await group_hub.start()
+    board = group_hub.edge_board
+    assert isinstance(board, EdgeBoard)
+    GROUP_HUBS[id(board)] = group_hub
     port, catalog = free_port(), edge_catalog(tmp_path, proxy.port)
     await asyncio.to_thread(add_user_by_command, catalog)
     process = subprocess.Popen(serve_command(catalog, port), start_new_session=True)
@@ -228,7 +273,8 @@ async def with_edge(tmp_path: Path, group: NatsCluster, scenario: Scenario, *, c
         except subprocess.TimeoutExpired:
             kill_group(process)
             process.wait()
-        await board.stop()
+        GROUP_HUBS.pop(id(board), None)
+        await group_hub.stop()
         await proxy.stop()
 
 
@@ -252,6 +298,9 @@ async def run_cut_from_the_start(
     assert [msgspec.json.decode(m.data)["order_id"] for m in messages if ".ticket_status." in m.subject] == [
         "o-2"
     ]
+    stored = await wait_stored(board, "orders", len(orders))
+    assert [m.ref for m in stored] == orders
+
     print(
         f"\nedge started offline: link restored → group caught up ({caught_up} messages) in {recovery:.2f} s"
     )
@@ -337,6 +386,19 @@ async def run_outage(edge: EdgeHub, proxy: TcpProxy, board: EdgeBoard, group: Na
         int(m.headers[KITCHEN_SEQ]) for m in messages if m.subject == "expediter.edge.L1.kitchen.L1.grill"
     ]
     assert station == list(range(1, len(station) + 1)) and station  # the grill's events, each once, in order
+
+    # the group hub's own database: every order once, in the order rung in, as the edge stored it
+    stored = await wait_stored(board, "orders", len(expected_orders))
+    assert [m.ref for m in stored] == expected_orders
+    assert len({m.idempotency_key for m in stored}) == len(stored)
+    assert {m.source_system for m in stored} == {"pos"}
+    assert all(m.business_date is not None for m in stored)
+    assert [m.idempotency_key for m in stored] == [
+        m.headers["Expediter-Msg-Id"] for m in messages if m.subject.startswith("expediter.edge.L1.orders.")
+    ]
+    ready_stored = await wait_stored(board, "ticket_status", len(ready))
+    assert len(ready_stored) == len(ready)
+    assert await stored_at_the_group(board, "orders") == stored  # nothing after: no duplicate
 
     print(
         f"\nedge outage {restored_at - cut_at:.1f} s: screen latency linked"

@@ -21,7 +21,8 @@ _INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING"
 )
 _PENDING = (
-    "SELECT o.id, o.msg_id, o.message_id, o.stream, o.subject, COALESCE(o.payload, m.payload) AS payload"
+    "SELECT o.id, o.msg_id, o.message_id, o.stream, o.subject, COALESCE(o.payload, m.payload) AS payload,"
+    " m.source_system, m.kind, m.location_id, m.business_date, m.ref, m.content_type"
     " FROM outbox o LEFT JOIN messages m ON m.id = o.message_id"
     " WHERE o.published_at IS NULL ORDER BY o.id LIMIT ?"
 )
@@ -36,6 +37,20 @@ class Pending(msgspec.Struct, frozen=True, kw_only=True):
     stream: str
     subject: str
     payload: bytes
+    meta: dict[str, str] = {}
+    """A stored message's own fields (source system, kind, location, business date, ref, content
+    type) as headers, so that a consumer can store it again as it was (:data:`META_HEADERS`)."""
+
+
+META_HEADERS = {
+    "source_system": "Expediter-Source",
+    "kind": "Expediter-Kind",
+    "location_id": "Expediter-Location",
+    "business_date": "Expediter-Business-Date",
+    "ref": "Expediter-Ref",
+    "content_type": "Expediter-Content-Type",
+}
+"""The headers a message's publication carries, by the ``messages`` column they hold."""
 
 
 class Published(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,6 +71,7 @@ def _pending(row: Row) -> Pending:
         stream=row["stream"],
         subject=row["subject"],
         payload=bytes(row["payload"] or b""),
+        meta={header: str(row[column]) for column, header in META_HEADERS.items() if row[column] is not None},
     )
 
 

@@ -186,6 +186,6 @@ class Relay:
             row.payload,
             timeout=PUBLISH_TIMEOUT,
             stream=row.stream,
-            headers=headers_for(row.msg_id),
+            headers={**row.meta, **headers_for(row.msg_id)},
         )
         return int(ack.seq)

@@ -1,0 +1,153 @@
+"""The group hub stores what its restaurants relayed: each edge message once, in order per location.
+
+For each location a durable pull consumer (``group-hub``) on the group's copy ``EDGE_<location>``,
+filtered to the messages (``expediter.edge.<location>.<kind>.<location>``; the kitchen's station
+events have one token more and stay in the stream), hands each message to the group hub's inbox
+as the edge stored it (source system, kind, idempotency key, location, business date and ref from
+the publication's headers, see :data:`~expediter.engine.bus.outbox.META_HEADERS`) and
+acknowledges it only after the commit. The inbox is idempotent by the key: a redelivery is a
+duplicate there. A message is stored before the next one is looked at (a failing store is retried
+in place), so the group's database holds each location's messages in the order rung in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import date
+from typing import Any
+
+import nats
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from expediter.catalog.schema import GroupEdges
+from expediter.edge.names import group_stream
+from expediter.edge.streams import edge_bus_settings, ensure_group_streams
+from expediter.engine.bus.outbox import META_HEADERS
+from expediter.engine.bus.relay import MSG_ID, STABLE_ID
+from expediter.engine.hub import Hub
+from expediter.errors import RejectedInput
+from expediter.plugin.base import IncomingMessage
+
+log = structlog.get_logger(__name__)
+
+INTAKE_CONSUMER = "group-hub"
+FETCH_BATCH = 100
+FETCH_SECONDS = 1.0
+RETRY_SECONDS = 1.0
+
+
+def edge_message(raw: Msg, location: str) -> tuple[IncomingMessage, str | None, date | None]:
+    """The message as the edge stored it, with its ref and business date (kind and location from
+    the subject when the publication predates the headers)."""
+    headers = raw.headers or {}
+    _, kind, subject_location = raw.subject.rsplit(".", 2)
+    day = headers.get(META_HEADERS["business_date"])
+    message = IncomingMessage(
+        source_system=headers.get(META_HEADERS["source_system"]) or f"edge-{location}",
+        kind=headers.get(META_HEADERS["kind"]) or kind,
+        idempotency_key=headers.get(STABLE_ID) or headers.get(MSG_ID) or f"edge:{location}:{raw.subject}",
+        payload=bytes(raw.data),
+        content_type=headers.get(META_HEADERS["content_type"]) or "application/json",
+        location_id=headers.get(META_HEADERS["location_id"]) or subject_location,
+    )
+    return message, headers.get(META_HEADERS["ref"]), date.fromisoformat(day) if day else None
+
+
+class EdgeIntake:
+    """One durable consumer per location, each storing into ``hub``'s inbox."""
+
+    def __init__(self, hub: Hub, config: GroupEdges, locations: list[str]) -> None:
+        self.hub = hub
+        self.config = config
+        self.locations = locations
+        self.stored: dict[str, int] = dict.fromkeys(locations, 0)
+        self.duplicates: dict[str, int] = dict.fromkeys(locations, 0)
+        self.conflicts: dict[str, int] = dict.fromkeys(locations, 0)
+        self._nc: Client | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._nc = await nats.connect(
+            self.config.nats_url, max_reconnect_attempts=-1, name="expediter-intake"
+        )
+        for location in self.locations:
+            task = asyncio.create_task(self._run(location), name=f"edge intake {location}")
+            self._tasks.append(task)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await self._nc.close()
+            self._nc = None
+
+    async def _subscribe(self, location: str) -> Any:
+        assert self._nc is not None
+        js = self._nc.jetstream(domain=self.config.domain)
+        await ensure_group_streams(js, location)
+        subject = f"{edge_bus_settings(location, '').subject_prefix}.*.*"
+        config = ConsumerConfig(
+            durable_name=INTAKE_CONSUMER,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            filter_subject=subject,
+            max_ack_pending=FETCH_BATCH,
+        )
+        return await js.pull_subscribe(
+            subject, durable=INTAKE_CONSUMER, stream=group_stream(location), config=config
+        )
+
+    async def _run(self, location: str) -> None:
+        subscription: Any = None
+        while True:
+            try:
+                if subscription is None:
+                    subscription = await self._subscribe(location)
+                batch = await subscription.fetch(FETCH_BATCH, timeout=FETCH_SECONDS)
+            except nats.errors.TimeoutError:
+                continue
+            except Exception as exc:  # the group's JetStream away: the messages wait in the stream
+                log.info("edge intake waiting", location=location, error=repr(exc))
+                subscription = None
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            for raw in batch:
+                await self._store(location, raw)
+                with contextlib.suppress(Exception):  # a lost ack: redelivered, a duplicate then
+                    await raw.ack()
+
+    async def _store(self, location: str, raw: Msg) -> None:
+        """Store ``raw`` once; retried in place until it is (the next one waits: order)."""
+        while True:
+            try:
+                message, ref, day = edge_message(raw, location)
+                accepted = await self.hub.inbox.accept(message, ref=ref, business_date=day)
+            except (RejectedInput, ValueError) as exc:  # never storable: logged, not retried
+                log.error("edge message refused", location=location, subject=raw.subject, error=str(exc))
+                return
+            except Exception as exc:  # the database busy or away
+                log.warning("edge message not stored yet", location=location, error=repr(exc))
+                with contextlib.suppress(Exception):
+                    await raw.in_progress()
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            if accepted.conflict is not None:
+                self.conflicts[location] += 1
+                log.error(
+                    "edge message conflicts with a stored one (its key names other content)",
+                    location=location,
+                    key=message.idempotency_key,
+                )
+            elif accepted.duplicate:
+                self.duplicates[location] += 1
+            else:
+                self.stored[location] += 1
+            return
