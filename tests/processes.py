@@ -7,11 +7,17 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
+import pytest
 
 from expediter.catalog.schema import ApiToken, Catalog, Flow, Hub, Level, System, SystemKind, Trigger
 from expediter.catalog.secrets import hash_token
@@ -30,6 +36,53 @@ def serve_catalog(folder: Path, token: str) -> Path:
     path = folder / "catalog.json"
     path.write_bytes(msgspec.json.encode(catalog))
     return path
+
+
+class Receiver:
+    """The second POS of :func:`mirror_systems`: every request's Idempotency-Key and order id, in the
+    order they arrived (effects = distinct keys); answers only once ``gate`` is open, so
+    deliveries pile up in flight meanwhile."""
+
+    def __init__(self) -> None:
+        self.arrived: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+        self.gate = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = msgspec.json.decode(self.rfile.read(int(self.headers["Content-Length"])))
+                with outer.lock:
+                    outer.arrived.append((self.headers["Idempotency-Key"], body["id"]))
+                outer.gate.wait()
+                with contextlib.suppress(OSError):  # the hub may have died meanwhile
+                    self.send_response(201)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/orders"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def keys(self) -> Counter[str]:
+        """How many times each key arrived."""
+        with self.lock:
+            return Counter(key for key, _ in self.arrived)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    server.thread.start()
+    yield server
+    server.gate.set()
+    server.server.shutdown()
+    server.server.server_close()
 
 
 def mirror_systems(receiver_url: str, timeout_seconds: float) -> list[System]:

@@ -12,15 +12,11 @@ import asyncio
 import contextlib
 import signal
 import subprocess
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import msgspec
@@ -33,53 +29,21 @@ from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order
 from expediter.sim.ports import free_port
 from tests.databases import query
-from tests.processes import kill_group, mirror_flow, mirror_systems, serve_command, wait_healthy
+from tests.processes import (
+    Receiver,
+    kill_group,
+    mirror_flow,
+    mirror_systems,
+    receiver,
+    serve_command,
+    wait_healthy,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
+__all__ = ["receiver"]  # the fixture, used by name
 TOKEN = "crash-test-token"
 ACKS_BEFORE_KILL = 400
 CONCURRENCY = 16
-
-
-class Receiver:
-    """The downstream system: records each Idempotency-Key it was sent (effects = distinct keys)."""
-
-    def __init__(self) -> None:
-        self.keys: Counter[str] = Counter()
-        self.lock = threading.Lock()
-        self.gate = threading.Event()
-        """Closed: the receiver takes requests but does not answer (deliveries pile up)."""
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers["Content-Length"]))
-                with outer.lock:
-                    outer.keys[self.headers["Idempotency-Key"]] += 1
-                outer.gate.wait()
-                with contextlib.suppress(OSError):  # the hub may have died meanwhile
-                    self.send_response(201)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/orders"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    server.thread.start()
-    yield server
-    server.gate.set()
-    server.server.shutdown()
-    server.server.server_close()
 
 
 def write_catalog(folder: Path, database: str, receiver_url: str) -> Path:
@@ -190,7 +154,7 @@ def test_kill_9_mid_stream_loses_nothing_and_repeats_no_effect(
     try:
         acknowledged = asyncio.run(stream_until_killed(base, process))
         assert process.wait(timeout=10) == -signal.SIGKILL
-        reached_before_kill = set(receiver.keys)
+        reached_before_kill = set(receiver.keys())
         receiver.gate.set()
         process, base = start_server(config, workers)
         wait_all_delivered(database)
@@ -204,9 +168,10 @@ def test_kill_9_mid_stream_loses_nothing_and_repeats_no_effect(
         "an acknowledged order was lost or doubled"
     )
     assert max(stored.values()) == 1
-    assert set(receiver.keys) == keys  # every delivery reached the receiver, under its stable key
+    assert set(receiver.keys()) == keys  # every delivery reached the receiver, under its stable key
     assert len(keys) == len(stored)
     # the kill left deliveries pending and one in flight (received, never answered): all resumed
     assert len(reached_before_kill) == 1
     [in_flight] = reached_before_kill
-    assert receiver.keys[in_flight] == 2 and all(n == 1 for k, n in receiver.keys.items() if k != in_flight)
+    arrived = receiver.keys()
+    assert arrived[in_flight] == 2 and all(n == 1 for k, n in arrived.items() if k != in_flight)

@@ -4,14 +4,9 @@ delivery in flight under the same key, then the rest of the lane in order."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,57 +21,13 @@ from expediter.model.money import Money
 from expediter.model.order import Line, Order
 from tests.databases import query
 from tests.engine.test_crash import start_server, stop, wait_all_delivered
-from tests.processes import kill_group, mirror_flow, mirror_systems
+from tests.processes import Receiver, kill_group, mirror_flow, mirror_systems, receiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
+__all__ = ["receiver"]  # the fixture, used by name
 TOKEN = "lanes-test-token"
 LOCATIONS = ["L1", "L2"]
 ORDERS_PER_LANE = 8
-
-
-class Receiver:
-    """The downstream POS: every request's key and order id, in the order they arrived; answers
-    only once the gate is open."""
-
-    def __init__(self) -> None:
-        self.arrived: list[tuple[str, str]] = []
-        self.lock = threading.Lock()
-        self.gate = threading.Event()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = msgspec.json.decode(self.rfile.read(int(self.headers["Content-Length"])))
-                with outer.lock:
-                    outer.arrived.append((self.headers["Idempotency-Key"], body["id"]))
-                outer.gate.wait()
-                with contextlib.suppress(OSError):  # the hub may have died meanwhile
-                    self.send_response(201)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/orders"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def keys(self) -> Counter[str]:
-        with self.lock:
-            return Counter(key for key, _ in self.arrived)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    server.thread.start()
-    yield server
-    server.gate.set()
-    server.server.shutdown()
-    server.server.server_close()
 
 
 def write_catalog(folder: Path, database: str, receiver_url: str) -> Path:

@@ -33,9 +33,9 @@ from expediter.engine.bus.relay import RELAY_LOCK
 from expediter.model import clock
 from expediter.model.location import Location
 from tests.databases import query
-from tests.engine.test_crash import TOKEN, Receiver, order, receiver, start_server, stop, wait_all_delivered
+from tests.engine.test_crash import TOKEN, order, start_server, stop, wait_all_delivered
 from tests.nats_servers import NatsCluster
-from tests.processes import kill_group, mirror_flow, mirror_systems
+from tests.processes import Receiver, kill_group, mirror_flow, mirror_systems, receiver
 from tests.web.signin import add_user_by_command, pair_at_devices, sign_in_to
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
@@ -372,7 +372,7 @@ def test_a_group_loses_a_hub_and_a_nats_server_and_loses_nothing(
         key
         for (key,) in query(postgres_url, "SELECT delivery_key FROM deliveries WHERE destination = 'pos2'")
     }
-    assert set(receiver.keys) == keys and len(keys) == len(stored)
+    assert set(receiver.keys()) == keys and len(keys) == len(stored)
 
     # Each screen, on a process the kitchen does not run in, showed every order's new ticket once
     # and the station's events once each, in the kitchen's order (no number repeated or skipped).
