@@ -59,6 +59,7 @@ def test_the_group_shows_each_edge_by_its_heartbeats(tmp_path: Path, nats_server
                 assert (
                     'id="edge-L1" class="edge-online"' in page.text and 'class="edge-never-seen"' in page.text
                 )
+                assert "<strong>Downtown</strong>" in page.text  # the location's name, as people say it
             async with signed_in(hub, create_app(hub, manage_hub=False), Role.VIEWER, ("L2",)) as (client, _):
                 assert [e["location"] for e in (await client.get("/api/v1/edges")).json()["edges"]] == ["L2"]
                 assert (await client.get("/api/v1/edge")).status_code == 404  # the group is no edge

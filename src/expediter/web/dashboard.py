@@ -206,6 +206,7 @@ class Dashboard:
         html = _templates.get_template("dashboard.html").render(
             rows=rows,
             edges=await edge_views(self.hub, sees),
+            location_names={location.id: location.name for location in self.catalog.locations},
             counts=counts,
             state=state,
             panels=panels,
