@@ -1,5 +1,5 @@
 """A group hub asked to stop (SIGTERM) stops, though kitchen screens hold their live feeds open on
-it and one NATS server of the cluster is down.
+it and the NATS server it was connected to has just been killed (its client is reconnecting).
 
 A screen's browser never hangs up its feed by itself; a process whose kitchen runs elsewhere
 serves that feed from the bus. The server waits for every response in flight before it stops the
@@ -8,6 +8,7 @@ hub, so it must end those feeds itself as it begins to stop (as it ends the kitc
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ import pytest
 
 from tests.engine.bus.test_group_failover import STATION, group_catalog, paired_screen, wait_relay_held
 from tests.engine.test_crash import start_server, stop
-from tests.nats_servers import NatsCluster
+from tests.nats_servers import NatsCluster, NatsServer
 from tests.processes import Receiver, kill_group, receiver
 from tests.web.signin import add_user_by_command
 
@@ -63,6 +64,23 @@ def started(feeds: Iterator[HeldFeed]) -> list[HeldFeed]:
     return found
 
 
+def connected_server(pid: int, cluster: NatsCluster) -> NatsServer:
+    """The NATS server the process ``pid`` is connected to: the peer of one of its established
+    TCP sockets (``/proc``: its descriptors' inodes, the kernel's table of connections)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd) if fd.is_symlink() else ""
+        if target.startswith("socket:["):
+            inodes.add(target.removeprefix("socket:[").removesuffix("]"))
+    by_port = {server.port: server for server in cluster.servers}
+    for row in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = row.split()
+        remote_port, state, inode = int(fields[2].split(":")[1], 16), fields[3], fields[9]
+        if state == "01" and inode in inodes and remote_port in by_port:
+            return by_port[remote_port]
+    raise AssertionError(f"process {pid} is connected to no NATS server of the cluster")
+
+
 def test_a_hub_stops_on_sigterm_with_screens_on_its_bus_feeds_and_a_nats_server_down(
     tmp_path: Path, postgres_url: str, nats_cluster: NatsCluster, receiver: Receiver
 ) -> None:
@@ -79,7 +97,7 @@ def test_a_hub_stops_on_sigterm_with_screens_on_its_bus_feeds_and_a_nats_server_
         hubs.append(other)
         feeds = started(HeldFeed(other_base, cookies) for _ in range(3))
 
-        nats_cluster.servers[0].kill()
+        connected_server(other.pid, nats_cluster).kill()  # the hub's client is reconnecting now
         stop(other)  # SIGTERM; the fixture's 30 s, then SIGKILL (and a TimeoutExpired)
 
         assert other.returncode == 0
