@@ -7,6 +7,12 @@ acknowledged message is on disk, as in production). Readiness is the monitor por
 Servers are stopped, killed and restarted by their process id, on the same ports and store folder,
 so a test can take a node down and bring it back.
 
+Ports are chosen free, then bound by the server a moment later: another process may take one in
+between. A server that could not bind (it exits, its log says "address already in use") is started
+again on new ports, a cluster's every node with the routes rewritten, up to :data:`PORT_ATTEMPTS`
+times; the ports are picked below the kernel's ephemeral range, where no outgoing connection
+takes them while a node is down between a kill and a restart (a restart keeps its ports).
+
 - ``NatsServer``: one server (``start``, ``stop``, ``kill``, ``restart``, ``url``, ``pid``).
 - ``NatsCluster``: one server or a cluster of N (routes between them), each also accepting leaf
   node connections (``leaf_urls``), in the JetStream domain ``domain``.
@@ -22,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -37,6 +44,11 @@ import pytest
 
 LOOPBACK = "127.0.0.1"
 READY_TIMEOUT = 30.0
+PORT_ATTEMPTS = 5
+"""How many times a first start picks new ports after one of them was taken."""
+PORT_IN_USE = "address already in use"
+"""What nats-server logs (then exits) when a port of its configuration is taken."""
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
 def nats_server_binary() -> Path | None:
@@ -49,9 +61,35 @@ def nats_server_binary() -> Path | None:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
+    """A loopback port free now, below the ephemeral range when the kernel tells it (else one the
+    kernel picks)."""
+    low = _ephemeral_low()
+    for _ in range(100):
+        port = random.randrange(10_000, low) if low > 11_000 else 0
+        with socket.socket() as probe:
+            try:
+                probe.bind((LOOPBACK, port))
+            except OSError:
+                continue
+            found = int(probe.getsockname()[1])
+        if found not in _handed_out:  # two listeners of one cluster never get the same port
+            _handed_out.add(found)
+            return found
+    raise RuntimeError("no free loopback port found")
+
+
+_handed_out: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class PortTaken(RuntimeError):
+    """A server exited because another process had taken one of its ports."""
 
 
 class NatsServer:
@@ -76,10 +114,13 @@ class NatsServer:
         self.binary = binary
         self.domain = domain
         self.cluster_name = cluster_name
-        self.port = free_port()
-        self.monitor_port = free_port()
-        self.cluster_port = free_port() if cluster_name else None
-        self.leaf_port = free_port() if accept_leafnodes else None
+        self.accept_leafnodes = accept_leafnodes
+        self.port = self.monitor_port = 0
+        self.cluster_port: int | None = None
+        self.leaf_port: int | None = None
+        self.choose_ports()
+        self._log_start = 0
+        """Where this run's lines begin in the log (it keeps every run's)."""
         self.advertise_leaf = True
         """Tell leaf nodes the other leaf addresses (False: they keep dialing the one they were
         given, as a restaurant behind a proxy or a firewall must)."""
@@ -130,6 +171,13 @@ class NatsServer:
             raise RuntimeError(f"{self.name} is not running")
         return self.process.pid
 
+    def choose_ports(self) -> None:
+        """Free ports for every listener (before a first start, or after one was taken)."""
+        self.port = free_port()
+        self.monitor_port = free_port()
+        self.cluster_port = free_port() if self.cluster_name else None
+        self.leaf_port = free_port() if self.accept_leafnodes else None
+
     # --- configuration -----------------------------------------------------------------------
 
     def config_text(self) -> str:
@@ -174,10 +222,31 @@ class NatsServer:
     # --- life cycle --------------------------------------------------------------------------
 
     def start(self, *, wait: bool = True) -> None:
-        """Start the process (same ports and store folder as before, if it ran already)."""
+        """Start the process (same ports and store folder as before, if it ran already). A lone
+        server's first start that finds a port taken starts again on new ones; a cluster's
+        nodes are started again by :meth:`NatsCluster.start` (their routes name each other)."""
+        first = self.process is None
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                self._start(wait=wait)
+                return
+            except PortTaken:
+                if not first or self.cluster_name or attempt == PORT_ATTEMPTS:
+                    raise
+                self.discard_run()
+                self.choose_ports()
+
+    def discard_run(self) -> None:
+        """Forget a first start that failed: no process, an empty store folder."""
+        self.kill()
+        self.process = None
+        shutil.rmtree(self.store_dir, ignore_errors=True)
+
+    def _start(self, *, wait: bool) -> None:
         if self.running:
             return
         self.write_config()
+        self._log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         try:
             self.process = subprocess.Popen(
@@ -209,10 +278,20 @@ class NatsServer:
         deadline = time.monotonic() + timeout
         while not self.healthy():
             if self.process is None or self.process.poll() is not None:
+                if self.port_was_taken():
+                    raise PortTaken(f"nats-server {self.name}: a port was taken; see {self.log_path}")
                 raise AssertionError(f"nats-server {self.name} exited; see {self.log_path}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"nats-server {self.name} was not ready within {timeout:.0f} s")
             time.sleep(0.05)  # polling for readiness, not hiding a race
+
+    def port_was_taken(self) -> bool:
+        """Whether this run exited because one of its ports was in use (its log says so)."""
+        if self.process is None or self.process.poll() is None or not self.log_path.exists():
+            return False
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_start)
+            return PORT_IN_USE in log.read().decode(errors="replace")
 
     def jsz(self) -> dict[str, object]:
         """The monitor's ``/jsz`` (JetStream state: meta leader, streams)."""
@@ -279,6 +358,9 @@ class NatsCluster:
             )
             for i in range(1, size + 1)
         ]
+        self._link_routes()
+
+    def _link_routes(self) -> None:
         for server in self.servers:
             server.routes = [other.cluster_port for other in self.servers if other is not server]  # type: ignore[misc]
 
@@ -296,10 +378,25 @@ class NatsCluster:
         return [server.leaf_url for server in self.servers]
 
     def start(self) -> None:
-        for server in self.servers:
-            server.start(wait=False)
-        for server in self.servers:
-            server.wait_ready()
+        """Start every node and wait for the meta leader. Should a node find a port taken, every
+        node is started afresh, the taken ones on new ports, every route rewritten to match."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            for server in self.servers:
+                server.start(wait=False)
+            try:
+                for server in self.servers:
+                    server.wait_ready()
+            except PortTaken:
+                if attempt == PORT_ATTEMPTS:
+                    raise
+                taken = [server for server in self.servers if server.port_was_taken()]
+                for server in self.servers:
+                    server.discard_run()
+                for server in taken:
+                    server.choose_ports()
+                self._link_routes()
+                continue
+            break
         self.wait_meta_leader()
 
     def stop(self) -> None:

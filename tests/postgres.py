@@ -32,6 +32,18 @@ def postgres_binaries() -> Path | None:
     return found[-1].parent if found else None
 
 
+PORT_ATTEMPTS = 5
+"""How many ports a start tries when the one it chose was taken meanwhile."""
+PORT_IN_USE = "Address already in use"
+"""What the server logs when it cannot bind its port (it then exits, and ``pg_ctl -w`` fails)."""
+
+
+def _read_from(log: Path, offset: int) -> str:
+    with log.open("rb") as file:
+        file.seek(offset)
+        return file.read().decode(errors="replace")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
@@ -69,13 +81,25 @@ class PostgresServer:
                 "-E",
                 "UTF8",
             )
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            log = self.folder / "server.log"
+            log_start = log.stat().st_size if log.exists() else 0
+            try:
+                self._start_server(log)
+                return
+            except subprocess.CalledProcessError:
+                # The port was free when chosen; another process may have bound it since.
+                if attempt == PORT_ATTEMPTS or PORT_IN_USE not in _read_from(log, log_start):
+                    raise
+                self.port = free_port()
+
+    def _start_server(self, log: Path) -> None:
         options = (
             f"-p {self.port} -k {self.folder} -c listen_addresses={LOOPBACK}"
             " -c fsync=on -c synchronous_commit=on -c max_connections=200"
         )
-        log = str(self.folder / "server.log")
         self._run(
-            str(self.binaries / "pg_ctl"), "-D", str(self.data), "-l", log, "-w", "-o", options, "start"
+            str(self.binaries / "pg_ctl"), "-D", str(self.data), "-l", str(log), "-w", "-o", options, "start"
         )
 
     @property

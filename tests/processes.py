@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +23,10 @@ import pytest
 from expediter.catalog.schema import ApiToken, Catalog, Flow, Hub, Level, System, SystemKind, Trigger
 from expediter.catalog.secrets import hash_token
 from expediter.model.location import Location
+from expediter.sim.ports import free_port
+
+PORT_ATTEMPTS = 5
+"""How many ports :func:`start_serve` tries when the one it chose was taken meanwhile."""
 
 
 def serve_catalog(folder: Path, token: str) -> Path:
@@ -136,6 +141,40 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], *, timeout: float 
             raise AssertionError(f"the server did not answer within {timeout:.0f} s")
         time.sleep(0.05)  # polling for readiness, not hiding a race
     raise AssertionError(f"the server exited with {process.returncode}")
+
+
+def start_serve(
+    config: Path, *, workers: int = 1, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``expediter serve`` on a free loopback port, in a process group of its own, once healthy:
+    the process and its base URL. The port is free when chosen and bound by the hub a moment
+    later; should the hub exit meanwhile and another process hold the port, it starts again on
+    another one."""
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = free_port()
+        command = serve_command(config, port, workers=workers)
+        process = subprocess.Popen(command, start_new_session=True, env=env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(base, process)
+        except AssertionError:
+            kill_group(process)
+            process.wait(timeout=30)
+            if attempt < PORT_ATTEMPTS and port_taken(port):
+                continue
+            raise
+        return process, base
+    raise AssertionError("unreachable")
+
+
+def port_taken(port: int) -> bool:
+    """Whether another process holds the loopback ``port`` (it cannot be bound now)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:

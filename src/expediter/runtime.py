@@ -352,7 +352,7 @@ class Runtime:
         self._scheduler = Scheduler(
             pairs,
             self._run_planned,
-            last_runs=await self._last_runs(),
+            last_runs=await self._scheduler_cursors(pairs),
             on_skipped=self._skipped,
             on_error=self._not_planned,
         )
@@ -417,6 +417,19 @@ class Runtime:
                 business_date=planned.business_date,
             )
         )
+
+    async def _scheduler_cursors(self, pairs: list[tuple[Flow, Location]]) -> dict[tuple[str, str], datetime]:
+        """Where the scheduler takes each (flow, location) up: after its last run that went out
+        (:meth:`_last_runs`), else from when the hub, in any of its processes, began watching the
+        flow. So a run that came due while a group's scheduler moved to a standby (its holder
+        died just before the due time) runs there, once; a new flow still replays no history."""
+        found = await self._last_runs()
+        watched = await self.hub.ledger.watched_since()
+        for flow, location in pairs:
+            since = watched.get(flow.id)
+            if since is not None:
+                found.setdefault((flow.id, location.id), since)
+        return found
 
     async def _last_runs(self) -> dict[tuple[str, str], datetime]:
         """Per (flow, location): the scheduled time of the run that closed the latest business date

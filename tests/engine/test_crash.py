@@ -27,7 +27,6 @@ from expediter.catalog.secrets import hash_token
 from expediter.model.location import Location
 from expediter.model.money import Money
 from expediter.model.order import Line, Modifier, Order
-from expediter.sim.ports import free_port
 from tests.databases import query
 from tests.processes import (
     Receiver,
@@ -35,8 +34,7 @@ from tests.processes import (
     mirror_flow,
     mirror_systems,
     receiver,
-    serve_command,
-    wait_healthy,
+    start_serve,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
@@ -66,15 +64,7 @@ def start_server(config: Path, workers: int) -> tuple[subprocess.Popen[bytes], s
     process group of its own so that one SIGKILL takes the parent and every worker at once, none
     of them left to shut down cleanly. (A killed process's writes stay in the kernel's page cache:
     this proves the order of store and acknowledgement, not the fsync.)"""
-    port = free_port()
-    process = subprocess.Popen(serve_command(config, port, workers=workers), start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base, process)
-    except AssertionError:
-        kill_group(process)
-        raise
-    return process, base
+    return start_serve(config, workers=workers)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -17,9 +17,8 @@ from expediter.catalog.schema import Catalog, Flow, Level, System, SystemKind, T
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.model import clock
 from expediter.model.location import Location
-from expediter.sim.ports import free_port
 from tests.databases import query
-from tests.processes import kill_group, serve_command, wait_healthy
+from tests.processes import kill_group, start_serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 LOCATION = Location(id="L001", name="Bistro", timezone="America/New_York")
@@ -62,15 +61,8 @@ def write_catalog(folder: Path, database: str) -> Path:
 
 
 def start(config: Path, offset: float) -> subprocess.Popen[bytes]:
-    port = free_port()
     environment = {**os.environ, clock.OFFSET_VARIABLE: str(offset)}
-    process = subprocess.Popen(serve_command(config, port), start_new_session=True, env=environment)
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", process)
-    except AssertionError:
-        kill_group(process)
-        raise
-    return process
+    return start_serve(config, env=environment)[0]
 
 
 def runs(database: str) -> list[str]:

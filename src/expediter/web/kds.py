@@ -25,11 +25,12 @@ bus, and forwards every action to the kitchen's process
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -52,7 +53,10 @@ WEB = Path(__file__).parent
 STATION = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 1000
+FEEDS_CLOSING = "kds_feeds_closing"
+"""``hub.services.extra`` key: the hub's :class:`ClosingFeeds` (see :func:`begin_shutdown`)."""
 _encode = msgspec.json.Encoder().encode
+_Item = TypeVar("_Item")
 _templates = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape())
 _templates.globals["csrf_token"] = csrf_token
 
@@ -155,6 +159,7 @@ class KdsWeb:
         locations: Callable[[], list[str]],
         bus: Callable[[], Any] | None = None,
         shared: Callable[[], Kitchen | None] | None = None,
+        closing: ClosingFeeds | None = None,
     ) -> None:
         self._kitchen = kitchen
         self._locations = locations
@@ -163,6 +168,9 @@ class KdsWeb:
         self._shared = shared or (lambda: None)
         """A new, unstarted kitchen from the catalog over the shared database (``None`` where the
         kitchen cannot run elsewhere): a process without the kitchen reads through it."""
+        self._closing = closing or ClosingFeeds()
+        """Closed as the server stops: ends the feeds served from the bus (the kitchen's own
+        feeds end with :meth:`Kitchen.close_feeds`), so the server is not left waiting for them."""
 
     def kitchen(self) -> Kitchen:
         found = self._kitchen()
@@ -281,14 +289,18 @@ class KdsWeb:
         from expediter.engine.bus.kitchen_feed import read_station
 
         yield f"retry: {RETRY_MS}\n\n".encode()
-        events = read_station(bus.js, bus.settings, self._locations(), station, after, idle=HEARTBEAT_SECONDS)
-        async for event in events:
-            if event is None:
-                yield b": ping\n\n"
-            elif event.caught_up:
-                yield sse("caught_up", _encode({"seq": event.seq, "now": clock.now()}))
-            elif sees(event.location_id):
-                yield sse("ticket", event.payload, event.seq)
+        with self._closing.watch() as closed:
+            if closed.is_set():
+                return
+            locations = self._locations()
+            events = read_station(bus.js, bus.settings, locations, station, after, idle=HEARTBEAT_SECONDS)
+            async for event in _until_set(events, closed):
+                if event is None:
+                    yield b": ping\n\n"
+                elif event.caught_up:
+                    yield sse("caught_up", _encode({"seq": event.seq, "now": clock.now()}))
+                elif sees(event.location_id):
+                    yield sse("ticket", event.payload, event.seq)
 
     async def _catch_up(
         self, kitchen: Kitchen, station: str, after: int | None, sees: Sees = everything
@@ -554,8 +566,69 @@ def kitchen_routes(kitchen: Kitchen, locations: list[str] | None = None) -> list
     return kds_routes(KdsWeb(lambda: kitchen, lambda: list(locations or [])))
 
 
+async def _until_set(source: AsyncIterator[_Item], stop: asyncio.Event) -> AsyncIterator[_Item]:
+    """``source``'s items until ``stop`` is set, even while ``source`` waits for its next one (a
+    feed from the bus waits on the servers: seconds while one of them is down)."""
+    stopping = asyncio.ensure_future(stop.wait())
+    step: asyncio.Future[_Item] | None = None
+    try:
+        while True:
+            step = asyncio.ensure_future(anext(source))
+            await asyncio.wait({step, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not step.done():
+                return
+            try:
+                item = step.result()
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        for pending in (step, stopping):
+            if pending is not None and not pending.done():
+                pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+class ClosingFeeds:
+    """Ends the live feeds a process serves from the bus once :meth:`close` is called (the server
+    begins to stop), and every one that starts after."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self._watching: set[asyncio.Event] = set()
+
+    def close(self) -> None:
+        self.closed = True
+        for event in self._watching:
+            event.set()
+
+    @contextlib.contextmanager
+    def watch(self) -> Iterator[asyncio.Event]:
+        """An event of the running loop, set once the feeds are closed (at once if they are)."""
+        event = asyncio.Event()
+        if self.closed:
+            event.set()
+        self._watching.add(event)
+        try:
+            yield event
+        finally:
+            self._watching.discard(event)
+
+
+def feeds_closing(hub: Hub) -> ClosingFeeds:
+    """The hub's :class:`ClosingFeeds` (one per hub: its routes and its shutdown share it)."""
+    feeds: ClosingFeeds = hub.services.extra.setdefault(FEEDS_CLOSING, ClosingFeeds())
+    return feeds
+
+
 def begin_shutdown(hub: Hub) -> None:
-    """Called by the server as it starts to stop: end every screen's live feed (screens retry)."""
+    """Called by the server as it starts to stop: end every screen's live feed (screens retry),
+    the kitchen's and those this process serves from the bus for a kitchen that runs elsewhere
+    (or ran elsewhere when the screen connected): a screen's browser never hangs up by itself."""
+    feeds_closing(hub).close()
     kitchen = hub.services.kitchen
     if isinstance(kitchen, Kitchen):
         kitchen.close_feeds()
@@ -569,6 +642,7 @@ def routes(hub: Hub) -> list[BaseRoute]:
             lambda: [loc.id for loc in hub.catalog.locations],
             lambda: getattr(hub, "bus", None),
             functools.partial(shared_kitchen, hub),
+            feeds_closing(hub),
         )
     )
 

@@ -2,6 +2,12 @@
 database and a three-node NATS JetStream cluster. Orders stream round-robin to the three; one hub
 is killed with SIGKILL, then one NATS server; both come back.
 
+The group's nightly close (a scheduled sales summary per location, to the office's folder) comes
+due just after the hub that runs the scheduler is killed: it runs once per location for its
+business date, in the process that took the scheduler over (one transfer in the ledger, one file
+in the folder). The test and every hub live on a clock set to a little before the close's time
+(``EXPEDITER_CLOCK_OFFSET``), so it passes on any date, at any hour.
+
 Every acknowledged order is stored once and is in the stream once (a sender's orders in the order
 it sent them, per location); every delivery reaches the downstream system under its stable key;
 a kitchen screen on each of the two processes the kitchen does not run in shows every order's
@@ -20,7 +26,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import msgspec
@@ -30,6 +39,7 @@ import pytest
 from expediter.catalog.schema import ApiToken, Bus, Catalog, Flow, Hub, Level, System, SystemKind, Trigger
 from expediter.catalog.secrets import hash_token
 from expediter.engine.bus.relay import RELAY_LOCK
+from expediter.engine.schedule_time import closes_business_date
 from expediter.model import clock
 from expediter.model.location import Location
 from tests.databases import query
@@ -42,6 +52,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.service]
 __all__ = ["receiver"]  # the fixture, used by name
 HUBS = 3
 LOCATIONS = ("L1", "L2")
+TIMEZONE = "America/Chicago"
+CLOSE_FLOW = "nightly-close"
+CLOSE_AT = time_of_day(5, 0)
+"""The nightly close's local time: one every date has, whatever its DST change."""
+CLOSE_LEAD = 45.0
+"""Seconds of the group's clock between the first hub's start and the close coming due: about
+what starting the hubs and the first phase of orders take."""
+KILL_BEFORE_CLOSE = timedelta(seconds=0.5)
+"""The scheduler's process is killed this long before the close is due (or at once, should the
+first phase end later): the close comes due while no process runs the scheduler."""
 PHASE_ACKS = 150
 """Acknowledged orders between one event and the next."""
 CONCURRENCY = 6
@@ -50,13 +70,34 @@ CONCURRENCY = 6
 def group_catalog(folder: Path, database: str, cluster: NatsCluster, receiver_url: str) -> Path:
     catalog = Catalog(
         hub=Hub(database=database, data_dir=str(folder / "data"), bus=Bus(url=cluster.url, replicas=3)),
-        locations=[Location(id=loc, name=loc, timezone="America/Chicago") for loc in LOCATIONS],
+        locations=[Location(id=loc, name=loc, timezone=TIMEZONE) for loc in LOCATIONS],
         systems=[
             *mirror_systems(receiver_url, timeout_seconds=30.0),
             System(id="kds", kind=SystemKind.KDS, connector="kds", owner="kitchen"),
+            System(
+                id="office",
+                kind=SystemKind.BACK_OFFICE,
+                connector="csv",
+                owner="Controller",
+                settings={"transport": {"inbox_dir": str(office_folder(folder))}},
+            ),
         ],
         flows=[
             mirror_flow(),
+            Flow(
+                id=CLOSE_FLOW,
+                from_="pos",
+                to="office",
+                data="sales_summary",
+                level=Level.FILE,
+                trigger=Trigger.SCHEDULE,
+                schedule=f"{CLOSE_AT.minute} {CLOSE_AT.hour} * * *",
+                transport="folder",
+                owner="Controller",
+                contact="controller@bistro.example",
+                description="The night's sales summary of each location, to the office's folder.",
+                impact="The books miss a night.",
+            ),
             Flow(
                 id="pos-kds",
                 from_="pos",
@@ -75,6 +116,50 @@ def group_catalog(folder: Path, database: str, cluster: NatsCluster, receiver_ur
     path = folder / "catalog.json"
     path.write_bytes(msgspec.json.encode(catalog))
     return path
+
+
+def office_folder(folder: Path) -> Path:
+    return folder / "office"
+
+
+@pytest.fixture
+def close_due(monkeypatch: pytest.MonkeyPatch) -> Iterator[datetime]:
+    """When the nightly close comes due (tomorrow, the locations' date); the test, and every hub
+    process it starts, live on a clock that reads :data:`CLOSE_LEAD` seconds before that now."""
+    zone = ZoneInfo(TIMEZONE)
+    tomorrow = clock.now().astimezone(zone).date() + timedelta(days=1)
+    due = datetime.combine(tomorrow, CLOSE_AT, tzinfo=zone)
+    offset = clock.offset_to(due - timedelta(seconds=CLOSE_LEAD))
+    monkeypatch.setenv(clock.OFFSET_VARIABLE, repr(offset))
+    with clock.use_clock(clock.SystemClock(timedelta(seconds=offset))):
+        yield due
+
+
+def closes_recorded(database: str) -> list[tuple[str, str, str, str]]:
+    """(location, business date, outcome, file name) of every transfer of the nightly close."""
+    rows = query(
+        database,
+        "SELECT location_id, business_date, outcome, file_name FROM transfers WHERE flow_id = ?"
+        " ORDER BY location_id",
+        (CLOSE_FLOW,),
+    )
+    return [(str(loc), str(day), str(outcome), str(name)) for loc, day, outcome, name in rows]
+
+
+def closed_date(due: datetime) -> date:
+    """The business date the close due at ``due`` closes (every location shares the time zone)."""
+    return closes_business_date(Location(id="any", name="any", timezone=TIMEZONE), due)
+
+
+def roles_of(database: str) -> dict[int, str]:
+    """Each hub process's pid and the parts it holds, as its heartbeat row says."""
+    return {int(pid): str(role) for pid, role in query(database, "SELECT pid, role FROM hub_processes")}
+
+
+async def until_clock(instant: datetime) -> None:
+    """Until the group's clock reads ``instant`` (at once if it is past)."""
+    while (left := (instant - clock.now()).total_seconds()) > 0:
+        await asyncio.sleep(min(left, 0.05))  # waiting for a time of day, not hiding a race
 
 
 def location_of(order_id: str) -> str:
@@ -255,6 +340,7 @@ def test_a_group_loses_a_hub_and_a_nats_server_and_loses_nothing(
     postgres_url: str,
     nats_cluster: NatsCluster,
     receiver: Receiver,
+    close_due: datetime,
     record_property: Callable[[str, object], None],
 ) -> None:
     receiver.gate.set()
@@ -282,9 +368,13 @@ def test_a_group_loses_a_hub_and_a_nats_server_and_loses_nothing(
             streaming = asyncio.create_task(stream.run())
             await stream.acks_after(PHASE_ACKS)
 
-            # A hub lost: the one that delivers and relays, by SIGKILL.
+            # A hub lost: the one that delivers, relays and runs the scheduler, by SIGKILL, just
+            # before the nightly close comes due.
+            assert "scheduler" in roles_of(postgres_url)[hubs[0].pid]
+            await until_clock(close_due - KILL_BEFORE_CLOSE)
             published = published_count(postgres_url)
             lost = time.monotonic()
+            figures["holder_killed_before_close_s"] = (close_due - clock.now()).total_seconds()
             kill_group(hubs[0])
             hubs[0].wait()
             stream.down.add(0)
@@ -338,6 +428,10 @@ def test_a_group_loses_a_hub_and_a_nats_server_and_loses_nothing(
         while query(postgres_url, "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")[0][0]:
             assert time.monotonic() < deadline, "the outbox never emptied"
             time.sleep(0.05)  # waiting for the relay, not hiding a race
+        deadline = time.monotonic() + 60
+        while len(closes_recorded(postgres_url)) < len(LOCATIONS):
+            assert time.monotonic() < deadline, f"the close did not run: {closes_recorded(postgres_url)}"
+            time.sleep(0.05)  # waiting for the scheduler, not hiding a race
     finally:
         for screen in screens:
             screen.stopping.set()
@@ -382,6 +476,17 @@ def test_a_group_loses_a_hub_and_a_nats_server_and_loses_nothing(
         first_seen = [order_id for order_id in dict.fromkeys(order_id for _, order_id in screen.events)]
         assert set(first_seen) >= set(acknowledged) and len(first_seen) == len(set(first_seen))
     figures["screen_reconnects"] = float(sum(screen.reconnects for screen in screens))
+
+    # The nightly close ran once at each location, for the business date its due time closes,
+    # though the process that ran the scheduler was killed as it came due: one transfer in the
+    # ledger and one file in the office's folder per location.
+    closed = closes_recorded(postgres_url)
+    day = closed_date(close_due)
+    assert [(loc, on, outcome) for loc, on, outcome, _ in closed] == [
+        (loc, day.isoformat(), "succeeded") for loc in LOCATIONS
+    ], closed
+    written = sorted(p.name for p in office_folder(tmp_path).iterdir() if not p.name.startswith("."))
+    assert written == sorted(name for *_, name in closed) and len(set(written)) == len(LOCATIONS)
 
     for name, seconds in figures.items():
         record_property(name, round(seconds, 3))

