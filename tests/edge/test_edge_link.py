@@ -37,6 +37,7 @@ from expediter.catalog.schema import (
 )
 from expediter.catalog.secrets import hash_token
 from expediter.edge.group import EdgeBoard, EdgeState
+from expediter.edge.intake import group_key
 from expediter.edge.names import down_subject, group_stream
 from expediter.engine.bus.kitchen_feed import KITCHEN_SEQ
 from expediter.engine.inbox import StoredMessage, _message_from_row
@@ -394,7 +395,9 @@ async def run_outage(edge: EdgeHub, proxy: TcpProxy, board: EdgeBoard, group: Na
     assert {m.source_system for m in stored} == {"pos"}
     assert all(m.business_date is not None for m in stored)
     assert [m.idempotency_key for m in stored] == [
-        m.headers["Expediter-Msg-Id"] for m in messages if m.subject.startswith("expediter.edge.L1.orders.")
+        group_key("L1", m.headers["Expediter-Msg-Id"])
+        for m in messages
+        if m.subject.startswith("expediter.edge.L1.orders.")
     ]
     ready_stored = await wait_stored(board, "ticket_status", len(ready))
     assert len(ready_stored) == len(ready)

@@ -73,3 +73,12 @@ def keys_starting(tx: Tx, prefix: str, kind: str) -> list[str]:
         (prefix, upper, kind),
     )
     return [row["idempotency_key"] for row in rows]
+
+
+def payload_at_location(tx: Tx, key: str, location_id: str | None) -> bytes | None:
+    """The payload of the message stored under ``key`` for ``location_id``, if there is one."""
+    row = tx.one(
+        "SELECT payload FROM messages WHERE idempotency_key = ? AND location_id = ?", (key, location_id)
+    )
+    return None if row is None else bytes(row["payload"])
+
