@@ -82,3 +82,7 @@ def payload_at_location(tx: Tx, key: str, location_id: str | None) -> bytes | No
     )
     return None if row is None else bytes(row["payload"])
 
+
+def every_of_kind(tx: Tx, kind: str) -> list[Row]:
+    """``location_id, ref, payload`` of every stored message of ``kind``, oldest first."""
+    return tx.all("SELECT location_id, ref, payload FROM messages WHERE kind = ? ORDER BY id", (kind,))
