@@ -41,6 +41,7 @@ from expediter.edge.intake import group_key
 from expediter.edge.names import down_subject, group_stream
 from expediter.engine.bus.kitchen_feed import KITCHEN_SEQ
 from expediter.engine.inbox import StoredMessage, _message_from_row
+from expediter.ledger.transfers import Transfer, TransferOutcome
 from expediter.model.location import Location
 from expediter.model.menu import MenuItem
 from expediter.model.money import Money
@@ -451,6 +452,19 @@ async def run_menu_change(edge: EdgeHub, proxy: TcpProxy, board: EdgeBoard, grou
         ("burger", "group", msgspec.json.encode(change))
     ]
     assert menu[0].idempotency_key == group_key("L1", "group:down:2")  # the refused one is not stored
+
+    # the edge's deliveries to its screens, in the group's ledger (one transfer each)
+    ledger = GROUP_HUBS[id(board)].hub.ledger
+    found: list[Transfer] = []
+
+    async def three() -> bool:
+        nonlocal found
+        found = await ledger.transfers(location_id="L1", flow_id="pos-kds")
+        return len(found) >= 3
+
+    await until_async(three, "the edge's three deliveries in the group's ledger")
+    assert len(found) == 3 and {t.outcome for t in found} == {TransferOutcome.SUCCEEDED}
+    assert all(t.remote_ref.startswith("kds:") and t.delivery_id is None for t in found)
 
 
 async def _unavailable(edge: EdgeHub) -> bool:

@@ -4,7 +4,7 @@ database on SQLite and PostgreSQL.
 Two restaurants whose POS share a system id ring the same order number: both edges relay a
 message under the same key. The group stores each once, under a key naming its location, in the
 order rung in; a redelivery is a duplicate; a message the group stored before keys named the
-location is not stored again.
+location is not stored again. An edge's transfers go to the group's ledger, once each.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from expediter.edge.names import group_stream
 from expediter.engine.bus.outbox import META_HEADERS
 from expediter.engine.bus.relay import headers_for
 from expediter.engine.inbox import StoredMessage, _message_from_row
+from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
+from expediter.model import clock
 from expediter.model.location import Location
 from expediter.plugin.base import IncomingMessage
 from expediter.runtime import Runtime
@@ -229,5 +231,50 @@ def test_a_message_stored_under_the_bare_key_before_is_not_stored_again(
             group_key("L2", pos_key("1001")),
             group_key("L2", pos_key("1002")),
         ]
+
+    asyncio.run(with_group(database, url, scenario))
+
+
+def test_an_edges_transfers_are_recorded_once_in_the_groups_ledger(
+    database: str, group_server: NatsCluster
+) -> None:
+    url = group_server.url
+    now = clock.now()
+    delivered = Transfer(
+        flow_id="pos-kds",
+        direction=Direction.OUT,
+        level="realtime",
+        transport="kds",
+        started_at=now,
+        finished_at=now,
+        outcome=TransferOutcome.SUCCEEDED,
+        records=1,
+        location_id="L1",
+        delivery_id=7,
+        message_id=9,
+        id=3,
+    )
+
+    async def publish(location: str, msg_id: str, payload: bytes, publish_id: str | None = None) -> None:
+        async with await nats.connect(url) as client:
+            js = client.jetstream(domain="group")
+            subject = f"expediter.edge.{location}.ledger.{location}"
+            await js.publish(subject, payload, headers=headers_for(msg_id, publish_id))
+
+    async def scenario(runtime: Runtime, intake: EdgeIntake) -> None:
+        payload = msgspec.json.encode(delivered)
+        await publish("L1", "transfer:edge-one:3", payload)
+        await publish("L1", "transfer:edge-one:3", payload, publish_id="again")  # a redelivery
+        await publish("L2", "transfer:edge-two:3", payload)  # the other edge's transfer 3
+        await publish("L2", "transfer:edge-two:4", b'{"flow_id": 1}')  # refused: not a transfer
+        await relay(url, "L2", "1001")  # what comes next is still stored
+        await until(lambda: intake.stored["L2"] == 1, "L2's order after its transfers")
+        assert intake.transfers == {"L1": 1, "L2": 1}
+        for location in LOCATIONS:
+            ledger = await runtime.hub.ledger.transfers(location_id=location)
+            [found] = [t for t in ledger if t.transport == "kds"]  # the group's own deliveries aside
+            assert (found.flow_id, found.outcome, found.records) == ("pos-kds", TransferOutcome.SUCCEEDED, 1)
+            assert (found.delivery_id, found.message_id) == (None, None)  # the edge's ids, not the group's
+        assert await stored(runtime, "L1") == []  # a transfer is no message
 
     asyncio.run(with_group(database, url, scenario))

@@ -15,6 +15,9 @@ share a system id both ring order 1001 version 1), so the group stores each unde
 redelivery is a duplicate there, and the group's delivery keys (made from it) differ per location
 too. A message the group stored before keys named the location is under the edge's bare key with
 its location: one found so is that message again (:func:`stored_unscoped`), never stored twice.
+
+The edge's transfers come the same way (kind token ``ledger``) and go to the group's ledger, not
+its inbox (:mod:`expediter.edge.transfers`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import msgspec
 import nats
 import structlog
 from nats.aio.client import Client
@@ -34,6 +38,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from expediter.catalog.schema import GroupEdges
 from expediter.edge.names import group_stream
 from expediter.edge.streams import edge_bus_settings, ensure_group_streams
+from expediter.edge.transfers import LEDGER_KIND, record_edge_transfer
 from expediter.engine.bus.outbox import META_HEADERS
 from expediter.engine.bus.relay import MSG_ID, STABLE_ID
 from expediter.engine.hub import Hub
@@ -95,6 +100,8 @@ class EdgeIntake:
         self.stored: dict[str, int] = dict.fromkeys(locations, 0)
         self.duplicates: dict[str, int] = dict.fromkeys(locations, 0)
         self.conflicts: dict[str, int] = dict.fromkeys(locations, 0)
+        self.transfers: dict[str, int] = dict.fromkeys(locations, 0)
+        """The edge's transfers recorded in the group's ledger (:mod:`expediter.edge.transfers`)."""
         self._nc: Client | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -154,6 +161,9 @@ class EdgeIntake:
 
     async def _store(self, location: str, raw: Msg) -> None:
         """Store ``raw`` once; retried in place until it is (the next one waits: order)."""
+        if raw.subject.rsplit(".", 2)[1] == LEDGER_KIND:
+            await self._record_transfer(location, raw)
+            return
         while True:
             try:
                 message, ref, day = edge_message(raw, location)
@@ -173,6 +183,24 @@ class EdgeIntake:
                 continue
             conflict = accepted.conflict is not None
             self._count(location, message, duplicate=accepted.duplicate, conflict=conflict)
+            return
+
+    async def _record_transfer(self, location: str, raw: Msg) -> None:
+        """Record one of the edge's transfers in the group's ledger once; retried in place."""
+        while True:
+            try:
+                write = record_edge_transfer(self.hub.ledger, edge_key(raw), location, bytes(raw.data))
+                new = await self.hub.storage.write(write)
+            except msgspec.DecodeError as exc:  # never recordable: logged, not retried
+                log.error("edge transfer refused", location=location, subject=raw.subject, error=str(exc))
+                return
+            except Exception as exc:  # the database busy or away
+                log.warning("edge transfer not recorded yet", location=location, error=repr(exc))
+                with contextlib.suppress(Exception):
+                    await raw.in_progress()
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            self.transfers[location] += int(new)
             return
 
     def _count(self, location: str, message: IncomingMessage, *, duplicate: bool, conflict: bool) -> None:
