@@ -316,6 +316,9 @@ class Runtime:
         self.kitchen = Kitchen.from_catalog(self.catalog, KitchenStore(self.hub.storage), emit=self._emit)
         self.hub.services.kitchen = self.hub.services.availability = self.kitchen
         await self.kitchen.start()
+        from expediter.engine.menu import route_by_menu
+
+        await route_by_menu(self.hub)
 
     async def _emit(self, message: IncomingMessage) -> None:
         await self.hub.inbox.accept(message)

@@ -37,10 +37,14 @@ from expediter.catalog.schema import (
 )
 from expediter.catalog.secrets import hash_token
 from expediter.edge.group import EdgeBoard, EdgeState
+from expediter.edge.intake import group_key
 from expediter.edge.names import down_subject, group_stream
 from expediter.engine.bus.kitchen_feed import KITCHEN_SEQ
 from expediter.engine.inbox import StoredMessage, _message_from_row
+from expediter.ledger.transfers import Transfer, TransferOutcome
 from expediter.model.location import Location
+from expediter.model.menu import MenuItem
+from expediter.model.money import Money
 from expediter.operations.kitchen import ticket_id_for
 from expediter.runtime import Runtime
 from expediter.sim.ports import free_port
@@ -107,20 +111,23 @@ class EdgeHub:
         self.client = client
         self.csrf = csrf
 
-    def post_order(self, order_id: str) -> float:
-        """POST the order; the seconds until the grill screen lists its ticket."""
-        body = msgspec.structs.replace(
-            order(order_id, lines=[line("l-1", "Classic Burger")]), location_id="L1", source_system="pos"
-        )
+    def post_order(self, order_id: str, *, item_id: str | None = None, station: str = "grill") -> float:
+        """POST the order (its burger line naming the menu's ``item_id``); the seconds until the
+        ``station`` screen lists its ticket."""
+        burger = line("l-1", "Classic Burger", item_id=item_id)
+        body = msgspec.structs.replace(order(order_id, lines=[burger]), location_id="L1", source_system="pos")
         headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
         started = time.monotonic()
         posted = self.client.post("/api/v1/orders", content=msgspec.json.encode(body), headers=headers)
         assert posted.status_code == 202, posted.text
-        until(lambda: order_id in self.grill_orders(), f"{order_id} on the grill screen")
+        until(lambda: order_id in self.orders_at(station), f"{order_id} on the {station} screen")
         return time.monotonic() - started
 
     def grill_orders(self) -> list[str]:
-        answer = self.client.get("/api/v1/kds/grill/tickets", params={"include_bumped": "1"})
+        return self.orders_at("grill")
+
+    def orders_at(self, station: str) -> list[str]:
+        answer = self.client.get(f"/api/v1/kds/{station}/tickets", params={"include_bumped": "1"})
         assert answer.status_code == 200, answer.text
         return [ticket["order_id"] for ticket in answer.json()["tickets"]]
 
@@ -200,6 +207,12 @@ def test_an_edge_started_without_the_internet_serves_its_kitchen_and_catches_up_
     asyncio.run(with_edge(tmp_path, group_server, run_cut_from_the_start, cut=True))
 
 
+def test_a_menu_change_from_the_group_routes_the_edges_kitchen_from_the_next_order(
+    tmp_path: Path, group_server: NatsCluster
+) -> None:
+    asyncio.run(with_edge(tmp_path, group_server, run_menu_change))
+
+
 Scenario = Callable[["EdgeHub", TcpProxy, EdgeBoard, NatsCluster], Awaitable[None]]
 
 
@@ -264,7 +277,7 @@ async def with_edge(tmp_path: Path, group: NatsCluster, scenario: Scenario, *, c
         await asyncio.to_thread(wait_healthy, f"http://127.0.0.1:{port}", process)
         with httpx.Client(base_url=base, timeout=httpx.Timeout(10.0)) as client:
             await asyncio.to_thread(sign_in_to, client)
-            csrf = await asyncio.to_thread(pair_at_devices, client, "grill", "L1")
+            csrf = await asyncio.to_thread(pair_at_devices, client, "grill", "L1", ("grill", "fry"))
             await scenario(EdgeHub(client, csrf), proxy, board, group)
     finally:
         process.send_signal(signal.SIGTERM)  # a clean stop stops the restaurant's NATS server too
@@ -394,7 +407,9 @@ async def run_outage(edge: EdgeHub, proxy: TcpProxy, board: EdgeBoard, group: Na
     assert {m.source_system for m in stored} == {"pos"}
     assert all(m.business_date is not None for m in stored)
     assert [m.idempotency_key for m in stored] == [
-        m.headers["Expediter-Msg-Id"] for m in messages if m.subject.startswith("expediter.edge.L1.orders.")
+        group_key("L1", m.headers["Expediter-Msg-Id"])
+        for m in messages
+        if m.subject.startswith("expediter.edge.L1.orders.")
     ]
     ready_stored = await wait_stored(board, "ticket_status", len(ready))
     assert len(ready_stored) == len(ready)
@@ -406,6 +421,50 @@ async def run_outage(edge: EdgeHub, proxy: TcpProxy, board: EdgeBoard, group: Na
         f" link restored → the group's 86 at the edge in {down_at:.2f} s,"
         f" edge and group caught up ({caught_up} messages) in {recovery:.2f} s"
     )
+
+
+async def run_menu_change(edge: EdgeHub, proxy: TcpProxy, board: EdgeBoard, group: NatsCluster) -> None:
+    async def online() -> bool:
+        return (await asyncio.to_thread(edge.link))["link"] == "connected"
+
+    await until_async(online, "the edge connected")
+    await asyncio.to_thread(edge.post_order, "o-1", item_id="burger")  # by its category: the grill
+    change = MenuItem(
+        id="burger", name="Classic Burger", category="burgers", price=Money(1000), stations=["fry"]
+    )
+    async with await nats.connect(group.url) as client:
+        js = client.jetstream(domain="group")
+        await js.publish(down_subject("L1", "menu_items"), b'{"id": "burger", "stations": "fry"}')  # refused
+        await js.publish(down_subject("L1", "menu_items"), msgspec.json.encode(change))
+
+    async def applied() -> bool:
+        return (await asyncio.to_thread(edge.link))["applied_from_group"] == 1
+
+    await until_async(applied, "the menu change applied at the edge")
+    await asyncio.to_thread(edge.post_order, "o-2", item_id="burger", station="fry")
+    await asyncio.to_thread(edge.post_order, "o-3", station="grill")  # no item id: by its category
+    assert await asyncio.to_thread(edge.grill_orders) == ["o-1", "o-3"]
+    assert await asyncio.to_thread(edge.orders_at, "fry") == ["o-2"]
+
+    # recorded at the edge as its menu, and gone up: the group holds it as the edge stored it
+    menu = await wait_stored(board, "menu_items", 1)
+    assert [(m.ref, m.source_system, m.payload) for m in menu] == [
+        ("burger", "group", msgspec.json.encode(change))
+    ]
+    assert menu[0].idempotency_key == group_key("L1", "group:down:2")  # the refused one is not stored
+
+    # the edge's deliveries to its screens, in the group's ledger (one transfer each)
+    ledger = GROUP_HUBS[id(board)].hub.ledger
+    found: list[Transfer] = []
+
+    async def three() -> bool:
+        nonlocal found
+        found = await ledger.transfers(location_id="L1", flow_id="pos-kds")
+        return len(found) >= 3
+
+    await until_async(three, "the edge's three deliveries in the group's ledger")
+    assert len(found) == 3 and {t.outcome for t in found} == {TransferOutcome.SUCCEEDED}
+    assert all(t.remote_ref.startswith("kds:") and t.delivery_id is None for t in found)
 
 
 async def _unavailable(edge: EdgeHub) -> bool:

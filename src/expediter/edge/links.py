@@ -15,8 +15,11 @@ subject tree of its own, so no stream of the group's captures it across the leaf
 Down, once: a durable pull consumer on the group's ``GROUP_DOWN`` stream (filtered to this
 location) is fetched from across the leaf connection; each message is applied, stored in the
 inbox under the key ``group:<stream sequence>`` (a redelivery is a duplicate there) and only
-then acknowledged. An 86 (kind ``availability``) is applied to the kitchen; any other kind is
-routed by the catalog's flows from the system ``group`` (online orders to the screens, say).
+then acknowledged. An 86 (kind ``availability``) is applied to the kitchen; a menu change (kind
+``menu_items``, one :class:`~expediter.model.menu.MenuItem`) is stored as the restaurant's menu
+(ref the item id, as an import stores it) and the kitchen routes by it from the next order on
+(:mod:`expediter.engine.menu`); any other kind is routed by the catalog's flows from the system
+``group`` (online orders to the screens, say).
 """
 
 from __future__ import annotations
@@ -42,7 +45,9 @@ from expediter.edge.streams import ensure_group_streams, restart_sourcing, up_st
 from expediter.engine.bus.outbox import pending_count
 from expediter.engine.bus.service import BusService
 from expediter.engine.hub import Hub
+from expediter.engine.menu import MENU_KIND, menu_changed
 from expediter.model import clock
+from expediter.model.menu import MenuItem
 from expediter.plugin.base import IncomingMessage
 
 log = structlog.get_logger(__name__)
@@ -196,6 +201,13 @@ class EdgeLinks:
         if kind == "availability" and kitchen is not None:
             change = msgspec.json.decode(message.data)
             await kitchen.set_availability(self.edge.location, str(change["key"]), bool(change["available"]))
+        item: MenuItem | None = None
+        if kind == MENU_KIND:
+            try:
+                item = msgspec.json.decode(message.data, type=MenuItem)
+            except msgspec.DecodeError as exc:  # never applicable: said, and not stored
+                log.error("menu change from the group refused", key=key, error=str(exc))
+                return
         incoming = IncomingMessage(
             source_system=GROUP_SYSTEM,
             kind=kind,
@@ -203,7 +215,9 @@ class EdgeLinks:
             payload=message.data,
             location_id=self.edge.location,
         )
-        accepted = await self.hub.inbox.accept(incoming)
+        accepted = await self.hub.inbox.accept(incoming, ref=item.id if item is not None else None)
+        if item is not None:  # stored first: a restart reads the menu from the inbox
+            menu_changed(self.hub, self.edge.location, [item])
         if not accepted.duplicate:
             self.applied += 1
 

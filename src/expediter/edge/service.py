@@ -7,6 +7,7 @@ from expediter.catalog.schema import Catalog, Edge
 from expediter.edge.links import EdgeLinks
 from expediter.edge.server import LeafServer
 from expediter.edge.streams import edge_bus_settings
+from expediter.edge.transfers import TransfersUp
 from expediter.engine.bus.service import BusService
 from expediter.engine.hub import Hub
 
@@ -17,6 +18,7 @@ class EdgeService:
     def __init__(self, hub: Hub, catalog: Catalog, edge: Edge) -> None:
         base = catalog_folder(catalog)
         self.hub = hub
+        self.location = edge.location
         self.server = LeafServer(edge, base / edge.nats_dir, base)
         settings = edge_bus_settings(edge.location, self.server.url)
         self.bus = BusService(settings, hub.storage, name="expediter-edge")
@@ -28,6 +30,7 @@ class EdgeService:
         await self.server.start()
         try:
             self.hub.inbox.outbox = self.bus.outbox
+            self.hub.ledger.watcher = TransfersUp(self.bus.outbox, self.bus.settings, self.location)
             await self.bus.start()
             kitchen = self.hub.services.kitchen
             if kitchen is not None:  # the station events go up too (the KITCHEN stream)

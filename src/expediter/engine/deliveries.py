@@ -51,8 +51,8 @@ from expediter.engine.lane_claims import LaneClaims
 from expediter.engine.lanes import DeliveryRecord, DeliveryState, WaitingLane
 from expediter.engine.router import is_process_destination
 from expediter.errors import RejectedInput, TerminalError, TransientError
-from expediter.ledger.lineage import Link, LinkRole, insert_links
-from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of, insert_transfer
+from expediter.ledger.lineage import Link, LinkRole
+from expediter.ledger.transfers import Direction, Transfer, TransferOutcome, checksum_of
 from expediter.model.cards import mask_card_numbers
 from expediter.plugin.base import Outbound, Receipt
 from expediter.storage.base import Row, Tx, from_iso, now_iso, to_iso, utcnow
@@ -485,9 +485,10 @@ class Deliveries:
                     delivery.id,
                 ),
             )
-            insert_links(tx, insert_transfer(tx, transfer), links)
+            self.hub.ledger.insert(tx, transfer, links)
 
         await self.storage.write(save)
+        self.hub.ledger.committed()
 
     # -- dead letters and inspection --------------------------------------------------------------
 

@@ -73,3 +73,16 @@ def keys_starting(tx: Tx, prefix: str, kind: str) -> list[str]:
         (prefix, upper, kind),
     )
     return [row["idempotency_key"] for row in rows]
+
+
+def payload_at_location(tx: Tx, key: str, location_id: str | None) -> bytes | None:
+    """The payload of the message stored under ``key`` for ``location_id``, if there is one."""
+    row = tx.one(
+        "SELECT payload FROM messages WHERE idempotency_key = ? AND location_id = ?", (key, location_id)
+    )
+    return None if row is None else bytes(row["payload"])
+
+
+def every_of_kind(tx: Tx, kind: str) -> list[Row]:
+    """``location_id, ref, payload`` of every stored message of ``kind``, oldest first."""
+    return tx.all("SELECT location_id, ref, payload FROM messages WHERE kind = ? ORDER BY id", (kind,))

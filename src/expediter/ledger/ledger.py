@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -74,11 +74,21 @@ def transfer_from_row(row: Row) -> Transfer:
     )
 
 
+class TransferWatcher(Protocol):
+    """Told of each transfer recorded: in its transaction, then once it committed (a restaurant
+    edge publishes them to its group, :mod:`expediter.edge.transfers`)."""
+
+    def recording(self, tx: Tx, transfer_id: int, transfer: Transfer) -> None: ...
+
+    def recorded(self) -> None: ...
+
+
 class Ledger:
     """The public way to write and read transfers: ``await hub.ledger.record(Transfer(...))``."""
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        self.watcher: TransferWatcher | None = None
 
     async def record(
         self, transfer: Transfer, links: Iterable[Link] = (), inputs: TransferInputs | None = None
@@ -88,13 +98,27 @@ class Ledger:
         carried = list(links)
 
         def write(tx: Tx) -> int:
-            transfer_id = insert_transfer(tx, transfer)
-            insert_links(tx, transfer_id, carried)
+            transfer_id = self.insert(tx, transfer, carried)
             if inputs is not None:
                 insert_inputs(tx, transfer_id, inputs)
             return transfer_id
 
-        return await self.storage.write(write)
+        transfer_id = await self.storage.write(write)
+        self.committed()
+        return transfer_id
+
+    def insert(self, tx: Tx, transfer: Transfer, links: Iterable[Link] = ()) -> int:
+        """In the caller's transaction: one transfer and its lineage (call :meth:`committed` after
+        the commit)."""
+        transfer_id = insert_transfer(tx, transfer)
+        insert_links(tx, transfer_id, list(links))
+        if self.watcher is not None:
+            self.watcher.recording(tx, transfer_id, transfer)
+        return transfer_id
+
+    def committed(self) -> None:
+        if self.watcher is not None:
+            self.watcher.recorded()
 
     async def get(self, transfer_ids: Sequence[int]) -> list[Transfer]:
         """The transfers with these ids (a primary-key lookup each), in id order."""

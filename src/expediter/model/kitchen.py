@@ -11,23 +11,29 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 import msgspec
 
+from expediter.model.menu import MenuItem
 from expediter.model.order import Line, LineKind, Modifier, ModifierAction, Order
 
 
 class RoutingRules(msgspec.Struct, kw_only=True, frozen=True):
-    """How lines find their stations when the menu entry names none."""
+    """How lines find their stations when the order's line names none."""
 
     category_stations: dict[str, list[str]] = {}
     """Category → stations (``catalog.mappings.stations``)."""
     plu_stations: dict[str, list[str]] = {}
     """PLU → stations (``catalog.mappings.plu_stations``), for senders that give no category."""
     default_station: str = "kitchen"
+    menu_stations: dict[str, dict[str, list[str]]] = {}
+    """Location → item id or PLU → stations: the hub's menu (its newest ``menu_items``, imported or
+    sent down by the group). Changed in place by the kitchen, so that every holder of these rules
+    (the screens, the printers) routes with the menu as it is now."""
 
 
 REMOVAL_WORDS = re.compile(r"^\s*(?:no|without|hold(?:\s+the)?|minus|remove)\b[\s.:-]*", re.IGNORECASE)
@@ -133,6 +139,7 @@ __all__ = [
     "is_stale",
     "last_activity",
     "line_item",
+    "menu_station_map",
     "merge_items",
     "order_number",
     "removal_name",
@@ -159,11 +166,25 @@ EXPO = "expo"
 """The station that sees every order whole and calls it ready."""
 
 
-def stations_for_line(line: Line, rules: RoutingRules) -> list[str]:
-    """The stations that cook ``line``: the menu's, else the PLU's, else the category's, else the
+def menu_station_map(items: Iterable[MenuItem]) -> dict[str, list[str]]:
+    """Item id or PLU → stations, for one location's menu items that list stations (an item id
+    wins over another item's PLU)."""
+    listed = [item for item in items if item.stations]
+    stations = {item.plu: list(item.stations) for item in listed if item.plu}
+    stations.update({item.id: list(item.stations) for item in listed})
+    return stations
+
+
+def stations_for_line(line: Line, rules: RoutingRules, location_id: str | None = None) -> list[str]:
+    """The stations that cook ``line``: the ones the order names, else the hub's menu's for the
+    location (by item id, else PLU), else the PLU's mapping, else the category's, else the
     default."""
     if line.stations:
         return list(dict.fromkeys(line.stations))
+    menu = rules.menu_stations.get(location_id or "", {})
+    listed = (line.item_id and menu.get(line.item_id)) or (line.plu and menu.get(line.plu))
+    if listed:
+        return list(dict.fromkeys(listed))
     mapped = (line.plu and rules.plu_stations.get(line.plu)) or rules.category_stations.get(line.category)
     if mapped:
         return list(dict.fromkeys(mapped))
@@ -249,7 +270,7 @@ def route_order(
         if line.kind is not LineKind.ITEM:
             continue
         fired = is_fired(line, fired_courses, first)
-        stations = stations_for_line(line, rules)
+        stations = stations_for_line(line, rules, order.location_id)
         home = set(stations)
         for station in stations:
             routed.setdefault(station, []).append(line_item(line, home, fired))

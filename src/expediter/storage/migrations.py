@@ -670,6 +670,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         )
         """,
     ),
+    (
+        # A restaurant edge's transfers as the group's ledger holds them (docs/edge.md): the
+        # edge's publication id of each, so that a redelivery records nothing new.
+        "0027_edge_transfers",
+        """
+        CREATE TABLE edge_transfers (
+            msg_id TEXT PRIMARY KEY,
+            location_id TEXT NOT NULL,
+            transfer_id {bigint} NOT NULL REFERENCES transfers (id)
+        )
+        """,
+    ),
 ]
 
 

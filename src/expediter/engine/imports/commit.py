@@ -26,9 +26,11 @@ from expediter.engine.imports.store import (
     set_outcome,
 )
 from expediter.engine.inbox import Arriving
+from expediter.engine.menu import MENU_KIND, menu_changed
 from expediter.errors import ConfigError, RejectedInput
 from expediter.ledger.transfers import Direction, Transfer, TransferOutcome
 from expediter.model import clock
+from expediter.model.menu import MenuItem
 from expediter.operations.imports import ImportKind, Target, kind_for
 from expediter.operations.imports.counts import COUNTS_KIND
 from expediter.operations.imports.invoices import Invoices
@@ -105,6 +107,9 @@ async def _commit_to_inbox(hub: Hub, record: ImportRecord, kind: ImportKind) -> 
         for item in stored
     ]
     accepted = await hub.inbox.accept_many(arriving, processed=True, also=committer(record, "", len(stored)))
+    if record.kind == MENU_KIND:
+        for item in stored:
+            menu_changed(hub, item.location_id, [msgspec.json.decode(item.payload, type=MenuItem)])
     duplicate = bool(accepted) and all(a.duplicate for a in accepted)
     if duplicate:
         await set_outcome(hub.storage, record.id, "already imported (the same file)")

@@ -29,6 +29,7 @@ from expediter.catalog.schema import Flow, Level, SystemKind
 from expediter.engine.acknowledge import acknowledgements
 from expediter.engine.hub import Hub
 from expediter.engine.jobs import punches_between, refunded_orders_between
+from expediter.engine.menu import current_menu
 from expediter.engine.polls import NIGHTLY_POLL, poll, poll_flow_id
 from expediter.engine.reconcile.day import (
     Day,
@@ -50,6 +51,7 @@ from expediter.errors import ConfigError, ExpediterError
 from expediter.ledger.lineage import LinkRow
 from expediter.ledger.transfers import Transfer, TransferOutcome
 from expediter.model import clock
+from expediter.model.kitchen import menu_station_map
 from expediter.model.labor import TimePunch
 from expediter.model.location import Location
 from expediter.monitor.reconcile.deliveries import DeliveryFacts, check_deliveries
@@ -231,6 +233,11 @@ class Reconciler:
             and self._serving(f, location)
         ]
 
+    async def _menu_stations(self) -> dict[str, dict[str, list[str]]]:
+        """The stored menu's stations, as the kitchen routes by them (:mod:`expediter.engine.menu`)."""
+        menu = await self.hub.storage.read(current_menu)
+        return {location: menu_station_map(items) for location, items in menu.items()}
+
     async def _kitchen(self, day: Day, previous: dict[Any, CheckResult]) -> list[CheckResult]:
         """One check per kitchen system, over every flow that brings it orders."""
         by_kitchen: dict[str, list[Flow]] = {}
@@ -258,6 +265,7 @@ class Reconciler:
                     category_stations=self.catalog.mappings.stations,
                     plu_stations=self.catalog.mappings.plu_stations,
                     default_station=settings.default_station,
+                    menu_stations=await self._menu_stations(),
                 ),
                 max_age=timedelta(minutes=settings.max_age_minutes),
                 handed=handed,

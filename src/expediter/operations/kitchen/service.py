@@ -23,7 +23,7 @@ commit (group commit) while the next ones are decided.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,8 +34,9 @@ import structlog
 from expediter.catalog.schema import Catalog
 from expediter.errors import RejectedInput, TransientError
 from expediter.model import clock
-from expediter.model.kitchen import CourseMode, KitchenSettings, StationTiming
+from expediter.model.kitchen import CourseMode, KitchenSettings, StationTiming, menu_station_map
 from expediter.model.location import Location
+from expediter.model.menu import MenuItem
 from expediter.model.order import Order, OrderState
 from expediter.operations.kitchen import tickets as tk
 from expediter.operations.kitchen.courses import courses_of, next_held_course
@@ -118,6 +119,7 @@ class Kitchen:
             category_stations=dict(category_stations or {}),
             plu_stations=dict(plu_stations or {}),
             default_station=self.settings.default_station,
+            menu_stations={},
         )
         self._committer = GroupCommitter(store, self._publish_all)
         self._shown: dict[str, dict[str, Ticket]] = {}
@@ -127,6 +129,8 @@ class Kitchen:
         self._next_let_go = datetime.min.replace(tzinfo=UTC)
         self._pruning: asyncio.Task[int] | None = None
         self._available: dict[tuple[str, str], bool] = {}
+        self._menu: dict[str, dict[str, MenuItem]] = {}
+        """Location → item id → the hub's menu item, as :meth:`use_menu` was told."""
         self._subscribers: dict[str, set[Subscription]] = {}
         self._feeds_open = True
         self._published: dict[str, int] = {}
@@ -483,6 +487,19 @@ class Kitchen:
         )
         return True
 
+    def use_menu(self, location_id: str, items: Iterable[MenuItem]) -> None:
+        """Items of the location's menu, new or changed (imported, or sent down by the group): a
+        line naming no stations is routed by its item's stations from the next order on (by item
+        id, else PLU; an item without stations leaves it to the mappings). Telling the same item
+        again changes nothing."""
+        menu = self._menu.setdefault(location_id, {})
+        for item in items:
+            menu[item.id] = item
+        self.rules.menu_stations[location_id] = menu_station_map(menu.values())
+
+    def menu_item(self, location_id: str, item_id: str) -> MenuItem | None:
+        return self._menu.get(location_id, {}).get(item_id)
+
     def is_available(self, location_id: str, key: str) -> bool:
         """What online ordering asks before offering an item (PLU or item id)."""
         return self._available.get((location_id, key), True)
@@ -526,6 +543,7 @@ class Kitchen:
         known = set(self._memory.stations) | set(self.settings.stations)
         known |= {s for stations in self.rules.category_stations.values() for s in stations}
         known |= {s for stations in self.rules.plu_stations.values() for s in stations}
+        known |= {s for menu in self.rules.menu_stations.values() for ss in menu.values() for s in ss}
         known.discard(EXPO)
         return [*sorted(known), EXPO]
 
