@@ -197,20 +197,20 @@ async def _newest(
     ids: list[int] | None = None,
 ) -> list[Versioned]:
     """One record per ``ref``: the highest ``version`` (the latest stored when versions tie).
-    Decoded on the storage's read thread, not the event loop. ``ids`` receives the message id of
-    each record returned."""
+    Each ref's newest version is picked first and only it is decoded (a ref stored once, the
+    common case, is decoded once; one stored several times has only its versions read), on the
+    storage's read thread, not the event loop. ``ids`` receives the message id of each record."""
     decoder = msgspec.json.Decoder(type_)
+    versions = _version_decoder(type_)
 
     def query(tx: Tx) -> dict[str, tuple[int, Versioned]]:
-        newest: dict[str, tuple[int, Versioned]] = {}
+        stored: dict[str, list[tuple[int, bytes]]] = {}
         for row in messages.of_kind(tx, kind, location_id, start, end):
-            record, message_id = decoder.decode(bytes(row["payload"])), int(row["id"])
-            known = newest.get(row["ref"])
-            if known is None or (getattr(record, "version", 0), message_id) >= (
-                getattr(known[1], "version", 0),
-                known[0],
-            ):
-                newest[row["ref"]] = (message_id, record)
+            stored.setdefault(row["ref"], []).append((int(row["id"]), bytes(row["payload"])))
+        newest: dict[str, tuple[int, Versioned]] = {}
+        for ref, rows in stored.items():
+            message_id, payload = rows[0] if len(rows) == 1 else _newest_row(rows, versions)
+            newest[ref] = (message_id, decoder.decode(payload))
         return newest
 
     found = await hub.storage.read(query)
@@ -218,6 +218,25 @@ async def _newest(
     if ids is not None:
         ids.extend(mid for mid, _ in in_order)
     return [record for _, record in in_order]
+
+
+def _version_decoder(type_: type[Any]) -> msgspec.json.Decoder[Any] | None:
+    """A decoder of just the record's ``version`` (with the type's own default when a payload
+    leaves it out), or ``None`` for a type without one (the latest stored wins)."""
+    for field in msgspec.structs.fields(type_):
+        if field.name == "version":
+            light = msgspec.defstruct("Version", [("version", int, field.default)])
+            return msgspec.json.Decoder(light)
+    return None
+
+
+def _newest_row(
+    rows: list[tuple[int, bytes]], versions: msgspec.json.Decoder[Any] | None
+) -> tuple[int, bytes]:
+    """The row of the highest (version, message id) among one ref's stored versions."""
+    if versions is None:
+        return max(rows, key=lambda row: row[0])
+    return max(rows, key=lambda row: (versions.decode(row[1]).version, row[0]))
 
 
 def by_ref(found: Mapping[Any, object]) -> list[Any]:
