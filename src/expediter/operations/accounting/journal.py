@@ -38,13 +38,13 @@ from expediter.model.money import Money
 from expediter.model.order import (
     Line,
     LineKind,
-    Modifier,
     Order,
     OrderState,
     Payment,
     Refund,
     TaxKind,
     TenderType,
+    line_gross_minor,
     order_totals,
 )
 from expediter.operations.accounting.dating import refunds_on, sale_date
@@ -189,7 +189,8 @@ class _Builder:
         facilitator = self._taxes(order, revenue)
         self._service_charges(order)
         self._payments(order, facilitator)
-        self._refunds(order, refunds_on(order, self.location, self.business_date))
+        if order.refunds:
+            self._refunds(order, refunds_on(order, self.location, self.business_date))
         self._settle_difference()
 
     def _add_later_refunds(self, order: Order) -> None:
@@ -217,7 +218,7 @@ class _Builder:
         revenue: dict[_Key, int] = {}
         dimension = order.dining_option.value if self.settings.by_dining_option else ""
         for line in order.lines:
-            gross = _gross(line)
+            gross = line_gross_minor(line)
             if line.voided:
                 self.stats.voided_lines += 1
                 self.stats.voided_amount += gross
@@ -272,9 +273,11 @@ class _Builder:
             keys = list(revenue)
             for key, share in zip(keys, _allocate(inclusive, [revenue[k] for k in keys]), strict=True):
                 self.post(key, -share)
-        marketplace_paid = sum(p.amount.amount for p in order.payments if p.tender is TenderType.MARKETPLACE)
-        excluded = max(0, min(facilitator, marketplace_paid))
-        self.stats.facilitator_tax_excluded += excluded
+        excluded = 0  # without marketplace-remitted tax (most checks) nothing is excluded
+        if facilitator > 0:
+            paid = sum(p.amount.amount for p in order.payments if p.tender is TenderType.MARKETPLACE)
+            excluded = max(0, min(facilitator, paid))
+            self.stats.facilitator_tax_excluded += excluded
         payable += facilitator - excluded
         if payable:
             account = self.accounts.fixed(FixedAccount.SALES_TAX, used_for="sales tax")
@@ -394,28 +397,6 @@ class _Builder:
             memo=f"Daily sales {self.location_id} {self.business_date}: {stats.orders} orders{voids}",
             statistics=stats,
         )
-
-
-def _times(amount: int, quantity: Decimal) -> int:
-    """``Money.times`` in plain ints (half-even), with the common whole quantities kept exact."""
-    if quantity == 1:
-        return amount
-    if quantity == quantity.to_integral_value():
-        return amount * int(quantity)
-    return int((amount * quantity).quantize(_UNIT, rounding=ROUND_HALF_EVEN))
-
-
-def _modifier_total(modifier: Modifier) -> int:
-    nested = sum(_modifier_total(m) for m in modifier.modifiers) if modifier.modifiers else 0
-    return _times(modifier.unit_price.amount + nested, modifier.quantity)
-
-
-def _gross(line: Line) -> int:
-    """The line's gross in minor units, as :func:`~expediter.model.order.line_gross` computes it."""
-    unit = line.unit_price.amount
-    if line.modifiers:
-        unit += sum(_modifier_total(m) for m in line.modifiers)
-    return _times(unit, line.quantity)
 
 
 def _line(key: _Key, amount: int, currency: str) -> JournalLine:

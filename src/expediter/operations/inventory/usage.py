@@ -52,9 +52,11 @@ class TheoreticalUsage(msgspec.Struct, kw_only=True):
 
 def _signature(modifiers: list[Modifier]) -> ModifierSignature:
     return tuple(
-        (m.plu, m.modifier_id, m.name, m.action, m.quantity, _signature(m.modifiers))
-        for m in modifiers
-        if m.action is not ModifierAction.NOTE
+        [
+            (m.plu, m.modifier_id, m.name, m.action, m.quantity, _signature(m.modifiers))
+            for m in modifiers
+            if m.action is not ModifierAction.NOTE
+        ]
     )
 
 
