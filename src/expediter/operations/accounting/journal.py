@@ -217,6 +217,7 @@ class _Builder:
         """Credit revenue by category; return the revenue keys posted and their gross amounts."""
         revenue: dict[_Key, int] = {}
         dimension = order.dining_option.value if self.settings.by_dining_option else ""
+        revenue_keys = self._revenue_keys
         for line in order.lines:
             gross = line_gross_minor(line)
             if line.voided:
@@ -227,7 +228,7 @@ class _Builder:
                 account = self.accounts.fixed(FixedAccount.GIFT_CARDS, used_for="gift cards sold")
                 self.post((account, "gift cards sold", "", Side.CREDIT, AccountRole.LIABILITY), gross)
                 continue
-            key = self._revenue_key(line.category, dimension)
+            key = revenue_keys.get((line.category, dimension)) or self._revenue_key(line.category, dimension)
             revenue[key] = revenue.get(key, 0) + gross
             if line.discounts or line.comp is not None:
                 self._line_reductions(line)

@@ -74,24 +74,33 @@ class _Tally:
         self.items = Decimal(0)
 
     def add(self, orders: Iterable[Order], book: RecipeBook) -> None:
+        """Written for speed (every sold line of a group's night goes through it): locals, one
+        look-up per line for its recipe and one for its combination."""
         keys: dict[tuple[str | None, str | None], str | None] = {}
+        sold, zero, items = self.sold, Decimal(0), self.items
         for order in orders:
             if order.state is OrderState.CANCELED:
                 continue
             for line in order.lines:
                 if line.voided or line.kind is not LineKind.ITEM:
                     continue
-                self.items += line.quantity
+                quantity = line.quantity
+                items += quantity
                 lookup = (line.plu, line.item_id)
-                if lookup not in keys:
-                    keys[lookup] = book.recipe_key(line.plu, line.item_id)
-                recipe_id = keys[lookup]
+                recipe_id = keys.get(lookup, _UNSEEN)
+                if recipe_id is _UNSEEN:
+                    recipe_id = keys[lookup] = book.recipe_key(line.plu, line.item_id)
                 if recipe_id is None:
                     miss = (line.plu or line.item_id or line.name, line.name, line.category)
-                    self.unknown[miss] = self.unknown.get(miss, Decimal(0)) + line.quantity
+                    self.unknown[miss] = self.unknown.get(miss, zero) + quantity
                     continue
                 combo = (recipe_id, _signature(line.modifiers) if line.modifiers else ())
-                self.sold[combo] = self.sold.get(combo, Decimal(0)) + line.quantity
+                sold[combo] = sold.get(combo, zero) + quantity
+        self.items = items
+
+
+_UNSEEN = "\0unseen"
+"""Not a recipe id: a (PLU, item id) not looked up yet (``None`` means it has no recipe)."""
 
 
 def _expand(
