@@ -34,6 +34,16 @@ from expediter.operations.accounting.dating import refunds_on, sale_date
 from expediter.operations.accounting.journal import latest_versions
 from expediter.operations.sales.allocation import largest_remainder
 
+# Members read once: in Python 3.11 each ``Enum.MEMBER`` costs about 0.1 µs (measured), and the
+# close reads several for every line of every check of a group's night.
+_CANCELED = OrderState.CANCELED
+_GIFT_CARD_LINE = LineKind.GIFT_CARD
+_ITEM_LINE = LineKind.ITEM
+_INCLUSIVE = TaxKind.INCLUSIVE
+_CARD = TenderType.CARD
+_MARKETPLACE = TenderType.MARKETPLACE
+
+
 CHECK_DISCOUNT = "(check discount)"
 """Category and item of a check-level discount on a check without any item line to carry it."""
 
@@ -81,7 +91,7 @@ class SalesDay:
 
     def refunded_here(self, order: Order) -> bool:
         """Does an order of this location sold on another day carry a refund dated on this one?"""
-        if order.location_id != self.location.id or order.state is OrderState.CANCELED:
+        if order.location_id != self.location.id or order.state is _CANCELED:
             return False
         return bool(refunds_on(order, self.location, self.business_date))
 
@@ -95,7 +105,7 @@ class SalesDay:
     def add(self, order: Order) -> None:
         """Add a check sold on this day, with those of its refunds dated on this day."""
         self._check_currency(order)
-        if order.state is OrderState.CANCELED:
+        if order.state is _CANCELED:
             self.counts["canceled"] += 1
             self.sums["canceled"] += order_totals(order).total.amount
             return
@@ -130,7 +140,7 @@ class SalesDay:
             if line.voided:
                 self._add_void(line, gross)
                 continue
-            if line.kind is LineKind.GIFT_CARD:
+            if line.kind is _GIFT_CARD_LINE:
                 self.counts["gift_cards"] += 1
                 self.sums["gift_cards"] += gross
                 continue
@@ -185,7 +195,7 @@ class SalesDay:
     def _add_void(self, line: Line, gross: int) -> None:
         self.counts["voids"] += 1
         self.sums["voids"] += gross
-        if line.kind is LineKind.ITEM:
+        if line.kind is _ITEM_LINE:
             item = self._item(line)
             item.void_qty += line.quantity
             item.void_amount += gross
@@ -219,7 +229,7 @@ class SalesDay:
         for tax in order.taxes:
             kind = "tax_marketplace" if tax.marketplace_facilitator else "tax_restaurant"
             self.sums[kind] += tax.amount.amount
-            if tax.kind is TaxKind.INCLUSIVE:
+            if tax.kind is _INCLUSIVE:
                 self.sums["tax_inclusive"] += tax.amount.amount
         for charge in order.service_charges:
             self.sums["auto_gratuity" if charge.auto_gratuity else "service_charges"] += charge.amount.amount
@@ -229,12 +239,12 @@ class SalesDay:
             amount = payment.amount.amount
             self.sums["paid"] += amount
             self.by["tender"][str(payment.tender)] += amount
-            if payment.tender is TenderType.CARD:
+            if payment.tender is _CARD:
                 self.by["card_brand"][payment.card_brand or "unknown"] += amount
                 self.sums["card_tips"] += payment.tip.amount
             else:
                 self.sums["other_tips"] += payment.tip.amount
-            if payment.tender is TenderType.MARKETPLACE:
+            if payment.tender is _MARKETPLACE:
                 self.by["marketplace"][payment.marketplace or "unknown"] += amount
 
     def _money(self, amount: int) -> Money:
