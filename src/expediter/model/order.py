@@ -382,16 +382,20 @@ def line_gross_minor(line: Line, currency: str = "USD") -> int:
     half-even rounding of each fractional quantity, with the common whole quantities kept exact
     (no :class:`Money` made along the way; ``currency`` is the caller's, for symmetry)."""
     unit = line.unit_price.amount
-    for modifier in line.modifiers:
-        unit += _modifier_minor(modifier)
-    return _times_minor(unit, line.quantity)
+    if line.modifiers:
+        for modifier in line.modifiers:
+            unit += _modifier_minor(modifier)
+    quantity = line.quantity
+    return unit if quantity == _ONE else _times_minor(unit, quantity)
 
 
 def _modifier_minor(modifier: Modifier) -> int:
     unit = modifier.unit_price.amount
-    for child in modifier.modifiers:
-        unit += _modifier_minor(child)
-    return _times_minor(unit, modifier.quantity)
+    if modifier.modifiers:
+        for child in modifier.modifiers:
+            unit += _modifier_minor(child)
+    quantity = modifier.quantity
+    return unit if quantity == _ONE else _times_minor(unit, quantity)
 
 
 def _times_minor(amount: int, quantity: Decimal) -> int:
