@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from expediter.model.money import CurrencyMismatch, Money
 from expediter.model.order import (
@@ -19,6 +21,8 @@ from expediter.model.order import (
     Tax,
     TaxKind,
     TenderType,
+    line_gross,
+    line_gross_minor,
     order_totals,
 )
 
@@ -153,3 +157,36 @@ def _every_field(value: object) -> object:
     if isinstance(value, list):
         return [_every_field(item) for item in value]
     return value
+
+
+_QUANTITIES = st.decimals(min_value=0, max_value=50, places=3, allow_nan=False, allow_infinity=False)
+_MODIFIERS = st.recursive(
+    st.builds(
+        Modifier,
+        name=st.just("m"),
+        quantity=_QUANTITIES,
+        unit_price=st.builds(Money, st.integers(0, 5_000)),
+    ),
+    lambda children: st.builds(
+        Modifier,
+        name=st.just("m"),
+        quantity=_QUANTITIES,
+        unit_price=st.builds(Money, st.integers(0, 5_000)),
+        modifiers=st.lists(children, max_size=3),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    quantity=_QUANTITIES,
+    price=st.integers(0, 100_000),
+    modifiers=st.lists(_MODIFIERS, max_size=4),
+)
+def test_line_gross_minor_is_line_gross_in_minor_units(
+    quantity: Decimal, price: int, modifiers: list[Modifier]
+) -> None:
+    """The close's integer arithmetic rounds every fractional quantity as ``Money.times`` does."""
+    line = Line(id="1", name="x", quantity=quantity, unit_price=Money(price), modifiers=modifiers)
+    assert line_gross_minor(line) == line_gross(line).amount

@@ -14,7 +14,7 @@ class CurrencyMismatch(ValueError):
     """Two amounts in different currencies were combined."""
 
 
-class Money(msgspec.Struct, frozen=True):
+class Money(msgspec.Struct, frozen=True, gc=False):
     """An amount in the currency's minor unit (cents for USD): ``Money(1250, "USD")`` is $12.50.
     Decoded amounts lie within ±:data:`~expediter.model.bounds.MAX_AMOUNT`."""
 

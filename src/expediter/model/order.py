@@ -20,7 +20,7 @@ currency.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import StrEnum
 
 import msgspec
@@ -93,7 +93,7 @@ class TenderType(StrEnum):
     OTHER = "other"
 
 
-class Modifier(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Modifier(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A modifier on a line or on another modifier (``modifiers`` nests: a side's own choices)."""
 
     name: str
@@ -107,14 +107,14 @@ class Modifier(msgspec.Struct, kw_only=True, omit_defaults=True):
     modifiers: list[Modifier] = []
 
 
-class Discount(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Discount(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     name: str
     amount: Money
     reason: str = ""
     discount_id: Id | None = None
 
 
-class Comp(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Comp(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """The whole line given away after it was made (manager's meal, a remake, a guest recovery)."""
 
     reason: str
@@ -122,7 +122,7 @@ class Comp(msgspec.Struct, kw_only=True, omit_defaults=True):
     approved_by: str | None = None
 
 
-class Line(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Line(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     id: Id
     name: str
     quantity: Decimal
@@ -145,7 +145,7 @@ class Line(msgspec.Struct, kw_only=True, omit_defaults=True):
     void_reason: str = ""
 
 
-class Tax(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Tax(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     name: str
     amount: Money
     kind: TaxKind = TaxKind.ADDITIVE
@@ -155,7 +155,7 @@ class Tax(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Collected and remitted by the marketplace itself: not the restaurant's tax payable."""
 
 
-class ServiceCharge(msgspec.Struct, kw_only=True, omit_defaults=True):
+class ServiceCharge(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A charge on the check; auto-gratuity is one, and it is wages, not a tip."""
 
     name: str
@@ -164,7 +164,7 @@ class ServiceCharge(msgspec.Struct, kw_only=True, omit_defaults=True):
     taxable: bool = False
 
 
-class Payment(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Payment(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A tender. Only the last four digits of a card are ever kept."""
 
     id: Id
@@ -178,7 +178,7 @@ class Payment(msgspec.Struct, kw_only=True, omit_defaults=True):
     created_at: AwareDatetime | None = None
 
 
-class Refund(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Refund(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     id: Id
     amount: Money
     reason: str = ""
@@ -187,7 +187,7 @@ class Refund(msgspec.Struct, kw_only=True, omit_defaults=True):
     created_at: AwareDatetime | None = None
 
 
-class Order(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Order(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """One check. ``id`` is the hub's stable id; ``external_id`` the POS's own."""
 
     id: Id
@@ -375,6 +375,36 @@ def line_gross(line: Line, currency: str = "USD") -> Money:
     """Price of the line before discounts and comps: (unit price + modifiers) × quantity."""
     per_unit = line.unit_price + total((modifier_total(m, currency) for m in line.modifiers), currency)
     return per_unit.times(line.quantity)
+
+
+def line_gross_minor(line: Line, currency: str = "USD") -> int:
+    """``line_gross(line, currency).amount`` in plain integers, for the close's loops: the same
+    half-even rounding of each fractional quantity, with the common whole quantities kept exact
+    (no :class:`Money` made along the way; ``currency`` is the caller's, for symmetry)."""
+    unit = line.unit_price.amount
+    if line.modifiers:
+        for modifier in line.modifiers:
+            unit += _modifier_minor(modifier)
+    quantity = line.quantity
+    return unit if quantity == _ONE else _times_minor(unit, quantity)
+
+
+def _modifier_minor(modifier: Modifier) -> int:
+    unit = modifier.unit_price.amount
+    if modifier.modifiers:
+        for child in modifier.modifiers:
+            unit += _modifier_minor(child)
+    quantity = modifier.quantity
+    return unit if quantity == _ONE else _times_minor(unit, quantity)
+
+
+def _times_minor(amount: int, quantity: Decimal) -> int:
+    """``Money.times`` on minor units: half-even to the unit, exact when the quantity is whole."""
+    if quantity == _ONE:
+        return amount
+    if quantity == quantity.to_integral_value():
+        return amount * int(quantity)
+    return int((Decimal(amount) * quantity).quantize(_ONE, rounding=ROUND_HALF_EVEN))
 
 
 def order_totals(order: Order) -> Totals:

@@ -123,6 +123,7 @@ class AccountResolver:
         self._types: dict[str, AccountType] = dict(mappings.account_types)
         self._missing: dict[tuple[MappingTable, str], MissingMapping] = {}
         self._cache: dict[tuple[MappingTable, tuple[str, ...]], str] = {}
+        self._fixed: dict[FixedAccount, str] = {}
 
     def lookup(self, table: MappingTable, *keys: str, used_for: str = "") -> str:
         """The account of the first key found in ``table``; a placeholder (and a record) if none."""
@@ -140,7 +141,10 @@ class AccountResolver:
         return account
 
     def fixed(self, account: FixedAccount, used_for: str = "") -> str:
-        return self.lookup(MappingTable.FIXED, account.value, used_for=used_for)
+        found = self._fixed.get(account)  # asked for several times a check: the enum's value is slow
+        if found is None:
+            found = self._fixed[account] = self.lookup(MappingTable.FIXED, account.value, used_for=used_for)
+        return found
 
     def auto_gratuity(self) -> tuple[str, AccountType]:
         """Auto-gratuity's account and what it is. Its own account, when mapped, must say its type
