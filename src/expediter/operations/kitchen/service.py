@@ -193,6 +193,22 @@ class Kitchen:
             changed, decided = await self._decide_order(order)
         return await self._settled(changed, decided)
 
+    async def take(self, order: Order) -> tuple[list[Ticket], asyncio.Future[list[Ticket]]]:
+        """:meth:`receive`, answered as soon as the order is decided: the tickets it changes, and
+        a future that completes once they are on disk (and on the screens), or fails when the disk
+        refused them. The caller may hand over its next order meanwhile: orders are decided, written
+        and shown in the order they were taken.
+
+        Once a write failed, every order decided before the kitchen went back to what the disk
+        holds fails with it, and so does every order taken after the failure (``TransientError``),
+        so a caller that retries its failed order first keeps its orders in order."""
+        failures = self._committer.failures  # read before any await: see the failure check below
+        async with self._deciding:
+            if self._committer.failures != failures:
+                raise TransientError("the kitchen's last save failed: this order goes again")
+            changed, decided = await self._decide_order(order)
+        return changed, asyncio.ensure_future(self._settled(changed, decided))
+
     async def _settled(self, changed: list[Ticket], decided: Decided | None) -> list[Ticket]:
         """Wait for a decided action's write, then send the statuses it made."""
         if decided is not None:

@@ -158,6 +158,8 @@ class GroupCommitter:
         self.submitted = 0
         """How many actions were submitted so far; action ``n`` is on disk once ``written >= n``."""
         self.written = 0
+        self.failures = 0
+        """How many writes failed so far (the kitchen then reloads its memory from the disk)."""
 
     def submit(self, changes: Changes) -> asyncio.Future[list[KitchenEvent]]:
         future: asyncio.Future[list[KitchenEvent]] = asyncio.get_running_loop().create_future()
@@ -178,6 +180,10 @@ class GroupCommitter:
             try:
                 results = await self.store.commit_many([changes for changes, _ in batch])
             except Exception as exc:
+                # what waits was decided on the memory the kitchen now reloads: it fails too
+                batch += self._pending
+                self._pending = []
+                self.failures += 1
                 self.written += len(batch)  # settled: the kitchen reloads what the disk holds
                 for _, future in batch:
                     if not future.done():
