@@ -132,6 +132,9 @@ class Kitchen:
         self._published: dict[str, int] = {}
         self._deciding = asyncio.Lock()
         """Held while an action reads and decides (see the module's docstring)."""
+        self._reading = asyncio.Lock()
+        self._copy_loaded = False
+        """A copy that only reads was loaded whole once (:meth:`read_shared`)."""
 
     @classmethod
     def from_catalog(
@@ -165,8 +168,40 @@ class Kitchen:
 
     async def read_shared(self) -> None:
         """Memory from the database without starting: a copy that only reads, in a process of
-        the group whose kitchen runs elsewhere (its tickets and 86 list as the kitchen wrote them)."""
-        await self._load()
+        the group whose kitchen runs elsewhere (its tickets and 86 list as the kitchen wrote them).
+
+        The first call loads it whole; later ones read only the station events written since the
+        copy last looked (each carries its ticket's new state) and the 86 list, so a screen's
+        request costs a few indexed reads, not the whole kitchen. A log that no longer holds what
+        the copy missed (pruned meanwhile, or another database) loads it whole again."""
+        async with self._reading:
+            if self._copy_loaded and await self._follow_log():
+                return
+            await self._load()
+            self._copy_loaded = True
+
+    async def _follow_log(self) -> bool:
+        """Apply the events written since the copy last looked; False when the log cannot say."""
+        latest = await self.store.last_seqs()
+        if any(station not in latest for station in self._published):
+            return False
+        now = clock.now()
+        for station, last in latest.items():
+            seen = self._published.get(station, 0)
+            if last < seen:
+                return False
+            while seen < last:
+                events = await self.store.events_after(station, seen)
+                if not events or events[0].seq != seen + 1:
+                    return False
+                for event in events:
+                    self._publish(event)
+                    self._memory.remember(event.ticket)
+                    self._memory.touch(event.ticket.order_id, now, 0)
+                seen = events[-1].seq
+        self._memory.let_go(now, 0)
+        self._available = {(a.location_id, a.key): a.available for a in await self.store.availability()}
+        return True
 
     async def _load(self) -> None:
         """Memory from the store: at start, and after a failed write."""
