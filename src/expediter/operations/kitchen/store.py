@@ -242,11 +242,7 @@ class KitchenStore:
     async def commit_many(self, batch: list[Changes]) -> list[list[KitchenEvent]]:
         """Write several actions' changes in one transaction (one commit), numbering in order."""
 
-        def work(tx: Tx) -> list[list[KitchenEvent]]:
-            last: dict[str, int] = {}
-            return [_write(tx, changes, last) for changes in batch]
-
-        return await self.storage.write(work)
+        return await self.storage.write(lambda tx: _write(tx, batch))
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -374,36 +370,61 @@ class KitchenStore:
         await self.storage.write(lambda tx: tx.execute(UPSERT_PRINTED, params))
 
 
-def _write(tx: Tx, changes: Changes, last: dict[str, int]) -> list[KitchenEvent]:
+class _EventRow(msgspec.Struct, kw_only=True):
+    """A :class:`KitchenEvent` as stored, its ticket already encoded (for the ticket's own row):
+    the same fields in the same order, so the same bytes."""
+
+    station: str
+    seq: int
+    kind: EventKind
+    ticket: msgspec.Raw
+    at: AwareDatetime
+
+
+def _write(tx: Tx, batch: list[Changes]) -> list[list[KitchenEvent]]:
+    """Several actions' rows, each table's in one statement run over them all (in order: a ticket
+    changed twice keeps its last state); the events numbered in order, per station."""
     now = now_iso()
-    for order in changes.orders:
-        courses = msgspec.json.encode(order.fired_courses).decode()
-        tx.execute(
-            UPSERT_ORDER, (order.order_id, order.location_id, order.version, courses, order.payload, now)
-        )
-    for ticket in changes.tickets:
-        payload = msgspec.json.encode(ticket)
-        tx.execute(
-            UPSERT_TICKET, (ticket.id, ticket.order_id, ticket.station, ticket.state.value, payload, now)
-        )
-    for entry in changes.availability:
-        tx.execute(
-            UPSERT_AVAILABILITY,
-            (entry.location_id, entry.key, int(entry.available), to_iso(entry.updated_at)),
-        )
-    return [_append(tx, event, last) for event in changes.events]
+    orders, tickets, availability, events = [], [], [], []
+    last: dict[str, int] = {}
+    numbered: list[list[KitchenEvent]] = []
+    for changes in batch:
+        encoded = {id(ticket): msgspec.json.encode(ticket) for ticket in changes.tickets}
+        orders += [_order_row(order, now) for order in changes.orders]
+        tickets += [
+            (t.id, t.order_id, t.station, t.state.value, encoded[id(t)], now) for t in changes.tickets
+        ]
+        availability += [
+            (a.location_id, a.key, int(a.available), to_iso(a.updated_at)) for a in changes.availability
+        ]
+        numbered.append([_number(tx, event, last) for event in changes.events])
+        events += [_event_row(event, encoded) for event in numbered[-1]]
+    tx.execute_many(UPSERT_ORDER, orders)
+    tx.execute_many(UPSERT_TICKET, tickets)
+    tx.execute_many(UPSERT_AVAILABILITY, availability)
+    tx.execute_many(INSERT_EVENT, events)
+    return numbered
 
 
-def _append(tx: Tx, event: KitchenEvent, last: dict[str, int]) -> KitchenEvent:
+def _order_row(order: OrderRecord, now: str) -> tuple[Any, ...]:
+    courses = msgspec.json.encode(order.fired_courses).decode()
+    return (order.order_id, order.location_id, order.version, courses, order.payload, now)
+
+
+def _number(tx: Tx, event: KitchenEvent, last: dict[str, int]) -> KitchenEvent:
     """Number ``event`` after the station's last event in this transaction (see the module's docstring)."""
     if event.station not in last:
         last[event.station] = _last_seq(tx, event.station)
     seq = last[event.station] = last[event.station] + 1
-    numbered = msgspec.structs.replace(event, seq=seq)
-    tx.execute(
-        INSERT_EVENT, (event.station, seq, event.kind.value, msgspec.json.encode(numbered), to_iso(event.at))
+    return msgspec.structs.replace(event, seq=seq)
+
+
+def _event_row(event: KitchenEvent, encoded: dict[int, bytes]) -> tuple[Any, ...]:
+    ticket = encoded.get(id(event.ticket)) or msgspec.json.encode(event.ticket)
+    row = _EventRow(
+        station=event.station, seq=event.seq, kind=event.kind, ticket=msgspec.Raw(ticket), at=event.at
     )
-    return numbered
+    return (event.station, event.seq, event.kind.value, msgspec.json.encode(row), to_iso(event.at))
 
 
 def _last_seq(tx: Tx, station: str) -> int:
