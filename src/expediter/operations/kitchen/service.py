@@ -132,6 +132,8 @@ class Kitchen:
         self._published: dict[str, int] = {}
         self._deciding = asyncio.Lock()
         """Held while an action reads and decides (see the module's docstring)."""
+        self._reloaded_after = 0
+        """The count of failed writes when memory was last read back from the disk."""
         self._reading = asyncio.Lock()
         self._copy_loaded = False
         """A copy that only reads was loaded whole once (:meth:`read_shared`)."""
@@ -235,8 +237,11 @@ class Kitchen:
         and shown in the order they were taken.
 
         Once a write failed, every order decided before the kitchen went back to what the disk
-        holds fails with it, and so does every order taken after the failure (``TransientError``),
-        so a caller that retries its failed order first keeps its orders in order."""
+        holds fails with it (the committer fails what waited behind it), and so does every order
+        taken while that write was under way and decided after it failed (``TransientError``):
+        a caller hands over its next order right after the previous one was decided (nothing
+        runs in between), so a failed order is never followed by a later one of the same caller
+        that succeeds, and a caller that retries its failed order first keeps its orders in order."""
         failures = self._committer.failures  # read before any await: see the failure check below
         async with self._deciding:
             if self._committer.failures != failures:
@@ -395,7 +400,13 @@ class Kitchen:
         """Settle expo, update memory and queue the write, at once (no await: the caller holds
         :attr:`_deciding`); the statuses to send and the write to wait for. Screens hear about it
         only once it is on disk, from the group committer, in order. Many actions share one
-        transaction (group commit)."""
+        transaction (group commit).
+
+        Refused (``TransientError``) between a failed write and the reload of memory: memory
+        then holds what the disk refused, and a decision on it would be written after the ones
+        that failed (see :meth:`take`)."""
+        if self._reloaded_after != self._committer.failures:
+            raise TransientError("the kitchen is reading back what it could not save: try again")
         changed, statuses = self._settle_expo(changed)
         now = clock.now()
         events = [KitchenEvent(station=t.station, kind=EventKind.TICKET, ticket=t, at=now) for t in changed]
@@ -441,7 +452,10 @@ class Kitchen:
         except Exception as exc:
             log.exception("kitchen.commit_failed")
             async with self._deciding:
-                await self._load()
+                failures = self._committer.failures
+                if self._reloaded_after != failures:  # once for every action of the failed write
+                    await self._load()
+                    self._reloaded_after = failures
             raise TransientError(f"the kitchen could not save: {exc}") from exc
 
     def _settle_expo(self, changed: list[Ticket]) -> tuple[list[Ticket], list[TicketStatus]]:
