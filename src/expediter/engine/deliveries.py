@@ -280,7 +280,9 @@ class Deliveries:
                     if not await self._due(lane):
                         return
                     continue
-                await self._work_through(batch)
+                finished = await self._work_through(batch)
+                if finished and len(batch) < LANE_BATCH and self.claims is None and lane not in self._dirty:
+                    return  # all of it went and nothing came since: no read to find the lane empty
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -297,8 +299,9 @@ class Deliveries:
             lambda tx: [_due_from_row(r) for r in tx.all(_DUE_SQL, (lane, lane, LANE_BATCH))]
         )
 
-    async def _work_through(self, batch: list[DueDelivery]) -> None:
+    async def _work_through(self, batch: list[DueDelivery]) -> bool:
         """Deliver in order; stop at the first one that must wait (the lane re-reads after it).
+        True when every one of them was delivered.
 
         Outcomes are saved without waiting for each commit: the next delivery goes out as soon as
         the previous one succeeded, and the batch's saves share group commits. They are all on
@@ -312,13 +315,14 @@ class Deliveries:
                 if wait > 0:
                     await _all_saved(saves)
                     await asyncio.sleep(wait)
-                    return
+                    return False
                 state, save = await self._try(delivery)
                 saves.append(save)
                 if state is DeliveryState.RETRYING or (state is DeliveryState.DEAD and self._holds(delivery)):
-                    return  # the lane waits: for the retry, or for the dead letter's replay
+                    return False  # the lane waits: for the retry, or for the dead letter's replay
         finally:
-            await _all_saved(saves)
+            states = await _all_saved(saves)
+        return len(states) == len(batch) and all(state is DeliveryState.DELIVERED for state in states)
 
     async def attempt(self, delivery: DueDelivery) -> DeliveryState:
         """One attempt: hand over, then commit the new state and its ledger transfer together."""
@@ -611,10 +615,12 @@ def _ledger_flow(delivery: DueDelivery) -> str:
     return delivery.flow_id + DRILL_SUFFIX if is_drill(delivery.location_id) else delivery.flow_id
 
 
-async def _all_saved(saves: list[asyncio.Task[DeliveryState]]) -> None:
-    """Wait for the saves; unlike ``gather``, a cancelled lane does not cancel them."""
-    if saves:
-        await asyncio.wait(saves)
-        for save in saves:
-            save.result()
-        saves.clear()
+async def _all_saved(saves: list[asyncio.Task[DeliveryState]]) -> list[DeliveryState]:
+    """Wait for the saves; their final states. Unlike ``gather``, a cancelled lane does not
+    cancel them."""
+    if not saves:
+        return []
+    await asyncio.wait(saves)
+    states = [save.result() for save in saves]
+    saves.clear()
+    return states
