@@ -438,12 +438,11 @@ async def measure(args: argparse.Namespace, port: int, pid: int, device: str, fo
     await open_loop(port, screens, body, args.warmup_rate, args.warmup, "warm", args.locations)
     best = 0
     for index, rate in enumerate(int(r) for r in args.rates.split(",")):
-        before = hub_cpu_seconds(pid)
+        before, threads = hub_cpu_seconds(pid), thread_cpu_seconds(pid)
         result = await open_loop(port, screens, body, rate, args.seconds, f"r{index}", args.locations)
-        print(
-            "open loop " + cpu_line(result, hub_cpu_seconds(pid) - before, int(rate * args.seconds)),
-            flush=True,
-        )
+        orders = int(rate * args.seconds)
+        print("open loop " + cpu_line(result, hub_cpu_seconds(pid) - before, orders), flush=True)
+        print(thread_line(threads, thread_cpu_seconds(pid), orders), flush=True)
         healthy = (
             result["p99_ms"] < args.p99_ms
             and result["posted_per_s"] >= rate * 0.95

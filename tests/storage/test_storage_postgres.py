@@ -244,6 +244,30 @@ def test_an_insert_first_write_runs_as_one_insert_then_the_rest_on_any_tx(databa
     assert again == ("a", None, a_id)
 
 
+def test_one_statement_over_many_rows_runs_in_order_on_any_tx(database: str) -> None:
+    """``execute_many``: each row once, in order (a key written twice keeps its last value)."""
+    upsert = (
+        "INSERT INTO kitchen_availability (location_id, item_key, available, updated_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (location_id, item_key) DO UPDATE SET"
+        " available = excluded.available, updated_at = excluded.updated_at"
+    )
+    rows = [("L1", "burger", 0, "t1"), ("L1", "fries", 0, "t1"), ("L1", "burger", 1, "t2")]
+    select = "SELECT item_key, available, updated_at FROM kitchen_availability ORDER BY item_key"
+
+    async def scenario() -> list[tuple[Any, ...]]:
+        storage = open_storage(database)
+        await storage.start()
+        try:
+            await storage.write(lambda tx: tx.execute_many(upsert, rows))
+            await storage.write(lambda tx: tx.execute_many(upsert, []))
+            await storage.write(lambda tx: tx.execute_many(upsert, [("L1", "cola", 0, "t3")]))
+            return [tuple(row) for row in await storage.read(lambda tx: tx.all(select))]
+        finally:
+            await storage.stop()
+
+    assert asyncio.run(scenario()) == [("burger", 1, "t2"), ("cola", 0, "t3"), ("fries", 0, "t1")]
+
+
 def test_inserts_sent_together_share_commits_duplicates_included(postgres_url: str) -> None:
     """Equal keys in one group do not fail it (which would re-run it one write at a time)."""
 

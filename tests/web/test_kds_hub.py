@@ -11,11 +11,14 @@ import msgspec
 from expediter.catalog.schema import ApiToken, Catalog, Flow, Level, Mappings, System, SystemKind, Trigger
 from expediter.catalog.schema import Hub as HubSettings
 from expediter.catalog.secrets import hash_token
+from expediter.engine.deliveries import RetryPolicy
 from expediter.engine.hub import Hub
+from expediter.engine.lanes import DeliveryState
 from expediter.model.location import Location
 from expediter.operations.kitchen import Kitchen, KitchenStore, ticket_id_for
 from expediter.plugin.base import IncomingMessage
 from expediter.web.app import create_app
+from tests.engine.helpers import eventually
 from tests.operations.kitchen.helpers import order
 from tests.web.signin import client_for, pair_screen
 
@@ -99,3 +102,63 @@ def test_order_posted_to_the_hub_reaches_the_screen_and_ready_goes_back(tmp_path
         "kds:o-1:ready:1",
     )
     assert duplicate is False
+
+
+REFUSE_O3 = (
+    "CREATE TRIGGER refuse_o3 BEFORE INSERT ON kitchen_orders WHEN NEW.order_id = 'o-3'"
+    " BEGIN SELECT RAISE(ABORT, 'the disk refused it'); END"
+)
+
+
+def test_a_kitchen_write_the_database_refuses_goes_again_first_and_the_lane_keeps_its_order(
+    tmp_path: Path,
+) -> None:
+    """A lane hands over its next order before the previous one is written: when that write
+    fails, neither it nor anything decided after it reaches the screens before it does."""
+    shown: list[str] = []
+
+    async def main() -> None:
+        cat = catalog(tmp_path)
+        hub = Hub(cat, poll_interval=0.05, retry=RetryPolicy(base=0.05, cap=0.2))
+        kitchen = Kitchen.from_catalog(cat, KitchenStore(hub.storage))
+        hub.services.kitchen = kitchen
+        await hub.start()
+        await kitchen.start()
+        screen = kitchen.subscribe("grill")
+        try:
+            await hub.storage.write(lambda tx: tx.execute(REFUSE_O3))
+            for n in range(1, 9):
+                placed = msgspec.structs.replace(order(f"o-{n}"), source_system="pos")
+                await hub.inbox.accept(
+                    IncomingMessage(
+                        source_system="pos",
+                        kind="orders",
+                        idempotency_key=f"pos:o-{n}",
+                        payload=msgspec.json.encode(placed),
+                        location_id="loc-1",
+                    )
+                )
+
+            async def o3_refused() -> bool:
+                records = await hub.deliveries.records(DeliveryState.RETRYING)
+                return any(r.attempts >= 1 for r in records)
+
+            await eventually(o3_refused)
+            await hub.storage.write(lambda tx: tx.execute("DROP TRIGGER refuse_o3"))
+            while len(shown) < 8:
+                event = await asyncio.wait_for(screen.queue.get(), 30)
+                assert event is not None
+                shown.append(event.ticket.order_id)
+
+            async def all_delivered() -> bool:
+                records = await hub.deliveries.records()
+                return len(records) == 8 and {r.state for r in records} == {DeliveryState.DELIVERED}
+
+            await eventually(all_delivered)
+        finally:
+            kitchen.unsubscribe(screen)
+            await kitchen.stop()
+            await hub.stop()
+
+    asyncio.run(main())
+    assert shown == [f"o-{n}" for n in range(1, 9)]  # each once, in the order they were taken

@@ -35,10 +35,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
@@ -70,6 +70,17 @@ DEFAULT_ATTEMPT_TIMEOUT = 60.0
 """Seconds one hand-over may take before it counts as a transient failure: a sink that hangs must
 not hold its lane forever."""
 
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How one attempt ended: the new state, the error people read, the wait before a retry."""
+
+    state: DeliveryState
+    error: str = ""
+    delay: float = 0.0
+
+
+_DELIVERED = _Outcome(DeliveryState.DELIVERED)
 
 _OUTCOME = {
     DeliveryState.DELIVERED: TransferOutcome.SUCCEEDED,
@@ -182,7 +193,7 @@ class Deliveries:
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
-        self._saves: set[asyncio.Task[None]] = set()
+        self._saves: set[asyncio.Task[DeliveryState]] = set()
         self._renewing: asyncio.Task[None] | None = None
         self.running = False
 
@@ -269,7 +280,9 @@ class Deliveries:
                     if not await self._due(lane):
                         return
                     continue
-                await self._work_through(batch)
+                finished = await self._work_through(batch)
+                if finished and len(batch) < LANE_BATCH and self.claims is None and lane not in self._dirty:
+                    return  # all of it went and nothing came since: no read to find the lane empty
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -286,55 +299,108 @@ class Deliveries:
             lambda tx: [_due_from_row(r) for r in tx.all(_DUE_SQL, (lane, lane, LANE_BATCH))]
         )
 
-    async def _work_through(self, batch: list[DueDelivery]) -> None:
+    async def _work_through(self, batch: list[DueDelivery]) -> bool:
         """Deliver in order; stop at the first one that must wait (the lane re-reads after it).
+        True when every one of them was delivered.
 
         Outcomes are saved without waiting for each commit: the next delivery goes out as soon as
         the previous one succeeded, and the batch's saves share group commits. They are all on
         disk before the lane reads again (so it never sees a finished delivery as pending); a
         crash before that only means a resend under the same delivery key.
         """
-        saves: list[asyncio.Task[None]] = []
+        saves: list[asyncio.Task[DeliveryState]] = []
         try:
             for delivery in batch:
                 wait = (delivery.next_attempt_at - utcnow()).total_seconds()
                 if wait > 0:
                     await _all_saved(saves)
                     await asyncio.sleep(wait)
-                    return
+                    return False
                 state, save = await self._try(delivery)
                 saves.append(save)
                 if state is DeliveryState.RETRYING or (state is DeliveryState.DEAD and self._holds(delivery)):
-                    return  # the lane waits: for the retry, or for the dead letter's replay
+                    return False  # the lane waits: for the retry, or for the dead letter's replay
         finally:
-            await _all_saved(saves)
+            states = await _all_saved(saves)
+        return len(states) == len(batch) and all(state is DeliveryState.DELIVERED for state in states)
 
     async def attempt(self, delivery: DueDelivery) -> DeliveryState:
         """One attempt: hand over, then commit the new state and its ledger transfer together."""
-        state, save = await self._try(delivery)
-        await save
-        return state
+        _, save = await self._try(delivery)
+        return await save
 
-    async def _try(self, delivery: DueDelivery) -> tuple[DeliveryState, asyncio.Task[None]]:
-        """Hand over once; return the outcome and the task saving it (state + transfer)."""
+    async def _try(self, delivery: DueDelivery) -> tuple[DeliveryState, asyncio.Task[DeliveryState]]:
+        """Hand over once; return the outcome and the task saving it (state + transfer), which
+        gives the final state. A sink whose receipt is still ``settled`` gives ``delivered`` at
+        once (the lane goes on) and its save waits for the sink's write first."""
         attempt = delivery.attempts + 1
         flow = self.hub.catalog.flow(delivery.flow_id)
         started = utcnow()
         since = delivery.retrying_since or started
-        receipt: Receipt | None = None
-        produced: list[int] = []
-        error, delay = "", 0.0
         try:
             receipt, produced = await self._hand_over_in_time(delivery, flow, attempt)
-            state = DeliveryState.DELIVERED
-        except (TerminalError, RejectedInput) as exc:
-            state, error = DeliveryState.DEAD, str(exc) or type(exc).__name__
         except Exception as exc:
-            if not isinstance(exc, TransientError):
-                log.exception("sink_crashed", delivery_id=delivery.id, flow_id=delivery.flow_id)
-            error = str(exc) or type(exc).__name__
-            retry_after = exc.retry_after if isinstance(exc, TransientError) else None
-            state, delay = self._after_transient(flow, attempt, retry_after, utcnow() - since)
+            failed = self._failed(delivery, flow, attempt, since, exc)
+            work = self._conclude(delivery, flow, attempt, started, since, failed, None, [])
+            return failed.state, self._saving(work)
+        if receipt.settled is not None:
+            work = self._once_settled(delivery, flow, attempt, started, since, receipt, produced)
+        else:
+            work = self._conclude(delivery, flow, attempt, started, since, _DELIVERED, receipt, produced)
+        return DeliveryState.DELIVERED, self._saving(work)
+
+    def _saving(self, work: Coroutine[Any, Any, DeliveryState]) -> asyncio.Task[DeliveryState]:
+        save = asyncio.ensure_future(work)
+        self._saves.add(save)
+        save.add_done_callback(self._saves.discard)
+        return save
+
+    def _failed(
+        self, delivery: DueDelivery, flow: Flow | None, attempt: int, since: datetime, exc: BaseException
+    ) -> _Outcome:
+        if isinstance(exc, TerminalError | RejectedInput):
+            return _Outcome(DeliveryState.DEAD, str(exc) or type(exc).__name__)
+        if not isinstance(exc, TransientError):
+            log.error("sink_crashed", delivery_id=delivery.id, flow_id=delivery.flow_id, exc_info=exc)
+        retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+        state, delay = self._after_transient(flow, attempt, retry_after, utcnow() - since)
+        return _Outcome(state, str(exc) or type(exc).__name__, delay)
+
+    async def _once_settled(
+        self,
+        delivery: DueDelivery,
+        flow: Flow | None,
+        attempt: int,
+        started: datetime,
+        since: datetime,
+        receipt: Receipt,
+        produced: list[int],
+    ) -> DeliveryState:
+        """Save a delivery once its sink's write is done (a failed or late write: a retry)."""
+        assert receipt.settled is not None
+        try:
+            async with asyncio.timeout(self.attempt_timeout):
+                await asyncio.shield(receipt.settled)
+        except Exception as exc:
+            if isinstance(exc, TimeoutError):
+                exc = TransientError(f"not saved within {self.attempt_timeout:g} s")
+            failed = self._failed(delivery, flow, attempt, since, exc)
+            return await self._conclude(delivery, flow, attempt, started, since, failed, None, [])
+        return await self._conclude(delivery, flow, attempt, started, since, _DELIVERED, receipt, produced)
+
+    async def _conclude(
+        self,
+        delivery: DueDelivery,
+        flow: Flow | None,
+        attempt: int,
+        started: datetime,
+        since: datetime,
+        outcome: _Outcome,
+        receipt: Receipt | None,
+        produced: list[int],
+    ) -> DeliveryState:
+        """Count and log the outcome, then commit the new state with its ledger transfer."""
+        state = outcome.state
         self._count(delivery, state)
         if state is not DeliveryState.DELIVERED:
             log.warning(
@@ -343,18 +409,15 @@ class Deliveries:
                 flow_id=delivery.flow_id,
                 attempt=attempt,
                 state=str(state),
-                error=error,
+                error=outcome.error,
             )
-        transfer = self._transfer(delivery, flow, started, state, receipt, error)
+        transfer = self._transfer(delivery, flow, started, state, receipt, outcome.error)
         links = [Link(delivery.message_id, LinkRole.CARRIED, delivery.id)]
         links += [Link(message_id, LinkRole.PRODUCED, delivery.id) for message_id in produced]
         failing_since = since if state is not DeliveryState.DELIVERED else None
-        save = asyncio.ensure_future(
-            self._save(delivery, attempt, state, delay, error, transfer, links, failing_since)
-        )
-        self._saves.add(save)
-        save.add_done_callback(self._saves.discard)
-        return state, save
+        error = outcome.error
+        await self._save(delivery, attempt, state, outcome.delay, error, transfer, links, failing_since)
+        return state
 
     def _count(self, delivery: DueDelivery, state: DeliveryState) -> None:
         latency = None
@@ -553,10 +616,12 @@ def _ledger_flow(delivery: DueDelivery) -> str:
     return delivery.flow_id + DRILL_SUFFIX if is_drill(delivery.location_id) else delivery.flow_id
 
 
-async def _all_saved(saves: list[asyncio.Task[None]]) -> None:
-    """Wait for the saves; unlike ``gather``, a cancelled lane does not cancel them."""
-    if saves:
-        await asyncio.wait(saves)
-        for save in saves:
-            save.result()
-        saves.clear()
+async def _all_saved(saves: list[asyncio.Task[DeliveryState]]) -> list[DeliveryState]:
+    """Wait for the saves; their final states. Unlike ``gather``, a cancelled lane does not
+    cancel them."""
+    if not saves:
+        return []
+    await asyncio.wait(saves)
+    states = [save.result() for save in saves]
+    saves.clear()
+    return states

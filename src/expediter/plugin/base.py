@@ -93,6 +93,10 @@ class Receipt(msgspec.Struct, kw_only=True):
     remote_ref: str = ""
     """Where it went: a URL, a remote path, a printer address."""
     checksum: str = ""
+    settled: Awaitable[Any] | None = None
+    """The sink decided what it does but is still making it durable (the kitchen's write): the
+    engine saves the delivery as delivered once this completes (as a transient failure when it
+    fails), and hands over the lane's next delivery meanwhile. ``None``: done when returned."""
 
 
 @runtime_checkable

@@ -8,7 +8,7 @@ under a name of their own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -62,6 +62,11 @@ class KitchenService(Protocol):
 
     async def receive(self, order: Order) -> Sequence[ShownTicket]:
         """Route a version of an order to the stations; the tickets it changed (none: already shown)."""
+        ...
+
+    async def take(self, order: Order) -> tuple[Sequence[ShownTicket], Awaitable[Sequence[ShownTicket]]]:
+        """:meth:`receive` answered once decided: the tickets it changes, and an awaitable that
+        completes once they are on disk (or fails: the order goes again)."""
         ...
 
     def screens_online(self, station: str) -> int:

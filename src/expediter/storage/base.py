@@ -27,6 +27,11 @@ class Tx(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """The same statement once per parameter set, in order (sent together on PostgreSQL:
+        one round trip, not one a row)."""
+        ...
+
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int | None:
         """Run one ``INSERT`` (no ``RETURNING``); the new row's ``id``, or ``None`` when an
         ``ON CONFLICT ... DO NOTHING`` skipped it. (PostgreSQL: add ``RETURNING id``.)"""

@@ -101,6 +101,13 @@ class _Tx:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(to_driver_sql(sql), params, prepare=True)
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if len(rows) == 1:
+            self.execute(sql, rows[0])
+        elif rows:
+            with self._conn.cursor() as cursor:  # psycopg's pipeline: the rows in one round trip
+                cursor.executemany(to_driver_sql(sql), rows)
+
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int | None:
         row = self._conn.execute(to_driver_sql(sql + " RETURNING id"), params, prepare=True).fetchone()
         return None if row is None else int(row[0])

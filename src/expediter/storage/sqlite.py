@@ -89,6 +89,10 @@ class _Tx:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(sql, params)
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._conn.executemany(sql, rows)
+
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int | None:
         cursor = self._conn.execute(sql, params)
         return cursor.lastrowid if cursor.rowcount == 1 else None

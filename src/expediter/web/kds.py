@@ -165,12 +165,20 @@ class KdsWeb:
         self._locations = locations
         self._bus = bus or (lambda: None)
         """The group's bus: a process whose kitchen runs elsewhere serves screens' feeds from it."""
-        self._shared = shared or (lambda: None)
+        self._make_shared = shared or (lambda: None)
         """A new, unstarted kitchen from the catalog over the shared database (``None`` where the
         kitchen cannot run elsewhere): a process without the kitchen reads through it."""
         self._closing = closing or ClosingFeeds()
         """Closed as the server stops: ends the feeds served from the bus (the kitchen's own
         feeds end with :meth:`Kitchen.close_feeds`), so the server is not left waiting for them."""
+        self._shared_copy: Kitchen | None = None
+
+    def _shared(self) -> Kitchen | None:
+        """The one read-only copy of the kitchen (made on first use, then kept: each read brings
+        it up to date from the events written since, see :meth:`Kitchen.read_shared`)."""
+        if self._shared_copy is None:
+            self._shared_copy = self._make_shared()
+        return self._shared_copy
 
     def kitchen(self) -> Kitchen:
         found = self._kitchen()
@@ -187,7 +195,7 @@ class KdsWeb:
 
     async def reading(self) -> Kitchen:
         """The kitchen to read tickets and the 86 list from: the running one, else (a process of
-        the group without it) one read afresh from the shared database."""
+        the group without it) the read-only copy, brought up to date from the shared database."""
         found = self._kitchen()
         if found is not None:
             return found

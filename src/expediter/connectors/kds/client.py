@@ -1,7 +1,9 @@
 """The KDS sink: hands each order to the hub's kitchen service (:class:`~expediter.plugin.KitchenService`).
 
 The kitchen turns redeliveries and older versions into no-ops (stable ticket ids, version check), so
-the engine's at-least-once delivery shows each ticket once.
+the engine's at-least-once delivery shows each ticket once. The sink answers once the kitchen
+decided (``Receipt.settled`` completes once the tickets are on disk): a lane's next order is
+decided while the previous one commits, and the delivery is saved as delivered only after it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ class KdsSink:
     async def deliver(self, item: Outbound) -> Receipt:
         order = order_from(item)
         try:
-            changed = await self.kitchen.receive(order)
+            changed, settled = await self.kitchen.take(order)
         except sqlite3.OperationalError as exc:
             raise TransientError(f"kitchen store busy: {exc}") from exc
         if not changed:
@@ -27,9 +29,11 @@ class KdsSink:
                 records=0,
                 bytes=len(item.payload),
                 remote_ref=f"kds:{order.id} v{order.version} already shown",
+                settled=settled,
             )
         return Receipt(
             records=len(changed),
             bytes=len(item.payload),
             remote_ref="kds:" + ",".join(t.id for t in changed),
+            settled=settled,
         )

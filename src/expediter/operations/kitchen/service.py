@@ -136,6 +136,11 @@ class Kitchen:
         self._published: dict[str, int] = {}
         self._deciding = asyncio.Lock()
         """Held while an action reads and decides (see the module's docstring)."""
+        self._reloaded_after = 0
+        """The count of failed writes when memory was last read back from the disk."""
+        self._reading = asyncio.Lock()
+        self._copy_loaded = False
+        """A copy that only reads was loaded whole once (:meth:`read_shared`)."""
 
     @classmethod
     def from_catalog(
@@ -169,8 +174,40 @@ class Kitchen:
 
     async def read_shared(self) -> None:
         """Memory from the database without starting: a copy that only reads, in a process of
-        the group whose kitchen runs elsewhere (its tickets and 86 list as the kitchen wrote them)."""
-        await self._load()
+        the group whose kitchen runs elsewhere (its tickets and 86 list as the kitchen wrote them).
+
+        The first call loads it whole; later ones read only the station events written since the
+        copy last looked (each carries its ticket's new state) and the 86 list, so a screen's
+        request costs a few indexed reads, not the whole kitchen. A log that no longer holds what
+        the copy missed (pruned meanwhile, or another database) loads it whole again."""
+        async with self._reading:
+            if self._copy_loaded and await self._follow_log():
+                return
+            await self._load()
+            self._copy_loaded = True
+
+    async def _follow_log(self) -> bool:
+        """Apply the events written since the copy last looked; False when the log cannot say."""
+        latest = await self.store.last_seqs()
+        if any(station not in latest for station in self._published):
+            return False
+        now = clock.now()
+        for station, last in latest.items():
+            seen = self._published.get(station, 0)
+            if last < seen:
+                return False
+            while seen < last:
+                events = await self.store.events_after(station, seen)
+                if not events or events[0].seq != seen + 1:
+                    return False
+                for event in events:
+                    self._publish(event)
+                    self._memory.remember(event.ticket)
+                    self._memory.touch(event.ticket.order_id, now, 0)
+                seen = events[-1].seq
+        self._memory.let_go(now, 0)
+        self._available = {(a.location_id, a.key): a.available for a in await self.store.availability()}
+        return True
 
     async def _load(self) -> None:
         """Memory from the store: at start, and after a failed write."""
@@ -196,6 +233,25 @@ class Kitchen:
         async with self._deciding:
             changed, decided = await self._decide_order(order)
         return await self._settled(changed, decided)
+
+    async def take(self, order: Order) -> tuple[list[Ticket], asyncio.Future[list[Ticket]]]:
+        """:meth:`receive`, answered as soon as the order is decided: the tickets it changes, and
+        a future that completes once they are on disk (and on the screens), or fails when the disk
+        refused them. The caller may hand over its next order meanwhile: orders are decided, written
+        and shown in the order they were taken.
+
+        Once a write failed, every order decided before the kitchen went back to what the disk
+        holds fails with it (the committer fails what waited behind it), and so does every order
+        taken while that write was under way and decided after it failed (``TransientError``):
+        a caller hands over its next order right after the previous one was decided (nothing
+        runs in between), so a failed order is never followed by a later one of the same caller
+        that succeeds, and a caller that retries its failed order first keeps its orders in order."""
+        failures = self._committer.failures  # read before any await: see the failure check below
+        async with self._deciding:
+            if self._committer.failures != failures:
+                raise TransientError("the kitchen's last save failed: this order goes again")
+            changed, decided = await self._decide_order(order)
+        return changed, asyncio.ensure_future(self._settled(changed, decided))
 
     async def _settled(self, changed: list[Ticket], decided: Decided | None) -> list[Ticket]:
         """Wait for a decided action's write, then send the statuses it made."""
@@ -348,7 +404,13 @@ class Kitchen:
         """Settle expo, update memory and queue the write, at once (no await: the caller holds
         :attr:`_deciding`); the statuses to send and the write to wait for. Screens hear about it
         only once it is on disk, from the group committer, in order. Many actions share one
-        transaction (group commit)."""
+        transaction (group commit).
+
+        Refused (``TransientError``) between a failed write and the reload of memory: memory
+        then holds what the disk refused, and a decision on it would be written after the ones
+        that failed (see :meth:`take`)."""
+        if self._reloaded_after != self._committer.failures:
+            raise TransientError("the kitchen is reading back what it could not save: try again")
         changed, statuses = self._settle_expo(changed)
         now = clock.now()
         events = [KitchenEvent(station=t.station, kind=EventKind.TICKET, ticket=t, at=now) for t in changed]
@@ -394,7 +456,10 @@ class Kitchen:
         except Exception as exc:
             log.exception("kitchen.commit_failed")
             async with self._deciding:
-                await self._load()
+                failures = self._committer.failures
+                if self._reloaded_after != failures:  # once for every action of the failed write
+                    await self._load()
+                    self._reloaded_after = failures
             raise TransientError(f"the kitchen could not save: {exc}") from exc
 
     def _settle_expo(self, changed: list[Ticket]) -> tuple[list[Ticket], list[TicketStatus]]:

@@ -92,6 +92,16 @@ class Changes(msgspec.Struct, kw_only=True):
     availability: list[Availability] = []
 
 
+LAST_SEQS = """WITH RECURSIVE stations (station) AS (
+        SELECT MIN(station) FROM kitchen_events
+        UNION ALL
+        SELECT (SELECT MIN(e.station) FROM kitchen_events e WHERE e.station > stations.station)
+        FROM stations WHERE stations.station IS NOT NULL
+    )
+    SELECT station, (SELECT MAX(e.seq) FROM kitchen_events e WHERE e.station = stations.station) AS seq
+    FROM stations WHERE station IS NOT NULL"""
+"""Each station's last sequence number, walking the primary key (station, seq) from one station
+to the next (``GROUP BY station`` would read every event of the log, on SQLite and PostgreSQL)."""
 LIVE_ORDERS = "SELECT order_id FROM kitchen_tickets WHERE state != 'bumped' OR updated_at >= ?"
 """Orders still live in the kitchen: a ticket not bumped yet, or one changed since ``?``."""
 ORDER_COLUMNS = "order_id, location_id, version, fired_courses, payload"
@@ -142,8 +152,15 @@ def _ticket(row: Any) -> Ticket:
     return msgspec.json.decode(bytes(row["payload"]), type=Ticket)
 
 
+WRITE_BATCH = 64
+"""Kitchen actions per write at most: a write's statements run on the event loop, and a lane
+hands over its next order before the previous one is written (a backlog of thousands must not
+hold the loop for one long write; 64 orders' statements take a few milliseconds)."""
+
+
 class GroupCommitter:
-    """Many kitchen actions, one write: what arrives while a write is committing goes in the next.
+    """Many kitchen actions, one write: what arrives while a write is committing goes in the next
+    (up to :data:`WRITE_BATCH` of them).
 
     Actions are submitted in the order the kitchen decided them and written in that order (one
     write at a time); ``on_committed`` sees each action's numbered events, in order, as soon as
@@ -158,6 +175,8 @@ class GroupCommitter:
         self.submitted = 0
         """How many actions were submitted so far; action ``n`` is on disk once ``written >= n``."""
         self.written = 0
+        self.failures = 0
+        """How many writes failed so far (the kitchen then reloads its memory from the disk)."""
 
     def submit(self, changes: Changes) -> asyncio.Future[list[KitchenEvent]]:
         future: asyncio.Future[list[KitchenEvent]] = asyncio.get_running_loop().create_future()
@@ -174,10 +193,14 @@ class GroupCommitter:
 
     async def _drain(self) -> None:
         while self._pending:
-            batch, self._pending = self._pending, []
+            batch, self._pending = self._pending[:WRITE_BATCH], self._pending[WRITE_BATCH:]
             try:
                 results = await self.store.commit_many([changes for changes, _ in batch])
             except Exception as exc:
+                # what waits was decided on the memory the kitchen now reloads: it fails too
+                batch += self._pending
+                self._pending = []
+                self.failures += 1
                 self.written += len(batch)  # settled: the kitchen reloads what the disk holds
                 for _, future in batch:
                     if not future.done():
@@ -219,11 +242,7 @@ class KitchenStore:
     async def commit_many(self, batch: list[Changes]) -> list[list[KitchenEvent]]:
         """Write several actions' changes in one transaction (one commit), numbering in order."""
 
-        def work(tx: Tx) -> list[list[KitchenEvent]]:
-            last: dict[str, int] = {}
-            return [_write(tx, changes, last) for changes in batch]
-
-        return await self.storage.write(work)
+        return await self.storage.write(lambda tx: _write(tx, batch))
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -313,9 +332,9 @@ class KitchenStore:
         return [msgspec.json.decode(bytes(row["payload"]), type=KitchenEvent) for row in rows]
 
     async def last_seqs(self) -> dict[str, int]:
-        """Every station's highest sequence number."""
-        sql = "SELECT station, MAX(seq) AS seq FROM kitchen_events GROUP BY station"
-        rows = await self.storage.read(lambda tx: tx.all(sql))
+        """Every station's highest sequence number (a few index look-ups a station, however long
+        the log: see :data:`LAST_SEQS`)."""
+        rows = await self.storage.read(lambda tx: tx.all(LAST_SEQS))
         return {row["station"]: int(row["seq"]) for row in rows}
 
     async def last_seq(self, station: str) -> int:
@@ -351,36 +370,61 @@ class KitchenStore:
         await self.storage.write(lambda tx: tx.execute(UPSERT_PRINTED, params))
 
 
-def _write(tx: Tx, changes: Changes, last: dict[str, int]) -> list[KitchenEvent]:
+class _EventRow(msgspec.Struct, kw_only=True):
+    """A :class:`KitchenEvent` as stored, its ticket already encoded (for the ticket's own row):
+    the same fields in the same order, so the same bytes."""
+
+    station: str
+    seq: int
+    kind: EventKind
+    ticket: msgspec.Raw
+    at: AwareDatetime
+
+
+def _write(tx: Tx, batch: list[Changes]) -> list[list[KitchenEvent]]:
+    """Several actions' rows, each table's in one statement run over them all (in order: a ticket
+    changed twice keeps its last state); the events numbered in order, per station."""
     now = now_iso()
-    for order in changes.orders:
-        courses = msgspec.json.encode(order.fired_courses).decode()
-        tx.execute(
-            UPSERT_ORDER, (order.order_id, order.location_id, order.version, courses, order.payload, now)
-        )
-    for ticket in changes.tickets:
-        payload = msgspec.json.encode(ticket)
-        tx.execute(
-            UPSERT_TICKET, (ticket.id, ticket.order_id, ticket.station, ticket.state.value, payload, now)
-        )
-    for entry in changes.availability:
-        tx.execute(
-            UPSERT_AVAILABILITY,
-            (entry.location_id, entry.key, int(entry.available), to_iso(entry.updated_at)),
-        )
-    return [_append(tx, event, last) for event in changes.events]
+    orders, tickets, availability, events = [], [], [], []
+    last: dict[str, int] = {}
+    numbered: list[list[KitchenEvent]] = []
+    for changes in batch:
+        encoded = {id(ticket): msgspec.json.encode(ticket) for ticket in changes.tickets}
+        orders += [_order_row(order, now) for order in changes.orders]
+        tickets += [
+            (t.id, t.order_id, t.station, t.state.value, encoded[id(t)], now) for t in changes.tickets
+        ]
+        availability += [
+            (a.location_id, a.key, int(a.available), to_iso(a.updated_at)) for a in changes.availability
+        ]
+        numbered.append([_number(tx, event, last) for event in changes.events])
+        events += [_event_row(event, encoded) for event in numbered[-1]]
+    tx.execute_many(UPSERT_ORDER, orders)
+    tx.execute_many(UPSERT_TICKET, tickets)
+    tx.execute_many(UPSERT_AVAILABILITY, availability)
+    tx.execute_many(INSERT_EVENT, events)
+    return numbered
 
 
-def _append(tx: Tx, event: KitchenEvent, last: dict[str, int]) -> KitchenEvent:
+def _order_row(order: OrderRecord, now: str) -> tuple[Any, ...]:
+    courses = msgspec.json.encode(order.fired_courses).decode()
+    return (order.order_id, order.location_id, order.version, courses, order.payload, now)
+
+
+def _number(tx: Tx, event: KitchenEvent, last: dict[str, int]) -> KitchenEvent:
     """Number ``event`` after the station's last event in this transaction (see the module's docstring)."""
     if event.station not in last:
         last[event.station] = _last_seq(tx, event.station)
     seq = last[event.station] = last[event.station] + 1
-    numbered = msgspec.structs.replace(event, seq=seq)
-    tx.execute(
-        INSERT_EVENT, (event.station, seq, event.kind.value, msgspec.json.encode(numbered), to_iso(event.at))
+    return msgspec.structs.replace(event, seq=seq)
+
+
+def _event_row(event: KitchenEvent, encoded: dict[int, bytes]) -> tuple[Any, ...]:
+    ticket = encoded.get(id(event.ticket)) or msgspec.json.encode(event.ticket)
+    row = _EventRow(
+        station=event.station, seq=event.seq, kind=event.kind, ticket=msgspec.Raw(ticket), at=event.at
     )
-    return numbered
+    return (event.station, event.seq, event.kind.value, msgspec.json.encode(row), to_iso(event.at))
 
 
 def _last_seq(tx: Tx, station: str) -> int:
